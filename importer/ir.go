@@ -1,0 +1,143 @@
+package importer
+
+// DataType is an ONNX TensorProto.DataType value. The numbering is ONNX's own
+// so that it can be copied from and to the wire format without a table.
+type DataType int32
+
+// ONNX element types that rramc reads. Others are rejected at load time.
+const (
+	Undefined DataType = 0
+	Float     DataType = 1
+	Uint8     DataType = 2
+	Int8      DataType = 3
+	Uint16    DataType = 4
+	Int16     DataType = 5
+	Int32     DataType = 6
+	Int64     DataType = 7
+	String    DataType = 8
+	Bool      DataType = 9
+	Float16   DataType = 10
+	Double    DataType = 11
+	Uint32    DataType = 12
+	Uint64    DataType = 13
+	BFloat16  DataType = 16
+)
+
+// IsFloat reports whether values of type t are held in Tensor.Float.
+func (t DataType) IsFloat() bool {
+	return t == Float || t == Double || t == Float16 || t == BFloat16
+}
+
+// Tensor is a dense row-major tensor. Floating-point element types (float32,
+// float64, float16, bfloat16) are held as float32 in Float; integer and bool
+// element types are held as int64 in Int. DType remembers the element type the
+// tensor had in the file (or that an operator produced), so that int8 weights
+// of a pre-quantized model stay recognisable as int8.
+type Tensor struct {
+	DType DataType
+	Shape []int
+	Float []float32
+	Int   []int64
+}
+
+// Len returns the number of elements the shape describes.
+func (t *Tensor) Len() int {
+	n := 1
+	for _, d := range t.Shape {
+		n *= d
+	}
+	return n
+}
+
+// Dim is one dimension of a declared shape: a fixed size, or a symbolic
+// name such as "batch" (Param non-empty, Value 0), or unknown (both zero).
+type Dim struct {
+	Value int64
+	Param string
+}
+
+// ValueInfo describes a graph input, output or intermediate value.
+type ValueInfo struct {
+	Name  string
+	DType DataType
+	Shape []Dim // nil when the rank is unknown
+}
+
+// AttrKind is the kind of an attribute value (ONNX AttributeProto.AttributeType).
+type AttrKind int32
+
+// Attribute kinds, numbered as in ONNX.
+const (
+	AttrUndefined AttrKind = 0
+	AttrFloat     AttrKind = 1
+	AttrInt       AttrKind = 2
+	AttrString    AttrKind = 3
+	AttrTensor    AttrKind = 4
+	AttrGraph     AttrKind = 5
+	AttrFloats    AttrKind = 6
+	AttrInts      AttrKind = 7
+	AttrStrings   AttrKind = 8
+)
+
+// Attr is one node attribute.
+type Attr struct {
+	Name    string
+	Kind    AttrKind
+	F       float32
+	I       int64
+	S       string
+	T       *Tensor
+	Floats  []float32
+	Ints    []int64
+	Strings []string
+}
+
+// Node is one operator application. Inputs and Outputs name values; an empty
+// input name marks an omitted optional input, as in ONNX.
+type Node struct {
+	Name    string
+	OpType  string
+	Domain  string // "" or "ai.onnx" for the default domain
+	Inputs  []string
+	Outputs []string
+	Attrs   map[string]*Attr
+}
+
+// Graph is the graph IR. Nodes are kept in topological order by every pass.
+type Graph struct {
+	Name string
+	// Nodes in topological order.
+	Nodes []*Node
+	// Inputs are the values the caller must feed: graph inputs that have no
+	// initializer (IR 3 files also list weights as inputs; those are not here).
+	Inputs []ValueInfo
+	// Outputs are the graph outputs in declaration order.
+	Outputs []ValueInfo
+	// Initializers hold constant tensors by value name.
+	Initializers map[string]*Tensor
+	// ValueInfo holds declared or inferred type and shape of values by name.
+	ValueInfo map[string]ValueInfo
+}
+
+// Model is a loaded ONNX model.
+type Model struct {
+	// Path is the file the model was loaded from ("" when decoded from memory).
+	Path            string
+	IRVersion       int64
+	Opsets          map[string]int64 // domain ("" = default ONNX domain) -> version
+	ProducerName    string
+	ProducerVersion string
+	Domain          string
+	ModelVersion    int64
+	DocString       string
+	Metadata        map[string]string
+	Graph           *Graph
+}
+
+// Opset returns the default-domain opset version the model imports.
+func (m *Model) Opset() int64 {
+	if v, ok := m.Opsets[""]; ok {
+		return v
+	}
+	return m.Opsets["ai.onnx"]
+}

@@ -1,0 +1,72 @@
+package mapper
+
+import "github.com/rramc/rramc/quant"
+
+// Geometry is the crossbar and Operation Unit (OU) shape a mapping targets.
+type Geometry struct {
+	XbarRows, XbarCols int // crossbar size R × C in cells
+	OURows, OUCols     int // OU size h × w: rows and columns activated at once
+	CellBits           int // bits per cell (1 unless a scheme supports 2)
+}
+
+// Owner says where the ADC result of one physical column goes: shifted left
+// by Bit, negated when Negate (the sign bit B-1 of two's complement), and
+// added into output column Out of the layer group. When Complement is set the
+// column serves the bitwise NOT of its stored bits: the contribution is
+// (sum of the OU's active inputs) - (column sum).
+type Owner struct {
+	Out        int32
+	Bit        uint8
+	Negate     bool
+	Complement bool
+}
+
+// OU is one Operation Unit activation target: a set of input rows (wordlines)
+// and physical columns (bitlines) of one crossbar that fire together.
+type OU struct {
+	Crossbar int32 // crossbar index within the layer group
+	// RowIdx[RowStart:RowStart+RowCount] are the logical input rows (indices
+	// into K) on this OU's wordlines, in wordline order. This is the input
+	// index: for dense mappings it is a contiguous range.
+	RowStart, RowCount int32
+	// Columns ColStart..ColStart+ColCount-1 of GroupMap are this OU's bitlines.
+	ColStart, ColCount int32
+}
+
+// GroupMap is the physical layout of one group of one layer.
+type GroupMap struct {
+	OUs    []OU
+	RowIdx []int32
+	// Words is the number of uint64 words per physical column: ceil(OURows/64).
+	Words int
+	// ColBits[c*Words : (c+1)*Words] are the cell bits of physical column c;
+	// bit j (word j/64, bit j%64) is the cell on the OU's j-th wordline.
+	ColBits []uint64
+	// Owners[OwnerStart[c]:OwnerStart[c+1]] are the index entries of column c.
+	OwnerStart []int32
+	Owners     []Owner
+	// Crossbars is the number of crossbars this group occupies.
+	Crossbars int
+}
+
+// Columns returns the number of physical columns in the group.
+func (g *GroupMap) Columns() int { return len(g.OwnerStart) - 1 }
+
+// Mapping is a whole network laid onto crossbars by one scheme. It holds
+// everything the simulator needs, so a mapping file can be simulated without
+// the ONNX model it came from.
+type Mapping struct {
+	Scheme   string // "dense", "zerocol", "sre", "colsim", ...
+	MaxShare int    // colsim: owners per kept column (0 = unlimited)
+	Geometry Geometry
+	// Net is the quantized network whose Linears are mapped.
+	Net *quant.Network
+	// Layers[i] maps Net.Linears[i].
+	Layers []*LayerMap
+}
+
+// LayerMap is the layout of one linear layer: one GroupMap per Conv group.
+type LayerMap struct {
+	Name   string
+	Groups []*GroupMap
+}
