@@ -31,6 +31,11 @@ type OU struct {
 	RowStart, RowCount int32
 	// Columns ColStart..ColStart+ColCount-1 of GroupMap are this OU's bitlines.
 	ColStart, ColCount int32
+	// SumCol is the physical column whose ADC result is the sum of this OU's
+	// active inputs (an all-ones column on the same wordlines, possibly in a
+	// sibling OU of the same strip), used by Complement owners; -1 when the
+	// OU has no Complement owner and needs none.
+	SumCol int32
 }
 
 // GroupMap is the physical layout of one group of one layer.
@@ -58,6 +63,8 @@ func (g *GroupMap) Columns() int { return len(g.OwnerStart) - 1 }
 type Mapping struct {
 	Scheme   string // "dense", "zerocol", "sre", "colsim", ...
 	MaxShare int    // colsim: owners per kept column (0 = unlimited)
+	// Window is the rowreorder candidate window (0 for other schemes).
+	Window   int
 	Geometry Geometry
 	// Net is the quantized network whose Linears are mapped.
 	Net *quant.Network

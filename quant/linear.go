@@ -1,5 +1,10 @@
 package quant
 
+import (
+	"fmt"
+	"sync"
+)
+
 // Linear is one crossbar-mappable layer of a quantized network: a Conv, Gemm
 // or MatMul whose weight is a constant. It is the contract between quant (which
 // fills it), mapper (which lays its weights onto crossbars) and hwsim (which
@@ -26,6 +31,15 @@ type Linear struct {
 	// Weights[g] is group g's K×N weight matrix, row-major (element k*N+n),
 	// every value in [-2^(WBits-1), 2^(WBits-1)-1].
 	Weights [][]int32
+	// WScale are the weight scales (real weight = code·scale): one per
+	// output channel, Groups·N values indexed g·N+n, or a single value for
+	// per-tensor quantization.
+	WScale []float64
+
+	// cache holds the packed weights of the golden GEMM (built on first use,
+	// before any goroutine runs the layer). Weights must not change after a
+	// Network has run.
+	cache *packCache
 }
 
 // MatMulFunc computes out = x·W for group g of layer l, where x is an M×K
@@ -34,3 +48,45 @@ type Linear struct {
 // the accelerator simulator substitutes the crossbars. Implementations must
 // not keep x or out after returning.
 type MatMulFunc func(l *Linear, group int, x []int32, m int, out []int32) error
+
+// packCache is the lazily packed form of a Linear's weights.
+type packCache struct {
+	once   sync.Once
+	groups []*PackedWeights
+	err    error
+}
+
+// packed returns the packed weights of group g.
+func (l *Linear) packed(g int) (*PackedWeights, error) {
+	c := l.cache
+	c.once.Do(func() {
+		c.groups = make([]*PackedWeights, len(l.Weights))
+		for i, w := range l.Weights {
+			c.groups[i], c.err = PackWeights(w, l.K, l.N)
+			if c.err != nil {
+				c.err = fmt.Errorf("layer %q group %d: %w", l.Name, i, c.err)
+				return
+			}
+		}
+	})
+	if c.err != nil {
+		return nil, c.err
+	}
+	if g < 0 || g >= len(c.groups) {
+		return nil, fmt.Errorf("layer %q: group %d of %d", l.Name, g, len(c.groups))
+	}
+	return c.groups[g], nil
+}
+
+// GoldenMatMul is the exact integer GEMM the golden model uses: out = x·W_g.
+// It is a MatMulFunc; simulators can call it to compare.
+func GoldenMatMul(l *Linear, g int, x []int32, m int, out []int32) error {
+	if l.cache == nil {
+		return GEMM(x, m, l.K, l.Weights[g], l.N, out)
+	}
+	p, err := l.packed(g)
+	if err != nil {
+		return err
+	}
+	return p.Mul(x, m, out)
+}

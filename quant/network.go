@@ -1,7 +1,187 @@
 package quant
 
 // Network is a quantized network: its crossbar-mappable layers and the
-// integer program around them.
+// integer program around them. It is self-contained (no reference to the
+// ONNX model it came from): MarshalBinary/UnmarshalNetwork carry it inside
+// mapping files.
 type Network struct {
+	// Linears are the crossbar-mappable layers in program order.
 	Linears []*Linear
+	// Values are the integer tensors of the program. Value Input holds the
+	// quantized network input; Ops write the others.
+	Values []Value
+	// Ops is the integer program in execution order.
+	Ops []Op
+	// Input is the value index of the network input; InputName its ONNX name.
+	Input     int
+	InputName string
+	// Output is the value index dequantized by Run; OutputName the ONNX
+	// output it stands for.
+	Output     int
+	OutputName string
+	// Post is a float op applied to the dequantized output ("" = none,
+	// "Softmax" or "LogSoftmax" over PostAxis): the graph's trailing softmax,
+	// which does not change the top-1 class and is kept out of the integer
+	// domain.
+	Post     string
+	PostAxis int
+	// Config is the configuration the network was built with (zero for an
+	// imported pre-quantized network apart from the bit widths).
+	Config Config
+	// Layers holds per-linear-layer statistics, Layers[i] for Linears[i].
+	Layers []LayerStats
+}
+
+// Value is one integer tensor of the program: codes q with real value q·Scale
+// (zero point 0). Shape excludes the batch dimension.
+type Value struct {
+	Name   string
+	Shape  []int
+	Scale  float64
+	Signed bool
+	Bits   int
+}
+
+// Range returns the code range of the value: [-2^(b-1), 2^(b-1)-1] when
+// signed, [0, 2^b-1] otherwise.
+func (v *Value) Range() (lo, hi int32) {
+	return codeRange(v.Bits, v.Signed)
+}
+
+func codeRange(bits int, signed bool) (lo, hi int32) {
+	if signed {
+		return -(1 << (bits - 1)), 1<<(bits-1) - 1
+	}
+	return 0, 1<<bits - 1
+}
+
+// size returns the number of elements per sample.
+func (v *Value) size() int {
+	n := 1
+	for _, d := range v.Shape {
+		n *= d
+	}
+	return n
+}
+
+// OpKind is the kind of an integer op.
+type OpKind uint8
+
+// Integer ops. Their exact arithmetic is documented in doc.go.
+const (
+	OpLinear    OpKind = iota + 1 // Conv/Gemm/MatMul through MatMulFunc, + bias, requant, clamp
+	OpAdd                         // elementwise sum of two values rescaled to a common scale
+	OpMaxPool                     // 2-D max pooling (same scale)
+	OpAvgPool                     // 2-D average pooling (same scale, rounded division)
+	OpGlobalAvg                   // global average pooling (same scale)
+	OpGlobalMax                   // global max pooling (same scale)
+	OpClamp                       // Relu / Clip: clamp codes to [Lo, Hi] (same scale)
+	OpReshape                     // Flatten/Reshape/Squeeze/Unsqueeze/Identity/Dropout: codes unchanged
+	OpTranspose                   // permutation of the per-sample axes
+	OpConcat                      // concatenation with every input rescaled to the output scale
+	OpAffine                      // per-channel y = ±M_c·x + Offset_c (BatchNorm that could not be folded)
+	OpLUT                         // elementwise function of one code by table lookup
+	opKindEnd
+)
+
+var opKindNames = [...]string{OpLinear: "Linear", OpAdd: "Add", OpMaxPool: "MaxPool", OpAvgPool: "AvgPool",
+	OpGlobalAvg: "GlobalAvgPool", OpGlobalMax: "GlobalMaxPool", OpClamp: "Clamp", OpReshape: "Reshape",
+	OpTranspose: "Transpose", OpConcat: "Concat", OpAffine: "Affine", OpLUT: "LUT"}
+
+func (k OpKind) String() string {
+	if k > 0 && k < opKindEnd {
+		return opKindNames[k]
+	}
+	return "OpKind(?)"
+}
+
+// Window is 2-D convolution or pooling geometry over an NCHW value.
+type Window struct {
+	KH, KW                 int
+	StrideH, StrideW       int
+	PadT, PadL, PadB, PadR int
+	DilH, DilW             int
+	InC, InH, InW          int
+	OutH, OutW             int
+	CountIncludePad        bool // AvgPool: divide by the full window
+}
+
+// Op is one integer op. Which fields are used depends on Kind (doc.go).
+type Op struct {
+	Kind OpKind
+	Name string // ONNX node name it came from
+	In   []int  // value indices
+	Out  int
+	// Linear is the index into Network.Linears (OpLinear).
+	Linear int
+	// Win is the Conv or pooling geometry (OpLinear with Conv, pools).
+	Win *Window
+	// Bias is the int32 bias per output channel at scale s_x·s_w[c] (OpLinear),
+	// or the additive code offset per channel (OpAffine).
+	Bias []int32
+	// Mult are the requantization multipliers: per output channel (or one)
+	// for OpLinear and OpAffine; [M_a, M_b, M_out] for OpAdd; one per input
+	// for OpConcat.
+	Mult []Multiplier
+	// Neg marks channels whose OpAffine factor is negative.
+	Neg []bool
+	// Lo and Hi clamp the output codes.
+	Lo, Hi int32
+	// Axis is the per-sample concatenation axis (OpConcat).
+	Axis int
+	// Perm is the per-sample axis permutation (OpTranspose).
+	Perm []int
+	// Table maps code c to Table[c-Lo_in] (OpLUT; Lo_in is the input's lowest code).
+	Table []int32
+}
+
+// LayerStats reports one linear layer after pruning and quantization.
+type LayerStats struct {
+	Name string
+	// Weights is the number of weights; Pruned how many pruning set to zero
+	// (float, before quantization); Zeros how many integer codes are zero
+	// (pruned ones plus those that round to 0).
+	Weights, Pruned, Zeros int
+	// PrunedChannels is the number of output channels removed by structured
+	// pruning.
+	PrunedChannels int
+}
+
+// Sparsity returns the fraction of zero weight codes per linear layer.
+func (n *Network) Sparsity() []float64 {
+	s := make([]float64, len(n.Linears))
+	for i, l := range n.Linears {
+		z, t := 0, 0
+		for _, w := range l.Weights {
+			for _, v := range w {
+				if v == 0 {
+					z++
+				}
+			}
+			t += len(w)
+		}
+		if t > 0 {
+			s[i] = float64(z) / float64(t)
+		}
+	}
+	return s
+}
+
+// TotalSparsity is the fraction of zero codes over all linear weights.
+func (n *Network) TotalSparsity() float64 {
+	z, t := 0, 0
+	for _, l := range n.Linears {
+		for _, w := range l.Weights {
+			for _, v := range w {
+				if v == 0 {
+					z++
+				}
+			}
+			t += len(w)
+		}
+	}
+	if t == 0 {
+		return 0
+	}
+	return float64(z) / float64(t)
 }

@@ -1,0 +1,404 @@
+package hwsim
+
+import (
+	"fmt"
+	"math"
+	"math/bits"
+	"sync/atomic"
+
+	"github.com/rramc/rramc/mapper"
+	"github.com/rramc/rramc/quant"
+)
+
+// step is one input step of the bit-serial (or digit-serial) feed: input
+// bits b0 .. b0+t-1 are driven together; the converted column sum is
+// shifted left by b0 and subtracted when neg (the two's complement sign bit).
+type step struct {
+	b0, t uint8
+	neg   bool
+}
+
+// inputSteps returns the steps that feed a-bit codes through d-bit DACs.
+// Unsigned codes are cut into d-bit digits from the least significant bit.
+// Signed codes feed their a-1 magnitude bits in d-bit digits and the sign
+// bit alone (a DAC drives non-negative levels only), subtracted.
+func inputSteps(a, d int, signed bool) []step {
+	var st []step
+	mag := a
+	if signed {
+		mag = a - 1
+	}
+	for b := 0; b < mag; b += d {
+		st = append(st, step{b0: uint8(b), t: uint8(min(d, mag-b))})
+	}
+	if signed {
+		st = append(st, step{b0: uint8(a - 1), t: 1, neg: true})
+	}
+	return st
+}
+
+// rowset is a distinct list of input rows that some OUs drive.
+type rowset struct {
+	rows     []int32 // logical input indices in wordline order
+	planeOff int     // offset of its A×words input planes in the worker scratch
+}
+
+// cou is a compiled OU.
+type cou struct {
+	rs         int32 // rowset index
+	xbar       int32
+	col0, ncol int32
+	nrows      int32
+	// lossless: no ideal conversion of this OU can lose information.
+	lossless bool
+	// sumCol is the physical column giving the OU's input sum to
+	// complement owners (-1 = none).
+	sumCol int32
+	// owners is the number of owner entries of the OU's columns; idx the
+	// index entries one activation reads.
+	owners int32
+	idx    ouIndex
+}
+
+// cowner is a compiled owner entry.
+type cowner struct {
+	out   int32
+	shift uint8
+	neg   bool
+	comp  bool
+}
+
+// staticCounts are the per-input-vector action counts of one group.
+type staticCounts struct {
+	activations, conversions, cellReads, dacDrives, shiftAdds int64
+	ownerIndexReads, inputIndexReads                          int64
+	indexReadBits                                             int64
+}
+
+// group is one compiled GroupMap.
+type group struct {
+	layer, index int
+	lin          *quant.Linear
+	k, n, a      int
+	signed       bool
+	words        int
+	steps        []step
+	rowsets      []rowset
+	planeWords   int // Σ over rowsets of a×words
+	ous          []cou
+	cols         []uint64 // cell bits after stuck-at faults, words per column
+	ownStart     []int32
+	own          []cowner
+	anyComp      bool
+	// cond[c*h+j] is the conductance (in units of G_on) of the cell of
+	// column c on wordline j, when variation is simulated (else nil).
+	cond []float32
+	h    int
+	// fast is the effective weight matrix for the lossless ideal fast path
+	// (nil when it does not apply).
+	fast *quant.PackedWeights
+
+	crossbars   int
+	maxOUsXbar  int64 // largest number of OUs on one crossbar
+	physCols    int
+	ix          indexLayout
+	indexBits   int64 // index storage
+	perVector   staticCounts
+	vectorsSeen atomic.Int64 // vectors simulated since Reset (noise counter)
+}
+
+// bitsFor returns the bits needed to tell n values apart (at least 1).
+func bitsFor(n int) int {
+	if n <= 2 {
+		return 1
+	}
+	return bits.Len(uint(n - 1))
+}
+
+// compileGroup validates gm against l and the hardware and builds the
+// simulator's form of it. Every index read from the mapping is checked, so a
+// corrupt mapping file gives an error, never a panic.
+func compileGroup(li, gi int, l *quant.Linear, gm *mapper.GroupMap, scheme string, geo mapper.Geometry, hw *HW, seed uint64) (*group, error) {
+	where := fmt.Sprintf("layer %d %q group %d", li, l.Name, gi)
+	if gm == nil {
+		return nil, fmt.Errorf("hwsim: %s: missing group map", where)
+	}
+	if l.ABits < 1 || l.ABits > hw.InputBits {
+		return nil, fmt.Errorf("hwsim: %s: %d-bit inputs exceed the hardware's input_bits %d", where, l.ABits, hw.InputBits)
+	}
+	if l.WBits < 1 || l.WBits > 16 {
+		return nil, fmt.Errorf("hwsim: %s: weight width %d out of range [1, 16]", where, l.WBits)
+	}
+	g := &group{layer: li, index: gi, lin: l, k: l.K, n: l.N, a: l.ABits, signed: l.InputSigned,
+		h: geo.OURows, crossbars: gm.Crossbars}
+	g.steps = inputSteps(l.ABits, hw.DACBits, l.InputSigned)
+	wantWords := (geo.OURows + 63) / 64
+	if gm.Words != wantWords {
+		return nil, fmt.Errorf("hwsim: %s: %d words per column, want %d for %d-row OUs", where, gm.Words, wantWords, geo.OURows)
+	}
+	g.words = gm.Words
+	if len(gm.OwnerStart) < 1 {
+		return nil, fmt.Errorf("hwsim: %s: empty OwnerStart", where)
+	}
+	ncols := gm.Columns()
+	g.physCols = ncols
+	if len(gm.ColBits) != ncols*g.words {
+		return nil, fmt.Errorf("hwsim: %s: %d column words for %d columns of %d words", where, len(gm.ColBits), ncols, g.words)
+	}
+	if gm.OwnerStart[0] != 0 || int(gm.OwnerStart[ncols]) != len(gm.Owners) {
+		return nil, fmt.Errorf("hwsim: %s: OwnerStart spans [%d, %d], want [0, %d]", where, gm.OwnerStart[0], gm.OwnerStart[ncols], len(gm.Owners))
+	}
+	for c := 0; c < ncols; c++ {
+		if gm.OwnerStart[c+1] < gm.OwnerStart[c] {
+			return nil, fmt.Errorf("hwsim: %s: OwnerStart decreases at column %d", where, c)
+		}
+	}
+	if gm.Crossbars < 0 || (len(gm.OUs) > 0 && gm.Crossbars == 0) {
+		return nil, fmt.Errorf("hwsim: %s: %d crossbars for %d OUs", where, gm.Crossbars, len(gm.OUs))
+	}
+	for _, r := range gm.RowIdx {
+		if r < 0 || int(r) >= l.K {
+			return nil, fmt.Errorf("hwsim: %s: input row %d out of range [0, %d)", where, r, l.K)
+		}
+	}
+	// Owners.
+	g.own = make([]cowner, len(gm.Owners))
+	g.ownStart = gm.OwnerStart
+	for i, o := range gm.Owners {
+		if o.Out < 0 || int(o.Out) >= l.N {
+			return nil, fmt.Errorf("hwsim: %s: owner %d: output %d out of range [0, %d)", where, i, o.Out, l.N)
+		}
+		if int(o.Bit) >= l.WBits {
+			return nil, fmt.Errorf("hwsim: %s: owner %d: bit %d out of range [0, %d)", where, i, o.Bit, l.WBits)
+		}
+		g.own[i] = cowner{out: o.Out, shift: o.Bit, neg: o.Negate, comp: o.Complement}
+	}
+	g.ix = newIndexLayout(scheme, l, gm)
+
+	// OUs, rowsets, column coverage.
+	owner := make([]int32, ncols) // OU of each column, -1 = none
+	for i := range owner {
+		owner[i] = -1
+	}
+	rsIndex := map[string]int32{}
+	perXbar := make([]int64, gm.Crossbars)
+	g.ous = make([]cou, len(gm.OUs))
+	maxSum := (1<<hw.ADCBits - 1)
+	for oi, ou := range gm.OUs {
+		if ou.Crossbar < 0 || int(ou.Crossbar) >= gm.Crossbars {
+			return nil, fmt.Errorf("hwsim: %s: OU %d on crossbar %d of %d", where, oi, ou.Crossbar, gm.Crossbars)
+		}
+		if ou.RowCount < 0 || int(ou.RowCount) > geo.OURows || ou.RowStart < 0 || int(ou.RowStart)+int(ou.RowCount) > len(gm.RowIdx) {
+			return nil, fmt.Errorf("hwsim: %s: OU %d rows [%d, +%d) invalid (%d row indices, OU height %d)", where, oi, ou.RowStart, ou.RowCount, len(gm.RowIdx), geo.OURows)
+		}
+		if ou.ColCount < 0 || int(ou.ColCount) > geo.OUCols || ou.ColStart < 0 || int(ou.ColStart)+int(ou.ColCount) > ncols {
+			return nil, fmt.Errorf("hwsim: %s: OU %d columns [%d, +%d) invalid (%d columns, OU width %d)", where, oi, ou.ColStart, ou.ColCount, ncols, geo.OUCols)
+		}
+		rows := gm.RowIdx[ou.RowStart : ou.RowStart+ou.RowCount]
+		rk := rowKey(rows)
+		rs, ok := rsIndex[rk]
+		if !ok {
+			rs = int32(len(g.rowsets))
+			rsIndex[rk] = rs
+			g.rowsets = append(g.rowsets, rowset{rows: rows, planeOff: g.planeWords})
+			g.planeWords += g.a * g.words
+		}
+		co := cou{rs: rs, xbar: ou.Crossbar, col0: ou.ColStart, ncol: ou.ColCount, nrows: ou.RowCount, sumCol: ou.SumCol}
+		co.lossless = true
+		for _, s := range g.steps {
+			if int64(ou.RowCount)*int64(1<<s.t-1) > int64(maxSum) {
+				co.lossless = false
+			}
+		}
+		if hw.ADCMode == ADCTruncate && truncShift(hw, geo.OURows) > 0 {
+			co.lossless = false
+		}
+		comp := false
+		for c := ou.ColStart; c < ou.ColStart+ou.ColCount; c++ {
+			if owner[c] >= 0 {
+				return nil, fmt.Errorf("hwsim: %s: column %d belongs to OUs %d and %d", where, c, owner[c], oi)
+			}
+			owner[c] = int32(oi)
+			co.owners += gm.OwnerStart[c+1] - gm.OwnerStart[c]
+			for _, o := range gm.Owners[gm.OwnerStart[c]:gm.OwnerStart[c+1]] {
+				comp = comp || o.Complement
+			}
+		}
+		if ou.SumCol < -1 || int(ou.SumCol) >= ncols || (comp && ou.SumCol < 0) {
+			return nil, fmt.Errorf("hwsim: %s: OU %d: sum column %d invalid (%d columns, complement owners: %v)", where, oi, ou.SumCol, ncols, comp)
+		}
+		co.idx = g.ix.forOU(gm, ou, int64(co.owners), l, geo.OUCols)
+		g.ous[oi] = co
+		perXbar[ou.Crossbar]++
+	}
+	for c, o := range owner {
+		if o < 0 {
+			return nil, fmt.Errorf("hwsim: %s: column %d is on no OU", where, c)
+		}
+	}
+	for _, v := range perXbar {
+		g.maxOUsXbar = max(g.maxOUsXbar, v)
+	}
+	// A sum column must be an all-ones column on the OU's own wordlines.
+	for oi, o := range g.ous {
+		if o.sumCol < 0 {
+			continue
+		}
+		so := g.ous[owner[o.sumCol]]
+		if so.rs != o.rs {
+			return nil, fmt.Errorf("hwsim: %s: OU %d: sum column %d is on other wordlines", where, oi, o.sumCol)
+		}
+		cb := gm.ColBits[int(o.sumCol)*g.words : int(o.sumCol+1)*g.words]
+		for j := 0; j < int(o.nrows); j++ {
+			if cb[j>>6]>>(j&63)&1 == 0 {
+				return nil, fmt.Errorf("hwsim: %s: OU %d: sum column %d is not all ones", where, oi, o.sumCol)
+			}
+		}
+	}
+
+	// Cell bits: keep only connected wordlines, then apply stuck-at faults.
+	g.cols = make([]uint64, len(gm.ColBits))
+	copy(g.cols, gm.ColBits)
+	for c := 0; c < ncols; c++ {
+		nr := int(gm.OUs[owner[c]].RowCount)
+		w := g.cols[c*g.words : (c+1)*g.words]
+		for j := range w {
+			lo := j * 64
+			switch {
+			case nr <= lo:
+				w[j] = 0
+			case nr < lo+64:
+				w[j] &= 1<<(nr-lo) - 1
+			}
+		}
+		if hw.StuckAt0Rate > 0 || hw.StuckAt1Rate > 0 {
+			for j := 0; j < nr; j++ {
+				u := unit(key(seed, streamStuck, uint64(li), uint64(gi), uint64(c), uint64(j)))
+				bit := uint64(1) << (j & 63)
+				switch {
+				case u < hw.StuckAt0Rate:
+					w[j>>6] &^= bit
+				case u < hw.StuckAt0Rate+hw.StuckAt1Rate:
+					w[j>>6] |= bit
+				}
+			}
+		}
+	}
+	if hw.VariationSigma > 0 {
+		g.cond = make([]float32, ncols*g.h)
+		for c := 0; c < ncols; c++ {
+			nr := int(gm.OUs[owner[c]].RowCount)
+			for j := 0; j < nr; j++ {
+				z := gauss(key(seed, streamVariation, uint64(li), uint64(gi), uint64(c), uint64(j)))
+				g.cond[c*g.h+j] = float32(math.Exp(hw.VariationSigma * z))
+			}
+		}
+	}
+
+	// Static per-vector counts and index storage.
+	ns := int64(len(g.steps))
+	var perOU int64
+	for _, o := range g.ous {
+		pv := &g.perVector
+		pv.activations += ns
+		pv.conversions += ns * int64(o.ncol)
+		pv.cellReads += ns * int64(o.ncol) * int64(o.nrows)
+		pv.dacDrives += ns * int64(o.nrows)
+		pv.shiftAdds += ns * int64(o.owners)
+		pv.ownerIndexReads += ns * o.idx.ownerEntries
+		pv.inputIndexReads += ns * o.idx.inputEntries
+		pv.indexReadBits += ns * g.ix.bits(o.idx)
+		perOU += g.ix.bits(o.idx)
+	}
+	g.perVector.inputIndexReads += g.ix.permEntries
+	g.perVector.indexReadBits += g.ix.permEntries * g.ix.inputBits
+	g.indexBits = g.ix.storage(gm, l, perOU)
+
+	if hw.VariationSigma == 0 && hw.ADCNoiseSigmaLSB == 0 {
+		fast, err := g.effectiveWeights()
+		if err != nil {
+			return nil, fmt.Errorf("hwsim: %s: %w", where, err)
+		}
+		g.fast = fast
+	}
+	return g, nil
+}
+
+// truncShift returns D, the number of low bits a truncating ADC drops: the
+// full-scale column sum of an h-row OU driven by dac_bits DACs has
+// bitlen(h·(2^dac_bits-1)) bits, of which the ADC keeps the top adc_bits.
+func truncShift(hw *HW, h int) int {
+	full := bits.Len(uint(h * (1<<hw.DACBits - 1)))
+	return max(0, full-hw.ADCBits)
+}
+
+func rowKey(rows []int32) string {
+	b := make([]byte, 0, 4*len(rows))
+	for _, r := range rows {
+		b = append(b, byte(r), byte(r>>8), byte(r>>16), byte(r>>24))
+	}
+	return string(b)
+}
+
+// effectiveWeights folds the mapping into the K×N integer matrix it
+// computes when every conversion is exact:
+//
+//	W_eff[k][n] = Σ over OUs, columns c, owners o of c with Out = n, wordlines
+//	              j with RowIdx[j] = k:  ±2^Bit · (o.Complement ? s_j-c_j : c_j)
+//
+// where s is the OU's sum column (all ones unless a cell is stuck)
+// (sign - when Negate), using the cell bits after stuck-at faults. It
+// returns nil when some OU is lossy or the matrix could overflow int32
+// accumulation; the simulator then runs bit-serially.
+func (g *group) effectiveWeights() (*quant.PackedWeights, error) {
+	for _, o := range g.ous {
+		if !o.lossless {
+			return nil, nil
+		}
+	}
+	if g.k == 0 || g.n == 0 {
+		return nil, nil
+	}
+	w := make([]int64, g.k*g.n)
+	for _, o := range g.ous {
+		rows := g.rowsets[o.rs].rows
+		var sb []uint64
+		if o.sumCol >= 0 {
+			sb = g.cols[int(o.sumCol)*g.words : int(o.sumCol+1)*g.words]
+		}
+		for c := o.col0; c < o.col0+o.ncol; c++ {
+			cb := g.cols[int(c)*g.words : int(c+1)*g.words]
+			for _, ow := range g.own[g.ownStart[c]:g.ownStart[c+1]] {
+				v := int64(1) << ow.shift
+				if ow.neg {
+					v = -v
+				}
+				for j, k := range rows {
+					bit := int64(cb[j>>6] >> (j & 63) & 1)
+					if ow.comp {
+						// sum column cell minus this cell (both after faults)
+						bit = int64(sb[j>>6]>>(j&63)&1) - bit
+					}
+					w[int(k)*g.n+int(ow.out)] += bit * v
+				}
+			}
+		}
+	}
+	// |Σ_k x_k·w_kn| ≤ K·max|w|·2^A must stay below 2^31 for the int32 GEMM
+	// to equal the bit-serial int64 accumulation.
+	var maxAbs int64
+	w32 := make([]int32, len(w))
+	for _, v := range w {
+		if v < 0 {
+			v = -v
+		}
+		maxAbs = max(maxAbs, v)
+	}
+	if maxAbs > 0 && (maxAbs > math.MaxInt32 || float64(maxAbs)*float64(g.k)*math.Ldexp(1, g.a) >= math.Ldexp(1, 31)) {
+		return nil, nil
+	}
+	for i, v := range w {
+		w32[i] = int32(v)
+	}
+	return quant.PackWeights(w32, g.k, g.n)
+}

@@ -1,0 +1,361 @@
+package hwsim
+
+import (
+	"fmt"
+
+	"github.com/rramc/rramc/mapper"
+	"github.com/rramc/rramc/quant"
+)
+
+// Counts are the actions of the accelerator for one layer (or a whole
+// network) over some number of input vectors. doc.go gives the formulas.
+type Counts struct {
+	// Vectors is the number of input vectors (rows of the im2col matrix)
+	// fed to each group of the layer.
+	Vectors int64 `json:"vectors"`
+	// OUActivations counts OU firings: one per OU per input step per vector.
+	OUActivations int64 `json:"ou_activations"`
+	// ADCConversions counts column conversions (OU columns × activations).
+	ADCConversions int64 `json:"adc_conversions"`
+	// CellReads counts cells read (OU rows × columns × activations).
+	CellReads int64 `json:"cell_reads"`
+	// DACDrives counts wordline drives (OU rows × activations).
+	DACDrives int64 `json:"dac_drives"`
+	// ShiftAdds counts shift-and-add/subtract operations: one per owner
+	// entry per conversion.
+	ShiftAdds int64 `json:"shift_adds"`
+	// OwnerIndexReads and InputIndexReads count index-table entries read;
+	// IndexReadBits their total size in bits.
+	OwnerIndexReads int64 `json:"owner_index_reads"`
+	InputIndexReads int64 `json:"input_index_reads"`
+	IndexReadBits   int64 `json:"index_read_bits"`
+	// BufferReadBits (input codes) and BufferWriteBits (output codes) are
+	// the buffer traffic; BufferAccesses = ceil(read/access) + ceil(write/access).
+	BufferReadBits  int64 `json:"buffer_read_bits"`
+	BufferWriteBits int64 `json:"buffer_write_bits"`
+	BufferAccesses  int64 `json:"buffer_accesses"`
+	// ADCClipped counts conversions clipped at the top code (saturating
+	// ADC); ADCTruncated conversions that lost low bits (truncating ADC).
+	// Only a simulation fills them.
+	ADCClipped   int64 `json:"adc_clipped"`
+	ADCTruncated int64 `json:"adc_truncated"`
+}
+
+func (c *Counts) add(o *Counts) {
+	c.Vectors += o.Vectors
+	c.OUActivations += o.OUActivations
+	c.ADCConversions += o.ADCConversions
+	c.CellReads += o.CellReads
+	c.DACDrives += o.DACDrives
+	c.ShiftAdds += o.ShiftAdds
+	c.OwnerIndexReads += o.OwnerIndexReads
+	c.InputIndexReads += o.InputIndexReads
+	c.IndexReadBits += o.IndexReadBits
+	c.BufferReadBits += o.BufferReadBits
+	c.BufferWriteBits += o.BufferWriteBits
+	c.BufferAccesses += o.BufferAccesses
+	c.ADCClipped += o.ADCClipped
+	c.ADCTruncated += o.ADCTruncated
+}
+
+// Energy is energy by component in picojoules.
+type Energy struct {
+	Crossbar float64 `json:"crossbar"`
+	DAC      float64 `json:"dac"`
+	ADC      float64 `json:"adc"`
+	ShiftAdd float64 `json:"shift_add"`
+	Index    float64 `json:"index"`
+	Buffer   float64 `json:"buffer"`
+	Total    float64 `json:"total"`
+}
+
+func (e *Energy) add(o *Energy) {
+	e.Crossbar += o.Crossbar
+	e.DAC += o.DAC
+	e.ADC += o.ADC
+	e.ShiftAdd += o.ShiftAdd
+	e.Index += o.Index
+	e.Buffer += o.Buffer
+	e.Total += o.Total
+}
+
+// Components returns the energy by component name (without the total).
+func (e Energy) Components() map[string]float64 {
+	return map[string]float64{"crossbar": e.Crossbar, "dac": e.DAC, "adc": e.ADC,
+		"shift_add": e.ShiftAdd, "index": e.Index, "buffer": e.Buffer}
+}
+
+// Area is area by component in square micrometres.
+type Area struct {
+	Crossbar float64 `json:"crossbar"`
+	ADC      float64 `json:"adc"`
+	DAC      float64 `json:"dac"`
+	ShiftAdd float64 `json:"shift_add"`
+	Index    float64 `json:"index"`
+	Buffer   float64 `json:"buffer"`
+	Total    float64 `json:"total"`
+}
+
+func (a *Area) add(o *Area) {
+	a.Crossbar += o.Crossbar
+	a.ADC += o.ADC
+	a.DAC += o.DAC
+	a.ShiftAdd += o.ShiftAdd
+	a.Index += o.Index
+	a.Buffer += o.Buffer
+	a.Total += o.Total
+}
+
+// Components returns the area by component name (without the total).
+func (a Area) Components() map[string]float64 {
+	return map[string]float64{"crossbar": a.Crossbar, "adc": a.ADC, "dac": a.DAC,
+		"shift_add": a.ShiftAdd, "index": a.Index, "buffer": a.Buffer}
+}
+
+// LayerCost is the cost of one linear layer.
+type LayerCost struct {
+	Index       int    `json:"index"`
+	Name        string `json:"name"`
+	Op          string `json:"op"`
+	K           int    `json:"k"`
+	N           int    `json:"n"`
+	Groups      int    `json:"groups"`
+	WBits       int    `json:"wbits"`
+	ABits       int    `json:"abits"`
+	InputSigned bool   `json:"input_signed"`
+	// Steps is the number of input steps per vector (A for 1-bit DACs).
+	Steps int `json:"steps"`
+	// Layout: crossbars, OUs, physical columns, owner entries, the largest
+	// number of OUs sharing one crossbar, and index storage in bits.
+	Crossbars         int   `json:"crossbars"`
+	OUs               int   `json:"ous"`
+	PhysicalColumns   int   `json:"physical_columns"`
+	OwnerEntries      int   `json:"owner_entries"`
+	MaxOUsPerCrossbar int64 `json:"max_ous_per_crossbar"`
+	IndexBits         int64 `json:"index_bits"`
+	Counts
+	Cycles    int64   `json:"cycles"`
+	LatencyNs float64 `json:"latency_ns"`
+	EnergyPJ  Energy  `json:"energy_pj"`
+	AreaUM2   Area    `json:"area_um2"`
+}
+
+// Cost is the cost of a network: per layer and totals. Layers run one after
+// the other (no inter-layer pipelining): cycles and latency add up.
+type Cost struct {
+	Layers    []LayerCost `json:"layers"`
+	Counts    Counts      `json:"counts"`
+	Cycles    int64       `json:"cycles"`
+	LatencyNs float64     `json:"latency_ns"`
+	EnergyPJ  Energy      `json:"energy_pj"`
+	AreaUM2   Area        `json:"area_um2"`
+	Crossbars int         `json:"crossbars"`
+	Tiles     int         `json:"tiles"`
+	IndexBits int64       `json:"index_bits"`
+}
+
+// layerShape is what the cost model needs from a layer's layout.
+type layerShape struct {
+	lin                     *quant.Linear
+	steps                   int
+	crossbars, ous, columns int
+	owners                  int
+	maxOUsXbar              []int64 // per group
+	indexBits               int64
+}
+
+// AnalyticCounts computes, straight from the mapping, the action counts of
+// each layer when every group of layer i receives vectors[i] input vectors.
+// It does not simulate anything (the clipping counters stay 0); the
+// simulator's counters must equal it for the same vectors.
+func AnalyticCounts(mp *mapper.Mapping, hw HW, vectors []int64) ([]Counts, error) {
+	if err := hw.Validate(); err != nil {
+		return nil, err
+	}
+	if mp == nil || mp.Net == nil || len(mp.Layers) != len(mp.Net.Linears) {
+		return nil, fmt.Errorf("hwsim: analytic counts: mapping without a matching network")
+	}
+	if len(vectors) != len(mp.Layers) {
+		return nil, fmt.Errorf("hwsim: analytic counts: %d vector counts for %d layers", len(vectors), len(mp.Layers))
+	}
+	out := make([]Counts, len(mp.Layers))
+	for li, lm := range mp.Layers {
+		l := mp.Net.Linears[li]
+		if lm == nil || len(lm.Groups) != l.Groups {
+			return nil, fmt.Errorf("hwsim: analytic counts: layer %d: group maps do not match", li)
+		}
+		ns := int64(len(inputSteps(l.ABits, hw.DACBits, l.InputSigned)))
+		v := vectors[li]
+		c := &out[li]
+		for _, gm := range lm.Groups {
+			c.Vectors += v
+			ix := newIndexLayout(mp.Scheme, l, gm)
+			for _, ou := range gm.OUs {
+				rows, cols := int64(ou.RowCount), int64(ou.ColCount)
+				var owners int64
+				for col := ou.ColStart; col < ou.ColStart+ou.ColCount; col++ {
+					owners += int64(gm.OwnerStart[col+1] - gm.OwnerStart[col])
+				}
+				act := v * ns
+				c.OUActivations += act
+				c.ADCConversions += act * cols
+				c.CellReads += act * cols * rows
+				c.DACDrives += act * rows
+				c.ShiftAdds += act * owners
+				e := ix.forOU(gm, ou, owners, l, mp.Geometry.OUCols)
+				c.OwnerIndexReads += act * e.ownerEntries
+				c.InputIndexReads += act * e.inputEntries
+				c.IndexReadBits += act * ix.bits(e)
+			}
+			c.InputIndexReads += v * ix.permEntries
+			c.IndexReadBits += v * ix.permEntries * ix.inputBits
+			c.BufferReadBits += v * int64(l.K) * int64(l.ABits)
+			c.BufferWriteBits += v * int64(l.N) * int64(l.ABits)
+		}
+		c.BufferAccesses = ceilDiv(c.BufferReadBits, int64(hw.BufferAccessBits)) + ceilDiv(c.BufferWriteBits, int64(hw.BufferAccessBits))
+	}
+	return out, nil
+}
+
+func ceilDiv(a, b int64) int64 { return (a + b - 1) / b }
+
+// Counted returns what the simulation counted per layer since the last
+// Reset (or since New).
+func (s *Simulator) Counted() []Counts {
+	out := make([]Counts, len(s.counts))
+	for li := range s.counts {
+		c := &s.counts[li]
+		l := s.net.Linears[li]
+		o := &out[li]
+		o.Vectors = c.vectors.Load()
+		o.OUActivations = c.activations.Load()
+		o.ADCConversions = c.conversions.Load()
+		o.CellReads = c.cellReads.Load()
+		o.DACDrives = c.dacDrives.Load()
+		o.ShiftAdds = c.shiftAdds.Load()
+		o.OwnerIndexReads = c.ownerIndexReads.Load()
+		o.InputIndexReads = c.inputIndexReads.Load()
+		o.IndexReadBits = c.indexReadBits.Load()
+		o.ADCClipped = c.clipped.Load()
+		o.ADCTruncated = c.truncated.Load()
+		o.BufferReadBits = o.Vectors * int64(l.K) * int64(l.ABits)
+		o.BufferWriteBits = o.Vectors * int64(l.N) * int64(l.ABits)
+		o.BufferAccesses = ceilDiv(o.BufferReadBits, int64(s.hw.BufferAccessBits)) + ceilDiv(o.BufferWriteBits, int64(s.hw.BufferAccessBits))
+	}
+	return out
+}
+
+// VectorsPerLayer returns the input vectors each layer group received since
+// the last Reset.
+func (s *Simulator) VectorsPerLayer() []int64 {
+	v := make([]int64, len(s.groups))
+	for li, gs := range s.groups {
+		if len(gs) > 0 {
+			v[li] = gs[0].vectorsSeen.Load()
+		}
+	}
+	return v
+}
+
+// Cost prices the given per-layer counts (from Counted, AnalyticCounts, or
+// either divided by the number of images) with the simulator's hardware.
+func (s *Simulator) Cost(counts []Counts) (*Cost, error) {
+	if len(counts) != len(s.groups) {
+		return nil, fmt.Errorf("hwsim: cost: %d count rows for %d layers", len(counts), len(s.groups))
+	}
+	shapes := make([]layerShape, len(s.groups))
+	for li, gs := range s.groups {
+		sh := &shapes[li]
+		sh.lin = s.net.Linears[li]
+		sh.steps = len(inputSteps(sh.lin.ABits, s.hw.DACBits, sh.lin.InputSigned))
+		for _, g := range gs {
+			sh.crossbars += g.crossbars
+			sh.ous += len(g.ous)
+			sh.columns += g.physCols
+			sh.owners += len(g.own)
+			sh.maxOUsXbar = append(sh.maxOUsXbar, g.maxOUsXbar)
+			sh.indexBits += g.indexBits
+		}
+	}
+	return priceCounts(&s.hw, shapes, counts), nil
+}
+
+// priceCounts applies the cost model (doc.go) to counts.
+func priceCounts(hw *HW, shapes []layerShape, counts []Counts) *Cost {
+	cost := &Cost{Layers: make([]LayerCost, len(shapes))}
+	cycleNs := hw.CycleNs()
+	for li, sh := range shapes {
+		c := counts[li]
+		l := sh.lin
+		lc := LayerCost{Index: li, Name: l.Name, Op: l.Op, K: l.K, N: l.N, Groups: l.Groups, WBits: l.WBits,
+			ABits: l.ABits, InputSigned: l.InputSigned, Steps: sh.steps, Crossbars: sh.crossbars, OUs: sh.ous,
+			PhysicalColumns: sh.columns, OwnerEntries: sh.owners, IndexBits: sh.indexBits, Counts: c}
+		// Groups run on their own crossbars in parallel, and so do the
+		// crossbars of a group; the OUs of one crossbar take turns.
+		perGroup := int64(0)
+		if l.Groups > 0 {
+			perGroup = c.Vectors / int64(l.Groups)
+		}
+		for _, m := range sh.maxOUsXbar {
+			lc.MaxOUsPerCrossbar = max(lc.MaxOUsPerCrossbar, m)
+		}
+		lc.Cycles = perGroup * int64(sh.steps) * lc.MaxOUsPerCrossbar
+		lc.LatencyNs = float64(lc.Cycles) * cycleNs
+		e := &lc.EnergyPJ
+		e.Crossbar = float64(c.CellReads) * hw.CellReadEnergyPJ
+		e.DAC = float64(c.DACDrives) * hw.DACEnergyPJ
+		e.ADC = float64(c.ADCConversions) * hw.ADCEnergy()
+		e.ShiftAdd = float64(c.ShiftAdds) * hw.ShiftAddEnergyPJ
+		e.Index = float64(c.IndexReadBits) * hw.IndexReadEnergyPJPerBit
+		e.Buffer = float64(c.BufferAccesses) * hw.BufferAccessEnergyPJ
+		e.Total = e.Crossbar + e.DAC + e.ADC + e.ShiftAdd + e.Index + e.Buffer
+		a := &lc.AreaUM2
+		xb := float64(sh.crossbars)
+		a.Crossbar = xb * hw.XbarAreaUM2
+		a.ADC = xb * float64(hw.OUCols) * hw.ADCArea()
+		a.DAC = xb * float64(hw.XbarRows) * hw.DACAreaUM2
+		a.ShiftAdd = xb * float64(hw.OUCols) * hw.ShiftAddAreaUM2
+		a.Index = float64(sh.indexBits) * hw.IndexAreaUM2PerBit
+		a.Total = a.Crossbar + a.ADC + a.DAC + a.ShiftAdd + a.Index
+		cost.Layers[li] = lc
+		cost.Counts.add(&lc.Counts)
+		cost.Cycles += lc.Cycles
+		cost.LatencyNs += lc.LatencyNs
+		cost.EnergyPJ.add(&lc.EnergyPJ)
+		cost.AreaUM2.add(&lc.AreaUM2)
+		cost.Crossbars += sh.crossbars
+		cost.IndexBits += sh.indexBits
+	}
+	// Buffers are shared by the crossbars of a tile: a network-level item.
+	cost.Tiles = int(ceilDiv(int64(cost.Crossbars), int64(hw.XbarsPerTile)))
+	cost.AreaUM2.Buffer = float64(cost.Tiles) * hw.BufferAreaUM2
+	cost.AreaUM2.Total += cost.AreaUM2.Buffer
+	return cost
+}
+
+// PerImage divides run counts by the number of images n, giving the
+// counts of one inference. It fails unless each layer's vectors divide
+// evenly. The clipping counters are data-dependent totals and are kept as
+// they are.
+func (s *Simulator) PerImage(counts []Counts, n int64) ([]Counts, error) {
+	if n <= 0 {
+		return nil, fmt.Errorf("hwsim: per-image counts over %d images", n)
+	}
+	out := make([]Counts, len(counts))
+	for i, c := range counts {
+		if c.Vectors%n != 0 {
+			return nil, fmt.Errorf("hwsim: layer %d: %d vectors are not a multiple of %d images", i, c.Vectors, n)
+		}
+		o := Counts{
+			Vectors: c.Vectors / n, OUActivations: c.OUActivations / n, ADCConversions: c.ADCConversions / n,
+			CellReads: c.CellReads / n, DACDrives: c.DACDrives / n, ShiftAdds: c.ShiftAdds / n,
+			OwnerIndexReads: c.OwnerIndexReads / n, InputIndexReads: c.InputIndexReads / n,
+			IndexReadBits: c.IndexReadBits / n, BufferReadBits: c.BufferReadBits / n,
+			BufferWriteBits: c.BufferWriteBits / n, ADCClipped: c.ADCClipped, ADCTruncated: c.ADCTruncated,
+		}
+		ab := int64(s.hw.BufferAccessBits)
+		o.BufferAccesses = ceilDiv(o.BufferReadBits, ab) + ceilDiv(o.BufferWriteBits, ab)
+		out[i] = o
+	}
+	return out, nil
+}

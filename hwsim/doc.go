@@ -1,0 +1,134 @@
+// Package hwsim executes a mapped quantized network the way an RRAM
+// compute-in-memory accelerator would, checks it against the integer golden
+// model, and counts what it costs: cycles, latency, energy and area per layer
+// and in total, for every mapping scheme.
+//
+// # Hardware
+//
+// HW is the hardware description (JSON, every field with its unit; see
+// HARDWARE.md for each field and the source of its default). Defaults()
+// gives 128×128 crossbars of 1-bit cells, 9×8 OUs, 1-bit DACs, 8-bit
+// saturating ADCs and ISAAC/PUMA energies and areas. LoadHW reads a file over
+// the defaults with strict decoding (unknown fields, trailing data, negative
+// or absurd values are errors naming the field, wrapping ErrInvalidHW).
+//
+// # Simulation
+//
+// A Simulator (Simulate/New) compiles a mapper.Mapping for a HW and provides
+// MatMul, a quant.MatMulFunc: quant.Network.Run calls it in place of the
+// exact integer GEMM for every linear layer, and everything around the
+// linear layers (bias, requantization, pooling, ReLU, Add, Concat...) stays
+// the golden model's integer code, i.e. the accelerator's digital units.
+//
+// For one input vector x (a row of the im2col matrix, A-bit codes) and one
+// OU with wordlines j → input rows RowIdx[j]:
+//
+//   - Inputs are fed in steps. With 1-bit DACs (the default) step b drives
+//     bit b of every input; unsigned codes have steps b = 0..A-1, signed codes
+//     are two's complement and the step of the sign bit A-1 is subtracted.
+//     With d-bit DACs unsigned codes are fed in d-bit digits; signed codes
+//     feed their A-1 magnitude bits in d-bit digits and the sign bit alone.
+//   - Each step activates the OU once. The analog sum of physical column c
+//     is s = Σ_j level_j·cell_cj, an integer in [0, h·(2^t-1)] for a step of
+//     t bits (popcount of input plane AND column bits, per 64-row word).
+//   - The ADC converts s at r = adc_bits. When h·(2^t-1) ≤ 2^r-1 every
+//     conversion is exact. Otherwise "saturate" gives min(s, 2^r-1) (counted
+//     as clipped) and "truncate" keeps the top r bits of the full-scale range:
+//     with D = max(0, bitlen(OURows·(2^dac_bits-1)) - r) the code is
+//     floor(s/2^D)·2^D (counted as truncated when that differs from s).
+//   - Converted values are shifted by the step's first bit and added (or
+//     subtracted, sign step) into a per-column value v_c. Each owner entry
+//     (Out, Bit, Negate, Complement) of column c then adds ±v_c·2^Bit into
+//     output Out (minus when Negate, the weight's sign bit). A Complement
+//     owner adds ±(v_s - v_c)·2^Bit, where s is the OU's sum column (an
+//     all-ones column on the same wordlines, converted like any column).
+//
+// Outputs accumulate in int64 and are saturated to int32.
+//
+// Fast path: when every conversion of a layer group is exact (all OUs
+// lossless, no conductance variation, no ADC noise) the bit-serial result is
+// a linear function of x: out = x·W_eff, where W_eff[k][n] sums ±2^Bit·cell
+// (or ±2^Bit·(sum cell - cell) for complement owners) over the owners of
+// output n and the wordlines fed by input k, with the cells after stuck-at
+// faults. The simulator then folds the mapping into W_eff once and runs the
+// integer GEMM. The fold reads only the mapping, never the layer's weights,
+// so a wrong mapping still gives wrong results; tests check the fast path
+// bit-identical to the bit-serial path (Options.Mode = ModeBitSerial) and
+// both to a brute-force GEMM. Costs are counted identically on both paths.
+//
+// # Non-idealities
+//
+// All randomness is counter-based: each draw is a SplitMix64 hash of
+// (seed, phenomenon, layer, group, column, wordline[, vector, step]), so
+// results do not depend on the number of goroutines.
+//   - Stuck-at faults: cell (column c, wordline j) is stuck at 0 with
+//     probability stuck_at0_rate and at 1 with stuck_at1_rate, fixed per cell
+//     (applied to the stored bits, including sum columns).
+//   - Conductance variation: every '1' cell has G = G_on·exp(σ·z), z ~ N(0,1)
+//     fixed per cell; '0' cells conduct nothing. The column sum becomes
+//     Σ_j level_j·G_j/G_on, a real number.
+//   - ADC noise: a N(0, σ_lsb²) offset per conversion, indexed by the
+//     vector's position in the layer group since the last Reset (so runs that
+//     feed the same images in the same order reproduce; quant.Network.Run
+//     calls a MatMulFunc serially).
+//
+// With any analog effect the ADC rounds the real sum to the nearest level,
+// clamps at 0, then saturates or truncates as above.
+//
+// # Cost model
+//
+// Notation per layer group: S input steps (A for 1-bit DACs), V input
+// vectors (im2col rows; V = H_out·W_out per image for a Conv), for each OU o
+// its rows h_o, columns w_o and owner entries e_o.
+//
+//	OU activations   = V · S · #OUs
+//	ADC conversions  = V · S · Σ_o w_o
+//	cell reads       = V · S · Σ_o h_o·w_o
+//	DAC drives       = V · S · Σ_o h_o
+//	shift-and-adds   = V · S · Σ_o e_o
+//	index bits read  = V · S · Σ_o idx_o + V · perm
+//	buffer accesses  = ceil(V·K·A / access_bits) + ceil(V·N·A / access_bits)
+//
+// idx_o is the index-table bits one activation of OU o reads (see index.go:
+// dense none, zerocol a column index per column, sre an input index per
+// wordline, colsim an owner entry per owner), perm the bits of a whole-layer
+// input permutation (rowreorder) read once per vector. Output codes are
+// assumed A bits wide for the buffer traffic.
+//
+// Timing: the OUs of one crossbar fire one after another; all crossbars of
+// a layer (of every group) work in parallel; one activation takes one cycle
+// of cycle_ns = max(1000/clock_mhz, xbar_read_latency_ns, adc_latency_ns)
+// (DAC drive, read, conversion and shift-and-add are pipelined). So
+//
+//	cycles_layer   = max over groups (V · S · max over crossbars of #OUs on it)
+//	cycles_network = Σ over layers cycles_layer   (no inter-layer pipelining)
+//	latency_ns     = cycles · cycle_ns
+//
+// Energy (pJ) by component: crossbar = cell reads · cell_read_energy_pj;
+// dac = DAC drives · dac_energy_pj; adc = conversions · adc_energy_pj[r];
+// shift_add = shift-and-adds · shift_add_energy_pj; index = index bits read ·
+// index_read_energy_pj_per_bit; buffer = buffer accesses ·
+// buffer_access_energy_pj. The digital units' own work (requantization,
+// pooling, activations) is not charged.
+//
+// Area (µm²) for X crossbars used: crossbar = X · xbar_area_um2; adc = X ·
+// ou_cols · adc_area_um2[r] (one ADC per OU column, shared by the crossbar's
+// column groups, since one OU fires at a time); dac = X · xbar_rows ·
+// dac_area_um2; shift_add = X · ou_cols · shift_add_area_um2 (one per ADC);
+// index = index storage bits · index_area_um2_per_bit (storage from the
+// mapper's scheme definition); buffer = ceil(X / xbars_per_tile) ·
+// buffer_area_um2, a network-level item.
+//
+// Simulator.Counted returns the counts the simulation gathered (per OU
+// traversal); AnalyticCounts computes them from the mapping alone for given
+// vector counts; tests check that both agree. Simulator.Cost prices counts.
+//
+// # Evaluation
+//
+// Evaluate runs a labelled data set batch by batch through the golden model
+// and the simulator and returns a Report: accuracies (float when given,
+// integer golden, simulated), agreement (share of images whose simulated
+// output codes equal the golden model's exactly, and share with the same
+// top-1 class), ADC clipping counts, and the per-inference cost per layer and
+// in total, as JSON with snake_case keys.
+package hwsim

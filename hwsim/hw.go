@@ -1,0 +1,425 @@
+package hwsim
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// ErrInvalidHW is wrapped by every error caused by a bad hardware
+// description (unknown field, out-of-range value, unreadable file). The CLI
+// maps it to exit code 2.
+var ErrInvalidHW = errors.New("invalid hardware description")
+
+// ADC conversion modes for column sums beyond the ADC's range.
+const (
+	// ADCSaturate clips a column sum s to the largest code: min(s, 2^r-1).
+	ADCSaturate = "saturate"
+	// ADCTruncate keeps the r most significant bits of the full-scale sum and
+	// drops the low ones: with D = max(0, bitlen(h·(2^dac_bits-1)) - r),
+	// the code is floor(s / 2^D)·2^D (never clips).
+	ADCTruncate = "truncate"
+)
+
+// HW describes the simulated accelerator. It is read from and written to
+// JSON; every field name carries its unit (or is a count or a bit width).
+// HARDWARE.md documents each field and the source of its default.
+type HW struct {
+	// Name is a free-form label printed in reports.
+	Name string `json:"name"`
+
+	// Crossbar and OU geometry, in cells.
+	XbarRows int `json:"xbar_rows"`
+	XbarCols int `json:"xbar_cols"`
+	OURows   int `json:"ou_rows"`
+	OUCols   int `json:"ou_cols"`
+	// CellBits is the number of bits one cell stores (only 1 is simulated).
+	CellBits int `json:"cell_bits"`
+
+	// DACBits is the wordline DAC resolution in bits: 1 = bit-serial input,
+	// d > 1 feeds d input bits per step (see doc.go for signed inputs).
+	DACBits int `json:"dac_bits"`
+	// ADCBits is the resolution r of the column ADCs in bits.
+	ADCBits int `json:"adc_bits"`
+	// ADCMode is ADCSaturate or ADCTruncate.
+	ADCMode string `json:"adc_mode"`
+	// InputBits is the widest input code the input registers hold, in bits;
+	// a layer with more activation bits is rejected.
+	InputBits int `json:"input_bits"`
+
+	// Timing. One OU activation (DAC drive, crossbar read, ADC conversion of
+	// the OU's columns, pipelined) advances one cycle of
+	// cycle_ns = max(1000/clock_mhz, xbar_read_latency_ns, adc_latency_ns).
+	ClockMHz          float64 `json:"clock_mhz"`
+	XbarReadLatencyNs float64 `json:"xbar_read_latency_ns"`
+	ADCLatencyNs      float64 `json:"adc_latency_ns"`
+
+	// Energies in picojoules per action.
+	// CellReadEnergyPJ is spent per cell of an activated OU (rows × cols) per
+	// input step.
+	CellReadEnergyPJ float64 `json:"cell_read_energy_pj"`
+	// DACEnergyPJ is spent per driven wordline per input step.
+	DACEnergyPJ float64 `json:"dac_energy_pj"`
+	// ADCEnergyPJ is the energy of one conversion by ADC resolution in bits
+	// (JSON object keyed by the bit count, e.g. {"8": 1.67}).
+	ADCEnergyPJ map[int]float64 `json:"adc_energy_pj"`
+	// ShiftAddEnergyPJ is spent per index (owner) entry applied to one
+	// conversion result: one shift-and-add or shift-and-subtract.
+	ShiftAddEnergyPJ float64 `json:"shift_add_energy_pj"`
+	// IndexReadEnergyPJPerBit is spent per bit of index table read (owner
+	// entries of merged/skipped columns, input-row indices of compressed OUs).
+	IndexReadEnergyPJPerBit float64 `json:"index_read_energy_pj_per_bit"`
+	// BufferAccessEnergyPJ is spent per buffer access of BufferAccessBits.
+	BufferAccessEnergyPJ float64 `json:"buffer_access_energy_pj"`
+	BufferAccessBits     int     `json:"buffer_access_bits"`
+
+	// Areas in square micrometres.
+	// XbarAreaUM2 is one crossbar of xbar_rows × xbar_cols cells.
+	XbarAreaUM2 float64 `json:"xbar_area_um2"`
+	// ADCAreaUM2 is one ADC by resolution in bits.
+	ADCAreaUM2 map[int]float64 `json:"adc_area_um2"`
+	// DACAreaUM2 is one wordline DAC (one per crossbar row).
+	DACAreaUM2 float64 `json:"dac_area_um2"`
+	// ShiftAddAreaUM2 is one shift-and-add unit (one per ADC).
+	ShiftAddAreaUM2 float64 `json:"shift_add_area_um2"`
+	// IndexAreaUM2PerBit is one bit of index table storage.
+	IndexAreaUM2PerBit float64 `json:"index_area_um2_per_bit"`
+	// BufferAreaUM2 is one tile's eDRAM buffer; one per XbarsPerTile
+	// crossbars (rounded up).
+	BufferAreaUM2 float64 `json:"buffer_area_um2"`
+	XbarsPerTile  int     `json:"xbars_per_tile"`
+
+	// Non-idealities (all zero = ideal device). Reproducible from the
+	// simulator's seed.
+	// VariationSigma is the sigma of ln(G/G_on) of each programmed ('1')
+	// cell: conductance G = G_on·exp(sigma·z), z ~ N(0,1), fixed per cell.
+	VariationSigma float64 `json:"variation_sigma"`
+	// StuckAt0Rate and StuckAt1Rate are the fractions of cells (each a
+	// probability per cell, fixed per cell) stuck at 0 or at 1.
+	StuckAt0Rate float64 `json:"stuck_at0_rate"`
+	StuckAt1Rate float64 `json:"stuck_at1_rate"`
+	// ADCNoiseSigmaLSB is the sigma of Gaussian noise added to each analog
+	// column sum before conversion, in ADC LSBs (one LSB = one unit cell
+	// current), drawn per conversion.
+	ADCNoiseSigmaLSB float64 `json:"adc_noise_sigma_lsb"`
+}
+
+// Defaults returns the default accelerator: 128×128 crossbars of 1-bit
+// cells, 9×8 OUs, bit-serial 1-bit DACs, 8-bit saturating ADCs, 8-bit
+// inputs, ISAAC/PUMA energies and areas (HARDWARE.md gives every source).
+func Defaults() HW {
+	return HW{
+		Name:     "rramc default (ISAAC/PUMA 32 nm constants)",
+		XbarRows: 128, XbarCols: 128,
+		OURows: 9, OUCols: 8,
+		CellBits:  1,
+		DACBits:   1,
+		ADCBits:   8,
+		ADCMode:   ADCSaturate,
+		InputBits: 8,
+
+		ClockMHz:          10,
+		XbarReadLatencyNs: 100,
+		ADCLatencyNs:      1 / 1.28, // 1.28 GS/s
+
+		// PUMA: 128×128 crossbar read 0.3 mW over 100 ns = 30 pJ per full read.
+		CellReadEnergyPJ: 30.0 / (128 * 128),
+		DACEnergyPJ:      0.417,
+		ADCEnergyPJ: map[int]float64{
+			1: 0.16, 2: 0.37, 3: 0.58, // linear extrapolation (project assumption)
+			4: 0.79, 5: 0.99, 6: 1.20, 7: 1.42, 8: 1.67, // ISAAC-scaled (METHOD.md)
+		},
+		ShiftAddEnergyPJ: 0.021,
+		// ISAAC input register: 2 KB, 1.24 mW; one full read per 100 ns cycle.
+		IndexReadEnergyPJPerBit: 1.24e-3 * 100e-9 / (2048 * 8) * 1e12,
+		BufferAccessEnergyPJ:    20.45,
+		BufferAccessBits:        256,
+
+		XbarAreaUM2: 25,
+		ADCAreaUM2: map[int]float64{
+			// ISAAC: 8-bit 1.28 GS/s SAR ADC 0.0012 mm²; other resolutions
+			// scaled with the energy table (project assumption).
+			1: 1200 * 0.16 / 1.67, 2: 1200 * 0.37 / 1.67, 3: 1200 * 0.58 / 1.67,
+			4: 1200 * 0.79 / 1.67, 5: 1200 * 0.99 / 1.67, 6: 1200 * 1.20 / 1.67,
+			7: 1200 * 1.42 / 1.67, 8: 1200,
+		},
+		DACAreaUM2:         170.0 / (8 * 128), // ISAAC: 8×128 1-bit DACs 0.00017 mm²
+		ShiftAddAreaUM2:    60,                // ISAAC: S+A 0.00006 mm²
+		IndexAreaUM2PerBit: 2100.0 / (2048 * 8),
+		BufferAreaUM2:      83000, // ISAAC: 64 KB eDRAM 0.083 mm²
+		XbarsPerTile:       96,    // ISAAC: 12 IMAs × 8 crossbars per tile
+	}
+}
+
+// Clone returns a deep copy (the ADC tables are maps).
+func (h HW) Clone() HW {
+	c := h
+	c.ADCEnergyPJ = cloneTable(h.ADCEnergyPJ)
+	c.ADCAreaUM2 = cloneTable(h.ADCAreaUM2)
+	return c
+}
+
+func cloneTable(m map[int]float64) map[int]float64 {
+	if m == nil {
+		return nil
+	}
+	c := make(map[int]float64, len(m))
+	for k, v := range m {
+		c[k] = v
+	}
+	return c
+}
+
+// CycleNs returns the duration of one OU-activation cycle in nanoseconds.
+func (h *HW) CycleNs() float64 {
+	return math.Max(1000/h.ClockMHz, math.Max(h.XbarReadLatencyNs, h.ADCLatencyNs))
+}
+
+// Limits beyond which a value is rejected as absurd (a typo rather than a
+// design): they keep every derived allocation and product bounded.
+const (
+	maxXbarDim   = 4096
+	maxBits      = 16
+	maxEnergyPJ  = 1e9
+	maxAreaUM2   = 1e12
+	maxClockMHz  = 1e5
+	maxLatencyNs = 1e9
+	maxSigma     = 10
+)
+
+func hwErr(field, format string, args ...any) error {
+	return fmt.Errorf("%w: %s: %s", ErrInvalidHW, field, fmt.Sprintf(format, args...))
+}
+
+// Validate checks every field and returns an error naming the first bad
+// one (JSON name).
+func (h *HW) Validate() error {
+	ints := []struct {
+		name   string
+		v      int
+		lo, hi int
+	}{
+		{"xbar_rows", h.XbarRows, 1, maxXbarDim},
+		{"xbar_cols", h.XbarCols, 1, maxXbarDim},
+		{"ou_rows", h.OURows, 1, h.XbarRows},
+		{"ou_cols", h.OUCols, 1, h.XbarCols},
+		{"cell_bits", h.CellBits, 1, 1},
+		{"dac_bits", h.DACBits, 1, 8},
+		{"adc_bits", h.ADCBits, 1, maxBits},
+		{"input_bits", h.InputBits, 1, maxBits},
+		{"buffer_access_bits", h.BufferAccessBits, 1, 1 << 20},
+		{"xbars_per_tile", h.XbarsPerTile, 1, 1 << 20},
+	}
+	for _, f := range ints {
+		if f.v < f.lo || f.v > f.hi {
+			if f.name == "cell_bits" {
+				return hwErr(f.name, "%d not supported: the simulator models 1-bit cells", f.v)
+			}
+			if f.hi < f.lo { // ou bound by a bad crossbar size: reported there
+				continue
+			}
+			return hwErr(f.name, "%d out of range [%d, %d]", f.v, f.lo, f.hi)
+		}
+	}
+	if h.ADCMode != ADCSaturate && h.ADCMode != ADCTruncate {
+		return hwErr("adc_mode", "%q: want %q or %q", h.ADCMode, ADCSaturate, ADCTruncate)
+	}
+	floats := []struct {
+		name string
+		v    float64
+		lo   float64
+		hi   float64
+		pos  bool // must be > 0
+	}{
+		{"clock_mhz", h.ClockMHz, 0, maxClockMHz, true},
+		{"xbar_read_latency_ns", h.XbarReadLatencyNs, 0, maxLatencyNs, false},
+		{"adc_latency_ns", h.ADCLatencyNs, 0, maxLatencyNs, false},
+		{"cell_read_energy_pj", h.CellReadEnergyPJ, 0, maxEnergyPJ, false},
+		{"dac_energy_pj", h.DACEnergyPJ, 0, maxEnergyPJ, false},
+		{"shift_add_energy_pj", h.ShiftAddEnergyPJ, 0, maxEnergyPJ, false},
+		{"index_read_energy_pj_per_bit", h.IndexReadEnergyPJPerBit, 0, maxEnergyPJ, false},
+		{"buffer_access_energy_pj", h.BufferAccessEnergyPJ, 0, maxEnergyPJ, false},
+		{"xbar_area_um2", h.XbarAreaUM2, 0, maxAreaUM2, false},
+		{"dac_area_um2", h.DACAreaUM2, 0, maxAreaUM2, false},
+		{"shift_add_area_um2", h.ShiftAddAreaUM2, 0, maxAreaUM2, false},
+		{"index_area_um2_per_bit", h.IndexAreaUM2PerBit, 0, maxAreaUM2, false},
+		{"buffer_area_um2", h.BufferAreaUM2, 0, maxAreaUM2, false},
+		{"variation_sigma", h.VariationSigma, 0, maxSigma, false},
+		{"stuck_at0_rate", h.StuckAt0Rate, 0, 1, false},
+		{"stuck_at1_rate", h.StuckAt1Rate, 0, 1, false},
+		{"adc_noise_sigma_lsb", h.ADCNoiseSigmaLSB, 0, maxSigma * 100, false},
+	}
+	for _, f := range floats {
+		if math.IsNaN(f.v) || math.IsInf(f.v, 0) || f.v < f.lo || f.v > f.hi || (f.pos && f.v == 0) {
+			if f.pos {
+				return hwErr(f.name, "%v out of range (%v, %v]", f.v, f.lo, f.hi)
+			}
+			return hwErr(f.name, "%v out of range [%v, %v]", f.v, f.lo, f.hi)
+		}
+	}
+	if h.StuckAt0Rate+h.StuckAt1Rate > 1 {
+		return hwErr("stuck_at0_rate", "stuck_at0_rate + stuck_at1_rate = %v exceeds 1", h.StuckAt0Rate+h.StuckAt1Rate)
+	}
+	for _, t := range []struct {
+		name string
+		m    map[int]float64
+		hi   float64
+	}{{"adc_energy_pj", h.ADCEnergyPJ, maxEnergyPJ}, {"adc_area_um2", h.ADCAreaUM2, maxAreaUM2}} {
+		keys := make([]int, 0, len(t.m))
+		for k := range t.m {
+			keys = append(keys, k)
+		}
+		sort.Ints(keys)
+		for _, k := range keys {
+			v := t.m[k]
+			if k < 1 || k > maxBits {
+				return hwErr(t.name, "entry for %d bits: resolution out of range [1, %d]", k, maxBits)
+			}
+			if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 || v > t.hi {
+				return hwErr(t.name, "entry for %d bits: %v out of range [0, %v]", k, v, t.hi)
+			}
+		}
+		if _, ok := t.m[h.ADCBits]; !ok {
+			return hwErr(t.name, "no entry for adc_bits = %d", h.ADCBits)
+		}
+	}
+	return nil
+}
+
+// ADCEnergy returns the energy of one conversion at the configured ADC
+// resolution in pJ.
+func (h *HW) ADCEnergy() float64 { return h.ADCEnergyPJ[h.ADCBits] }
+
+// ADCArea returns the area of one ADC at the configured resolution in µm².
+func (h *HW) ADCArea() float64 { return h.ADCAreaUM2[h.ADCBits] }
+
+// maxHWFile bounds the size of a hardware file read by LoadHW.
+const maxHWFile = 1 << 20
+
+// LoadHW reads a hardware description from a JSON file. Fields absent from
+// the file keep their Defaults() value (ADC table entries are merged by
+// resolution); unknown fields, trailing data and invalid values are errors
+// naming the file and the field.
+func LoadHW(path string) (HW, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return HW{}, fmt.Errorf("%w: %v", ErrInvalidHW, err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxHWFile+1))
+	if err != nil {
+		return HW{}, fmt.Errorf("%w: %s: %v", ErrInvalidHW, path, err)
+	}
+	if len(data) > maxHWFile {
+		return HW{}, fmt.Errorf("%w: %s: larger than %d bytes", ErrInvalidHW, path, maxHWFile)
+	}
+	h, err := ParseHW(data)
+	if err != nil {
+		return HW{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return h, nil
+}
+
+// ParseHW decodes a hardware description from JSON over Defaults() (see
+// LoadHW) and validates it.
+func ParseHW(data []byte) (HW, error) {
+	h := Defaults()
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&h); err != nil {
+		return HW{}, fmt.Errorf("%w: %s", ErrInvalidHW, describeJSONError(err))
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return HW{}, fmt.Errorf("%w: trailing data after the JSON object", ErrInvalidHW)
+	}
+	if err := h.Validate(); err != nil {
+		return HW{}, err
+	}
+	return h, nil
+}
+
+// describeJSONError turns encoding/json errors into messages that name the
+// field.
+func describeJSONError(err error) string {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		field := te.Field
+		if field == "" {
+			field = "(top level)"
+		}
+		return fmt.Sprintf("%s: got JSON %s, want %s", field, te.Value, te.Type)
+	}
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return fmt.Sprintf("JSON syntax error at byte %d: %v", se.Offset, err)
+	}
+	msg := err.Error()
+	if rest, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
+		name, uerr := strconv.Unquote(rest)
+		if uerr != nil {
+			name = rest
+		}
+		return fmt.Sprintf("%s: unknown field (known fields: %s)", name, strings.Join(fieldNames(), ", "))
+	}
+	return msg
+}
+
+// fieldNames lists the JSON field names of HW.
+func fieldNames() []string {
+	t := reflect.TypeOf(HW{})
+	names := make([]string, 0, t.NumField())
+	for i := 0; i < t.NumField(); i++ {
+		if tag := t.Field(i).Tag.Get("json"); tag != "" && tag != "-" {
+			names = append(names, strings.Split(tag, ",")[0])
+		}
+	}
+	return names
+}
+
+// JSON returns the description as indented JSON (what `rramc hw defaults`
+// prints), ending in a newline.
+func (h HW) JSON() ([]byte, error) {
+	b, err := json.MarshalIndent(h, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}
+
+// WriteHW writes h as JSON to path through a temporary file and a rename.
+func WriteHW(path string, h HW) error {
+	if err := h.Validate(); err != nil {
+		return err
+	}
+	b, err := h.JSON()
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".hw-*.json")
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,360 @@
+package hwsim
+
+import (
+	"math"
+	"math/bits"
+)
+
+// worker simulates input vectors of one layer group bit-serially. It owns
+// all its scratch memory, so the per-vector loop never allocates.
+type worker struct {
+	g    *group
+	hw   *HW
+	seed uint64
+
+	planes []uint64 // input bit-planes of every rowset
+	nz     []uint32 // per rowset: which planes are non-zero
+	colacc []int64  // per physical column: Σ over steps of ±converted sums << b0
+	acc    []int64  // per output column
+
+	amask    uint32
+	maxCode  int64 // 2^r - 1
+	truncD   uint  // low bits dropped by a truncating ADC
+	truncate bool
+	analog   bool
+
+	// local counters, added to the layer's at flush.
+	activations, conversions, cellReads, dacDrives, shiftAdds int64
+	ownerIndexReads, inputIndexReads, indexReadBits           int64
+	clipped, truncated                                        int64
+}
+
+func newWorker(g *group, hw *HW, seed uint64) *worker {
+	return &worker{
+		g: g, hw: hw, seed: seed,
+		planes:   make([]uint64, g.planeWords),
+		nz:       make([]uint32, len(g.rowsets)),
+		colacc:   make([]int64, g.physCols),
+		acc:      make([]int64, g.n),
+		amask:    uint32(1)<<g.a - 1,
+		maxCode:  int64(1)<<hw.ADCBits - 1,
+		truncD:   uint(truncShift(hw, g.h)),
+		truncate: hw.ADCMode == ADCTruncate,
+		analog:   g.cond != nil || hw.ADCNoiseSigmaLSB > 0,
+	}
+}
+
+// flush adds the worker's counts to the layer's.
+func (w *worker) flush(c *layerCounters) {
+	c.activations.Add(w.activations)
+	c.conversions.Add(w.conversions)
+	c.cellReads.Add(w.cellReads)
+	c.dacDrives.Add(w.dacDrives)
+	c.shiftAdds.Add(w.shiftAdds)
+	c.ownerIndexReads.Add(w.ownerIndexReads)
+	c.inputIndexReads.Add(w.inputIndexReads)
+	c.indexReadBits.Add(w.indexReadBits)
+	c.clipped.Add(w.clipped)
+	c.truncated.Add(w.truncated)
+}
+
+// vector computes one output row: out = x·W through the crossbars. vidx is
+// the vector's global index in this layer group (ADC noise coordinate).
+func (w *worker) vector(x []int32, out []int32, vidx int64) {
+	g := w.g
+	words := g.words
+	// Input bit-planes per rowset: bit b of the code on wordline j goes to
+	// plane b, word j/64, bit j%64 (two's complement for signed codes).
+	for s := range g.rowsets {
+		rs := &g.rowsets[s]
+		p := w.planes[rs.planeOff : rs.planeOff+g.a*words]
+		clear(p)
+		var nz uint32
+		for j, k := range rs.rows {
+			u := uint32(x[k]) & w.amask
+			nz |= u
+			bit := uint64(1) << (j & 63)
+			wj := j >> 6
+			for u != 0 {
+				b := bits.TrailingZeros32(u)
+				p[b*words+wj] |= bit
+				u &= u - 1
+			}
+		}
+		w.nz[s] = nz
+	}
+	clear(w.acc)
+	// A whole-layer input permutation is read once per vector.
+	w.inputIndexReads += g.ix.permEntries
+	w.indexReadBits += g.ix.permEntries * g.ix.inputBits
+	ns := int64(len(g.steps))
+	simple := words == 1 && w.hw.DACBits == 1 && !w.analog
+	for oi := range g.ous {
+		o := &g.ous[oi]
+		// Every OU fires once per input step whatever its inputs: count it.
+		w.activations += ns
+		w.conversions += ns * int64(o.ncol)
+		w.cellReads += ns * int64(o.ncol) * int64(o.nrows)
+		w.dacDrives += ns * int64(o.nrows)
+		w.shiftAdds += ns * int64(o.owners)
+		w.ownerIndexReads += ns * o.idx.ownerEntries
+		w.inputIndexReads += ns * o.idx.inputEntries
+		w.indexReadBits += ns * g.ix.bits(o.idx)
+		if o.ncol == 0 {
+			continue
+		}
+		ca := w.colacc[o.col0 : o.col0+o.ncol]
+		clear(ca)
+		if w.nz[o.rs] == 0 && !w.analog {
+			// All inputs zero: every ideal column sum is 0 and converts to 0.
+			continue
+		}
+		switch {
+		case simple:
+			w.ouSimple(o, ca)
+		case w.analog:
+			w.ouAnalog(o, ca, vidx)
+		default:
+			w.ouGeneric(o, ca)
+		}
+	}
+	// Shift and add: every owner entry takes its column's converted value,
+	// or for a complement owner the OU's sum column minus it. Done after all
+	// OUs since a sum column may sit in a sibling OU.
+	for oi := range g.ous {
+		o := &g.ous[oi]
+		var sum int64
+		if o.sumCol >= 0 {
+			sum = w.colacc[o.sumCol]
+		}
+		for c := int(o.col0); c < int(o.col0+o.ncol); c++ {
+			v := w.colacc[c]
+			for _, ow := range g.own[g.ownStart[c]:g.ownStart[c+1]] {
+				val := v
+				if ow.comp {
+					val = sum - v
+				}
+				val <<= ow.shift
+				if ow.neg {
+					w.acc[ow.out] -= val
+				} else {
+					w.acc[ow.out] += val
+				}
+			}
+		}
+	}
+	for i, v := range w.acc {
+		out[i] = sat32(v)
+	}
+}
+
+func sat32(v int64) int32 {
+	if v > math.MaxInt32 {
+		return math.MaxInt32
+	}
+	if v < math.MinInt32 {
+		return math.MinInt32
+	}
+	return int32(v)
+}
+
+// ouSimple handles the common case: columns of one word, 1-bit DACs (step
+// b = input bit b), ideal cells. Zero input planes are skipped (their sums
+// are 0); a plane with at most 2^r-1 active rows cannot saturate any column
+// and takes the lossless loop.
+func (w *worker) ouSimple(o *cou, ca []int64) {
+	g := w.g
+	p := w.planes[g.rowsets[o.rs].planeOff : g.rowsets[o.rs].planeOff+g.a]
+	cols := g.cols[o.col0 : o.col0+o.ncol]
+	signBit := -1
+	if g.signed {
+		signBit = g.a - 1
+	}
+	for nz := w.nz[o.rs]; nz != 0; nz &= nz - 1 {
+		b := bits.TrailingZeros32(nz)
+		pb := p[b]
+		neg := b == signBit
+		switch {
+		case o.lossless || (!w.truncate && int64(bits.OnesCount64(pb)) <= w.maxCode):
+			if neg {
+				subPop(ca, cols, pb, uint(b))
+			} else {
+				addPop(ca, cols, pb, uint(b))
+			}
+		case w.truncate:
+			w.truncated += truncPop(ca, cols, pb, uint(b), w.truncD, w.maxCode, neg)
+		default:
+			w.clipped += satPop(ca, cols, pb, uint(b), w.maxCode, neg)
+		}
+	}
+}
+
+// addPop adds popcount(p & c) << b to ca for every column word c.
+func addPop(ca []int64, cols []uint64, p uint64, b uint) {
+	ca = ca[:len(cols)]
+	for i, c := range cols {
+		ca[i] += int64(bits.OnesCount64(p&c)) << b
+	}
+}
+
+// subPop subtracts popcount(p & c) << b (the sign bit of signed inputs).
+func subPop(ca []int64, cols []uint64, p uint64, b uint) {
+	ca = ca[:len(cols)]
+	for i, c := range cols {
+		ca[i] -= int64(bits.OnesCount64(p&c)) << b
+	}
+}
+
+// satPop converts with a saturating ADC: min(s, maxCode). It returns the
+// number of clipped conversions.
+func satPop(ca []int64, cols []uint64, p uint64, b uint, maxCode int64, neg bool) int64 {
+	ca = ca[:len(cols)]
+	var clipped int64
+	sgn := int64(1)
+	if neg {
+		sgn = -1
+	}
+	for i, c := range cols {
+		s := int64(bits.OnesCount64(p & c))
+		if s > maxCode {
+			s = maxCode
+			clipped++
+		}
+		ca[i] += sgn * (s << b)
+	}
+	return clipped
+}
+
+// truncPop converts with a truncating ADC: the low d bits of s are dropped
+// (and s is clipped to the top code (2^r-1)<<d, which a full-scale design
+// never reaches). It returns the number of conversions that lost bits.
+func truncPop(ca []int64, cols []uint64, p uint64, b, d uint, maxCode int64, neg bool) int64 {
+	ca = ca[:len(cols)]
+	var lossy int64
+	sgn := int64(1)
+	if neg {
+		sgn = -1
+	}
+	top := maxCode << d
+	for i, c := range cols {
+		s := int64(bits.OnesCount64(p & c))
+		q := min(s>>d<<d, top)
+		if q != s {
+			lossy++
+		}
+		ca[i] += sgn * (q << b)
+	}
+	return lossy
+}
+
+// convert applies the ADC to an ideal integer column sum, counting losses.
+func (w *worker) convert(s int64) int64 {
+	if w.truncate {
+		q := min(s>>w.truncD<<w.truncD, w.maxCode<<w.truncD)
+		if q != s {
+			w.truncated++
+		}
+		return q
+	}
+	if s > w.maxCode {
+		w.clipped++
+		return w.maxCode
+	}
+	return s
+}
+
+// ouGeneric handles multi-word columns and multi-bit DACs with ideal cells:
+// the analog sum of a step driving bits b0..b0+t-1 is Σ_u 2^u·popcount.
+func (w *worker) ouGeneric(o *cou, ca []int64) {
+	g := w.g
+	words := g.words
+	p := w.planes[g.rowsets[o.rs].planeOff : g.rowsets[o.rs].planeOff+g.a*words]
+	nz := w.nz[o.rs]
+	for _, st := range g.steps {
+		if nz>>st.b0&(1<<st.t-1) == 0 {
+			continue // all step planes zero: every sum is 0
+		}
+		for i := range ca {
+			c := int(o.col0) + i
+			cb := g.cols[c*words : (c+1)*words]
+			var s int64
+			for u := 0; u < int(st.t); u++ {
+				pl := p[(int(st.b0)+u)*words : (int(st.b0)+u+1)*words]
+				var cnt int
+				for k, cw := range cb {
+					cnt += bits.OnesCount64(pl[k] & cw)
+				}
+				s += int64(cnt) << u
+			}
+			q := s
+			if !o.lossless {
+				q = w.convert(s)
+			}
+			if st.neg {
+				ca[i] -= q << st.b0
+			} else {
+				ca[i] += q << st.b0
+			}
+		}
+	}
+}
+
+// ouAnalog handles conductance variation and ADC noise: the column current
+// is Σ over active '1' cells of their conductance (in units of G_on, times
+// 2^u for DAC level u), plus Gaussian noise in LSBs; the ADC rounds it to
+// the nearest level, then saturates or truncates.
+func (w *worker) ouAnalog(o *cou, ca []int64, vidx int64) {
+	g := w.g
+	words := g.words
+	p := w.planes[g.rowsets[o.rs].planeOff : g.rowsets[o.rs].planeOff+g.a*words]
+	nz := w.nz[o.rs]
+	sigma := w.hw.ADCNoiseSigmaLSB
+	for si, st := range g.steps {
+		if sigma == 0 && nz>>st.b0&(1<<st.t-1) == 0 {
+			continue
+		}
+		for i := range ca {
+			c := int(o.col0) + i
+			cb := g.cols[c*words : (c+1)*words]
+			var a float64
+			for u := 0; u < int(st.t); u++ {
+				pl := p[(int(st.b0)+u)*words : (int(st.b0)+u+1)*words]
+				var cur float64
+				for k, cw := range cb {
+					m := pl[k] & cw
+					if g.cond == nil {
+						cur += float64(bits.OnesCount64(m))
+						continue
+					}
+					cond := g.cond[c*g.h+k*64:]
+					for ; m != 0; m &= m - 1 {
+						cur += float64(cond[bits.TrailingZeros64(m)])
+					}
+				}
+				a += math.Ldexp(cur, u)
+			}
+			if sigma > 0 {
+				a += sigma * gauss(key(w.seed, streamADCNoise, uint64(g.layer), uint64(g.index), uint64(vidx), uint64(c), uint64(si)))
+			}
+			q := w.convertAnalog(a)
+			if st.neg {
+				ca[i] -= q << st.b0
+			} else {
+				ca[i] += q << st.b0
+			}
+		}
+	}
+}
+
+// convertAnalog rounds an analog column sum to the nearest ADC level, then
+// saturates or truncates like convert.
+func (w *worker) convertAnalog(a float64) int64 {
+	if !(a > 0) { // negative or NaN
+		return 0
+	}
+	top := float64(w.maxCode << w.truncD)
+	if a > top+1 {
+		a = top + 1 // keeps the conversion to int64 exact; still clips below
+	}
+	return w.convert(int64(math.Round(a)))
+}

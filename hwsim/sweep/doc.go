@@ -1,0 +1,38 @@
+// Package sweep runs rramc over a grid of configurations — networks × pruning
+// ratios × mapping schemes × column-sharing limits — and turns the simulated
+// points into the tables and plots that compare the column-similarity method
+// with its baselines (METHOD.md, "Baselines").
+//
+// A Point is one (model, prune ratio, scheme, max-share) evaluation: accuracy
+// from the float model, the integer golden model and the simulator, and the
+// hardware cost (cycles, latency, energy by component, area, index overhead)
+// per layer and per network. Results holds the points and the exact
+// configuration they were produced with; it writes results.json, results.csv
+// and gains.csv.
+//
+// Gains are derived, never stored: for a method point M and a baseline point B
+// with the same network, pruning ratio, bit widths and hardware,
+//
+//	performance improvement = cycles(B) / cycles(M) - 1
+//	energy saving           = energy(B) / energy(M)
+//
+// per layer (rows matched by layer index and name) and per network, against
+// every baseline in Baselines (dense, zerocol, sre). The paper's headline
+// figures (61.24 % average performance improvement, 1.51x-2.52x energy savings
+// across sparsity ratios against a state-of-the-art sparse design) are set
+// next to the same statistics over rramc's points: the mean improvement over
+// all networks and ratios, and the range over ratios of the mean energy saving.
+//
+// Run evaluates the grid. Every finished point is stored at once as
+// DIR/points/<key>.json (temp file + rename), where key is a hash of the
+// point's complete configuration (model file contents, quantization,
+// hardware description, scheme, limit), so an interrupted or extended sweep
+// recomputes only what is missing. The evaluation of one point is a function
+// (Config.Evaluate) so the runner can be tested without the pipeline;
+// NewEvaluator builds the real one (importer → quant → mapper → hwsim), which
+// quantizes each (network, ratio) once and reuses it for every scheme.
+//
+// WriteReport produces a self-contained report.html (inline SVG plots made by
+// gonum.org/v1/plot, no external script, style sheet, font or image) and
+// WriteResultsMarkdown the RESULTS.md text.
+package sweep

@@ -1,0 +1,350 @@
+package sweep
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/rramc/rramc/hwsim"
+	"github.com/rramc/rramc/importer"
+	"github.com/rramc/rramc/importer/dataset"
+	"github.com/rramc/rramc/mapper"
+	"github.com/rramc/rramc/quant"
+)
+
+// evalBatch is the number of images run through a network at once.
+const evalBatch = 250
+
+// Evaluator is the real point evaluation: import, quantize and prune,
+// map, simulate over the test images, price. It caches per network the
+// loaded model with its float predictions, and per (network, ratio) the
+// quantized network with its golden predictions, so the schemes of one
+// (network, ratio) quantize once. Safe for concurrent use.
+type Evaluator struct {
+	// Workers is the goroutines one point uses inside the simulator and
+	// the golden model (0 = GOMAXPROCS).
+	Workers int
+
+	mu     sync.Mutex
+	models map[string]*modelEntry
+	nets   map[string]*netEntry
+	order  []string // nets keys, least recently used first
+	// keep bounds the cached quantized networks.
+	keep int
+	test *dataset.Set
+}
+
+type modelEntry struct {
+	once  sync.Once
+	err   error
+	model *importer.Model
+	in    importer.ValueInfo
+	// float predictions and labels of the first n test images
+	n      int
+	labels []int
+	float  []int
+}
+
+type netEntry struct {
+	once   sync.Once
+	err    error
+	net    *quant.Network
+	golden []int
+}
+
+// NewEvaluator returns an evaluator for cfg's data set. Points evaluated in
+// parallel (cfg.Workers > 1) each use one goroutine inside; a single point
+// at a time uses every core.
+func NewEvaluator(cfg Config) (*Evaluator, error) {
+	test, err := dataset.MNISTTest()
+	if err != nil {
+		return nil, fmt.Errorf("sweep: %w", err)
+	}
+	w := 0
+	if cfg.Workers > 1 {
+		w = 1
+	}
+	return &Evaluator{Workers: w, models: map[string]*modelEntry{}, nets: map[string]*netEntry{},
+		keep: 2 * max(cfg.Workers, 1), test: test}, nil
+}
+
+func (e *Evaluator) workers() int {
+	if e.Workers > 0 {
+		return e.Workers
+	}
+	return runtime.GOMAXPROCS(0)
+}
+
+// images returns the number of test images a point uses.
+func (e *Evaluator) images(pc *PointConfig) int {
+	if pc.Limit > 0 && pc.Limit < e.test.N {
+		return pc.Limit
+	}
+	return e.test.N
+}
+
+// model loads pc's model and computes its float predictions once.
+func (e *Evaluator) model(ctx context.Context, pc *PointConfig) (*modelEntry, error) {
+	n := e.images(pc)
+	key := fmt.Sprintf("%s|%s|%d|%g|%g", pc.Model, pc.ModelHash, n, pc.Mean, pc.Std)
+	e.mu.Lock()
+	me, ok := e.models[key]
+	if !ok {
+		me = &modelEntry{}
+		e.models[key] = me
+	}
+	e.mu.Unlock()
+	me.once.Do(func() { me.err = e.loadModel(ctx, pc, me, n) })
+	if me.err != nil {
+		e.mu.Lock()
+		if e.models[key] == me { // let a later call retry (e.g. after cancellation)
+			delete(e.models, key)
+		}
+		e.mu.Unlock()
+	}
+	return me, me.err
+}
+
+func (e *Evaluator) loadModel(ctx context.Context, pc *PointConfig, me *modelEntry, n int) error {
+	m, err := importer.Load(pc.Model)
+	if err != nil {
+		return err
+	}
+	if err := importer.Optimize(m); err != nil {
+		return err
+	}
+	prog, err := importer.NewModelProgram(m)
+	if err != nil {
+		return err
+	}
+	if len(prog.Inputs()) != 1 {
+		return fmt.Errorf("%s: %w: %d inputs, the sweep needs exactly 1", pc.Model, importer.ErrInvalidModel, len(prog.Inputs()))
+	}
+	if len(prog.Graph().Outputs) == 0 {
+		return fmt.Errorf("%s: %w: no output", pc.Model, importer.ErrInvalidModel)
+	}
+	me.model, me.in, me.n = m, prog.Inputs()[0], n
+	if me.labels, err = e.test.LabelInts(0, n); err != nil {
+		return err
+	}
+	out := prog.Graph().Outputs[0].Name
+	me.float = make([]int, 0, n)
+	for start := 0; start < n; start += evalBatch {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		b := min(evalBatch, n-start)
+		x, err := e.test.BatchFor(me.in, start, b, pc.Mean, pc.Std)
+		if err != nil {
+			return err
+		}
+		res, err := prog.Run(map[string]*importer.Tensor{me.in.Name: x})
+		if err != nil {
+			return fmt.Errorf("%s: float model: %w", pc.Model, err)
+		}
+		p, err := argmaxRows(res[out])
+		if err != nil {
+			return fmt.Errorf("%s: float model output: %w", pc.Model, err)
+		}
+		me.float = append(me.float, p...)
+	}
+	return nil
+}
+
+// network quantizes pc's model at pc.Prune once and computes its golden
+// predictions. Calibration runs on the MNIST calibration subset, which is
+// disjoint from the test images.
+func (e *Evaluator) network(ctx context.Context, pc *PointConfig, me *modelEntry) (*netEntry, error) {
+	key := fmt.Sprintf("%s|%s|%d|%g|%s|%g|%g", pc.Model, pc.ModelHash, me.n, pc.Prune, pc.Quant, pc.Mean, pc.Std)
+	e.mu.Lock()
+	ne, ok := e.nets[key]
+	if !ok {
+		ne = &netEntry{}
+		e.nets[key] = ne
+	}
+	// LRU: most recent last; drop the oldest beyond keep (running
+	// evaluations hold their own reference).
+	for i, k := range e.order {
+		if k == key {
+			e.order = append(e.order[:i], e.order[i+1:]...)
+			break
+		}
+	}
+	e.order = append(e.order, key)
+	for len(e.order) > e.keep {
+		delete(e.nets, e.order[0])
+		e.order = e.order[1:]
+	}
+	e.mu.Unlock()
+	ne.once.Do(func() { ne.err = e.quantize(ctx, pc, me, ne) })
+	if ne.err != nil {
+		e.mu.Lock()
+		if e.nets[key] == ne {
+			delete(e.nets, key)
+		}
+		e.mu.Unlock()
+	}
+	return ne, ne.err
+}
+
+func (e *Evaluator) quantize(ctx context.Context, pc *PointConfig, me *modelEntry, ne *netEntry) error {
+	qc := quant.DefaultConfig()
+	if len(pc.Quant) > 0 {
+		if err := json.Unmarshal(pc.Quant, &qc); err != nil {
+			return fmt.Errorf("quant config: %w", err)
+		}
+	}
+	qc.Prune = pc.Prune
+	qc.Workers = e.workers()
+	calibSet, err := dataset.MNISTCalib()
+	if err != nil {
+		return err
+	}
+	nc := min(qc.Calib, calibSet.N)
+	qc.Calib = nc
+	calib, err := calibSet.BatchFor(me.in, 0, nc, pc.Mean, pc.Std)
+	if err != nil {
+		return err
+	}
+	net, err := quant.Quantize(me.model, calib, qc)
+	if err != nil {
+		return fmt.Errorf("%s prune %g: %w", pc.Model, pc.Prune, err)
+	}
+	golden, err := e.predict(ctx, pc, me, net, nil)
+	if err != nil {
+		return fmt.Errorf("%s prune %g: golden model: %w", pc.Model, pc.Prune, err)
+	}
+	ne.net, ne.golden = net, golden
+	return nil
+}
+
+// predict runs net over the first me.n test images with matmul mm (nil =
+// golden) and returns the top-1 classes.
+func (e *Evaluator) predict(ctx context.Context, pc *PointConfig, me *modelEntry, net *quant.Network, mm quant.MatMulFunc) ([]int, error) {
+	preds := make([]int, 0, me.n)
+	for start := 0; start < me.n; start += evalBatch {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		b := min(evalBatch, me.n-start)
+		x, err := e.test.BatchFor(me.in, start, b, pc.Mean, pc.Std)
+		if err != nil {
+			return nil, err
+		}
+		y, err := net.RunWorkers(x, mm, e.workers())
+		if err != nil {
+			return nil, err
+		}
+		p, err := argmaxRows(y)
+		if err != nil {
+			return nil, err
+		}
+		preds = append(preds, p...)
+	}
+	return preds, nil
+}
+
+// Evaluate computes one point: accuracy (float, golden, simulated) over the
+// test images and the cost of one inference from the simulator's counts.
+func (e *Evaluator) Evaluate(ctx context.Context, pc PointConfig) (*Point, error) {
+	t0 := time.Now()
+	hw, err := hwsim.ParseHW(pc.HW)
+	if err != nil {
+		return nil, err
+	}
+	me, err := e.model(ctx, &pc)
+	if err != nil {
+		return nil, err
+	}
+	ne, err := e.network(ctx, &pc, me)
+	if err != nil {
+		return nil, err
+	}
+	geo := mapper.Geometry{XbarRows: hw.XbarRows, XbarCols: hw.XbarCols, OURows: hw.OURows, OUCols: hw.OUCols, CellBits: hw.CellBits}
+	mp, err := mapper.Map(ne.net, geo, mapper.Options{Scheme: pc.Scheme, MaxShare: pc.MaxShare, Workers: e.workers()})
+	if err != nil {
+		return nil, err
+	}
+	sim, err := hwsim.Simulate(ne.net, mp, hw, hwsim.Options{Workers: e.workers()})
+	if err != nil {
+		return nil, err
+	}
+	preds, err := e.predict(ctx, &pc, me, ne.net, sim.MatMul)
+	if err != nil {
+		return nil, fmt.Errorf("simulation: %w", err)
+	}
+	counts, err := sim.PerImage(sim.Counted(), int64(me.n))
+	if err != nil {
+		return nil, err
+	}
+	cost, err := sim.Cost(counts)
+	if err != nil {
+		return nil, err
+	}
+	_, tot, err := mp.Stats()
+	if err != nil {
+		return nil, err
+	}
+	p := &Point{
+		Model: pc.Model, ModelName: pc.ModelName, Prune: pc.Prune, Scheme: pc.Scheme, MaxShare: mp.MaxShare,
+		XbarRows: hw.XbarRows, XbarCols: hw.XbarCols, OURows: hw.OURows, OUCols: hw.OUCols, CellBits: hw.CellBits,
+		ADCBits: hw.ADCBits, Sparsity: ne.net.TotalSparsity(), BitSparsity: tot.BitSparsity(), Images: me.n,
+		AccFloat: accuracy(me.float, me.labels), AccInt: accuracy(ne.golden, me.labels), AccSim: accuracy(preds, me.labels),
+		Agreement: accuracy(preds, ne.golden), Saturations: cost.Counts.ADCClipped + cost.Counts.ADCTruncated,
+		OUActivations: cost.Counts.OUActivations, Cycles: cost.Cycles, LatencyNS: cost.LatencyNs,
+		EnergyPJ: cost.EnergyPJ.Total, Energy: cost.EnergyPJ.Components(), AreaUM2: cost.AreaUM2.Total,
+		IndexBits: cost.IndexBits, IndexEnergyPJ: cost.EnergyPJ.Index, Crossbars: cost.Crossbars,
+	}
+	if len(ne.net.Linears) > 0 {
+		p.WBits, p.ABits = ne.net.Linears[0].WBits, ne.net.Linears[0].ABits
+	}
+	for _, lc := range cost.Layers {
+		p.Layers = append(p.Layers, LayerRow{Index: lc.Index, Name: lc.Name, OUActivations: lc.Counts.OUActivations,
+			Cycles: lc.Cycles, EnergyPJ: lc.EnergyPJ.Total, Energy: lc.EnergyPJ.Components(), IndexBits: lc.IndexBits,
+			IndexEnergyPJ: lc.EnergyPJ.Index, Crossbars: lc.Crossbars, Columns: int64(lc.PhysicalColumns), AreaUM2: lc.AreaUM2.Total})
+	}
+	p.Seconds = time.Since(t0).Seconds()
+	return p, nil
+}
+
+// accuracy is the fraction of positions where preds equals ref.
+func accuracy(preds, ref []int) float64 {
+	if len(ref) == 0 || len(preds) != len(ref) {
+		return 0
+	}
+	ok := 0
+	for i := range ref {
+		if preds[i] == ref[i] {
+			ok++
+		}
+	}
+	return float64(ok) / float64(len(ref))
+}
+
+// argmaxRows returns the top-1 class of each row of a [N, C] (or [N, C, 1,
+// ...]) float output.
+func argmaxRows(t *importer.Tensor) ([]int, error) {
+	if t == nil || len(t.Shape) == 0 || t.Shape[0] <= 0 || len(t.Float) != t.Len() {
+		return nil, fmt.Errorf("output is not a float batch")
+	}
+	n := t.Shape[0]
+	c := len(t.Float) / n
+	if c == 0 || c*n != len(t.Float) {
+		return nil, fmt.Errorf("output shape %v", t.Shape)
+	}
+	out := make([]int, n)
+	for i := range n {
+		row := t.Float[i*c : (i+1)*c]
+		best := 0
+		for j, v := range row {
+			if v > row[best] {
+				best = j
+			}
+		}
+		out[i] = best
+	}
+	return out, nil
+}

@@ -1,0 +1,228 @@
+package sweep
+
+import (
+	"bytes"
+	"fmt"
+	"image/color"
+	"regexp"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgsvg"
+)
+
+// Plot size in the report.
+const (
+	plotW = 5.2 * vg.Inch
+	plotH = 3.4 * vg.Inch
+)
+
+// sansFont is the font text is measured with. Liberation Sans ships inside
+// gonum/plot (no file, no network) and has the metrics of Arial/Helvetica, so
+// the generic fallback list svgFontFamily substitutes lays out the same.
+var sansFont = font.Font{Typeface: "Liberation", Variant: "Sans"}
+
+// series is one named line of a plot.
+type series struct {
+	name   string
+	xs, ys []float64
+	dashed bool
+	style  int // palette index
+}
+
+// plotSpec describes a line plot.
+type plotSpec struct {
+	title, xLabel, yLabel string
+	series                []series
+	// refY draws a horizontal reference line (e.g. y = 0 or y = 1) when set.
+	refY    *float64
+	nominal []string // x tick names for a nominal axis (bar charts)
+}
+
+func newPlot(title, xl, yl string) *plot.Plot {
+	p := plot.New()
+	p.Title.Text = title
+	p.X.Label.Text = xl
+	p.Y.Label.Text = yl
+	p.Title.TextStyle.Font = font.From(sansFont, 11)
+	p.X.Label.TextStyle.Font = font.From(sansFont, 10)
+	p.Y.Label.TextStyle.Font = font.From(sansFont, 10)
+	p.X.Tick.Label.Font = font.From(sansFont, 9)
+	p.Y.Tick.Label.Font = font.From(sansFont, 9)
+	p.Legend.TextStyle.Font = font.From(sansFont, 9)
+	p.Legend.Top = true
+	p.Legend.Left = false
+	p.Add(plotter.NewGrid())
+	return p
+}
+
+// cleanXY drops non-finite points (a zero-cost layer has infinite gain):
+// gonum/plot rejects them and they carry no plottable value.
+func cleanXY(xs, ys []float64) plotter.XYs {
+	var pts plotter.XYs
+	for i := range xs {
+		if finite(xs[i]) && finite(ys[i]) {
+			pts = append(pts, plotter.XY{X: xs[i], Y: ys[i]})
+		}
+	}
+	return pts
+}
+
+// linePlot renders spec as an SVG fragment ("" when no series has data).
+func linePlot(spec plotSpec) (string, error) {
+	p, err := buildLinePlot(spec)
+	if p == nil || err != nil {
+		return "", err
+	}
+	return renderSVG(p)
+}
+
+// buildLinePlot makes the plot of spec, nil when no series has data.
+func buildLinePlot(spec plotSpec) (*plot.Plot, error) {
+	p := newPlot(spec.title, spec.xLabel, spec.yLabel)
+	if spec.refY != nil {
+		lo, hi := 0.0, 1.0
+		first := true
+		for _, s := range spec.series {
+			for _, x := range s.xs {
+				if first {
+					lo, hi, first = x, x, false
+				}
+				lo, hi = min(lo, x), max(hi, x)
+			}
+		}
+		ref, err := plotter.NewLine(plotter.XYs{{X: lo, Y: *spec.refY}, {X: hi, Y: *spec.refY}})
+		if err != nil {
+			return nil, err
+		}
+		ref.Color = color.Gray{Y: 120}
+		ref.Width = vg.Points(0.8)
+		p.Add(ref)
+	}
+	n := 0
+	for _, s := range spec.series {
+		pts := cleanXY(s.xs, s.ys)
+		if len(pts) == 0 {
+			continue
+		}
+		l, sc, err := plotter.NewLinePoints(pts)
+		if err != nil {
+			return nil, fmt.Errorf("plot %q series %q: %w", spec.title, s.name, err)
+		}
+		l.Color = plotutil.Color(s.style)
+		l.Width = vg.Points(1.4)
+		if s.dashed {
+			l.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
+		}
+		sc.Color = l.Color
+		sc.Shape = plotutil.Shape(s.style)
+		p.Add(l, sc)
+		p.Legend.Add(s.name, l, sc)
+		n++
+	}
+	if n == 0 {
+		return nil, nil
+	}
+	// Pad x so end points are not cut by the frame.
+	if w := p.X.Max - p.X.Min; w > 0 {
+		p.X.Min, p.X.Max = p.X.Min-0.04*w, p.X.Max+0.04*w
+	} else {
+		p.X.Min, p.X.Max = p.X.Min-0.05, p.X.Max+0.05
+	}
+	legendHeadroom(p, n)
+	return p, nil
+}
+
+// legendHeadroom raises the y axis so the legend (top right) sits above the
+// data instead of over it.
+func legendHeadroom(p *plot.Plot, entries int) {
+	lo, hi := p.Y.Min, p.Y.Max
+	if hi <= lo {
+		hi = lo + 1
+	}
+	// Legend rows are ~12 pt; the data area is the plot height minus ~60 pt
+	// of title, tick labels and axis label.
+	f := min(0.6, float64(entries)*12/(plotH.Points()-60))
+	p.Y.Max = hi + (hi-lo)*f/(1-f)
+	p.Y.Min = lo
+}
+
+// barGroup is one bar series of a grouped bar chart.
+type barGroup struct {
+	name string
+	vals []float64
+}
+
+// barPlot renders grouped bars over nominal categories ("" when empty).
+func barPlot(title, xl, yl string, cats []string, groups []barGroup) (string, error) {
+	p, err := buildBarPlot(title, xl, yl, cats, groups)
+	if p == nil || err != nil {
+		return "", err
+	}
+	return renderSVG(p)
+}
+
+// buildBarPlot makes the grouped bar chart, nil when empty.
+func buildBarPlot(title, xl, yl string, cats []string, groups []barGroup) (*plot.Plot, error) {
+	if len(cats) == 0 || len(groups) == 0 {
+		return nil, nil
+	}
+	p := newPlot(title, xl, yl)
+	w := vg.Points(min(14, 300/float64(len(cats)*len(groups))))
+	for i, g := range groups {
+		vals := make(plotter.Values, len(g.vals))
+		for j, v := range g.vals {
+			if finite(v) {
+				vals[j] = v
+			}
+		}
+		b, err := plotter.NewBarChart(vals, w)
+		if err != nil {
+			return nil, fmt.Errorf("plot %q bars %q: %w", title, g.name, err)
+		}
+		b.Color = plotutil.Color(i)
+		b.LineStyle.Width = vg.Points(0.3)
+		b.Offset = w * vg.Length(float64(i)-float64(len(groups)-1)/2)
+		p.Add(b)
+		p.Legend.Add(g.name, b)
+	}
+	p.NominalX(cats...)
+	p.X.Min, p.X.Max = -0.6, float64(len(cats))-0.4
+	p.Y.Min = min(0, p.Y.Min)
+	legendHeadroom(p, len(groups))
+	if len(cats) > 6 {
+		p.X.Tick.Label.Rotation = 0.6
+		p.X.Tick.Label.XAlign = draw.XRight
+		p.X.Tick.Label.YAlign = draw.YCenter
+	}
+	return p, nil
+}
+
+var (
+	svgProlog = regexp.MustCompile(`(?s)^<\?xml[^>]*\?>\s*(<!--.*?-->\s*)?`)
+	svgFamily = regexp.MustCompile(`font-family:Liberation Sans;`)
+	svgSize   = regexp.MustCompile(`^<svg width="([0-9.]+)pt" height="[0-9.]+pt"`)
+)
+
+// svgFontFamily replaces the bare family name vgsvg writes with a generic
+// fallback list: the report embeds no font and fetches none.
+const svgFontFamily = `font-family:'Liberation Sans',Arial,Helvetica,sans-serif;`
+
+// renderSVG draws p into an inline-ready SVG element (no XML prolog).
+func renderSVG(p *plot.Plot) (string, error) {
+	c := vgsvg.New(plotW, plotH)
+	p.Draw(draw.New(c))
+	var buf bytes.Buffer
+	if _, err := c.WriteTo(&buf); err != nil {
+		return "", fmt.Errorf("render svg: %w", err)
+	}
+	s := svgProlog.ReplaceAllString(buf.String(), "")
+	s = svgFamily.ReplaceAllString(s, svgFontFamily)
+	// Size by the page width rather than in points so the report reflows.
+	s = svgSize.ReplaceAllString(s, `<svg width="100%" style="max-width:${1}pt"`)
+	return s, nil
+}

@@ -1,0 +1,193 @@
+package sweep
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+)
+
+// Baselines are the schemes every method is compared against (METHOD.md):
+// dense mapping, zero-column skipping and SRE-style row compression.
+var Baselines = []string{"dense", "zerocol", "sre"}
+
+// IsBaseline reports whether scheme is one of Baselines.
+func IsBaseline(scheme string) bool { return slices.Contains(Baselines, scheme) }
+
+// PointConfig is everything that determines one point. Its hash (Key) names
+// the stored point file, so any change here invalidates stored results.
+type PointConfig struct {
+	// Model is the ONNX file path and ModelName the name shown in tables.
+	Model     string `json:"model"`
+	ModelName string `json:"model_name"`
+	// ModelHash is the SHA-256 of the model file contents: a retrained model
+	// at the same path is a different point.
+	ModelHash string `json:"model_hash,omitempty"`
+	// Prune is the fraction of weights pruned before quantization.
+	Prune float64 `json:"prune"`
+	// Scheme is the mapping scheme name; MaxShare the owner limit per kept
+	// column (0 = unlimited), normalized to 0 for schemes that ignore it.
+	Scheme   string `json:"scheme"`
+	MaxShare int    `json:"max_share"`
+	// Quant holds the quantization settings other than Prune (bit widths,
+	// calibration, pruning scope...), as JSON so the key covers all of them.
+	Quant json.RawMessage `json:"quant,omitempty"`
+	// HW is the hardware description in effect (file contents or the
+	// defaults), as JSON.
+	HW json.RawMessage `json:"hw,omitempty"`
+	// Limit is the number of test images simulated (0 = the whole set).
+	Limit int `json:"limit"`
+	// Data names the test set ("mnist"); Mean and Std its preprocessing
+	// x = (pixel/255 - Mean)/Std.
+	Data string  `json:"data"`
+	Mean float32 `json:"mean"`
+	Std  float32 `json:"std"`
+}
+
+// keyVersion changes when Point's meaning changes, invalidating stored points.
+const keyVersion = "rramc-sweep-point-v1"
+
+// Key returns the hex SHA-256 of the canonical JSON of c: the stored point's
+// file name.
+func (c *PointConfig) Key() string {
+	b, err := json.Marshal(c)
+	if err != nil { // cannot happen: only plain fields and valid raw JSON
+		b = fmt.Appendf(nil, "%#v", c)
+	}
+	h := sha256.New()
+	h.Write([]byte(keyVersion))
+	h.Write([]byte{0})
+	h.Write(b)
+	return hex.EncodeToString(h.Sum(nil))[:32]
+}
+
+// Energy is the energy of one inference by component, in pJ. Component names
+// are those of the cost model (crossbar, dac, adc, shift_add, index, buffer...).
+type Energy map[string]float64
+
+// Total returns the sum over components.
+func (e Energy) Total() float64 {
+	t := 0.0
+	for _, v := range e {
+		t += v
+	}
+	return t
+}
+
+// LayerRow is the cost of one crossbar-mapped layer for one inference.
+type LayerRow struct {
+	Index int    `json:"index"`
+	Name  string `json:"name"`
+	// OUActivations counts OU firings per input bit; Cycles is the layer's
+	// latency in cycles (activations × input bits over the parallel units).
+	OUActivations int64 `json:"ou_activations"`
+	Cycles        int64 `json:"cycles"`
+	// EnergyPJ is the layer's total energy; Energy its components.
+	EnergyPJ float64 `json:"energy_pj"`
+	Energy   Energy  `json:"energy_by_component_pj,omitempty"`
+	// IndexBits is the index storage of the layer (owner entries and input
+	// routing); IndexEnergyPJ the energy of its lookups.
+	IndexBits     int64   `json:"index_bits"`
+	IndexEnergyPJ float64 `json:"index_energy_pj"`
+	// Crossbars and Columns are the crossbars occupied and physical columns kept.
+	Crossbars int     `json:"crossbars"`
+	Columns   int64   `json:"columns"`
+	AreaUM2   float64 `json:"area_um2"`
+}
+
+// Point is one evaluated configuration: accuracies and hardware cost per
+// inference.
+type Point struct {
+	Key       string  `json:"key"`
+	Model     string  `json:"model"`
+	ModelName string  `json:"model_name"`
+	Prune     float64 `json:"prune"`
+	Scheme    string  `json:"scheme"`
+	MaxShare  int     `json:"max_share"`
+	WBits     int     `json:"wbits"`
+	ABits     int     `json:"abits"`
+	// Geometry: crossbar R × C, OU h × w, bits per cell.
+	XbarRows int `json:"xbar_rows"`
+	XbarCols int `json:"xbar_cols"`
+	OURows   int `json:"ou_rows"`
+	OUCols   int `json:"ou_cols"`
+	CellBits int `json:"cell_bits"`
+	ADCBits  int `json:"adc_bits"`
+	// Sparsity is the measured fraction of zero weight codes over all linear
+	// layers; BitSparsity the fraction of zero bits of the bit-sliced weights.
+	Sparsity    float64 `json:"sparsity"`
+	BitSparsity float64 `json:"bit_sparsity"`
+	// Images is the number of test images; accuracies are top-1 fractions.
+	Images      int     `json:"images"`
+	AccFloat    float64 `json:"acc_float"`
+	AccInt      float64 `json:"acc_int"`
+	AccSim      float64 `json:"acc_sim"`
+	Agreement   float64 `json:"agreement"` // fraction of images where sim and golden predict the same class
+	Saturations int64   `json:"adc_saturations"`
+	// Costs of one inference.
+	OUActivations int64      `json:"ou_activations"`
+	Cycles        int64      `json:"cycles"`
+	LatencyNS     float64    `json:"latency_ns"`
+	EnergyPJ      float64    `json:"energy_pj"`
+	Energy        Energy     `json:"energy_by_component_pj,omitempty"`
+	AreaUM2       float64    `json:"area_um2"`
+	IndexBits     int64      `json:"index_bits"`
+	IndexEnergyPJ float64    `json:"index_energy_pj"`
+	Crossbars     int        `json:"crossbars"`
+	Layers        []LayerRow `json:"layers,omitempty"`
+	// Seconds is the wall time the evaluation took (informative only).
+	Seconds float64 `json:"seconds"`
+}
+
+// Label is the scheme with its sharing limit where it matters, e.g.
+// "colsim/2", "colsim/∞" or "sre".
+func (p *Point) Label() string { return SchemeLabel(p.Scheme, p.MaxShare, true) }
+
+// SchemeLabel formats a scheme name and its limit. withShare=false gives
+// the bare scheme (baselines).
+func SchemeLabel(scheme string, maxShare int, withShare bool) string {
+	if !withShare || IsBaseline(scheme) {
+		return scheme
+	}
+	if maxShare == 0 {
+		return scheme + "/∞"
+	}
+	return fmt.Sprintf("%s/%d", scheme, maxShare)
+}
+
+// validate checks the fields later stages divide by or index with, so a
+// corrupt point file is reported instead of producing NaN tables.
+func (p *Point) validate() error {
+	var bad []string
+	if p.ModelName == "" {
+		bad = append(bad, "model_name empty")
+	}
+	if p.Scheme == "" {
+		bad = append(bad, "scheme empty")
+	}
+	for name, v := range map[string]float64{"prune": p.Prune, "energy_pj": p.EnergyPJ, "acc_sim": p.AccSim,
+		"acc_int": p.AccInt, "acc_float": p.AccFloat, "area_um2": p.AreaUM2, "latency_ns": p.LatencyNS} {
+		if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
+			bad = append(bad, fmt.Sprintf("%s %g", name, v))
+		}
+	}
+	if p.Cycles < 0 || p.OUActivations < 0 || p.IndexBits < 0 || p.MaxShare < 0 {
+		bad = append(bad, "negative count")
+	}
+	if len(bad) > 0 {
+		slices.Sort(bad)
+		return fmt.Errorf("point %s %s prune %g: %s", p.ModelName, p.Label(), p.Prune, strings.Join(bad, ", "))
+	}
+	return nil
+}
+
+// sameSetting reports whether a and b differ only in scheme and max-share:
+// the condition for comparing their costs.
+func sameSetting(a, b *Point) bool {
+	return a.ModelName == b.ModelName && a.Model == b.Model && a.Prune == b.Prune &&
+		a.WBits == b.WBits && a.ABits == b.ABits && a.XbarRows == b.XbarRows && a.XbarCols == b.XbarCols &&
+		a.OURows == b.OURows && a.OUCols == b.OUCols && a.CellBits == b.CellBits && a.ADCBits == b.ADCBits
+}

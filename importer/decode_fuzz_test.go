@@ -1,0 +1,132 @@
+package importer
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// ltExternalSmall is ltSmall with W in the external file "w.bin" at offset 8.
+func ltExternalSmall(tb testing.TB) ([]byte, []byte) {
+	m := ltSmall()
+	w := m.Graph.Initializer[0]
+	bin := append(make([]byte, 8), w.RawData...)
+	ltMakeExternal(w, "w.bin", 8, int64(len(w.RawData)))
+	return ltMarshal(tb, m), bin
+}
+
+// FuzzDecode feeds arbitrary bytes to Decode (with a folder holding one
+// external data file). Decode must never panic, must fail only with
+// ErrInvalidModel, and whatever it accepts must satisfy the IR invariants.
+// Seeds: testdata/fuzz/FuzzDecode (written by TestWriteFixtures) plus the
+// models built below.
+func FuzzDecode(f *testing.F) {
+	f.Add(ltMarshal(f, ltSmall()))
+	model, bin := ltExternalSmall(f)
+	f.Add(model)
+	for _, b := range ltBadModels(f) {
+		f.Add(b.data)
+	}
+	dir := f.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "w.bin"), bin, 0o644); err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := Decode(data, dir)
+		if err != nil {
+			if !errors.Is(err, ErrInvalidModel) {
+				t.Fatalf("error does not wrap ErrInvalidModel: %v", err)
+			}
+			if m != nil {
+				t.Fatal("returned both a model and an error")
+			}
+			return
+		}
+		ltCheckInvariants(t, m)
+		s := Summarize(m, nil)
+		var sb strings.Builder
+		if err := s.WriteText(&sb); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// TestWriteFixtures regenerates the committed malformed-model fixtures and
+// the fuzz seed corpus when RRAMC_WRITE_FIXTURES=1; otherwise it checks that
+// every committed fixture still fails the way its table entry says.
+func TestWriteFixtures(t *testing.T) {
+	bad := ltBadModels(t)
+	if os.Getenv("RRAMC_WRITE_FIXTURES") == "1" {
+		corpus := filepath.Join("testdata", "fuzz", "FuzzDecode")
+		for _, d := range []string{filepath.Join("testdata", "malformed"), filepath.Join("testdata", "external"), corpus} {
+			if err := os.MkdirAll(d, 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		write := func(path string, data []byte) {
+			tmp := path + ".tmp"
+			if err := os.WriteFile(tmp, data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Rename(tmp, path); err != nil {
+				t.Fatal(err)
+			}
+		}
+		seed := func(name string, data []byte) {
+			write(filepath.Join(corpus, name), []byte("go test fuzz v1\n[]byte("+strconv.Quote(string(data))+")\n"))
+		}
+		small := ltMarshal(t, ltSmall())
+		write(filepath.Join("testdata", "small.onnx"), small)
+		seed("small", small)
+		ext, bin := ltExternalSmall(t)
+		write(filepath.Join("testdata", "external", "model.onnx"), ext)
+		write(filepath.Join("testdata", "external", "w.bin"), bin)
+		seed("external", ext)
+		for _, b := range bad {
+			if b.name != "random_bytes" { // large and says little as a file
+				write(filepath.Join("testdata", "malformed", b.name+".onnx"), b.data)
+			}
+			seed(b.name, b.data)
+		}
+	}
+
+	want := map[string]string{}
+	for _, b := range bad {
+		want[b.name+".onnx"] = b.want
+	}
+	files, err := filepath.Glob(filepath.Join("testdata", "malformed", "*.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) < 10 {
+		t.Fatalf("only %d fixtures in testdata/malformed", len(files))
+	}
+	for _, path := range files {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			w, ok := want[filepath.Base(path)]
+			if !ok {
+				t.Fatalf("fixture has no table entry in ltBadModels")
+			}
+			_, err := Load(path)
+			if !errors.Is(err, ErrInvalidModel) || !strings.Contains(err.Error(), w) {
+				t.Fatalf("Load: %v\nwant ErrInvalidModel containing %q", err, w)
+			}
+			if !strings.Contains(err.Error(), path) {
+				t.Errorf("error does not name the file: %v", err)
+			}
+		})
+	}
+	for _, path := range []string{filepath.Join("testdata", "small.onnx"), filepath.Join("testdata", "external", "model.onnx")} {
+		m, err := Load(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ltCheckInvariants(t, m)
+		if w := m.Graph.Initializers["W"]; w == nil || w.Float[0] != -5.5 || w.Float[11] != 5.5 {
+			t.Errorf("%s: W = %v", path, w)
+		}
+	}
+}

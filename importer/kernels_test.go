@@ -1,0 +1,107 @@
+package importer
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// naiveGemm is the textbook triple loop in float64, the reference for Gemm.
+func naiveGemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	for i := 0; i < m; i++ {
+		for j := 0; j < n; j++ {
+			s := float64(c[i*ldc+j])
+			for kk := 0; kk < k; kk++ {
+				var av, bv float32
+				if transA {
+					av = a[kk*lda+i]
+				} else {
+					av = a[i*lda+kk]
+				}
+				if transB {
+					bv = b[j*ldb+kk]
+				} else {
+					bv = b[kk*ldb+j]
+				}
+				s += float64(av) * float64(bv)
+			}
+			c[i*ldc+j] = float32(s)
+		}
+	}
+}
+
+func randSlice(r *rand.Rand, n int) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = float32(r.NormFloat64())
+	}
+	return s
+}
+
+func maxAbsDiff(a, b []float32) float64 {
+	d := 0.0
+	for i := range a {
+		d = math.Max(d, math.Abs(float64(a[i])-float64(b[i])))
+	}
+	return d
+}
+
+func TestGemmAgainstNaive(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	sizes := [][3]int{{1, 1, 1}, {6, 16, 1}, {7, 17, 3}, {5, 15, 300}, {13, 40, 257}, {64, 120, 400}, {1, 10, 500}, {100, 3, 20}, {12, 200, 513}}
+	for _, asm := range []bool{true, false} {
+		for _, sz := range sizes {
+			for _, ta := range []bool{false, true} {
+				for _, tb := range []bool{false, true} {
+					for _, workers := range []int{1, 2, 3} {
+						m, n, k := sz[0], sz[1], sz[2]
+						name := fmt.Sprintf("asm=%v/%dx%dx%d/ta=%v/tb=%v/w=%d", asm, m, n, k, ta, tb, workers)
+						t.Run(name, func(t *testing.T) {
+							saved := useAsmKernel
+							useAsmKernel = asm && saved
+							defer func() { useAsmKernel = saved }()
+							a := randSlice(r, m*k)
+							b := randSlice(r, k*n)
+							lda, ldb := k, n
+							if ta {
+								lda = m
+							}
+							if tb {
+								ldb = k
+							}
+							ldc := n + 3 // C embedded in a wider buffer
+							c := randSlice(r, m*ldc)
+							want := append([]float32(nil), c...)
+							naiveGemm(ta, tb, m, n, k, a, lda, b, ldb, want, ldc)
+							Gemm(ta, tb, m, n, k, a, lda, b, ldb, c, ldc, workers)
+							if d := maxAbsDiff(c, want); d > 1e-4*math.Sqrt(float64(k)) {
+								t.Fatalf("max diff %g", d)
+							}
+						})
+					}
+				}
+			}
+		}
+	}
+}
+
+// Results must not depend on the number of goroutines.
+func TestGemmDeterministicAcrossWorkers(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, sz := range [][3]int{{64, 784, 75}, {512, 49, 4608}, {7, 1000, 300}} {
+		m, n, k := sz[0], sz[1], sz[2]
+		a, b := randSlice(r, m*k), randSlice(r, k*n)
+		ref := make([]float32, m*n)
+		Gemm(false, false, m, n, k, a, k, b, n, ref, n, 1)
+		for _, w := range []int{2, 3, 4, 7} {
+			c := make([]float32, m*n)
+			Gemm(false, false, m, n, k, a, k, b, n, c, n, w)
+			for i := range c {
+				if c[i] != ref[i] {
+					t.Fatalf("%v workers=%d: element %d = %v, single-thread %v", sz, w, i, c[i], ref[i])
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,148 @@
+package mapper
+
+import "math/bits"
+
+// builder assembles a GroupMap. OUs are recorded with their (row tile,
+// column tile) coordinates; finish turns the occupied tiles into crossbar
+// indices.
+type builder struct {
+	geo   Geometry
+	words int
+	g     *GroupMap
+	rt    []int32 // row tile of each OU
+	ct    []int32 // column tile of each OU
+	// strip state (strip-based schemes)
+	strip    int   // strips begun so far
+	rowStart int32 // RowIdx offset of the current strip
+	rowCount int32
+	colStart int32 // first column of the current strip
+	sumCol   int32
+}
+
+func newBuilder(geo Geometry, estCols, estRows int) *builder {
+	w := geo.words()
+	return &builder{
+		geo:   geo,
+		words: w,
+		g: &GroupMap{
+			Words:      w,
+			RowIdx:     make([]int32, 0, estRows),
+			ColBits:    make([]uint64, 0, estCols*w),
+			OwnerStart: append(make([]int32, 0, estCols+1), 0),
+			Owners:     make([]Owner, 0, estCols),
+		},
+	}
+}
+
+// addColumn appends one physical column with the given cell bits and owners.
+func (b *builder) addColumn(pat []uint64, owners ...Owner) {
+	b.g.ColBits = append(b.g.ColBits, pat[:b.words]...)
+	b.g.Owners = append(b.g.Owners, owners...)
+	b.g.OwnerStart = append(b.g.OwnerStart, int32(len(b.g.Owners)))
+}
+
+// ncols is the number of physical columns so far.
+func (b *builder) ncols() int32 { return int32(len(b.g.OwnerStart) - 1) }
+
+// beginStrip starts a strip on the given logical rows (at most OURows).
+func (b *builder) beginStrip(rows []int32) {
+	b.rowStart = int32(len(b.g.RowIdx))
+	b.rowCount = int32(len(rows))
+	b.g.RowIdx = append(b.g.RowIdx, rows...)
+	b.colStart = b.ncols()
+	b.sumCol = -1
+}
+
+// endStrip cuts the strip's columns into OUs of OUCols columns. Strip s lies
+// in row tile s / stripsPerTile; its j-th OU in column tile j / ousPerTile.
+func (b *builder) endStrip() {
+	w := int32(b.geo.OUCols)
+	rt := int32(b.strip / b.geo.stripsPerTile())
+	opt := b.geo.ousPerTile()
+	end := b.ncols()
+	for j, c := 0, b.colStart; c < end; j, c = j+1, c+w {
+		cnt := min(w, end-c)
+		b.addOU(OU{RowStart: b.rowStart, RowCount: b.rowCount, ColStart: c, ColCount: cnt, SumCol: b.sumCol}, rt, int32(j/opt))
+	}
+	b.strip++
+}
+
+func (b *builder) addOU(ou OU, rt, ct int32) {
+	b.g.OUs = append(b.g.OUs, ou)
+	b.rt = append(b.rt, rt)
+	b.ct = append(b.ct, ct)
+}
+
+// finish numbers the occupied crossbars: the crossbar index of an OU is the
+// rank of its (row tile, column tile) pair among all occupied pairs in
+// row-major order, and Crossbars is the number of occupied pairs.
+func (b *builder) finish() *GroupMap {
+	var nrt, nct int32
+	for i := range b.rt {
+		nrt = max(nrt, b.rt[i]+1)
+		nct = max(nct, b.ct[i]+1)
+	}
+	used := make([]int32, int(nrt)*int(nct))
+	for i := range b.rt {
+		used[b.rt[i]*nct+b.ct[i]] = 1
+	}
+	n := int32(0)
+	for i, u := range used {
+		if u != 0 {
+			used[i] = n
+			n++
+		}
+	}
+	for i := range b.g.OUs {
+		b.g.OUs[i].Crossbar = used[b.rt[i]*nct+b.ct[i]]
+	}
+	b.g.Crossbars = int(n)
+	return b.g
+}
+
+// stripPatterns fills pat (N·B columns × words) with the cell bits of every
+// logical column (n, i) = n·B+i over the given rows: bit j of column c is bit
+// i of weight W[rows[j]][n].
+func stripPatterns(w []int32, n, nbits int, rows []int32, words int, pat []uint64) {
+	clear(pat[:n*nbits*words])
+	mask := uint32(1)<<nbits - 1
+	for j, r := range rows {
+		row := w[int(r)*n : int(r)*n+n]
+		word, bit := j/64, uint64(1)<<(j%64)
+		base := word
+		for _, v := range row {
+			u := uint32(v) & mask
+			for u != 0 {
+				i := bits.TrailingZeros32(u)
+				pat[base+i*words] |= bit
+				u &= u - 1
+			}
+			base += nbits * words
+		}
+	}
+}
+
+// isZero reports whether every word of p is zero.
+func isZero(p []uint64) bool {
+	for _, v := range p {
+		if v != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// ownerOf is the index entry of logical column c = n·B+i.
+func ownerOf(c, nbits int) Owner {
+	i := c % nbits
+	return Owner{Out: int32(c / nbits), Bit: uint8(i), Negate: i == nbits-1}
+}
+
+// contiguous returns the row indices lo..hi-1 in buf.
+func contiguous(buf []int32, lo, hi int) []int32 {
+	buf = buf[:0]
+	for r := lo; r < hi; r++ {
+		buf = append(buf, int32(r))
+	}
+	return buf
+}

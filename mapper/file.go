@@ -1,0 +1,446 @@
+package mapper
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"os"
+	"path/filepath"
+
+	"github.com/rramc/rramc/quant"
+)
+
+// Mapping file framing (doc.go describes the body).
+const (
+	fileMagic   = "RRAMCMAP"
+	FileVersion = 1
+	headerSize  = 8 + 4 + 8 // magic, version, body length
+	trailerSize = 4         // CRC-32C
+)
+
+// ErrCorruptFile is wrapped by every Decode error caused by the bytes
+// (truncation, bad checksum, wrong version, inconsistent layout).
+var ErrCorruptFile = errors.New("mapper: invalid mapping file")
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// Encode serializes m (format in doc.go).
+func Encode(m *Mapping) ([]byte, error) {
+	if err := m.check(); err != nil {
+		return nil, err
+	}
+	if _, err := LookupScheme(m.Scheme); err != nil {
+		return nil, err
+	}
+	blob, err := m.Net.MarshalBinary()
+	if err != nil {
+		return nil, fmt.Errorf("mapper: encoding the network: %w", err)
+	}
+	e := &enc{b: make([]byte, headerSize, headerSize+len(blob)+estimateSize(m))}
+	copy(e.b, fileMagic)
+	binary.LittleEndian.PutUint32(e.b[8:], FileVersion)
+	e.str(m.Scheme)
+	e.uint(uint64(m.MaxShare))
+	e.uint(uint64(m.Window))
+	g := m.Geometry
+	for _, v := range []int{g.XbarRows, g.XbarCols, g.OURows, g.OUCols, g.CellBits} {
+		e.uint(uint64(v))
+	}
+	e.b = binary.LittleEndian.AppendUint64(e.b, uint64(len(blob)))
+	e.b = append(e.b, blob...)
+	e.uint(uint64(len(m.Layers)))
+	for _, lm := range m.Layers {
+		e.str(lm.Name)
+		e.uint(uint64(len(lm.Groups)))
+		for _, gm := range lm.Groups {
+			e.group(gm)
+		}
+	}
+	binary.LittleEndian.PutUint64(e.b[12:], uint64(len(e.b)-headerSize))
+	e.b = binary.LittleEndian.AppendUint32(e.b, crc32.Checksum(e.b, castagnoli))
+	return e.b, nil
+}
+
+func estimateSize(m *Mapping) int {
+	n := 0
+	for _, lm := range m.Layers {
+		for _, g := range lm.Groups {
+			n += len(g.OUs)*6 + len(g.RowIdx) + len(g.Owners)*3 + g.Columns() + len(g.ColBits)*2
+		}
+	}
+	return n + 64
+}
+
+type enc struct{ b []byte }
+
+func (e *enc) uint(v uint64) { e.b = binary.AppendUvarint(e.b, v) }
+func (e *enc) str(s string)  { e.uint(uint64(len(s))); e.b = append(e.b, s...) }
+
+// owner packs an index entry: Out<<6 | Complement<<5 | Negate<<4 | Bit.
+func packOwner(o Owner) uint64 {
+	v := uint64(o.Out)<<6 | uint64(o.Bit)
+	if o.Negate {
+		v |= 1 << 4
+	}
+	if o.Complement {
+		v |= 1 << 5
+	}
+	return v
+}
+
+func (e *enc) group(g *GroupMap) {
+	e.uint(uint64(g.Crossbars))
+	e.uint(uint64(g.Words))
+	e.uint(uint64(len(g.OUs)))
+	for _, ou := range g.OUs {
+		for _, v := range []int32{ou.Crossbar, ou.RowStart, ou.RowCount, ou.ColStart, ou.ColCount, ou.SumCol + 1} {
+			e.uint(uint64(v))
+		}
+	}
+	// row index, delta coded: zigzag(r - prev - 1), so runs are zero bytes
+	e.uint(uint64(len(g.RowIdx)))
+	prev := int64(-1)
+	for _, r := range g.RowIdx {
+		e.b = binary.AppendVarint(e.b, int64(r)-prev-1)
+		prev = int64(r)
+	}
+	e.uint(uint64(g.Columns()))
+	for c := 0; c < g.Columns(); c++ {
+		e.uint(uint64(g.OwnerStart[c+1] - g.OwnerStart[c]))
+	}
+	for _, o := range g.Owners {
+		e.uint(packOwner(o))
+	}
+	// cells: for each OU, each of its columns, RowCount bits, LSB first
+	var cells int64
+	for _, ou := range g.OUs {
+		cells += int64(ou.ColCount) * int64(ou.RowCount)
+	}
+	nbytes := (cells + 7) / 8
+	e.uint(uint64(nbytes))
+	start := len(e.b)
+	e.b = append(e.b, make([]byte, nbytes)...)
+	out := e.b[start:]
+	pos := int64(0)
+	for _, ou := range g.OUs {
+		for c := ou.ColStart; c < ou.ColStart+ou.ColCount; c++ {
+			col := g.ColBits[int(c)*g.Words : int(c+1)*g.Words]
+			for j := 0; j < int(ou.RowCount); j++ {
+				if col[j/64]>>(j%64)&1 != 0 {
+					out[pos/8] |= 1 << (pos % 8)
+				}
+				pos++
+			}
+		}
+	}
+}
+
+// Decode parses a mapping file and validates it completely (checksum,
+// network, every layout index), so that the result can be simulated or
+// reconstructed without further checks. Errors wrap ErrCorruptFile.
+func Decode(data []byte) (*Mapping, error) {
+	if len(data) < len(fileMagic) || string(data[:len(fileMagic)]) != fileMagic {
+		return nil, fmt.Errorf("%w: not a mapping file (bad magic)", ErrCorruptFile)
+	}
+	if len(data) < headerSize+trailerSize {
+		return nil, fmt.Errorf("%w: truncated: %d bytes, header and checksum need %d", ErrCorruptFile, len(data), headerSize+trailerSize)
+	}
+	if v := binary.LittleEndian.Uint32(data[8:]); v != FileVersion {
+		return nil, fmt.Errorf("%w: version %d, this build reads version %d", ErrCorruptFile, v, FileVersion)
+	}
+	body := binary.LittleEndian.Uint64(data[12:])
+	if have := uint64(len(data) - headerSize - trailerSize); body != have {
+		if body > have {
+			return nil, fmt.Errorf("%w: truncated: header announces %d body bytes, file holds %d", ErrCorruptFile, body, have)
+		}
+		return nil, fmt.Errorf("%w: %d bytes of trailing garbage after the %d-byte body", ErrCorruptFile, have-body, body)
+	}
+	end := len(data) - trailerSize
+	if want, got := binary.LittleEndian.Uint32(data[end:]), crc32.Checksum(data[:end], castagnoli); want != got {
+		return nil, fmt.Errorf("%w: checksum mismatch (stored %08x, computed %08x): file corrupted", ErrCorruptFile, want, got)
+	}
+	d := &dec{b: data[headerSize:end]}
+	m := &Mapping{}
+	m.Scheme = d.str("scheme")
+	m.MaxShare = d.small("max share")
+	m.Window = d.small("window")
+	g := &m.Geometry
+	g.XbarRows, g.XbarCols, g.OURows, g.OUCols, g.CellBits = d.small("xbar rows"), d.small("xbar cols"), d.small("OU rows"), d.small("OU cols"), d.small("cell bits")
+	if d.err == nil {
+		if _, err := LookupScheme(m.Scheme); err != nil {
+			d.fail("%v", err)
+		} else if err := g.Validate(); err != nil {
+			d.fail("%v", err)
+		}
+	}
+	blob := d.bytes("network", d.u64())
+	if d.err != nil {
+		return nil, d.err
+	}
+	net, err := quant.UnmarshalNetwork(blob)
+	if err != nil {
+		return nil, fmt.Errorf("%w: network: %w", ErrCorruptFile, err)
+	}
+	m.Net = net
+	nl := d.count("layers", 2)
+	if d.err == nil && nl != len(net.Linears) {
+		d.fail("%d layer maps for %d linear layers", nl, len(net.Linears))
+	}
+	m.Layers = make([]*LayerMap, 0, nl)
+	for li := 0; li < nl && d.err == nil; li++ {
+		lm := &LayerMap{Name: d.str("layer name")}
+		ng := d.count("groups", 1)
+		for gi := 0; gi < ng && d.err == nil; gi++ {
+			d.where = fmt.Sprintf("layer %d %q group %d", li, lm.Name, gi)
+			lm.Groups = append(lm.Groups, d.group(g.words()))
+		}
+		d.where = ""
+		m.Layers = append(m.Layers, lm)
+	}
+	if d.err == nil && len(d.b) != 0 {
+		d.fail("%d unread bytes after the last layer", len(d.b))
+	}
+	if d.err != nil {
+		return nil, d.err
+	}
+	if err := m.check(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrCorruptFile, err)
+	}
+	return m, nil
+}
+
+type dec struct {
+	b     []byte
+	err   error
+	where string
+}
+
+func (d *dec) fail(format string, args ...any) {
+	if d.err == nil {
+		msg := fmt.Sprintf(format, args...)
+		if d.where != "" {
+			msg = d.where + ": " + msg
+		}
+		d.err = fmt.Errorf("%w: %s", ErrCorruptFile, msg)
+	}
+}
+
+func (d *dec) uint(what string) uint64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.fail("%s: truncated or overlong varint", what)
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *dec) int(what string) int64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Varint(d.b)
+	if n <= 0 {
+		d.fail("%s: truncated or overlong varint", what)
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+// small reads a non-negative value that must fit in an int32.
+func (d *dec) small(what string) int {
+	v := d.uint(what)
+	if v > 1<<31-1 {
+		d.fail("%s: %d out of range", what, v)
+		return 0
+	}
+	return int(v)
+}
+
+// count reads a length whose elements take at least minSize bytes each and
+// checks it against the bytes left, so nothing is allocated for a count the
+// file cannot hold.
+func (d *dec) count(what string, minSize int) int {
+	v := d.uint(what)
+	if d.err == nil && v > uint64(len(d.b)/minSize) {
+		d.fail("%s: count %d needs at least %d bytes, %d left", what, v, v*uint64(minSize), len(d.b))
+		return 0
+	}
+	return int(v)
+}
+
+func (d *dec) u64() uint64 {
+	if d.err != nil {
+		return 0
+	}
+	if len(d.b) < 8 {
+		d.fail("truncated length")
+		return 0
+	}
+	v := binary.LittleEndian.Uint64(d.b)
+	d.b = d.b[8:]
+	return v
+}
+
+func (d *dec) bytes(what string, n uint64) []byte {
+	if d.err != nil {
+		return nil
+	}
+	if n > uint64(len(d.b)) {
+		d.fail("%s: %d bytes announced, %d left", what, n, len(d.b))
+		return nil
+	}
+	b := d.b[:n]
+	d.b = d.b[n:]
+	return b
+}
+
+func (d *dec) str(what string) string {
+	n := d.count(what, 1)
+	return string(d.bytes(what, uint64(n)))
+}
+
+func (d *dec) group(words int) *GroupMap {
+	g := &GroupMap{}
+	g.Crossbars = d.small("crossbars")
+	g.Words = d.small("words")
+	if d.err == nil && g.Words != words {
+		d.fail("%d words per column, geometry needs %d", g.Words, words)
+	}
+	nou := d.count("OUs", 6)
+	g.OUs = make([]OU, nou)
+	var cells int64
+	cols := 0
+	for i := range g.OUs {
+		ou := &g.OUs[i]
+		ou.Crossbar, ou.RowStart, ou.RowCount = int32(d.small("crossbar")), int32(d.small("row start")), int32(d.small("row count"))
+		ou.ColStart, ou.ColCount = int32(d.small("col start")), int32(d.small("col count"))
+		ou.SumCol = int32(d.small("sum column")) - 1
+		cells += int64(ou.ColCount) * int64(ou.RowCount)
+		cols += int(ou.ColCount)
+	}
+	nr := d.count("row index", 1)
+	g.RowIdx = make([]int32, nr)
+	prev := int64(-1)
+	for i := range g.RowIdx {
+		r := prev + 1 + d.int("row index")
+		if d.err == nil && (r < 0 || r > 1<<31-1) {
+			d.fail("row index %d: %d out of range", i, r)
+		}
+		g.RowIdx[i] = int32(r)
+		prev = r
+	}
+	nc := d.count("columns", 1)
+	if d.err == nil && nc != cols {
+		d.fail("%d columns, OUs hold %d", nc, cols)
+	}
+	if d.err != nil {
+		return g
+	}
+	g.OwnerStart = make([]int32, nc+1)
+	for c := 0; c < nc; c++ {
+		n := d.count("owners of a column", 1)
+		if g.OwnerStart[c]+int32(n) < g.OwnerStart[c] {
+			d.fail("owner count overflow")
+		}
+		g.OwnerStart[c+1] = g.OwnerStart[c] + int32(n)
+	}
+	no := int(g.OwnerStart[nc])
+	if d.err == nil && no > len(d.b) {
+		d.fail("%d owners need at least %d bytes, %d left", no, no, len(d.b))
+	}
+	if d.err != nil {
+		return g
+	}
+	g.Owners = make([]Owner, no)
+	for i := range g.Owners {
+		v := d.uint("owner")
+		if d.err == nil && v>>6 > 1<<31-1 {
+			d.fail("owner %d: output out of range", i)
+		}
+		g.Owners[i] = Owner{Out: int32(v >> 6), Bit: uint8(v & 15), Negate: v&(1<<4) != 0, Complement: v&(1<<5) != 0}
+	}
+	nb := d.uint("cell bytes")
+	if d.err == nil && nb != uint64((cells+7)/8) {
+		d.fail("%d cell bytes for %d cells", nb, cells)
+	}
+	stream := d.bytes("cells", nb)
+	if d.err != nil {
+		return g
+	}
+	// every column has at least one cell (RowCount ≥ 1 is checked below), so
+	// nc ≤ cells ≤ 8·len(stream): the allocation is bounded by the file
+	for _, ou := range g.OUs {
+		if ou.RowCount <= 0 || ou.RowCount > int32(64*words) {
+			d.fail("OU with %d rows", ou.RowCount)
+			return g
+		}
+	}
+	g.ColBits = make([]uint64, nc*words)
+	pos := int64(0)
+	for _, ou := range g.OUs {
+		if ou.ColStart < 0 || int(ou.ColStart)+int(ou.ColCount) > nc {
+			d.fail("OU columns %d+%d of %d", ou.ColStart, ou.ColCount, nc)
+			return g
+		}
+		for c := ou.ColStart; c < ou.ColStart+ou.ColCount; c++ {
+			col := g.ColBits[int(c)*words : int(c+1)*words]
+			for j := 0; j < int(ou.RowCount); j++ {
+				if stream[pos/8]>>(pos%8)&1 != 0 {
+					col[j/64] |= 1 << (j % 64)
+				}
+				pos++
+			}
+		}
+	}
+	return g
+}
+
+// WriteFile writes m to path atomically: to a temporary file in the same
+// directory, synced, then renamed over path.
+func WriteFile(path string, m *Mapping) error {
+	data, err := Encode(m)
+	if err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("mapper: writing %s: %w", path, err)
+	}
+	tmp := f.Name()
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("mapper: writing %s: %w", path, err)
+	}
+	return nil
+}
+
+// ReadFile reads and decodes a mapping file; errors name the file.
+func ReadFile(path string) (*Mapping, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("mapper: %w", err)
+	}
+	m, err := Decode(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return m, nil
+}
+
+func crc32c(b []byte) uint32 { return crc32.Checksum(b, castagnoli) }

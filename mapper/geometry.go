@@ -1,0 +1,51 @@
+package mapper
+
+import "fmt"
+
+// DefaultGeometry is a 128×128 crossbar with 9×8 OUs and 1-bit cells, the
+// configuration of METHOD.md.
+func DefaultGeometry() Geometry {
+	return Geometry{XbarRows: 128, XbarCols: 128, OURows: 9, OUCols: 8, CellBits: 1}
+}
+
+// Limits that keep every derived size (words per column, tile counts) small
+// and every index within int32.
+const (
+	maxXbarDim = 4096
+	maxMatDim  = 1 << 24
+	maxBits    = 16
+)
+
+// Validate reports whether the geometry can be mapped onto: positive sizes,
+// the OU inside the crossbar, one bit per cell.
+func (g Geometry) Validate() error {
+	switch {
+	case g.XbarRows <= 0 || g.XbarCols <= 0:
+		return fmt.Errorf("mapper: crossbar %d×%d: sizes must be positive", g.XbarRows, g.XbarCols)
+	case g.XbarRows > maxXbarDim || g.XbarCols > maxXbarDim:
+		return fmt.Errorf("mapper: crossbar %d×%d: larger than %d", g.XbarRows, g.XbarCols, maxXbarDim)
+	case g.OURows <= 0 || g.OUCols <= 0:
+		return fmt.Errorf("mapper: OU %d×%d: sizes must be positive", g.OURows, g.OUCols)
+	case g.OURows > g.XbarRows || g.OUCols > g.XbarCols:
+		return fmt.Errorf("mapper: OU %d×%d does not fit in crossbar %d×%d", g.OURows, g.OUCols, g.XbarRows, g.XbarCols)
+	case g.CellBits != 1:
+		return fmt.Errorf("mapper: %d bits per cell: only 1-bit cells are implemented", g.CellBits)
+	}
+	return nil
+}
+
+// String formats the geometry as "xbar RxC ou hxw".
+func (g Geometry) String() string {
+	return fmt.Sprintf("xbar %dx%d ou %dx%d", g.XbarRows, g.XbarCols, g.OURows, g.OUCols)
+}
+
+// words is the number of uint64 words that hold one physical column.
+func (g Geometry) words() int { return (g.OURows + 63) / 64 }
+
+// stripsPerTile is the number of OU-height strips in one crossbar row tile:
+// a row tile has floor(R/h)·h rows so that no strip straddles two crossbars.
+func (g Geometry) stripsPerTile() int { return g.XbarRows / g.OURows }
+
+// ousPerTile is the number of OU column slots in one crossbar column tile of
+// floor(C/w)·w columns.
+func (g Geometry) ousPerTile() int { return g.XbarCols / g.OUCols }

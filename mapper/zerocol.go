@@ -1,0 +1,26 @@
+package mapper
+
+// zerocol maps every bit-column that has a one in the strip and skips the
+// all-zero ones: zero-column skipping without merging.
+type zerocol struct{}
+
+func init() { register(zerocol{}) }
+
+func (zerocol) Name() string { return "zerocol" }
+
+func (zerocol) MapGroup(in *GroupInput) (*GroupMap, error) {
+	return mapStrips(in, func(b *builder, pat []uint64, ncol int) {
+		for c := 0; c < ncol; c++ {
+			p := pat[c*b.words : (c+1)*b.words]
+			if !isZero(p) {
+				b.addColumn(p, ownerOf(c, in.Bits))
+			}
+		}
+	}), nil
+}
+
+// IndexBits: one logical-column index of ceil(log2(N·B)) bits per physical
+// column, telling the periphery which (n, i) the column is.
+func (zerocol) IndexBits(g *GroupMap, d Dims) int64 {
+	return int64(g.Columns()) * bitsFor(d.N*d.Bits)
+}

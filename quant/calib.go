@@ -1,0 +1,142 @@
+package quant
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/rramc/rramc/importer"
+)
+
+// histBins is the resolution of the magnitude histogram used for
+// percentile ranges: the range is found to within top/histBins.
+const histBins = 4096
+
+// calibBatch is the number of samples per float calibration run.
+const calibBatch = 64
+
+// rangeStat accumulates what calibration learns about one float value.
+type rangeStat struct {
+	min, max float64
+	count    int64
+	// hist counts |v| in histBins bins over [0, top); zeros counts exact
+	// zeros. top doubles (bins merge pairwise) when a larger value arrives.
+	hist  []int64
+	zeros int64
+	top   float64
+}
+
+func newRangeStat(withHist bool) *rangeStat {
+	s := &rangeStat{min: math.Inf(1), max: math.Inf(-1)}
+	if withHist {
+		s.hist = make([]int64, histBins)
+	}
+	return s
+}
+
+func (s *rangeStat) add(v []float32) {
+	for _, f := range v {
+		x := float64(f)
+		if math.IsNaN(x) {
+			continue
+		}
+		s.min = math.Min(s.min, x)
+		s.max = math.Max(s.max, x)
+	}
+	s.count += int64(len(v))
+	if s.hist == nil {
+		return
+	}
+	for _, f := range v {
+		a := math.Abs(float64(f))
+		if a == 0 || math.IsNaN(a) || math.IsInf(a, 0) {
+			s.zeros++
+			continue
+		}
+		if s.top == 0 {
+			s.top = a * 2
+		}
+		for a >= s.top {
+			s.grow()
+		}
+		s.hist[int(a/s.top*histBins)]++
+	}
+}
+
+// grow doubles top, merging bin pairs.
+func (s *rangeStat) grow() {
+	for i := 0; i < histBins/2; i++ {
+		s.hist[i] = s.hist[2*i] + s.hist[2*i+1]
+	}
+	clear(s.hist[histBins/2:])
+	s.top *= 2
+}
+
+// maxAbs is the largest magnitude seen.
+func (s *rangeStat) maxAbs() float64 {
+	if s.count == 0 || math.IsInf(s.min, 1) {
+		return 0
+	}
+	return math.Max(math.Abs(s.min), math.Abs(s.max))
+}
+
+// percentile returns the p-th percentile (0..100) of |v|: the upper edge of
+// the histogram bin where the cumulative count reaches p %, never above the
+// maximum.
+func (s *rangeStat) percentile(p float64) float64 {
+	m := s.maxAbs()
+	if s.hist == nil || p >= 100 || s.top == 0 {
+		return m
+	}
+	target := int64(math.Ceil(p / 100 * float64(s.count)))
+	cum := s.zeros
+	if cum >= target {
+		return 0
+	}
+	for i, c := range s.hist {
+		cum += c
+		if cum >= target {
+			return math.Min(m, float64(i+1)*s.top/histBins)
+		}
+	}
+	return m
+}
+
+// calibrate runs the float graph g on the first n samples of x (batches of
+// calibBatch) and records, for the graph input and every float node output,
+// its range.
+func calibrate(g *importer.Graph, inputName string, x *importer.Tensor, n int, withHist bool) (map[string]*rangeStat, error) {
+	prog, err := importer.NewProgram(g)
+	if err != nil {
+		return nil, err
+	}
+	stats := map[string]*rangeStat{}
+	get := func(name string) *rangeStat {
+		s := stats[name]
+		if s == nil {
+			s = newRangeStat(withHist)
+			stats[name] = s
+		}
+		return s
+	}
+	per := 1
+	for _, d := range x.Shape[1:] {
+		per *= d
+	}
+	for lo := 0; lo < n; lo += calibBatch {
+		hi := min(lo+calibBatch, n)
+		shape := append([]int{hi - lo}, x.Shape[1:]...)
+		in := &importer.Tensor{DType: importer.Float, Shape: shape, Float: x.Float[lo*per : hi*per]}
+		get(inputName).add(in.Float)
+		_, err := prog.RunObserved(map[string]*importer.Tensor{inputName: in}, func(node *importer.Node, outs []*importer.Tensor) {
+			for i, t := range outs {
+				if t != nil && t.DType.IsFloat() && i < len(node.Outputs) {
+					get(node.Outputs[i]).add(t.Float)
+				}
+			}
+		})
+		if err != nil {
+			return nil, fmt.Errorf("quant: calibration run on samples %d..%d: %w", lo, hi-1, err)
+		}
+	}
+	return stats, nil
+}

@@ -1,0 +1,150 @@
+package quant
+
+import (
+	"errors"
+	"fmt"
+	"math"
+)
+
+// ErrInvalidConfig is wrapped by every error caused by a bad Config (bit
+// widths, pruning ratio, calibration size, method names). The CLI maps it to
+// exit code 2.
+var ErrInvalidConfig = errors.New("invalid quantization config")
+
+// Calibration methods for activation ranges.
+const (
+	// CalibMinMax uses the largest magnitude seen over the calibration set.
+	CalibMinMax = "minmax"
+	// CalibPercentile uses the Percentile-th percentile of the magnitudes.
+	CalibPercentile = "percentile"
+)
+
+// Pruning scopes and structures.
+const (
+	ScopeLayer    = "layer"   // every pruned layer reaches the ratio on its own
+	ScopeGlobal   = "global"  // one magnitude threshold over all pruned layers
+	StructWeight  = "weight"  // unstructured: individual weights
+	StructChannel = "channel" // whole output channels (filters / neurons)
+)
+
+// Config selects how a float model is quantized and pruned. Start from
+// DefaultConfig: the zero value is not valid (bit widths 0).
+type Config struct {
+	// WBits is the weight width B (2..8): weights are B-bit two's complement.
+	WBits int
+	// ABits is the activation width A (2..8).
+	ABits int
+	// PerChannel gives every output channel its own weight scale instead of
+	// one scale per tensor.
+	PerChannel bool
+	// Calib is the number of calibration samples used (the first Calib of the
+	// calibration batch); it must be in 1..len(batch).
+	Calib int
+	// CalibMethod is CalibMinMax or CalibPercentile.
+	CalibMethod string
+	// Percentile (in (50, 100]) is used by CalibPercentile, e.g. 99.99.
+	Percentile float64
+
+	// Prune is the fraction of weights set to zero, 0 .. 0.99.
+	Prune float64
+	// PruneScope is ScopeLayer or ScopeGlobal.
+	PruneScope string
+	// PruneStructure is StructWeight (magnitude of single weights) or
+	// StructChannel (whole output channels by norm).
+	PruneStructure string
+	// PruneNorm is "l2" or "l1", the channel norm for StructChannel.
+	PruneNorm string
+	// PruneFirst and PruneLast include the first and the last linear layer
+	// (in graph order) in pruning. Both default to false: these layers are
+	// small and the most sensitive, the usual practice (Han et al. 2015
+	// keep them denser; most OU/crossbar papers do not prune them).
+	PruneFirst, PruneLast bool
+
+	// Workers is the number of goroutines Run uses for the golden model;
+	// 0 means runtime.GOMAXPROCS.
+	Workers int
+}
+
+// DefaultConfig is 8-bit weights (per-tensor) and activations, 512
+// calibration samples with min-max ranges, no pruning.
+func DefaultConfig() Config {
+	return Config{
+		WBits:          8,
+		ABits:          8,
+		Calib:          512,
+		CalibMethod:    CalibMinMax,
+		Percentile:     99.99,
+		PruneScope:     ScopeLayer,
+		PruneStructure: StructWeight,
+		PruneNorm:      "l2",
+	}
+}
+
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvalidConfig, fmt.Sprintf(format, args...))
+}
+
+// Validate checks every field; the error wraps ErrInvalidConfig and names
+// the field. Empty method/scope/structure/norm strings mean the defaults.
+func (c *Config) Validate() error {
+	if c.WBits < 2 || c.WBits > 8 {
+		return invalid("wbits %d out of range 2..8", c.WBits)
+	}
+	if c.ABits < 2 || c.ABits > 8 {
+		return invalid("abits %d out of range 2..8", c.ABits)
+	}
+	if c.Calib <= 0 {
+		return invalid("calib %d: need at least 1 calibration sample", c.Calib)
+	}
+	switch c.CalibMethod {
+	case "", CalibMinMax:
+	case CalibPercentile:
+		if math.IsNaN(c.Percentile) || c.Percentile <= 50 || c.Percentile > 100 {
+			return invalid("percentile %g out of range (50, 100]", c.Percentile)
+		}
+	default:
+		return invalid("calibration method %q (want %q or %q)", c.CalibMethod, CalibMinMax, CalibPercentile)
+	}
+	if math.IsNaN(c.Prune) || c.Prune < 0 || c.Prune > 0.99 {
+		return invalid("prune %g out of range 0..0.99", c.Prune)
+	}
+	switch c.PruneScope {
+	case "", ScopeLayer, ScopeGlobal:
+	default:
+		return invalid("prune scope %q (want %q or %q)", c.PruneScope, ScopeLayer, ScopeGlobal)
+	}
+	switch c.PruneStructure {
+	case "", StructWeight, StructChannel:
+	default:
+		return invalid("prune structure %q (want %q or %q)", c.PruneStructure, StructWeight, StructChannel)
+	}
+	switch c.PruneNorm {
+	case "", "l1", "l2":
+	default:
+		return invalid("prune norm %q (want l1 or l2)", c.PruneNorm)
+	}
+	if c.Workers < 0 {
+		return invalid("workers %d is negative", c.Workers)
+	}
+	return nil
+}
+
+// withDefaults fills empty names with their defaults.
+func (c Config) withDefaults() Config {
+	if c.CalibMethod == "" {
+		c.CalibMethod = CalibMinMax
+	}
+	if c.Percentile == 0 {
+		c.Percentile = 99.99
+	}
+	if c.PruneScope == "" {
+		c.PruneScope = ScopeLayer
+	}
+	if c.PruneStructure == "" {
+		c.PruneStructure = StructWeight
+	}
+	if c.PruneNorm == "" {
+		c.PruneNorm = "l2"
+	}
+	return c
+}

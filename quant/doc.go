@@ -1,0 +1,132 @@
+// Package quant turns a float ONNX model into the exact integer network that
+// an RRAM crossbar accelerator computes: it prunes, calibrates and quantizes
+// the model, and runs the result as an integer-only golden model that the
+// accelerator simulator (hwsim) must reproduce bit for bit.
+//
+// # Number format
+//
+// Every tensor is symmetric with zero point 0: a code q stands for q·s.
+// Zero point 0 is what makes the crossbar compute exactly Σ x·w (padding and
+// pruned weights are code 0, no cross terms).
+//
+//   - Weights are B-bit two's complement (B = Config.WBits, 2..8):
+//     s_w = max|w| / (2^(B-1)-1), per tensor or per output channel
+//     (Config.PerChannel), q_w = round(w/s_w) in [-(2^(B-1)-1), 2^(B-1)-1],
+//     so |q_w·s_w - w| ≤ s_w/2.
+//   - Activations are A-bit (A = Config.ABits, 2..8). A value that is
+//     provably non-negative (output of Relu, of Clip with min ≥ 0, of
+//     Sigmoid, of pooling/reshaping/Add/Concat of non-negative values) is
+//     unsigned, codes [0, 2^A-1], s = r/(2^A-1); any other value is signed,
+//     codes [-2^(A-1), 2^(A-1)-1], s = r/(2^(A-1)-1). The range r is the
+//     largest magnitude seen on the calibration set (CalibMinMax) or the
+//     Config.Percentile-th percentile of the magnitudes (CalibPercentile,
+//     from a 4096-bin histogram whose range doubles as needed). The network
+//     input is the one value classified by data, not by proof: unsigned when
+//     no calibration input is negative (raw pixels), signed otherwise;
+//     inputs are quantized as round(x/s) clamped to the code range.
+//   - Biases are int32 at the accumulator scale s_x·s_w[c]:
+//     q_b = round(b / (s_x·s_w[c])).
+//
+// Rounding everywhere is to nearest, ties away from zero.
+//
+// # Requantization
+//
+// A real factor M > 0 is a Multiplier: M ≈ M0·2^-shift with M0 an int32 in
+// [2^30, 2^31) (relative error < 2^-30). Applying it to an integer v computes
+// the 64-bit product v·M0 and rounds it to nearest, ties away from zero, by
+// the shift: round(v·M0 / 2^shift) — one rounding of the exact rational
+// value (the tests compare with math/big), not gemmlowp's two-step
+// SaturatingRoundingDoublingHighMul + RoundingDivideByPOT. Everything is
+// integer arithmetic: results are identical across runs, batch sizes
+// (samples never interact) and worker counts (each sample is computed by one
+// goroutine in a fixed order).
+//
+// # The integer program (Network.Ops)
+//
+// Linear (Conv, Gemm, MatMul with a constant weight). The input codes are
+// lowered to an M×K matrix X — for Conv one row per output pixel (im2col
+// with K index = (c_in within group, kh, kw), padding code 0), for Gemm and
+// MatMul the input rows — and the product acc = X·W_g (W_g the K×N int8
+// weight matrix of group g) is computed by the MatMulFunc: the exact integer
+// GEMM in the golden model, the simulated crossbars in hwsim. Then
+//
+//	y = clamp(round((acc + q_b[c]) · M_c), lo, hi),   M_c = s_x·s_w[c] / s_y.
+//
+// A following Relu or Clip (the layer output's only consumer) is fused: it
+// sets [lo, hi] (Relu: [0, 2^A-1] and the output is unsigned; Clip: its
+// bounds in codes). For MatMul a following Add of a constant vector is the
+// bias. Gemm's alpha is folded into the weights before quantization and beta
+// into the bias; transB selects the K×N orientation. MatMul → MaxPool → Relu
+// is rewritten to MatMul → Relu → MaxPool (max commutes with Relu) so the
+// Relu fuses.
+//
+// Add of two activations a (scale s_a) and b (s_b) to output scale s_y
+// (TFLite's scheme): with t = 2·max(s_a, s_b),
+//
+//	a' = round(a·2^20 · s_a/t),  b' = round(b·2^20 · s_b/t),
+//	y  = clamp(round((a' + b') · t/(2^20·s_y)), lo, hi)
+//
+// (each round a Multiplier application); a Relu after the Add fuses.
+//
+// MaxPool, GlobalMaxPool: max of codes, same scale (max commutes with a
+// positive scale); padding never wins. AveragePool, GlobalAveragePool: same
+// scale, y = round(Σ codes / count) as an exact integer division (count = the
+// window's positions inside the image, or including the padding with
+// count_include_pad). Relu/Clip standing alone: clamp of codes at the same
+// scale (Relu of a signed value becomes an unsigned value). Flatten, Reshape,
+// Squeeze, Unsqueeze, Identity, Dropout: codes unchanged (the batch
+// dimension must stay first); Transpose permutes the per-sample axes.
+//
+// Concat: output scale s_y = max_i s_i; each input is requantized by
+// s_i/s_y (exactly unchanged when s_i = s_y).
+//
+// BatchNormalization that importer.Optimize could not fold into a preceding
+// linear layer: y = a_c·x + b_c with a_c = γ/√(σ²+ε), b_c = β - μ·a_c,
+// computed as y = clamp(±round(x·|a_c|·s_x/s_y) + round(b_c/s_y)).
+//
+// Sigmoid, Tanh, LeakyRelu, Elu, Selu, HardSigmoid, HardSwish, Softplus: a
+// table over every input code, T[q] = clamp(round(f(q·s_x)/s_y)) — exact
+// integer lookup at run time.
+//
+// A Softmax/LogSoftmax producing the graph output is not part of the integer
+// program: Run dequantizes the last integer value (code·s) and applies it in
+// float64 (it cannot change the top-1 class). Any other op is reported, all
+// at once, with node names, in an error wrapping ErrUnsupported and
+// importer.ErrInvalidModel.
+//
+// # Pruning
+//
+// Pruning edits the float weights (after BatchNorm folding, before
+// calibration so the activation ranges see the pruned network). Magnitude
+// pruning zeroes exactly round(ratio·count) weights with the smallest |w|
+// per layer (ScopeLayer) or over all pruned layers together (ScopeGlobal);
+// channel pruning (StructChannel) removes round(ratio·channels) whole output
+// channels (weights and bias) with the smallest L2 or L1 norm (for global
+// scope normalized per weight, RMS or mean |w|, so layers of different fan-in
+// compare; each layer keeps at least one channel). Ties break by layer then
+// index. The first and last linear layers are pruned only with
+// Config.PruneFirst / PruneLast (default: not, as is usual because they are
+// small and the most sensitive). Network.Layers reports per layer the pruned
+// count and the zero codes (pruned weights plus those that round to 0).
+//
+// # Integer GEMM
+//
+// PackedWeights.Mul is exact int32 GEMM for codes up to 8 bits. On CPUs with
+// AVX-512 VNNI it runs an assembly kernel (VPDPBUSD, 4×32 register tile,
+// 1 KiB K blocks): codes in [0, 255] go in as unsigned bytes, codes in
+// [-128, 127] are offset by +128 and 128·Σ_k w[k][n] is subtracted
+// afterwards — exact. Elsewhere (or RRAMC_NOVNNI=1) a portable Go kernel with
+// 4×2 register tiles is used. Both are checked against a naive triple loop.
+//
+// # Pre-quantized models and export
+//
+// QuantizeQDQ imports a QDQ ONNX model (QuantizeLinear/DequantizeLinear
+// pairs, as onnxruntime writes them), taking weight codes and scales as they
+// are. WriteQDQ exports a Network as standard QDQ ONNX.
+//
+// # Encoding
+//
+// MarshalBinary/UnmarshalNetwork give a versioned binary encoding (magic
+// "RRQN"), used inside mapping files so that a mapping can be simulated
+// without the ONNX model.
+package quant

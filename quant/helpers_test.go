@@ -1,0 +1,105 @@
+package quant
+
+import (
+	"math/rand"
+	"testing"
+
+	"github.com/rramc/rramc/importer"
+)
+
+// toyModel builds, in memory, a small CNN that exercises every integer op
+// the testmodels use plus a few more: grouped Conv, fused Relu, residual Add
+// with Relu, MaxPool, strided Conv, Concat, GlobalAveragePool, Flatten, Gemm
+// with transB and a final Softmax.
+func toyModel(seed int64) *importer.Model {
+	r := rand.New(rand.NewSource(seed))
+	init := map[string]*importer.Tensor{}
+	param := func(name string, scale float32, shape ...int) string {
+		t := &importer.Tensor{DType: importer.Float, Shape: shape}
+		t.Float = make([]float32, t.Len())
+		for i := range t.Float {
+			t.Float[i] = float32(r.NormFloat64()) * scale
+		}
+		init[name] = t
+		return name
+	}
+	ints := func(name string, v ...int64) string {
+		init[name] = &importer.Tensor{DType: importer.Int64, Shape: []int{len(v)}, Int: v}
+		return name
+	}
+	a := func(name string, v ...int64) *importer.Attr {
+		return &importer.Attr{Name: name, Kind: importer.AttrInts, Ints: v}
+	}
+	ai := func(name string, v int64) *importer.Attr {
+		return &importer.Attr{Name: name, Kind: importer.AttrInt, I: v}
+	}
+	node := func(name, op string, in, out []string, attrs ...*importer.Attr) *importer.Node {
+		n := &importer.Node{Name: name, OpType: op, Inputs: in, Outputs: out, Attrs: map[string]*importer.Attr{}}
+		for _, at := range attrs {
+			n.Attrs[at.Name] = at
+		}
+		return n
+	}
+	nodes := []*importer.Node{
+		node("conv1", "Conv", []string{"x", param("w1", 0.5, 4, 1, 3, 3), param("b1", 0.1, 4)}, []string{"c1"}, a("pads", 1, 1, 1, 1), a("kernel_shape", 3, 3)),
+		node("relu1", "Relu", []string{"c1"}, []string{"r1"}),
+		node("conv2", "Conv", []string{"r1", param("w2", 0.3, 4, 2, 3, 3), param("b2", 0.1, 4)}, []string{"c2"}, a("pads", 1, 1, 1, 1), ai("group", 2)),
+		node("add", "Add", []string{"r1", "c2"}, []string{"s"}),
+		node("relu2", "Relu", []string{"s"}, []string{"r2"}),
+		node("pool", "MaxPool", []string{"r2"}, []string{"p"}, a("kernel_shape", 2, 2), a("strides", 2, 2)),
+		node("conv3", "Conv", []string{"r2", param("w3", 0.3, 2, 4, 3, 3)}, []string{"c3"}, a("pads", 1, 1, 1, 1), a("strides", 2, 2)),
+		node("cat", "Concat", []string{"p", "c3"}, []string{"cat"}, ai("axis", 1)),
+		node("gap", "GlobalAveragePool", []string{"cat"}, []string{"g"}),
+		node("flat", "Flatten", []string{"g"}, []string{"f"}),
+		node("fc", "Gemm", []string{"f", param("w4", 0.5, 10, 6), param("b4", 0.1, 10)}, []string{"logits"}, ai("transB", 1)),
+		node("sm", "Softmax", []string{"logits"}, []string{"prob"}, ai("axis", 1)),
+	}
+	_ = ints
+	out := "prob"
+	if !importer.Supported("Softmax") {
+		nodes, out = nodes[:len(nodes)-1], "logits"
+	}
+	g := &importer.Graph{
+		Name:         "toy",
+		Nodes:        nodes,
+		Inputs:       []importer.ValueInfo{{Name: "x", DType: importer.Float, Shape: []importer.Dim{{Param: "N"}, {Value: 1}, {Value: 8}, {Value: 8}}}},
+		Outputs:      []importer.ValueInfo{{Name: out, DType: importer.Float}},
+		Initializers: init,
+		ValueInfo:    map[string]importer.ValueInfo{},
+	}
+	return &importer.Model{IRVersion: 8, Opsets: map[string]int64{"": 13}, Graph: g}
+}
+
+// toyInputs returns n random images [n,1,8,8] in [0, 1) (non-negative like
+// MNIST pixels), deterministic per seed.
+func toyInputs(n int, seed int64) *importer.Tensor {
+	r := rand.New(rand.NewSource(seed))
+	t := &importer.Tensor{DType: importer.Float, Shape: []int{n, 1, 8, 8}, Float: make([]float32, n*64)}
+	for i := range t.Float {
+		t.Float[i] = r.Float32()
+	}
+	return t
+}
+
+func floatRun(t testing.TB, m *importer.Model, x *importer.Tensor) *importer.Tensor {
+	t.Helper()
+	p, err := importer.NewProgram(m.Graph)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := p.Run(map[string]*importer.Tensor{m.Graph.Inputs[0].Name: x})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out[m.Graph.Outputs[0].Name]
+}
+
+func argmax(v []float32) int {
+	b := 0
+	for i, x := range v {
+		if x > v[b] {
+			b = i
+		}
+	}
+	return b
+}

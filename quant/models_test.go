@@ -1,0 +1,130 @@
+package quant
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/rramc/rramc/importer"
+	"github.com/rramc/rramc/importer/dataset"
+)
+
+// realModel is a trained MNIST model with its preprocessing and the
+// accuracy its producer measured (PyTorch for testmodels, onnxruntime for
+// third-party files).
+type realModel struct {
+	name, path string
+	mean, std  float32
+	refTop1    float64
+	testmodel  bool // covered by the 0.3-point requirement
+}
+
+func realModels(t testing.TB) []realModel {
+	var ms []realModel
+	if data, err := os.ReadFile("../testmodels/manifest.json"); err == nil {
+		var man struct {
+			Models map[string]struct {
+				File          string `json:"file"`
+				Top1          float64
+				Preprocessing struct{ Mean, Std float32 }
+			}
+		}
+		if err := json.Unmarshal(data, &man); err != nil {
+			t.Fatalf("testmodels/manifest.json: %v", err)
+		}
+		for name, m := range man.Models {
+			p := filepath.Join("../testmodels", m.File)
+			if _, err := os.Stat(p); err == nil {
+				ms = append(ms, realModel{name, p, m.Preprocessing.Mean, m.Preprocessing.Std, m.Top1, true})
+			}
+		}
+	}
+	tp := "../../shared/models/third_party"
+	for _, m := range []realModel{
+		{"cntk-mnist8", tp + "/mnist-8_modelzoo_cntk.onnx", 0.1307, 0.3081, 0.9893, false},
+		{"pytorch2.5", tp + "/mnist_cnn_pytorch2.5_opset11.onnx", 0.5, 0.5, 0.9877, false},
+		{"pytorch2.9-extdata", tp + "/pytorch2.9_external_data/mnist.onnx", 0.5, 0.5, 0.9737, false},
+	} {
+		if _, err := os.Stat(m.path); err == nil {
+			ms = append(ms, m)
+		}
+	}
+	return ms
+}
+
+// mnistFor builds test (first n images) and calibration batches for m.
+func mnistFor(t testing.TB, m *importer.Model, rm realModel, n, ncal int) (x, calib *importer.Tensor, labels []int) {
+	t.Helper()
+	test, err := dataset.MNISTTest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, err := dataset.MNISTCalib()
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := m.Graph.Inputs[0]
+	if x, err = test.BatchFor(in, 0, n, rm.mean, rm.std); err != nil {
+		t.Fatal(err)
+	}
+	if calib, err = cs.BatchFor(in, 0, ncal, rm.mean, rm.std); err != nil {
+		t.Fatal(err)
+	}
+	if labels, err = test.LabelInts(0, n); err != nil {
+		t.Fatal(err)
+	}
+	return x, calib, labels
+}
+
+// TestRealModelsW8A8 checks the acceptance criterion: 8-bit weights and
+// activations without pruning lose at most 0.3 points of top-1 against the
+// float model on the full 10k test set (every testmodel; third-party models
+// are reported). Under -short only 500 images run and only the pipeline is
+// checked.
+func TestRealModelsW8A8(t *testing.T) {
+	ms := realModels(t)
+	if len(ms) == 0 {
+		t.Skip("no trained models in testmodels/ or ../shared/models/third_party")
+	}
+	n := 10000
+	if testing.Short() {
+		n = 500
+	}
+	for _, rm := range ms {
+		t.Run(rm.name, func(t *testing.T) {
+			m, err := importer.Load(rm.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			x, calib, labels := mnistFor(t, m, rm, n, 512)
+			ft, fpred, err := FloatTop1(m.Graph, x, labels)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, pc := range []bool{false, true} {
+				cfg := DefaultConfig()
+				cfg.PerChannel = pc
+				net, err := Quantize(m, calib, cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				it, ipred, err := net.Top1(x, labels, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				agree := 0
+				for i := range ipred {
+					if ipred[i] == fpred[i] {
+						agree++
+					}
+				}
+				t.Logf("%s perchannel=%v: float %.4f (reference %.4f), int %.4f, drop %.2f points, agreement %.4f",
+					rm.name, pc, ft, rm.refTop1, it, 100*(ft-it), float64(agree)/float64(n))
+				if n == 10000 && rm.testmodel && ft-it > 0.003 {
+					t.Errorf("%s perchannel=%v: top-1 drop %.2f points > 0.3", rm.name, pc, 100*(ft-it))
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,157 @@
+package quant
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/rramc/rramc/importer"
+)
+
+// TestQDQRoundTrip exports quantized networks as QDQ ONNX, reads the files
+// back with the importer and QuantizeQDQ (no calibration data: every scale
+// must come from the file) and requires the same integer outputs.
+func TestQDQRoundTrip(t *testing.T) {
+	m := toyModel(21)
+	x := toyInputs(100, 22)
+	for _, tc := range []struct {
+		wb, ab     int
+		perChannel bool
+		prune      float64
+	}{
+		{8, 8, false, 0}, {8, 8, true, 0.5}, {4, 8, true, 0.7}, {6, 6, false, 0}, {3, 4, true, 0.3},
+	} {
+		t.Run(fmt.Sprintf("w%da%d-pc%v-p%g", tc.wb, tc.ab, tc.perChannel, tc.prune), func(t *testing.T) {
+			cfg := DefaultConfig()
+			cfg.Calib, cfg.WBits, cfg.ABits, cfg.PerChannel, cfg.Prune = 32, tc.wb, tc.ab, tc.perChannel, tc.prune
+			cfg.PruneFirst, cfg.PruneLast = true, true
+			net, err := Quantize(m, toyInputs(32, 23), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(t.TempDir(), "q.onnx")
+			if err := net.WriteQDQ(path); err != nil {
+				t.Fatal(err)
+			}
+			lm, err := importer.Load(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !IsQDQ(lm) {
+				t.Fatal("exported model has no Q/DQ nodes")
+			}
+			back, err := QuantizeQDQ(lm, nil, DefaultConfig())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(back.Linears) != len(net.Linears) {
+				t.Fatalf("%d linear layers back, %d exported", len(back.Linears), len(net.Linears))
+			}
+			for i, l := range back.Linears {
+				if l.WBits != tc.wb || !slices.Equal(l.WScale, net.Linears[i].WScale) {
+					t.Fatalf("layer %d: wbits %d scales %v, exported %d %v", i, l.WBits, l.WScale, tc.wb, net.Linears[i].WScale)
+				}
+				for g := range l.Weights {
+					if !slices.Equal(l.Weights[g], net.Linears[i].Weights[g]) {
+						t.Fatalf("layer %d group %d: weights differ", i, g)
+					}
+				}
+			}
+			a, _, err := net.RunCodes(x, nil, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _, err := back.RunCodes(x, nil, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			same := 0
+			per := len(a) / 100
+			for i := 0; i < 100; i++ {
+				if slices.Equal(a[i*per:(i+1)*per], b[i*per:(i+1)*per]) {
+					same++
+				}
+			}
+			if same != 100 {
+				t.Fatalf("only %d/100 samples give identical output codes after the QDQ round trip", same)
+			}
+		})
+	}
+}
+
+// TestQDQRejectsWhatTheCrossbarCannotHold edits an exported file's weights
+// to nonzero zero points and uint8, and expects errors naming the tensor.
+func TestQDQRejectsWhatTheCrossbarCannotHold(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Calib = 16
+	net, err := Quantize(toyModel(3), toyInputs(16, 3), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := net.EncodeQDQ()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "q.onnx")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		edit func(g *importer.Graph) string // returns the tensor the error must name
+		want string
+	}{
+		{"nonzero weight zero point", func(g *importer.Graph) string {
+			for _, n := range g.Nodes {
+				if n.OpType == "DequantizeLinear" && g.Initializers[n.Inputs[0]] != nil && g.Initializers[n.Inputs[0]].DType == importer.Int8 {
+					g.Initializers[n.Inputs[2]].Int[0] = 3
+					return n.Inputs[0]
+				}
+			}
+			return ""
+		}, "zero point 3"},
+		{"uint8 weights", func(g *importer.Graph) string {
+			for _, n := range g.Nodes {
+				if n.OpType == "DequantizeLinear" && g.Initializers[n.Inputs[0]] != nil && g.Initializers[n.Inputs[0]].DType == importer.Int8 {
+					g.Initializers[n.Inputs[0]].DType = importer.Uint8
+					return n.Inputs[0]
+				}
+			}
+			return ""
+		}, "uint8"},
+		{"16-bit weights", func(g *importer.Graph) string {
+			for _, n := range g.Nodes {
+				if n.OpType == "DequantizeLinear" && g.Initializers[n.Inputs[0]] != nil && g.Initializers[n.Inputs[0]].DType == importer.Int8 {
+					g.Initializers[n.Inputs[0]].DType = importer.Int16
+					return n.Inputs[0]
+				}
+			}
+			return ""
+		}, "wider than the 8 bits"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := importer.Load(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tensor := tc.edit(m.Graph)
+			if tensor == "" {
+				t.Fatal("no weight DequantizeLinear found")
+			}
+			_, err = QuantizeQDQ(m, nil, DefaultConfig())
+			if err == nil || !errors.Is(err, importer.ErrInvalidModel) {
+				t.Fatalf("got %v, want an ErrInvalidModel error", err)
+			}
+			if !contains(err.Error(), tensor) || !contains(err.Error(), tc.want) {
+				t.Fatalf("error %q does not name tensor %q and %q", err, tensor, tc.want)
+			}
+		})
+	}
+}
+
+func contains(s, sub string) bool { return strings.Contains(s, sub) }

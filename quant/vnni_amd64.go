@@ -1,0 +1,137 @@
+//go:build amd64
+
+package quant
+
+import (
+	"os"
+)
+
+//go:noescape
+func cpuidex(leaf, sub uint32) (a, b, c, d uint32)
+
+//go:noescape
+func xgetbv0() (eax, edx uint32)
+
+//go:noescape
+func vnniKernel4x32(a *byte, lda int, b *byte, kq int, c *int32, ldc int, load int)
+
+// hasVNNI reports AVX-512F + AVX-512 VNNI with the OS saving ZMM state.
+// RRAMC_NOVNNI=1 forces the portable kernel (for comparisons).
+var hasVNNI = detectVNNI()
+
+func detectVNNI() bool {
+	if os.Getenv("RRAMC_NOVNNI") != "" {
+		return false
+	}
+	maxLeaf, _, _, _ := cpuidex(0, 0)
+	if maxLeaf < 7 {
+		return false
+	}
+	_, _, c1, _ := cpuidex(1, 0)
+	if c1&(1<<27) == 0 { // OSXSAVE
+		return false
+	}
+	xcr0, _ := xgetbv0()
+	if xcr0&0xe6 != 0xe6 { // SSE, AVX, opmask, ZMM_Hi256, Hi16_ZMM state enabled
+		return false
+	}
+	_, b7, c7, _ := cpuidex(7, 0)
+	return b7&(1<<16) != 0 && c7&(1<<11) != 0 // AVX512F, AVX512_VNNI
+}
+
+const (
+	vnniMR = 4   // rows per kernel call
+	vnniNR = 32  // columns per kernel call (two ZMM registers)
+	vnniKC = 256 // k-quads per cache block (1 KiB of each A row)
+)
+
+// vnniPacked is W in the kernel's layout: for each 32-column block nb and
+// k-quad q, 128 bytes holding column j's weights 4q..4q+3 at bytes 4j..4j+3
+// (int8, zero padded), plus the column sums that undo the +128 input offset
+// of signed codes.
+type vnniPacked struct {
+	k, n, kq, nb int
+	b            []byte
+	colsum       []int32
+}
+
+func packVNNI(w []int32, k, n int) *vnniPacked {
+	if !hasVNNI || k > 1<<16 {
+		return nil
+	}
+	for _, v := range w {
+		if v < -128 || v > 127 {
+			return nil
+		}
+	}
+	p := &vnniPacked{k: k, n: n, kq: (k + 3) / 4, nb: (n + vnniNR - 1) / vnniNR}
+	p.b = make([]byte, p.nb*p.kq*vnniNR*4)
+	p.colsum = make([]int32, p.nb*vnniNR)
+	for r := 0; r < k; r++ {
+		q, t := r/4, r%4
+		for c := 0; c < n; c++ {
+			v := w[r*n+c]
+			nb, j := c/vnniNR, c%vnniNR
+			p.b[(nb*p.kq+q)*vnniNR*4+j*4+t] = byte(int8(v))
+			p.colsum[c] += v
+		}
+	}
+	return p
+}
+
+// mul computes out = x·W with the VNNI kernel. It returns false (leaving out
+// untouched) when the codes do not fit: VPDPBUSD multiplies unsigned bytes,
+// so codes in [0, 255] go in as they are and codes in [-128, 127] are offset
+// by +128, the offset removed exactly afterwards with 128·Σ_k w[k][n].
+func (p *vnniPacked) mul(x []int32, m int, out []int32) bool {
+	lo, hi := int32(0), int32(0)
+	for _, v := range x {
+		lo, hi = min(lo, v), max(hi, v)
+	}
+	var off int32
+	switch {
+	case lo >= 0 && hi <= 255:
+	case lo >= -128 && hi <= 127:
+		off = 128
+	default:
+		return false
+	}
+	k, n := p.k, p.n
+	lda := p.kq * 4
+	mp := (m + vnniMR - 1) / vnniMR * vnniMR
+	a := make([]byte, mp*lda)
+	for i := 0; i < m; i++ {
+		row := x[i*k : (i+1)*k]
+		dst := a[i*lda : i*lda+k]
+		for j, v := range row {
+			dst[j] = byte(v + off)
+		}
+	}
+	ldc := p.nb * vnniNR
+	c := make([]int32, mp*ldc)
+	for q0 := 0; q0 < p.kq; q0 += vnniKC {
+		kq := min(vnniKC, p.kq-q0)
+		load := 0
+		if q0 > 0 {
+			load = 1
+		}
+		for nb := 0; nb < p.nb; nb++ {
+			bp := &p.b[(nb*p.kq+q0)*vnniNR*4]
+			for i := 0; i < mp; i += vnniMR {
+				vnniKernel4x32(&a[i*lda+q0*4], lda, bp, kq, &c[i*ldc+nb*vnniNR], ldc*4, load)
+			}
+		}
+	}
+	for i := 0; i < m; i++ {
+		src := c[i*ldc : i*ldc+n]
+		dst := out[i*n : (i+1)*n]
+		if off == 0 {
+			copy(dst, src)
+			continue
+		}
+		for j := range dst {
+			dst[j] = src[j] - off*p.colsum[j]
+		}
+	}
+	return true
+}
