@@ -41,6 +41,7 @@ func inputSteps(a, d int, signed bool) []step {
 type rowset struct {
 	rows     []int32 // logical input indices in wordline order
 	planeOff int     // offset of its A×words input planes in the worker scratch
+	xOff     int     // offset of its gathered input codes in the worker scratch
 }
 
 // cou is a compiled OU.
@@ -60,11 +61,22 @@ type cou struct {
 	idx    ouIndex
 }
 
+// run is a sequence of consecutive OUs on the same wordlines with
+// consecutive columns and the same conversion behaviour (typically the OUs
+// of one strip): the kernel converts all its columns plane by plane in one
+// loop, which changes nothing per column but saves per-OU overhead. It
+// carries the per-vector counts of its OUs.
+type run struct {
+	cou
+	act, conv, cells, dac, sa, ownIdx, inIdx, idxBits int64
+}
+
 // cowner is a compiled owner entry.
 type cowner struct {
+	col   int32 // physical column
 	out   int32
+	sign  int64 // -1 when Negate, else 1
 	shift uint8
-	neg   bool
 	comp  bool
 }
 
@@ -85,7 +97,9 @@ type group struct {
 	steps        []step
 	rowsets      []rowset
 	planeWords   int // Σ over rowsets of a×words
+	gathered     int // Σ over rowsets of their rows
 	ous          []cou
+	runs         []run
 	cols         []uint64 // cell bits after stuck-at faults, words per column
 	ownStart     []int32
 	own          []cowner
@@ -171,7 +185,15 @@ func compileGroup(li, gi int, l *quant.Linear, gm *mapper.GroupMap, scheme strin
 		if int(o.Bit) >= l.WBits {
 			return nil, fmt.Errorf("hwsim: %s: owner %d: bit %d out of range [0, %d)", where, i, o.Bit, l.WBits)
 		}
-		g.own[i] = cowner{out: o.Out, shift: o.Bit, neg: o.Negate, comp: o.Complement}
+		g.own[i] = cowner{out: o.Out, shift: o.Bit, sign: 1, comp: o.Complement}
+		if o.Negate {
+			g.own[i].sign = -1
+		}
+	}
+	for c := 0; c < ncols; c++ {
+		for i := gm.OwnerStart[c]; i < gm.OwnerStart[c+1]; i++ {
+			g.own[i].col = int32(c)
+		}
 	}
 	g.ix = newIndexLayout(scheme, l, gm)
 
@@ -200,8 +222,9 @@ func compileGroup(li, gi int, l *quant.Linear, gm *mapper.GroupMap, scheme strin
 		if !ok {
 			rs = int32(len(g.rowsets))
 			rsIndex[rk] = rs
-			g.rowsets = append(g.rowsets, rowset{rows: rows, planeOff: g.planeWords})
+			g.rowsets = append(g.rowsets, rowset{rows: rows, planeOff: g.planeWords, xOff: g.gathered})
 			g.planeWords += g.a * g.words
+			g.gathered += len(rows)
 		}
 		co := cou{rs: rs, xbar: ou.Crossbar, col0: ou.ColStart, ncol: ou.ColCount, nrows: ou.RowCount, sumCol: ou.SumCol}
 		co.lossless = true
@@ -310,6 +333,29 @@ func compileGroup(li, gi int, l *quant.Linear, gm *mapper.GroupMap, scheme strin
 		pv.indexReadBits += ns * g.ix.bits(o.idx)
 		perOU += g.ix.bits(o.idx)
 	}
+	for _, o := range g.ous {
+		r := run{cou: o,
+			act: ns, conv: ns * int64(o.ncol), cells: ns * int64(o.ncol) * int64(o.nrows), dac: ns * int64(o.nrows),
+			sa: ns * int64(o.owners), ownIdx: ns * o.idx.ownerEntries, inIdx: ns * o.idx.inputEntries,
+			idxBits: ns * g.ix.bits(o.idx)}
+		if n := len(g.runs); n > 0 {
+			p := &g.runs[n-1]
+			if p.rs == o.rs && p.lossless == o.lossless && p.sumCol == o.sumCol && p.col0+p.ncol == o.col0 {
+				p.ncol += o.ncol
+				p.owners += o.owners
+				p.act += r.act
+				p.conv += r.conv
+				p.cells += r.cells
+				p.dac += r.dac
+				p.sa += r.sa
+				p.ownIdx += r.ownIdx
+				p.inIdx += r.inIdx
+				p.idxBits += r.idxBits
+				continue
+			}
+		}
+		g.runs = append(g.runs, r)
+	}
 	g.perVector.inputIndexReads += g.ix.permEntries
 	g.perVector.indexReadBits += g.ix.permEntries * g.ix.inputBits
 	g.indexBits = g.ix.storage(gm, l, perOU)
@@ -369,10 +415,7 @@ func (g *group) effectiveWeights() (*quant.PackedWeights, error) {
 		for c := o.col0; c < o.col0+o.ncol; c++ {
 			cb := g.cols[int(c)*g.words : int(c+1)*g.words]
 			for _, ow := range g.own[g.ownStart[c]:g.ownStart[c+1]] {
-				v := int64(1) << ow.shift
-				if ow.neg {
-					v = -v
-				}
+				v := int64(1) << ow.shift * ow.sign
 				for j, k := range rows {
 					bit := int64(cb[j>>6] >> (j & 63) & 1)
 					if ow.comp {

@@ -303,9 +303,13 @@ func TestMapperSchemes(t *testing.T) {
 					}
 				}
 				lossy := hwFor(geo[0], geo[1], geo[2], geo[3], 3, ADCSaturate)
-				for _, mode := range []string{ADCSaturate, ADCTruncate} {
+				for mi, mode := range []string{ADCSaturate, ADCTruncate, ADCSaturate, ADCTruncate} {
 					lossy.ADCMode = mode
-					s, err := Simulate(net, mp, lossy, Options{})
+					smode := ModeAuto
+					if mi >= 2 {
+						smode = ModeBitSerial
+					}
+					s, err := Simulate(net, mp, lossy, Options{Mode: smode})
 					if err != nil {
 						t.Fatal(err)
 					}

@@ -362,6 +362,9 @@ func describeJSONError(err error) string {
 	if errors.As(err, &se) {
 		return fmt.Sprintf("JSON syntax error at byte %d: %v", se.Offset, err)
 	}
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return "JSON syntax error: unexpected end of input"
+	}
 	msg := err.Error()
 	if rest, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
 		name, uerr := strconv.Unquote(rest)

@@ -22,6 +22,9 @@ type worker struct {
 	truncD   uint  // low bits dropped by a truncating ADC
 	truncate bool
 	analog   bool
+	// aggregate: sum the exact steps of a column at once (ModeAuto).
+	aggregate bool
+	xs        []int64 // gathered input codes of every rowset
 
 	// local counters, added to the layer's at flush.
 	activations, conversions, cellReads, dacDrives, shiftAdds int64
@@ -29,9 +32,11 @@ type worker struct {
 	clipped, truncated                                        int64
 }
 
-func newWorker(g *group, hw *HW, seed uint64) *worker {
+func newWorker(g *group, hw *HW, seed uint64, aggregate bool) *worker {
 	return &worker{
-		g: g, hw: hw, seed: seed,
+		aggregate: aggregate,
+		xs:        make([]int64, g.gathered),
+		g:         g, hw: hw, seed: seed,
 		planes:   make([]uint64, g.planeWords),
 		nz:       make([]uint32, len(g.rowsets)),
 		colacc:   make([]int64, g.physCols),
@@ -70,7 +75,9 @@ func (w *worker) vector(x []int32, out []int32, vidx int64) {
 		p := w.planes[rs.planeOff : rs.planeOff+g.a*words]
 		clear(p)
 		var nz uint32
+		xs := w.xs[rs.xOff : rs.xOff+len(rs.rows)]
 		for j, k := range rs.rows {
+			xs[j] = int64(x[k])
 			u := uint32(x[k]) & w.amask
 			nz |= u
 			bit := uint64(1) << (j & 63)
@@ -87,22 +94,18 @@ func (w *worker) vector(x []int32, out []int32, vidx int64) {
 	// A whole-layer input permutation is read once per vector.
 	w.inputIndexReads += g.ix.permEntries
 	w.indexReadBits += g.ix.permEntries * g.ix.inputBits
-	ns := int64(len(g.steps))
 	simple := words == 1 && w.hw.DACBits == 1 && !w.analog
-	for oi := range g.ous {
-		o := &g.ous[oi]
+	for ri := range g.runs {
+		o := &g.runs[ri]
 		// Every OU fires once per input step whatever its inputs: count it.
-		w.activations += ns
-		w.conversions += ns * int64(o.ncol)
-		w.cellReads += ns * int64(o.ncol) * int64(o.nrows)
-		w.dacDrives += ns * int64(o.nrows)
-		w.shiftAdds += ns * int64(o.owners)
-		w.ownerIndexReads += ns * o.idx.ownerEntries
-		w.inputIndexReads += ns * o.idx.inputEntries
-		w.indexReadBits += ns * g.ix.bits(o.idx)
-		if o.ncol == 0 {
-			continue
-		}
+		w.activations += o.act
+		w.conversions += o.conv
+		w.cellReads += o.cells
+		w.dacDrives += o.dac
+		w.shiftAdds += o.sa
+		w.ownerIndexReads += o.ownIdx
+		w.inputIndexReads += o.inIdx
+		w.indexReadBits += o.idxBits
 		ca := w.colacc[o.col0 : o.col0+o.ncol]
 		clear(ca)
 		if w.nz[o.rs] == 0 && !w.analog {
@@ -111,36 +114,28 @@ func (w *worker) vector(x []int32, out []int32, vidx int64) {
 		}
 		switch {
 		case simple:
-			w.ouSimple(o, ca)
+			w.ouSimple(&o.cou, ca)
 		case w.analog:
-			w.ouAnalog(o, ca, vidx)
+			w.ouAnalog(&o.cou, ca, vidx)
 		default:
-			w.ouGeneric(o, ca)
+			w.ouGeneric(&o.cou, ca)
 		}
 	}
 	// Shift and add: every owner entry takes its column's converted value,
 	// or for a complement owner the OU's sum column minus it. Done after all
 	// OUs since a sum column may sit in a sibling OU.
-	for oi := range g.ous {
-		o := &g.ous[oi]
+	for ri := range g.runs {
+		o := &g.runs[ri]
 		var sum int64
 		if o.sumCol >= 0 {
 			sum = w.colacc[o.sumCol]
 		}
-		for c := int(o.col0); c < int(o.col0+o.ncol); c++ {
-			v := w.colacc[c]
-			for _, ow := range g.own[g.ownStart[c]:g.ownStart[c+1]] {
-				val := v
-				if ow.comp {
-					val = sum - v
-				}
-				val <<= ow.shift
-				if ow.neg {
-					w.acc[ow.out] -= val
-				} else {
-					w.acc[ow.out] += val
-				}
+		for _, ow := range g.own[g.ownStart[o.col0]:g.ownStart[o.col0+o.ncol]] {
+			v := w.colacc[ow.col]
+			if ow.comp {
+				v = sum - v
 			}
+			w.acc[ow.out] += v << ow.shift * ow.sign
 		}
 	}
 	for i, v := range w.acc {
@@ -170,6 +165,49 @@ func (w *worker) ouSimple(o *cou, ca []int64) {
 	if g.signed {
 		signBit = g.a - 1
 	}
+	exact := o.lossless
+	if !exact && !w.truncate {
+		// No plane with at most 2^r-1 active rows can saturate a column.
+		exact = true
+		for nz := w.nz[o.rs]; nz != 0; nz &= nz - 1 {
+			if int64(bits.OnesCount64(p[bits.TrailingZeros32(nz)])) > w.maxCode {
+				exact = false
+				break
+			}
+		}
+	}
+	if exact && w.aggregate {
+		// Every step of every column converts exactly, so the column's
+		// value Σ_b ±2^b·popcount(P_b & c) is Σ over its '1' cells of the
+		// input codes (two's complement included): add those directly.
+		xs := w.xs[g.rowsets[o.rs].xOff:]
+		ca = ca[:len(cols)]
+		for i, c := range cols {
+			var a int64
+			for m := c; m != 0; m &= m - 1 {
+				a += xs[bits.TrailingZeros64(m)]
+			}
+			ca[i] = a
+		}
+		return
+	}
+	if exact {
+		var pl [32]uint64
+		var sh [32]uint
+		var ps uint64
+		nb := 0
+		for nz := w.nz[o.rs]; nz != 0; nz &= nz - 1 {
+			b := bits.TrailingZeros32(nz)
+			if b == signBit {
+				ps = p[b]
+				continue
+			}
+			pl[nb], sh[nb] = p[b], uint(b)
+			nb++
+		}
+		exactCols(ca, cols, pl[:nb], sh[:nb], ps, uint(g.a-1))
+		return
+	}
 	for nz := w.nz[o.rs]; nz != 0; nz &= nz - 1 {
 		b := bits.TrailingZeros32(nz)
 		pb := p[b]
@@ -186,6 +224,24 @@ func (w *worker) ouSimple(o *cou, ca []int64) {
 		default:
 			w.clipped += satPop(ca, cols, pb, uint(b), w.maxCode, neg)
 		}
+	}
+}
+
+// exactCols sets ca[i] to the exactly converted value of column cols[i]
+// summed over the input planes pl (shifted by sh) minus the sign plane ps
+// (shifted by sb): the column-outer order keeps the sum in a register.
+func exactCols(ca []int64, cols []uint64, pl []uint64, sh []uint, ps uint64, sb uint) {
+	ca = ca[:len(cols)]
+	sh = sh[:len(pl)]
+	for i, c := range cols {
+		var a int64
+		for t, p := range pl {
+			a += int64(bits.OnesCount64(p&c)) << (sh[t] & 63)
+		}
+		if ps != 0 {
+			a -= int64(bits.OnesCount64(ps&c)) << (sb & 63)
+		}
+		ca[i] = a
 	}
 }
 

@@ -14,7 +14,9 @@ import (
 const (
 	// ModeAuto uses the fast path for every layer group whose conversions
 	// are all exact (lossless ADC, no variation, no ADC noise; stuck-at
-	// faults are folded in) and the bit-serial path elsewhere.
+	// faults are folded in) and the bit-serial path elsewhere, where the
+	// columns of an OU activation sequence whose input steps provably all
+	// convert exactly are summed at once (see doc.go).
 	ModeAuto = "auto"
 	// ModeBitSerial simulates every OU activation, input bit and conversion.
 	ModeBitSerial = "bitserial"
@@ -263,7 +265,7 @@ func (s *Simulator) MatMul(l *quant.Linear, gi int, x []int32, m int, out []int3
 			break
 		}
 		run := func() {
-			wk := newWorker(g, &s.hw, s.opts.Seed)
+			wk := newWorker(g, &s.hw, s.opts.Seed, s.opts.Mode == ModeAuto)
 			for r := r0; r < r1; r++ {
 				wk.vector(x[r*g.k:(r+1)*g.k], out[r*g.n:(r+1)*g.n], base+int64(r))
 			}

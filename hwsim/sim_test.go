@@ -154,35 +154,37 @@ func TestLossyADCMatchesReference(t *testing.T) {
 				}
 			}
 			for _, sc := range schemes {
-				name := fmt.Sprintf("%s/signed=%v/%s", mode, signed, sc.name)
-				t.Run(name, func(t *testing.T) {
-					mp := mapNet(net, geoOf(hw), sc)
-					s, err := Simulate(net, mp, hw, Options{Workers: 2})
-					if err != nil {
-						t.Fatal(err)
-					}
-					if s.groups[0][0].fast != nil {
-						t.Fatal("fast path taken for a lossy ADC")
-					}
-					got := runLayer(t, s, l, 0, x, 40)
-					want, lossy := refSim(mp.Layers[0].Groups[0], l, x, 40, hw.OURows, hw.ADCBits, mode == ADCTruncate)
-					if !slices.Equal(got, want) {
-						t.Fatalf("simulator differs from the reference\n got %v\nwant %v", got[:6], want[:6])
-					}
-					c := s.Counted()[0]
-					counted := c.ADCClipped + c.ADCTruncated
-					if counted != lossy {
-						t.Fatalf("counted %d lossy conversions, reference %d", counted, lossy)
-					}
-					if sc.name == "dense" {
-						if lossy == 0 {
-							t.Fatal("no conversion was lossy: the test does not exercise the ADC")
+				for _, smode := range []string{ModeAuto, ModeBitSerial} {
+					name := fmt.Sprintf("%s/signed=%v/%s/%s", mode, signed, sc.name, smode)
+					t.Run(name, func(t *testing.T) {
+						mp := mapNet(net, geoOf(hw), sc)
+						s, err := Simulate(net, mp, hw, Options{Workers: 2, Mode: smode})
+						if err != nil {
+							t.Fatal(err)
 						}
-						if slices.Equal(got, exactGEMM(x, 40, l.K, l.Weights[0], l.N)) {
-							t.Fatal("lossy conversions left the product exact")
+						if s.groups[0][0].fast != nil {
+							t.Fatal("fast path taken for a lossy ADC")
 						}
-					}
-				})
+						got := runLayer(t, s, l, 0, x, 40)
+						want, lossy := refSim(mp.Layers[0].Groups[0], l, x, 40, hw.OURows, hw.ADCBits, mode == ADCTruncate)
+						if !slices.Equal(got, want) {
+							t.Fatalf("simulator differs from the reference\n got %v\nwant %v", got[:6], want[:6])
+						}
+						c := s.Counted()[0]
+						counted := c.ADCClipped + c.ADCTruncated
+						if counted != lossy {
+							t.Fatalf("counted %d lossy conversions, reference %d", counted, lossy)
+						}
+						if sc.name == "dense" {
+							if lossy == 0 {
+								t.Fatal("no conversion was lossy: the test does not exercise the ADC")
+							}
+							if slices.Equal(got, exactGEMM(x, 40, l.K, l.Weights[0], l.N)) {
+								t.Fatal("lossy conversions left the product exact")
+							}
+						}
+					})
+				}
 			}
 		}
 	}

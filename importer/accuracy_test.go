@@ -264,3 +264,110 @@ func TestResNet18Reference(t *testing.T) {
 		}
 	}
 }
+
+// modelFiles lists the real models present: third-party and testmodels.
+func modelFiles(t *testing.T) []struct {
+	path      string
+	mean, std float32
+} {
+	var out []struct {
+		path      string
+		mean, std float32
+	}
+	add := func(p string, mean, std float32) {
+		if _, err := os.Stat(p); err == nil {
+			out = append(out, struct {
+				path      string
+				mean, std float32
+			}{p, mean, std})
+		}
+	}
+	add(filepath.Join(thirdPartyDir, "mnist-8_modelzoo_cntk.onnx"), 0.1307, 0.3081)
+	add(filepath.Join(thirdPartyDir, "mnist_cnn_pytorch2.5_opset11.onnx"), 0.5, 0.5)
+	add(filepath.Join(thirdPartyDir, "pytorch2.9_external_data/mnist.onnx"), 0.5, 0.5)
+	if data, err := os.ReadFile(filepath.Join(testmodelsDir(), "manifest.json")); err == nil {
+		var m manifest
+		if err := json.Unmarshal(data, &m); err != nil {
+			t.Fatal(err)
+		}
+		for _, mm := range m.Models {
+			add(filepath.Join(testmodelsDir(), mm.File), mm.Preprocessing.Mean, mm.Preprocessing.Std)
+		}
+	}
+	if len(out) == 0 {
+		t.Skip("no models present")
+	}
+	return out
+}
+
+// Optimize must not change outputs (1e-5), and the shapes it infers must be
+// the shapes the interpreter produces for every intermediate value.
+func TestOptimizeRealModels(t *testing.T) {
+	set, err := dataset.MNISTTest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range modelFiles(t) {
+		t.Run(filepath.Base(mf.path), func(t *testing.T) {
+			progs := loadVariants(t, mf.path)
+			raw, opt := progs["raw"], progs["optimized"]
+			in := raw.Inputs()[0]
+			n := 8
+			if in.Shape[0].Value > 0 {
+				n = int(in.Shape[0].Value)
+			}
+			x, err := set.BatchFor(in, 100, n, mf.mean, mf.std)
+			if err != nil {
+				t.Fatal(err)
+			}
+			feed := map[string]*importer.Tensor{in.Name: x}
+			want, err := raw.Run(feed)
+			if err != nil {
+				t.Fatal(err)
+			}
+			g := opt.Graph()
+			checked := 0
+			got, err := opt.RunObserved(feed, func(node *importer.Node, outs []*importer.Tensor) {
+				for i, o := range outs {
+					if o == nil {
+						continue
+					}
+					vi, ok := g.ValueInfo[node.Outputs[i]]
+					if !ok || vi.Shape == nil {
+						t.Errorf("node %q output %q: no inferred shape", node.Name, node.Outputs[i])
+						continue
+					}
+					if len(vi.Shape) != len(o.Shape) {
+						t.Errorf("node %q: inferred %v, actual %v", node.Name, vi.Shape, o.Shape)
+						continue
+					}
+					for d, dim := range vi.Shape {
+						switch {
+						case dim.Param != "" && o.Shape[d] != n:
+							t.Errorf("node %q: symbolic dim %d (%s) is %d, batch is %d", node.Name, d, dim.Param, o.Shape[d], n)
+						case dim.Param == "" && dim.Value > 0 && int(dim.Value) != o.Shape[d]:
+							t.Errorf("node %q: inferred %v, actual %v", node.Name, vi.Shape, o.Shape)
+						case dim.Param == "" && dim.Value <= 0:
+							t.Errorf("node %q: dim %d not inferred (%v)", node.Name, d, vi.Shape)
+						}
+					}
+					checked++
+				}
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for name, w := range want {
+				gv := got[name]
+				worst := 0.0
+				for i := range w.Float {
+					worst = math.Max(worst, math.Abs(float64(gv.Float[i]-w.Float[i]))/math.Max(1, math.Abs(float64(w.Float[i]))))
+				}
+				if worst > 1e-5 {
+					t.Errorf("output %q changed by Optimize: max rel diff %g", name, worst)
+				}
+			}
+			t.Logf("%d nodes loaded, %d after Optimize, %d shapes checked", len(raw.Graph().Nodes), len(g.Nodes), checked)
+		})
+	}
+}

@@ -38,15 +38,38 @@ func decodeModel(data []byte, dir, file string) (m *Model, err error) {
 	if len(data) == 0 {
 		return nil, invalidf(file, "", "file is empty")
 	}
-	var mp onnxpb.ModelProto
-	// Fields newer than the bundled onnx.proto are dropped: rramc has no use
-	// for them and keeping them would only cost memory.
-	if err := (proto.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(data, &mp); err != nil {
+	mp, err := unmarshalModel(data, true)
+	if err != nil {
 		return nil, invalidErr(file, "", err, "not an ONNX protobuf file (truncated or corrupt)")
 	}
 	d := &decoder{file: file, dir: dir, budget: MaxModelElements}
 	defer d.closeExternal()
-	return d.model(&mp)
+	return d.model(mp)
+}
+
+// unmarshalModel decodes the ModelProto in data. With strip, initializer
+// raw_data is not copied but aliases data (see stripRawData); the decoded
+// message must then not outlive data, and convertTensor copies what it keeps.
+func unmarshalModel(data []byte, strip bool) (*onnxpb.ModelProto, error) {
+	// Fields newer than the bundled onnx.proto are dropped: rramc has no use
+	// for them and keeping them would only cost memory.
+	opts := proto.UnmarshalOptions{DiscardUnknown: true}
+	if strip {
+		if stripped, raws, ok := stripRawData(data); ok {
+			var mp onnxpb.ModelProto
+			if opts.Unmarshal(stripped, &mp) == nil && mp.Graph != nil && len(mp.Graph.Initializer) == len(raws) {
+				for i, tp := range mp.Graph.Initializer {
+					tp.RawData = raws[i]
+				}
+				return &mp, nil
+			}
+		}
+	}
+	var mp onnxpb.ModelProto
+	if err := opts.Unmarshal(data, &mp); err != nil {
+		return nil, err
+	}
+	return &mp, nil
 }
 
 func (d *decoder) model(mp *onnxpb.ModelProto) (*Model, error) {

@@ -7,6 +7,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/rramc/rramc/importer/onnxpb"
 )
 
 // ltExternalSmall is ltSmall with W in the external file "w.bin" at offset 8.
@@ -20,7 +24,8 @@ func ltExternalSmall(tb testing.TB) ([]byte, []byte) {
 
 // FuzzDecode feeds arbitrary bytes to Decode (with a folder holding one
 // external data file). Decode must never panic, must fail only with
-// ErrInvalidModel, and whatever it accepts must satisfy the IR invariants.
+// ErrInvalidModel, and whatever it accepts must satisfy the IR invariants;
+// the raw_data-aliasing protobuf path must agree with the plain one.
 // Seeds: testdata/fuzz/FuzzDecode (written by TestWriteFixtures) plus the
 // models built below.
 func FuzzDecode(f *testing.F) {
@@ -35,6 +40,7 @@ func FuzzDecode(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		ltCheckStrip(t, data)
 		m, err := Decode(data, dir)
 		if err != nil {
 			if !errors.Is(err, ErrInvalidModel) {
@@ -129,4 +135,53 @@ func TestWriteFixtures(t *testing.T) {
 			t.Errorf("%s: W = %v", path, w)
 		}
 	}
+}
+
+// FuzzDecodeTensor fuzzes one initializer's fields directly (element type,
+// dims, data in raw_data, a typed field or an external file), which random
+// byte mutation of whole models rarely reaches in combination.
+func FuzzDecodeTensor(f *testing.F) {
+	f.Add(int32(1), uint8(2), int64(4), int64(3), int64(0), []byte("0123456789abcdef0123456789abcdef0123456789abcdef"), uint8(0), "", int64(0), int64(-1))
+	f.Add(int32(10), uint8(1), int64(3), int64(0), int64(0), []byte{1, 2, 3, 4, 5, 6}, uint8(1), "", int64(0), int64(-1))
+	f.Add(int32(7), uint8(1), int64(2), int64(0), int64(0), []byte{}, uint8(2), "", int64(0), int64(-1))
+	f.Add(int32(1), uint8(2), int64(4), int64(3), int64(0), []byte{}, uint8(3), "w.bin", int64(8), int64(48))
+	f.Add(int32(3), uint8(3), int64(1<<40), int64(1<<40), int64(0), []byte{1}, uint8(0), "", int64(0), int64(-1))
+	f.Add(int32(1), uint8(1), int64(-1), int64(0), int64(0), []byte{}, uint8(3), "../w.bin", int64(0), int64(4))
+	_, bin := ltExternalSmall(f)
+	dir := f.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "w.bin"), bin, 0o644); err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, dt int32, ndims uint8, d0, d1, d2 int64, data []byte, mode uint8, loc string, off, length int64) {
+		tp := &onnxpb.TensorProto{Name: proto.String("W"), DataType: proto.Int32(dt)}
+		tp.Dims = []int64{d0, d1, d2}[:ndims%4]
+		switch mode % 4 {
+		case 0:
+			tp.RawData = data
+		case 1: // int32_data from bytes
+			for _, b := range data {
+				tp.Int32Data = append(tp.Int32Data, int32(int8(b)))
+			}
+		case 2:
+			for _, b := range data {
+				tp.Int64Data = append(tp.Int64Data, int64(b)-100)
+				tp.FloatData = append(tp.FloatData, float32(b))
+			}
+		case 3:
+			ltMakeExternal(tp, loc, off, length)
+			if length < 0 {
+				tp.ExternalData = tp.ExternalData[:2]
+			}
+		}
+		m := ltSmall()
+		m.Graph.Initializer[0] = tp
+		got, err := Decode(ltMarshal(t, m), dir)
+		if err != nil {
+			if !errors.Is(err, ErrInvalidModel) {
+				t.Fatalf("error does not wrap ErrInvalidModel: %v", err)
+			}
+			return
+		}
+		ltCheckInvariants(t, got)
+	})
 }

@@ -54,11 +54,12 @@ func dimsOf(shape []int) []Dim {
 	return out
 }
 
-// unknownDim marks a dim inference cannot express (e.g. a product with a
-// symbol).
-var unknownDim = Dim{Value: -1}
+// unknownDim marks a dim or shape value inference cannot express (e.g. a
+// product with a symbol). It is not -1, which is a legitimate shape value
+// (Reshape's "infer this dim").
+var unknownDim = Dim{Value: math.MinInt64}
 
-func isUnknown(d Dim) bool { return d.Param == "" && d.Value < 0 }
+func isUnknown(d Dim) bool { return d.Param == "" && d.Value == math.MinInt64 }
 
 func fixed(v int) Dim { return Dim{Value: int64(v)} }
 
@@ -238,7 +239,7 @@ func inferNode(c *inferCtx, n *Node, ins []*symShape) ([]*symShape, error) {
 		to, _ := attrInt(n, "to", 0)
 		o := same(x)
 		o.dtype = DataType(to)
-		if x.vals != nil && !DataType(to).IsFloat() {
+		if x.vals != nil && DataType(to) == Int64 && !x.dtype.IsFloat() {
 			o.vals = x.vals
 		}
 		return []*symShape{o}, nil

@@ -157,50 +157,98 @@ func Im2col[T any](g *ConvGeometry, src, dst []T, pad T) {
 		plane := src[c*g.InH*g.InW : (c+1)*g.InH*g.InW]
 		for kh := 0; kh < g.KH; kh++ {
 			for kw := 0; kw < g.KW; kw++ {
-				out := dst[row*p : (row+1)*p]
+				im2colRow(g, plane, kh, kw, dst[row*p:(row+1)*p], pad)
 				row++
-				offW := kw*g.DilW - g.PadL
-				// Output columns ow whose input column is inside the image:
-				// 0 <= ow*s + offW < InW.
-				owLo := 0
-				if offW < 0 {
-					owLo = (-offW + g.StrideW - 1) / g.StrideW
-				}
-				owHi := 0 // exclusive
-				if g.InW-offW > 0 {
-					owHi = (g.InW - offW + g.StrideW - 1) / g.StrideW
-				}
-				owHi = min(owHi, g.OutW)
-				owLo = min(owLo, owHi)
-				for oh := 0; oh < g.OutH; oh++ {
-					ih := oh*g.StrideH - g.PadT + kh*g.DilH
-					o := out[oh*g.OutW : (oh+1)*g.OutW]
-					if ih < 0 || ih >= g.InH {
-						for i := range o {
-							o[i] = pad
-						}
-						continue
-					}
-					in := plane[ih*g.InW : (ih+1)*g.InW]
-					for i := 0; i < owLo; i++ {
-						o[i] = pad
-					}
-					if g.StrideW == 1 {
-						copy(o[owLo:owHi], in[owLo+offW:owHi+offW])
-					} else {
-						iw := owLo*g.StrideW + offW
-						for i := owLo; i < owHi; i++ {
-							o[i] = in[iw]
-							iw += g.StrideW
-						}
-					}
-					for i := owHi; i < g.OutW; i++ {
-						o[i] = pad
-					}
-				}
 			}
 		}
 	}
+}
+
+// im2colRow writes the im2col row of kernel tap (kh, kw) of one channel
+// plane into out (P values).
+func im2colRow[T any](g *ConvGeometry, plane []T, kh, kw int, out []T, pad T) {
+	offW := kw*g.DilW - g.PadL
+	// Output columns ow whose input column is inside the image:
+	// 0 <= ow*s + offW < InW.
+	owLo := 0
+	if offW < 0 {
+		owLo = (-offW + g.StrideW - 1) / g.StrideW
+	}
+	owHi := 0 // exclusive
+	if g.InW-offW > 0 {
+		owHi = (g.InW - offW + g.StrideW - 1) / g.StrideW
+	}
+	owHi = min(owHi, g.OutW)
+	owLo = min(owLo, owHi)
+	for oh := 0; oh < g.OutH; oh++ {
+		ih := oh*g.StrideH - g.PadT + kh*g.DilH
+		o := out[oh*g.OutW : (oh+1)*g.OutW]
+		if ih < 0 || ih >= g.InH {
+			for i := range o {
+				o[i] = pad
+			}
+			continue
+		}
+		in := plane[ih*g.InW : (ih+1)*g.InW]
+		for i := 0; i < owLo; i++ {
+			o[i] = pad
+		}
+		if g.StrideW == 1 {
+			copy(o[owLo:owHi], in[owLo+offW:owHi+offW])
+		} else {
+			iw := owLo*g.StrideW + offW
+			for i := owLo; i < owHi; i++ {
+				o[i] = in[iw]
+				iw += g.StrideW
+			}
+		}
+		for i := owHi; i < g.OutW; i++ {
+			o[i] = pad
+		}
+	}
+}
+
+// im2colPacked is Im2col followed by packing as the B operand of the GEMM
+// (gemmNR-column panels), fused so the K×P matrix is never materialised:
+// each row goes through a P-value scratch row that stays in cache. With
+// workers > 1 the input channels are split across goroutines (each writes
+// its own rows, so the result does not depend on the split).
+func im2colPacked(g *ConvGeometry, src []float32, pb []float32, workers int) {
+	gc, p := g.GroupC(), g.P()
+	if workers > 1 && gc > 1 && g.K()*p >= 1<<15 {
+		parallelFor(gc, workers, func(c0, c1 int) { im2colPackedRows(g, src, pb, c0, c1) })
+		return
+	}
+	im2colPackedRows(g, src, pb, 0, gc)
+}
+
+func im2colPackedRows(g *ConvGeometry, src []float32, pb []float32, c0, c1 int) {
+	p, k := g.P(), g.K()
+	nq := (p + gemmNR - 1) / gemmNR
+	bufp := colPool.Get().(*[]float32)
+	if cap(*bufp) < p {
+		*bufp = make([]float32, p)
+	}
+	rowBuf := (*bufp)[:p]
+	row := c0 * g.KH * g.KW
+	for c := c0; c < c1; c++ {
+		plane := src[c*g.InH*g.InW : (c+1)*g.InH*g.InW]
+		for kh := 0; kh < g.KH; kh++ {
+			for kw := 0; kw < g.KW; kw++ {
+				im2colRow(g, plane, kh, kw, rowBuf, 0)
+				for q := 0; q < nq; q++ {
+					dst := pb[q*gemmNR*k+row*gemmNR : q*gemmNR*k+row*gemmNR+gemmNR]
+					c0 := q * gemmNR
+					n := copy(dst, rowBuf[c0:min(c0+gemmNR, p)])
+					for j := n; j < gemmNR; j++ {
+						dst[j] = 0
+					}
+				}
+				row++
+			}
+		}
+	}
+	colPool.Put(bufp)
 }
 
 // ---------------------------------------------------------------------------

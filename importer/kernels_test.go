@@ -5,6 +5,9 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
 )
 
 // naiveGemm is the textbook triple loop in float64, the reference for Gemm.
@@ -103,5 +106,33 @@ func TestGemmDeterministicAcrossWorkers(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// GEMM shapes from the benchmarks: a ResNet-18 3×3 conv at 14×14 (M=256,
+// K=2304, N=196) and LeNet-5's first conv over a batch image (M=6, K=25,
+// N=784). Compared with gonum's float32 BLAS (pure Go, SSE axpy kernels).
+var gemmBenchShapes = [][3]int{{256, 196, 2304}, {6, 784, 25}, {64, 120, 400}}
+
+func BenchmarkGemm(b *testing.B) {
+	for _, sz := range gemmBenchShapes {
+		m, n, k := sz[0], sz[1], sz[2]
+		r := rand.New(rand.NewPCG(1, 1))
+		a, bm, c := randSlice(r, m*k), randSlice(r, k*n), make([]float32, m*n)
+		for _, w := range []int{1, 2} {
+			b.Run(fmt.Sprintf("rramc/%dx%dx%d/w%d", m, n, k, w), func(b *testing.B) {
+				for b.Loop() {
+					Gemm(false, false, m, n, k, a, k, bm, n, c, n, w)
+				}
+				b.ReportMetric(2*float64(m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOPS")
+			})
+		}
+		b.Run(fmt.Sprintf("gonum/%dx%dx%d", m, n, k), func(b *testing.B) {
+			impl := gonum.Implementation{}
+			for b.Loop() {
+				impl.Sgemm(blas.NoTrans, blas.NoTrans, m, n, k, 1, a, k, bm, n, 1, c, n)
+			}
+			b.ReportMetric(2*float64(m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOPS")
+		})
 	}
 }

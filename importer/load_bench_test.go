@@ -54,6 +54,16 @@ func BenchmarkDecodeResNet18Shaped(b *testing.B) {
 	}
 }
 
+// BenchmarkLoadResNet18Shaped is BenchmarkDecodeResNet18Shaped through a
+// file: Load reads it (page cache warm) and decodes it.
+func BenchmarkLoadResNet18Shaped(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "resnet18_shaped.onnx")
+	if err := os.WriteFile(path, ltResNet18Shaped(b), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	benchLoad(b, path)
+}
+
 // ltResNet18Shaped builds a chain of Conv nodes with ResNet-18's conv and
 // fc weight shapes (the graph is not ResNet-18's; only the sizes matter).
 func ltResNet18Shaped(tb testing.TB) []byte {

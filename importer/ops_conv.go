@@ -240,7 +240,7 @@ func convForward(g *ConvGeometry, cw *convWeights, x []float32, b *Tensor, out [
 	mg := M / g.Groups
 	direct := g.KH == 1 && g.KW == 1 && g.StrideH == 1 && g.StrideW == 1 &&
 		g.PadT == 0 && g.PadL == 0 && g.PadB == 0 && g.PadR == 0
-	one := func(img int, inner int, cols *[]float32, s *gemmScratch) {
+	one := func(img int, inner int, s *gemmScratch) {
 		xi := x[img*imgIn : (img+1)*imgIn]
 		oi := out[img*M*P : (img+1)*M*P]
 		if b != nil {
@@ -255,41 +255,36 @@ func convForward(g *ConvGeometry, cw *convWeights, x []float32, b *Tensor, out [
 		gc := g.GroupC()
 		for gi := 0; gi < g.Groups; gi++ {
 			src := xi[gi*gc*g.InH*g.InW : (gi+1)*gc*g.InH*g.InW]
-			var bm []float32
+			var pb packedB
 			if direct {
-				bm = src
+				pb = packB(src, P, g.K(), P, false, s.b, inner)
 			} else {
-				need := g.K() * P
-				if cap(*cols) < need {
-					*cols = make([]float32, need)
+				need := ((P + gemmNR - 1) / gemmNR) * gemmNR * g.K()
+				if cap(s.b) < need {
+					s.b = make([]float32, need)
 				}
-				bm = (*cols)[:need]
-				Im2col(g, src, bm, 0)
+				im2colPacked(g, src, s.b[:need], inner)
+				pb = packedB{k: g.K(), n: P, data: s.b[:need]}
 			}
-			pb := packB(bm, P, g.K(), P, false, s.b, inner)
 			s.b = pb.data
 			gemmPP(cw.groups[gi], pb, oi[gi*mg*P:(gi+1)*mg*P], P, inner)
 		}
 	}
 	if N >= workers || workers <= 1 {
 		parallelFor(N, workers, func(lo, hi int) {
-			cols := colPool.Get().(*[]float32)
 			s := gemmPool.Get().(*gemmScratch)
 			for img := lo; img < hi; img++ {
-				one(img, 1, cols, s)
+				one(img, 1, s)
 			}
 			gemmPool.Put(s)
-			colPool.Put(cols)
 		})
 		return
 	}
-	cols := colPool.Get().(*[]float32)
 	s := gemmPool.Get().(*gemmScratch)
 	for img := 0; img < N; img++ {
-		one(img, workers, cols, s)
+		one(img, workers, s)
 	}
 	gemmPool.Put(s)
-	colPool.Put(cols)
 }
 
 // ---------------------------------------------------------------------------

@@ -55,15 +55,21 @@ func compileRelu(c *compileCtx, n *Node) (kernel, error) {
 			return nil, err
 		}
 		out := ar.newFloat(x.Shape)
-		dst := out.Float[:len(x.Float)]
-		for i, v := range x.Float {
-			if v < 0 {
-				v = 0
-			}
-			dst[i] = v
-		}
+		reluSlice(out.Float, x.Float)
 		return one(out), nil
 	}, nil
+}
+
+// reluSlice sets dst[i] = max(src[i], 0) without branches (activation signs
+// are random, so a branch mispredicts half the time): the sign bit, spread
+// to a mask, clears negative values to +0. NaN keeps its payload when its
+// sign bit is clear.
+func reluSlice(dst, src []float32) {
+	dst = dst[:len(src)]
+	for i, v := range src {
+		b := math.Float32bits(v)
+		dst[i] = math.Float32frombits(b &^ uint32(int32(b)>>31))
+	}
 }
 
 func compileLeakyRelu(c *compileCtx, n *Node) (kernel, error) {

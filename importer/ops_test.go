@@ -122,6 +122,14 @@ func TestOpsHandComputed(t *testing.T) {
 			if got.DType != tc.want.DType {
 				t.Fatalf("dtype %s, want %s", got.DType, tc.want.DType)
 			}
+			// Shape inference agrees with what the kernel produced.
+			all := true
+			for _, x := range tc.ins {
+				all = all && x != nil
+			}
+			if all {
+				checkInferred(t, tc.opset, tc.op, tc.attrs, tc.ins, got)
+			}
 			// Same result with constant operands (pre-packed weights path).
 			if len(tc.ins) > 1 && tc.ins[1] != nil {
 				all := true

@@ -402,6 +402,10 @@ func (o *optimizer) fuse() error {
 		}
 	}
 	cons := o.consumers()
+	shapes, err := inferShapes(g, o.opset)
+	if err != nil {
+		return err
+	}
 	var keep []*Node
 	removed := map[*Node]bool{}
 	for _, n := range g.Nodes {
@@ -426,6 +430,8 @@ func (o *optimizer) fuse() error {
 			done, err = o.foldBN(prev, n)
 		case n.OpType == "Add" && prev.OpType == "Conv":
 			done, err = o.foldConvAdd(prev, n)
+		case n.OpType == "Add" && prev.OpType == "MatMul":
+			done = o.matMulAddToGemm(prev, n, shapes)
 		}
 		if err != nil {
 			return err
@@ -627,6 +633,29 @@ func (o *optimizer) foldConvAdd(conv, add *Node) (bool, error) {
 	}
 	o.setWeights(conv, w, nb)
 	return true, nil
+}
+
+// matMulAddToGemm turns MatMul(A, W) + b, with A 2-D, W a constant matrix
+// and b a constant [N] or [1,N] (CNTK and tf2onnx write fully connected
+// layers so), into Gemm(A, W, b): one layer with its bias, as Conv has.
+func (o *optimizer) matMulAddToGemm(mm, add *Node, shapes map[string]*symShape) bool {
+	if len(add.Inputs) != 2 || len(mm.Inputs) != 2 {
+		return false
+	}
+	a := shapes[mm.Inputs[0]]
+	w := o.constOf(mm, 1)
+	b := o.constOf(add, 1)
+	if a == nil || !a.known || len(a.dims) != 2 || w == nil || len(w.Shape) != 2 || b == nil {
+		return false
+	}
+	n := w.Shape[1]
+	if b.Len() != n || !(len(b.Shape) == 1 || len(b.Shape) == 2 && b.Shape[0] == 1) {
+		return false
+	}
+	mm.OpType = "Gemm"
+	mm.Inputs = append(mm.Inputs, add.Inputs[1])
+	mm.Attrs = nil
+	return true
 }
 
 // setWeights points node n's weight and bias inputs at fresh initializers

@@ -36,8 +36,25 @@ func newBuilder(geo Geometry, estCols, estRows int) *builder {
 
 // addColumn appends one physical column with the given cell bits and owners.
 func (b *builder) addColumn(pat []uint64, owners ...Owner) {
-	b.g.ColBits = append(b.g.ColBits, pat[:b.words]...)
-	b.g.Owners = append(b.g.Owners, owners...)
+	if b.words == 1 { // the common case, without a copy call
+		b.g.ColBits = append(b.g.ColBits, pat[0])
+	} else {
+		b.g.ColBits = append(b.g.ColBits, pat[:b.words]...)
+	}
+	for _, o := range owners {
+		b.g.Owners = append(b.g.Owners, o)
+	}
+	b.g.OwnerStart = append(b.g.OwnerStart, int32(len(b.g.Owners)))
+}
+
+// addColumn1 is addColumn with a single owner.
+func (b *builder) addColumn1(pat []uint64, o Owner) {
+	if b.words == 1 {
+		b.g.ColBits = append(b.g.ColBits, pat[0])
+	} else {
+		b.g.ColBits = append(b.g.ColBits, pat[:b.words]...)
+	}
+	b.g.Owners = append(b.g.Owners, o)
 	b.g.OwnerStart = append(b.g.OwnerStart, int32(len(b.g.Owners)))
 }
 

@@ -17,10 +17,7 @@ func (colsim) MapGroup(in *GroupInput) (*GroupMap, error) {
 	if in.Opts.MaxShare < 0 {
 		return nil, fmt.Errorf("mapper: colsim: max share %d < 0", in.Opts.MaxShare)
 	}
-	gr := newGrouper(in.N*in.Bits, in.Geo.words(), false)
-	return mapStrips(in, func(b *builder, pat []uint64, ncol int) {
-		gr.emit(b, pat, ncol, in.Bits, in.Opts.MaxShare)
-	}), nil
+	return mapStrips(in, nil, colsimEmitter(in, false)), nil
 }
 
 // IndexBits: one entry per owner of ceil(log2 N) output bits + ceil(log2 B)
@@ -28,6 +25,15 @@ func (colsim) MapGroup(in *GroupInput) (*GroupMap, error) {
 // bit that delimits the entries of consecutive kept columns.
 func (colsim) IndexBits(g *GroupMap, d Dims) int64 {
 	return int64(len(g.Owners)) * (bitsFor(d.N) + bitsFor(d.Bits) + 2)
+}
+
+// colsimEmitter returns a factory of strip emitters that merge columns,
+// each with its own grouper (one per goroutine).
+func colsimEmitter(in *GroupInput, comp bool) func() emitter {
+	return func() emitter {
+		gr := newGrouper(in.N*in.Bits, in.Geo.words(), comp)
+		return func(b *builder, pat []uint64, ncol int) { gr.emit(b, pat, ncol, in.Bits, in.Opts.MaxShare) }
+	}
 }
 
 // grouper groups the columns of one strip by pattern with an open-addressing

@@ -18,10 +18,7 @@ func (colsimComp) MapGroup(in *GroupInput) (*GroupMap, error) {
 	if in.Opts.MaxShare < 0 {
 		return nil, fmt.Errorf("mapper: colsim-comp: max share %d < 0", in.Opts.MaxShare)
 	}
-	gr := newGrouper(in.N*in.Bits, in.Geo.words(), true)
-	return mapStrips(in, func(b *builder, pat []uint64, ncol int) {
-		gr.emit(b, pat, ncol, in.Bits, in.Opts.MaxShare)
-	}), nil
+	return mapStrips(in, nil, colsimEmitter(in, true)), nil
 }
 
 // IndexBits: colsim's entry (output, bit, sign, last-owner) plus one

@@ -77,9 +77,10 @@ type enc struct{ b []byte }
 func (e *enc) uint(v uint64) { e.b = binary.AppendUvarint(e.b, v) }
 func (e *enc) str(s string)  { e.uint(uint64(len(s))); e.b = append(e.b, s...) }
 
-// owner packs an index entry: Out<<6 | Complement<<5 | Negate<<4 | Bit.
-func packOwner(o Owner) uint64 {
-	v := uint64(o.Out)<<6 | uint64(o.Bit)
+// packOwner packs an index entry: zigzag(Out − previous Out)<<6 |
+// Complement<<5 | Negate<<4 | Bit.
+func packOwner(o Owner, prevOut int32) uint64 {
+	v := zigzag(int64(o.Out)-int64(prevOut))<<6 | uint64(o.Bit)
 	if o.Negate {
 		v |= 1 << 4
 	}
@@ -89,14 +90,28 @@ func packOwner(o Owner) uint64 {
 	return v
 }
 
+func zigzag(v int64) uint64 { return uint64(v<<1) ^ uint64(v>>63) }
+
+func unzigzag(u uint64) int64 { return int64(u>>1) ^ -int64(u&1) }
+
 func (e *enc) group(g *GroupMap) {
 	e.uint(uint64(g.Crossbars))
 	e.uint(uint64(g.Words))
 	e.uint(uint64(len(g.OUs)))
+	// OU fields relative to the previous OU, so that runs cost one byte each
+	var xb, rs, end int64
 	for _, ou := range g.OUs {
-		for _, v := range []int32{ou.Crossbar, ou.RowStart, ou.RowCount, ou.ColStart, ou.ColCount, ou.SumCol + 1} {
-			e.uint(uint64(v))
+		e.uint(zigzag(int64(ou.Crossbar) - xb))
+		e.uint(zigzag(int64(ou.RowStart) - rs))
+		e.uint(uint64(ou.RowCount))
+		e.uint(zigzag(int64(ou.ColStart) - end))
+		e.uint(uint64(ou.ColCount))
+		if ou.SumCol < 0 {
+			e.uint(0)
+		} else {
+			e.uint(1 + zigzag(int64(ou.SumCol)-int64(ou.ColStart)))
 		}
+		xb, rs, end = int64(ou.Crossbar), int64(ou.RowStart), int64(ou.ColStart)+int64(ou.ColCount)
 	}
 	// row index, delta coded: zigzag(r - prev - 1), so runs are zero bytes
 	e.uint(uint64(len(g.RowIdx)))
@@ -109,8 +124,10 @@ func (e *enc) group(g *GroupMap) {
 	for c := 0; c < g.Columns(); c++ {
 		e.uint(uint64(g.OwnerStart[c+1] - g.OwnerStart[c]))
 	}
+	prevOut := int32(0)
 	for _, o := range g.Owners {
-		e.uint(packOwner(o))
+		e.uint(packOwner(o, prevOut))
+		prevOut = o.Out
 	}
 	// cells: for each OU, each of its columns, RowCount bits, LSB first
 	var cells int64
@@ -119,21 +136,18 @@ func (e *enc) group(g *GroupMap) {
 	}
 	nbytes := (cells + 7) / 8
 	e.uint(uint64(nbytes))
-	start := len(e.b)
-	e.b = append(e.b, make([]byte, nbytes)...)
-	out := e.b[start:]
-	pos := int64(0)
+	bw := bitWriter{out: e.b}
 	for _, ou := range g.OUs {
 		for c := ou.ColStart; c < ou.ColStart+ou.ColCount; c++ {
 			col := g.ColBits[int(c)*g.Words : int(c+1)*g.Words]
-			for j := 0; j < int(ou.RowCount); j++ {
-				if col[j/64]>>(j%64)&1 != 0 {
-					out[pos/8] |= 1 << (pos % 8)
-				}
-				pos++
+			for wi, rem := 0, uint(ou.RowCount); rem > 0; wi++ {
+				n := min(rem, 64)
+				bw.put(col[wi]&rowMask(0, int(n)), n)
+				rem -= n
 			}
 		}
 	}
+	e.b = bw.flush()
 }
 
 // Decode parses a mapping file and validates it completely (checksum,
@@ -316,11 +330,31 @@ func (d *dec) group(words int) *GroupMap {
 	g.OUs = make([]OU, nou)
 	var cells int64
 	cols := 0
+	var xb, rs, end int64
 	for i := range g.OUs {
 		ou := &g.OUs[i]
-		ou.Crossbar, ou.RowStart, ou.RowCount = int32(d.small("crossbar")), int32(d.small("row start")), int32(d.small("row count"))
-		ou.ColStart, ou.ColCount = int32(d.small("col start")), int32(d.small("col count"))
-		ou.SumCol = int32(d.small("sum column")) - 1
+		xb += unzigzag(d.uint("crossbar"))
+		rs += unzigzag(d.uint("row start"))
+		rc := d.small("row count")
+		cs := end + unzigzag(d.uint("col start"))
+		cc := d.small("col count")
+		sum := d.uint("sum column")
+		sc := int64(-1)
+		if sum > 0 {
+			sc = cs + unzigzag(sum-1)
+		}
+		for _, v := range []int64{xb, rs, cs, sc} {
+			if v < -1 || v > 1<<31-1 {
+				d.fail("OU %d: field %d out of range", i, v)
+				return g
+			}
+		}
+		if xb < 0 || rs < 0 || cs < 0 {
+			d.fail("OU %d: negative index", i)
+			return g
+		}
+		*ou = OU{Crossbar: int32(xb), RowStart: int32(rs), RowCount: int32(rc), ColStart: int32(cs), ColCount: int32(cc), SumCol: int32(sc)}
+		end = cs + int64(cc)
 		cells += int64(ou.ColCount) * int64(ou.RowCount)
 		cols += int(ou.ColCount)
 	}
@@ -358,12 +392,15 @@ func (d *dec) group(words int) *GroupMap {
 		return g
 	}
 	g.Owners = make([]Owner, no)
+	prevOut := int64(0)
 	for i := range g.Owners {
 		v := d.uint("owner")
-		if d.err == nil && v>>6 > 1<<31-1 {
-			d.fail("owner %d: output out of range", i)
+		out := prevOut + unzigzag(v>>6)
+		if d.err == nil && (out < 0 || out > 1<<31-1) {
+			d.fail("owner %d: output %d out of range", i, out)
 		}
-		g.Owners[i] = Owner{Out: int32(v >> 6), Bit: uint8(v & 15), Negate: v&(1<<4) != 0, Complement: v&(1<<5) != 0}
+		g.Owners[i] = Owner{Out: int32(out), Bit: uint8(v & 15), Negate: v&(1<<4) != 0, Complement: v&(1<<5) != 0}
+		prevOut = out
 	}
 	nb := d.uint("cell bytes")
 	if d.err == nil && nb != uint64((cells+7)/8) {
@@ -382,7 +419,7 @@ func (d *dec) group(words int) *GroupMap {
 		}
 	}
 	g.ColBits = make([]uint64, nc*words)
-	pos := int64(0)
+	br := bitReader{b: stream}
 	for _, ou := range g.OUs {
 		if ou.ColStart < 0 || int(ou.ColStart)+int(ou.ColCount) > nc {
 			d.fail("OU columns %d+%d of %d", ou.ColStart, ou.ColCount, nc)
@@ -390,11 +427,9 @@ func (d *dec) group(words int) *GroupMap {
 		}
 		for c := ou.ColStart; c < ou.ColStart+ou.ColCount; c++ {
 			col := g.ColBits[int(c)*words : int(c+1)*words]
-			for j := 0; j < int(ou.RowCount); j++ {
-				if stream[pos/8]>>(pos%8)&1 != 0 {
-					col[j/64] |= 1 << (j % 64)
-				}
-				pos++
+			for j := 0; j < int(ou.RowCount); j += 32 {
+				n := min(int(ou.RowCount)-j, 32)
+				col[j/64] |= br.get(uint(n)) << (j % 64)
 			}
 		}
 	}

@@ -4,16 +4,21 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
+	"strings"
 	"testing"
 )
 
 // fuzzSeeds are small valid mapping files of every scheme.
 func fuzzSeeds(t testing.TB) [][]byte {
-	geo := Geometry{XbarRows: 16, XbarCols: 16, OURows: 4, OUCols: 4, CellBits: 1}
-	net := fileTestNet(5)
+	// small files fuzz faster: two tiny layers, one grouped
+	geo := Geometry{XbarRows: 8, XbarCols: 8, OURows: 3, OUCols: 4, CellBits: 1}
+	r := rand.New(rand.NewPCG(5, 5))
+	net := validNet(randLinear(r, "a", 7, 3, 1, 4, 0.4), randLinear(r, "b", 2, 2, 2, 3, 0.2))
 	var out [][]byte
 	for _, name := range SchemeNames() {
 		m := mustMap(t, net, geo, Options{Scheme: name, MaxShare: 2})
@@ -92,5 +97,30 @@ func TestFuzzCorpus(t *testing.T) {
 	ents, err := os.ReadDir(dir)
 	if err != nil || len(ents) == 0 {
 		t.Fatalf("no seed corpus in %s: %v", dir, err)
+	}
+	seeds := 0
+	for _, e := range ents {
+		if !strings.HasPrefix(e.Name(), "seed-") {
+			continue
+		}
+		raw, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.SplitN(string(raw), "\n", 3)
+		if len(lines) < 2 || !strings.HasPrefix(lines[1], "[]byte(") {
+			t.Fatalf("%s: not a fuzz corpus file", e.Name())
+		}
+		data, err := strconv.Unquote(strings.TrimSuffix(strings.TrimPrefix(lines[1], "[]byte("), ")"))
+		if err != nil {
+			t.Fatalf("%s: %v", e.Name(), err)
+		}
+		if _, err := Decode([]byte(data)); err != nil {
+			t.Errorf("%s: the seed no longer decodes (format changed? regenerate): %v", e.Name(), err)
+		}
+		seeds++
+	}
+	if seeds != len(SchemeNames()) {
+		t.Errorf("%d seed files, want one per scheme (%d)", seeds, len(SchemeNames()))
 	}
 }

@@ -34,14 +34,13 @@ func (rowreorder) MapGroup(in *GroupInput) (*GroupMap, error) {
 	if win <= 0 {
 		win = DefaultWindow
 	}
-	gr := newGrouper(in.N*in.Bits, in.Geo.words(), false)
-	emit := func(b *builder, pat []uint64, ncol int) { gr.emit(b, pat, ncol, in.Bits, in.Opts.MaxShare) }
-	base := mapStrips(in, emit)
+	emit := colsimEmitter(in, false)
+	base := mapStrips(in, nil, emit)
 	perm := greedyRowOrder(in, win)
 	if perm == nil {
 		return base, nil
 	}
-	re := mapStripsRows(in, perm, emit)
+	re := mapStrips(in, perm, emit)
 	if len(re.OUs) < len(base.OUs) {
 		return re, nil
 	}

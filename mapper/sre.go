@@ -42,13 +42,18 @@ func (sre) MapGroup(in *GroupInput) (*GroupMap, error) {
 			}
 		}
 	}
-	est := 0
-	for _, r := range rows {
-		est += (len(r) + h - 1) / h * w
+	// exact sizes: every OU of group c has the group's width in columns
+	var nou, ncols, nrows int
+	for c, r := range rows {
+		k := (len(r) + h - 1) / h
+		nou += k
+		ncols += k * (min(c*w+w, ncol) - c*w)
+		nrows += len(r)
 	}
-	b := newBuilder(geo, est, est/w*h+1)
+	b := newBuilder(geo, ncols, nrows)
+	b.g.OUs = make([]OU, 0, nou)
+	b.rt, b.ct = make([]int32, 0, nou), make([]int32, 0, nou)
 	spt, opt := int32(geo.stripsPerTile()), int32(geo.ousPerTile())
-	pat := make([]uint64, b.words)
 	for c := 0; c < ngrp; c++ {
 		c0, c1 := c*w, min(c*w+w, ncol)
 		for j, lo := int32(0), 0; lo < len(rows[c]); j, lo = j+1, lo+h {
@@ -56,13 +61,23 @@ func (sre) MapGroup(in *GroupInput) (*GroupMap, error) {
 			rowStart := int32(len(b.g.RowIdx))
 			b.g.RowIdx = append(b.g.RowIdx, rs...)
 			colStart := b.ncols()
-			for lc := c0; lc < c1; lc++ {
-				n, i := lc/in.Bits, uint(lc%in.Bits)
-				clear(pat)
-				for jj, r := range rs {
-					pat[jj/64] |= uint64(uint32(in.W[int(r)*in.N+n])>>i&1) << (jj % 64)
+			// the OU's columns, built row by row: cell (j, lc) is bit i of
+			// W[rs[j]][n] for lc = n·B+i
+			base := len(b.g.ColBits)
+			b.g.ColBits = append(b.g.ColBits, make([]uint64, (c1-c0)*b.words)...)
+			cols := b.g.ColBits[base:]
+			for jj, r := range rs {
+				row := in.W[int(r)*in.N : int(r+1)*in.N]
+				word, bit := jj/64, uint64(1)<<(jj%64)
+				for lc := c0; lc < c1; lc++ {
+					if uint32(row[lc/in.Bits])>>(lc%in.Bits)&1 != 0 {
+						cols[(lc-c0)*b.words+word] |= bit
+					}
 				}
-				b.addColumn(pat, ownerOf(lc, in.Bits))
+			}
+			for lc := c0; lc < c1; lc++ {
+				b.g.Owners = append(b.g.Owners, ownerOf(lc, in.Bits))
+				b.g.OwnerStart = append(b.g.OwnerStart, int32(len(b.g.Owners)))
 			}
 			b.addOU(OU{RowStart: rowStart, RowCount: int32(len(rs)), ColStart: colStart, ColCount: int32(c1 - c0), SumCol: -1},
 				j/spt, int32(c)/opt)

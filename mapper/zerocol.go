@@ -9,11 +9,13 @@ func init() { register(zerocol{}) }
 func (zerocol) Name() string { return "zerocol" }
 
 func (zerocol) MapGroup(in *GroupInput) (*GroupMap, error) {
-	return mapStrips(in, func(b *builder, pat []uint64, ncol int) {
-		for c := 0; c < ncol; c++ {
-			p := pat[c*b.words : (c+1)*b.words]
-			if !isZero(p) {
-				b.addColumn(p, ownerOf(c, in.Bits))
+	return mapStrips(in, nil, func() emitter {
+		return func(b *builder, pat []uint64, ncol int) {
+			for c := 0; c < ncol; c++ {
+				p := pat[c*b.words : (c+1)*b.words]
+				if !isZero(p) {
+					b.addColumn1(p, ownerOf(c, in.Bits))
+				}
 			}
 		}
 	}), nil

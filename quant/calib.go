@@ -122,8 +122,9 @@ func calibrate(g *importer.Graph, inputName string, x *importer.Tensor, n int, w
 	for _, d := range x.Shape[1:] {
 		per *= d
 	}
-	for lo := 0; lo < n; lo += calibBatch {
-		hi := min(lo+calibBatch, n)
+	step := fixedBatch(g, calibBatch)
+	for lo := 0; lo < n; lo += step {
+		hi := min(lo+step, n)
 		shape := append([]int{hi - lo}, x.Shape[1:]...)
 		in := &importer.Tensor{DType: importer.Float, Shape: shape, Float: x.Float[lo*per : hi*per]}
 		get(inputName).add(in.Float)

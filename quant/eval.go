@@ -69,8 +69,9 @@ func FloatTop1(g *importer.Graph, x *importer.Tensor, labels []int) (float64, []
 	}
 	per := len(x.Float) / nIn
 	all := &importer.Tensor{DType: importer.Float}
-	for lo := 0; lo < nIn; lo += evalBatch {
-		hi := min(lo+evalBatch, nIn)
+	step := fixedBatch(g, evalBatch)
+	for lo := 0; lo < nIn; lo += step {
+		hi := min(lo+step, nIn)
 		in := &importer.Tensor{DType: importer.Float, Shape: append([]int{hi - lo}, x.Shape[1:]...), Float: x.Float[lo*per : hi*per]}
 		res, err := prog.Run(map[string]*importer.Tensor{g.Inputs[0].Name: in})
 		if err != nil {
@@ -136,4 +137,13 @@ func Sweep(m *importer.Model, calib, x *importer.Tensor, labels []int, base Conf
 		}
 	}
 	return rows, nil
+}
+
+// fixedBatch returns the batch size the graph input declares when it is a
+// fixed number (an export with batch 1), else def.
+func fixedBatch(g *importer.Graph, def int) int {
+	if len(g.Inputs) > 0 && len(g.Inputs[0].Shape) > 0 && g.Inputs[0].Shape[0].Value > 0 {
+		return int(g.Inputs[0].Shape[0].Value)
+	}
+	return def
 }

@@ -69,7 +69,8 @@ func (n *Network) RunCodes(x *importer.Tensor, mm MatMulFunc, workers int) ([]in
 	if bs <= 0 || len(x.Float) != bs*per {
 		return nil, nil, fmt.Errorf("quant: run: input %v (%d floats) does not hold a batch of %q %v", x.Shape, len(x.Float), n.InputName, in.Shape)
 	}
-	if mm == nil {
+	golden := mm == nil
+	if golden {
 		mm = GoldenMatMul
 	}
 	if workers <= 0 {
@@ -90,18 +91,18 @@ func (n *Network) RunCodes(x *importer.Tensor, mm MatMulFunc, workers int) ([]in
 	var errOnce sync.Once
 	var failed atomic.Bool
 	var wg sync.WaitGroup
-	last := n.lastUse()
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			ws := &workState{golden: golden, bufs: make([][]int32, len(n.Values)), vals: make([][]int32, len(n.Values))}
 			for !failed.Load() {
 				t := int(next.Add(1) - 1)
 				if t >= tasks {
 					return
 				}
 				lo, hi := t*chunkSamples, min((t+1)*chunkSamples, bs)
-				codes, err := n.runChunk(x.Float[lo*per:hi*per], hi-lo, mm, last)
+				codes, err := n.runChunk(x.Float[lo*per:hi*per], hi-lo, mm, ws)
 				if err != nil {
 					errOnce.Do(func() { firstErr = err })
 					failed.Store(true)
@@ -119,19 +120,23 @@ func (n *Network) RunCodes(x *importer.Tensor, mm MatMulFunc, workers int) ([]in
 	return result, shape, nil
 }
 
-// lastUse returns, per value, the index of the last op reading it (-1 when
-// none), so a chunk can drop intermediate tensors early.
-func (n *Network) lastUse() []int {
-	last := make([]int, len(n.Values))
-	for i := range last {
-		last[i] = -1
+// workState is one worker's reusable memory: a buffer per value (the shapes
+// repeat from chunk to chunk) and the lowering scratch, so that a run
+// allocates per worker, not per chunk.
+type workState struct {
+	golden bool      // mm is the golden GEMM: Conv may take the fused byte path
+	bufs   [][]int32 // owned buffers by value index
+	vals   [][]int32 // current contents (aliases for reshapes)
+	cols   []int32
+	acc    []int32
+	abuf   []byte
+}
+
+func grow(b []int32, n int) []int32 {
+	if cap(b) < n {
+		return make([]int32, n)
 	}
-	for i, op := range n.Ops {
-		for _, v := range op.In {
-			last[v] = i
-		}
-	}
-	return last
+	return b[:n]
 }
 
 // QuantizeInput converts float inputs to input codes: round(x/s) (ties away
@@ -145,36 +150,34 @@ func (n *Network) QuantizeInput(x []float32, dst []int32) {
 	}
 }
 
-func (n *Network) runChunk(x []float32, bs int, mm MatMulFunc, last []int) ([]int32, error) {
-	vals := make([][]int32, len(n.Values))
-	vals[n.Input] = make([]int32, len(x))
+func (n *Network) runChunk(x []float32, bs int, mm MatMulFunc, ws *workState) ([]int32, error) {
+	vals := ws.vals
+	ws.bufs[n.Input] = grow(ws.bufs[n.Input], len(x))
+	vals[n.Input] = ws.bufs[n.Input]
 	n.QuantizeInput(x, vals[n.Input])
 	for i := range n.Ops {
 		op := &n.Ops[i]
-		if err := n.exec(op, vals, bs, mm); err != nil {
+		if err := n.exec(op, ws, bs, mm); err != nil {
 			return nil, fmt.Errorf("quant: %s %q: %w", op.Kind, op.Name, err)
-		}
-		for _, v := range op.In {
-			if last[v] == i && v != n.Output {
-				vals[v] = nil
-			}
 		}
 	}
 	return vals[n.Output], nil
 }
 
-func (n *Network) exec(op *Op, vals [][]int32, bs int, mm MatMulFunc) error {
+func (n *Network) exec(op *Op, ws *workState, bs int, mm MatMulFunc) error {
+	vals := ws.vals
 	outV := &n.Values[op.Out]
 	switch op.Kind {
 	case OpReshape:
 		vals[op.Out] = vals[op.In[0]]
 		return nil
 	}
-	out := make([]int32, bs*outV.size())
+	ws.bufs[op.Out] = grow(ws.bufs[op.Out], bs*outV.size())
+	out := ws.bufs[op.Out]
 	vals[op.Out] = out
 	switch op.Kind {
 	case OpLinear:
-		return n.execLinear(op, vals[op.In[0]], out, bs, mm)
+		return n.execLinear(op, vals[op.In[0]], out, bs, mm, ws)
 	case OpAdd:
 		a, b := vals[op.In[0]], vals[op.In[1]]
 		ma, mb, mo := op.Mult[0], op.Mult[1], op.Mult[2]
@@ -262,14 +265,15 @@ func (n *Network) exec(op *Op, vals [][]int32, bs int, mm MatMulFunc) error {
 // shifted by 20 stay below 2^28.
 const addShift = 20
 
-func (n *Network) execLinear(op *Op, in, out []int32, bs int, mm MatMulFunc) error {
+func (n *Network) execLinear(op *Op, in, out []int32, bs int, mm MatMulFunc, ws *workState) error {
 	l := n.Linears[op.Linear]
 	K, N := l.K, l.N
 	mult := op.Mult
 	if op.Win == nil {
 		// Gemm/MatMul: the input value is already M×K row-major.
 		m := len(in) / K
-		acc := make([]int32, m*N)
+		ws.acc = grow(ws.acc, m*N)
+		acc := ws.acc
 		if err := mm(l, 0, in, m, acc); err != nil {
 			return err
 		}
@@ -290,9 +294,20 @@ func (n *Network) execLinear(op *Op, in, out []int32, bs int, mm MatMulFunc) err
 	m := bs * ohw
 	cg := w.InC / l.Groups
 	cout := l.Groups * N
-	cols := make([]int32, m*K)
-	acc := make([]int32, m*N)
+	ws.cols = grow(ws.cols, m*K)
+	ws.acc = grow(ws.acc, m*N)
+	cols, acc := ws.cols, ws.acc
 	for g := 0; g < l.Groups; g++ {
+		if ws.golden && l.ABits <= 8 {
+			p, err := l.packed(g)
+			if err != nil {
+				return err
+			}
+			if p.vnni != nil {
+				n.convBytes(op, l, p.vnni, g, in, out, bs, ws)
+				continue
+			}
+		}
 		im2col(in, bs, w, g*cg, cg, cols)
 		if err := mm(l, g, cols, m, acc); err != nil {
 			return err
@@ -314,6 +329,104 @@ func (n *Network) execLinear(op *Op, in, out []int32, bs int, mm MatMulFunc) err
 		}
 	}
 	return nil
+}
+
+// convBytes is the golden model's fused Conv path for group g: the input
+// codes are lowered straight to the VNNI kernel's unsigned bytes (offset +128
+// for signed codes, so padding code 0 becomes byte 128), multiplied, and
+// requantized from the kernel's output — the same integers as im2col +
+// GoldenMatMul, without the int32 M×K matrix.
+func (n *Network) convBytes(op *Op, l *Linear, vp *vnniPacked, g int, in, out []int32, bs int, ws *workState) {
+	w := op.Win
+	ohw := w.OutH * w.OutW
+	m := bs * ohw
+	mp := (m + 3) / 4 * 4
+	lda, ldc := vp.lda(), vp.ldc()
+	cg := w.InC / l.Groups
+	var off int32
+	if l.InputSigned {
+		off = 128
+	}
+	if cap(ws.abuf) < mp*lda {
+		ws.abuf = make([]byte, mp*lda)
+	}
+	a := ws.abuf[:mp*lda]
+	im2colBytes(in, bs, w, g*cg, cg, a, lda, off)
+	clear(a[m*lda:])
+	ws.acc = grow(ws.acc, mp*ldc)
+	c := ws.acc
+	vp.gemmBytes(a, mp, c)
+	N := l.N
+	cout := l.Groups * N
+	for b := 0; b < bs; b++ {
+		for cc := 0; cc < N; cc++ {
+			ch := g*N + cc
+			mu := op.Mult[0]
+			if len(op.Mult) > 1 {
+				mu = op.Mult[ch]
+			}
+			bias := int64(op.Bias[ch]) - int64(off)*int64(vp.colsum[cc])
+			dst := out[(b*cout+ch)*ohw : (b*cout+ch+1)*ohw]
+			src := c[b*ohw*ldc:]
+			for p := range dst {
+				dst[p] = clamp32(sat32(mu.apply64(int64(src[p*ldc+cc])+bias)), op.Lo, op.Hi)
+			}
+		}
+	}
+}
+
+// im2colBytes is im2col writing byte(code+off) rows of stride lda (the
+// K..lda padding zeroed).
+func im2colBytes(in []int32, bs int, w *Window, c0, cg int, a []byte, lda int, off int32) {
+	hw := w.InH * w.InW
+	k := cg * w.KH * w.KW
+	pad := byte(off)
+	row := 0
+	for b := 0; b < bs; b++ {
+		base := b * w.InC * hw
+		for oh := 0; oh < w.OutH; oh++ {
+			for ow := 0; ow < w.OutW; ow++ {
+				dst := a[row*lda : (row+1)*lda]
+				row++
+				t := 0
+				x0 := ow*w.StrideW - w.PadL
+				inside := w.DilW == 1 && x0 >= 0 && x0+w.KW <= w.InW
+				for c := 0; c < cg; c++ {
+					plane := in[base+(c0+c)*hw : base+(c0+c+1)*hw]
+					for i := 0; i < w.KH; i++ {
+						y := oh*w.StrideH - w.PadT + i*w.DilH
+						if y < 0 || y >= w.InH {
+							for j := 0; j < w.KW; j++ {
+								dst[t+j] = pad
+							}
+							t += w.KW
+							continue
+						}
+						rowp := plane[y*w.InW : (y+1)*w.InW]
+						if inside {
+							seg := rowp[x0 : x0+w.KW]
+							d := dst[t : t+w.KW]
+							for j, v := range seg {
+								d[j] = byte(v + off)
+							}
+							t += w.KW
+							continue
+						}
+						for j := 0; j < w.KW; j++ {
+							x := x0 + j*w.DilW
+							if x < 0 || x >= w.InW {
+								dst[t] = pad
+							} else {
+								dst[t] = byte(rowp[x] + off)
+							}
+							t++
+						}
+					}
+				}
+				clear(dst[k:])
+			}
+		}
+	}
 }
 
 // im2col writes the M×K matrix of a Conv group: row (b, oh, ow), column
@@ -343,6 +456,11 @@ func im2col(in []int32, bs int, w *Window, c0, cg int, cols []int32) {
 						}
 						rowp := plane[y*w.InW : (y+1)*w.InW]
 						x0 := ow*w.StrideW - w.PadL
+						if w.DilW == 1 && x0 >= 0 && x0+w.KW <= w.InW {
+							copy(dst[t:t+w.KW], rowp[x0:x0+w.KW])
+							t += w.KW
+							continue
+						}
 						for j := 0; j < w.KW; j++ {
 							x := x0 + j*w.DilW
 							if x < 0 || x >= w.InW {
@@ -369,7 +487,26 @@ func pool2D(op *Op, in, out []int32, bs int) {
 		plane := in[bc*hw : (bc+1)*hw]
 		dst := out[bc*ohw : (bc+1)*ohw]
 		for oh := 0; oh < w.OutH; oh++ {
+			y0 := oh*w.StrideH - w.PadT
 			for ow := 0; ow < w.OutW; ow++ {
+				x0 := ow*w.StrideW - w.PadL
+				if w.DilH == 1 && w.DilW == 1 && y0 >= 0 && x0 >= 0 && y0+w.KH <= w.InH && x0+w.KW <= w.InW {
+					// window inside the image: no padding to consider
+					var sum int64
+					mx := plane[y0*w.InW+x0]
+					for i := 0; i < w.KH; i++ {
+						for _, v := range plane[(y0+i)*w.InW+x0 : (y0+i)*w.InW+x0+w.KW] {
+							sum += int64(v)
+							mx = max(mx, v)
+						}
+					}
+					r := mx
+					if op.Kind == OpAvgPool {
+						r = int32(roundDiv(sum, int64(w.KH*w.KW)))
+					}
+					dst[oh*w.OutW+ow] = clamp32(r, op.Lo, op.Hi)
+					continue
+				}
 				var sum int64
 				var mx int32 = math.MinInt32
 				cnt, padCnt := 0, 0

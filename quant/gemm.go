@@ -52,6 +52,23 @@ func (p *PackedWeights) Mul(x []int32, m int, out []int32) error {
 	return nil
 }
 
+// mulCodes is Mul for x known to hold bits-wide codes (signed or not), as
+// the golden model guarantees by clamping: the VNNI path skips its range scan.
+func (p *PackedWeights) mulCodes(x []int32, m int, out []int32, bits int, signed bool) error {
+	if p.vnni != nil && bits <= 8 && m >= 0 && len(x) == m*p.K && len(out) == m*p.N {
+		if m == 0 {
+			return nil
+		}
+		var off int32
+		if signed {
+			off = 128
+		}
+		p.vnni.mulOffset(x, m, out, off)
+		return nil
+	}
+	return p.Mul(x, m, out)
+}
+
 // MulParallel is Mul with the rows of x split over workers goroutines
 // (0 = GOMAXPROCS). The result does not depend on workers: every output
 // element is computed by exactly one goroutine in the same order.

@@ -79,8 +79,13 @@ func (l *Linear) packed(g int) (*PackedWeights, error) {
 }
 
 // GoldenMatMul is the exact integer GEMM the golden model uses: out = x·W_g.
-// It is a MatMulFunc; simulators can call it to compare.
+// It is a MatMulFunc; simulators can call it to compare. x must hold l's
+// input codes (ABits wide, signed as l.InputSigned says), as the golden model
+// guarantees; other values may give wrong products.
 func GoldenMatMul(l *Linear, g int, x []int32, m int, out []int32) error {
+	if g < 0 || g >= len(l.Weights) {
+		return fmt.Errorf("layer %q: group %d of %d", l.Name, g, len(l.Weights))
+	}
 	if l.cache == nil {
 		return GEMM(x, m, l.K, l.Weights[g], l.N, out)
 	}
@@ -88,5 +93,5 @@ func GoldenMatMul(l *Linear, g int, x []int32, m int, out []int32) error {
 	if err != nil {
 		return err
 	}
-	return p.Mul(x, m, out)
+	return p.mulCodes(x, m, out, l.ABits, l.InputSigned)
 }

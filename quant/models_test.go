@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/rramc/rramc/importer"
 	"github.com/rramc/rramc/importer/dataset"
@@ -98,18 +99,23 @@ func TestRealModelsW8A8(t *testing.T) {
 				t.Fatal(err)
 			}
 			x, calib, labels := mnistFor(t, m, rm, n, 512)
+			t0 := time.Now()
 			ft, fpred, err := FloatTop1(m.Graph, x, labels)
+			t.Logf("float eval %v", time.Since(t0))
 			if err != nil {
 				t.Fatal(err)
 			}
 			for _, pc := range []bool{false, true} {
 				cfg := DefaultConfig()
 				cfg.PerChannel = pc
+				t0 := time.Now()
 				net, err := Quantize(m, calib, cfg)
 				if err != nil {
 					t.Fatal(err)
 				}
+				t1 := time.Now()
 				it, ipred, err := net.Top1(x, labels, nil)
+				t.Logf("quantize %v, int eval %v", t1.Sub(t0), time.Since(t1))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -125,6 +131,52 @@ func TestRealModelsW8A8(t *testing.T) {
 					t.Errorf("%s perchannel=%v: top-1 drop %.2f points > 0.3", rm.name, pc, 100*(ft-it))
 				}
 			}
+		})
+	}
+}
+
+// benchModel returns the named real model (or skips).
+func benchModel(b *testing.B, name string) (realModel, *importer.Model) {
+	for _, rm := range realModels(b) {
+		if rm.name == name {
+			m, err := importer.Load(rm.path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			return rm, m
+		}
+	}
+	b.Skipf("model %s not available", name)
+	return realModel{}, nil
+}
+
+// BenchmarkInference compares the integer golden model with the float32
+// interpreter on the 10k MNIST test images (per model; one op = 10k images).
+func BenchmarkInference(b *testing.B) {
+	for _, name := range []string{"lenet5", "mlp", "vgg_bn", "resnet_small", "cntk-mnist8", "pytorch2.5"} {
+		b.Run(name, func(b *testing.B) {
+			rm, m := benchModel(b, name)
+			x, calib, labels := mnistFor(b, m, rm, 10000, 512)
+			net, err := Quantize(m, calib, DefaultConfig())
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Run("int", func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, _, err := net.Top1(x, labels, nil); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			b.Run("float", func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, _, err := FloatTop1(m.Graph, x, labels); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
 		})
 	}
 }

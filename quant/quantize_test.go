@@ -219,3 +219,47 @@ func TestBadConfigs(t *testing.T) {
 		t.Fatalf("valid config rejected: %v", err)
 	}
 }
+
+// TestGoldenEqualsNaiveMatMul runs the network with the golden GEMM (fused
+// byte path for Conv) and with a naive triple-loop MatMulFunc fed the int32
+// im2col matrices: every output code must agree.
+func TestGoldenEqualsNaiveMatMul(t *testing.T) {
+	naive := func(l *Linear, g int, x []int32, m int, out []int32) error {
+		ref := naiveGEMM(x, m, l.K, l.Weights[g], l.N)
+		for i, v := range ref {
+			out[i] = int32(v)
+		}
+		return nil
+	}
+	for _, wb := range []int{8, 4} {
+		for _, ab := range []int{8, 5} {
+			cfg := DefaultConfig()
+			cfg.Calib, cfg.WBits, cfg.ABits, cfg.PerChannel = 32, wb, ab, true
+			// signed inputs exercise the +128 offset path of the first Conv
+			calib, x := toyInputs(32, 32), toyInputs(50, 33)
+			for _, t := range []*importer.Tensor{calib, x} {
+				for i := range t.Float {
+					t.Float[i] -= 0.5
+				}
+			}
+			net, err := Quantize(toyModel(31), calib, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !net.Linears[0].InputSigned {
+				t.Fatal("first layer input should be signed")
+			}
+			a, _, err := net.RunCodes(x, nil, 2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _, err := net.RunCodes(x, naive, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(a, b) {
+				t.Fatalf("w%d a%d: golden and naive MatMulFunc disagree", wb, ab)
+			}
+		}
+	}
+}

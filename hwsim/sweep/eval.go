@@ -59,6 +59,21 @@ type netEntry struct {
 // parallel (cfg.Workers > 1) each use one goroutine inside; a single point
 // at a time uses every core.
 func NewEvaluator(cfg Config) (*Evaluator, error) {
+	// Fail before the first point on what every point would fail on.
+	for _, s := range cfg.Schemes {
+		if _, err := mapper.LookupScheme(s); err != nil {
+			return nil, fmt.Errorf("sweep: %w: %v", ErrInvalidConfig, err)
+		}
+	}
+	if len(cfg.HW) > 0 {
+		if _, err := hwsim.ParseHW(cfg.HW); err != nil {
+			return nil, fmt.Errorf("sweep: hardware %s: %w", cfg.HWFile, err)
+		}
+	}
+	qc := cfg.quantConfig()
+	if err := qc.Validate(); err != nil {
+		return nil, fmt.Errorf("sweep: %w", err)
+	}
 	test, err := dataset.MNISTTest()
 	if err != nil {
 		return nil, fmt.Errorf("sweep: %w", err)
@@ -131,12 +146,21 @@ func (e *Evaluator) loadModel(ctx context.Context, pc *PointConfig, me *modelEnt
 		return err
 	}
 	out := prog.Graph().Outputs[0].Name
+	// A model exported with a fixed batch size takes exactly that many
+	// images per run.
+	fb := evalBatch
+	if sh := me.in.Shape; len(sh) > 0 && sh[0].Value > 0 {
+		fb = int(min(sh[0].Value, evalBatch))
+		if int64(fb) != sh[0].Value {
+			return fmt.Errorf("%s: %w: fixed batch size %d", pc.Model, importer.ErrInvalidModel, sh[0].Value)
+		}
+	}
 	me.float = make([]int, 0, n)
-	for start := 0; start < n; start += evalBatch {
+	for start := 0; start < n; start += fb {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		b := min(evalBatch, n-start)
+		b := min(fb, n-start)
 		x, err := e.test.BatchFor(me.in, start, b, pc.Mean, pc.Std)
 		if err != nil {
 			return err

@@ -226,3 +226,44 @@ func renderSVG(p *plot.Plot) (string, error) {
 	s = svgSize.ReplaceAllString(s, `<svg width="100%" style="max-width:${1}pt"`)
 	return s, nil
 }
+
+// buildStackPlot makes a stacked bar chart: one bar per category, one stack
+// layer per group (e.g. energy components per method); nil when empty.
+func buildStackPlot(title, xl, yl string, cats []string, layers []barGroup) (*plot.Plot, error) {
+	if len(cats) == 0 || len(layers) == 0 {
+		return nil, nil
+	}
+	p := newPlot(title, xl, yl)
+	w := vg.Points(min(40, 260/float64(len(cats))))
+	var below *plotter.BarChart
+	for i, g := range layers {
+		vals := make(plotter.Values, len(cats))
+		for j := range cats {
+			if j < len(g.vals) && finite(g.vals[j]) && g.vals[j] > 0 {
+				vals[j] = g.vals[j]
+			}
+		}
+		b, err := plotter.NewBarChart(vals, w)
+		if err != nil {
+			return nil, fmt.Errorf("plot %q stack %q: %w", title, g.name, err)
+		}
+		b.Color = plotutil.Color(i)
+		b.LineStyle.Width = vg.Points(0.3)
+		if below != nil {
+			b.StackOn(below)
+		}
+		below = b
+		p.Add(b)
+		p.Legend.Add(g.name, b)
+	}
+	p.NominalX(cats...)
+	p.X.Min, p.X.Max = -0.6, float64(len(cats))-0.4
+	p.Y.Min = 0
+	if len(cats) > 5 {
+		p.X.Tick.Label.Rotation = 0.6
+		p.X.Tick.Label.XAlign = draw.XRight
+		p.X.Tick.Label.YAlign = draw.YCenter
+	}
+	legendHeadroom(p, len(layers))
+	return p, nil
+}

@@ -120,7 +120,9 @@ type Point struct {
 	// layers; BitSparsity the fraction of zero bits of the bit-sliced weights.
 	Sparsity    float64 `json:"sparsity"`
 	BitSparsity float64 `json:"bit_sparsity"`
-	// Images is the number of test images; accuracies are top-1 fractions.
+	// Images is the number of test images; accuracies are top-1 fractions:
+	// AccFloat of the float model as given (unpruned), AccInt of the pruned
+	// integer golden model, AccSim of the simulated accelerator.
 	Images      int     `json:"images"`
 	AccFloat    float64 `json:"acc_float"`
 	AccInt      float64 `json:"acc_int"`

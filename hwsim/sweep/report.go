@@ -355,7 +355,41 @@ func (r *Results) reportLayers(b *htmlBuf, opt ReportOptions, models []string, r
 	if err != nil {
 		return err
 	}
-	b.f("<figure>\n%s<figcaption>Energy of each crossbar-mapped layer for one inference, per method.</figcaption>\n</figure>\n</div>\n", svg)
+	b.f("<figure>\n%s<figcaption>Energy of each crossbar-mapped layer for one inference, per method.</figcaption>\n</figure>\n", svg)
+	// Energy by component per method, whole network.
+	var mcats []string
+	var comps []string
+	var mpts []*Point
+	for _, me := range methods {
+		if p := r.Find(m, pr, me.Scheme, me.MaxShare); p != nil {
+			mcats = append(mcats, me.Label())
+			mpts = append(mpts, p)
+			for c := range p.Energy {
+				if !slices.Contains(comps, c) {
+					comps = append(comps, c)
+				}
+			}
+		}
+	}
+	slices.Sort(comps)
+	var stacks []barGroup
+	for _, c := range comps {
+		g := barGroup{name: c}
+		for _, p := range mpts {
+			g.vals = append(g.vals, p.Energy[c]/1e3)
+		}
+		stacks = append(stacks, g)
+	}
+	if sp, err := buildStackPlot(fmt.Sprintf("%s, prune %g: energy by component", m, pr), "method", "energy per inference (nJ)", mcats, stacks); err != nil {
+		return err
+	} else if sp != nil {
+		svg, err := renderSVG(sp)
+		if err != nil {
+			return err
+		}
+		b.f("<figure>\n%s<figcaption>Energy of one inference by component (index = index-table lookups).</figcaption>\n</figure>\n", svg)
+	}
+	b.f("</div>\n")
 	// The numbers behind the bars.
 	b.f("<table>\n<tr><th class=\"l\">layer</th>")
 	for _, g := range groups {

@@ -109,8 +109,8 @@ func TestReportSelfContained(t *testing.T) {
 	svgRe := regexp.MustCompile(`(?s)<svg .*?</svg>`)
 	svgs := svgRe.FindAllString(page, -1)
 	// Per network: 3 baselines × 2 gain plots + accuracy + 2 index plots; one
-	// per-layer pair.
-	want := 2*(3*2+1+2) + 2
+	// per-layer pair and the energy components of that point.
+	want := 2*(3*2+1+2) + 3
 	if len(svgs) != want {
 		t.Fatalf("%d svg plots, want %d", len(svgs), want)
 	}
@@ -126,13 +126,13 @@ func TestReportSelfContained(t *testing.T) {
 		}
 		texts := strings.Join(svgTexts(t, svg), "\n")
 		// Axis labels with units.
-		hasX := strings.Contains(texts, "pruning ratio (fraction of weights zeroed)") || strings.Contains(texts, "layer")
+		hasX := regexp.MustCompile(`(?m)^(pruning ratio \(fraction of weights zeroed\)|layer|method)$`).MatchString(texts)
 		hasY := regexp.MustCompile(`\((%|× baseline|kbit|nJ)\)|cycles per inference`).MatchString(texts)
 		if !hasX || !hasY {
 			t.Errorf("svg %d lacks axis labels: %q", i, texts)
 		}
 		// A legend: at least one method name.
-		if !regexp.MustCompile(`(?m)^(colsim/2|colsim/∞|sre|zerocol|dense|sim colsim/2)$`).MatchString(texts) {
+		if !regexp.MustCompile(`(?m)^(colsim/2|colsim/∞|sre|zerocol|dense|sim colsim/2|adc|crossbar)$`).MatchString(texts) {
 			t.Errorf("svg %d lacks a legend: %q", i, texts)
 		}
 	}

@@ -22,6 +22,14 @@ import (
 	"github.com/rramc/rramc/quant"
 )
 
+// ErrInvalidConfig is wrapped by every error caused by a bad sweep
+// configuration (lists, ranges, hardware JSON); the CLI maps it to exit code 2.
+var ErrInvalidConfig = errors.New("invalid sweep configuration")
+
+func invalidf(format string, args ...any) error {
+	return fmt.Errorf("sweep: %w: %s", ErrInvalidConfig, fmt.Sprintf(format, args...))
+}
+
 // ShareSchemes are the schemes whose result depends on the max-share limit
 // (the colsim family); every other scheme is run once, with limit 0.
 var ShareSchemes = []string{"colsim", "colsim-comp", "rowreorder"}
@@ -73,8 +81,11 @@ type Config struct {
 	// Dir is the output directory: points/, results.json, results.csv,
 	// gains.csv, report.html.
 	Dir string
-	// Workers is the number of points evaluated at once (0 = 1: the
-	// evaluator parallelizes inside a point).
+	// Workers is the number of points evaluated at once (0 = GOMAXPROCS).
+	// With one worker the evaluator uses every core inside a point; with
+	// more, each point runs on one goroutine, which costs ~7 % less CPU
+	// (no per-batch fork/join) at the price of one quantized network in
+	// memory per worker.
 	Workers int
 	// Evaluate computes one point; nil = NewEvaluator's.
 	Evaluate EvaluateFunc
@@ -91,36 +102,36 @@ type Config struct {
 // adjacent so the evaluator's cache serves them.
 func (c *Config) Jobs() ([]PointConfig, []ModelInfo, error) {
 	if len(c.Models) == 0 {
-		return nil, nil, errors.New("sweep: no model")
+		return nil, nil, invalidf("no model")
 	}
 	if len(c.Prune) == 0 {
-		return nil, nil, errors.New("sweep: no pruning ratio")
+		return nil, nil, invalidf("no pruning ratio")
 	}
 	if len(c.Schemes) == 0 {
-		return nil, nil, errors.New("sweep: no scheme")
+		return nil, nil, invalidf("no scheme")
 	}
 	if len(c.Names) != 0 && len(c.Names) != len(c.Models) {
-		return nil, nil, fmt.Errorf("sweep: %d names for %d models", len(c.Names), len(c.Models))
+		return nil, nil, invalidf("%d names for %d models", len(c.Names), len(c.Models))
 	}
 	for _, p := range c.Prune {
 		if math.IsNaN(p) || p < 0 || p > 0.99 {
-			return nil, nil, fmt.Errorf("sweep: prune ratio %g out of range 0..0.99", p)
+			return nil, nil, invalidf("prune ratio %g out of range 0..0.99", p)
 		}
 	}
 	for _, s := range c.MaxShare {
 		if s < 0 {
-			return nil, nil, fmt.Errorf("sweep: max-share %d: must be ≥ 0 (0 = unlimited)", s)
+			return nil, nil, invalidf("max-share %d: must be ≥ 0 (0 = unlimited)", s)
 		}
 	}
 	for _, s := range c.Schemes {
 		if s == "" || strings.ContainsAny(s, " ,/") {
-			return nil, nil, fmt.Errorf("sweep: bad scheme name %q", s)
+			return nil, nil, invalidf("bad scheme name %q", s)
 		}
 	}
 	if c.Limit < 0 {
-		return nil, nil, fmt.Errorf("sweep: limit %d is negative", c.Limit)
+		return nil, nil, invalidf("limit %d is negative", c.Limit)
 	}
-	qc := c.Quant
+	qc := c.quantConfig()
 	qc.Prune = 0
 	qc.Workers = 0 // does not change results
 	qjson, err := json.Marshal(qc)
@@ -141,7 +152,7 @@ func (c *Config) Jobs() ([]PointConfig, []ModelInfo, error) {
 	{
 		var buf bytes.Buffer
 		if err := json.Compact(&buf, hwData); err != nil {
-			return nil, nil, fmt.Errorf("sweep: hardware description: %w", err)
+			return nil, nil, invalidf("hardware description: %v", err)
 		}
 		hw = buf.Bytes()
 	}
@@ -150,14 +161,14 @@ func (c *Config) Jobs() ([]PointConfig, []ModelInfo, error) {
 		data = "mnist"
 	}
 	if data != "mnist" {
-		return nil, nil, fmt.Errorf("sweep: data %q: only \"mnist\" is supported", data)
+		return nil, nil, invalidf("data %q: only \"mnist\" is supported", data)
 	}
 	mean, std := c.Mean, c.Std
 	if mean == 0 && std == 0 {
 		mean, std = DefaultMean, DefaultStd
 	}
 	if !(std > 0) || math.IsNaN(float64(mean)) || math.IsInf(float64(mean), 0) || math.IsInf(float64(std), 0) {
-		return nil, nil, fmt.Errorf("sweep: preprocessing mean %g std %g: std must be positive and finite", mean, std)
+		return nil, nil, invalidf("preprocessing mean %g std %g: std must be positive and finite", mean, std)
 	}
 	models := make([]ModelInfo, len(c.Models))
 	seen := map[string]int{}
@@ -199,6 +210,14 @@ func (c *Config) Jobs() ([]PointConfig, []ModelInfo, error) {
 		}
 	}
 	return jobs, models, nil
+}
+
+// quantConfig is c.Quant, or quant.DefaultConfig when c.Quant is the zero value.
+func (c *Config) quantConfig() quant.Config {
+	if c.Quant == (quant.Config{}) {
+		return quant.DefaultConfig()
+	}
+	return c.Quant
 }
 
 func dedupe[T comparable](v []T) []T {
@@ -279,11 +298,14 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 		return nil, err
 	}
 	if cfg.Dir == "" {
-		return nil, errors.New("sweep: no output directory")
+		return nil, invalidf("no output directory")
 	}
 	pdir := filepath.Join(cfg.Dir, "points")
 	if err := os.MkdirAll(pdir, 0o755); err != nil {
 		return nil, fmt.Errorf("sweep: %w", err)
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = runtime.GOMAXPROCS(0)
 	}
 	eval := cfg.Evaluate
 	if eval == nil {
@@ -295,7 +317,7 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	}
 	workers := cfg.Workers
 	if workers <= 0 {
-		workers = 1
+		workers = runtime.GOMAXPROCS(0)
 	}
 	workers = min(workers, runtime.GOMAXPROCS(0)*4, max(len(jobs), 1))
 

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/rramc/rramc/hwsim"
+	"github.com/rramc/rramc/importer"
+)
+
+func init() {
+	register(&command{name: "sim", summary: "simulate a model or mapping file on the RRAM accelerator: accuracy, cycles, energy, area", run: runSim})
+}
+
+// hwsimSource adapts a source to hwsim.Source.
+type hwsimSource struct{ *source }
+
+func (s hwsimSource) Len() int { return s.n }
+func (s hwsimSource) Batch(start, n int) (*importer.Tensor, []int, error) {
+	x, err := s.batch(start, n)
+	return x, s.labels[start : start+n], err
+}
+
+// simulate runs the golden model and the simulator over the stages' data.
+func simulate(ctx context.Context, e *env, st *stages, hf *hwFlags, batch int) (*hwsim.Report, error) {
+	sim, err := hwsim.Simulate(st.net, st.mp, st.hw, hf.simOptions())
+	if err != nil {
+		return nil, err
+	}
+	p := newProgress(e, "simulating "+st.mp.Scheme, st.src.n)
+	defer p.done()
+	opts := hwsim.EvalOptions{BatchSize: batch, Progress: func(done, total int) { p.update(done) }}
+	if st.prog != nil {
+		in, out := st.prog.Inputs()[0].Name, st.prog.Graph().Outputs[0].Name
+		opts.Float = func(x *importer.Tensor) (*importer.Tensor, error) {
+			res, err := st.prog.Run(map[string]*importer.Tensor{in: x})
+			if err != nil {
+				return nil, err
+			}
+			return res[out], nil
+		}
+	}
+	return hwsim.Evaluate(ctx, sim, hwsimSource{st.src}, opts)
+}
+
+func runSim(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "sim", "MODEL.onnx|MAPPING.rmap")
+	var df dataFlags
+	var qf quantFlags
+	var hf hwFlags
+	df.register(fs)
+	qf.register(fs)
+	hf.register(fs)
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	maxDrop := fs.Float64("max-accuracy-drop", -1, "exit with code 3 when simulated top-1 is more than this many percentage points below float (or integer, for a mapping file)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usagef("sim: want one MODEL or MAPPING argument, got %d", fs.NArg())
+	}
+	df.batch = max(df.batch, 500) // the simulator parallelises inside a batch
+	t0 := time.Now()
+	st, err := buildMapping(fs.Arg(0), &df, &qf, &hf)
+	if err != nil {
+		return err
+	}
+	rep, err := simulate(ctx, e, st, &hf, df.batch)
+	if err != nil {
+		return err
+	}
+	secs := time.Since(t0).Seconds()
+	if *asJSON {
+		if err := writeJSON(e.stdout, struct {
+			Model string `json:"model"`
+			*hwsim.Report
+			Seconds float64 `json:"seconds"`
+		}{st.path, rep, secs}); err != nil {
+			return err
+		}
+	} else {
+		writeSimText(e, st, rep, secs)
+	}
+	if *maxDrop >= 0 {
+		ref, what := rep.AccuracyInt, "integer"
+		if rep.AccuracyFloat != nil {
+			ref, what = *rep.AccuracyFloat, "float"
+		}
+		if drop := 100 * (ref - rep.AccuracySim); drop > *maxDrop {
+			return &accuracyError{msg: fmt.Sprintf("simulated top-1 %.2f %% is %.2f points below %s %.2f %% (allowed %.2f)", 100*rep.AccuracySim, drop, what, 100*ref, *maxDrop)}
+		}
+	}
+	return nil
+}
+
+func writeSimText(e *env, st *stages, r *hwsim.Report, secs float64) {
+	w := e.stdout
+	fmt.Fprintf(w, "%s: scheme %s (max-share %d), %s, %d-bit ADC (%s), %d images, %.1f s\n",
+		st.path, r.Scheme, r.MaxShare, st.mp.Geometry, r.HW.ADCBits, r.HW.ADCMode, r.Images, secs)
+	if r.AccuracyFloat != nil {
+		fmt.Fprintf(w, "top-1  float %.2f %%   integer (golden) %.2f %%   simulated %.2f %%\n", 100**r.AccuracyFloat, 100*r.AccuracyInt, 100*r.AccuracySim)
+	} else {
+		fmt.Fprintf(w, "top-1  integer (golden) %.2f %%   simulated %.2f %%\n", 100*r.AccuracyInt, 100*r.AccuracySim)
+	}
+	fmt.Fprintf(w, "agreement with golden model: %.2f %% of outputs bit-identical, %.2f %% same top-1; ADC saturations %d of %d conversions\n",
+		100*r.Agreement, 100*r.AgreementTop1, r.ADCSaturations, r.ADCConversions)
+	fmt.Fprintf(w, "\nper inference (one image):\n")
+	tw := tabwriter.NewWriter(w, 2, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "layer\tcrossbars\tOU activations\tcycles\tlatency\tenergy\txbar\tDAC\tADC\tS+A\tindex\tbuffer\tindex bits\t")
+	for _, l := range r.Layers {
+		en := l.EnergyPJ
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t\n", l.Name, l.Crossbars, l.OUActivations, l.Cycles, fmtTime(l.LatencyNs),
+			fmtEnergy(en.Total), fmtEnergy(en.Crossbar), fmtEnergy(en.DAC), fmtEnergy(en.ADC), fmtEnergy(en.ShiftAdd), fmtEnergy(en.Index), fmtEnergy(en.Buffer), l.IndexBits)
+	}
+	en := r.EnergyPJ
+	fmt.Fprintf(tw, "total\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t\n", r.Crossbars, r.Counts.OUActivations, r.Cycles, fmtTime(r.LatencyNs),
+		fmtEnergy(en.Total), fmtEnergy(en.Crossbar), fmtEnergy(en.DAC), fmtEnergy(en.ADC), fmtEnergy(en.ShiftAdd), fmtEnergy(en.Index), fmtEnergy(en.Buffer), r.IndexOverhead.Bits)
+	tw.Flush()
+	a := r.AreaUM2
+	fmt.Fprintf(w, "area %s (crossbars %s, ADCs %s, DACs %s, shift-add %s, index %s, buffer %s)\n", fmtArea(a.Total), fmtArea(a.Crossbar), fmtArea(a.ADC), fmtArea(a.DAC), fmtArea(a.ShiftAdd), fmtArea(a.Index), fmtArea(a.Buffer))
+	fmt.Fprintf(w, "index overhead: %d bits, %.2f %% of energy, %.2f %% of area\n", r.IndexOverhead.Bits, 100*r.IndexOverhead.EnergyShare, 100*r.IndexOverhead.AreaShare)
+}

@@ -1,0 +1,126 @@
+package hwsim
+
+import (
+	"math/rand/v2"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/rramc/rramc/mapper"
+	"github.com/rramc/rramc/quant"
+)
+
+// layerShape for benchmarks: K, N, groups and vectors per image.
+type benchLayer struct {
+	k, n, m int
+}
+
+// LeNet-5 (conv1 5×5 pad 2 on 28×28, conv2 5×5 on 14×14, three FC layers).
+var lenet5 = []benchLayer{{25, 6, 784}, {150, 16, 100}, {400, 120, 1}, {120, 84, 1}, {84, 10, 1}}
+
+// ResNet-18 on 224×224 (ImageNet): the stem, 16 3×3 convs, 3 downsample
+// 1×1 convs and the classifier.
+var resnet18 = func() []benchLayer {
+	ls := []benchLayer{{147, 64, 112 * 112}}
+	for i := 0; i < 4; i++ {
+		ls = append(ls, benchLayer{576, 64, 56 * 56})
+	}
+	for _, st := range []struct{ cin, c, hw int }{{64, 128, 28}, {128, 256, 14}, {256, 512, 7}} {
+		ls = append(ls, benchLayer{9 * st.cin, st.c, st.hw * st.hw}, benchLayer{st.cin, st.c, st.hw * st.hw})
+		for i := 0; i < 3; i++ {
+			ls = append(ls, benchLayer{9 * st.c, st.c, st.hw * st.hw})
+		}
+	}
+	return append(ls, benchLayer{512, 1000, 1})
+}()
+
+// benchNet builds a network of the shapes with random 8-bit weights (a
+// share zero of them 0) and random post-ReLU-like 8-bit inputs: half zero,
+// the rest uniform in 1..255 (a pessimistic case for plane skipping).
+func benchNet(shapes []benchLayer, zero float64) (*quant.Network, [][]int32) {
+	rng := rand.New(rand.NewPCG(77, 77))
+	net := &quant.Network{}
+	var xs [][]int32
+	for i, s := range shapes {
+		net.Linears = append(net.Linears, randLinear(rng, i, s.k, s.n, 1, 8, 8, false, zero))
+		xs = append(xs, randInputs(rng, s.m, s.k, 8, false, 0.5))
+	}
+	return net, xs
+}
+
+func benchSim(b *testing.B, shapes []benchLayer, scheme string, zero float64, mode string) {
+	net, xs := benchNet(shapes, zero)
+	hw := Defaults()
+	mp, err := mapper.Map(net, geoOf(hw), mapper.Options{Scheme: scheme})
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, err := Simulate(net, mp, hw, Options{Mode: mode})
+	if err != nil {
+		b.Fatal(err)
+	}
+	outs := make([][]int32, len(shapes))
+	for i, sh := range shapes {
+		outs[i] = make([]int32, sh.m*sh.n)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := cpuSeconds()
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		for li, l := range net.Linears {
+			if err := s.MatMul(l, 0, xs[li], shapes[li].m, outs[li]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	el := time.Since(start).Seconds()
+	// CPU time is reported besides wall time: on a shared, loaded machine
+	// the wall time overstates the cost; cpu-s/op ÷ 2 is the wall time on
+	// two idle cores when both are kept busy.
+	b.ReportMetric((cpuSeconds()-cpu0)/float64(b.N), "cpu-s/op")
+	var cells, conv int64
+	for _, c := range s.Counted() {
+		cells += c.CellReads
+		conv += c.ADCConversions
+	}
+	cpu := cpuSeconds() - cpu0
+	b.ReportMetric(float64(cells)/cpu/1e9, "Gcell-ops/cpu-s")
+	b.ReportMetric(float64(conv)/cpu/1e9, "Gconv/cpu-s")
+	_ = el
+}
+
+// One LeNet-5 image, bit-serial; ×10,000 gives the MNIST test set.
+func BenchmarkLeNet5ImageBitSerialDense(b *testing.B) {
+	benchSim(b, lenet5, "dense", 0.5, ModeBitSerial)
+}
+
+func BenchmarkLeNet5ImageBitSerialColsim(b *testing.B) {
+	benchSim(b, lenet5, "colsim", 0.5, ModeBitSerial)
+}
+
+func BenchmarkLeNet5ImageFastDense(b *testing.B) {
+	benchSim(b, lenet5, "dense", 0.5, ModeAuto)
+}
+
+// One ResNet-18-size image, bit-serial.
+func BenchmarkResNet18ImageBitSerialDense(b *testing.B) {
+	benchSim(b, resnet18, "dense", 0.5, ModeBitSerial)
+}
+
+func BenchmarkResNet18ImageBitSerialColsim(b *testing.B) {
+	benchSim(b, resnet18, "colsim", 0.5, ModeBitSerial)
+}
+
+func BenchmarkResNet18ImageFastColsim(b *testing.B) {
+	benchSim(b, resnet18, "colsim", 0.5, ModeAuto)
+}
+
+// cpuSeconds returns the user+system CPU time of the process.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
+}

@@ -1,0 +1,246 @@
+package hwsim
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"testing"
+
+	"github.com/rramc/rramc/importer"
+	"github.com/rramc/rramc/importer/dataset"
+	"github.com/rramc/rramc/mapper"
+	"github.com/rramc/rramc/quant"
+)
+
+const testmodelsDir = "../testmodels"
+
+// testModels lists the committed test models (manifest.json).
+func testModels(t testing.TB) []string {
+	b, err := os.ReadFile(filepath.Join(testmodelsDir, "manifest.json"))
+	if err != nil {
+		t.Skipf("no test models: %v", err)
+	}
+	var man struct {
+		Models map[string]struct {
+			File string `json:"file"`
+		} `json:"models"`
+	}
+	if err := json.Unmarshal(b, &man); err != nil {
+		t.Fatal(err)
+	}
+	var files []string
+	for _, m := range man.Models {
+		p := filepath.Join(testmodelsDir, m.File)
+		if _, err := os.Stat(p); err == nil {
+			files = append(files, p)
+		}
+	}
+	sort.Strings(files)
+	if len(files) == 0 {
+		t.Skip("no test model files")
+	}
+	return files
+}
+
+// quantizedModel loads and quantizes a test model (8-bit, defaults, with
+// the given pruning) and returns it with a source over the MNIST test set.
+func quantizedModel(t testing.TB, path string, prune float64) (*quant.Network, *SetSource) {
+	m, err := importer.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	calibSet, err := dataset.MNISTCalib()
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := m.Graph.Inputs[0]
+	cfg := quant.DefaultConfig()
+	cfg.Prune = prune
+	cfg.Calib = min(cfg.Calib, calibSet.N)
+	calib, err := calibSet.BatchFor(in, 0, cfg.Calib, 0.1307, 0.3081)
+	if err != nil {
+		t.Fatal(err)
+	}
+	net, err := quant.Quantize(m, calib, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	test, err := dataset.MNISTTest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := NewSetSource(test, net, 0.1307, 0.3081)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return net, src
+}
+
+// Ideal lossless settings: for every test model and every mapper scheme the
+// simulated output codes equal the golden model's on the full 10k MNIST test
+// set (the fast path), and on the first images also on the pure bit-serial
+// path.
+func TestMNISTBitIdentical(t *testing.T) {
+	if testing.Short() {
+		t.Skip("full MNIST check skipped in -short mode")
+	}
+	for _, path := range testModels(t) {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			net, src := quantizedModel(t, path, 0.5)
+			n := src.Len()
+			x, _, err := src.Batch(0, n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			gold, _, err := net.RunCodes(x, nil, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			const serial = 200
+			xs, _, err := src.Batch(0, serial)
+			if err != nil {
+				t.Fatal(err)
+			}
+			hw := Defaults()
+			for _, o := range mapperSchemes {
+				mp, err := mapper.Map(net, geoOf(hw), o)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, mode := range []string{ModeAuto, ModeBitSerial} {
+					s, err := Simulate(net, mp, hw, Options{Mode: mode})
+					if err != nil {
+						t.Fatal(err)
+					}
+					in, want := x, gold
+					if mode == ModeBitSerial {
+						in, want = xs, gold[:len(gold)/n*serial]
+					}
+					got, _, err := net.RunCodes(in, s.MatMul, 0)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if !slices.Equal(got, want) {
+						bad := 0
+						for i := range got {
+							if got[i] != want[i] {
+								bad++
+							}
+						}
+						t.Fatalf("%s/%d %s: %d of %d output codes differ from the golden model", o.Scheme, o.MaxShare, mode, bad, len(want))
+					}
+				}
+			}
+		})
+	}
+}
+
+// A lossy configuration (16×16 OUs, 4-bit ADC) loses accuracy measurably,
+// and Evaluate reports the clipping; the ideal one agrees exactly.
+func TestEvaluateLossyLeNet(t *testing.T) {
+	path := filepath.Join(testmodelsDir, "lenet5.onnx")
+	if _, err := os.Stat(path); err != nil {
+		t.Skip("lenet5.onnx not present")
+	}
+	limit := 2000
+	if testing.Short() {
+		limit = 200
+	}
+	net, src := quantizedModel(t, path, 0)
+	hw := Defaults()
+	hw.OURows, hw.OUCols, hw.ADCBits = 16, 16, 4
+	for _, sat := range []bool{true, false} {
+		mp, err := mapper.Map(net, geoOf(hw), mapper.Options{Scheme: "colsim"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := hw
+		if !sat {
+			h.ADCBits = 5 // lossless for 16 rows
+		}
+		s, err := Simulate(net, mp, h, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := Evaluate(context.Background(), s, src, EvalOptions{Limit: limit, BatchSize: 250})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("adc %d bits: int %.4f sim %.4f agreement %.4f top1 %.4f clipped %d of %d conversions",
+			h.ADCBits, r.AccuracyInt, r.AccuracySim, r.Agreement, r.AgreementTop1, r.ADCClipped, r.ADCConversions)
+		if r.Images != limit {
+			t.Fatalf("%d images evaluated, want %d", r.Images, limit)
+		}
+		if sat {
+			if r.ADCClipped == 0 || r.ADCSaturations != r.ADCClipped {
+				t.Fatalf("4-bit ADC on 16-row OUs: %d clipped conversions", r.ADCClipped)
+			}
+			if r.Agreement == 1 {
+				t.Fatal("lossy ADC agrees exactly with the golden model")
+			}
+		} else {
+			if r.ADCClipped != 0 || r.Agreement != 1 || r.AccuracySim != r.AccuracyInt {
+				t.Fatalf("lossless ADC: clipped %d, agreement %v, accuracy %v vs %v", r.ADCClipped, r.Agreement, r.AccuracySim, r.AccuracyInt)
+			}
+		}
+		if r.Cycles <= 0 || r.EnergyPJ.Total <= 0 || r.AreaUM2.Total <= 0 || len(r.Layers) != len(net.Linears) {
+			t.Fatalf("empty cost in the report: %+v", r)
+		}
+		b, err := json.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range []string{"accuracy_sim", "accuracy_int", "agreement", "cycles", "energy_pj", "area_um2", "layers", "adc_saturations"} {
+			if _, ok := m[k]; !ok {
+				t.Errorf("report JSON lacks %q", k)
+			}
+		}
+	}
+}
+
+// Per-inference costs from a run equal the analytic costs from the mapping
+// with the run's vectors per image.
+func TestEvaluateCostsMatchAnalytic(t *testing.T) {
+	path := filepath.Join(testmodelsDir, "lenet5.onnx")
+	if _, err := os.Stat(path); err != nil {
+		t.Skip("lenet5.onnx not present")
+	}
+	net, src := quantizedModel(t, path, 0.5)
+	hw := Defaults()
+	for _, o := range mapperSchemes {
+		mp, err := mapper.Map(net, geoOf(hw), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := Simulate(net, mp, hw, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := Evaluate(context.Background(), s, src, EvalOptions{Limit: 20, BatchSize: 7})
+		if err != nil {
+			t.Fatal(err)
+		}
+		vec := make([]int64, len(r.Layers))
+		for i, l := range r.Layers {
+			vec[i] = l.Vectors / int64(l.Groups)
+		}
+		want, err := AnalyticCounts(mp, hw, vec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, l := range r.Layers {
+			c := l.Counts
+			c.ADCClipped, c.ADCTruncated = 0, 0
+			if c != want[i] {
+				t.Fatalf("%s layer %d: report %+v, analytic %+v", o.Scheme, i, c, want[i])
+			}
+		}
+	}
+}

@@ -1,0 +1,268 @@
+package importer
+
+import (
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
+
+// optGraph builds a graph with every pattern Optimize handles, the way
+// exporters write them:
+//
+//	x[N,3,8,8] -Pad(0s, pads from a Constant)-> Conv1(W,B) -> BN1 -> Relu -> Identity
+//	  -> Conv2(no bias) -> Add(c[4,1,1]) -> Conv3 -> BN2 (not foldable: Conv3's
+//	  output also feeds the Sub) -> Sub(BN2, Conv3) -> Shape/Gather/Unsqueeze/Concat
+//	  -> Reshape -> Gemm(transB) -> BN3 -> Dropout -> Cast(float, of a folded
+//	  constant chain: Mul of two initializers) Add -> y
+func optGraph(r *rand.Rand) *Model {
+	rnd := func(shape ...int) *Tensor { return NewFloat(shape, randSlice(r, shapeLen(shape))) }
+	pos := func(shape ...int) *Tensor {
+		t := rnd(shape...)
+		for i, v := range t.Float {
+			t.Float[i] = 0.5 + v*v
+		}
+		return t
+	}
+	g := &Graph{
+		Name:      "opt",
+		Inputs:    []ValueInfo{{Name: "x", DType: Float, Shape: []Dim{{Param: "N"}, {Value: 3}, {Value: 8}, {Value: 8}}}},
+		Outputs:   []ValueInfo{{Name: "y", DType: Float}},
+		ValueInfo: map[string]ValueInfo{},
+		Initializers: map[string]*Tensor{
+			"W1": rnd(4, 3, 3, 3), "B1": rnd(4),
+			"s1": pos(4), "b1": rnd(4), "m1": rnd(4), "v1": pos(4),
+			"W2": rnd(4, 4, 1, 1), "c2": rnd(4, 1, 1),
+			"W3": rnd(4, 4, 3, 3),
+			"s2": pos(4), "b2": rnd(4), "m2": rnd(4), "v2": pos(4),
+			"idx0": NewInt(nil, []int64{0}), "minus1": NewInt([]int{1}, []int64{-1}),
+			"Wfc": rnd(5, 4*6*6), "Bfc": rnd(5),
+			"s3": pos(5), "b3": rnd(5), "m3": rnd(5), "v3": pos(5),
+			"k1": NewInt([]int{5}, []int64{1, 2, 3, 4, 5}), "k2": NewInt([]int{5}, []int64{2, 2, 2, 2, 2}),
+		},
+	}
+	node := func(name, op string, ins, outs []string, attrs ...*Attr) *Node {
+		return &Node{Name: name, OpType: op, Inputs: ins, Outputs: outs, Attrs: attrMap(attrs...)}
+	}
+	g.Nodes = []*Node{
+		node("pads", "Constant", nil, []string{"pads"}, aTensor("value", NewInt([]int{8}, make([]int64, 8)))),
+		node("pad", "Pad", []string{"x", "pads"}, []string{"xp"}),
+		node("conv1", "Conv", []string{"xp", "W1", "B1"}, []string{"c1"}, aInts("pads", 1, 1, 1, 1)),
+		node("bn1", "BatchNormalization", []string{"c1", "s1", "b1", "m1", "v1"}, []string{"n1"}, aFloat("epsilon", 1e-3)),
+		node("relu", "Relu", []string{"n1"}, []string{"r1"}),
+		node("id", "Identity", []string{"r1"}, []string{"i1"}),
+		node("conv2", "Conv", []string{"i1", "W2"}, []string{"c2o"}),
+		node("add2", "Add", []string{"c2o", "c2"}, []string{"a2"}),
+		node("conv3", "Conv", []string{"a2", "W3"}, []string{"c3"}),
+		node("bn2", "BatchNormalization", []string{"c3", "s2", "b2", "m2", "v2"}, []string{"n2"}),
+		node("sub", "Sub", []string{"n2", "c3"}, []string{"d3"}),
+		node("shape", "Shape", []string{"d3"}, []string{"sh"}),
+		node("gather", "Gather", []string{"sh", "idx0"}, []string{"n0"}),
+		node("unsq", "Unsqueeze", []string{"n0"}, []string{"n0v"}, aInts("axes", 0)),
+		node("concat", "Concat", []string{"n0v", "minus1"}, []string{"tgt"}, aInt("axis", 0)),
+		node("reshape", "Reshape", []string{"d3", "tgt"}, []string{"flat"}),
+		node("fc", "Gemm", []string{"flat", "Wfc", "Bfc"}, []string{"f"}, aInt("transB", 1), aFloat("alpha", 0.5), aFloat("beta", 2)),
+		node("bn3", "BatchNormalization", []string{"f", "s3", "b3", "m3", "v3"}, []string{"n3"}),
+		node("drop", "Dropout", []string{"n3"}, []string{"dr", "mask"}),
+		node("kmul", "Mul", []string{"k1", "k2"}, []string{"kk"}),
+		node("kcast", "Cast", []string{"kk"}, []string{"kf"}, aInt("to", int64(Float))),
+		node("final", "Add", []string{"dr", "kf"}, []string{"y"}),
+	}
+	return &Model{Opsets: map[string]int64{"": 12}, Graph: g}
+}
+
+func cloneModel(m *Model) *Model {
+	g := *m.Graph
+	g.Initializers = map[string]*Tensor{}
+	for k, v := range m.Graph.Initializers {
+		g.Initializers[k] = v
+	}
+	g.ValueInfo = map[string]ValueInfo{}
+	g.Nodes = nil
+	for _, n := range m.Graph.Nodes {
+		c := *n
+		c.Inputs = append([]string(nil), n.Inputs...)
+		c.Outputs = append([]string(nil), n.Outputs...)
+		g.Nodes = append(g.Nodes, &c)
+	}
+	c := *m
+	c.Graph = &g
+	return &c
+}
+
+func TestOptimizePreservesOutputs(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 22))
+	m := optGraph(r)
+	before, err := NewModelProgram(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt := cloneModel(m)
+	if err := Optimize(opt); err != nil {
+		t.Fatal(err)
+	}
+	after, err := NewModelProgram(opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{1, 3} {
+		x := NewFloat([]int{n, 3, 8, 8}, randSlice(r, n*3*64))
+		want, err := before.Run(map[string]*Tensor{"x": x})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := after.Run(map[string]*Tensor{"x": x})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := tensorsClose(got["y"], want["y"], 1e-5); err != nil {
+			t.Fatalf("batch %d: %v", n, err)
+		}
+	}
+	ops := map[string]int{}
+	var names []string
+	for _, n := range opt.Graph.Nodes {
+		ops[n.OpType]++
+		names = append(names, n.Name)
+	}
+	// Expected: conv1(+bn1) relu conv2(+add2) conv3 bn2 sub reshape fc(+bn3) final.
+	want := map[string]int{"Conv": 3, "Relu": 1, "BatchNormalization": 1, "Sub": 1, "Reshape": 1, "Gemm": 1, "Add": 1}
+	for op, c := range want {
+		if ops[op] != c {
+			t.Errorf("%d %s nodes after Optimize, want %d (nodes %v)", ops[op], op, c, names)
+		}
+	}
+	if len(opt.Graph.Nodes) != 9 {
+		t.Errorf("%d nodes after Optimize, want 9: %v", len(opt.Graph.Nodes), names)
+	}
+	// The surviving BatchNormalization is bn2 (its Conv output has two readers).
+	for _, n := range opt.Graph.Nodes {
+		if n.OpType == "BatchNormalization" && n.Name != "bn2" {
+			t.Errorf("BatchNormalization %q survived", n.Name)
+		}
+	}
+	// Unused initializers are gone; the constant target of the Reshape is 0/-1 based.
+	for _, name := range []string{"s1", "W1", "k1", "idx0"} {
+		if _, ok := opt.Graph.Initializers[name]; ok {
+			t.Errorf("initializer %q still present", name)
+		}
+	}
+	// Shapes stored with the symbolic batch.
+	for name, wantDims := range map[string]string{"y": "[N,5]", "c3": "[N,4,6,6]", "flat": "[N,144]", "r1": "[N,4,8,8]"} {
+		vi, ok := opt.Graph.ValueInfo[name]
+		if !ok {
+			t.Errorf("no ValueInfo for %q", name)
+			continue
+		}
+		if got := fmtDims(vi.Shape); got != wantDims {
+			t.Errorf("ValueInfo[%q] = %s, want %s", name, got, wantDims)
+		}
+	}
+	// Topological order holds (NewProgram would reject otherwise) and the
+	// original model is untouched.
+	if len(m.Graph.Nodes) != 22 {
+		t.Fatalf("original graph modified")
+	}
+}
+
+// A BatchNormalization whose statistics are computed (not constant), or
+// whose Conv has a runtime weight, stays a node.
+func TestBatchNormNotFoldedWhenIllegal(t *testing.T) {
+	r := rand.New(rand.NewPCG(23, 24))
+	g := &Graph{
+		Inputs: []ValueInfo{{Name: "x", DType: Float, Shape: []Dim{{Value: 1}, {Value: 2}, {Value: 4}, {Value: 4}}},
+			{Name: "w", DType: Float, Shape: []Dim{{Value: 2}, {Value: 2}, {Value: 1}, {Value: 1}}}},
+		Outputs: []ValueInfo{{Name: "y"}},
+		Initializers: map[string]*Tensor{"s": ft([]int{2}, 1, 2), "b": ft([]int{2}, 0, 1), "m": ft([]int{2}, 0.5, 0), "v": ft([]int{2}, 1, 4)},
+		Nodes: []*Node{
+			{Name: "conv", OpType: "Conv", Inputs: []string{"x", "w"}, Outputs: []string{"c"}},
+			{Name: "bn", OpType: "BatchNormalization", Inputs: []string{"c", "s", "b", "m", "v"}, Outputs: []string{"y"}},
+		},
+	}
+	m := &Model{Opsets: map[string]int64{"": 13}, Graph: g}
+	before, _ := NewModelProgram(m)
+	opt := cloneModel(m)
+	if err := Optimize(opt); err != nil {
+		t.Fatal(err)
+	}
+	if len(opt.Graph.Nodes) != 2 {
+		t.Fatalf("nodes %d, want 2 (BN must stay)", len(opt.Graph.Nodes))
+	}
+	after, err := NewModelProgram(opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := map[string]*Tensor{"x": NewFloat([]int{1, 2, 4, 4}, randSlice(r, 32)), "w": NewFloat([]int{2, 2, 1, 1}, randSlice(r, 4))}
+	a, _ := before.Run(in)
+	b, err := after.Run(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tensorsClose(b["y"], a["y"], 1e-6); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestOptimizeErrors(t *testing.T) {
+	g := &Graph{
+		Inputs:  []ValueInfo{{Name: "x"}},
+		Outputs: []ValueInfo{{Name: "y"}},
+		Nodes: []*Node{
+			{Name: "late", OpType: "Relu", Inputs: []string{"z"}, Outputs: []string{"y"}},
+			{Name: "early", OpType: "Relu", Inputs: []string{"x"}, Outputs: []string{"z"}},
+		},
+	}
+	err := Optimize(&Model{Graph: g})
+	if err == nil || !strings.Contains(err.Error(), `node "late"`) {
+		t.Fatalf("want an order error naming the node, got %v", err)
+	}
+	if err := Optimize(&Model{}); err == nil {
+		t.Fatal("nil graph accepted")
+	}
+}
+
+// One Program run from several goroutines at once (buffers recycled through
+// the shared pools) gives every caller the same result as a lone run.
+func TestProgramConcurrentRuns(t *testing.T) {
+	r := rand.New(rand.NewPCG(31, 32))
+	m := optGraph(r)
+	if err := Optimize(m); err != nil {
+		t.Fatal(err)
+	}
+	p, err := NewModelProgram(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var inputs []*Tensor
+	var wants []*Tensor
+	for i := 0; i < 6; i++ {
+		x := NewFloat([]int{1 + i%3, 3, 8, 8}, randSlice(r, (1+i%3)*192))
+		out, err := p.Run(map[string]*Tensor{"x": x})
+		if err != nil {
+			t.Fatal(err)
+		}
+		inputs = append(inputs, x)
+		wants = append(wants, out["y"].Clone())
+	}
+	errs := make(chan error, 4)
+	for w := 0; w < 4; w++ {
+		go func(w int) {
+			for it := 0; it < 30; it++ {
+				i := (w + it) % len(inputs)
+				out, err := p.Run(map[string]*Tensor{"x": inputs[i]})
+				if err == nil {
+					err = tensorsClose(out["y"], wants[i], 0)
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}(w)
+	}
+	for w := 0; w < 4; w++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
