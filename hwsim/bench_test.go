@@ -2,6 +2,7 @@ package hwsim
 
 import (
 	"math/rand/v2"
+	"os"
 	"syscall"
 	"testing"
 	"time"
@@ -49,8 +50,11 @@ func benchNet(shapes []benchLayer, zero float64) (*quant.Network, [][]int32) {
 }
 
 func benchSim(b *testing.B, shapes []benchLayer, scheme string, zero float64, mode string) {
+	benchSimHW(b, shapes, scheme, zero, mode, Defaults())
+}
+
+func benchSimHW(b *testing.B, shapes []benchLayer, scheme string, zero float64, mode string, hw HW) {
 	net, xs := benchNet(shapes, zero)
-	hw := Defaults()
 	mp, err := mapper.Map(net, geoOf(hw), mapper.Options{Scheme: scheme})
 	if err != nil {
 		b.Fatal(err)
@@ -99,6 +103,21 @@ func BenchmarkLeNet5ImageBitSerialColsim(b *testing.B) {
 	benchSim(b, lenet5, "colsim", 0.5, ModeBitSerial)
 }
 
+// The lossy configuration (16×16 OUs, 4-bit ADC): no GEMM fast path.
+func lossyHW() HW {
+	hw := Defaults()
+	hw.OURows, hw.OUCols, hw.ADCBits = 16, 16, 4
+	return hw
+}
+
+func BenchmarkLeNet5ImageLossyBitSerialColsim(b *testing.B) {
+	benchSimHW(b, lenet5, "colsim", 0.5, ModeBitSerial, lossyHW())
+}
+
+func BenchmarkLeNet5ImageLossyAutoColsim(b *testing.B) {
+	benchSimHW(b, lenet5, "colsim", 0.5, ModeAuto, lossyHW())
+}
+
 func BenchmarkLeNet5ImageFastDense(b *testing.B) {
 	benchSim(b, lenet5, "dense", 0.5, ModeAuto)
 }
@@ -123,4 +142,65 @@ func cpuSeconds() float64 {
 		return 0
 	}
 	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
+}
+
+// The whole MNIST test set through the quantized LeNet-5 (testmodels), with
+// golden model and simulator (Evaluate); run with -benchtime 1x.
+func benchMNIST(b *testing.B, mode string, hw HW, scheme string) {
+	benchMNISTModel(b, "lenet5", mode, hw, scheme)
+}
+
+func benchMNISTModel(b *testing.B, model, mode string, hw HW, scheme string) {
+	path := testmodelsDir + "/" + model + ".onnx"
+	if _, err := os.Stat(path); err != nil {
+		b.Skip(model + ".onnx not present")
+	}
+	net, src := quantizedModel(b, path, 0.5)
+	mp, err := mapper.Map(net, geoOf(hw), mapper.Options{Scheme: scheme})
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, err := Simulate(net, mp, hw, Options{Mode: mode})
+	if err != nil {
+		b.Fatal(err)
+	}
+	// The golden model's share of the time is measured separately.
+	x, _, err := src.Batch(0, src.Len())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	cpu0 := cpuSeconds()
+	for i := 0; i < b.N; i++ {
+		s.Reset()
+		if _, _, err := net.RunCodes(x, s.MatMul, 0); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric((cpuSeconds()-cpu0)/float64(b.N), "cpu-s/op")
+	var cells int64
+	for _, c := range s.Counted() {
+		cells += c.CellReads
+	}
+	b.ReportMetric(float64(cells)/(cpuSeconds()-cpu0)/1e9, "Gcell-ops/cpu-s")
+}
+
+func BenchmarkLeNet5MNIST10kBitSerialDense(b *testing.B) {
+	benchMNIST(b, ModeBitSerial, Defaults(), "dense")
+}
+
+func BenchmarkLeNet5MNIST10kBitSerialColsim(b *testing.B) {
+	benchMNIST(b, ModeBitSerial, Defaults(), "colsim")
+}
+
+func BenchmarkLeNet5MNIST10kAutoColsim(b *testing.B) {
+	benchMNIST(b, ModeAuto, Defaults(), "colsim")
+}
+
+func BenchmarkLeNet5MNIST10kLossyAutoColsim(b *testing.B) {
+	benchMNIST(b, ModeAuto, lossyHW(), "colsim")
+}
+
+func BenchmarkMLPMNIST10kBitSerialDense(b *testing.B) {
+	benchMNISTModel(b, "mlp", ModeBitSerial, Defaults(), "dense")
 }

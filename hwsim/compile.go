@@ -73,11 +73,10 @@ type run struct {
 
 // cowner is a compiled owner entry.
 type cowner struct {
-	col   int32 // physical column
-	out   int32
-	sign  int64 // -1 when Negate, else 1
-	shift uint8
-	comp  bool
+	col  int32 // physical column
+	out  int32
+	mult int32 // ±2^Bit: minus when Negate
+	comp bool
 }
 
 // staticCounts are the per-input-vector action counts of one group.
@@ -114,6 +113,7 @@ type group struct {
 
 	crossbars   int
 	maxOUsXbar  int64 // largest number of OUs on one crossbar
+	denseXbars  int   // crossbars the dense mapping of this group occupies
 	physCols    int
 	ix          indexLayout
 	indexBits   int64 // index storage
@@ -144,7 +144,7 @@ func compileGroup(li, gi int, l *quant.Linear, gm *mapper.GroupMap, scheme strin
 		return nil, fmt.Errorf("hwsim: %s: weight width %d out of range [1, 16]", where, l.WBits)
 	}
 	g := &group{layer: li, index: gi, lin: l, k: l.K, n: l.N, a: l.ABits, signed: l.InputSigned,
-		h: geo.OURows, crossbars: gm.Crossbars}
+		h: geo.OURows, crossbars: gm.Crossbars, denseXbars: denseCrossbars(geo, l.K, l.N*l.WBits)}
 	g.steps = inputSteps(l.ABits, hw.DACBits, l.InputSigned)
 	wantWords := (geo.OURows + 63) / 64
 	if gm.Words != wantWords {
@@ -185,9 +185,9 @@ func compileGroup(li, gi int, l *quant.Linear, gm *mapper.GroupMap, scheme strin
 		if int(o.Bit) >= l.WBits {
 			return nil, fmt.Errorf("hwsim: %s: owner %d: bit %d out of range [0, %d)", where, i, o.Bit, l.WBits)
 		}
-		g.own[i] = cowner{out: o.Out, shift: o.Bit, sign: 1, comp: o.Complement}
+		g.own[i] = cowner{out: o.Out, mult: 1 << o.Bit, comp: o.Complement}
 		if o.Negate {
-			g.own[i].sign = -1
+			g.own[i].mult = -g.own[i].mult
 		}
 	}
 	for c := 0; c < ncols; c++ {
@@ -415,7 +415,7 @@ func (g *group) effectiveWeights() (*quant.PackedWeights, error) {
 		for c := o.col0; c < o.col0+o.ncol; c++ {
 			cb := g.cols[int(c)*g.words : int(c+1)*g.words]
 			for _, ow := range g.own[g.ownStart[c]:g.ownStart[c+1]] {
-				v := int64(1) << ow.shift * ow.sign
+				v := int64(ow.mult)
 				for j, k := range rows {
 					bit := int64(cb[j>>6] >> (j & 63) & 1)
 					if ow.comp {
@@ -444,4 +444,16 @@ func (g *group) effectiveWeights() (*quant.PackedWeights, error) {
 		w32[i] = int32(v)
 	}
 	return quant.PackWeights(w32, g.k, g.n)
+}
+
+// denseCrossbars is the number of crossbars the dense mapping of a K-row
+// matrix with bitCols bit-columns occupies: rows cut into OU-height strips,
+// stripsPerTile strips per crossbar row tile; columns cut into OUs,
+// ousPerTile OUs per crossbar column tile.
+func denseCrossbars(geo mapper.Geometry, k, bitCols int) int {
+	strips := (k + geo.OURows - 1) / geo.OURows
+	stripsPerTile := max(1, geo.XbarRows/geo.OURows)
+	ousPerStrip := (bitCols + geo.OUCols - 1) / geo.OUCols
+	ousPerTile := max(1, geo.XbarCols/geo.OUCols)
+	return ((strips + stripsPerTile - 1) / stripsPerTile) * ((ousPerStrip + ousPerTile - 1) / ousPerTile)
 }

@@ -125,14 +125,16 @@ type LayerCost struct {
 	InputSigned bool   `json:"input_signed"`
 	// Steps is the number of input steps per vector (A for 1-bit DACs).
 	Steps int `json:"steps"`
-	// Layout: crossbars, OUs, physical columns, owner entries, the largest
-	// number of OUs sharing one crossbar, and index storage in bits.
-	Crossbars         int   `json:"crossbars"`
-	OUs               int   `json:"ous"`
-	PhysicalColumns   int   `json:"physical_columns"`
-	OwnerEntries      int   `json:"owner_entries"`
-	MaxOUsPerCrossbar int64 `json:"max_ous_per_crossbar"`
-	IndexBits         int64 `json:"index_bits"`
+	// Layout: crossbars, OUs, physical columns, owner entries, the OUs one
+	// crossbar fires in turn per input step under the cycle model
+	// (SerialOUs; cycles = vectors per group · Steps · SerialOUs), and
+	// index storage in bits.
+	Crossbars       int   `json:"crossbars"`
+	OUs             int   `json:"ous"`
+	PhysicalColumns int   `json:"physical_columns"`
+	OwnerEntries    int   `json:"owner_entries"`
+	SerialOUs       int64 `json:"serial_ous"`
+	IndexBits       int64 `json:"index_bits"`
 	Counts
 	Cycles    int64   `json:"cycles"`
 	LatencyNs float64 `json:"latency_ns"`
@@ -160,7 +162,7 @@ type layerShape struct {
 	steps                   int
 	crossbars, ous, columns int
 	owners                  int
-	maxOUsXbar              []int64 // per group
+	serialOUs               []int64 // per group: OUs one crossbar fires in turn (cycle model)
 	indexBits               int64
 }
 
@@ -273,11 +275,24 @@ func (s *Simulator) Cost(counts []Counts) (*Cost, error) {
 			sh.ous += len(g.ous)
 			sh.columns += g.physCols
 			sh.owners += len(g.own)
-			sh.maxOUsXbar = append(sh.maxOUsXbar, g.maxOUsXbar)
+			sh.serialOUs = append(sh.serialOUs, g.serialOUs(s.hw.CycleModel))
 			sh.indexBits += g.indexBits
 		}
 	}
 	return priceCounts(&s.hw, shapes, counts), nil
+}
+
+// serialOUs is the number of OU activations one crossbar of the group
+// performs in turn per input step and vector under the cycle model: the
+// busiest crossbar of the scheme's own layout (packed), or the group's OUs
+// spread evenly over the dense layout's crossbars (iso-crossbar).
+func (g *group) serialOUs(model string) int64 {
+	if model == CyclesPacked || g.denseXbars <= 0 {
+		return g.maxOUsXbar
+	}
+	// A layout larger than dense (possible only when a scheme's index
+	// columns outgrow its savings) keeps its own crossbars.
+	return ceilDiv(int64(len(g.ous)), int64(max(g.denseXbars, g.crossbars)))
 }
 
 // priceCounts applies the cost model (doc.go) to counts.
@@ -296,10 +311,10 @@ func priceCounts(hw *HW, shapes []layerShape, counts []Counts) *Cost {
 		if l.Groups > 0 {
 			perGroup = c.Vectors / int64(l.Groups)
 		}
-		for _, m := range sh.maxOUsXbar {
-			lc.MaxOUsPerCrossbar = max(lc.MaxOUsPerCrossbar, m)
+		for _, m := range sh.serialOUs {
+			lc.SerialOUs = max(lc.SerialOUs, m)
 		}
-		lc.Cycles = perGroup * int64(sh.steps) * lc.MaxOUsPerCrossbar
+		lc.Cycles = perGroup * int64(sh.steps) * lc.SerialOUs
 		lc.LatencyNs = float64(lc.Cycles) * cycleNs
 		e := &lc.EnergyPJ
 		e.Crossbar = float64(c.CellReads) * hw.CellReadEnergyPJ

@@ -181,6 +181,58 @@ func TestCyclesBusiestCrossbar(t *testing.T) {
 	}
 }
 
+// The cycle models, by hand. K = 252 inputs = 28 strips of 9 rows, 14 per
+// 128-row crossbar: 2 row tiles. N = 2 outputs of B = 8 bits = 16 logical
+// columns = 2 OUs per strip, 1 column tile. Rows 0..125 hold -1 (all bits
+// set), rows 126..251 zero. V = 3 vectors, S = 8 unsigned input steps.
+//
+//	dense:   56 OUs on X = 2 crossbars, 28 each; X_dense = 2
+//	         both models: cycles = 3·8·28 = 672
+//	zerocol: strips 14..27 drop every column: 28 OUs, all on crossbar 0, X = 1
+//	         packed:       P = 28            cycles = 672 (no speed-up)
+//	         iso-crossbar: P = ceil(28/2) = 14, cycles = 336 (2× on the same 2 crossbars)
+func TestCycleModels(t *testing.T) {
+	const k, n = 252, 2
+	w := make([]int32, k*n)
+	for i := range 126 * n {
+		w[i] = -1
+	}
+	l := &quant.Linear{Name: "fc", Op: "Gemm", K: k, N: n, Groups: 1, WBits: 8, ABits: 8, Weights: [][]int32{w}}
+	net := &quant.Network{Linears: []*quant.Linear{l}}
+	for _, c := range []struct {
+		scheme, model string
+		crossbars     int
+		cycles        int64
+	}{
+		{"dense", CyclesPacked, 2, 672},
+		{"dense", CyclesIsoCrossbar, 2, 672},
+		{"zerocol", CyclesPacked, 1, 672},
+		{"zerocol", CyclesIsoCrossbar, 1, 336},
+	} {
+		hw := Defaults()
+		hw.CycleModel = c.model
+		mp, err := mapper.Map(net, geoOf(hw), mapper.Options{Scheme: c.scheme})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := Simulate(net, mp, hw, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		counts, err := AnalyticCounts(mp, hw, []int64{3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cost, err := s.Cost(counts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cost.Crossbars != c.crossbars || cost.Cycles != c.cycles {
+			t.Errorf("%s %s: crossbars %d cycles %d, want %d and %d", c.scheme, c.model, cost.Crossbars, cost.Cycles, c.crossbars, c.cycles)
+		}
+	}
+}
+
 // mapperSchemes are the real mapper's schemes with their options.
 var mapperSchemes = []mapper.Options{
 	{Scheme: "dense"}, {Scheme: "zerocol"}, {Scheme: "sre"},

@@ -56,6 +56,19 @@
 // bit-identical to the bit-serial path (Options.Mode = ModeBitSerial) and
 // both to a brute-force GEMM. Costs are counted identically on both paths.
 //
+// Inside the bit-serial path, the OUs of one strip (same wordlines,
+// consecutive columns) are processed together. For each input plane the
+// simulator checks whether a conversion can lose information (the OU is
+// lossless, or the plane drives at most 2^r-1 rows so no column sum can
+// exceed the top code); such planes are converted exactly with popcounts,
+// 8 columns per instruction with AVX-512 VPOPCNTQ when the CPU has it
+// (RRAMC_NOAVX512=1 disables it). Planes that can clip or truncate are
+// converted one column at a time with the ADC model and counted. In
+// ModeAuto without AVX-512, a column whose planes all convert exactly is
+// summed as Σ over its '1' cells of the input codes, equal by linearity.
+// All-zero input planes are skipped (their sums are 0) unless ADC noise is
+// simulated; the hardware still fires the OU, and the counts say so.
+//
 // # Non-idealities
 //
 // All randomness is counter-based: each draw is a SplitMix64 hash of
@@ -98,11 +111,28 @@
 // Timing: the OUs of one crossbar fire one after another; all crossbars of
 // a layer (of every group) work in parallel; one activation takes one cycle
 // of cycle_ns = max(1000/clock_mhz, xbar_read_latency_ns, adc_latency_ns)
-// (DAC drive, read, conversion and shift-and-add are pipelined). So
+// (DAC drive, read, conversion and shift-and-add are pipelined). How many
+// OUs one crossbar fires in turn, P_g for group g, is set by the hardware's
+// cycle_model:
 //
-//	cycles_layer   = max over groups (V · S · max over crossbars of #OUs on it)
+//	iso-crossbar (default): P_g = ceil(#OUs_g / max(X_dense_g, X_g))
+//	packed:                 P_g = max over crossbars of g of #OUs on it
+//
+//	cycles_layer   = max over groups (V · S · P_g)
 //	cycles_network = Σ over layers cycles_layer   (no inter-layer pipelining)
 //	latency_ns     = cycles · cycle_ns
+//
+// X_g is the number of crossbars the scheme's layout of group g occupies and
+// X_dense_g = ceil(ceil(K/h) / floor(R/h)) · ceil(ceil(N·B/w) / floor(C/w))
+// the number the dense layout occupies. Iso-crossbar compares schemes on the
+// same hardware: the crossbars a layer gets are fixed by its dense size (the
+// accelerator is provisioned for the network), and a compressed layout's
+// OUs are spread evenly over them, since weights are programmed offline and
+// any OU can sit on any crossbar. A scheme's speed-up is then its cut in OU
+// activations, which is how SRE and the method of METHOD.md measure
+// performance. Packed instead runs each scheme on only the crossbars its own
+// layout fills: compression then buys area, and time only where it empties
+// the busiest crossbar, which row tiling rarely allows.
 //
 // Energy (pJ) by component: crossbar = cell reads · cell_read_energy_pj;
 // dac = DAC drives · dac_energy_pj; adc = conversions · adc_energy_pj[r];

@@ -67,6 +67,10 @@ type EvalOptions struct {
 	Float func(x *importer.Tensor) (*importer.Tensor, error)
 	// Progress, when set, is called after each batch.
 	Progress func(done, total int)
+	// Golden, when set, holds the golden model's output codes of the
+	// evaluated samples (from Network.RunCodes, samples in order), so that
+	// evaluating several mappings of one network runs the golden model once.
+	Golden []int32
 }
 
 // IndexOverhead is the share of the index tables in the totals.
@@ -152,13 +156,19 @@ func Evaluate(ctx context.Context, sim *Simulator, src Source, opts EvalOptions)
 		if len(labels) != n {
 			return nil, fmt.Errorf("hwsim: evaluate: batch at %d: %d labels for %d samples", start, len(labels), n)
 		}
-		gold, shape, err := net.RunCodes(x, nil, 0)
-		if err != nil {
-			return nil, fmt.Errorf("hwsim: evaluate: golden model: %w", err)
-		}
-		got, _, err := net.RunCodes(x, sim.MatMul, simWorkers)
+		got, shape, err := net.RunCodes(x, sim.MatMul, simWorkers)
 		if err != nil {
 			return nil, fmt.Errorf("hwsim: evaluate: simulation: %w", err)
+		}
+		var gold []int32
+		if opts.Golden != nil {
+			if len(shape) == 0 || shape[0] != n || len(got)%n != 0 || len(opts.Golden) < (start+n)*(len(got)/n) {
+				return nil, fmt.Errorf("hwsim: evaluate: %d golden codes do not cover samples up to %d", len(opts.Golden), start+n)
+			}
+			per := len(got) / n
+			gold = opts.Golden[start*per : (start+n)*per]
+		} else if gold, _, err = net.RunCodes(x, nil, 0); err != nil {
+			return nil, fmt.Errorf("hwsim: evaluate: golden model: %w", err)
 		}
 		if len(shape) == 0 || shape[0] != n || len(gold) != len(got) || len(gold)%n != 0 {
 			return nil, fmt.Errorf("hwsim: evaluate: output shape %v for %d samples", shape, n)

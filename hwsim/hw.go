@@ -30,6 +30,21 @@ const (
 	ADCTruncate = "truncate"
 )
 
+// Cycle models: how a layer's OU activations are scheduled in time (doc.go
+// gives the formulas).
+const (
+	// CyclesIsoCrossbar gives every scheme the crossbars the dense mapping
+	// of the layer needs and spreads the scheme's OUs evenly over them, so
+	// that a scheme's speed-up is its cut in OU activations on the same
+	// hardware. This is how OU-based sparsity papers (SRE and the method of
+	// METHOD.md) compare performance, and the default.
+	CyclesIsoCrossbar = "iso-crossbar"
+	// CyclesPacked runs each scheme on the crossbars its own layout
+	// occupies, one OU at a time per crossbar: compression then saves
+	// crossbars (area) rather than time.
+	CyclesPacked = "packed"
+)
+
 // HW describes the simulated accelerator. It is read from and written to
 // JSON; every field name carries its unit (or is a count or a bit width).
 // HARDWARE.md documents each field and the source of its default.
@@ -55,6 +70,9 @@ type HW struct {
 	// InputBits is the widest input code the input registers hold, in bits;
 	// a layer with more activation bits is rejected.
 	InputBits int `json:"input_bits"`
+
+	// CycleModel is CyclesIsoCrossbar or CyclesPacked.
+	CycleModel string `json:"cycle_model"`
 
 	// Timing. One OU activation (DAC drive, crossbar read, ADC conversion of
 	// the OU's columns, pipelined) advances one cycle of
@@ -121,11 +139,12 @@ func Defaults() HW {
 		Name:     "rramc default (ISAAC/PUMA 32 nm constants)",
 		XbarRows: 128, XbarCols: 128,
 		OURows: 9, OUCols: 8,
-		CellBits:  1,
-		DACBits:   1,
-		ADCBits:   8,
-		ADCMode:   ADCSaturate,
-		InputBits: 8,
+		CellBits:   1,
+		DACBits:    1,
+		ADCBits:    8,
+		ADCMode:    ADCSaturate,
+		CycleModel: CyclesIsoCrossbar,
+		InputBits:  8,
 
 		ClockMHz:          10,
 		XbarReadLatencyNs: 100,
@@ -232,6 +251,9 @@ func (h *HW) Validate() error {
 	}
 	if h.ADCMode != ADCSaturate && h.ADCMode != ADCTruncate {
 		return hwErr("adc_mode", "%q: want %q or %q", h.ADCMode, ADCSaturate, ADCTruncate)
+	}
+	if h.CycleModel != CyclesIsoCrossbar && h.CycleModel != CyclesPacked {
+		return hwErr("cycle_model", "%q: want %q or %q", h.CycleModel, CyclesIsoCrossbar, CyclesPacked)
 	}
 	floats := []struct {
 		name string

@@ -135,7 +135,7 @@ func (w *worker) vector(x []int32, out []int32, vidx int64) {
 			if ow.comp {
 				v = sum - v
 			}
-			w.acc[ow.out] += v << ow.shift * ow.sign
+			w.acc[ow.out] += v * int64(ow.mult)
 		}
 	}
 	for i, v := range w.acc {
@@ -176,7 +176,7 @@ func (w *worker) ouSimple(o *cou, ca []int64) {
 			}
 		}
 	}
-	if exact && w.aggregate {
+	if exact && w.aggregate && !hasVPOPCNT {
 		// Every step of every column converts exactly, so the column's
 		// value Σ_b ±2^b·popcount(P_b & c) is Σ over its '1' cells of the
 		// input codes (two's complement included): add those directly.
@@ -193,7 +193,7 @@ func (w *worker) ouSimple(o *cou, ca []int64) {
 	}
 	if exact {
 		var pl [32]uint64
-		var sh [32]uint
+		var sh [32]uint64
 		var ps uint64
 		nb := 0
 		for nz := w.nz[o.rs]; nz != 0; nz &= nz - 1 {
@@ -202,7 +202,7 @@ func (w *worker) ouSimple(o *cou, ca []int64) {
 				ps = p[b]
 				continue
 			}
-			pl[nb], sh[nb] = p[b], uint(b)
+			pl[nb], sh[nb] = p[b], uint64(b)
 			nb++
 		}
 		exactCols(ca, cols, pl[:nb], sh[:nb], ps, uint(g.a-1))
@@ -230,10 +230,27 @@ func (w *worker) ouSimple(o *cou, ca []int64) {
 // exactCols sets ca[i] to the exactly converted value of column cols[i]
 // summed over the input planes pl (shifted by sh) minus the sign plane ps
 // (shifted by sb): the column-outer order keeps the sum in a register.
-func exactCols(ca []int64, cols []uint64, pl []uint64, sh []uint, ps uint64, sb uint) {
+func exactCols(ca []int64, cols []uint64, pl []uint64, sh []uint64, ps uint64, sb uint) {
 	ca = ca[:len(cols)]
 	sh = sh[:len(pl)]
-	for i, c := range cols {
+	i := exactColsSIMD(ca, cols, pl, sh, ps, sb)
+	// Two columns per pass share the plane loads and the loop overhead.
+	for ; i+1 < len(cols); i += 2 {
+		c0, c1 := cols[i], cols[i+1]
+		var a0, a1 int64
+		for t, p := range pl {
+			s := sh[t] & 63
+			a0 += int64(bits.OnesCount64(p&c0)) << s
+			a1 += int64(bits.OnesCount64(p&c1)) << s
+		}
+		if ps != 0 {
+			a0 -= int64(bits.OnesCount64(ps&c0)) << (sb & 63)
+			a1 -= int64(bits.OnesCount64(ps&c1)) << (sb & 63)
+		}
+		ca[i], ca[i+1] = a0, a1
+	}
+	for ; i < len(cols); i++ {
+		c := cols[i]
 		var a int64
 		for t, p := range pl {
 			a += int64(bits.OnesCount64(p&c)) << (sh[t] & 63)

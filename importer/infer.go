@@ -245,6 +245,17 @@ func inferNode(c *inferCtx, n *Node, ins []*symShape) ([]*symShape, error) {
 		return []*symShape{o}, nil
 	case "Add", "Sub", "Mul", "Div":
 		return []*symShape{inferBinary(n.OpType, x, in(1))}, nil
+	case "QuantizeLinear":
+		o := same(x)
+		o.dtype = Uint8
+		if zp := in(2); len(n.Inputs) > 2 && n.Inputs[2] != "" && zp.dtype != Undefined {
+			o.dtype = zp.dtype
+		}
+		return []*symShape{o}, nil
+	case "DequantizeLinear":
+		o := same(x)
+		o.dtype = Float
+		return []*symShape{o}, nil
 	case "Conv", "MaxPool", "AveragePool":
 		return inferWindow(n, x, in(1))
 	case "GlobalAveragePool", "GlobalMaxPool":

@@ -9,7 +9,7 @@ import (
 // Helpers that build one-node graphs by hand.
 
 func ft(shape []int, v ...float32) *Tensor { return NewFloat(shape, v) }
-func it(shape []int, v ...int64) *Tensor  { return NewInt(shape, v) }
+func it(shape []int, v ...int64) *Tensor   { return NewInt(shape, v) }
 
 func aInt(name string, v int64) *Attr     { return &Attr{Name: name, Kind: AttrInt, I: v} }
 func aInts(name string, v ...int64) *Attr { return &Attr{Name: name, Kind: AttrInts, Ints: v} }

@@ -9,8 +9,8 @@ import (
 // chainGraph: x[batch,4] -> Gemm(W,b) -> Relu -> y.
 func chainGraph() *Graph {
 	return &Graph{
-		Name:   "chain",
-		Inputs: []ValueInfo{{Name: "x", DType: Float, Shape: []Dim{{Param: "batch"}, {Value: 4}}}},
+		Name:    "chain",
+		Inputs:  []ValueInfo{{Name: "x", DType: Float, Shape: []Dim{{Param: "batch"}, {Value: 4}}}},
 		Outputs: []ValueInfo{{Name: "y"}},
 		Initializers: map[string]*Tensor{
 			"W": ft([]int{4, 2}, 1, 0, 0, 1, 1, 0, 0, 1),

@@ -194,7 +194,17 @@ func im2colRow[T any](g *ConvGeometry, plane []T, kh, kw int, out []T, pad T) {
 			o[i] = pad
 		}
 		if g.StrideW == 1 {
-			copy(o[owLo:owHi], in[owLo+offW:owHi+offW])
+			if owHi-owLo <= 32 {
+				// Short runs (small feature maps): a plain loop beats the
+				// memmove call.
+				src := in[owLo+offW : owHi+offW]
+				dst := o[owLo:owHi]
+				for i := range dst {
+					dst[i] = src[i]
+				}
+			} else {
+				copy(o[owLo:owHi], in[owLo+offW:owHi+offW])
+			}
 		} else {
 			iw := owLo*g.StrideW + offW
 			for i := owLo; i < owHi; i++ {
@@ -236,10 +246,16 @@ func im2colPackedRows(g *ConvGeometry, src []float32, pb []float32, c0, c1 int) 
 		for kh := 0; kh < g.KH; kh++ {
 			for kw := 0; kw < g.KW; kw++ {
 				im2colRow(g, plane, kh, kw, rowBuf, 0)
-				for q := 0; q < nq; q++ {
-					dst := pb[q*gemmNR*k+row*gemmNR : q*gemmNR*k+row*gemmNR+gemmNR]
-					c0 := q * gemmNR
-					n := copy(dst, rowBuf[c0:min(c0+gemmNR, p)])
+				full := p / gemmNR
+				for q := 0; q < full; q++ {
+					// Fixed-size array copy: 16 floats move without a
+					// memmove call.
+					off := q*gemmNR*k + row*gemmNR
+					*(*[gemmNR]float32)(pb[off : off+gemmNR]) = *(*[gemmNR]float32)(rowBuf[q*gemmNR : q*gemmNR+gemmNR])
+				}
+				if full < nq {
+					dst := pb[full*gemmNR*k+row*gemmNR : full*gemmNR*k+row*gemmNR+gemmNR]
+					n := copy(dst, rowBuf[full*gemmNR:])
 					for j := n; j < gemmNR; j++ {
 						dst[j] = 0
 					}
@@ -409,6 +425,13 @@ func gemmBlock(pa packedA, pb []float32, k, n int, c []float32, ldc int, p0, p1,
 				ap := pa.data[p*gemmMR*k+k0*gemmMR : p*gemmMR*k+(k0+kc)*gemmMR]
 				r0 := p * gemmMR
 				h := min(gemmMR, m-r0)
+				if w == gemmNR && p+1 < p1 && r0+2*gemmMR <= m {
+					ap1 := pa.data[(p+1)*gemmMR*k+k0*gemmMR : (p+1)*gemmMR*k+(k0+kc)*gemmMR]
+					if microKernel2(kc, ap, ap1, bp, c[r0*ldc+c0:], ldc) {
+						p++
+						continue
+					}
+				}
 				if h == gemmMR && w == gemmNR {
 					microKernel(kc, ap, bp, c[r0*ldc+c0:], ldc)
 					continue

@@ -81,6 +81,90 @@ loop:
 	VZEROUPPER
 	RET
 
+
+// func sgemmKernel12x16(kc int, a0, a1, b, c *float32, ldc int)
+// AVX-512 variant for two consecutive 6-row A panels: Z0..Z11 accumulate
+// the 12×16 block (one ZMM per row), Z12 holds the current row of the B
+// panel, A values are broadcast from memory into the FMA. Each element of C
+// sees exactly the same sequence of FMAs as in sgemmKernel6x16, so results
+// are bit-identical whichever kernel computes a block.
+TEXT ·sgemmKernel12x16(SB), NOSPLIT, $0-48
+	MOVQ kc+0(FP), CX
+	MOVQ a0+8(FP), SI
+	MOVQ a1+16(FP), R9
+	MOVQ b+24(FP), DI
+	MOVQ c+32(FP), DX
+	MOVQ ldc+40(FP), R8
+	SHLQ $2, R8
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+loop512:
+	VMOVUPS (DI), Z12
+	VFMADD231PS.BCST 0(SI), Z12, Z0
+	VFMADD231PS.BCST 4(SI), Z12, Z1
+	VFMADD231PS.BCST 8(SI), Z12, Z2
+	VFMADD231PS.BCST 12(SI), Z12, Z3
+	VFMADD231PS.BCST 16(SI), Z12, Z4
+	VFMADD231PS.BCST 20(SI), Z12, Z5
+	VFMADD231PS.BCST 0(R9), Z12, Z6
+	VFMADD231PS.BCST 4(R9), Z12, Z7
+	VFMADD231PS.BCST 8(R9), Z12, Z8
+	VFMADD231PS.BCST 12(R9), Z12, Z9
+	VFMADD231PS.BCST 16(R9), Z12, Z10
+	VFMADD231PS.BCST 20(R9), Z12, Z11
+	ADDQ $24, SI
+	ADDQ $24, R9
+	ADDQ $64, DI
+	DECQ CX
+	JNZ loop512
+	VADDPS (DX), Z0, Z0
+	VMOVUPS Z0, (DX)
+	ADDQ R8, DX
+	VADDPS (DX), Z1, Z1
+	VMOVUPS Z1, (DX)
+	ADDQ R8, DX
+	VADDPS (DX), Z2, Z2
+	VMOVUPS Z2, (DX)
+	ADDQ R8, DX
+	VADDPS (DX), Z3, Z3
+	VMOVUPS Z3, (DX)
+	ADDQ R8, DX
+	VADDPS (DX), Z4, Z4
+	VMOVUPS Z4, (DX)
+	ADDQ R8, DX
+	VADDPS (DX), Z5, Z5
+	VMOVUPS Z5, (DX)
+	ADDQ R8, DX
+	VADDPS (DX), Z6, Z6
+	VMOVUPS Z6, (DX)
+	ADDQ R8, DX
+	VADDPS (DX), Z7, Z7
+	VMOVUPS Z7, (DX)
+	ADDQ R8, DX
+	VADDPS (DX), Z8, Z8
+	VMOVUPS Z8, (DX)
+	ADDQ R8, DX
+	VADDPS (DX), Z9, Z9
+	VMOVUPS Z9, (DX)
+	ADDQ R8, DX
+	VADDPS (DX), Z10, Z10
+	VMOVUPS Z10, (DX)
+	ADDQ R8, DX
+	VADDPS (DX), Z11, Z11
+	VMOVUPS Z11, (DX)
+	VZEROUPPER
+	RET
+
 // func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
 TEXT ·cpuid(SB), NOSPLIT, $0-24
 	MOVL eaxArg+0(FP), AX

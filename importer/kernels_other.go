@@ -4,4 +4,9 @@ package importer
 
 var useAsmKernel = false
 
+// useAVX512 exists for tests; there is no AVX-512 kernel off amd64.
+var useAVX512 = false
+
 func microKernel(kc int, a, b, c []float32, ldc int) { microKernelGo(kc, a, b, c, ldc) }
+
+func microKernel2(kc int, a0, a1, b, c []float32, ldc int) bool { return false }

@@ -12,9 +12,14 @@ import (
 )
 
 // BenchmarkLoadResNet18 loads testmodels/resnet18.onnx (made by
-// `testmodels/train.py --resnet18`, not committed; skipped when absent).
+// `testmodels/train.py --resnet18`, not committed; skipped when absent), or
+// the file $RRAMC_RESNET18 names.
 func BenchmarkLoadResNet18(b *testing.B) {
-	benchLoad(b, filepath.Join("..", "testmodels", "resnet18.onnx"))
+	path := os.Getenv("RRAMC_RESNET18")
+	if path == "" {
+		path = filepath.Join("..", "testmodels", "resnet18.onnx")
+	}
+	benchLoad(b, path)
 }
 
 // BenchmarkLoadThirdParty loads each third-party model.

@@ -120,9 +120,9 @@ func makeAxisTaps(out, in, k, s, d, padB, padE int) axisTaps {
 
 // poolPlan holds the tap ranges of a pooling geometry, shared by all planes.
 type poolPlan struct {
-	g      *ConvGeometry
-	rows   axisTaps
-	cols   axisTaps
+	g    *ConvGeometry
+	rows axisTaps
+	cols axisTaps
 }
 
 func newPoolPlan(g *ConvGeometry) *poolPlan {
@@ -170,6 +170,19 @@ func (pp *poolPlan) avgPlane(in, out []float32, includePad bool) {
 		for ow := range o {
 			c0, c1 := pp.cols.lo[ow], pp.cols.hi[ow]
 			iwBase := ow*g.StrideW - g.PadL
+			if r1-r0 == 2 && c1-c0 == 2 && g.DilH == 1 && g.DilW == 1 {
+				// Full 2×2 window (the common LeNet/VGG case), same
+				// summation order as the general loop.
+				i0 := (ihBase+r0)*g.InW + iwBase + c0
+				i1 := i0 + g.InW
+				s := in[i0] + in[i0+1] + in[i1] + in[i1+1]
+				cnt := 4
+				if includePad {
+					cnt = pp.rows.padded[oh] * pp.cols.padded[ow]
+				}
+				o[ow] = s / float32(cnt)
+				continue
+			}
 			var s float32
 			for kh := r0; kh < r1; kh++ {
 				row := in[(ihBase+kh*g.DilH)*g.InW:]

@@ -720,4 +720,3 @@ func (o *optimizer) eliminateDead() {
 		}
 	}
 }
-

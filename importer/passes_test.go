@@ -157,6 +157,27 @@ func TestOptimizePreservesOutputs(t *testing.T) {
 			t.Errorf("ValueInfo[%q] = %s, want %s", name, got, wantDims)
 		}
 	}
+	// Optimize is idempotent.
+	nodes := len(opt.Graph.Nodes)
+	if err := Optimize(opt); err != nil {
+		t.Fatalf("second Optimize: %v", err)
+	}
+	if len(opt.Graph.Nodes) != nodes {
+		t.Errorf("second Optimize changed the node count %d -> %d", nodes, len(opt.Graph.Nodes))
+	}
+	again, err := NewModelProgram(opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := NewFloat([]int{2, 3, 8, 8}, randSlice(r, 2*3*64))
+	w1, _ := before.Run(map[string]*Tensor{"x": x})
+	w2, err := again.Run(map[string]*Tensor{"x": x})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tensorsClose(w2["y"], w1["y"], 1e-5); err != nil {
+		t.Fatalf("after second Optimize: %v", err)
+	}
 	// Topological order holds (NewProgram would reject otherwise) and the
 	// original model is untouched.
 	if len(m.Graph.Nodes) != 22 {
@@ -171,7 +192,7 @@ func TestBatchNormNotFoldedWhenIllegal(t *testing.T) {
 	g := &Graph{
 		Inputs: []ValueInfo{{Name: "x", DType: Float, Shape: []Dim{{Value: 1}, {Value: 2}, {Value: 4}, {Value: 4}}},
 			{Name: "w", DType: Float, Shape: []Dim{{Value: 2}, {Value: 2}, {Value: 1}, {Value: 1}}}},
-		Outputs: []ValueInfo{{Name: "y"}},
+		Outputs:      []ValueInfo{{Name: "y"}},
 		Initializers: map[string]*Tensor{"s": ft([]int{2}, 1, 2), "b": ft([]int{2}, 0, 1), "m": ft([]int{2}, 0.5, 0), "v": ft([]int{2}, 1, 4)},
 		Nodes: []*Node{
 			{Name: "conv", OpType: "Conv", Inputs: []string{"x", "w"}, Outputs: []string{"c"}},

@@ -269,4 +269,3 @@ func normAxis(axis int64, rank int) (int, error) {
 	}
 	return int(a), nil
 }
-

@@ -72,7 +72,14 @@ func BenchmarkMapResNet18(b *testing.B) {
 					b.Fatal(err)
 				}
 				b.ReportMetric(float64(weights)/1e6, "Mweights")
-				b.ReportMetric(float64(len(data))/float64(weights), "filebytes/int8")
+				blob, err := net.MarshalBinary()
+				if err != nil {
+					b.Fatal(err)
+				}
+				// whole file, and the layout alone (without the network blob),
+				// against the raw int8 weights (1 byte each)
+				b.ReportMetric(float64(len(data))/float64(weights), "file/int8")
+				b.ReportMetric(float64(len(data)-len(blob))/float64(weights), "layout/int8")
 				b.ReportMetric(float64(tot.OUActivations), "OUact")
 				b.ReportMetric(tot.CompressionRatio(), "cellratio")
 			})

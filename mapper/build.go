@@ -1,6 +1,9 @@
 package mapper
 
-import "math/bits"
+import (
+	"math/bits"
+	"slices"
+)
 
 // builder assembles a GroupMap. OUs are recorded with their (row tile,
 // column tile) coordinates; finish turns the occupied tiles into crossbar
@@ -90,30 +93,49 @@ func (b *builder) addOU(ou OU, rt, ct int32) {
 	b.ct = append(b.ct, ct)
 }
 
+// tileGridLimit is the largest tile grid finish numbers with a flat array
+// (a variable so that the tests can force the sorted path).
+var tileGridLimit int64 = 1 << 22
+
 // finish numbers the occupied crossbars: the crossbar index of an OU is the
 // rank of its (row tile, column tile) pair among all occupied pairs in
 // row-major order, and Crossbars is the number of occupied pairs.
 func (b *builder) finish() *GroupMap {
-	var nrt, nct int32
+	var nrt, nct int64
 	for i := range b.rt {
-		nrt = max(nrt, b.rt[i]+1)
-		nct = max(nct, b.ct[i]+1)
+		nrt = max(nrt, int64(b.rt[i])+1)
+		nct = max(nct, int64(b.ct[i])+1)
 	}
-	used := make([]int32, int(nrt)*int(nct))
-	for i := range b.rt {
-		used[b.rt[i]*nct+b.ct[i]] = 1
-	}
-	n := int32(0)
-	for i, u := range used {
-		if u != 0 {
-			used[i] = n
-			n++
+	if nrt*nct <= tileGridLimit {
+		// small tile grid: mark the occupied tiles, number them in order
+		used := make([]int32, nrt*nct)
+		for i := range b.rt {
+			used[int64(b.rt[i])*nct+int64(b.ct[i])] = 1
 		}
+		n := int32(0)
+		for i, u := range used {
+			if u != 0 {
+				used[i] = n
+				n++
+			}
+		}
+		for i := range b.g.OUs {
+			b.g.OUs[i].Crossbar = used[int64(b.rt[i])*nct+int64(b.ct[i])]
+		}
+		b.g.Crossbars = int(n)
+		return b.g
 	}
-	for i := range b.g.OUs {
-		b.g.OUs[i].Crossbar = used[b.rt[i]*nct+b.ct[i]]
+	// huge sparse grid (tiny crossbars, huge layers): rank sorted keys
+	keys := make([]int64, len(b.rt))
+	for i := range b.rt {
+		keys[i] = int64(b.rt[i])*nct + int64(b.ct[i])
 	}
-	b.g.Crossbars = int(n)
+	uniq := slices.Compact(slices.Sorted(slices.Values(keys)))
+	for i, k := range keys {
+		r, _ := slices.BinarySearch(uniq, k)
+		b.g.OUs[i].Crossbar = int32(r)
+	}
+	b.g.Crossbars = len(uniq)
 	return b.g
 }
 

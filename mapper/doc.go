@@ -100,13 +100,14 @@
 // cell, or clear cell for a Complement owner, adds ±2^Bit to
 // W[RowIdx[row]][Out]); the tests require it to be exact for every scheme.
 //
-// # Mapping file (version 1)
+// # Mapping file (version 2)
 //
 // Little-endian. "uvarint" is encoding/binary's unsigned LEB128 varint,
-// "varint" its zigzag signed form, zigzag(v) = (v<<1) ^ (v>>63), "string" a uvarint length then bytes.
+// "varint" its zigzag signed form, zigzag(v) = (v<<1) ^ (v>>63), "string"
+// a uvarint length then bytes.
 //
 //	magic     8 bytes "RRAMCMAP"
-//	version   uint32 (1)
+//	version   uint32 (2; version 1, an earlier draft, is rejected)
 //	bodylen   uint64: bytes between this field and the checksum
 //	body:
 //	  scheme string; max share uvarint; window uvarint
@@ -122,9 +123,11 @@
 //	        sum column: 0 = none, else 1 + zigzag(sum column − col start)
 //	      row index entries uvarint; each varint(r − previous r − 1)
 //	        (previous starts at −1, so contiguous runs are zero bytes)
-//	      columns uvarint; per column its owner count (uvarint)
-//	      owners: uvarint(zigzag(Out − previous Out)<<6 | Complement<<5 |
-//	        Negate<<4 | Bit) each (previous Out starts at 0 per group)
+//	      columns uvarint; owner counts per column, run-length coded:
+//	        runs uvarint, then per run (owner count, run length) uvarints
+//	      owners: uvarint(zigzag(Out − previous Out)<<5 | Complement<<4 |
+//	        Bit) each (previous Out starts at 0 per group; Negate is not
+//	        stored, it is Bit == B−1)
 //	      cell bytes uvarint = ceil(cells/8); then the cells: for every OU in
 //	        order, every column of it, its first RowCount cells as a bit
 //	        stream (bit 0 of byte 0 first)

@@ -14,7 +14,7 @@ import (
 // Mapping file framing (doc.go describes the body).
 const (
 	fileMagic   = "RRAMCMAP"
-	FileVersion = 1
+	FileVersion = 2
 	headerSize  = 8 + 4 + 8 // magic, version, body length
 	trailerSize = 4         // CRC-32C
 )
@@ -77,15 +77,12 @@ type enc struct{ b []byte }
 func (e *enc) uint(v uint64) { e.b = binary.AppendUvarint(e.b, v) }
 func (e *enc) str(s string)  { e.uint(uint64(len(s))); e.b = append(e.b, s...) }
 
-// packOwner packs an index entry: zigzag(Out − previous Out)<<6 |
-// Complement<<5 | Negate<<4 | Bit.
+// packOwner packs an index entry: zigzag(Out − previous Out)<<5 |
+// Complement<<4 | Bit. Negate is not stored: it is Bit == B−1.
 func packOwner(o Owner, prevOut int32) uint64 {
-	v := zigzag(int64(o.Out)-int64(prevOut))<<6 | uint64(o.Bit)
-	if o.Negate {
-		v |= 1 << 4
-	}
+	v := zigzag(int64(o.Out)-int64(prevOut))<<5 | uint64(o.Bit)
 	if o.Complement {
-		v |= 1 << 5
+		v |= 1 << 4
 	}
 	return v
 }
@@ -120,9 +117,21 @@ func (e *enc) group(g *GroupMap) {
 		e.b = binary.AppendVarint(e.b, int64(r)-prev-1)
 		prev = int64(r)
 	}
+	// owners per column, run-length coded: (count, run length) pairs
 	e.uint(uint64(g.Columns()))
+	var runs [][2]int32
 	for c := 0; c < g.Columns(); c++ {
-		e.uint(uint64(g.OwnerStart[c+1] - g.OwnerStart[c]))
+		n := g.OwnerStart[c+1] - g.OwnerStart[c]
+		if len(runs) > 0 && runs[len(runs)-1][0] == n {
+			runs[len(runs)-1][1]++
+		} else {
+			runs = append(runs, [2]int32{n, 1})
+		}
+	}
+	e.uint(uint64(len(runs)))
+	for _, r := range runs {
+		e.uint(uint64(r[0]))
+		e.uint(uint64(r[1]))
 	}
 	prevOut := int32(0)
 	for _, o := range g.Owners {
@@ -207,7 +216,7 @@ func Decode(data []byte) (*Mapping, error) {
 		ng := d.count("groups", 1)
 		for gi := 0; gi < ng && d.err == nil; gi++ {
 			d.where = fmt.Sprintf("layer %d %q group %d", li, lm.Name, gi)
-			lm.Groups = append(lm.Groups, d.group(g.words()))
+			lm.Groups = append(lm.Groups, d.group(g.words(), net.Linears[li].WBits))
 		}
 		d.where = ""
 		m.Layers = append(m.Layers, lm)
@@ -319,7 +328,7 @@ func (d *dec) str(what string) string {
 	return string(d.bytes(what, uint64(n)))
 }
 
-func (d *dec) group(words int) *GroupMap {
+func (d *dec) group(words, wbits int) *GroupMap {
 	g := &GroupMap{}
 	g.Crossbars = d.small("crossbars")
 	g.Words = d.small("words")
@@ -353,6 +362,10 @@ func (d *dec) group(words int) *GroupMap {
 			d.fail("OU %d: negative index", i)
 			return g
 		}
+		if rc < 1 || cc < 1 {
+			d.fail("OU %d: %d rows × %d columns", i, rc, cc)
+			return g
+		}
 		*ou = OU{Crossbar: int32(xb), RowStart: int32(rs), RowCount: int32(rc), ColStart: int32(cs), ColCount: int32(cc), SumCol: int32(sc)}
 		end = cs + int64(cc)
 		cells += int64(ou.ColCount) * int64(ou.RowCount)
@@ -369,37 +382,54 @@ func (d *dec) group(words int) *GroupMap {
 		g.RowIdx[i] = int32(r)
 		prev = r
 	}
-	nc := d.count("columns", 1)
+	// every column has at least one cell in the cell stream that follows
+	if d.err == nil && cells > 8*int64(len(d.b)) {
+		d.fail("%d cells do not fit in the %d bytes left", cells, len(d.b))
+	}
+	// the in-memory columns (words each) stay proportional to the file:
+	// beyond 64 MiB, at most one word per cell plus one per column
+	if d.err == nil && int64(cols)*int64(words) > max(cells+int64(cols), 1<<23) {
+		d.fail("%d columns of %d words for only %d cells", cols, words, cells)
+	}
+	nc := d.small("columns")
 	if d.err == nil && nc != cols {
 		d.fail("%d columns, OUs hold %d", nc, cols)
 	}
+	nruns := d.count("owner count runs", 2)
 	if d.err != nil {
 		return g
 	}
 	g.OwnerStart = make([]int32, nc+1)
-	for c := 0; c < nc; c++ {
-		n := d.count("owners of a column", 1)
-		if g.OwnerStart[c]+int32(n) < g.OwnerStart[c] {
-			d.fail("owner count overflow")
+	c, total := 0, int64(0)
+	for range nruns {
+		n, run := d.small("owners of a column"), d.small("run length")
+		if d.err == nil && (run > nc-c || int64(n)*int64(run) > int64(len(d.b))-total) {
+			d.fail("owner count run %d×%d does not fit (%d columns, %d bytes left)", run, n, nc, len(d.b))
 		}
-		g.OwnerStart[c+1] = g.OwnerStart[c] + int32(n)
+		if d.err != nil {
+			return g
+		}
+		for range run {
+			total += int64(n)
+			g.OwnerStart[c+1] = int32(total)
+			c++
+		}
 	}
-	no := int(g.OwnerStart[nc])
-	if d.err == nil && no > len(d.b) {
-		d.fail("%d owners need at least %d bytes, %d left", no, no, len(d.b))
-	}
-	if d.err != nil {
+	if c != nc {
+		d.fail("owner count runs cover %d of %d columns", c, nc)
 		return g
 	}
+	no := int(total) // ≤ bytes left: every owner takes at least one byte
 	g.Owners = make([]Owner, no)
 	prevOut := int64(0)
 	for i := range g.Owners {
 		v := d.uint("owner")
-		out := prevOut + unzigzag(v>>6)
+		out := prevOut + unzigzag(v>>5)
 		if d.err == nil && (out < 0 || out > 1<<31-1) {
 			d.fail("owner %d: output %d out of range", i, out)
 		}
-		g.Owners[i] = Owner{Out: int32(out), Bit: uint8(v & 15), Negate: v&(1<<4) != 0, Complement: v&(1<<5) != 0}
+		bit := uint8(v & 15)
+		g.Owners[i] = Owner{Out: int32(out), Bit: bit, Negate: int(bit) == wbits-1, Complement: v&(1<<4) != 0}
 		prevOut = out
 	}
 	nb := d.uint("cell bytes")

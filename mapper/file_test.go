@@ -26,7 +26,7 @@ func fileTestNet(seed uint64) *quant.Network {
 func TestFileRoundTrip(t *testing.T) {
 	net := fileTestNet(1)
 	dir := t.TempDir()
-	for _, geo := range testGeometries[:5] {
+	for _, geo := range testGeometries {
 		for _, name := range SchemeNames() {
 			m := mustMap(t, net, geo, Options{Scheme: name, MaxShare: 2})
 			path := filepath.Join(dir, name+".rmap")
@@ -92,7 +92,8 @@ func TestFileErrors(t *testing.T) {
 		{"truncated", good[:len(good)/2], "truncated"},
 		{"truncated by one", good[:len(good)-1], "truncated"},
 		{"trailing garbage", append(bytes.Clone(good), 0), "trailing garbage"},
-		{"wrong version", withVersion(2), "version 2"},
+		{"older version", withVersion(1), "version 1, this build reads version 2"},
+		{"newer version", withVersion(FileVersion + 1), "version 3"},
 		{"flipped body byte", flip(len(good) / 2), "checksum mismatch"},
 		{"flipped checksum", flip(len(good) - 1), "checksum mismatch"},
 	}

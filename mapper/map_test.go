@@ -2,6 +2,7 @@ package mapper
 
 import (
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -75,6 +76,29 @@ func TestCrossbarPlacement(t *testing.T) {
 	for k, n := range slots {
 		if n > 16 {
 			t.Errorf("crossbar %d rows %d: %d OUs in 16 slots", k[0], k[1], n)
+		}
+	}
+}
+
+// TestCrossbarNumberingPaths checks that the sorted numbering used for huge
+// tile grids gives the same crossbars as the flat one.
+func TestCrossbarNumberingPaths(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 3))
+	net := randNet(randLinear(r, "a", 200, 30, 1, 8, 0.7), randLinear(r, "b", 50, 100, 2, 4, 0.3))
+	geo := Geometry{XbarRows: 20, XbarCols: 24, OURows: 6, OUCols: 5, CellBits: 1}
+	for _, name := range SchemeNames() {
+		a := mustMap(t, net, geo, Options{Scheme: name})
+		old := tileGridLimit
+		tileGridLimit = 0
+		b := mustMap(t, net, geo, Options{Scheme: name})
+		tileGridLimit = old
+		for li := range a.Layers {
+			for gi := range a.Layers[li].Groups {
+				x, y := a.Layers[li].Groups[gi], b.Layers[li].Groups[gi]
+				if x.Crossbars != y.Crossbars || !slices.Equal(x.OUs, y.OUs) {
+					t.Fatalf("%s layer %d group %d: numbering differs (%d vs %d crossbars)", name, li, gi, x.Crossbars, y.Crossbars)
+				}
+			}
 		}
 	}
 }

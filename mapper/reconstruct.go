@@ -120,6 +120,11 @@ func (g *GroupMap) Reconstruct(geo Geometry, d Dims) ([]int32, error) {
 	if err := g.Validate(geo, d); err != nil {
 		return nil, err
 	}
+	return g.reconstruct(d), nil
+}
+
+// reconstruct is Reconstruct on a validated layout.
+func (g *GroupMap) reconstruct(d Dims) []int32 {
 	w := make([]int32, d.K*d.N)
 	for _, ou := range g.OUs {
 		rows := g.RowIdx[ou.RowStart : ou.RowStart+ou.RowCount]
@@ -139,7 +144,7 @@ func (g *GroupMap) Reconstruct(geo Geometry, d Dims) ([]int32, error) {
 			}
 		}
 	}
-	return w, nil
+	return w
 }
 
 // Reconstruct rebuilds every layer's weight matrices, [layer][group], from
@@ -153,11 +158,7 @@ func (m *Mapping) Reconstruct() ([][][]int32, error) {
 		l := m.Net.Linears[li]
 		out[li] = make([][]int32, len(lm.Groups))
 		for gi, g := range lm.Groups {
-			w, err := g.Reconstruct(m.Geometry, Dims{l.K, l.N, l.WBits})
-			if err != nil {
-				return nil, fmt.Errorf("mapper: layer %d %q group %d: %w", li, lm.Name, gi, err)
-			}
-			out[li][gi] = w
+			out[li][gi] = g.reconstruct(Dims{l.K, l.N, l.WBits}) // validated by check
 		}
 	}
 	return out, nil

@@ -39,7 +39,8 @@ type Options struct {
 	// "colsim-comp", "rowreorder").
 	Scheme string
 	// MaxShare bounds the owners of one kept column in the colsim family
-	// (2 = the paper's pairs, 0 = unlimited).
+	// (2 = the paper's pairs, 0 = unlimited); other schemes ignore it (Map
+	// stores 0 for them).
 	MaxShare int
 	// Window is the number of candidate rows rowreorder scans per pick
 	// (0 = DefaultWindow).

@@ -25,20 +25,43 @@ func (sre) MapGroup(in *GroupInput) (*GroupMap, error) {
 	ngrp := (ncol + w - 1) / w
 	// rows[c] lists, in increasing order, the rows that are nonzero in group c
 	rows := make([][]int32, ngrp)
+	if ngrp*in.K <= 1<<26 {
+		// one backing array, K rows per group at most: no regrowth
+		flat := make([]int32, ngrp*in.K)
+		for c := range rows {
+			rows[c] = flat[c*in.K : c*in.K : (c+1)*in.K]
+		}
+	}
 	seen := make([]int32, ngrp) // last row + 1 that marked the group
 	mask := uint32(1)<<in.Bits - 1
+	// first and last column group touched by each output's B columns
+	gfirst, glast := make([]int32, in.N), make([]int32, in.N)
+	for n := range gfirst {
+		gfirst[n], glast[n] = int32(n*in.Bits/w), int32((n*in.Bits+in.Bits-1)/w)
+	}
 	for k := 0; k < in.K; k++ {
 		row := in.W[k*in.N : (k+1)*in.N]
 		for n, v := range row {
 			u := uint32(v) & mask
-			for u != 0 {
-				i := bits.TrailingZeros32(u)
-				u &= u - 1
-				c := (n*in.Bits + i) / w
-				if seen[c] != int32(k+1) {
-					seen[c] = int32(k + 1)
-					rows[c] = append(rows[c], int32(k))
+			if u == 0 {
+				continue
+			}
+			c := gfirst[n]
+			if c != glast[n] { // the output straddles two or more groups
+				for u != 0 {
+					i := bits.TrailingZeros32(u)
+					u &= u - 1
+					c := int32((n*in.Bits + i) / w)
+					if seen[c] != int32(k+1) {
+						seen[c] = int32(k + 1)
+						rows[c] = append(rows[c], int32(k))
+					}
 				}
+				continue
+			}
+			if seen[c] != int32(k+1) {
+				seen[c] = int32(k + 1)
+				rows[c] = append(rows[c], int32(k))
 			}
 		}
 	}
@@ -66,12 +89,23 @@ func (sre) MapGroup(in *GroupInput) (*GroupMap, error) {
 			base := len(b.g.ColBits)
 			b.g.ColBits = append(b.g.ColBits, make([]uint64, (c1-c0)*b.words)...)
 			cols := b.g.ColBits[base:]
+			n0, i0 := c0/in.Bits, c0%in.Bits
 			for jj, r := range rs {
 				row := in.W[int(r)*in.N : int(r+1)*in.N]
 				word, bit := jj/64, uint64(1)<<(jj%64)
-				for lc := c0; lc < c1; lc++ {
-					if uint32(row[lc/in.Bits])>>(lc%in.Bits)&1 != 0 {
-						cols[(lc-c0)*b.words+word] |= bit
+				n, i := n0, i0
+				v := uint32(row[n]) >> i
+				for x := word; x < len(cols); x += b.words {
+					if v&1 != 0 {
+						cols[x] |= bit
+					}
+					if i++; i == in.Bits {
+						n, i = n+1, 0
+						if n < in.N {
+							v = uint32(row[n])
+						}
+					} else {
+						v >>= 1
 					}
 				}
 			}

@@ -12,7 +12,7 @@ func (n *Network) check() error {
 	}
 	for i := range n.Values {
 		v := &n.Values[i]
-		if v.Bits < 2 || v.Bits > 16 {
+		if v.Bits < 2 || v.Bits > 8 {
 			return fmt.Errorf("quant: value %q: %d bits", v.Name, v.Bits)
 		}
 		if !(v.Scale > 0) {

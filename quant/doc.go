@@ -17,7 +17,10 @@
 //     provably non-negative (output of Relu, of Clip with min ≥ 0, of
 //     Sigmoid, of pooling/reshaping/Add/Concat of non-negative values) is
 //     unsigned, codes [0, 2^A-1], s = r/(2^A-1); any other value is signed,
-//     codes [-2^(A-1), 2^(A-1)-1], s = r/(2^(A-1)-1). The range r is the
+//     codes [-2^(A-1), 2^(A-1)-1], s = r/(2^(A-1)-1), each rounded to 14
+//     significant bits (so that code·s and short sums of such values are
+//     exact in float32: an exported QDQ model run in float then meets the
+//     integer model's rounding ties exactly). The range r is the
 //     largest magnitude seen on the calibration set (CalibMinMax) or the
 //     Config.Percentile-th percentile of the magnitudes (CalibPercentile,
 //     from a 4096-bin histogram whose range doubles as needed). The network
@@ -27,14 +30,16 @@
 //   - Biases are int32 at the accumulator scale s_x·s_w[c]:
 //     q_b = round(b / (s_x·s_w[c])).
 //
-// Rounding everywhere is to nearest, ties away from zero.
+// Rounding everywhere is to nearest, ties to even: the rule of ONNX
+// QuantizeLinear, so that an exported QDQ model run in float rounds as the
+// integer model does.
 //
 // # Requantization
 //
 // A real factor M > 0 is a Multiplier: M ≈ M0·2^-shift with M0 an int32 in
 // [2^30, 2^31) (relative error < 2^-30). Applying it to an integer v computes
-// the 64-bit product v·M0 and rounds it to nearest, ties away from zero, by
-// the shift: round(v·M0 / 2^shift) — one rounding of the exact rational
+// the 64-bit product v·M0 and rounds it to nearest, ties to even, by the
+// shift: round(v·M0 / 2^shift) — one rounding of the exact rational
 // value (the tests compare with math/big), not gemmlowp's two-step
 // SaturatingRoundingDoublingHighMul + RoundingDivideByPOT. Everything is
 // integer arithmetic: results are identical across runs, batch sizes
@@ -105,24 +110,50 @@
 // scope normalized per weight, RMS or mean |w|, so layers of different fan-in
 // compare; each layer keeps at least one channel). Ties break by layer then
 // index. The first and last linear layers are pruned only with
-// Config.PruneFirst / PruneLast (default: not, as is usual because they are
-// small and the most sensitive). Network.Layers reports per layer the pruned
+// Config.PruneFirst / PruneLast; DefaultConfig sets both, so the requested
+// ratio is every layer's sparsity (clear them to keep these small, sensitive
+// layers dense). Network.Layers reports per layer the pruned
 // count and the zero codes (pruned weights plus those that round to 0).
 //
-// # Integer GEMM
+// # Integer GEMM and running
 //
 // PackedWeights.Mul is exact int32 GEMM for codes up to 8 bits. On CPUs with
-// AVX-512 VNNI it runs an assembly kernel (VPDPBUSD, 4×32 register tile,
-// 1 KiB K blocks): codes in [0, 255] go in as unsigned bytes, codes in
-// [-128, 127] are offset by +128 and 128·Σ_k w[k][n] is subtracted
-// afterwards — exact. Elsewhere (or RRAMC_NOVNNI=1) a portable Go kernel with
-// 4×2 register tiles is used. Both are checked against a naive triple loop.
+// AVX-512 VNNI it runs an assembly kernel (VPDPBUSD, 4×32 or, for N ≤ 16,
+// 4×16 register tiles, 64-row × 1 KiB blocks): codes in [0, 255] go in as
+// unsigned bytes, codes in [-128, 127] are offset by +128 and
+// 128·Σ_k w[k][n] is subtracted afterwards — exact (int32 accumulators
+// cannot overflow for K < 2^16). Elsewhere (or with RRAMC_NOVNNI=1) a
+// portable Go kernel with 4×2 register tiles is used. Both are checked
+// against a naive triple loop.
+//
+// Network.Run splits the batch into chunks of 32 samples over the workers
+// (Config.Workers, default GOMAXPROCS) when it uses the golden GEMM; with a
+// caller's MatMulFunc it runs on one goroutine (RunWorkers parallelizes a
+// concurrency-safe one). With the golden GEMM a Conv is lowered straight to
+// the kernel's bytes (same integers, no int32 M×K matrix); with a caller's
+// MatMulFunc every product goes through it as the M×K int32 code matrix.
+// RunCodes returns the integer output codes for bit-exact comparisons.
 //
 // # Pre-quantized models and export
 //
 // QuantizeQDQ imports a QDQ ONNX model (QuantizeLinear/DequantizeLinear
-// pairs, as onnxruntime writes them), taking weight codes and scales as they
-// are. WriteQDQ exports a Network as standard QDQ ONNX.
+// pairs, as onnxruntime writes them): weight codes and scales are taken as
+// they are (int8, zero point 0, per tensor or per output channel; anything
+// else is an error naming the tensor), QuantizeLinear→DequantizeLinear pairs
+// fix activation scales (nonzero activation zero points are converted to the
+// symmetric scale covering the same range), other values are calibrated.
+// QuantizeAny picks QuantizeQDQ or Quantize. WriteQDQ exports a Network as
+// standard opset-13 QDQ ONNX (int8 weights, int32 biases, uint8/int8
+// activations with zero point 0; bit widths kept in metadata rramc.wbits and
+// rramc.abits); read back, it gives the identical integer network, and run
+// in float it predicts as the integer model does (ties are met exactly, see
+// the scale rounding above).
+//
+// # Accuracy tables
+//
+// Sweep measures top-1 over weight widths × pruning ratios, pruning and
+// calibrating once per ratio. Pruning is one-shot magnitude pruning without
+// fine-tuning, so high ratios cost accuracy accordingly.
 //
 // # Encoding
 //

@@ -1,6 +1,7 @@
 package quant
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
 	"runtime"
@@ -12,7 +13,7 @@ import (
 
 // chunkSamples is how many samples one task of the batch-parallel run
 // covers. Samples are independent, so the split never changes a result.
-const chunkSamples = 16
+const chunkSamples = 32
 
 // Run quantizes the float input batch x (first dimension = batch) with the
 // calibrated input scale, runs the integer program and returns the
@@ -130,6 +131,10 @@ type workState struct {
 	cols   []int32
 	acc    []int32
 	abuf   []byte
+	pimg   []byte
+	mults  []Multiplier
+	biases []int64
+	offs   []int
 }
 
 func grow(b []int32, n int) []int32 {
@@ -139,8 +144,8 @@ func grow(b []int32, n int) []int32 {
 	return b[:n]
 }
 
-// QuantizeInput converts float inputs to input codes: round(x/s) (ties away
-// from zero) clamped to the input value's code range.
+// QuantizeInput converts float inputs to input codes: round(x/s) (ties to
+// even) clamped to the input value's code range.
 func (n *Network) QuantizeInput(x []float32, dst []int32) {
 	in := &n.Values[n.Input]
 	lo, hi := in.Range()
@@ -347,83 +352,103 @@ func (n *Network) convBytes(op *Op, l *Linear, vp *vnniPacked, g int, in, out []
 	if l.InputSigned {
 		off = 128
 	}
-	if cap(ws.abuf) < mp*lda {
-		ws.abuf = make([]byte, mp*lda)
+	if cap(ws.abuf) < mp*lda+8 {
+		ws.abuf = make([]byte, mp*lda+8)
 	}
-	a := ws.abuf[:mp*lda]
-	im2colBytes(in, bs, w, g*cg, cg, a, lda, off)
-	clear(a[m*lda:])
+	a := ws.abuf[:mp*lda+8]
+	im2colBytes(in, bs, w, g*cg, cg, a, lda, off, ws)
 	ws.acc = grow(ws.acc, mp*ldc)
 	c := ws.acc
 	vp.gemmBytes(a, mp, c)
 	N := l.N
 	cout := l.Groups * N
+	if cap(ws.mults) < N {
+		ws.mults = make([]Multiplier, N)
+		ws.biases = make([]int64, N)
+	}
+	mults, biases := ws.mults[:N], ws.biases[:N]
+	for cc := range mults {
+		ch := g*N + cc
+		mults[cc] = op.Mult[min(ch, len(op.Mult)-1)]
+		biases[cc] = int64(op.Bias[ch]) - int64(off)*int64(vp.colsum[cc])
+	}
+	lo, hi := op.Lo, op.Hi
 	for b := 0; b < bs; b++ {
-		for cc := 0; cc < N; cc++ {
-			ch := g*N + cc
-			mu := op.Mult[0]
-			if len(op.Mult) > 1 {
-				mu = op.Mult[ch]
-			}
-			bias := int64(op.Bias[ch]) - int64(off)*int64(vp.colsum[cc])
-			dst := out[(b*cout+ch)*ohw : (b*cout+ch+1)*ohw]
-			src := c[b*ohw*ldc:]
-			for p := range dst {
-				dst[p] = clamp32(sat32(mu.apply64(int64(src[p*ldc+cc])+bias)), op.Lo, op.Hi)
+		dst := out[(b*cout+g*N)*ohw : (b*cout+g*N+N)*ohw]
+		for p := 0; p < ohw; p++ {
+			row := c[(b*ohw+p)*ldc : (b*ohw+p)*ldc+N]
+			for cc, v := range row {
+				dst[cc*ohw+p] = clamp32(sat32(mults[cc].apply64(int64(v)+biases[cc])), lo, hi)
 			}
 		}
 	}
 }
 
-// im2colBytes is im2col writing byte(code+off) rows of stride lda (the
-// K..lda padding zeroed).
-func im2colBytes(in []int32, bs int, w *Window, c0, cg int, a []byte, lda int, off int32) {
+// im2colBytes is im2col writing byte(code+off) rows of stride lda. Each
+// sample's group channels are first copied into a zero-padded byte image
+// (padding = byte(off), the code 0), so the lowering is branch-free copying;
+// kernel rows of up to 8 bytes move as one 8-byte word (the overhang is
+// overwritten by the next entry, or lands in the K padding whose weights are
+// zero, or in the 8 spare bytes at the end of a). The K..lda padding bytes
+// are left as they are: they meet zero weights.
+func im2colBytes(in []int32, bs int, w *Window, c0, cg int, a []byte, lda int, off int32, ws *workState) {
 	hw := w.InH * w.InW
-	k := cg * w.KH * w.KW
+	hp := max(w.InH+w.PadT+w.PadB, (w.OutH-1)*w.StrideH+(w.KH-1)*w.DilH+1)
+	wp := max(w.InW+w.PadL+w.PadR, (w.OutW-1)*w.StrideW+(w.KW-1)*w.DilW+1)
+	psz := cg*hp*wp + 8
+	if cap(ws.pimg) < psz {
+		ws.pimg = make([]byte, psz)
+	}
+	img := ws.pimg[:psz]
 	pad := byte(off)
+	for i := range img {
+		img[i] = pad
+	}
+	word := w.DilW == 1 && w.KW <= 8
+	// offsets of the (channel, kernel row) image rows relative to the
+	// window's top-left corner
+	nr := cg * w.KH
+	if cap(ws.offs) < nr {
+		ws.offs = make([]int, nr)
+	}
+	offs := ws.offs[:nr]
+	for c := 0; c < cg; c++ {
+		for i := 0; i < w.KH; i++ {
+			offs[c*w.KH+i] = (c*hp + i*w.DilH) * wp
+		}
+	}
 	row := 0
 	for b := 0; b < bs; b++ {
 		base := b * w.InC * hw
+		for c := 0; c < cg; c++ {
+			src := in[base+(c0+c)*hw : base+(c0+c+1)*hw]
+			for y := 0; y < w.InH; y++ {
+				d := img[(c*hp+y+w.PadT)*wp+w.PadL:]
+				d = d[:w.InW]
+				for x, v := range src[y*w.InW : (y+1)*w.InW] {
+					d[x] = byte(v + off)
+				}
+			}
+		}
 		for oh := 0; oh < w.OutH; oh++ {
 			for ow := 0; ow < w.OutW; ow++ {
-				dst := a[row*lda : (row+1)*lda]
+				t := row * lda
 				row++
-				t := 0
-				x0 := ow*w.StrideW - w.PadL
-				inside := w.DilW == 1 && x0 >= 0 && x0+w.KW <= w.InW
-				for c := 0; c < cg; c++ {
-					plane := in[base+(c0+c)*hw : base+(c0+c+1)*hw]
-					for i := 0; i < w.KH; i++ {
-						y := oh*w.StrideH - w.PadT + i*w.DilH
-						if y < 0 || y >= w.InH {
-							for j := 0; j < w.KW; j++ {
-								dst[t+j] = pad
-							}
-							t += w.KW
-							continue
-						}
-						rowp := plane[y*w.InW : (y+1)*w.InW]
-						if inside {
-							seg := rowp[x0 : x0+w.KW]
-							d := dst[t : t+w.KW]
-							for j, v := range seg {
-								d[j] = byte(v + off)
-							}
-							t += w.KW
-							continue
-						}
-						for j := 0; j < w.KW; j++ {
-							x := x0 + j*w.DilW
-							if x < 0 || x >= w.InW {
-								dst[t] = pad
-							} else {
-								dst[t] = byte(rowp[x] + off)
-							}
-							t++
-						}
+				corner := oh*w.StrideH*wp + ow*w.StrideW
+				if word {
+					for _, o := range offs {
+						binary.LittleEndian.PutUint64(a[t:], binary.LittleEndian.Uint64(img[corner+o:]))
+						t += w.KW
+					}
+					continue
+				}
+				for _, o := range offs {
+					srow := img[corner+o:]
+					for j := 0; j < w.KW; j++ {
+						a[t] = srow[j*w.DilW]
+						t++
 					}
 				}
-				clear(dst[k:])
 			}
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"math/rand"
 	"testing"
 
+	"github.com/rramc/rramc/importer"
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
 )
@@ -123,6 +124,30 @@ func BenchmarkGEMMInt(b *testing.B) {
 		b.Run(fmt.Sprintf("%dx%dx%d/portable", s.m, s.k, s.n), func(b *testing.B) {
 			for b.Loop() {
 				gemmPortable(x, s.m, s.k, p.t, s.n, out)
+			}
+			b.ReportMetric(2*float64(s.m*s.k*s.n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GOPS")
+		})
+	}
+}
+
+// BenchmarkSgemmImporter is the importer's float32 GEMM (AVX2 6×16 kernel,
+// 2 workers), the one the float interpreter uses, on the same shapes.
+func BenchmarkSgemmImporter(b *testing.B) {
+	for _, s := range gemmShapes {
+		r := rand.New(rand.NewSource(2))
+		a := make([]float32, s.m*s.k)
+		w := make([]float32, s.k*s.n)
+		c := make([]float32, s.m*s.n)
+		for i := range a {
+			a[i] = r.Float32()
+		}
+		for i := range w {
+			w[i] = r.Float32()
+		}
+		b.Run(fmt.Sprintf("%dx%dx%d", s.m, s.k, s.n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				importer.Gemm(false, false, s.m, s.n, s.k, a, s.k, w, s.n, c, s.n, 2)
 			}
 			b.ReportMetric(2*float64(s.m*s.k*s.n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GOPS")
 		})

@@ -2,8 +2,10 @@ package quant
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -51,6 +53,13 @@ func realModels(t testing.TB) []realModel {
 			ms = append(ms, m)
 		}
 	}
+	// RRAMC_EXTRA_MODELS=name=path,... adds MNIST models (mean 0.1307, std
+	// 0.3081) to these tests, e.g. freshly exported ones.
+	for _, kv := range strings.Split(os.Getenv("RRAMC_EXTRA_MODELS"), ",") {
+		if name, path, ok := strings.Cut(kv, "="); ok {
+			ms = append(ms, realModel{name, path, 0.1307, 0.3081, 0, false})
+		}
+	}
 	return ms
 }
 
@@ -88,9 +97,9 @@ func TestRealModelsW8A8(t *testing.T) {
 	if len(ms) == 0 {
 		t.Skip("no trained models in testmodels/ or ../shared/models/third_party")
 	}
-	n := 10000
+	n, ncal := 10000, 512
 	if testing.Short() {
-		n = 500
+		n, ncal = 500, 128
 	}
 	for _, rm := range ms {
 		t.Run(rm.name, func(t *testing.T) {
@@ -98,7 +107,7 @@ func TestRealModelsW8A8(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			x, calib, labels := mnistFor(t, m, rm, n, 512)
+			x, calib, labels := mnistFor(t, m, rm, n, ncal)
 			t0 := time.Now()
 			ft, fpred, err := FloatTop1(m.Graph, x, labels)
 			t.Logf("float eval %v", time.Since(t0))
@@ -107,6 +116,7 @@ func TestRealModelsW8A8(t *testing.T) {
 			}
 			for _, pc := range []bool{false, true} {
 				cfg := DefaultConfig()
+				cfg.Calib = ncal
 				cfg.PerChannel = pc
 				t0 := time.Now()
 				net, err := Quantize(m, calib, cfg)
@@ -163,20 +173,144 @@ func BenchmarkInference(b *testing.B) {
 			}
 			b.Run("int", func(b *testing.B) {
 				b.ReportAllocs()
+				c0 := cpuTime()
 				for b.Loop() {
 					if _, _, err := net.Top1(x, labels, nil); err != nil {
 						b.Fatal(err)
 					}
 				}
+				b.ReportMetric((cpuTime()-c0).Seconds()/float64(b.N), "cpu-s/op")
 			})
 			b.Run("float", func(b *testing.B) {
 				b.ReportAllocs()
+				c0 := cpuTime()
 				for b.Loop() {
 					if _, _, err := FloatTop1(m.Graph, x, labels); err != nil {
 						b.Fatal(err)
 					}
 				}
+				b.ReportMetric((cpuTime()-c0).Seconds()/float64(b.N), "cpu-s/op")
 			})
 		})
 	}
+}
+
+// TestSweepTable prints top-1 for wbits 8/6/4 × prune 0/0.5/0.7/0.9 on every
+// available real model (10k test images). It takes minutes, so it runs only
+// with RRAMC_SWEEP=1 (the CLI's sweep regenerates the same table).
+func TestSweepTable(t *testing.T) {
+	if os.Getenv("RRAMC_SWEEP") == "" {
+		t.Skip("set RRAMC_SWEEP=1 to print the accuracy table")
+	}
+	only := os.Getenv("RRAMC_SWEEP_MODELS")
+	for _, rm := range realModels(t) {
+		if only != "" && !strings.Contains(","+only+",", ","+rm.name+",") {
+			continue
+		}
+		m, err := importer.Load(rm.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x, calib, labels := mnistFor(t, m, rm, 10000, 512)
+		cfg := DefaultConfig()
+		cfg.PerChannel = os.Getenv("RRAMC_SWEEP_PERCHANNEL") != ""
+		if sc := os.Getenv("RRAMC_SWEEP_SCOPE"); sc != "" {
+			cfg.PruneScope = sc
+		}
+		rows, err := Sweep(m, calib, x, labels, cfg, []int{8, 6, 4}, []float64{0, 0.5, 0.7, 0.9})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sb strings.Builder
+		fmt.Fprintf(&sb, "%s (per-channel %v, scope %s): top-1 %% int (float after pruning), sparsity\n", rm.name, cfg.PerChannel, cfg.PruneScope)
+		for _, r := range rows {
+			fmt.Fprintf(&sb, "  w%d prune %.1f: %.2f (%.2f) sparsity %.3f\n", r.WBits, r.Prune, 100*r.Top1, 100*r.FloatTop1, r.Sparsity)
+		}
+		t.Log(sb.String())
+	}
+}
+
+// TestRealModelsQDQExport exports each quantized real model as QDQ ONNX,
+// loads it back and requires (a) the re-imported integer network to predict
+// exactly as the original on every test image and (b), when the importer's
+// interpreter runs Quantize/DequantizeLinear, its float predictions to agree
+// with the integer model on at least 99.9 % of the images.
+func TestRealModelsQDQExport(t *testing.T) {
+	ms := realModels(t)
+	if len(ms) == 0 {
+		t.Skip("no trained models available")
+	}
+	n, ncal := 10000, 512
+	if testing.Short() {
+		n, ncal = 500, 128
+	}
+	for _, rm := range ms {
+		t.Run(rm.name, func(t *testing.T) {
+			m, err := importer.Load(rm.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			x, calib, labels := mnistFor(t, m, rm, n, ncal)
+			cfg := DefaultConfig()
+			cfg.Calib = ncal
+			cfg.PerChannel, cfg.Prune = true, 0.5
+			net, err := Quantize(m, calib, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, ipred, err := net.Top1(x, labels, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(t.TempDir(), rm.name+".qdq.onnx")
+			if err := net.WriteQDQ(path); err != nil {
+				t.Fatal(err)
+			}
+			lm, err := importer.Load(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			back, err := QuantizeQDQ(lm, nil, DefaultConfig())
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, bpred, err := back.Top1(x, labels, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slicesEqual(ipred, bpred) {
+				t.Fatal("re-imported QDQ network predicts differently from the exported one")
+			}
+			if !importer.Supported("QuantizeLinear") || !importer.Supported("DequantizeLinear") {
+				t.Log("importer has no QuantizeLinear/DequantizeLinear: float check of the QDQ file skipped")
+				return
+			}
+			_, fpred, err := FloatTop1(lm.Graph, x, labels)
+			if err != nil {
+				t.Fatal(err)
+			}
+			agree := 0
+			for i := range fpred {
+				if fpred[i] == ipred[i] {
+					agree++
+				}
+			}
+			t.Logf("QDQ float vs int agreement %d/%d", agree, n)
+			if float64(agree) < 0.999*float64(n) {
+				t.Fatalf("QDQ float predictions agree with the integer model on %d/%d images (< 99.9 %%)", agree, n)
+			}
+		})
+	}
+}
+
+func slicesEqual(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
 }

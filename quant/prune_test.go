@@ -178,6 +178,7 @@ func TestPruneThroughQuantize(t *testing.T) {
 	for _, ratio := range []float64{0.3, 0.7, 0.9} {
 		cfg := DefaultConfig()
 		cfg.Calib, cfg.Prune = 16, ratio
+		cfg.PruneFirst, cfg.PruneLast = false, false
 		net, err := Quantize(m, toyInputs(16, 1), cfg)
 		if err != nil {
 			t.Fatal(err)
@@ -187,7 +188,7 @@ func TestPruneThroughQuantize(t *testing.T) {
 			first, last := i == 0, i == len(net.Layers)-1
 			if first || last {
 				if st.Pruned != 0 {
-					t.Fatalf("ratio %g: layer %s pruned although first/last are excluded by default", ratio, st.Name)
+					t.Fatalf("ratio %g: layer %s pruned although first/last are excluded", ratio, st.Name)
 				}
 				continue
 			}
@@ -196,6 +197,17 @@ func TestPruneThroughQuantize(t *testing.T) {
 			}
 			if st.Zeros < st.Pruned || sp[i] < float64(st.Pruned)/float64(st.Weights) {
 				t.Fatalf("ratio %g layer %s: %d zero codes (sparsity %g) < %d pruned", ratio, st.Name, st.Zeros, sp[i], st.Pruned)
+			}
+		}
+		// with the default policy every layer reaches the ratio
+		cfg.PruneFirst, cfg.PruneLast = true, true
+		all, err := Quantize(m, toyInputs(16, 1), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, st := range all.Layers {
+			if math.Abs(float64(st.Pruned)-ratio*float64(st.Weights)) > 1 {
+				t.Fatalf("default policy, ratio %g layer %s: %d of %d pruned", ratio, st.Name, st.Pruned, st.Weights)
 			}
 		}
 		// the caller's model is untouched

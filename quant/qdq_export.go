@@ -82,7 +82,7 @@ func (n *Network) EncodeQDQ() ([]byte, error) {
 		attrs = append(attrs, attrI("axis", int64(n.PostAxis)))
 	}
 	w.node(outOp, []string{last}, n.OutputName, attrs...)
-	w.g.Output = append(w.g.Output, valueInfo(n.OutputName, nil))
+	w.g.Output = append(w.g.Output, valueInfo(n.OutputName, n.Values[n.Output].Shape))
 	m := &onnxpb.ModelProto{
 		IrVersion:       proto.Int64(7),
 		ProducerName:    proto.String("rramc"),

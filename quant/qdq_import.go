@@ -81,6 +81,9 @@ func rewriteQDQ(mc *importer.Model) (map[string]actSpec, map[string]weightSpec, 
 		if q == nil {
 			continue // activation: handled with its QuantizeLinear below
 		}
+		if q.DType.IsFloat() || len(q.Int) != q.Len() {
+			return nil, nil, bad(n, "input %q is not an integer tensor", n.Inputs[0])
+		}
 		scale, zp, err := qparams(g, n)
 		if err != nil {
 			return nil, nil, bad(n, "%v", err)
@@ -245,4 +248,14 @@ func qparams(g *importer.Graph, n *importer.Node) (scale []float32, zp []int64, 
 		zp = zt.Int
 	}
 	return st.Float, zp, nil
+}
+
+// QuantizeAny quantizes m with QuantizeQDQ when it is a pre-quantized QDQ
+// model (IsQDQ) and with Quantize otherwise: the entry point for tools that
+// accept both.
+func QuantizeAny(m *importer.Model, calib *importer.Tensor, cfg Config) (*Network, error) {
+	if IsQDQ(m) {
+		return QuantizeQDQ(m, calib, cfg)
+	}
+	return Quantize(m, calib, cfg)
 }

@@ -155,3 +155,68 @@ func TestQDQRejectsWhatTheCrossbarCannotHold(t *testing.T) {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// TestQDQAsymmetricActivations gives an activation a nonzero uint8 zero
+// point (onnxruntime's default asymmetric activations): the import converts
+// it to the symmetric signed scale covering the same real range.
+func TestQDQAsymmetricActivations(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Calib = 32
+	net, err := Quantize(toyModel(41), toyInputs(32, 41), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := net.EncodeQDQ()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := importer.Decode(data, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var x string
+	for _, n := range m.Graph.Nodes {
+		if n.OpType == "QuantizeLinear" && m.Graph.Initializers[n.Inputs[2]].DType == importer.Uint8 && n.Inputs[0] != m.Graph.Inputs[0].Name {
+			m.Graph.Initializers[n.Inputs[2]].Int[0] = 10 // shared by the DequantizeLinear
+			x = n.Inputs[0]
+			break
+		}
+	}
+	if x == "" {
+		t.Fatal("no uint8 activation QuantizeLinear in the export")
+	}
+	back, err := QuantizeQDQ(m, nil, DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, v := range back.Values {
+		if v.Name == x {
+			found = true
+			if !v.Signed {
+				t.Fatalf("value %q with zero point 10 should become signed", x)
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("value %q not in the imported network", x)
+	}
+	in := toyInputs(20, 42)
+	a, err := net.Run(in, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := back.Run(in, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	agree := 0
+	for i := 0; i < 20; i++ {
+		if argmax(a.Float[i*10:(i+1)*10]) == argmax(b.Float[i*10:(i+1)*10]) {
+			agree++
+		}
+	}
+	if agree < 18 {
+		t.Fatalf("only %d/20 predictions survive the zero-point conversion", agree)
+	}
+}

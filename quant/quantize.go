@@ -146,6 +146,9 @@ func (p *prepared) collectLayers() error {
 		if !wt.DType.IsFloat() {
 			return fmt.Errorf("quant: %s: weight %q is %v, want float (pre-quantized models go through QDQ import)", nodeWhere(n), n.Inputs[1], wt.DType)
 		}
+		if len(wt.Float) != wt.Len() {
+			return fmt.Errorf("quant: %w: %s: weight %q has %d values for shape %v", importer.ErrInvalidModel, nodeWhere(n), n.Inputs[1], len(wt.Float), wt.Shape)
+		}
 		f := &floatLayer{node: n, op: n.OpType, w: wt.Float}
 		switch n.OpType {
 		case "Conv":
@@ -281,13 +284,28 @@ func (b *builder) aliasValue(name string, src int, shape []int) int {
 	return len(b.net.Values) - 1
 }
 
+// scaleBits is the number of significant bits kept in activation scales.
+const scaleBits = 14
+
+// shortScale rounds an activation scale to scaleBits significant bits (a
+// relative change below 2^-14). Then code·s is exact in float32 for 8-bit
+// codes, and so are sums of up to 4 such values and their division by a
+// power of two: an exported QDQ model evaluated in float32 meets exactly the
+// ties the integer AveragePool rounds (sum/4 = k+1/2), and rounds them the
+// same way (ties to even).
+func shortScale(s float64) float64 {
+	frac, exp := math.Frexp(s)
+	return math.Ldexp(math.Round(frac*(1<<scaleBits))/(1<<scaleBits), exp)
+}
+
 // encode chooses the encoding of value name: its scale, signedness and the
 // output clamp in codes for real bounds [lo, hi]. The scale is range / qmax,
 // the range being the calibrated maximum magnitude (or its percentile) and
 // qmax 2^A-1 for unsigned and 2^(A-1)-1 for signed codes. A pre-quantized
 // (QDQ) model fixes scale and signedness instead; its code range then also
 // bounds the clamp (a uint8 QuantizeLinear clamps at 0 like a Relu). Scales
-// are rounded to float32 so that a QDQ export stores them exactly.
+// are rounded to scaleBits significant bits (see shortScale), which also
+// makes them exact float32 values for the QDQ export.
 func (b *builder) encode(name string, signed bool, lo, hi float64) (scale float64, sgn bool, clo, chi int32) {
 	if f, ok := b.p.fixed[name]; ok {
 		scale, signed = f.scale, f.signed
@@ -308,7 +326,7 @@ func (b *builder) encode(name string, signed bool, lo, hi float64) (scale float6
 			r = 1 // an all-zero value: any scale represents it exactly
 		}
 		_, qmax := codeRange(b.cfg.ABits, signed)
-		scale = float64(float32(r / float64(qmax)))
+		scale = shortScale(r / float64(qmax))
 	}
 	clo, chi = clampCodes(lo, hi, scale, b.cfg.ABits, signed)
 	return scale, signed, clo, chi
@@ -452,6 +470,12 @@ func (b *builder) linear(n *importer.Node, f *floatLayer) error {
 		WBits: b.cfg.WBits, ABits: inV.Bits, InputSigned: inV.Signed}
 	if l.Name == "" {
 		l.Name = fmt.Sprintf("%s_%d", n.OpType, l.Index)
+	}
+	for _, o := range b.net.Linears {
+		if o.Name == l.Name { // names must be unique (mapping files key on them)
+			l.Name = fmt.Sprintf("%s_%d", l.Name, l.Index)
+			break
+		}
 	}
 	op := Op{Kind: OpLinear, Name: l.Name, In: []int{in}, Linear: l.Index}
 	var outShape []int

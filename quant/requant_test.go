@@ -7,20 +7,26 @@ import (
 	"testing"
 )
 
-// exactRound is round(v·m0/2^shift), ties away from zero, with math/big.
+// exactRound is round(v·m0/2^shift), ties to even, with math/big.
 func exactRound(v int64, m Multiplier) int64 {
 	num := new(big.Int).Mul(big.NewInt(v), big.NewInt(int64(m.M0)))
 	den := new(big.Int).Lsh(big.NewInt(1), uint(m.Shift))
-	r := new(big.Rat).SetFrac(num, den)
-	// round half away from zero: sign(r)·floor(|r| + 1/2)
-	neg := r.Sign() < 0
-	r.Abs(r)
-	r.Add(r, big.NewRat(1, 2))
-	q := new(big.Int).Quo(r.Num(), r.Denom())
-	if neg {
-		q.Neg(q)
+	return ratRoundEven(new(big.Rat).SetFrac(num, den))
+}
+
+// ratRoundEven rounds r to the nearest integer, ties to even.
+func ratRoundEven(r *big.Rat) int64 {
+	fl := new(big.Int).Div(r.Num(), r.Denom()) // Euclidean: floor for a positive denominator
+	frac := new(big.Rat).Sub(r, new(big.Rat).SetInt(fl))
+	switch frac.Cmp(big.NewRat(1, 2)) {
+	case 1:
+		fl.Add(fl, big.NewInt(1))
+	case 0:
+		if fl.Bit(0) == 1 {
+			fl.Add(fl, big.NewInt(1))
+		}
 	}
-	return q.Int64()
+	return fl.Int64()
 }
 
 func TestMultiplierExactRounding(t *testing.T) {
@@ -74,7 +80,7 @@ func TestMultiplierExactRounding(t *testing.T) {
 func TestRoundDiv(t *testing.T) {
 	for a := int64(-50); a <= 50; a++ {
 		for b := int64(1); b <= 9; b++ {
-			want := int64(math.Round(float64(a) / float64(b)))
+			want := ratRoundEven(big.NewRat(a, b))
 			if got := roundDiv(a, b); got != want {
 				t.Fatalf("roundDiv(%d,%d) = %d, want %d", a, b, got, want)
 			}

@@ -56,6 +56,7 @@ const (
 	vnniMR = 4   // rows per kernel call
 	vnniNR = 32  // columns per kernel call (two ZMM registers)
 	vnniKC = 256 // k-quads per cache block (1 KiB of each A row)
+	vnniMB = 64  // rows per cache block
 )
 
 // vnniPacked is W in the kernel's layout: for each 32-column block nb and
@@ -153,19 +154,24 @@ func (p *vnniPacked) ldc() int { return p.nb * p.nr }
 // bytes a (stride lda) into c (stride ldc), without the offset correction.
 func (p *vnniPacked) gemmBytes(a []byte, mp int, c []int32) {
 	lda, ldc, nr := p.lda(), p.ldc(), p.nr
-	for q0 := 0; q0 < p.kq; q0 += vnniKC {
-		kq := min(vnniKC, p.kq-q0)
-		load := 0
-		if q0 > 0 {
-			load = 1
-		}
-		for nb := 0; nb < p.nb; nb++ {
-			bp := &p.b[(nb*p.kq+q0)*nr*4]
-			for i := 0; i < mp; i += vnniMR {
-				if nr == 16 {
-					vnniKernel4x16(&a[i*lda+q0*4], lda, bp, kq, &c[i*ldc+nb*nr], ldc*4, load)
-				} else {
-					vnniKernel4x32(&a[i*lda+q0*4], lda, bp, kq, &c[i*ldc+nb*nr], ldc*4, load)
+	// blocks: vnniMB rows × vnniKC k-quads of A (64 KiB) stay in L2 while
+	// every column block streams its vnniKC·nr·4 bytes of W past them.
+	for i0 := 0; i0 < mp; i0 += vnniMB {
+		i1 := min(i0+vnniMB, mp)
+		for q0 := 0; q0 < p.kq; q0 += vnniKC {
+			kq := min(vnniKC, p.kq-q0)
+			load := 0
+			if q0 > 0 {
+				load = 1
+			}
+			for nb := 0; nb < p.nb; nb++ {
+				bp := &p.b[(nb*p.kq+q0)*nr*4]
+				for i := i0; i < i1; i += vnniMR {
+					if nr == 16 {
+						vnniKernel4x16(&a[i*lda+q0*4], lda, bp, kq, &c[i*ldc+nb*nr], ldc*4, load)
+					} else {
+						vnniKernel4x32(&a[i*lda+q0*4], lda, bp, kq, &c[i*ldc+nb*nr], ldc*4, load)
+					}
 				}
 			}
 		}

@@ -2,7 +2,7 @@
 
 package quant
 
-type vnniPacked struct{}
+type vnniPacked struct{ colsum []int32 }
 
 func packVNNI(w []int32, k, n int) *vnniPacked { return nil }
 

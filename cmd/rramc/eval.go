@@ -129,8 +129,13 @@ func bundledModel() (string, func(), error) {
 	if err != nil {
 		return "", nil, err
 	}
-	path := filepath.Join(dir, testmodels.DefaultModel)
-	if err := os.WriteFile(path, testmodels.DefaultONNX(), 0o644); err != nil {
+	b, err := testmodels.DefaultONNX()
+	if err != nil {
+		os.RemoveAll(dir)
+		return "", nil, err
+	}
+	path := filepath.Join(dir, testmodels.DefaultModel+".onnx")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
 		os.RemoveAll(dir)
 		return "", nil, err
 	}
@@ -165,7 +170,7 @@ func runEval(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		defer cleanup()
-		path, display = p, "bundled "+testmodels.DefaultModel
+		path, display = p, "bundled "+testmodels.DefaultModel+".onnx"
 		if *mode == "" {
 			*mode = "all"
 		}

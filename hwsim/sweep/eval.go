@@ -222,7 +222,9 @@ func (e *Evaluator) quantize(ctx context.Context, pc *PointConfig, me *modelEntr
 		}
 	}
 	qc.Prune = pc.Prune
-	qc.Workers = e.workers()
+	// Quantization and the golden pass run once per (network, ratio) while
+	// the other workers usually wait for them: they use every core.
+	qc.Workers = runtime.GOMAXPROCS(0)
 	calibSet, err := dataset.MNISTCalib()
 	if err != nil {
 		return err
@@ -237,7 +239,7 @@ func (e *Evaluator) quantize(ctx context.Context, pc *PointConfig, me *modelEntr
 	if err != nil {
 		return fmt.Errorf("%s prune %g: %w", pc.Model, pc.Prune, err)
 	}
-	golden, err := e.predict(ctx, pc, me, net, nil)
+	golden, err := e.predict(ctx, pc, me, net, nil, runtime.GOMAXPROCS(0))
 	if err != nil {
 		return fmt.Errorf("%s prune %g: golden model: %w", pc.Model, pc.Prune, err)
 	}
@@ -246,8 +248,8 @@ func (e *Evaluator) quantize(ctx context.Context, pc *PointConfig, me *modelEntr
 }
 
 // predict runs net over the first me.n test images with matmul mm (nil =
-// golden) and returns the top-1 classes.
-func (e *Evaluator) predict(ctx context.Context, pc *PointConfig, me *modelEntry, net *quant.Network, mm quant.MatMulFunc) ([]int, error) {
+// golden) on workers goroutines and returns the top-1 classes.
+func (e *Evaluator) predict(ctx context.Context, pc *PointConfig, me *modelEntry, net *quant.Network, mm quant.MatMulFunc, workers int) ([]int, error) {
 	preds := make([]int, 0, me.n)
 	for start := 0; start < me.n; start += evalBatch {
 		if err := ctx.Err(); err != nil {
@@ -258,7 +260,7 @@ func (e *Evaluator) predict(ctx context.Context, pc *PointConfig, me *modelEntry
 		if err != nil {
 			return nil, err
 		}
-		y, err := net.RunWorkers(x, mm, e.workers())
+		y, err := net.RunWorkers(x, mm, workers)
 		if err != nil {
 			return nil, err
 		}
@@ -296,7 +298,7 @@ func (e *Evaluator) Evaluate(ctx context.Context, pc PointConfig) (*Point, error
 	if err != nil {
 		return nil, err
 	}
-	preds, err := e.predict(ctx, &pc, me, ne.net, sim.MatMul)
+	preds, err := e.predict(ctx, &pc, me, ne.net, sim.MatMul, e.workers())
 	if err != nil {
 		return nil, fmt.Errorf("simulation: %w", err)
 	}

@@ -102,12 +102,12 @@ func BenchmarkRun(b *testing.B) {
 
 func quantDefault() quant.Config { return quant.DefaultConfig() }
 
-// TestEvaluatorLossyHardware runs 16×16 OUs with a 4-bit ADC: conversions
+// TestEvaluatorLossyHardware runs 16×16 OUs with a 2-bit ADC: conversions
 // saturate, the simulator counts them, and the hardware is part of the key.
 func TestEvaluatorLossyHardware(t *testing.T) {
 	model := thirdParty(t, "mnist-8_modelzoo_cntk.onnx")
 	hw := hwsim.Defaults()
-	hw.OURows, hw.OUCols, hw.ADCBits = 16, 16, 4
+	hw.OURows, hw.OUCols, hw.ADCBits = 16, 16, 2
 	data, err := hw.JSON()
 	if err != nil {
 		t.Fatal(err)
@@ -120,14 +120,17 @@ func TestEvaluatorLossyHardware(t *testing.T) {
 	}
 	for _, p := range r.Points {
 		t.Logf("%s: acc int %.3f sim %.3f agreement %.3f saturations %d", p.Label(), p.AccInt, p.AccSim, p.Agreement, p.Saturations)
-		if p.OURows != 16 || p.ADCBits != 4 {
+		if p.OURows != 16 || p.ADCBits != 2 {
 			t.Errorf("%s: OU %d rows ADC %d bits", p.Label(), p.OURows, p.ADCBits)
 		}
 		if p.Saturations == 0 {
-			t.Errorf("%s: a 4-bit ADC on 16-row OUs never saturated", p.Label())
+			t.Errorf("%s: a 2-bit ADC on 16-row OUs never saturated", p.Label())
+		}
+		if p.Agreement >= 1 {
+			t.Errorf("%s: clipping every sum above 3 changed no prediction", p.Label())
 		}
 	}
-	if r.Info.HWFile != "lossy.json" || !strings.Contains(string(r.Info.HW), `"adc_bits":4`) {
+	if r.Info.HWFile != "lossy.json" || !strings.Contains(string(r.Info.HW), `"adc_bits":2`) {
 		t.Errorf("hardware not recorded: %s %s", r.Info.HWFile, r.Info.HW)
 	}
 }

@@ -26,6 +26,16 @@ const (
 // the generic fallback list svgFontFamily substitutes lays out the same.
 var sansFont = font.Font{Typeface: "Liberation", Variant: "Sans"}
 
+// palette is Tableau 10: ten colours distinguishable in print and by most
+// colour-blind readers (plotutil's has seven, too few for every method).
+var palette = []color.RGBA{
+	{0x4e, 0x79, 0xa7, 0xff}, {0xf2, 0x8e, 0x2b, 0xff}, {0xe1, 0x57, 0x59, 0xff}, {0x76, 0xb7, 0xb2, 0xff},
+	{0x59, 0xa1, 0x4f, 0xff}, {0xed, 0xc9, 0x48, 0xff}, {0xb0, 0x7a, 0xa1, 0xff}, {0xff, 0x9d, 0xa7, 0xff},
+	{0x9c, 0x75, 0x5f, 0xff}, {0xba, 0xb0, 0xac, 0xff},
+}
+
+func colorOf(i int) color.Color { return palette[((i%len(palette))+len(palette))%len(palette)] }
+
 // series is one named line of a plot.
 type series struct {
 	name   string
@@ -39,8 +49,11 @@ type plotSpec struct {
 	title, xLabel, yLabel string
 	series                []series
 	// refY draws a horizontal reference line (e.g. y = 0 or y = 1) when set.
-	refY    *float64
-	nominal []string // x tick names for a nominal axis (bar charts)
+	refY *float64
+	// legendLow puts the legend bottom left without headroom (accuracy
+	// plots: high values at low x, y capped at yCap when yCap > 0).
+	legendLow bool
+	yCap      float64
 }
 
 func newPlot(title, xl, yl string) *plot.Plot {
@@ -113,7 +126,7 @@ func buildLinePlot(spec plotSpec) (*plot.Plot, error) {
 		if err != nil {
 			return nil, fmt.Errorf("plot %q series %q: %w", spec.title, s.name, err)
 		}
-		l.Color = plotutil.Color(s.style)
+		l.Color = colorOf(s.style)
 		l.Width = vg.Points(1.4)
 		if s.dashed {
 			l.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
@@ -132,6 +145,21 @@ func buildLinePlot(spec plotSpec) (*plot.Plot, error) {
 		p.X.Min, p.X.Max = p.X.Min-0.04*w, p.X.Max+0.04*w
 	} else {
 		p.X.Min, p.X.Max = p.X.Min-0.05, p.X.Max+0.05
+	}
+	if spec.legendLow {
+		p.Legend.Top, p.Legend.Left = false, true
+		p.Legend.XOffs, p.Legend.YOffs = vg.Points(8), vg.Points(8)
+		if spec.yCap > 0 {
+			p.Y.Max = min(max(p.Y.Max+0.02*(p.Y.Max-p.Y.Min), p.Y.Min+1), spec.yCap)
+		}
+		// Room below the data for the legend.
+		lo, hi := p.Y.Min, p.Y.Max
+		f := min(0.6, float64(n)*12/(plotH.Points()-60))
+		p.Y.Min = lo - (hi-lo)*f/(1-f)
+		if p.Y.Min < 0 && lo >= 0 {
+			p.Y.Min = min(0, lo)
+		}
+		return p, nil
 	}
 	legendHeadroom(p, n)
 	return p, nil
@@ -184,7 +212,7 @@ func buildBarPlot(title, xl, yl string, cats []string, groups []barGroup) (*plot
 		if err != nil {
 			return nil, fmt.Errorf("plot %q bars %q: %w", title, g.name, err)
 		}
-		b.Color = plotutil.Color(i)
+		b.Color = colorOf(i)
 		b.LineStyle.Width = vg.Points(0.3)
 		b.Offset = w * vg.Length(float64(i)-float64(len(groups)-1)/2)
 		p.Add(b)
@@ -247,7 +275,7 @@ func buildStackPlot(title, xl, yl string, cats []string, layers []barGroup) (*pl
 		if err != nil {
 			return nil, fmt.Errorf("plot %q stack %q: %w", title, g.name, err)
 		}
-		b.Color = plotutil.Color(i)
+		b.Color = colorOf(i)
 		b.LineStyle.Width = vg.Points(0.3)
 		if below != nil {
 			b.StackOn(below)

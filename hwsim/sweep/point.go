@@ -123,12 +123,14 @@ type Point struct {
 	// Images is the number of test images; accuracies are top-1 fractions:
 	// AccFloat of the float model as given (unpruned), AccInt of the pruned
 	// integer golden model, AccSim of the simulated accelerator.
-	Images      int     `json:"images"`
-	AccFloat    float64 `json:"acc_float"`
-	AccInt      float64 `json:"acc_int"`
-	AccSim      float64 `json:"acc_sim"`
-	Agreement   float64 `json:"agreement"` // fraction of images where sim and golden predict the same class
-	Saturations int64   `json:"adc_saturations"`
+	Images    int     `json:"images"`
+	AccFloat  float64 `json:"acc_float"`
+	AccInt    float64 `json:"acc_int"`
+	AccSim    float64 `json:"acc_sim"`
+	Agreement float64 `json:"agreement"` // fraction of images where sim and golden predict the same class
+	// Saturations counts the ADC conversions clipped or truncated over all
+	// the test images (a total, not per inference).
+	Saturations int64 `json:"adc_saturations"`
 	// Costs of one inference.
 	OUActivations int64      `json:"ou_activations"`
 	Cycles        int64      `json:"cycles"`

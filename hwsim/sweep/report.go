@@ -23,15 +23,16 @@ const (
 type ReportOptions struct {
 	// Title heads the page ("" = a default).
 	Title string
-	// LayerModel and LayerPrune choose the point of the per-layer breakdown;
-	// empty model = the first network, LayerPrune < 0 = the ratio closest
-	// to 0.5.
+	// LayerModel and LayerPrune choose the point of the per-layer breakdown.
+	// An empty or unknown LayerModel means the first network and the ratio
+	// closest to 0.5; LayerPrune is used only with LayerModel, and an absent
+	// ratio also falls back to the one closest to 0.5.
 	LayerModel string
 	LayerPrune float64
 }
 
-// DefaultReportOptions picks the defaults (first network, ratio near 0.5).
-func DefaultReportOptions() ReportOptions { return ReportOptions{LayerPrune: -1} }
+// DefaultReportOptions is the zero value: first network, ratio nearest 0.5.
+func DefaultReportOptions() ReportOptions { return ReportOptions{} }
 
 type htmlBuf struct{ bytes.Buffer }
 
@@ -176,13 +177,13 @@ func (r *Results) Report(opt ReportOptions) ([]byte, error) {
 			ss = append(ss, series{name: "sim " + me.Label(), xs: mx, ys: my, style: style[me]})
 		}
 		if err := figure(&b, plotSpec{title: m + ": accuracy vs pruning", xLabel: "pruning ratio (fraction of weights zeroed)",
-			yLabel: "top-1 accuracy (%)", series: ss}, "Simulated accuracy per method; float and golden integer model dashed."); err != nil {
+			yLabel: "top-1 accuracy (%)", series: ss, legendLow: true, yCap: 100}, "Simulated accuracy per method; float and golden integer model dashed."); err != nil {
 			return nil, err
 		}
 	}
 	b.f("</div>\n")
 
-	if err := r.reportLayers(&b, opt, models, ratios, methods); err != nil {
+	if err := r.reportLayers(&b, gs, opt, models, ratios, methods); err != nil {
 		return nil, err
 	}
 	if err := r.reportIndex(&b, models, methods, style); err != nil {
@@ -238,8 +239,12 @@ func (r *Results) reportHeadline(b *htmlBuf, sums []Summary) {
 		if IsBaseline(s.Scheme) {
 			continue
 		}
+		label := esc(s.Label())
+		if s.Baseline == PaperBaseline {
+			label = "<strong>" + label + "</strong>" // the paper's comparison
+		}
 		b.f("<tr><td class=\"l\">rramc</td><td class=\"l\">%s</td><td>%d</td><td>%s</td><td>%s–%s</td><td>%s</td><td>%s–%s</td></tr>\n",
-			esc(s.Label()), s.Points, pct(s.MeanPerf), pct(s.PerfRangeLo), pct(s.PerfRangeHi), times(s.MeanEnergy),
+			label, s.Points, pct(s.MeanPerf), pct(s.PerfRangeLo), pct(s.PerfRangeHi), times(s.MeanEnergy),
 			times(s.EnergyRangeLo), times(s.EnergyRangeHi))
 	}
 	b.f("</table>\n")
@@ -278,10 +283,10 @@ func (r *Results) reportConfig(b *htmlBuf) {
 	}
 	b.f("</table>\n")
 	if len(r.Info.Quant) > 0 {
-		b.f("<details><summary>quantization configuration</summary><pre>%s</pre></details>\n", esc(string(r.Info.Quant)))
+		b.f("<details><summary>quantization configuration</summary><pre>%s</pre></details>\n", esc(indentJSON(r.Info.Quant)))
 	}
 	if len(r.Info.HW) > 0 {
-		b.f("<details><summary>hardware description in effect</summary><pre>%s</pre></details>\n", esc(string(r.Info.HW)))
+		b.f("<details><summary>hardware description in effect</summary><pre>%s</pre></details>\n", esc(indentJSON(r.Info.HW)))
 	}
 }
 
@@ -290,12 +295,11 @@ func (r *Results) layerPoint(opt ReportOptions, models []string, ratios []float6
 	if len(models) == 0 || len(ratios) == 0 {
 		return "", 0, false
 	}
-	m := opt.LayerModel
+	m, pr := opt.LayerModel, opt.LayerPrune
 	if m == "" || !slices.Contains(models, m) {
-		m = models[0]
+		m, pr = models[0], math.NaN()
 	}
-	pr := opt.LayerPrune
-	if pr < 0 || !slices.Contains(ratios, pr) {
+	if !slices.Contains(ratios, pr) {
 		pr = ratios[0]
 		for _, x := range ratios {
 			if math.Abs(x-0.5) < math.Abs(pr-0.5) {
@@ -314,7 +318,7 @@ func shortName(s string) string {
 }
 
 // reportLayers writes the per-layer breakdown of one (network, ratio).
-func (r *Results) reportLayers(b *htmlBuf, opt ReportOptions, models []string, ratios []float64, methods []Method) error {
+func (r *Results) reportLayers(b *htmlBuf, gs []Gain, opt ReportOptions, models []string, ratios []float64, methods []Method) error {
 	m, pr, ok := r.layerPoint(opt, models, ratios)
 	if !ok {
 		return nil
@@ -406,6 +410,36 @@ func (r *Results) reportLayers(b *htmlBuf, opt ReportOptions, models []string, r
 		b.f("<tr><td class=\"l\">%s</td>", esc(pts[0].Layers[li].Name))
 		for _, p := range pts {
 			b.f("<td>%d</td>", p.Layers[li].Cycles)
+		}
+		b.f("</tr>\n")
+	}
+	b.f("</table>\n")
+	// Per-layer gains against the paper's baseline.
+	var gpts []*Point
+	for _, p := range pts {
+		if p.Scheme != PaperBaseline {
+			gpts = append(gpts, p)
+		}
+	}
+	if r.Find(m, pr, PaperBaseline, 0) == nil || len(gpts) == 0 {
+		return nil
+	}
+	b.f("<p>Per-layer performance improvement / energy saving against %s:</p>\n<table>\n<tr><th class=\"l\">layer</th>", PaperBaseline)
+	for _, p := range gpts {
+		b.f("<th>%s</th>", esc(p.Label()))
+	}
+	b.f("</tr>\n")
+	for li := range cats {
+		b.f("<tr><td class=\"l\">%s</td>", esc(pts[0].Layers[li].Name))
+		for _, p := range gpts {
+			cell := "–"
+			for _, g := range gs {
+				if g.LayerIndex == li && g.ModelName == m && g.Prune == pr && g.Method() == (Method{p.Scheme, p.MaxShare}) && g.Baseline == PaperBaseline {
+					cell = pct(g.PerfImprovement) + " / " + times(g.EnergySaving)
+					break
+				}
+			}
+			b.f("<td>%s</td>", cell)
 		}
 		b.f("</tr>\n")
 	}

@@ -152,7 +152,10 @@ func TestReportSelfContained(t *testing.T) {
 
 	// The paper figures sit next to rramc's: synthetic colsim/2 vs sre is
 	// 0.4/0.6 cycles -> 50 % improvement at every ratio.
-	for _, s := range []string{"61.24 %", "1.51x–2.52x", "colsim/2 vs sre", "<td>50.00 %</td>"} {
+	// Per-layer vs sre at the chosen point, conv1 at prune 0.5: sre
+	// int64(1000·0.45) = 449 cycles (0.45 is not exact in binary) vs colsim/2
+	// 300 -> 449/300 - 1 = 49.67 %; energy 0.7·cycles -> 1.50x.
+	for _, s := range []string{"61.24 %", "1.51x–2.52x", "colsim/2 vs sre", "<td>50.00 %</td>", "<td>49.67 % / 1.50x</td>"} {
 		if !strings.Contains(page, s) {
 			t.Errorf("page lacks %q", s)
 		}
@@ -193,4 +196,27 @@ func BenchmarkReport(b *testing.B) {
 		}
 	}
 	_ = fmt.Sprint()
+}
+
+func TestReportLayerPointChoice(t *testing.T) {
+	r := synthResults()
+	for _, tc := range []struct {
+		opt  ReportOptions
+		want string
+	}{
+		{DefaultReportOptions(), "Per-layer breakdown: lenet5 at pruning ratio 0.5"},
+		{ReportOptions{LayerModel: "mlp", LayerPrune: 0.9}, "Per-layer breakdown: mlp at pruning ratio 0.9"},
+		// Unknown choices fall back to the defaults.
+		{ReportOptions{LayerModel: "nosuch", LayerPrune: 0.9}, "Per-layer breakdown: lenet5 at pruning ratio 0.5"},
+		{ReportOptions{LayerModel: "mlp", LayerPrune: 0.42}, "Per-layer breakdown: mlp at pruning ratio 0.5"},
+		{ReportOptions{LayerModel: "mlp"}, "Per-layer breakdown: mlp at pruning ratio 0<"},
+	} {
+		out, err := r.Report(tc.opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(out), tc.want) {
+			t.Errorf("%+v: page lacks %q", tc.opt, tc.want)
+		}
+	}
 }

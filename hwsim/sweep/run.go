@@ -55,6 +55,20 @@ type Progress struct {
 	Elapsed     time.Duration
 }
 
+// String is a one-line status, e.g. "12/45 points (3 stored) 41 s: lenet5
+// prune 0.5 colsim/2".
+func (p Progress) String() string {
+	s := fmt.Sprintf("%d/%d points", p.Done, p.Total)
+	if p.Cached > 0 {
+		s += fmt.Sprintf(" (%d stored)", p.Cached)
+	}
+	s += fmt.Sprintf(" %.0f s", p.Elapsed.Seconds())
+	if p.Point != nil {
+		s += fmt.Sprintf(": %s prune %g %s", p.Point.ModelName, p.Point.Prune, p.Point.Label())
+	}
+	return s
+}
+
 // Config is a sweep.
 type Config struct {
 	// Models are ONNX file paths; Names optional display names (default:
@@ -83,9 +97,8 @@ type Config struct {
 	Dir string
 	// Workers is the number of points evaluated at once (0 = GOMAXPROCS).
 	// With one worker the evaluator uses every core inside a point; with
-	// more, each point runs on one goroutine, which costs ~7 % less CPU
-	// (no per-batch fork/join) at the price of one quantized network in
-	// memory per worker.
+	// more, each point's simulation runs on one goroutine, at the price of
+	// one quantized network in memory per worker (doc.go).
 	Workers int
 	// Evaluate computes one point; nil = NewEvaluator's.
 	Evaluate EvaluateFunc
@@ -131,10 +144,7 @@ func (c *Config) Jobs() ([]PointConfig, []ModelInfo, error) {
 	if c.Limit < 0 {
 		return nil, nil, invalidf("limit %d is negative", c.Limit)
 	}
-	qc := c.quantConfig()
-	qc.Prune = 0
-	qc.Workers = 0 // does not change results
-	qjson, err := json.Marshal(qc)
+	qjson, err := quantJSON(c.quantConfig())
 	if err != nil {
 		return nil, nil, fmt.Errorf("sweep: quant config: %w", err)
 	}
@@ -212,12 +222,40 @@ func (c *Config) Jobs() ([]PointConfig, []ModelInfo, error) {
 	return jobs, models, nil
 }
 
-// quantConfig is c.Quant, or quant.DefaultConfig when c.Quant is the zero value.
+// quantConfig is c.Quant, or quant.DefaultConfig when c.Quant is the zero
+// value, with empty method names and a zero percentile replaced by the
+// defaults quant applies, so the recorded configuration is explicit.
 func (c *Config) quantConfig() quant.Config {
 	if c.Quant == (quant.Config{}) {
 		return quant.DefaultConfig()
 	}
-	return c.Quant
+	q, d := c.Quant, quant.DefaultConfig()
+	for _, f := range []struct{ v, def *string }{{&q.CalibMethod, &d.CalibMethod}, {&q.PruneScope, &d.PruneScope},
+		{&q.PruneStructure, &d.PruneStructure}, {&q.PruneNorm, &d.PruneNorm}} {
+		if *f.v == "" {
+			*f.v = *f.def
+		}
+	}
+	if q.Percentile == 0 {
+		q.Percentile = d.Percentile
+	}
+	return q
+}
+
+// quantJSON is the quantization configuration of every point: Prune is set
+// per point and Workers does not change results, so both are left out.
+func quantJSON(q quant.Config) (json.RawMessage, error) {
+	b, err := json.Marshal(q)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, err
+	}
+	delete(m, "Prune")
+	delete(m, "Workers")
+	return json.Marshal(m)
 }
 
 func dedupe[T comparable](v []T) []T {
@@ -315,11 +353,7 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 		}
 		eval = ev.Evaluate
 	}
-	workers := cfg.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	workers = min(workers, runtime.GOMAXPROCS(0)*4, max(len(jobs), 1))
+	workers := min(cfg.Workers, runtime.GOMAXPROCS(0)*4, max(len(jobs), 1))
 
 	start := time.Now()
 	points := make([]*Point, len(jobs))

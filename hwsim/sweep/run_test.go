@@ -157,6 +157,9 @@ func TestRunResumes(t *testing.T) {
 		if len(progress) != 30 || progress[29].Done != 30 || progress[29].Total != 30 || progress[29].Cached != 0 {
 			t.Errorf("progress %+v", progress[len(progress)-1])
 		}
+		if got := progress[29].String(); !strings.HasPrefix(got, "30/30 points ") || !strings.Contains(got, " prune ") {
+			t.Errorf("progress line %q", got)
+		}
 		if r1.Points[0].Model != cfg.Models[0] {
 			t.Errorf("point not stamped with its configuration: model %q", r1.Points[0].Model)
 		}

@@ -1,0 +1,53 @@
+//go:build amd64
+
+package hwsim
+
+import "os"
+
+//go:noescape
+func hwCpuid(leaf, sub uint32) (a, b, c, d uint32)
+
+//go:noescape
+func hwXgetbv() (eax, edx uint32)
+
+//go:noescape
+func exactCols8(cols *uint64, n int, planes *uint64, shifts *uint64, np int, ps uint64, sb uint64, out *int64)
+
+// hasVPOPCNT reports AVX-512F + AVX-512 VPOPCNTDQ with the OS saving ZMM
+// state. RRAMC_NOAVX512=1 forces the portable kernel (for comparisons).
+var hasVPOPCNT = detectVPOPCNT()
+
+func detectVPOPCNT() bool {
+	if os.Getenv("RRAMC_NOAVX512") != "" {
+		return false
+	}
+	maxLeaf, _, _, _ := hwCpuid(0, 0)
+	if maxLeaf < 7 {
+		return false
+	}
+	_, _, c1, _ := hwCpuid(1, 0)
+	if c1&(1<<27) == 0 { // OSXSAVE
+		return false
+	}
+	xcr0, _ := hwXgetbv()
+	if xcr0&0xe6 != 0xe6 { // SSE, AVX, opmask, ZMM_Hi256, Hi16_ZMM state enabled
+		return false
+	}
+	_, b7, c7, _ := hwCpuid(7, 0)
+	return b7&(1<<16) != 0 && c7&(1<<14) != 0 // AVX512F, AVX512_VPOPCNTDQ
+}
+
+// exactColsSIMD handles the largest multiple of 8 columns of exactCols with
+// the AVX-512 kernel and returns how many it did.
+func exactColsSIMD(ca []int64, cols []uint64, pl []uint64, sh []uint64, ps uint64, sb uint) int {
+	n := len(cols) &^ 7
+	if !hasVPOPCNT || n == 0 || len(ca) < n {
+		return 0
+	}
+	var p0, s0 *uint64
+	if len(pl) > 0 {
+		p0, s0 = &pl[0], &sh[0]
+	}
+	exactCols8(&cols[0], n, p0, s0, len(pl), ps, uint64(sb), &ca[0])
+	return n
+}

@@ -1,0 +1,151 @@
+package importer
+
+import (
+	"fmt"
+	"math"
+)
+
+// QuantizeLinear and DequantizeLinear, so that QDQ models (what quantization
+// tools and rramc's own quant package export) run in the float interpreter.
+//
+//	QuantizeLinear:   y = saturate(roundHalfEven(x / scale) + zero_point)
+//	DequantizeLinear: y = (x - zero_point) · scale
+//
+// scale and zero_point are scalars (per tensor) or 1-D along `axis`
+// (per channel, opset ≥ 13; default axis 1). The quantized type is the
+// zero point's (uint8 when it is omitted).
+func init() {
+	register("QuantizeLinear", 2, 3, compileQuantize)
+	register("DequantizeLinear", 2, 3, compileDequantize)
+}
+
+// qParams resolves per-element scale/zero point indexing for x: index i
+// of x uses parameter entry (i / inner) % n.
+func qParams(x, scale, zp *Tensor, axis int64) (n, inner int, err error) {
+	if scale == nil || !scale.IsFloat() {
+		return 0, 0, fmt.Errorf("scale must be a float tensor, have %s", scale)
+	}
+	n = scale.Len()
+	if n == 0 {
+		return 0, 0, fmt.Errorf("scale is empty")
+	}
+	if zp != nil && (zp.IsFloat() || zp.Len() != n) {
+		return 0, 0, fmt.Errorf("zero point %s does not match scale %s", zp, scale)
+	}
+	if len(scale.Shape) == 0 || n == 1 && len(scale.Shape) <= 1 {
+		return 1, 1, nil
+	}
+	if len(scale.Shape) != 1 {
+		return 0, 0, fmt.Errorf("scale must be a scalar or 1-D, have shape %v", scale.Shape)
+	}
+	a, err := normAxis(axis, len(x.Shape))
+	if err != nil {
+		return 0, 0, err
+	}
+	if x.Shape[a] != n {
+		return 0, 0, fmt.Errorf("scale has %d entries, input %v has %d along axis %d", n, x.Shape, x.Shape[a], a)
+	}
+	return n, shapeLen(x.Shape[a+1:]), nil
+}
+
+func qRange(dt DataType) (lo, hi int64, ok bool) {
+	switch dt {
+	case Uint8:
+		return 0, 255, true
+	case Int8:
+		return -128, 127, true
+	case Uint16:
+		return 0, 65535, true
+	case Int16:
+		return -32768, 32767, true
+	case Int32:
+		return math.MinInt32, math.MaxInt32, true
+	}
+	return 0, 0, false
+}
+
+func compileQuantize(c *compileCtx, n *Node) (kernel, error) {
+	axis, err := attrInt(n, "axis", 1)
+	if err != nil {
+		return nil, err
+	}
+	if bs, _ := attrInt(n, "block_size", 0); bs != 0 {
+		return nil, fmt.Errorf("blocked quantization (block_size %d) is not supported", bs)
+	}
+	return func(ar *arena, ins []*Tensor) ([]*Tensor, error) {
+		x, scale := ins[0], ins[1]
+		var zp *Tensor
+		if len(ins) > 2 {
+			zp = ins[2]
+		}
+		if err := needFloat(x, "input x"); err != nil {
+			return nil, err
+		}
+		np, inner, err := qParams(x, scale, zp, axis)
+		if err != nil {
+			return nil, err
+		}
+		dt := Uint8
+		if zp != nil {
+			dt = zp.DType
+		}
+		lo, hi, ok := qRange(dt)
+		if !ok {
+			return nil, fmt.Errorf("quantized type %s is not supported", dt)
+		}
+		out := &Tensor{DType: dt, Shape: append([]int(nil), x.Shape...), Int: make([]int64, len(x.Float))}
+		for i, v := range x.Float {
+			p := (i / inner) % np
+			q := math.RoundToEven(float64(v / scale.Float[p]))
+			if zp != nil {
+				q += float64(zp.Int[p])
+			}
+			switch {
+			case q != q:
+				q = 0
+			case q < float64(lo):
+				q = float64(lo)
+			case q > float64(hi):
+				q = float64(hi)
+			}
+			out.Int[i] = int64(q)
+		}
+		return one(out), nil
+	}, nil
+}
+
+func compileDequantize(c *compileCtx, n *Node) (kernel, error) {
+	axis, err := attrInt(n, "axis", 1)
+	if err != nil {
+		return nil, err
+	}
+	if bs, _ := attrInt(n, "block_size", 0); bs != 0 {
+		return nil, fmt.Errorf("blocked quantization (block_size %d) is not supported", bs)
+	}
+	return func(ar *arena, ins []*Tensor) ([]*Tensor, error) {
+		x, scale := ins[0], ins[1]
+		var zp *Tensor
+		if len(ins) > 2 {
+			zp = ins[2]
+		}
+		if x.IsFloat() {
+			return nil, fmt.Errorf("input x must be an integer tensor, have %s", x)
+		}
+		if zp != nil && zp.DType != x.DType {
+			return nil, fmt.Errorf("zero point %s and input %s types differ", zp, x)
+		}
+		np, inner, err := qParams(x, scale, zp, axis)
+		if err != nil {
+			return nil, err
+		}
+		out := ar.newFloat(x.Shape)
+		for i, v := range x.Int {
+			p := (i / inner) % np
+			if zp != nil {
+				v -= zp.Int[p]
+			}
+			out.Float[i] = float32(v) * scale.Float[p]
+		}
+		return one(out), nil
+	}, nil
+}
