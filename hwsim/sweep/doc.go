@@ -50,6 +50,32 @@
 // of images where the simulator and the golden model pick the same class
 // (1 on ideal, lossless hardware).
 //
+// Cost-only points: a network whose first input cannot take the data set's
+// images (dataset LayoutFor fails, e.g. the [batch,3,224,224] ResNet-18-size
+// benchmark model of testmodels against MNIST's 28×28×1) is swept all the
+// same, but its points are cost-only (Point.CostOnly, with
+// CostOnlyReason): no accuracy is measured or invented — Images and the
+// accuracy fields are 0, tables and plots show n/a or leave the network
+// out, results.csv leaves the cells empty. Such a network must have fixed
+// sample dimensions. It is quantized and pruned with the point's
+// configuration like any network, with activation ranges calibrated on
+// min(calib, 2) samples (rounded up to a whole fixed batch) of the
+// deterministic pattern x[i] = ((i mod 251)/250 − 0.5)·2 over the flat
+// index of the batch (sample 0 is testmodels.ReferenceInput), and one
+// synthetic image (one fixed batch) is simulated in ModeAuto to get the
+// counts of one inference. These counts depend only on the mapping and the
+// input vectors per layer, never on the input values (hwsim.AnalyticCounts;
+// the tests check the equality), so cycles, energy, area and index overhead
+// are exact; only ADC saturations are data-dependent, and are counted over
+// the synthetic image. Activation ranges only set the requantization; the
+// one thing calibration can change in the cost is whether the first layer's
+// input is signed (which matters for multi-bit DACs only): the pattern is
+// signed, as normalized real images are. Gains are derived as for any
+// network, and Summaries, hence the headline means, include cost-only
+// networks: the paper's figures are about performance and energy.
+// Cost-only detection happens in the evaluator, so PointConfig and its key
+// are unchanged.
+//
 // Results.Report produces a self-contained report.html (inline SVG plots made
 // by gonum.org/v1/plot; no external script, style sheet, font or image: the
 // plots name Liberation Sans, the font gonum measures text with, followed by

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -46,6 +47,13 @@ type modelEntry struct {
 	n      int
 	labels []int
 	float  []int
+	// costOnly is set when the input cannot take the data set's images
+	// (reason says why): the points of the model are cost-only, computed
+	// on synthetic inputs of shape [batch, image...] (syntheticInput).
+	costOnly bool
+	reason   string
+	image    []int // dimensions of one input sample (without the batch)
+	batch    int   // images per run: the fixed batch size, else 1
 }
 
 type netEntry struct {
@@ -142,6 +150,10 @@ func (e *Evaluator) loadModel(ctx context.Context, pc *PointConfig, me *modelEnt
 		return fmt.Errorf("%s: %w: no output", pc.Model, importer.ErrInvalidModel)
 	}
 	me.model, me.in, me.n = m, prog.Inputs()[0], n
+	if _, lerr := e.test.LayoutFor(me.in.Shape); lerr != nil {
+		return costOnlyModel(pc, me, fmt.Sprintf("input %q of shape %s does not take %s images (%d×%d, one channel)",
+			me.in.Name, fmtShape(me.in.Shape), dataName(pc.Data), e.test.Rows, e.test.Cols))
+	}
 	if me.labels, err = e.test.LabelInts(0, n); err != nil {
 		return err
 	}
@@ -178,9 +190,93 @@ func (e *Evaluator) loadModel(ctx context.Context, pc *PointConfig, me *modelEnt
 	return nil
 }
 
+// costOnlyModel marks me cost-only: no float predictions, no labels. Every
+// input dimension but the batch must be fixed, since the synthetic inputs
+// need a shape.
+func costOnlyModel(pc *PointConfig, me *modelEntry, reason string) error {
+	me.costOnly, me.reason, me.n = true, reason, 0
+	sh := me.in.Shape
+	if len(sh) < 2 {
+		return fmt.Errorf("%s: %w: %s, and a cost-only point needs a batched input of fixed sample shape", pc.Model, importer.ErrInvalidModel, reason)
+	}
+	per := 1
+	for _, d := range sh[1:] {
+		if d.Value <= 0 {
+			return fmt.Errorf("%s: %w: %s, and dimension %s is not fixed, so no synthetic input can be made for a cost-only point",
+				pc.Model, importer.ErrInvalidModel, reason, fmtDim(d))
+		}
+		if per > maxCostOnlySample/int(d.Value) {
+			return fmt.Errorf("%s: %w: input sample %s larger than %d values", pc.Model, importer.ErrInvalidModel, fmtShape(sh), maxCostOnlySample)
+		}
+		per *= int(d.Value)
+		me.image = append(me.image, int(d.Value))
+	}
+	me.batch = 1
+	if sh[0].Value > 0 {
+		if sh[0].Value > costOnlyMaxBatch {
+			return fmt.Errorf("%s: %w: fixed batch size %d (a cost-only point runs at most %d)", pc.Model, importer.ErrInvalidModel, sh[0].Value, costOnlyMaxBatch)
+		}
+		me.batch = int(sh[0].Value)
+	}
+	return nil
+}
+
+// Cost-only points (doc.go): calibration images, bounds on the synthetic
+// input.
+const (
+	costOnlyCalib     = 2
+	costOnlyMaxBatch  = 64
+	maxCostOnlySample = 1 << 24
+)
+
+// costOnlyCalibImages is the number of synthetic calibration images of a
+// cost-only point: min(quant calib, costOnlyCalib), rounded up to whole runs
+// of a fixed batch.
+func costOnlyCalibImages(calib, batch int) int {
+	n := max(min(calib, costOnlyCalib), 1)
+	return (n + batch - 1) / batch * batch
+}
+
+// syntheticInput returns n samples of the given shape filled with the
+// reference pattern of testmodels.ReferenceInput over the flat index i of
+// the whole batch:
+//
+//	x[i] = ((i mod 251)/250 - 0.5)·2   (float32, in [-1, 1])
+//
+// so sample 0 is exactly the input whose logits testmodels/manifest.json
+// records for its benchmark models, and the following samples are the same
+// ramp shifted (the sample size is rarely a multiple of 251).
+func syntheticInput(image []int, n int) *importer.Tensor {
+	t := &importer.Tensor{DType: importer.Float, Shape: append([]int{n}, image...)}
+	t.Float = make([]float32, t.Len())
+	for i := range t.Float {
+		t.Float[i] = (float32(i%251)/250 - 0.5) * 2
+	}
+	return t
+}
+
+func fmtDim(d importer.Dim) string {
+	switch {
+	case d.Param != "":
+		return d.Param
+	case d.Value > 0:
+		return fmt.Sprint(d.Value)
+	}
+	return "?"
+}
+
+func fmtShape(sh []importer.Dim) string {
+	s := make([]string, len(sh))
+	for i, d := range sh {
+		s[i] = fmtDim(d)
+	}
+	return "[" + strings.Join(s, ",") + "]"
+}
+
 // network quantizes pc's model at pc.Prune once and computes its golden
 // predictions. Calibration runs on the MNIST calibration subset, which is
-// disjoint from the test images.
+// disjoint from the test images; a cost-only model is calibrated on
+// synthetic inputs (syntheticInput) and has no golden predictions.
 func (e *Evaluator) network(ctx context.Context, pc *PointConfig, me *modelEntry) (*netEntry, error) {
 	key := fmt.Sprintf("%s|%s|%d|%g|%s|%g|%g", pc.Model, pc.ModelHash, me.n, pc.Prune, pc.Quant, pc.Mean, pc.Std)
 	e.mu.Lock()
@@ -225,6 +321,17 @@ func (e *Evaluator) quantize(ctx context.Context, pc *PointConfig, me *modelEntr
 	// Quantization and the golden pass run once per (network, ratio) while
 	// the other workers usually wait for them: they use every core.
 	qc.Workers = runtime.GOMAXPROCS(0)
+	if me.costOnly {
+		// Only the weights shape the mapping; the activation ranges only
+		// set the requantization, which changes no count.
+		qc.Calib = costOnlyCalibImages(qc.Calib, me.batch)
+		net, err := quant.Quantize(me.model, syntheticInput(me.image, qc.Calib), qc)
+		if err != nil {
+			return fmt.Errorf("%s prune %g: %w", pc.Model, pc.Prune, err)
+		}
+		ne.net = net
+		return nil
+	}
 	calibSet, err := dataset.MNISTCalib()
 	if err != nil {
 		return err
@@ -274,7 +381,9 @@ func (e *Evaluator) predict(ctx context.Context, pc *PointConfig, me *modelEntry
 }
 
 // Evaluate computes one point: accuracy (float, golden, simulated) over the
-// test images and the cost of one inference from the simulator's counts.
+// test images and the cost of one inference from the simulator's counts. A
+// model whose input cannot take the test images gives a cost-only point
+// (Point.CostOnly, doc.go): no accuracy, the cost of one synthetic image.
 func (e *Evaluator) Evaluate(ctx context.Context, pc PointConfig) (*Point, error) {
 	t0 := time.Now()
 	hw, err := hwsim.ParseHW(pc.HW)
@@ -298,11 +407,26 @@ func (e *Evaluator) Evaluate(ctx context.Context, pc PointConfig) (*Point, error
 	if err != nil {
 		return nil, err
 	}
-	preds, err := e.predict(ctx, &pc, me, ne.net, sim.MatMul, e.workers())
-	if err != nil {
-		return nil, fmt.Errorf("simulation: %w", err)
+	var preds []int
+	var counts []hwsim.Counts
+	if me.costOnly {
+		// One run (one image, or one fixed batch) of the synthetic input:
+		// the counts of one inference, which depend only on the mapping
+		// and the vectors per layer, never on the values.
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if _, err := ne.net.RunWorkers(syntheticInput(me.image, me.batch), sim.MatMul, e.workers()); err != nil {
+			return nil, fmt.Errorf("simulation: %w", err)
+		}
+		counts, err = sim.PerImage(sim.Counted(), int64(me.batch))
+	} else {
+		preds, err = e.predict(ctx, &pc, me, ne.net, sim.MatMul, e.workers())
+		if err != nil {
+			return nil, fmt.Errorf("simulation: %w", err)
+		}
+		counts, err = sim.PerImage(sim.Counted(), int64(me.n))
 	}
-	counts, err := sim.PerImage(sim.Counted(), int64(me.n))
 	if err != nil {
 		return nil, err
 	}
@@ -318,11 +442,14 @@ func (e *Evaluator) Evaluate(ctx context.Context, pc PointConfig) (*Point, error
 		Model: pc.Model, ModelName: pc.ModelName, Prune: pc.Prune, Scheme: pc.Scheme, MaxShare: mp.MaxShare,
 		XbarRows: hw.XbarRows, XbarCols: hw.XbarCols, OURows: hw.OURows, OUCols: hw.OUCols, CellBits: hw.CellBits,
 		ADCBits: hw.ADCBits, Sparsity: ne.net.TotalSparsity(), BitSparsity: tot.BitSparsity(), Images: me.n,
-		AccFloat: accuracy(me.float, me.labels), AccInt: accuracy(ne.golden, me.labels), AccSim: accuracy(preds, me.labels),
-		Agreement: accuracy(preds, ne.golden), Saturations: cost.Counts.ADCClipped + cost.Counts.ADCTruncated,
+		CostOnly: me.costOnly, CostOnlyReason: me.reason, Saturations: cost.Counts.ADCClipped + cost.Counts.ADCTruncated,
 		OUActivations: cost.Counts.OUActivations, Cycles: cost.Cycles, LatencyNS: cost.LatencyNs,
 		EnergyPJ: cost.EnergyPJ.Total, Energy: cost.EnergyPJ.Components(), AreaUM2: cost.AreaUM2.Total,
 		IndexBits: cost.IndexBits, IndexEnergyPJ: cost.EnergyPJ.Index, Crossbars: cost.Crossbars,
+	}
+	if !me.costOnly {
+		p.AccFloat, p.AccInt, p.AccSim = accuracy(me.float, me.labels), accuracy(ne.golden, me.labels), accuracy(preds, me.labels)
+		p.Agreement = accuracy(preds, ne.golden)
 	}
 	if len(ne.net.Linears) > 0 {
 		p.WBits, p.ABits = ne.net.Linears[0].WBits, ne.net.Linears[0].ABits

@@ -32,17 +32,36 @@ func WriteResultsMarkdown(r *Results) ([]byte, error) {
 	} else {
 		f("\n\n")
 	}
-	f("Every accuracy below is measured by the bit-serial accelerator simulator on the first %s %s test images; "+
-		"every cost is for one inference. Performance improvement = baseline cycles / method cycles − 1; "+
-		"energy saving = baseline energy / method energy (same network, weights, crossbar, OU and ADC).\n\n",
-		imagesText(r), dataName(r.Info.Data))
+	every := "Every"
+	if len(r.CostOnlyModels()) < len(models) {
+		f("Every accuracy below is measured by the accelerator simulator (bit-serial OU by OU; on ideal, lossless hardware its exact fast path, which hwsim's tests prove bit-identical) on the first %s %s test images; ",
+			imagesText(r), dataName(r.Info.Data))
+		every = "every"
+	}
+	f("%s cost is for one inference. Performance improvement = baseline cycles / method cycles − 1; "+
+		"energy saving = baseline energy / method energy (same network, weights, crossbar, OU and ADC).\n\n", every)
+	if co := r.CostOnlyModels(); len(co) > 0 {
+		f("%s %s %s cost only: %s input cannot take %s images, so no accuracy is measured (shown as n/a, never as 0). "+
+			"%s network is quantized and pruned like the others, with activation ranges calibrated on %s, and its cost is "+
+			"that of one simulated image of that pattern. The counts of an inference depend only on the mapping and the "+
+			"number of input vectors per layer, not on the input values (only ADC saturations, 0 on lossless hardware, do), "+
+			"so these costs are those of any input.\n\n",
+			plural(len(co), "Network", "Networks"), codeList(co), plural(len(co), "is", "are"), plural(len(co), "its", "their"),
+			dataName(r.Info.Data), plural(len(co), "The", "Each"), syntheticText)
+	}
 
 	// Headline.
 	f("## The paper's figures and rramc's\n\n")
 	f("%s reports %.2f %% average performance improvement and %.2fx–%.2fx energy savings across sparsity ratios against a "+
 		"state-of-the-art sparse RRAM design (taken here to be SRE-style row compression, `sre`). rramc's *mean* is over all "+
-		"networks and ratios; *range over ratios* is the lowest and highest per-ratio mean over networks.\n\n",
+		"networks and ratios; *range over ratios* is the lowest and highest per-ratio mean over networks.",
 		"The paper (arXiv 2511.14202)", 100*PaperPerfImprovement, PaperEnergyLo, PaperEnergyHi)
+	if co := r.CostOnlyModels(); len(co) > 0 {
+		f(" The means include the cost-only %s %s: the paper's figures are about performance and energy, "+
+			"which are measured for %s exactly as for the other networks.", plural(len(co), "network", "networks"), codeList(co),
+			plural(len(co), "it", "them"))
+	}
+	f("\n\n")
 	f("| source | method vs baseline | comparisons | mean perf. improvement | perf. range over ratios | mean energy saving | energy saving range over ratios |\n")
 	f("|---|---|--:|--:|--:|--:|--:|\n")
 	f("| paper | column similarity vs state of the art | – | %s | – | – | %s–%s |\n", pct(PaperPerfImprovement), times(PaperEnergyLo), times(PaperEnergyHi))
@@ -80,12 +99,27 @@ func WriteResultsMarkdown(r *Results) ([]byte, error) {
 		f("| ADC | %d bits |\n", p.ADCBits)
 		f("| weights / activations | %d / %d bits |\n", p.WBits, p.ABits)
 	}
+	var hwInfo struct {
+		CycleModel string `json:"cycle_model"`
+		ADCMode    string `json:"adc_mode"`
+	}
+	if json.Unmarshal(r.Info.HW, &hwInfo) == nil && hwInfo.CycleModel != "" {
+		f("| cycle model | %s (hwsim package doc: every scheme runs on the crossbars of the dense layout, OUs spread evenly, when iso-crossbar) |\n", hwInfo.CycleModel)
+	}
 	if r.Info.HWFile != "" {
 		f("| hardware file | `%s` (contents below) |\n", r.Info.HWFile)
 	} else {
 		f("| hardware file | none: rramc's defaults (below) |\n")
 	}
-	f("| test images | %s (%s) |\n\n", imagesText(r), dataName(r.Info.Data))
+	if len(r.CostOnlyModels()) < len(models) {
+		f("| test images | %s (%s) |\n", imagesText(r), dataName(r.Info.Data))
+	} else {
+		f("| test images | none: every network is cost only |\n")
+	}
+	for _, m := range r.CostOnlyModels() {
+		f("| cost-only network `%s` | %s; calibrated on %s |\n", m, r.costOnlyReason(m), syntheticText)
+	}
+	f("\n")
 	if len(r.Info.Quant) > 0 {
 		f("Quantization and pruning configuration (the pruning ratio is set per point):\n\n```json\n%s\n```\n\n", indentJSON(r.Info.Quant))
 	}
@@ -96,7 +130,12 @@ func WriteResultsMarkdown(r *Results) ([]byte, error) {
 	// Per network.
 	for _, m := range models {
 		f("## %s\n\n", m)
-		f("### Accuracy (top-1, %%)\n\n| prune | weight sparsity | bit sparsity | float | integer golden |")
+		costOnly := r.CostOnly(m)
+		f("### Accuracy (top-1, %%)\n\n")
+		if costOnly {
+			f("Cost only: accuracy n/a (not measured; %s). The sparsities are those of the pruned, quantized weights.\n\n", r.costOnlyReason(m))
+		}
+		f("| prune | weight sparsity | bit sparsity | float | integer golden |")
 		for _, me := range methods {
 			f(" sim %s |", me.Label())
 		}
@@ -112,9 +151,15 @@ func WriteResultsMarkdown(r *Results) ([]byte, error) {
 			if first == nil {
 				continue
 			}
-			f("| %g | %.3f | %.3f | %.2f | %.2f |", pr, first.Sparsity, first.BitSparsity, 100*first.AccFloat, 100*first.AccInt)
+			if costOnly {
+				f("| %g | %.3f | %.3f | n/a | n/a |", pr, first.Sparsity, first.BitSparsity)
+			} else {
+				f("| %g | %.3f | %.3f | %.2f | %.2f |", pr, first.Sparsity, first.BitSparsity, 100*first.AccFloat, 100*first.AccInt)
+			}
 			for _, me := range methods {
-				if p := r.Find(m, pr, me.Scheme, me.MaxShare); p != nil {
+				if p := r.Find(m, pr, me.Scheme, me.MaxShare); p != nil && p.CostOnly {
+					f(" n/a |")
+				} else if p != nil {
 					f(" %.2f |", 100*p.AccSim)
 				} else {
 					f(" – |")
@@ -162,9 +207,38 @@ func findGain(gs []Gain, model string, prune float64, me Method, bl string) *Gai
 	return nil
 }
 
+// syntheticText describes the inputs of a cost-only point (eval.go,
+// syntheticInput).
+var syntheticText = fmt.Sprintf("the deterministic synthetic pattern x[i] = ((i mod 251)/250 − 0.5)·2 over the flat index of the batch "+
+	"(min(calib, %d) samples; sample 0 is testmodels.ReferenceInput)", costOnlyCalib)
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// codeList formats names as `a`, `b` and `c`.
+func codeList(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = "`" + n + "`"
+	}
+	if len(q) < 2 {
+		return strings.Join(q, "")
+	}
+	return strings.Join(q[:len(q)-1], ", ") + " and " + q[len(q)-1]
+}
+
+// imagesText is the number (or range) of test images of the measured
+// points; cost-only points have none and are left out.
 func imagesText(r *Results) string {
 	lo, hi := -1, -1
 	for i := range r.Points {
+		if r.Points[i].CostOnly {
+			continue
+		}
 		n := r.Points[i].Images
 		if lo < 0 || n < lo {
 			lo = n
@@ -173,7 +247,7 @@ func imagesText(r *Results) string {
 	}
 	switch {
 	case lo < 0:
-		return "0"
+		return "none"
 	case lo == hi:
 		return fmt.Sprint(lo)
 	}

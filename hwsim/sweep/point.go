@@ -128,8 +128,19 @@ type Point struct {
 	AccInt    float64 `json:"acc_int"`
 	AccSim    float64 `json:"acc_sim"`
 	Agreement float64 `json:"agreement"` // fraction of images where sim and golden predict the same class
+	// CostOnly marks a point of a network whose input cannot take the test
+	// images (e.g. a 3×224×224 ImageNet-size network in an MNIST sweep):
+	// no accuracy is measured, so Images and the four accuracy fields are
+	// 0 and every table shows them as n/a. Its costs are real: the
+	// network is quantized and pruned like any other (calibrated on
+	// synthetic inputs) and one synthetic image is simulated, and the
+	// counts of one inference do not depend on the input values (doc.go).
+	// CostOnlyReason says why the point is cost-only.
+	CostOnly       bool   `json:"cost_only"`
+	CostOnlyReason string `json:"cost_only_reason,omitempty"`
 	// Saturations counts the ADC conversions clipped or truncated over all
-	// the test images (a total, not per inference).
+	// the test images (a total, not per inference); for a cost-only point,
+	// over the synthetic image(s) simulated.
 	Saturations int64 `json:"adc_saturations"`
 	// Costs of one inference.
 	OUActivations int64      `json:"ou_activations"`
@@ -178,8 +189,19 @@ func (p *Point) validate() error {
 			bad = append(bad, fmt.Sprintf("%s %g", name, v))
 		}
 	}
-	if p.Cycles < 0 || p.OUActivations < 0 || p.IndexBits < 0 || p.MaxShare < 0 {
+	if p.Cycles < 0 || p.OUActivations < 0 || p.IndexBits < 0 || p.MaxShare < 0 || p.Images < 0 {
 		bad = append(bad, "negative count")
+	}
+	if p.CostOnly && (p.Images != 0 || p.AccFloat != 0 || p.AccInt != 0 || p.AccSim != 0 || p.Agreement != 0) {
+		bad = append(bad, "cost-only point with images or accuracies")
+	}
+	if !p.CostOnly && p.CostOnlyReason != "" {
+		bad = append(bad, "cost_only_reason without cost_only")
+	}
+	for name, v := range map[string]float64{"agreement": p.Agreement, "sparsity": p.Sparsity, "bit_sparsity": p.BitSparsity} {
+		if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
+			bad = append(bad, fmt.Sprintf("%s %g", name, v))
+		}
 	}
 	if len(bad) > 0 {
 		slices.Sort(bad)

@@ -83,14 +83,55 @@ func shareRank(s int) int {
 	return s
 }
 
-// Validate checks every point.
+// Validate checks every point, and that the points of one network are
+// either all cost-only or none (cost-only follows from the network's input).
 func (r *Results) Validate() error {
+	costOnly := map[string]bool{}
 	for i := range r.Points {
-		if err := r.Points[i].validate(); err != nil {
+		p := &r.Points[i]
+		if err := p.validate(); err != nil {
 			return fmt.Errorf("results point %d: %w", i, err)
 		}
+		if c, ok := costOnly[p.ModelName]; ok && c != p.CostOnly {
+			return fmt.Errorf("results point %d: network %s has cost-only and measured points", i, p.ModelName)
+		}
+		costOnly[p.ModelName] = p.CostOnly
 	}
 	return nil
+}
+
+// CostOnly reports whether the points of network model are cost-only
+// (Point.CostOnly): no accuracy was measured.
+func (r *Results) CostOnly(model string) bool {
+	for i := range r.Points {
+		if r.Points[i].ModelName == model {
+			return r.Points[i].CostOnly
+		}
+	}
+	return false
+}
+
+// costOnlyReason returns the reason recorded by the first cost-only point
+// of model.
+func (r *Results) costOnlyReason(model string) string {
+	for i := range r.Points {
+		if p := &r.Points[i]; p.ModelName == model && p.CostOnly {
+			return p.CostOnlyReason
+		}
+	}
+	return ""
+}
+
+// CostOnlyModels returns the networks whose points are cost-only, in
+// ModelNames order.
+func (r *Results) CostOnlyModels() []string {
+	var out []string
+	for _, m := range r.ModelNames() {
+		if r.CostOnly(m) {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // ModelNames returns the networks in order of appearance (Info.Models first).

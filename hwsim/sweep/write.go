@@ -146,12 +146,13 @@ func (r *Results) energyComponents() []string {
 }
 
 // EncodeCSV returns one row per point (network totals; per-layer rows are in
-// the JSON), with one column per energy component.
+// the JSON), with one column per energy component. The accuracy cells of a
+// cost-only point (cost_only = true) are empty.
 func (r *Results) EncodeCSV() ([]byte, error) {
 	comps := r.energyComponents()
 	head := []string{"key", "model", "model_path", "prune", "scheme", "max_share", "wbits", "abits",
 		"xbar_rows", "xbar_cols", "ou_rows", "ou_cols", "cell_bits", "adc_bits", "sparsity", "bit_sparsity",
-		"images", "acc_float", "acc_int", "acc_sim", "agreement", "adc_saturations",
+		"images", "cost_only", "acc_float", "acc_int", "acc_sim", "agreement", "adc_saturations",
 		"ou_activations", "cycles", "latency_ns", "energy_pj"}
 	for _, c := range comps {
 		head = append(head, "energy_"+c+"_pj")
@@ -165,9 +166,14 @@ func (r *Results) EncodeCSV() ([]byte, error) {
 		row := []string{p.Key, p.ModelName, p.Model, fmtF(p.Prune), p.Scheme, strconv.Itoa(p.MaxShare),
 			strconv.Itoa(p.WBits), strconv.Itoa(p.ABits), strconv.Itoa(p.XbarRows), strconv.Itoa(p.XbarCols),
 			strconv.Itoa(p.OURows), strconv.Itoa(p.OUCols), strconv.Itoa(p.CellBits), strconv.Itoa(p.ADCBits),
-			fmtF(p.Sparsity), fmtF(p.BitSparsity), strconv.Itoa(p.Images), fmtF(p.AccFloat), fmtF(p.AccInt),
-			fmtF(p.AccSim), fmtF(p.Agreement), fmtI(p.Saturations), fmtI(p.OUActivations), fmtI(p.Cycles),
-			fmtF(p.LatencyNS), fmtF(p.EnergyPJ)}
+			fmtF(p.Sparsity), fmtF(p.BitSparsity), strconv.Itoa(p.Images), strconv.FormatBool(p.CostOnly)}
+		if p.CostOnly { // no accuracy was measured: empty cells, not 0
+			row = append(row, "", "", "", "")
+		} else {
+			row = append(row, fmtF(p.AccFloat), fmtF(p.AccInt), fmtF(p.AccSim), fmtF(p.Agreement))
+		}
+		row = append(row, fmtI(p.Saturations), fmtI(p.OUActivations), fmtI(p.Cycles),
+			fmtF(p.LatencyNS), fmtF(p.EnergyPJ))
 		for _, c := range comps {
 			row = append(row, fmtF(p.Energy[c]))
 		}

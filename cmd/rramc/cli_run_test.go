@@ -1,0 +1,171 @@
+package main
+
+import (
+	"bytes"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/rramc/rramc/importer"
+	"github.com/rramc/rramc/importer/dataset"
+)
+
+// checkLogits compares a [16, 10] output with PyTorch's logits from the
+// manifest.
+func checkLogits(t *testing.T, name string, y *importer.Tensor) {
+	t.Helper()
+	md := manifest(t).Models[name]
+	want := md.LogitsFirst16
+	if !y.DType.IsFloat() || len(y.Shape) != 2 || y.Shape[0] != len(want) || y.Shape[1] != len(want[0]) || len(y.Float) != y.Shape[0]*y.Shape[1] {
+		t.Fatalf("%s output: dtype %v shape %v with %d values, want float [%d %d]", name, y.DType, y.Shape, len(y.Float), len(want), len(want[0]))
+	}
+	worst := 0.0
+	for i, row := range want {
+		for j, w := range row {
+			d := math.Abs(float64(y.Float[i*len(row)+j] - w))
+			if d > worst {
+				worst = d
+			}
+			if d > 1e-4 || math.IsNaN(d) {
+				t.Errorf("%s logit [%d][%d] = %v, PyTorch %v", name, i, j, y.Float[i*len(row)+j], w)
+			}
+		}
+	}
+	t.Logf("%s: largest logit difference from PyTorch %.3g", name, worst)
+}
+
+// TestRunRoundTrip runs each model on the first 16 test images given as .npy
+// and .pb and compares the written output with the manifest's logits.
+func TestRunRoundTrip(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	xnpy, _, x := writeMNISTNPY(t, dir, 16)
+	for _, name := range manifest(t).Names() {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			md := manifest(t).Models[name]
+			model := modelPath(t, name)
+			sub := t.TempDir()
+			xpb := filepath.Join(sub, "x.pb")
+			if err := importer.WriteTensorPBNamed(xpb, md.Input.Name, x); err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range []struct{ in, out string }{
+				{xnpy, "y.npy"}, {xpb, "y.pb"}, {xnpy, "y2.pb"}, {xpb, "y2.npy"}, {xpb, "Y3.PB"},
+			} {
+				out := filepath.Join(sub, c.out)
+				stdout, _ := mustRun(t, exitOK, "run", model, "--input", c.in, "--output", out)
+				if stdout != "" {
+					t.Errorf("run --output printed %q", stdout)
+				}
+				var y *importer.Tensor
+				var err error
+				if strings.EqualFold(filepath.Ext(out), ".npy") {
+					y, err = dataset.ReadNPY(out)
+				} else {
+					var b []byte
+					if b, err = os.ReadFile(out); err == nil {
+						var tname string
+						tname, y, err = importer.DecodeTensorPB(b)
+						if err == nil && tname != md.Output.Name {
+							t.Errorf("%s holds tensor %q, want the graph output's name %q", out, tname, md.Output.Name)
+						}
+					}
+				}
+				if err != nil {
+					t.Fatalf("reading %s: %v", out, err)
+				}
+				checkLogits(t, name, y)
+			}
+
+			// Without --output the tensor is printed: "NAME [shape]" then the values.
+			stdout, _ := mustRun(t, exitOK, "run", model, "--input", xnpy)
+			head, body, ok := strings.Cut(stdout, "\n")
+			if !ok || head != md.Output.Name+" [16 10]" {
+				t.Fatalf("printed header %q, want %q", head, md.Output.Name+" [16 10]")
+			}
+			y := &importer.Tensor{DType: importer.Float, Shape: []int{16, 10}}
+			for _, f := range strings.Fields(body) {
+				v, err := strconv.ParseFloat(f, 32)
+				if err != nil {
+					t.Fatalf("printed value %q: %v", f, err)
+				}
+				y.Float = append(y.Float, float32(v))
+			}
+			checkLogits(t, name, y)
+		})
+	}
+}
+
+// TestRunBadInput checks run's handling of unusable input and output files.
+func TestRunBadInput(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	lenet := modelPath(t, "lenet5")
+	xnpy, _, x := writeMNISTNPY(t, dir, 4)
+	flat := filepath.Join(dir, "flat.npy")
+	if err := dataset.WriteNPY(flat, &importer.Tensor{DType: importer.Float, Shape: []int{4, 784}, Float: x.Float}); err != nil {
+		t.Fatal(err)
+	}
+	ints := filepath.Join(dir, "ints.npy")
+	if err := dataset.WriteNPY(ints, &importer.Tensor{DType: importer.Int64, Shape: []int{4, 1, 28, 28}, Int: make([]int64, 4*784)}); err != nil {
+		t.Fatal(err)
+	}
+	good, err := os.ReadFile(xnpy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	truncNPY := writeFile(t, dir, "trunc.npy", good[:len(good)-7])
+	junkPB := writeFile(t, dir, "junk.pb", []byte("definitely not a tensor"))
+	emptyPB := writeFile(t, dir, "empty.pb", nil)
+	txt := writeFile(t, dir, "x.txt", good)
+
+	// An existing output must survive every failure untouched.
+	keep := writeFile(t, dir, "keep.npy", []byte("previous content"))
+	tests := []struct {
+		name    string
+		args    []string
+		want    int
+		wantMsg string
+	}{
+		{"wrong rank", []string{"--input", flat}, exitBadInput, "rank"},
+		{"integer input", []string{"--input", ints}, exitBadInput, "int64"},
+		{"truncated npy", []string{"--input", truncNPY}, exitBadInput, "trunc.npy"},
+		{"junk pb", []string{"--input", junkPB}, exitBadInput, "junk.pb"},
+		{"empty pb", []string{"--input", emptyPB}, exitBadInput, "empty.pb"},
+		{"unknown input type", []string{"--input", txt}, exitBadInput, "x.txt"},
+		{"missing input", []string{"--input", filepath.Join(dir, "missing.npy")}, exitBadInput, "missing.npy"},
+		{"unknown output type", []string{"--input", xnpy, "--output", filepath.Join(dir, "y.txt")}, exitBadInput, "y.txt"},
+		{"output dir missing", []string{"--input", xnpy, "--output", filepath.Join(dir, "no", "y.npy")}, exitBadInput, "y.npy"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			args := append([]string{"run", lenet}, tc.args...)
+			if !strings.Contains(strings.Join(tc.args, " "), "--output") {
+				args = append(args, "--output", keep)
+			}
+			_, stderr := mustRun(t, tc.want, args...)
+			if !strings.Contains(stderr, tc.wantMsg) {
+				t.Errorf("error lacks %q: %s", tc.wantMsg, stderr)
+			}
+		})
+	}
+	t.Cleanup(func() {
+		if b, err := os.ReadFile(keep); err != nil || !bytes.Equal(b, []byte("previous content")) {
+			t.Errorf("a failing run changed the existing output: %q, %v", b, err)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "y.txt")); !os.IsNotExist(err) {
+			t.Errorf("run with an unknown output type created it (stat: %v)", err)
+		}
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			if strings.Contains(e.Name(), ".tmp") {
+				t.Errorf("temporary file %s left behind", e.Name())
+			}
+		}
+	})
+}

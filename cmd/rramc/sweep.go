@@ -1,0 +1,265 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/rramc/rramc/hwsim/sweep"
+	"github.com/rramc/rramc/mapper"
+	"github.com/rramc/rramc/testmodels"
+	"github.com/spf13/pflag"
+)
+
+func init() {
+	badInputErrors = append(badInputErrors, sweep.ErrInvalidConfig)
+	register(&command{name: "sweep", summary: "quantize, map and simulate models over pruning ratios × schemes; write results.json/csv, report.html, RESULTS.md", run: runSweep})
+}
+
+// The paper's grid (METHOD.md) plus the two schemes beyond it.
+var (
+	defaultSweepPrune   = []float64{0, 0.3, 0.5, 0.7, 0.9}
+	defaultSweepSchemes = []string{"dense", "zerocol", "sre", "colsim", "colsim-comp", "rowreorder"}
+	defaultSweepShare   = []int{2, 0}
+)
+
+func runSweep(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "sweep", "[MODEL.onnx...]  (no model: the testmodels, plus testmodels/resnet18.onnx when present)")
+	prune := fs.Float64Slice("prune", defaultSweepPrune, "pruning ratios (comma-separated)")
+	schemes := fs.StringSlice("schemes", defaultSweepSchemes, "mapping schemes: "+strings.Join(mapper.SchemeNames(), ", "))
+	shares := fs.IntSlice("max-share", defaultSweepShare, "owner limits for the colsim family (2 = the paper's pairs, 0 = unlimited)")
+	out := fs.StringP("output", "o", "sweep-out", "output directory (points/ holds finished points: rerunning resumes)")
+	resultsMD := fs.String("results-md", "", "also write the RESULTS.md text to this file")
+	limit := fs.Int("limit", 0, "first N MNIST test images per point (0 = all 10,000)")
+	mean := fs.Float32("mean", sweep.DefaultMean, "preprocessing x = (pixel/255 - mean)/std")
+	std := fs.Float32("std", sweep.DefaultStd, "preprocessing std")
+	workers := fs.Int("workers", 0, "points evaluated at once (0 = one per core)")
+	asJSON := fs.Bool("json", false, "print the summaries as JSON")
+	// The quantization flags of the other commands, except --prune, which
+	// is a list here; and the hardware flags that do not pick a scheme.
+	var qf quantFlags
+	var hf hwFlags
+	borrowFlags(fs, qf.register, "prune")
+	borrowFlags(fs, hf.register, "scheme", "max-share", "seed", "sim-mode")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := qf.cfg.Validate(); err != nil {
+		return usagef("%v", err)
+	}
+	for _, s := range *schemes {
+		if _, err := mapper.LookupScheme(s); err != nil {
+			return usagef("--schemes: %v", err)
+		}
+	}
+	hw, err := hf.hardware()
+	if err != nil {
+		return err
+	}
+	hwJSON, err := hw.JSON()
+	if err != nil {
+		return err
+	}
+	models := fs.Args()
+	if len(models) == 0 {
+		if models, err = defaultSweepModels(*out); err != nil {
+			return err
+		}
+	}
+	for _, m := range models {
+		if _, err := os.Stat(m); err != nil {
+			return fmt.Errorf("sweep: model %s: %w", m, err)
+		}
+	}
+	cfg := sweep.Config{
+		Models: models, Prune: *prune, Schemes: *schemes, MaxShare: *shares,
+		Quant: qf.cfg, HWFile: hf.hwFile, HW: hwJSON,
+		Limit: *limit, Data: "mnist", Mean: *mean, Std: *std,
+		Dir: *out, Workers: *workers, Report: sweep.DefaultReportOptions(),
+		Command: "rramc sweep " + shellJoin(args),
+	}
+	p := newProgress(e, "sweep", 0)
+	cfg.Progress = func(pr sweep.Progress) {
+		if !p.on {
+			return
+		}
+		fmt.Fprintf(p.w, "\r\033[Ksweep: %s", pr)
+	}
+	res, err := sweep.Run(ctx, cfg)
+	p.done()
+	if err != nil {
+		return err
+	}
+	if *resultsMD != "" {
+		md, err := sweep.WriteResultsMarkdown(res)
+		if err != nil {
+			return err
+		}
+		if err := sweep.WriteFileAtomic(*resultsMD, md); err != nil {
+			return err
+		}
+	}
+	sums := sweep.Summaries(res.Gains())
+	if *asJSON {
+		return writeJSON(e.stdout, sweepJSON(sums, *out))
+	}
+	return printSweep(e, res, sums, *out, *resultsMD)
+}
+
+// borrowFlags registers flags with reg on a scratch set and copies them into
+// fs, leaving out the named ones (which fs defines differently or not at
+// all), so that sweep shares the other commands' flag definitions.
+func borrowFlags(fs *pflag.FlagSet, reg func(*pflag.FlagSet), skip ...string) {
+	scratch := pflag.NewFlagSet("", pflag.ContinueOnError)
+	reg(scratch)
+	scratch.VisitAll(func(f *pflag.Flag) {
+		if !slices.Contains(skip, f.Name) {
+			fs.AddFlag(f)
+		}
+	})
+}
+
+// defaultSweepModels are the committed testmodels, read from ./testmodels
+// when run inside the repository (with resnet18.onnx when it was exported),
+// otherwise extracted from the binary into DIR/models.
+func defaultSweepModels(dir string) ([]string, error) {
+	man, err := testmodels.Embedded()
+	if err != nil {
+		return nil, err
+	}
+	names := man.Names()
+	var paths []string
+	if _, err := os.Stat(filepath.Join("testmodels", "manifest.json")); err == nil {
+		for _, n := range names {
+			paths = append(paths, filepath.Join("testmodels", man.Models[n].File))
+		}
+		if _, err := os.Stat(filepath.Join("testmodels", "resnet18.onnx")); err == nil {
+			paths = append(paths, filepath.Join("testmodels", "resnet18.onnx"))
+		}
+		return paths, nil
+	}
+	mdir := filepath.Join(dir, "models")
+	if err := os.MkdirAll(mdir, 0o755); err != nil {
+		return nil, err
+	}
+	for _, n := range names {
+		b, err := testmodels.ReadModel(n)
+		if err != nil {
+			return nil, err
+		}
+		path := filepath.Join(mdir, man.Models[n].File)
+		if err := sweep.WriteFileAtomic(path, b); err != nil {
+			return nil, err
+		}
+		paths = append(paths, path)
+	}
+	return paths, nil
+}
+
+// shellJoin quotes args for a POSIX shell, so that the recorded command can
+// be pasted back.
+func shellJoin(args []string) string {
+	q := make([]string, len(args))
+	for i, a := range args {
+		if a != "" && strings.IndexFunc(a, func(r rune) bool {
+			return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./=,:+", r))
+		}) < 0 {
+			q[i] = a
+		} else {
+			q[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+	}
+	return strings.Join(q, " ")
+}
+
+type sweepSummary struct {
+	Method           string   `json:"method"`
+	Baseline         string   `json:"baseline"`
+	Points           int      `json:"points"`
+	MeanPerfImprove  *float64 `json:"mean_performance_improvement"`
+	PerfRangeLo      *float64 `json:"performance_improvement_range_lo"`
+	PerfRangeHi      *float64 `json:"performance_improvement_range_hi"`
+	MeanEnergySaving *float64 `json:"mean_energy_saving"`
+	EnergyRangeLo    *float64 `json:"energy_saving_range_lo"`
+	EnergyRangeHi    *float64 `json:"energy_saving_range_hi"`
+}
+
+type sweepOutput struct {
+	Dir       string         `json:"dir"`
+	Summaries []sweepSummary `json:"summaries"`
+	Paper     struct {
+		Baseline        string  `json:"baseline"`
+		MeanPerfImprove float64 `json:"mean_performance_improvement"`
+		EnergyRangeLo   float64 `json:"energy_saving_range_lo"`
+		EnergyRangeHi   float64 `json:"energy_saving_range_hi"`
+	} `json:"paper"`
+}
+
+// finiteOrNil keeps NaN and ±Inf (no comparable point) out of the JSON.
+func finiteOrNil(v float64) *float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	return &v
+}
+
+func sweepJSON(sums []sweep.Summary, dir string) sweepOutput {
+	o := sweepOutput{Dir: dir, Summaries: []sweepSummary{}}
+	o.Paper.Baseline, o.Paper.MeanPerfImprove = sweep.PaperBaseline, sweep.PaperPerfImprovement
+	o.Paper.EnergyRangeLo, o.Paper.EnergyRangeHi = sweep.PaperEnergyLo, sweep.PaperEnergyHi
+	for _, s := range sums {
+		if sweep.IsBaseline(s.Scheme) {
+			continue
+		}
+		o.Summaries = append(o.Summaries, sweepSummary{Method: sweep.SchemeLabel(s.Scheme, s.MaxShare, true), Baseline: s.Baseline,
+			Points: s.Points, MeanPerfImprove: finiteOrNil(s.MeanPerf), PerfRangeLo: finiteOrNil(s.PerfRangeLo),
+			PerfRangeHi: finiteOrNil(s.PerfRangeHi), MeanEnergySaving: finiteOrNil(s.MeanEnergy),
+			EnergyRangeLo: finiteOrNil(s.EnergyRangeLo), EnergyRangeHi: finiteOrNil(s.EnergyRangeHi)})
+	}
+	return o
+}
+
+func printSweep(e *env, res *sweep.Results, sums []sweep.Summary, dir, md string) error {
+	w := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(e.stdout, "%d points, %d networks; performance improvement = baseline cycles / cycles - 1, energy saving = baseline energy / energy\n\n",
+		len(res.Points), len(res.ModelNames()))
+	fmt.Fprintln(w, "method\tvs\tmean perf. improvement\tover ratios\tmean energy saving\tover ratios\t")
+	fmt.Fprintf(w, "paper\t%s\t%.2f %%\t\t\t%.2fx–%.2fx\t\n", sweep.PaperBaseline, 100*sweep.PaperPerfImprovement, sweep.PaperEnergyLo, sweep.PaperEnergyHi)
+	for _, s := range sums {
+		if sweep.IsBaseline(s.Scheme) {
+			continue
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s–%s\t%s\t%s–%s\t\n", sweep.SchemeLabel(s.Scheme, s.MaxShare, true), s.Baseline,
+			fmtPct(s.MeanPerf), fmtPct(s.PerfRangeLo), fmtPct(s.PerfRangeHi),
+			fmtTimes(s.MeanEnergy), fmtTimes(s.EnergyRangeLo), fmtTimes(s.EnergyRangeHi))
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "\nwrote %s\n", strings.Join([]string{
+		filepath.Join(dir, "results.json"), filepath.Join(dir, "results.csv"),
+		filepath.Join(dir, "gains.csv"), filepath.Join(dir, "report.html")}, ", "))
+	if md != "" {
+		fmt.Fprintf(e.stdout, "wrote %s\n", md)
+	}
+	return nil
+}
+
+func fmtPct(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return "n/a"
+	}
+	return fmt.Sprintf("%+.1f %%", 100*v)
+}
+
+func fmtTimes(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.2fx", v)
+}
