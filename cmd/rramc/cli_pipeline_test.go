@@ -279,7 +279,7 @@ func TestSimMaxAccuracyDrop(t *testing.T) {
 		want int
 	}{
 		{"ideal, zero tolerance", []string{lenet, "--max-accuracy-drop", "0"}, exitOK},
-		{"generous", []string{lenet, "--max-accuracy-drop", "50", "--adc-bits", "1"}, exitOK},
+		{"generous", []string{lenet, "--max-accuracy-drop", "99", "--adc-bits", "1"}, exitOK},
 		{"1-bit ADC", []string{lenet, "--max-accuracy-drop", "5", "--adc-bits", "1"}, exitAccuracy},
 		{"2-bit weights", []string{lenet, "--max-accuracy-drop", "5", "--wbits", "2"}, exitAccuracy},
 		{"95% pruning", []string{lenet, "--max-accuracy-drop", "5", "--prune", "0.95"}, exitAccuracy},

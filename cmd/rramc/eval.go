@@ -10,6 +10,7 @@ import (
 
 	"github.com/rramc/rramc/hwsim"
 	"github.com/rramc/rramc/importer"
+	"github.com/rramc/rramc/quant"
 	"github.com/rramc/rramc/testmodels"
 )
 
@@ -67,10 +68,19 @@ func loadProgram(path string) (*importer.Model, *importer.Program, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := importer.Optimize(m); err != nil {
+	// Optimize works in place, and on a QDQ model it folds away the weight
+	// DequantizeLinear nodes that carry the file's scales: quantization needs
+	// the model as written (it optimizes its own copy).
+	opt := m
+	if quant.IsQDQ(m) {
+		if opt, err = importer.Load(path); err != nil {
+			return nil, nil, err
+		}
+	}
+	if err := importer.Optimize(opt); err != nil {
 		return nil, nil, err
 	}
-	prog, err := importer.NewModelProgram(m)
+	prog, err := importer.NewModelProgram(opt)
 	if err != nil {
 		return nil, nil, err
 	}

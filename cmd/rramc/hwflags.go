@@ -93,6 +93,9 @@ func (h *hwFlags) hardware() (hwsim.HW, error) {
 	if h.set("adc-noise") {
 		hw.ADCNoiseSigmaLSB = h.adcNoise
 	}
+	if m := h.simMode; m != "" && m != hwsim.ModeAuto && m != hwsim.ModeBitSerial {
+		return hw, usagef("--sim-mode %q: want %s or %s", m, hwsim.ModeAuto, hwsim.ModeBitSerial)
+	}
 	if err := hw.Validate(); err != nil {
 		return hw, err
 	}

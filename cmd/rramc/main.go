@@ -1,6 +1,3 @@
-// Command rramc converts an ONNX model into what it becomes on an RRAM
-// compute-in-memory accelerator: float, integer and simulated accuracy, cycles,
-// energy and area. Run "rramc help" for the subcommands.
 package main
 
 import (
