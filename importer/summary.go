@@ -87,6 +87,7 @@ func Summarize(m *Model, supported func(op string) bool) *Summary {
 		s.Outputs = append(s.Outputs, summarizeValue(v))
 	}
 	s.Nodes = len(g.Nodes)
+	s.Unsupported = []UnsupportedNode{} // JSON [] rather than null when all is supported
 
 	count := map[string]int{}
 	consts := map[string]*Tensor{}

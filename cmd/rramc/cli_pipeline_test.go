@@ -284,7 +284,7 @@ func TestSimMaxAccuracyDrop(t *testing.T) {
 		{"2-bit weights", []string{lenet, "--max-accuracy-drop", "5", "--wbits", "2"}, exitAccuracy},
 		{"95% pruning", []string{lenet, "--max-accuracy-drop", "5", "--prune", "0.95"}, exitAccuracy},
 		{"no threshold", []string{lenet, "--adc-bits", "1"}, exitOK},
-		{"negative threshold disables the check", []string{lenet, "--max-accuracy-drop", "-1", "--adc-bits", "1"}, exitOK},
+		{"negative threshold refused", []string{lenet, "--max-accuracy-drop", "-1", "--adc-bits", "1"}, exitBadInput},
 		{"mapping file, ideal", []string{mapFile, "--max-accuracy-drop", "0"}, exitOK},
 		{"mapping file, 1-bit ADC", []string{mapFile, "--max-accuracy-drop", "5", "--adc-bits", "1"}, exitAccuracy},
 	}
@@ -295,6 +295,9 @@ func TestSimMaxAccuracyDrop(t *testing.T) {
 			code, stdout, stderr := run(t, args...)
 			if code != tc.want {
 				t.Fatalf("rramc %s: exit %d, want %d\nstderr: %s", strings.Join(args, " "), code, tc.want, stderr)
+			}
+			if tc.want == exitBadInput {
+				return
 			}
 			// The report is printed either way; the exit code must follow from it.
 			obj := parseObject(t, stdout, args)

@@ -50,9 +50,13 @@ func main() {
 func runMain(ctx context.Context, e *env, args []string) int {
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		if len(args) > 1 {
-			if c, ok := commands[args[1]]; ok {
-				return exitCode(e, c.run(ctx, e, []string{"--help"}))
+			c, ok := commands[args[1]]
+			if !ok {
+				fmt.Fprintf(e.stderr, "rramc: help: unknown command %q\n\n", args[1])
+				usage(e.stderr)
+				return exitBadInput
 			}
+			return exitCode(e, c.run(ctx, e, []string{"--help"}))
 		}
 		usage(e.stdout)
 		if len(args) == 0 {

@@ -483,3 +483,27 @@ func loadModel(t *testing.T, path string) *importer.Model {
 	}
 	return m
 }
+
+// Flags a mapping file cannot honour are refused, not silently ignored;
+// help for an unknown command is a usage error; a negative or NaN
+// --max-accuracy-drop is refused rather than turning the check off.
+func TestRefusedFlags(t *testing.T) {
+	dir := t.TempDir()
+	mp := filepath.Join(dir, "m.rmap")
+	mustRun(t, exitOK, "map", modelPath(t, "mlp"), "-o", mp, "--scheme", "colsim")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"sim", mp, "--wbits", "4", "--limit", "10"}, "--wbits"},
+		{[]string{"sim", mp, "--scheme", "dense", "--prune", "0.5", "--limit", "10"}, "--prune"},
+		{[]string{"sim", modelPath(t, "mlp"), "--max-accuracy-drop", "-1", "--limit", "10"}, "max-accuracy-drop"},
+		{[]string{"sim", modelPath(t, "mlp"), "--max-accuracy-drop", "NaN", "--limit", "10"}, "max-accuracy-drop"},
+		{[]string{"help", "nosuch"}, "nosuch"},
+	} {
+		code, _, stderr := run(t, c.args...)
+		if code != exitBadInput || !strings.Contains(stderr, c.want) {
+			t.Errorf("%v: exit %d, stderr %q; want %d naming %s", c.args, code, stderr, exitBadInput, c.want)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -54,12 +55,30 @@ func runSim(ctx context.Context, e *env, args []string) error {
 	qf.register(fs)
 	hf.register(fs)
 	asJSON := fs.Bool("json", false, "print one JSON object")
-	maxDrop := fs.Float64("max-accuracy-drop", -1, "exit with code 3 when simulated top-1 is more than this many percentage points below float (or integer, for a mapping file)")
+	maxDrop := fs.Float64("max-accuracy-drop", -1, "exit with code 3 when simulated top-1 is more than this many percentage points below float (or integer, for a mapping file); unset = no check")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
 		return usagef("sim: want one MODEL or MAPPING argument, got %d", fs.NArg())
+	}
+	if fs.Changed("max-accuracy-drop") && !(*maxDrop >= 0) {
+		return usagef("--max-accuracy-drop %v: want percentage points >= 0", *maxDrop)
+	}
+	if isMappingFile(fs.Arg(0)) {
+		// The file fixes quantization, pruning and layout: flags that would
+		// change them must not look as if they had been applied.
+		var ignored []string
+		for _, name := range []string{"wbits", "abits", "per-channel", "calib", "calib-method", "percentile", "prune",
+			"prune-scope", "prune-structure", "prune-first", "prune-last", "scheme", "max-share"} {
+			if fs.Changed(name) {
+				ignored = append(ignored, "--"+name)
+			}
+		}
+		if len(ignored) > 0 {
+			return usagef("sim: %s: a mapping file fixes quantization, pruning and scheme; %s cannot apply (map the model again instead)",
+				fs.Arg(0), strings.Join(ignored, ", "))
+		}
 	}
 	df.batch = max(df.batch, 500) // the simulator parallelises inside a batch
 	t0 := time.Now()
