@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"unsafe"
 
 	"github.com/rramc/rramc/importer/onnxpb"
 )
@@ -159,14 +160,25 @@ func (d *decoder) convertTensor(tp *onnxpb.TensorProto, where string) (*Tensor, 
 
 // fromRaw decodes n little-endian elements of t.DType from raw (whose length
 // the caller has checked) into t.Float or t.Int.
+// hostLittleEndian is true on little-endian hosts, where float32 raw_data
+// can be copied as is.
+var hostLittleEndian = encbin.NativeEndian.Uint16([]byte{1, 0}) == 1
+
 func (d *decoder) fromRaw(t *Tensor, raw []byte, n int, where string) error {
 	le := encbin.LittleEndian
 	switch t.DType {
 	case Float:
 		f := make([]float32, n)
 		raw = raw[:4*n]
-		for i := range f {
-			f[i] = math.Float32frombits(le.Uint32(raw[4*i:]))
+		if hostLittleEndian && n > 0 {
+			// ONNX raw_data is little-endian IEEE 754, the host's own
+			// layout: one memmove instead of a decode per element (the
+			// weights of a large model are most of its load time).
+			copy(unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(f))), 4*n), raw)
+		} else {
+			for i := range f {
+				f[i] = math.Float32frombits(le.Uint32(raw[4*i:]))
+			}
 		}
 		t.Float = f
 	case Double:
