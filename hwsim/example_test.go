@@ -67,6 +67,6 @@ func Example() {
 	// Output:
 	// images: 200
 	// simulator agrees with the golden model: 100 %
-	// top-1: golden 99.5 %, simulated 99.5 %
+	// top-1: golden 100.0 %, simulated 100.0 %
 	// costs counted: true
 }

@@ -47,7 +47,9 @@ type Config struct {
 
 	// Prune is the fraction of weights set to zero, 0 .. 0.99.
 	Prune float64
-	// PruneScope is ScopeLayer or ScopeGlobal.
+	// PruneScope is ScopeGlobal (the default: one magnitude threshold, as in
+	// Han et al. 2015 and the lottery-ticket work, keeps accuracy far longer
+	// than one ratio per layer; see the package doc's table) or ScopeLayer.
 	PruneScope string
 	// PruneStructure is StructWeight (magnitude of single weights) or
 	// StructChannel (whole output channels by norm).
@@ -56,8 +58,8 @@ type Config struct {
 	PruneNorm string
 	// PruneFirst and PruneLast include the first and the last linear layer
 	// (in graph order) in pruning. DefaultConfig sets both: then the
-	// requested ratio is the sparsity of every layer (and of the network),
-	// which is what crossbar results are reported against. Setting them
+	// requested ratio is the sparsity of the whole network (of every layer
+	// with ScopeLayer), which is what crossbar results are reported against. Setting them
 	// false keeps these small, sensitive layers dense (Han et al. 2015 prune
 	// them less) at the price of a network sparsity below the ratio (an MLP
 	// whose first layer holds 85 % of the weights barely changes).
@@ -78,7 +80,7 @@ func DefaultConfig() Config {
 		Calib:          512,
 		CalibMethod:    CalibMinMax,
 		Percentile:     99.99,
-		PruneScope:     ScopeLayer,
+		PruneScope:     ScopeGlobal,
 		PruneStructure: StructWeight,
 		PruneNorm:      "l2",
 		PruneFirst:     true,
@@ -144,7 +146,7 @@ func (c Config) withDefaults() Config {
 		c.Percentile = 99.99
 	}
 	if c.PruneScope == "" {
-		c.PruneScope = ScopeLayer
+		c.PruneScope = ScopeGlobal
 	}
 	if c.PruneStructure == "" {
 		c.PruneStructure = StructWeight

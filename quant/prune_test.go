@@ -177,7 +177,7 @@ func TestPruneThroughQuantize(t *testing.T) {
 	m := toyModel(12)
 	for _, ratio := range []float64{0.3, 0.7, 0.9} {
 		cfg := DefaultConfig()
-		cfg.Calib, cfg.Prune = 16, ratio
+		cfg.Calib, cfg.Prune, cfg.PruneScope = 16, ratio, ScopeLayer
 		cfg.PruneFirst, cfg.PruneLast = false, false
 		net, err := Quantize(m, toyInputs(16, 1), cfg)
 		if err != nil {
@@ -199,7 +199,7 @@ func TestPruneThroughQuantize(t *testing.T) {
 				t.Fatalf("ratio %g layer %s: %d zero codes (sparsity %g) < %d pruned", ratio, st.Name, st.Zeros, sp[i], st.Pruned)
 			}
 		}
-		// with the default policy every layer reaches the ratio
+		// with first and last pruned too, every layer reaches the ratio
 		cfg.PruneFirst, cfg.PruneLast = true, true
 		all, err := Quantize(m, toyInputs(16, 1), cfg)
 		if err != nil {

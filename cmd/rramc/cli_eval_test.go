@@ -103,7 +103,7 @@ func TestEvalModes(t *testing.T) {
 		t.Errorf("config.wbits %v, want the default 8", w)
 	}
 
-	pr := ev("int", "--prune", "0.5", "--wbits", "6")
+	pr := ev("int", "--prune", "0.5", "--prune-scope", "layer", "--wbits", "6")
 	checkSparsity(pr, 0.5, 0.6) // magnitude pruning to half, every layer
 	if w := num(t, pr, "config", "wbits"); w != 6 {
 		t.Errorf("config.wbits %v, want 6", w)

@@ -30,7 +30,7 @@ func (q *quantFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&c.CalibMethod, "calib-method", c.CalibMethod, "activation range: minmax | percentile")
 	fs.Float64Var(&c.Percentile, "percentile", c.Percentile, "percentile for --calib-method percentile")
 	fs.Float64Var(&c.Prune, "prune", c.Prune, "fraction of weights pruned by magnitude (0..0.99)")
-	fs.StringVar(&c.PruneScope, "prune-scope", c.PruneScope, "layer (each layer to the ratio) | global (one threshold)")
+	fs.StringVar(&c.PruneScope, "prune-scope", c.PruneScope, "global (one magnitude threshold over the network) | layer (each layer to the ratio)")
 	fs.StringVar(&c.PruneStructure, "prune-structure", c.PruneStructure, "weight | channel (whole output channels)")
 	fs.BoolVar(&c.PruneFirst, "prune-first", c.PruneFirst, "prune the first linear layer too")
 	fs.BoolVar(&c.PruneLast, "prune-last", c.PruneLast, "prune the last linear layer too")
