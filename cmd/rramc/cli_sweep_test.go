@@ -35,8 +35,8 @@ func TestSweep(t *testing.T) {
 		t.Fatalf("%d points, want 8", len(res.Points))
 	}
 	for _, p := range res.Points {
-		if p.Images != 100 || p.Agreement != 1 || p.AccSim != p.AccInt {
-			t.Errorf("%s prune %g: images %d agreement %g sim %g int %g", p.Label(), p.Prune, p.Images, p.Agreement, p.AccSim, p.AccInt)
+		if p.Images != 100 || p.Agreement != 1 || p.BitExact != 1 || p.AccSim != p.AccInt {
+			t.Errorf("%s prune %g: images %d agreement %g bit-exact %g sim %g int %g", p.Label(), p.Prune, p.Images, p.Agreement, p.BitExact, p.AccSim, p.AccInt)
 		}
 	}
 	// colsim/∞ vs sre, recomputed from the points.
@@ -112,5 +112,20 @@ func TestSweepBadInput(t *testing.T) {
 		if code != exitBadInput || !strings.Contains(stderr, c.want) {
 			t.Errorf("%v: exit %d, stderr %q; want %d naming %q", c.args, code, stderr, exitBadInput, c.want)
 		}
+	}
+}
+
+// A lossy ADC must show up as outputs that are not bit-identical: the
+// bit-exact share is measured, not assumed.
+func TestSweepLossyNotBitExact(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "out")
+	runJSON(t, "sweep", modelPath(t, "lenet5"), "--prune", "0", "--schemes", "dense", "--ou", "16x16", "--adc-bits", "2",
+		"--limit", "50", "-o", out, "--json")
+	res, err := sweep.ReadResults(filepath.Join(out, "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Points) != 1 || res.Points[0].BitExact >= 1 || res.Points[0].Saturations == 0 {
+		t.Fatalf("lossy point: %+v", res.Points)
 	}
 }

@@ -2,8 +2,11 @@ package sweep
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
+	"math"
 	"runtime"
 	"strings"
 	"sync"
@@ -61,6 +64,9 @@ type netEntry struct {
 	err    error
 	net    *quant.Network
 	golden []int
+	// goldenRows are hashes of the golden output rows, to count the images
+	// whose simulated outputs are bit-identical, not only of equal class.
+	goldenRows []uint64
 }
 
 // NewEvaluator returns an evaluator for cfg's data set. Points evaluated in
@@ -346,38 +352,65 @@ func (e *Evaluator) quantize(ctx context.Context, pc *PointConfig, me *modelEntr
 	if err != nil {
 		return fmt.Errorf("%s prune %g: %w", pc.Model, pc.Prune, err)
 	}
-	golden, err := e.predict(ctx, pc, me, net, nil, runtime.GOMAXPROCS(0))
+	golden, goldenRows, err := e.predict(ctx, pc, me, net, nil, runtime.GOMAXPROCS(0))
 	if err != nil {
 		return fmt.Errorf("%s prune %g: golden model: %w", pc.Model, pc.Prune, err)
 	}
-	ne.net, ne.golden = net, golden
+	ne.net, ne.golden, ne.goldenRows = net, golden, goldenRows
 	return nil
 }
 
 // predict runs net over the first me.n test images with matmul mm (nil =
-// golden) on workers goroutines and returns the top-1 classes.
-func (e *Evaluator) predict(ctx context.Context, pc *PointConfig, me *modelEntry, net *quant.Network, mm quant.MatMulFunc, workers int) ([]int, error) {
+// golden) on workers goroutines and returns the top-1 classes and a hash of
+// each output row (the outputs are dequantized codes, so equal rows mean
+// equal codes).
+func (e *Evaluator) predict(ctx context.Context, pc *PointConfig, me *modelEntry, net *quant.Network, mm quant.MatMulFunc, workers int) ([]int, []uint64, error) {
 	preds := make([]int, 0, me.n)
+	rows := make([]uint64, 0, me.n)
 	for start := 0; start < me.n; start += evalBatch {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		b := min(evalBatch, me.n-start)
 		x, err := e.test.BatchFor(me.in, start, b, pc.Mean, pc.Std)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		y, err := net.RunWorkers(x, mm, workers)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		p, err := argmaxRows(y)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		preds = append(preds, p...)
+		c := len(y.Float) / len(p)
+		for i := range p {
+			h := fnv.New64a()
+			var buf [4]byte
+			for _, v := range y.Float[i*c : (i+1)*c] {
+				binary.LittleEndian.PutUint32(buf[:], math.Float32bits(v))
+				h.Write(buf[:])
+			}
+			rows = append(rows, h.Sum64())
+		}
 	}
-	return preds, nil
+	return preds, rows, nil
+}
+
+// sameRows is the share of equal hashes.
+func sameRows(a, b []uint64) float64 {
+	if len(a) == 0 || len(a) != len(b) {
+		return 0
+	}
+	n := 0
+	for i := range a {
+		if a[i] == b[i] {
+			n++
+		}
+	}
+	return float64(n) / float64(len(a))
 }
 
 // Evaluate computes one point: accuracy (float, golden, simulated) over the
@@ -408,6 +441,7 @@ func (e *Evaluator) Evaluate(ctx context.Context, pc PointConfig) (*Point, error
 		return nil, err
 	}
 	var preds []int
+	var rows []uint64
 	var counts []hwsim.Counts
 	if me.costOnly {
 		// One run (one image, or one fixed batch) of the synthetic input:
@@ -421,7 +455,7 @@ func (e *Evaluator) Evaluate(ctx context.Context, pc PointConfig) (*Point, error
 		}
 		counts, err = sim.PerImage(sim.Counted(), int64(me.batch))
 	} else {
-		preds, err = e.predict(ctx, &pc, me, ne.net, sim.MatMul, e.workers())
+		preds, rows, err = e.predict(ctx, &pc, me, ne.net, sim.MatMul, e.workers())
 		if err != nil {
 			return nil, fmt.Errorf("simulation: %w", err)
 		}
@@ -450,6 +484,7 @@ func (e *Evaluator) Evaluate(ctx context.Context, pc PointConfig) (*Point, error
 	if !me.costOnly {
 		p.AccFloat, p.AccInt, p.AccSim = accuracy(me.float, me.labels), accuracy(ne.golden, me.labels), accuracy(preds, me.labels)
 		p.Agreement = accuracy(preds, ne.golden)
+		p.BitExact = sameRows(rows, ne.goldenRows)
 	}
 	if len(ne.net.Linears) > 0 {
 		p.WBits, p.ABits = ne.net.Linears[0].WBits, ne.net.Linears[0].ABits

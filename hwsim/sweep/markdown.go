@@ -40,6 +40,10 @@ func WriteResultsMarkdown(r *Results) ([]byte, error) {
 	}
 	f("%s cost is for one inference. Performance improvement = baseline cycles / method cycles − 1; "+
 		"energy saving = baseline energy / method energy (same network, weights, crossbar, OU and ADC).\n\n", every)
+	if measured, exact := r.bitExactPoints(); measured > 0 {
+		f("Simulator against the integer golden model: on %d of %d measured points every test image's output codes are "+
+			"bit-identical (the rest differ by the lossy ADC or non-idealities of the hardware description).\n\n", exact, measured)
+	}
 	if co := r.CostOnlyModels(); len(co) > 0 {
 		f("%s %s %s cost only: %s input cannot take %s images, so no accuracy is measured (shown as n/a, never as 0). "+
 			"%s network is quantized and pruned like the others, with activation ranges calibrated on %s, and its cost is "+
@@ -293,4 +297,19 @@ func compareRange(lo, hi, plo, phi float64) string {
 		return "inside the paper's range"
 	}
 	return "overlapping the paper's range"
+}
+
+// bitExactPoints counts the measured points and those whose simulated
+// outputs equal the golden model's on every image.
+func (r *Results) bitExactPoints() (measured, exact int) {
+	for i := range r.Points {
+		if r.Points[i].CostOnly {
+			continue
+		}
+		measured++
+		if r.Points[i].BitExact == 1 {
+			exact++
+		}
+	}
+	return measured, exact
 }

@@ -48,7 +48,7 @@ type PointConfig struct {
 }
 
 // keyVersion changes when Point's meaning changes, invalidating stored points.
-const keyVersion = "rramc-sweep-point-v1"
+const keyVersion = "rramc-sweep-point-v2" // v2: Point.BitExact
 
 // Key returns the hex SHA-256 of the canonical JSON of c: the stored point's
 // file name.
@@ -128,6 +128,9 @@ type Point struct {
 	AccInt    float64 `json:"acc_int"`
 	AccSim    float64 `json:"acc_sim"`
 	Agreement float64 `json:"agreement"` // fraction of images where sim and golden predict the same class
+	// BitExact is the fraction of images whose simulated output codes are
+	// all equal to the golden model's (1 on ideal, lossless hardware).
+	BitExact float64 `json:"bit_exact"`
 	// CostOnly marks a point of a network whose input cannot take the test
 	// images (e.g. a 3×224×224 ImageNet-size network in an MNIST sweep):
 	// no accuracy is measured, so Images and the four accuracy fields are
@@ -198,7 +201,7 @@ func (p *Point) validate() error {
 	if !p.CostOnly && p.CostOnlyReason != "" {
 		bad = append(bad, "cost_only_reason without cost_only")
 	}
-	for name, v := range map[string]float64{"agreement": p.Agreement, "sparsity": p.Sparsity, "bit_sparsity": p.BitSparsity} {
+	for name, v := range map[string]float64{"agreement": p.Agreement, "bit_exact": p.BitExact, "sparsity": p.Sparsity, "bit_sparsity": p.BitSparsity} {
 		if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
 			bad = append(bad, fmt.Sprintf("%s %g", name, v))
 		}

@@ -152,7 +152,7 @@ func (r *Results) EncodeCSV() ([]byte, error) {
 	comps := r.energyComponents()
 	head := []string{"key", "model", "model_path", "prune", "scheme", "max_share", "wbits", "abits",
 		"xbar_rows", "xbar_cols", "ou_rows", "ou_cols", "cell_bits", "adc_bits", "sparsity", "bit_sparsity",
-		"images", "cost_only", "acc_float", "acc_int", "acc_sim", "agreement", "adc_saturations",
+		"images", "cost_only", "acc_float", "acc_int", "acc_sim", "agreement", "bit_exact", "adc_saturations",
 		"ou_activations", "cycles", "latency_ns", "energy_pj"}
 	for _, c := range comps {
 		head = append(head, "energy_"+c+"_pj")
@@ -168,9 +168,9 @@ func (r *Results) EncodeCSV() ([]byte, error) {
 			strconv.Itoa(p.OURows), strconv.Itoa(p.OUCols), strconv.Itoa(p.CellBits), strconv.Itoa(p.ADCBits),
 			fmtF(p.Sparsity), fmtF(p.BitSparsity), strconv.Itoa(p.Images), strconv.FormatBool(p.CostOnly)}
 		if p.CostOnly { // no accuracy was measured: empty cells, not 0
-			row = append(row, "", "", "", "")
+			row = append(row, "", "", "", "", "")
 		} else {
-			row = append(row, fmtF(p.AccFloat), fmtF(p.AccInt), fmtF(p.AccSim), fmtF(p.Agreement))
+			row = append(row, fmtF(p.AccFloat), fmtF(p.AccInt), fmtF(p.AccSim), fmtF(p.Agreement), fmtF(p.BitExact))
 		}
 		row = append(row, fmtI(p.Saturations), fmtI(p.OUActivations), fmtI(p.Cycles),
 			fmtF(p.LatencyNS), fmtF(p.EnergyPJ))
