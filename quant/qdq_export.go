@@ -4,12 +4,11 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
 	"strconv"
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/rramc/rramc/importer"
 	"github.com/rramc/rramc/importer/onnxpb"
 )
 
@@ -33,24 +32,7 @@ func (n *Network) WriteQDQ(path string) error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".rramc-qdq-*")
-	if err != nil {
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return nil
+	return importer.WriteFileAtomic(path, data)
 }
 
 type qdqWriter struct {

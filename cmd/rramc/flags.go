@@ -5,9 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 
+	"github.com/rramc/rramc/importer"
 	"github.com/spf13/pflag"
 )
 
@@ -46,26 +45,6 @@ func writeJSON(w io.Writer, v any) error {
 
 // writeFileAtomic writes through a temporary file in the same directory and
 // renames it into place, so a failure never leaves a half-written output.
-func writeFileAtomic(path string, write func(w io.Writer) error) (err error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("create %s: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if err = write(f); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
+func writeFileAtomic(path string, write func(w io.Writer) error) error {
+	return importer.WriteAtomic(path, write)
 }
