@@ -99,10 +99,14 @@ type group struct {
 	gathered     int // Σ over rowsets of their rows
 	ous          []cou
 	runs         []run
-	cols         []uint64 // cell bits after stuck-at faults, words per column
-	ownStart     []int32
-	own          []cowner
-	anyComp      bool
+	cols         []uint64 // cell bits (low bit plane) after stuck-at faults, words per column
+	// hi is the high bit plane of 2-bit cells after stuck-at faults, laid
+	// out like cols (nil for 1-bit cells): the cell level is lo + 2·hi.
+	hi       []uint64
+	maxLevel int64 // top cell level: 2^cell_bits - 1
+	ownStart []int32
+	own      []cowner
+	anyComp  bool
 	// cond[c*h+j] is the conductance (in units of G_on) of the cell of
 	// column c on wordline j, when variation is simulated (else nil).
 	cond []float32
@@ -143,21 +147,26 @@ func compileGroup(li, gi int, l *quant.Linear, gm *mapper.GroupMap, scheme strin
 	if l.WBits < 1 || l.WBits > 16 {
 		return nil, fmt.Errorf("hwsim: %s: weight width %d out of range [1, 16]", where, l.WBits)
 	}
-	g := &group{layer: li, index: gi, lin: l, k: l.K, n: l.N, a: l.ABits, signed: l.InputSigned,
-		h: geo.OURows, crossbars: gm.Crossbars, denseXbars: denseCrossbars(geo, l.K, l.N*l.WBits)}
-	g.steps = inputSteps(l.ABits, hw.DACBits, l.InputSigned)
-	wantWords := (geo.OURows + 63) / 64
-	if gm.Words != wantWords {
-		return nil, fmt.Errorf("hwsim: %s: %d words per column, want %d for %d-row OUs", where, gm.Words, wantWords, geo.OURows)
+	if hw.CellBits != 1 && hw.CellBits != 2 {
+		return nil, fmt.Errorf("hwsim: %s: %d-bit cells", where, hw.CellBits)
 	}
-	g.words = gm.Words
+	g := &group{layer: li, index: gi, lin: l, k: l.K, n: l.N, a: l.ABits, signed: l.InputSigned,
+		h: geo.OURows, crossbars: gm.Crossbars, maxLevel: 1<<hw.CellBits - 1,
+		denseXbars: denseCrossbars(geo, l.K, l.N*mapper.DigitCount(l.WBits, hw.CellBits))}
+	g.steps = inputSteps(l.ABits, hw.DACBits, l.InputSigned)
+	// gm.Words holds cell_bits bit planes of ceil(h/64) words each
+	rowWords := (geo.OURows + 63) / 64
+	if gm.Words != rowWords*hw.CellBits {
+		return nil, fmt.Errorf("hwsim: %s: %d words per column, want %d for %d-row OUs of %d-bit cells", where, gm.Words, rowWords*hw.CellBits, geo.OURows, hw.CellBits)
+	}
+	g.words = rowWords
 	if len(gm.OwnerStart) < 1 {
 		return nil, fmt.Errorf("hwsim: %s: empty OwnerStart", where)
 	}
 	ncols := gm.Columns()
 	g.physCols = ncols
-	if len(gm.ColBits) != ncols*g.words {
-		return nil, fmt.Errorf("hwsim: %s: %d column words for %d columns of %d words", where, len(gm.ColBits), ncols, g.words)
+	if len(gm.ColBits) != ncols*gm.Words {
+		return nil, fmt.Errorf("hwsim: %s: %d column words for %d columns of %d words", where, len(gm.ColBits), ncols, gm.Words)
 	}
 	if gm.OwnerStart[0] != 0 || int(gm.OwnerStart[ncols]) != len(gm.Owners) {
 		return nil, fmt.Errorf("hwsim: %s: OwnerStart spans [%d, %d], want [0, %d]", where, gm.OwnerStart[0], gm.OwnerStart[ncols], len(gm.Owners))
@@ -195,7 +204,7 @@ func compileGroup(li, gi int, l *quant.Linear, gm *mapper.GroupMap, scheme strin
 			g.own[i].col = int32(c)
 		}
 	}
-	g.ix = newIndexLayout(scheme, l, gm)
+	g.ix = newIndexLayout(scheme, l, gm, hw.CellBits)
 
 	// OUs, rowsets, column coverage.
 	owner := make([]int32, ncols) // OU of each column, -1 = none
@@ -229,7 +238,7 @@ func compileGroup(li, gi int, l *quant.Linear, gm *mapper.GroupMap, scheme strin
 		co := cou{rs: rs, xbar: ou.Crossbar, col0: ou.ColStart, ncol: ou.ColCount, nrows: ou.RowCount, sumCol: ou.SumCol}
 		co.lossless = true
 		for _, s := range g.steps {
-			if int64(ou.RowCount)*int64(1<<s.t-1) > int64(maxSum) {
+			if int64(ou.RowCount)*int64(1<<s.t-1)*g.maxLevel > int64(maxSum) {
 				co.lossless = false
 			}
 		}
@@ -262,7 +271,8 @@ func compileGroup(li, gi int, l *quant.Linear, gm *mapper.GroupMap, scheme strin
 	for _, v := range perXbar {
 		g.maxOUsXbar = max(g.maxOUsXbar, v)
 	}
-	// A sum column must be an all-ones column on the OU's own wordlines.
+	// A sum column must be an all-ones (top level) column on the OU's own
+	// wordlines.
 	for oi, o := range g.ous {
 		if o.sumCol < 0 {
 			continue
@@ -271,38 +281,57 @@ func compileGroup(li, gi int, l *quant.Linear, gm *mapper.GroupMap, scheme strin
 		if so.rs != o.rs {
 			return nil, fmt.Errorf("hwsim: %s: OU %d: sum column %d is on other wordlines", where, oi, o.sumCol)
 		}
-		cb := gm.ColBits[int(o.sumCol)*g.words : int(o.sumCol+1)*g.words]
+		cb := gm.ColBits[int(o.sumCol)*gm.Words : int(o.sumCol+1)*gm.Words]
 		for j := 0; j < int(o.nrows); j++ {
-			if cb[j>>6]>>(j&63)&1 == 0 {
-				return nil, fmt.Errorf("hwsim: %s: OU %d: sum column %d is not all ones", where, oi, o.sumCol)
+			for p := 0; p < hw.CellBits; p++ {
+				if cb[p*g.words+j>>6]>>(j&63)&1 == 0 {
+					return nil, fmt.Errorf("hwsim: %s: OU %d: sum column %d is not all ones", where, oi, o.sumCol)
+				}
 			}
 		}
 	}
 
-	// Cell bits: keep only connected wordlines, then apply stuck-at faults.
-	g.cols = make([]uint64, len(gm.ColBits))
-	copy(g.cols, gm.ColBits)
+	// Cells: split the bit planes, keep only connected wordlines, then apply
+	// stuck-at faults (stuck at 0: level 0; stuck at 1: the top level, 1
+	// or 3).
+	g.cols = make([]uint64, ncols*g.words)
+	if hw.CellBits == 2 {
+		g.hi = make([]uint64, ncols*g.words)
+	}
+	for c := 0; c < ncols; c++ {
+		copy(g.cols[c*g.words:(c+1)*g.words], gm.ColBits[c*gm.Words:])
+		if g.hi != nil {
+			copy(g.hi[c*g.words:(c+1)*g.words], gm.ColBits[c*gm.Words+g.words:])
+		}
+	}
 	for c := 0; c < ncols; c++ {
 		nr := int(gm.OUs[owner[c]].RowCount)
-		w := g.cols[c*g.words : (c+1)*g.words]
-		for j := range w {
-			lo := j * 64
-			switch {
-			case nr <= lo:
-				w[j] = 0
-			case nr < lo+64:
-				w[j] &= 1<<(nr-lo) - 1
+		planes := [][]uint64{g.cols[c*g.words : (c+1)*g.words]}
+		if g.hi != nil {
+			planes = append(planes, g.hi[c*g.words:(c+1)*g.words])
+		}
+		for _, w := range planes {
+			for j := range w {
+				lo := j * 64
+				switch {
+				case nr <= lo:
+					w[j] = 0
+				case nr < lo+64:
+					w[j] &= 1<<(nr-lo) - 1
+				}
 			}
 		}
 		if hw.StuckAt0Rate > 0 || hw.StuckAt1Rate > 0 {
 			for j := 0; j < nr; j++ {
 				u := unit(key(seed, streamStuck, uint64(li), uint64(gi), uint64(c), uint64(j)))
 				bit := uint64(1) << (j & 63)
-				switch {
-				case u < hw.StuckAt0Rate:
-					w[j>>6] &^= bit
-				case u < hw.StuckAt0Rate+hw.StuckAt1Rate:
-					w[j>>6] |= bit
+				for _, w := range planes {
+					switch {
+					case u < hw.StuckAt0Rate:
+						w[j>>6] &^= bit
+					case u < hw.StuckAt0Rate+hw.StuckAt1Rate:
+						w[j>>6] |= bit
+					}
 				}
 			}
 		}
@@ -371,10 +400,11 @@ func compileGroup(li, gi int, l *quant.Linear, gm *mapper.GroupMap, scheme strin
 }
 
 // truncShift returns D, the number of low bits a truncating ADC drops: the
-// full-scale column sum of an h-row OU driven by dac_bits DACs has
-// bitlen(h·(2^dac_bits-1)) bits, of which the ADC keeps the top adc_bits.
+// full-scale column sum of an h-row OU of cell_bits-bit cells driven by
+// dac_bits DACs has bitlen(h·(2^dac_bits-1)·(2^cell_bits-1)) bits, of which
+// the ADC keeps the top adc_bits.
 func truncShift(hw *HW, h int) int {
-	full := bits.Len(uint(h * (1<<hw.DACBits - 1)))
+	full := bits.Len(uint(h * (1<<hw.DACBits - 1) * (1<<max(hw.CellBits, 1) - 1)))
 	return max(0, full-hw.ADCBits)
 }
 
@@ -392,8 +422,10 @@ func rowKey(rows []int32) string {
 //	W_eff[k][n] = Σ over OUs, columns c, owners o of c with Out = n, wordlines
 //	              j with RowIdx[j] = k:  ±2^Bit · (o.Complement ? s_j-c_j : c_j)
 //
-// where s is the OU's sum column (all ones unless a cell is stuck)
-// (sign - when Negate), using the cell bits after stuck-at faults. It
+// where c_j is the level of the cell (its bit with 1-bit cells, lo + 2·hi
+// with 2-bit cells), s is the OU's sum column (the top level everywhere
+// unless a cell is stuck) (sign - when Negate), using the cells after
+// stuck-at faults. It
 // returns nil when some OU is lossy or the matrix could overflow int32
 // accumulation; the simulator then runs bit-serially.
 func (g *group) effectiveWeights() (*quant.PackedWeights, error) {
@@ -408,21 +440,16 @@ func (g *group) effectiveWeights() (*quant.PackedWeights, error) {
 	w := make([]int64, g.k*g.n)
 	for _, o := range g.ous {
 		rows := g.rowsets[o.rs].rows
-		var sb []uint64
-		if o.sumCol >= 0 {
-			sb = g.cols[int(o.sumCol)*g.words : int(o.sumCol+1)*g.words]
-		}
 		for c := o.col0; c < o.col0+o.ncol; c++ {
-			cb := g.cols[int(c)*g.words : int(c+1)*g.words]
 			for _, ow := range g.own[g.ownStart[c]:g.ownStart[c+1]] {
 				v := int64(ow.mult)
 				for j, k := range rows {
-					bit := int64(cb[j>>6] >> (j & 63) & 1)
+					lv := g.level(int(c), j)
 					if ow.comp {
 						// sum column cell minus this cell (both after faults)
-						bit = int64(sb[j>>6]>>(j&63)&1) - bit
+						lv = g.level(int(o.sumCol), j) - lv
 					}
-					w[int(k)*g.n+int(ow.out)] += bit * v
+					w[int(k)*g.n+int(ow.out)] += lv * v
 				}
 			}
 		}
@@ -446,8 +473,18 @@ func (g *group) effectiveWeights() (*quant.PackedWeights, error) {
 	return quant.PackWeights(w32, g.k, g.n)
 }
 
+// level is the level of the cell of column c on wordline j (after faults).
+func (g *group) level(c, j int) int64 {
+	i := c*g.words + j>>6
+	l := int64(g.cols[i] >> (j & 63) & 1)
+	if g.hi != nil {
+		l += int64(g.hi[i]>>(j&63)&1) << 1
+	}
+	return l
+}
+
 // denseCrossbars is the number of crossbars the dense mapping of a K-row
-// matrix with bitCols bit-columns occupies: rows cut into OU-height strips,
+// matrix with bitCols bit-columns (digit columns) occupies: rows cut into OU-height strips,
 // stripsPerTile strips per crossbar row tile; columns cut into OUs,
 // ousPerTile OUs per crossbar column tile.
 func denseCrossbars(geo mapper.Geometry, k, bitCols int) int {

@@ -191,7 +191,7 @@ func AnalyticCounts(mp *mapper.Mapping, hw HW, vectors []int64) ([]Counts, error
 		c := &out[li]
 		for _, gm := range lm.Groups {
 			c.Vectors += v
-			ix := newIndexLayout(mp.Scheme, l, gm)
+			ix := newIndexLayout(mp.Scheme, l, gm, mp.Geometry.CellBits)
 			for _, ou := range gm.OUs {
 				rows, cols := int64(ou.RowCount), int64(ou.ColCount)
 				var owners int64

@@ -8,7 +8,9 @@
 // HW is the hardware description (JSON, every field with its unit; see
 // HARDWARE.md for each field and the source of its default). Defaults()
 // gives 128×128 crossbars of 1-bit cells, 9×8 OUs, 1-bit DACs, 8-bit
-// saturating ADCs and ISAAC/PUMA energies and areas. LoadHW reads a file over
+// saturating ADCs and ISAAC/PUMA energies and areas. cell_bits = 2 selects
+// 2-bit cells (levels 0..3); the mapping must then be made for 2-bit cells
+// (mapper digit columns: a B-bit weight in ceil((B−1)/2)+1 columns). LoadHW reads a file over
 // the defaults with strict decoding (unknown fields, trailing data, negative
 // or absurd values are errors naming the field, wrapping ErrInvalidHW).
 //
@@ -29,13 +31,19 @@
 //     With d-bit DACs unsigned codes are fed in d-bit digits; signed codes
 //     feed their A-1 magnitude bits in d-bit digits and the sign bit alone.
 //   - Each step activates the OU once. The analog sum of physical column c
-//     is s = Σ_j level_j·cell_cj, an integer in [0, h·(2^t-1)] for a step of
-//     t bits (popcount of input plane AND column bits, per 64-row word).
-//   - The ADC converts s at r = adc_bits. When h·(2^t-1) ≤ 2^r-1 every
-//     conversion is exact. Otherwise "saturate" gives min(s, 2^r-1) (counted
+//     is s = Σ_j in_j·L_cj, in_j the DAC level of wordline j and L_cj the
+//     level of the cell (its bit with 1-bit cells; lo + 2·hi with 2-bit
+//     cells), an integer in [0, h·(2^t-1)·(2^c-1)] for a step of t bits and
+//     c = cell_bits. It is computed with popcounts of input plane AND cell
+//     plane, per 64-row word: popcount(x & lo) + 2·popcount(x & hi) for
+//     2-bit cells.
+//   - The ADC converts s at r = adc_bits. When h·(2^t-1)·(2^c-1) ≤ 2^r-1
+//     every conversion is exact (9-row OUs: 4 bits for 1-bit cells, 5 bits
+//     for 2-bit cells). Otherwise "saturate" gives min(s, 2^r-1) (counted
 //     as clipped) and "truncate" keeps the top r bits of the full-scale range:
-//     with D = max(0, bitlen(OURows·(2^dac_bits-1)) - r) the code is
-//     floor(s/2^D)·2^D (counted as truncated when that differs from s).
+//     with D = max(0, bitlen(OURows·(2^dac_bits-1)·(2^cell_bits-1)) - r) the
+//     code is floor(s/2^D)·2^D (counted as truncated when that differs from
+//     s).
 //   - Converted values are shifted by the step's first bit and added (or
 //     subtracted, sign step) into a per-column value v_c. Each owner entry
 //     (Out, Bit, Negate, Complement) of column c then adds ±v_c·2^Bit into
@@ -47,10 +55,10 @@
 //
 // Fast path: when every conversion of a layer group is exact (all OUs
 // lossless, no conductance variation, no ADC noise) the bit-serial result is
-// a linear function of x: out = x·W_eff, where W_eff[k][n] sums ±2^Bit·cell
-// (or ±2^Bit·(sum cell - cell) for complement owners) over the owners of
-// output n and the wordlines fed by input k, with the cells after stuck-at
-// faults. The simulator then folds the mapping into W_eff once and runs the
+// a linear function of x: out = x·W_eff, where W_eff[k][n] sums ±2^Bit·L
+// (or ±2^Bit·(L_sum - L) for complement owners), L the cell level, over the
+// owners of output n and the wordlines fed by input k, with the cells after
+// stuck-at faults. The simulator then folds the mapping into W_eff once and runs the
 // integer GEMM. The fold reads only the mapping, never the layer's weights,
 // so a wrong mapping still gives wrong results; tests check the fast path
 // bit-identical to the bit-serial path (Options.Mode = ModeBitSerial) and
@@ -66,6 +74,9 @@
 // converted one column at a time with the ADC model and counted. In
 // ModeAuto without AVX-512, a column whose planes all convert exactly is
 // summed as Σ over its '1' cells of the input codes, equal by linearity.
+// 2-bit cells take the same route with their own kernel (ouSimple2): a
+// plane is safe when it drives at most (2^r-1)/3 rows, and the linear sum
+// is Σ over cells of level·input code.
 // All-zero input planes are skipped (their sums are 0) unless ADC noise is
 // simulated; the hardware still fires the OU, and the counts say so.
 //
@@ -76,10 +87,14 @@
 // results do not depend on the number of goroutines.
 //   - Stuck-at faults: cell (column c, wordline j) is stuck at 0 with
 //     probability stuck_at0_rate and at 1 with stuck_at1_rate, fixed per cell
-//     (applied to the stored bits, including sum columns).
-//   - Conductance variation: every '1' cell has G = G_on·exp(σ·z), z ~ N(0,1)
-//     fixed per cell; '0' cells conduct nothing. The column sum becomes
-//     Σ_j level_j·G_j/G_on, a real number.
+//     (applied to the stored bits, including sum columns). A 2-bit cell stuck
+//     at 0 reads level 0, stuck at 1 the top level 3 (both bits set).
+//   - Conductance variation: every cell has a factor exp(σ·z), z ~ N(0,1)
+//     fixed per cell; a cell of level L conducts L·G_1·exp(σ·z) (G_1 = G_on
+//     for 1-bit cells, the level-1 step for 2-bit cells: equally spaced
+//     levels with one relative spread per cell, a simplification); level 0
+//     conducts nothing. The column sum becomes Σ_j in_j·L_j·G_j/G_1, a real
+//     number.
 //   - ADC noise: a N(0, σ_lsb²) offset per conversion, indexed by the
 //     vector's position in the layer group since the last Reset (so runs that
 //     feed the same images in the same order reproduce; quant.Network.Run
@@ -133,6 +148,12 @@
 // performance. Packed instead runs each scheme on only the crossbars its own
 // layout fills: compression then buys area, and time only where it empties
 // the busiest crossbar, which row tiling rarely allows.
+//
+// A 2-bit cell is priced like a 1-bit cell (cell_read_energy_pj per cell
+// read, xbar_area_um2 per crossbar): an assumption; PUMA's crossbar read
+// constant behind the default is for 2-bit cells anyway. The saving of 2-bit
+// cells in the cost model is then fewer columns, conversions and OUs, and
+// its price a wider ADC for the same OU height.
 //
 // Energy (pJ) by component: crossbar = cell reads · cell_read_energy_pj;
 // dac = DAC drives · dac_energy_pj; adc = conversions · adc_energy_pj[r];

@@ -57,7 +57,8 @@ type HW struct {
 	XbarCols int `json:"xbar_cols"`
 	OURows   int `json:"ou_rows"`
 	OUCols   int `json:"ou_cols"`
-	// CellBits is the number of bits one cell stores (only 1 is simulated).
+	// CellBits is the number of bits one cell stores: 1, or 2 (cell levels
+	// 0..3; a weight's bits are stored in digit columns, see mapper).
 	CellBits int `json:"cell_bits"`
 
 	// DACBits is the wordline DAC resolution in bits: 1 = bit-serial input,
@@ -231,7 +232,7 @@ func (h *HW) Validate() error {
 		{"xbar_cols", h.XbarCols, 1, maxXbarDim},
 		{"ou_rows", h.OURows, 1, h.XbarRows},
 		{"ou_cols", h.OUCols, 1, h.XbarCols},
-		{"cell_bits", h.CellBits, 1, 1},
+		{"cell_bits", h.CellBits, 1, 2},
 		{"dac_bits", h.DACBits, 1, 8},
 		{"adc_bits", h.ADCBits, 1, maxBits},
 		{"input_bits", h.InputBits, 1, maxBits},
@@ -241,7 +242,7 @@ func (h *HW) Validate() error {
 	for _, f := range ints {
 		if f.v < f.lo || f.v > f.hi {
 			if f.name == "cell_bits" {
-				return hwErr(f.name, "%d not supported: the simulator models 1-bit cells", f.v)
+				return hwErr(f.name, "%d not supported: the simulator models 1- and 2-bit cells", f.v)
 			}
 			if f.hi < f.lo { // ou bound by a bad crossbar size: reported there
 				continue

@@ -81,7 +81,7 @@ func TestHWRejectsBadFields(t *testing.T) {
 		{`{"xbar_rows": -1}`, "xbar_rows"},
 		{`{"ou_rows": 200}`, "ou_rows"},
 		{`{"ou_cols": 0}`, "ou_cols"},
-		{`{"cell_bits": 2}`, "cell_bits"},
+		{`{"cell_bits": 3}`, "cell_bits"},
 		{`{"dac_bits": 0}`, "dac_bits"},
 		{`{"adc_bits": 12}`, "adc_energy_pj"}, // no table entry for 12 bits
 		{`{"adc_mode": "round"}`, "adc_mode"},

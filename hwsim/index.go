@@ -12,6 +12,9 @@ import (
 // IndexBits); the reads are charged per OU activation for the entries of
 // that OU, and per input vector for a whole-layer input permutation.
 //
+// With 2-bit cells B below reads D, the digit columns per output
+// (mapper.DigitCount), and the bit position is a digit index.
+//
 //	dense        none
 //	zerocol      one column index of ceil(log2(N·B)) bits per physical column
 //	sre          one input index of ceil(log2 K) bits per OU wordline
@@ -33,6 +36,7 @@ import (
 type indexLayout struct {
 	scheme    string
 	known     bool
+	cellBits  int
 	ownerBits int64 // bits per owner (or column) entry
 	inputBits int64 // bits per input entry
 	// permEntries is the number of input-permutation entries read once per
@@ -54,19 +58,21 @@ func ceilLog2(n int) int64 {
 	return b
 }
 
-func newIndexLayout(scheme string, l *quant.Linear, gm *mapper.GroupMap) indexLayout {
-	ix := indexLayout{scheme: scheme, known: true, inputBits: ceilLog2(l.K)}
+func newIndexLayout(scheme string, l *quant.Linear, gm *mapper.GroupMap, cellBits int) indexLayout {
+	ix := indexLayout{scheme: scheme, known: true, inputBits: ceilLog2(l.K), cellBits: cellBits}
+	// D digit columns per output (B with 1-bit cells)
+	nd := mapper.DigitCount(l.WBits, cellBits)
 	switch scheme {
 	case "dense":
 	case "zerocol":
-		ix.ownerBits = ceilLog2(l.N * l.WBits)
+		ix.ownerBits = ceilLog2(l.N * nd)
 	case "sre":
 	case "colsim":
-		ix.ownerBits = ceilLog2(l.N) + ceilLog2(l.WBits) + 2
+		ix.ownerBits = ceilLog2(l.N) + ceilLog2(nd) + 2
 	case "colsim-comp":
-		ix.ownerBits = ceilLog2(l.N) + ceilLog2(l.WBits) + 3
+		ix.ownerBits = ceilLog2(l.N) + ceilLog2(nd) + 3
 	case "rowreorder":
-		ix.ownerBits = ceilLog2(l.N) + ceilLog2(l.WBits) + 2
+		ix.ownerBits = ceilLog2(l.N) + ceilLog2(nd) + 2
 		for i, r := range gm.RowIdx {
 			if r != int32(i) {
 				ix.permEntries = int64(l.K)
@@ -85,7 +91,7 @@ func newIndexLayout(scheme string, l *quant.Linear, gm *mapper.GroupMap) indexLa
 			comp = comp || o.Complement
 			oddNeg = oddNeg || o.Negate != (int(o.Bit) == l.WBits-1)
 		}
-		ix.ownerBits = int64(bitsFor(l.N) + bitsFor(l.WBits))
+		ix.ownerBits = int64(bitsFor(l.N) + bitsFor(nd))
 		for _, f := range []bool{multi, comp, oddNeg} {
 			if f {
 				ix.ownerBits++
@@ -110,7 +116,7 @@ func (ix *indexLayout) forOU(gm *mapper.GroupMap, ou mapper.OU, owners int64, l 
 		return ouIndex{ownerEntries: owners}
 	}
 	var r ouIndex
-	if !positional(gm, ou, l.WBits, l.N, ouCols) {
+	if !positional(gm, ou, l.WBits, ix.cellBits, l.N, ouCols) {
 		r.ownerEntries = owners
 	}
 	if !contiguous(gm.RowIdx[ou.RowStart : ou.RowStart+ou.RowCount]) {
@@ -130,7 +136,7 @@ func (ix *indexLayout) bits(e ouIndex) int64 {
 func (ix *indexLayout) storage(gm *mapper.GroupMap, l *quant.Linear, perOU int64) int64 {
 	if ix.known {
 		if s, err := mapper.LookupScheme(ix.scheme); err == nil {
-			return s.IndexBits(gm, mapper.Dims{K: l.K, N: l.N, Bits: l.WBits})
+			return s.IndexBits(gm, mapper.Dims{K: l.K, N: l.N, Bits: l.WBits, CellBits: ix.cellBits})
 		}
 	}
 	return perOU + ix.permEntries*ix.inputBits
@@ -148,11 +154,13 @@ func contiguous(rows []int32) bool {
 
 // positional reports whether the OU's columns need no owner index: each
 // has one plain owner (no complement, sign implied by the bit) and the
-// owners are consecutive logical columns L = Out·B+Bit (or Bit·N+Out)
-// starting at a multiple of the OU width, i.e. the OU holds one aligned
-// column group of the dense bit-sliced matrix, so the periphery knows each
-// column's output and shift from its position.
-func positional(gm *mapper.GroupMap, ou mapper.OU, wbits, n, w int) bool {
+// owners are consecutive logical columns L = Out·D+j (or j·N+Out), j the
+// digit index of Bit (D = B, j = Bit with 1-bit cells), starting at a
+// multiple of the OU width, i.e. the OU holds one aligned column group of
+// the dense bit-sliced matrix, so the periphery knows each column's output
+// and shift from its position.
+func positional(gm *mapper.GroupMap, ou mapper.OU, wbits, cellBits, n, w int) bool {
+	nd := mapper.DigitCount(wbits, cellBits)
 	if ou.ColCount == 0 {
 		return true
 	}
@@ -164,11 +172,12 @@ func positional(gm *mapper.GroupMap, ou mapper.OU, wbits, n, w int) bool {
 			return false
 		}
 		o := gm.Owners[gm.OwnerStart[c]]
-		if o.Complement || o.Negate != (int(o.Bit) == wbits-1) {
+		j := mapper.DigitIndex(int(o.Bit), wbits, cellBits)
+		if o.Complement || o.Negate != (int(o.Bit) == wbits-1) || j < 0 {
 			return false
 		}
-		la := int(o.Out)*wbits + int(o.Bit)
-		lb := int(o.Bit)*n + int(o.Out)
+		la := int(o.Out)*nd + j
+		lb := j*n + int(o.Out)
 		if i == 0 {
 			firstA, firstB = la, lb
 			okA = la%w == 0

@@ -94,7 +94,8 @@ func (w *worker) vector(x []int32, out []int32, vidx int64) {
 	// A whole-layer input permutation is read once per vector.
 	w.inputIndexReads += g.ix.permEntries
 	w.indexReadBits += g.ix.permEntries * g.ix.inputBits
-	simple := words == 1 && w.hw.DACBits == 1 && !w.analog
+	simple := words == 1 && w.hw.DACBits == 1 && !w.analog && g.hi == nil
+	simple2 := words == 1 && w.hw.DACBits == 1 && !w.analog && g.hi != nil
 	for ri := range g.runs {
 		o := &g.runs[ri]
 		// Every OU fires once per input step whatever its inputs: count it.
@@ -115,6 +116,8 @@ func (w *worker) vector(x []int32, out []int32, vidx int64) {
 		switch {
 		case simple:
 			w.ouSimple(&o.cou, ca)
+		case simple2:
+			w.ouSimple2(&o.cou, ca)
 		case w.analog:
 			w.ouAnalog(&o.cou, ca, vidx)
 		default:
@@ -223,6 +226,70 @@ func (w *worker) ouSimple(o *cou, ca []int64) {
 			w.truncated += truncPop(ca, cols, pb, uint(b), w.truncD, w.maxCode, neg)
 		default:
 			w.clipped += satPop(ca, cols, pb, uint(b), w.maxCode, neg)
+		}
+	}
+}
+
+// ouSimple2 is ouSimple for 2-bit cells (one-word bit planes lo and hi,
+// 1-bit DACs, ideal cells): the sum of column i for input plane p is
+// popcount(p & lo_i) + 2·popcount(p & hi_i) in [0, 3h]. A plane with at
+// most (2^r-1)/3 active rows cannot saturate; when every plane converts
+// exactly (and in ModeAuto) the column's value is summed directly as
+// Σ_j level_j·x_j.
+func (w *worker) ouSimple2(o *cou, ca []int64) {
+	g := w.g
+	rs := &g.rowsets[o.rs]
+	p := w.planes[rs.planeOff : rs.planeOff+g.a]
+	lo := g.cols[o.col0 : o.col0+o.ncol]
+	hi := g.hi[o.col0 : o.col0+o.ncol]
+	ca = ca[:len(lo)]
+	hi = hi[:len(lo)]
+	signBit := -1
+	if g.signed {
+		signBit = g.a - 1
+	}
+	fits := func(pb uint64) bool { return 3*int64(bits.OnesCount64(pb)) <= w.maxCode }
+	exact := o.lossless
+	if !exact && !w.truncate {
+		exact = true
+		for nz := w.nz[o.rs]; nz != 0; nz &= nz - 1 {
+			if !fits(p[bits.TrailingZeros32(nz)]) {
+				exact = false
+				break
+			}
+		}
+	}
+	if exact && w.aggregate {
+		xs := w.xs[rs.xOff:]
+		for i, c := range lo {
+			var a int64
+			for m := c; m != 0; m &= m - 1 {
+				a += xs[bits.TrailingZeros64(m)]
+			}
+			for m := hi[i]; m != 0; m &= m - 1 {
+				a += 2 * xs[bits.TrailingZeros64(m)]
+			}
+			ca[i] = a
+		}
+		return
+	}
+	for nz := w.nz[o.rs]; nz != 0; nz &= nz - 1 {
+		b := bits.TrailingZeros32(nz)
+		pb := p[b]
+		sgn := int64(1)
+		if b == signBit {
+			sgn = -1
+		}
+		if exact || (!w.truncate && fits(pb)) {
+			for i, c := range lo {
+				s := int64(bits.OnesCount64(pb&c) + 2*bits.OnesCount64(pb&hi[i]))
+				ca[i] += sgn * (s << b)
+			}
+			continue
+		}
+		for i, c := range lo {
+			s := int64(bits.OnesCount64(pb&c) + 2*bits.OnesCount64(pb&hi[i]))
+			ca[i] += sgn * (w.convert(s) << b)
 		}
 	}
 }
@@ -336,8 +403,10 @@ func (w *worker) convert(s int64) int64 {
 	return s
 }
 
-// ouGeneric handles multi-word columns and multi-bit DACs with ideal cells:
-// the analog sum of a step driving bits b0..b0+t-1 is Σ_u 2^u·popcount.
+// ouGeneric handles multi-word columns, multi-bit DACs and 2-bit cells with
+// ideal cells: the analog sum of a step driving bits b0..b0+t-1 is
+// Σ_u 2^u·(popcount(plane_u & lo) + 2·popcount(plane_u & hi)), hi = 0 for
+// 1-bit cells.
 func (w *worker) ouGeneric(o *cou, ca []int64) {
 	g := w.g
 	words := g.words
@@ -350,12 +419,19 @@ func (w *worker) ouGeneric(o *cou, ca []int64) {
 		for i := range ca {
 			c := int(o.col0) + i
 			cb := g.cols[c*words : (c+1)*words]
+			var hb []uint64
+			if g.hi != nil {
+				hb = g.hi[c*words : (c+1)*words]
+			}
 			var s int64
 			for u := 0; u < int(st.t); u++ {
 				pl := p[(int(st.b0)+u)*words : (int(st.b0)+u+1)*words]
 				var cnt int
 				for k, cw := range cb {
 					cnt += bits.OnesCount64(pl[k] & cw)
+				}
+				for k, hv := range hb {
+					cnt += 2 * bits.OnesCount64(pl[k]&hv)
 				}
 				s += int64(cnt) << u
 			}
@@ -373,9 +449,10 @@ func (w *worker) ouGeneric(o *cou, ca []int64) {
 }
 
 // ouAnalog handles conductance variation and ADC noise: the column current
-// is Σ over active '1' cells of their conductance (in units of G_on, times
-// 2^u for DAC level u), plus Gaussian noise in LSBs; the ADC rounds it to
-// the nearest level, then saturates or truncates.
+// is Σ over active cells of level·conductance factor (in units of the
+// level-1 conductance, times 2^u for DAC level u), plus Gaussian noise in
+// LSBs; the ADC rounds it to the nearest level, then saturates or
+// truncates.
 func (w *worker) ouAnalog(o *cou, ca []int64, vidx int64) {
 	g := w.g
 	words := g.words
@@ -394,14 +471,11 @@ func (w *worker) ouAnalog(o *cou, ca []int64, vidx int64) {
 				pl := p[(int(st.b0)+u)*words : (int(st.b0)+u+1)*words]
 				var cur float64
 				for k, cw := range cb {
-					m := pl[k] & cw
-					if g.cond == nil {
-						cur += float64(bits.OnesCount64(m))
-						continue
-					}
-					cond := g.cond[c*g.h+k*64:]
-					for ; m != 0; m &= m - 1 {
-						cur += float64(cond[bits.TrailingZeros64(m)])
+					cur += w.current(pl[k]&cw, c, k)
+				}
+				if g.hi != nil {
+					for k, hv := range g.hi[c*words : (c+1)*words] {
+						cur += 2 * w.current(pl[k]&hv, c, k)
 					}
 				}
 				a += math.Ldexp(cur, u)
@@ -417,6 +491,23 @@ func (w *worker) ouAnalog(o *cou, ca []int64, vidx int64) {
 			}
 		}
 	}
+}
+
+// current is the current of the cells m (active rows of one bit plane,
+// word k of column c) in units of the level-1 cell: their count, or with
+// variation the sum of their conductance factors (one factor per cell,
+// shared by its bit planes).
+func (w *worker) current(m uint64, c, k int) float64 {
+	g := w.g
+	if g.cond == nil {
+		return float64(bits.OnesCount64(m))
+	}
+	cond := g.cond[c*g.h+k*64:]
+	var cur float64
+	for ; m != 0; m &= m - 1 {
+		cur += float64(cond[bits.TrailingZeros64(m)])
+	}
+	return cur
 }
 
 // convertAnalog rounds an analog column sum to the nearest ADC level, then

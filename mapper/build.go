@@ -171,10 +171,12 @@ func isZero(p []uint64) bool {
 	return true
 }
 
-// ownerOf is the index entry of logical column c = n·B+i.
-func ownerOf(c, nbits int) Owner {
-	i := c % nbits
-	return Owner{Out: int32(c / nbits), Bit: uint8(i), Negate: i == nbits-1}
+// ownerOf is the index entry of logical (digit) column c = n·D+j, D =
+// len(dig): output n, digit j's shift, negated for the sign digit. With
+// 1-bit cells digit j is bit j.
+func ownerOf(c int, dig []Digit) Owner {
+	d := dig[c%len(dig)]
+	return Owner{Out: int32(c / len(dig)), Bit: d.Shift, Negate: d.Neg}
 }
 
 // contiguous returns the row indices lo..hi-1 in buf.

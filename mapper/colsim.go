@@ -20,28 +20,33 @@ func (colsim) MapGroup(in *GroupInput) (*GroupMap, error) {
 	return mapStrips(in, nil, colsimEmitter(in, false)), nil
 }
 
-// IndexBits: one entry per owner of ceil(log2 N) output bits + ceil(log2 B)
-// bit-position bits + 1 sign (subtract) bit + 1 "last owner of this column"
-// bit that delimits the entries of consecutive kept columns.
+// IndexBits: one entry per owner of ceil(log2 N) output bits + ceil(log2 D)
+// digit-position bits (D = B with 1-bit cells) + 1 sign (subtract) bit + 1
+// "last owner of this column" bit that delimits the entries of consecutive
+// kept columns.
 func (colsim) IndexBits(g *GroupMap, d Dims) int64 {
-	return int64(len(g.Owners)) * (bitsFor(d.N) + bitsFor(d.Bits) + 2)
+	return int64(len(g.Owners)) * (bitsFor(d.N) + bitsFor(d.digits()) + 2)
 }
 
 // colsimEmitter returns a factory of strip emitters that merge columns,
 // each with its own grouper (one per goroutine).
 func colsimEmitter(in *GroupInput, comp bool) func() emitter {
 	return func() emitter {
-		gr := newGrouper(in.N*in.Bits, in.Geo.words(), comp)
-		return func(b *builder, pat []uint64, ncol int) { gr.emit(b, pat, ncol, in.Bits, in.Opts.MaxShare) }
+		dig := in.digits()
+		gr := newGrouper(in.N*len(dig), in.Geo, comp)
+		return func(b *builder, pat []uint64, ncol int) { gr.emit(b, pat, ncol, dig, in.Opts.MaxShare) }
 	}
 }
 
 // grouper groups the columns of one strip by pattern with an open-addressing
 // hash table that is reused strip after strip (generation stamps instead of
 // clearing). With comp set, a pattern and its complement over the strip's
-// rows fall into one group.
+// rows fall into one group. With 2-bit cells a pattern is both bit planes
+// and its complement is the NOT of both (level 3 − l).
 type grouper struct {
 	words int
+	rw    int // words per bit plane
+	top   int // word offset of the top bit plane: canonical forms have its row 0 clear
 	comp  bool
 	slots []int32  // group id per slot
 	stamp []uint32 // generation that wrote the slot
@@ -55,17 +60,18 @@ type grouper struct {
 	pos   []int32
 	order []int32  // columns sorted by group, dense order inside a group
 	ones  []int32  // all-ones columns (comp)
-	mask  []uint64 // the strip's row mask (comp)
+	mask  []uint64 // the strip's row mask in every plane (comp): the all-top-level column
 	tmp   []uint64
 }
 
-func newGrouper(ncol, words int, comp bool) *grouper {
+func newGrouper(ncol int, geo Geometry, comp bool) *grouper {
 	size := 1
 	for size < 2*ncol {
 		size <<= 1
 	}
+	words, rw := geo.words(), geo.rowWords()
 	return &grouper{
-		words: words, comp: comp,
+		words: words, rw: rw, top: words - rw, comp: comp,
 		slots: make([]int32, size), stamp: make([]uint32, size),
 		key: make([]uint64, ncol*words), gid: make([]int32, ncol),
 		order: make([]int32, ncol), mask: make([]uint64, words), tmp: make([]uint64, words),
@@ -91,8 +97,8 @@ func equalWords(a, b []uint64) bool {
 }
 
 // emit adds the strip's kept columns to b.
-func (gr *grouper) emit(b *builder, pat []uint64, ncol, nbits, maxShare int) {
-	W := gr.words
+func (gr *grouper) emit(b *builder, pat []uint64, ncol int, dig []Digit, maxShare int) {
+	W, top := gr.words, gr.top
 	gr.gen++
 	if gr.gen == 0 { // wrapped: old stamps could alias
 		clear(gr.stamp)
@@ -102,7 +108,9 @@ func (gr *grouper) emit(b *builder, pat []uint64, ncol, nbits, maxShare int) {
 	if gr.comp {
 		clear(gr.mask)
 		for j := 0; j < int(b.rowCount); j++ {
-			gr.mask[j/64] |= 1 << (j % 64)
+			for p := 0; p < W; p += gr.rw {
+				gr.mask[p+j/64] |= 1 << (j % 64)
+			}
 		}
 	}
 	tmask := uint64(len(gr.slots) - 1)
@@ -114,7 +122,7 @@ func (gr *grouper) emit(b *builder, pat []uint64, ncol, nbits, maxShare int) {
 		}
 		k := gr.key[c*W : (c+1)*W]
 		copy(k, p)
-		if gr.comp && p[0]&1 != 0 { // canonical form has row 0 clear
+		if gr.comp && p[top]&1 != 0 { // canonical form has row 0 clear in the top plane
 			for i := range k {
 				k[i] = ^k[i] & gr.mask[i]
 			}
@@ -168,7 +176,7 @@ func (gr *grouper) emit(b *builder, pat []uint64, ncol, nbits, maxShare int) {
 		for c := 0; c < ncol; c++ {
 			if g := gr.gid[c]; g >= 0 {
 				r := int(gr.rep[g])
-				if pat[r*W]&1 != pat[c*W]&1 {
+				if pat[r*W+top]&1 != pat[c*W+top]&1 {
 					needSum = true
 					break
 				}
@@ -180,7 +188,7 @@ func (gr *grouper) emit(b *builder, pat []uint64, ncol, nbits, maxShare int) {
 		for i := 0; i == 0 || i < len(gr.ones); i += share {
 			owners = owners[:0]
 			for _, c := range gr.ones[i:min(i+share, len(gr.ones))] {
-				owners = append(owners, ownerOf(int(c), nbits))
+				owners = append(owners, ownerOf(int(c), dig))
 			}
 			b.addColumn(gr.mask, owners...)
 		}
@@ -195,8 +203,8 @@ func (gr *grouper) emit(b *builder, pat []uint64, ncol, nbits, maxShare int) {
 			stored := pat[int(chunk[0])*W : int(chunk[0])*W+W]
 			owners = owners[:0]
 			for _, c := range chunk {
-				o := ownerOf(int(c), nbits)
-				o.Complement = pat[int(c)*W]&1 != stored[0]&1
+				o := ownerOf(int(c), dig)
+				o.Complement = pat[int(c)*W+top]&1 != stored[top]&1
 				owners = append(owners, o)
 			}
 			b.addColumn(stored, owners...)

@@ -7,7 +7,9 @@ import "fmt"
 // Owner.Complement, its contribution being Σx − x·c. Σx comes from one
 // all-ones physical column per strip (OU.SumCol), which is a real column:
 // it costs cells and ADC conversions like any other, and it also serves the
-// strip's all-ones logical columns as their owner.
+// strip's all-ones logical columns as their owner. With 2-bit cells the
+// complement of a level l is 3 − l (the NOT of both bits), the sum column
+// stores level 3 on every wordline and gives 3·Σx.
 type colsimComp struct{}
 
 func init() { register(colsimComp{}) }
@@ -24,5 +26,5 @@ func (colsimComp) MapGroup(in *GroupInput) (*GroupMap, error) {
 // IndexBits: colsim's entry (output, bit, sign, last-owner) plus one
 // complement bit per entry.
 func (colsimComp) IndexBits(g *GroupMap, d Dims) int64 {
-	return int64(len(g.Owners)) * (bitsFor(d.N) + bitsFor(d.Bits) + 3)
+	return int64(len(g.Owners)) * (bitsFor(d.N) + bitsFor(d.digits()) + 3)
 }

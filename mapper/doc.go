@@ -15,6 +15,34 @@
 // shifted left by i, into output n, and subtracts it for the sign bit
 // i = B−1 (Owner.Negate).
 //
+// # Digit columns (2-bit cells)
+//
+// With Geometry.CellBits = 2 a cell holds a level l in 0..3 and a column's
+// ADC result is Σ_rows x·l. A weight is cut into D = ceil((B−1)/2) + 1
+// digit columns (Digits): the B−1 magnitude bits are paired from bit 0,
+// digit j holding bits (2j, 2j+1) as level b_{2j} + 2·b_{2j+1} with shift
+// 2j; when B−1 is odd the last magnitude bit b_{B−2} is a digit of its own
+// (level 0..1, shift B−2); the sign bit b_{B−1} is always a digit of its own
+// (level 0..1, shift B−1, subtracted), because a cell level cannot carry a
+// negative weight next to a positive one. So
+//
+//	w = Σ_{j<D−1} level_j·2^{shift_j} − b_{B−1}·2^{B−1}
+//
+// For B = 8: digits b0b1, b2b3, b4b5 (levels 0..3, shifts 0, 2, 4), b6
+// (shift 6) and the sign b7: 5 columns per output instead of 8. B = 7: b0b1,
+// b2b3, b4b5, sign b6: 4 instead of 7. B = 2: b0, sign b1: 2 (no saving).
+// Logical column (n, j), index n·D+j, holds digit j of output n; an owner
+// entry is (n, shift_j, sign) with Owner.Bit = shift_j, so the periphery is
+// unchanged: shift the ADC result by Owner.Bit, add or subtract. Everything
+// below that speaks of the N·B bit columns means the N·D digit columns with
+// 2-bit cells; 1-bit cells are the case D = B, digit i = bit i.
+//
+// Storage: a physical column is two bit planes, GroupMap.Words =
+// 2·ceil(h/64): the low bits of its levels first, then the high bits.
+// Similarity is judged on digit columns: two digit columns merge only when
+// their h levels are equal (4^h patterns instead of 2^h, so fewer coincide
+// than with bit columns, while each column stores two bits).
+//
 // # Geometry, strips and crossbars
 //
 // A crossbar has R×C cells, an OU is the h×w block activated at once
@@ -44,7 +72,8 @@
 //
 // # Schemes
 //
-// A Scheme maps one group; each lives in its own file:
+// A Scheme maps one group; each lives in its own file. Every scheme
+// supports 2-bit cells (on digit columns):
 //
 //   - dense: every bit-column of every strip, zeros included.
 //   - zerocol: bit-columns that are all zero within the strip are dropped.
@@ -65,7 +94,11 @@
 //     x·NOT(c) = Σx − x·c. Σx comes from one all-ones physical column per
 //     strip (OU.SumCol), placed first in the strip, counted as a physical
 //     column (cells, ADC conversions), and also owning the strip's all-ones
-//     logical columns.
+//     logical columns. With 2-bit cells NOT is taken on both bits of every
+//     cell, level 3 − l; the sum column stores level 3 on every wordline
+//     and gives 3·Σx, so a complement owner contributes 3·Σx − x·c =
+//     x·(3 − c) (the canonical form of a pattern has row 0's high bit
+//     clear).
 //   - rowreorder: colsim after a permutation of the K rows that puts rows
 //     with similar bit patterns into the same strip (greedy clustering,
 //     rowreorder.go). RowIdx absorbs the permutation. The permuted layout is
@@ -74,7 +107,8 @@
 //
 // # Index tables (Stats.IndexBits)
 //
-// What the periphery must store beyond the cells, with lg(x) = ceil(log2 x):
+// What the periphery must store beyond the cells, with lg(x) = ceil(log2 x)
+// (with 2-bit cells B reads D: lg(N·D), lg(D) for the digit position):
 //
 //   - dense: 0 (a column's position is its (n, i)).
 //   - zerocol: lg(N·B) bits per physical column (which (n, i) it is).
@@ -88,17 +122,21 @@
 // # Statistics
 //
 // Stats are per layer and total: crossbars; physical columns; cells used
-// (Σ over physical columns of their OU's wordlines); OU activations per
+// (Σ over physical columns of their OU's wordlines; a 2-bit cell counts
+// once); OU activations per
 // input bit of one input vector (the number of OUs: every OU fires once per
 // input bit); owner entries and merged entries (owners beyond the first of
 // a column) with MergedShare = merged/owners; bit sparsity (zero bits of the
-// K×N·B bit matrix); index bits; and the dense figures of the same layer and
-// geometry, giving CompressionRatio = dense cells / cells and
-// ActivationRatio = dense OU activations / OU activations.
+// K×N·B bit matrix, whatever the cells); index bits; and the dense figures
+// of the same layer and geometry (K·N·D cells with 2-bit cells), giving
+// CompressionRatio = dense cells / cells and ActivationRatio = dense OU
+// activations / OU activations.
 //
-// Reconstruct rebuilds every weight matrix from the layout alone (each set
-// cell, or clear cell for a Complement owner, adds ±2^Bit to
-// W[RowIdx[row]][Out]); the tests require it to be exact for every scheme.
+// Reconstruct rebuilds every weight matrix from the layout alone (each cell
+// of level l adds ±l·2^Bit to W[RowIdx[row]][Out], a Complement owner
+// ±(2^CellBits−1−l)·2^Bit; with 1-bit cells: each set cell, or clear cell
+// for a Complement owner, adds ±2^Bit); the tests require it to be exact
+// for every scheme and both cell widths.
 //
 // # Mapping file (version 2)
 //
@@ -127,11 +165,19 @@
 //	        runs uvarint, then per run (owner count, run length) uvarints
 //	      owners: uvarint(zigzag(Out − previous Out)<<5 | Complement<<4 |
 //	        Bit) each (previous Out starts at 0 per group; Negate is not
-//	        stored, it is Bit == B−1)
-//	      cell bytes uvarint = ceil(cells/8); then the cells: for every OU in
-//	        order, every column of it, its first RowCount cells as a bit
-//	        stream (bit 0 of byte 0 first)
+//	        stored, it is Bit == B−1; with 2-bit cells Bit is a digit shift)
+//	      cell bytes uvarint = ceil(cells·cell bits/8); then the cells: for
+//	        every OU in order, every column of it, every bit plane (low
+//	        first; one plane for 1-bit cells), its first RowCount bits as a
+//	        bit stream (bit 0 of byte 0 first)
 //	checksum  uint32 CRC-32C (Castagnoli) of every preceding byte
+//
+// 2-bit cells did not change the version: the layout is a function of the
+// geometry's cell bits field, which version 2 always carried, so 1-bit
+// files are byte for byte what they were, and a build without 2-bit cells
+// refuses a 2-bit file with a clear error ("2 bits per cell: only 1-bit
+// cells are implemented", wrapping ErrCorruptFile) instead of misreading
+// it.
 //
 // Decode checks magic, version, length and checksum first, then every count
 // against the bytes left before allocating, then the whole layout against

@@ -54,7 +54,7 @@ func Encode(m *Mapping) ([]byte, error) {
 		e.str(lm.Name)
 		e.uint(uint64(len(lm.Groups)))
 		for _, gm := range lm.Groups {
-			e.group(gm)
+			e.group(gm, max(g.CellBits, 1))
 		}
 	}
 	binary.LittleEndian.PutUint64(e.b[12:], uint64(len(e.b)-headerSize))
@@ -91,7 +91,7 @@ func zigzag(v int64) uint64 { return uint64(v<<1) ^ uint64(v>>63) }
 
 func unzigzag(u uint64) int64 { return int64(u>>1) ^ -int64(u&1) }
 
-func (e *enc) group(g *GroupMap) {
+func (e *enc) group(g *GroupMap, cellBits int) {
 	e.uint(uint64(g.Crossbars))
 	e.uint(uint64(g.Words))
 	e.uint(uint64(len(g.OUs)))
@@ -138,21 +138,25 @@ func (e *enc) group(g *GroupMap) {
 		e.uint(packOwner(o, prevOut))
 		prevOut = o.Out
 	}
-	// cells: for each OU, each of its columns, RowCount bits, LSB first
+	// cells: for each OU, each of its columns, each bit plane (low first),
+	// RowCount bits, LSB first
 	var cells int64
 	for _, ou := range g.OUs {
 		cells += int64(ou.ColCount) * int64(ou.RowCount)
 	}
-	nbytes := (cells + 7) / 8
+	nbytes := (cells*int64(cellBits) + 7) / 8
 	e.uint(uint64(nbytes))
 	bw := bitWriter{out: e.b}
+	rw := g.Words / cellBits
 	for _, ou := range g.OUs {
 		for c := ou.ColStart; c < ou.ColStart+ou.ColCount; c++ {
-			col := g.ColBits[int(c)*g.Words : int(c+1)*g.Words]
-			for wi, rem := 0, uint(ou.RowCount); rem > 0; wi++ {
-				n := min(rem, 64)
-				bw.put(col[wi]&rowMask(0, int(n)), n)
-				rem -= n
+			for p := 0; p < cellBits; p++ {
+				col := g.ColBits[int(c)*g.Words+p*rw : int(c)*g.Words+(p+1)*rw]
+				for wi, rem := 0, uint(ou.RowCount); rem > 0; wi++ {
+					n := min(rem, 64)
+					bw.put(col[wi]&rowMask(0, int(n)), n)
+					rem -= n
+				}
 			}
 		}
 	}
@@ -216,7 +220,7 @@ func Decode(data []byte) (*Mapping, error) {
 		ng := d.count("groups", 1)
 		for gi := 0; gi < ng && d.err == nil; gi++ {
 			d.where = fmt.Sprintf("layer %d %q group %d", li, lm.Name, gi)
-			lm.Groups = append(lm.Groups, d.group(g.words(), net.Linears[li].WBits))
+			lm.Groups = append(lm.Groups, d.group(g.words(), g.CellBits, net.Linears[li].WBits))
 		}
 		d.where = ""
 		m.Layers = append(m.Layers, lm)
@@ -328,7 +332,11 @@ func (d *dec) str(what string) string {
 	return string(d.bytes(what, uint64(n)))
 }
 
-func (d *dec) group(words, wbits int) *GroupMap {
+// group decodes one group map; words is the geometry's words per column
+// (cellBits bit planes).
+func (d *dec) group(words, cellBits, wbits int) *GroupMap {
+	cellBits = max(cellBits, 1)
+	rw := words / cellBits
 	g := &GroupMap{}
 	g.Crossbars = d.small("crossbars")
 	g.Words = d.small("words")
@@ -382,13 +390,15 @@ func (d *dec) group(words, wbits int) *GroupMap {
 		g.RowIdx[i] = int32(r)
 		prev = r
 	}
-	// every column has at least one cell in the cell stream that follows
-	if d.err == nil && cells > 8*int64(len(d.b)) {
-		d.fail("%d cells do not fit in the %d bytes left", cells, len(d.b))
+	// every column has at least one cell (cellBits bits) in the cell stream
+	// that follows
+	cellBitsTotal := cells * int64(cellBits)
+	if d.err == nil && cellBitsTotal > 8*int64(len(d.b)) {
+		d.fail("%d cells of %d bits do not fit in the %d bytes left", cells, cellBits, len(d.b))
 	}
 	// the in-memory columns (words each) stay proportional to the file:
-	// beyond 64 MiB, at most one word per cell plus one per column
-	if d.err == nil && int64(cols)*int64(words) > max(cells+int64(cols), 1<<23) {
+	// beyond 64 MiB, at most one word per cell bit plus one per column plane
+	if d.err == nil && int64(cols)*int64(words) > max(cellBitsTotal+int64(cols)*int64(cellBits), 1<<23) {
 		d.fail("%d columns of %d words for only %d cells", cols, words, cells)
 	}
 	nc := d.small("columns")
@@ -433,8 +443,8 @@ func (d *dec) group(words, wbits int) *GroupMap {
 		prevOut = out
 	}
 	nb := d.uint("cell bytes")
-	if d.err == nil && nb != uint64((cells+7)/8) {
-		d.fail("%d cell bytes for %d cells", nb, cells)
+	if d.err == nil && nb != uint64((cellBitsTotal+7)/8) {
+		d.fail("%d cell bytes for %d cells of %d bits", nb, cells, cellBits)
 	}
 	stream := d.bytes("cells", nb)
 	if d.err != nil {
@@ -443,7 +453,7 @@ func (d *dec) group(words, wbits int) *GroupMap {
 	// every column has at least one cell (RowCount ≥ 1 is checked below), so
 	// nc ≤ cells ≤ 8·len(stream): the allocation is bounded by the file
 	for _, ou := range g.OUs {
-		if ou.RowCount <= 0 || ou.RowCount > int32(64*words) {
+		if ou.RowCount <= 0 || ou.RowCount > int32(64*rw) {
 			d.fail("OU with %d rows", ou.RowCount)
 			return g
 		}
@@ -456,10 +466,12 @@ func (d *dec) group(words, wbits int) *GroupMap {
 			return g
 		}
 		for c := ou.ColStart; c < ou.ColStart+ou.ColCount; c++ {
-			col := g.ColBits[int(c)*words : int(c+1)*words]
-			for j := 0; j < int(ou.RowCount); j += 32 {
-				n := min(int(ou.RowCount)-j, 32)
-				col[j/64] |= br.get(uint(n)) << (j % 64)
+			for p := 0; p < cellBits; p++ {
+				col := g.ColBits[int(c)*words+p*rw : int(c)*words+(p+1)*rw]
+				for j := 0; j < int(ou.RowCount); j += 32 {
+					n := min(int(ou.RowCount)-j, 32)
+					col[j/64] |= br.get(uint(n)) << (j % 64)
+				}
 			}
 		}
 	}

@@ -17,7 +17,7 @@ const (
 )
 
 // Validate reports whether the geometry can be mapped onto: positive sizes,
-// the OU inside the crossbar, one bit per cell.
+// the OU inside the crossbar, one or two bits per cell.
 func (g Geometry) Validate() error {
 	switch {
 	case g.XbarRows <= 0 || g.XbarCols <= 0:
@@ -28,19 +28,29 @@ func (g Geometry) Validate() error {
 		return fmt.Errorf("mapper: OU %d×%d: sizes must be positive", g.OURows, g.OUCols)
 	case g.OURows > g.XbarRows || g.OUCols > g.XbarCols:
 		return fmt.Errorf("mapper: OU %d×%d does not fit in crossbar %d×%d", g.OURows, g.OUCols, g.XbarRows, g.XbarCols)
-	case g.CellBits != 1:
-		return fmt.Errorf("mapper: %d bits per cell: only 1-bit cells are implemented", g.CellBits)
+	case g.CellBits != 1 && g.CellBits != 2:
+		return fmt.Errorf("mapper: %d bits per cell: only 1- and 2-bit cells are implemented", g.CellBits)
 	}
 	return nil
 }
 
-// String formats the geometry as "xbar RxC ou hxw".
+// String formats the geometry as "xbar RxC ou hxw", followed by
+// " cell 2b" for 2-bit cells.
 func (g Geometry) String() string {
-	return fmt.Sprintf("xbar %dx%d ou %dx%d", g.XbarRows, g.XbarCols, g.OURows, g.OUCols)
+	s := fmt.Sprintf("xbar %dx%d ou %dx%d", g.XbarRows, g.XbarCols, g.OURows, g.OUCols)
+	if g.CellBits > 1 {
+		s += fmt.Sprintf(" cell %db", g.CellBits)
+	}
+	return s
 }
 
-// words is the number of uint64 words that hold one physical column.
-func (g Geometry) words() int { return (g.OURows + 63) / 64 }
+// rowWords is the number of uint64 words of one bit plane of a column (one
+// bit per wordline).
+func (g Geometry) rowWords() int { return (g.OURows + 63) / 64 }
+
+// words is the number of uint64 words that hold one physical column: one
+// bit plane per cell bit (low plane first).
+func (g Geometry) words() int { return max(g.CellBits, 1) * g.rowWords() }
 
 // stripsPerTile is the number of OU-height strips in one crossbar row tile:
 // a row tile has floor(R/h)·h rows so that no strip straddles two crossbars.

@@ -6,14 +6,16 @@ import "github.com/rramc/rramc/quant"
 type Geometry struct {
 	XbarRows, XbarCols int // crossbar size R × C in cells
 	OURows, OUCols     int // OU size h × w: rows and columns activated at once
-	CellBits           int // bits per cell (1 unless a scheme supports 2)
+	CellBits           int // bits per cell: 1, or 2 (levels 0..3; doc.go "Digit columns")
 }
 
 // Owner says where the ADC result of one physical column goes: shifted left
 // by Bit, negated when Negate (the sign bit B-1 of two's complement), and
-// added into output column Out of the layer group. When Complement is set the
-// column serves the bitwise NOT of its stored bits: the contribution is
-// (sum of the OU's active inputs) - (column sum).
+// added into output column Out of the layer group. With 2-bit cells Bit is
+// the shift of the digit the column holds (Digit.Shift). When Complement is
+// set the column serves the bitwise NOT of its stored cells (level
+// 2^CellBits−1−l): the contribution is (sum column's result) − (column's
+// result), the sum column storing the top level on every wordline.
 type Owner struct {
 	Out        int32
 	Bit        uint8
@@ -42,10 +44,15 @@ type OU struct {
 type GroupMap struct {
 	OUs    []OU
 	RowIdx []int32
-	// Words is the number of uint64 words per physical column: ceil(OURows/64).
+	// Words is the number of uint64 words per physical column:
+	// CellBits·ceil(OURows/64), one bit plane of ceil(OURows/64) words per
+	// cell bit.
 	Words int
-	// ColBits[c*Words : (c+1)*Words] are the cell bits of physical column c;
+	// ColBits[c*Words : (c+1)*Words] are the cells of physical column c;
 	// bit j (word j/64, bit j%64) is the cell on the OU's j-th wordline.
+	// With 2-bit cells the low bit plane comes first and the high plane
+	// follows at word offset Words/2: the level of the cell on wordline j is
+	// low_j + 2·high_j.
 	ColBits []uint64
 	// Owners[OwnerStart[c]:OwnerStart[c+1]] are the index entries of column c.
 	OwnerStart []int32

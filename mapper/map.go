@@ -75,7 +75,7 @@ func Map(net *quant.Network, geo Geometry, opts Options) (*Mapping, error) {
 				}
 				t := tasks[i]
 				l := net.Linears[t.layer]
-				in := &GroupInput{Dims: Dims{K: l.K, N: l.N, Bits: l.WBits}, W: l.Weights[t.group], Geo: geo, Opts: opts}
+				in := &GroupInput{Dims: Dims{K: l.K, N: l.N, Bits: l.WBits, CellBits: geo.CellBits}, W: l.Weights[t.group], Geo: geo, Opts: opts}
 				gm, err := s.MapGroup(in)
 				if err != nil {
 					errs[i] = fmt.Errorf("mapper: layer %d %q group %d: %w", t.layer, linearName(l), t.group, err)

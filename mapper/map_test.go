@@ -28,7 +28,7 @@ func TestMapErrors(t *testing.T) {
 		{"OU too tall", randNet(good()), Geometry{16, 16, 17, 8, 1}, Options{Scheme: "dense"}, "does not fit"},
 		{"OU too wide", randNet(good()), Geometry{16, 16, 8, 32, 1}, Options{Scheme: "dense"}, "does not fit"},
 		{"huge crossbar", randNet(good()), Geometry{1 << 20, 16, 8, 8, 1}, Options{Scheme: "dense"}, "larger than"},
-		{"2-bit cells", randNet(good()), Geometry{128, 128, 9, 8, 2}, Options{Scheme: "dense"}, "bits per cell"},
+		{"3-bit cells", randNet(good()), Geometry{128, 128, 9, 8, 3}, Options{Scheme: "dense"}, "bits per cell"},
 		{"unknown scheme", randNet(good()), geo, Options{Scheme: "magic"}, `unknown scheme "magic"`},
 		{"negative share", randNet(good()), geo, Options{Scheme: "colsim", MaxShare: -1}, "max share"},
 		{"weight out of range", randNet(func() *quant.Linear { l := good(); l.Weights[0][5] = 8; return l }()), geo, Options{Scheme: "colsim"}, `"conv7"`},

@@ -10,8 +10,9 @@ import (
 // weights on geometry geo: every index in range, every OU inside its
 // crossbar and the OU size, the columns of the OUs contiguous and covering
 // all physical columns, no cell set outside its OU's wordlines, every owner
-// a valid (n, i) with the sign on bit B-1, every SumCol an all-ones column on
-// the same wordlines. Decoded mappings are validated before use, so that
+// a valid (n, i) with the sign on bit B-1 (with 2-bit cells i a digit
+// shift), every SumCol an all-ones (top level) column on the same
+// wordlines. Decoded mappings are validated before use, so that
 // simulating or reconstructing them cannot panic.
 func (g *GroupMap) Validate(geo Geometry, d Dims) error {
 	ncols := len(g.OwnerStart) - 1
@@ -33,10 +34,11 @@ func (g *GroupMap) Validate(geo Geometry, d Dims) error {
 		}
 	}
 	for i, o := range g.Owners {
-		if o.Out < 0 || int(o.Out) >= d.N || int(o.Bit) >= d.Bits || o.Negate != (int(o.Bit) == d.Bits-1) {
-			return fmt.Errorf("owner %d: output %d bit %d negate %v invalid for N=%d B=%d", i, o.Out, o.Bit, o.Negate, d.N, d.Bits)
+		if o.Out < 0 || int(o.Out) >= d.N || int(o.Bit) >= d.Bits || o.Negate != (int(o.Bit) == d.Bits-1) || !IsDigitShift(int(o.Bit), d.Bits, geo.CellBits) {
+			return fmt.Errorf("owner %d: output %d bit %d negate %v invalid for N=%d B=%d, %d-bit cells", i, o.Out, o.Bit, o.Negate, d.N, d.Bits, geo.CellBits)
 		}
 	}
+	rw := geo.rowWords()
 	for i, r := range g.RowIdx {
 		if r < 0 || int(r) >= d.K {
 			return fmt.Errorf("row index %d: %d outside K=%d", i, r, d.K)
@@ -57,7 +59,7 @@ func (g *GroupMap) Validate(geo Geometry, d Dims) error {
 		for c := ou.ColStart; c < next; c++ {
 			col := g.ColBits[int(c)*g.Words : int(c+1)*g.Words]
 			for wi, v := range col {
-				if v&^rowMask(wi, int(ou.RowCount)) != 0 {
+				if v&^rowMask(wi%rw, int(ou.RowCount)) != 0 {
 					return fmt.Errorf("OU %d column %d: cells set beyond its %d wordlines", i, c, ou.RowCount)
 				}
 			}
@@ -93,7 +95,7 @@ func (g *GroupMap) Validate(geo Geometry, d Dims) error {
 		}
 		col := g.ColBits[int(ou.SumCol)*g.Words : int(ou.SumCol+1)*g.Words]
 		for wi, v := range col {
-			if v != rowMask(wi, int(ou.RowCount)) {
+			if v != rowMask(wi%rw, int(ou.RowCount)) {
 				return fmt.Errorf("OU %d: sum column %d is not all ones", i, ou.SumCol)
 			}
 		}
@@ -114,18 +116,24 @@ func rowMask(wi, n int) uint64 {
 }
 
 // Reconstruct rebuilds the K×N integer weight matrix of a group from its
-// physical layout alone: every set cell (or, for a Complement owner, every
-// clear cell on the OU's wordlines) adds ±2^Bit to W[RowIdx[row]][Out].
+// physical layout alone: every cell of level l (1-bit cells: every set
+// cell) adds ±l·2^Bit to W[RowIdx[row]][Out]; for a Complement owner the
+// level is 2^CellBits−1−l (1-bit cells: every clear cell on the OU's
+// wordlines adds ±2^Bit).
 func (g *GroupMap) Reconstruct(geo Geometry, d Dims) ([]int32, error) {
 	if err := g.Validate(geo, d); err != nil {
 		return nil, err
 	}
+	d.CellBits = geo.CellBits
 	return g.reconstruct(d), nil
 }
 
-// reconstruct is Reconstruct on a validated layout.
+// reconstruct is Reconstruct on a validated layout (d.CellBits set).
 func (g *GroupMap) reconstruct(d Dims) []int32 {
 	w := make([]int32, d.K*d.N)
+	cb := max(d.CellBits, 1)
+	rw := g.Words / cb
+	top := int32(1)<<cb - 1
 	for _, ou := range g.OUs {
 		rows := g.RowIdx[ou.RowStart : ou.RowStart+ou.RowCount]
 		for c := ou.ColStart; c < ou.ColStart+ou.ColCount; c++ {
@@ -136,10 +144,14 @@ func (g *GroupMap) reconstruct(d Dims) []int32 {
 					v = -v
 				}
 				for j, r := range rows {
-					bit := col[j/64]>>(j%64)&1 != 0
-					if bit != o.Complement {
-						w[int(r)*d.N+int(o.Out)] += v
+					var l int32
+					for p := 0; p < cb; p++ {
+						l |= int32(col[p*rw+j/64]>>(j%64)&1) << p
 					}
+					if o.Complement {
+						l = top - l
+					}
+					w[int(r)*d.N+int(o.Out)] += l * v
 				}
 			}
 		}
@@ -158,7 +170,7 @@ func (m *Mapping) Reconstruct() ([][][]int32, error) {
 		l := m.Net.Linears[li]
 		out[li] = make([][]int32, len(lm.Groups))
 		for gi, g := range lm.Groups {
-			out[li][gi] = g.reconstruct(Dims{l.K, l.N, l.WBits}) // validated by check
+			out[li][gi] = g.reconstruct(Dims{l.K, l.N, l.WBits, m.Geometry.CellBits}) // validated by check
 		}
 	}
 	return out, nil
@@ -208,7 +220,7 @@ func (m *Mapping) check() error {
 			if g == nil {
 				return fmt.Errorf("mapper: layer %d %q group %d: missing", li, l.Name, gi)
 			}
-			if err := g.Validate(m.Geometry, Dims{l.K, l.N, l.WBits}); err != nil {
+			if err := g.Validate(m.Geometry, Dims{l.K, l.N, l.WBits, m.Geometry.CellBits}); err != nil {
 				return fmt.Errorf("mapper: layer %d %q group %d: %w", li, l.Name, gi, err)
 			}
 		}

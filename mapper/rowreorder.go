@@ -12,7 +12,7 @@ import (
 // index) absorbs it.
 //
 // Greedy clustering: every row gets its nonzero mask over the N·B logical
-// columns; rows are visited in order of increasing popcount (then index). A
+// columns (the N·D digit columns with 2-bit cells); rows are visited in order of increasing popcount (then index). A
 // strip is seeded with the first unassigned row, then grown to OURows rows by
 // picking, among the next Window unassigned rows, the one that adds the
 // fewest new nonzero columns to the strip (popcount(row &^ strip)), ties to
@@ -66,7 +66,8 @@ func greedyRowOrder(in *GroupInput, win int) []int32 {
 	if in.K <= h {
 		return nil
 	}
-	ncol := in.N * in.Bits
+	dig := in.digits()
+	ncol := in.N * len(dig)
 	words := (ncol + 63) / 64
 	rv := make([]uint64, in.K*words)
 	pc := make([]int32, in.K)
@@ -74,6 +75,14 @@ func greedyRowOrder(in *GroupInput, win int) []int32 {
 	for k := 0; k < in.K; k++ {
 		v := rv[k*words : (k+1)*words]
 		for n, x := range in.W[k*in.N : (k+1)*in.N] {
+			if in.Geo.CellBits != 1 { // nonzero digit columns
+				for j, d := range dig {
+					if c := n*len(dig) + j; d.level(x) != 0 {
+						v[c/64] |= 1 << (c % 64)
+					}
+				}
+				continue
+			}
 			u := uint32(x) & mask
 			for u != 0 {
 				c := n*in.Bits + bits.TrailingZeros32(u)

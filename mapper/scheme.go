@@ -14,15 +14,18 @@ type Scheme interface {
 	// Name is the name used on the command line and in mapping files.
 	Name() string
 	// MapGroup lays out one K×N group (in.W, row-major, in.Bits-bit two's
-	// complement, already range-checked) onto in.Geo.
+	// complement, already range-checked) onto in.Geo (in.CellBits is
+	// in.Geo.CellBits).
 	MapGroup(in *GroupInput) (*GroupMap, error)
 	// IndexBits is the index-table storage in bits the periphery needs to
 	// use g (doc.go lists what each scheme counts).
 	IndexBits(g *GroupMap, d Dims) int64
 }
 
-// Dims are the sizes of one layer group: K rows, N outputs, B weight bits.
-type Dims struct{ K, N, Bits int }
+// Dims are the sizes of one layer group: K rows, N outputs, B weight bits,
+// and the bits per cell of the geometry (0 counts as 1), which set the
+// number of digit columns per output (DigitCount).
+type Dims struct{ K, N, Bits, CellBits int }
 
 // GroupInput is what a scheme maps: one group's weights with its sizes,
 // the geometry and the options.
@@ -32,6 +35,9 @@ type GroupInput struct {
 	Geo  Geometry
 	Opts Options
 }
+
+// digits is the digit table of the group's weights on its cells.
+func (in *GroupInput) digits() []Digit { return Digits(in.Bits, in.Geo.CellBits) }
 
 // Options select and tune a scheme.
 type Options struct {

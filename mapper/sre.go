@@ -12,6 +12,9 @@ import "math/bits"
 //
 // Placement: column group c lies in column tile c / ousPerTile; its j-th OU
 // in row tile j / stripsPerTile.
+//
+// With 2-bit cells the logical columns are the N·D digit columns (sreDigits)
+// and a row is zero in a group when all its digits there are level 0.
 type sre struct{}
 
 func init() { register(sre{}) }
@@ -19,6 +22,10 @@ func init() { register(sre{}) }
 func (sre) Name() string { return "sre" }
 
 func (sre) MapGroup(in *GroupInput) (*GroupMap, error) {
+	if in.Geo.CellBits != 1 {
+		return sreDigits(in), nil
+	}
+	dig := in.digits()
 	geo := in.Geo
 	h, w := geo.OURows, geo.OUCols
 	ncol := in.N * in.Bits
@@ -110,7 +117,7 @@ func (sre) MapGroup(in *GroupInput) (*GroupMap, error) {
 				}
 			}
 			for lc := c0; lc < c1; lc++ {
-				b.g.Owners = append(b.g.Owners, ownerOf(lc, in.Bits))
+				b.g.Owners = append(b.g.Owners, ownerOf(lc, dig))
 				b.g.OwnerStart = append(b.g.OwnerStart, int32(len(b.g.Owners)))
 			}
 			b.addOU(OU{RowStart: rowStart, RowCount: int32(len(rs)), ColStart: colStart, ColCount: int32(c1 - c0), SumCol: -1},
@@ -128,4 +135,72 @@ func (sre) IndexBits(g *GroupMap, d Dims) int64 {
 		rows += int64(ou.RowCount)
 	}
 	return rows * bitsFor(d.K)
+}
+
+// sreDigits is sre over the N·D digit columns of 2-bit cells (any cell
+// width): the same column groups, row removal and packing, with cell levels
+// stored as bit planes.
+func sreDigits(in *GroupInput) *GroupMap {
+	geo := in.Geo
+	h, w := geo.OURows, geo.OUCols
+	dig := in.digits()
+	nd := len(dig)
+	ncol := in.N * nd
+	ngrp := (ncol + w - 1) / w
+	rows := make([][]int32, ngrp)
+	seen := make([]int32, ngrp) // last row + 1 that marked the group
+	for k := 0; k < in.K; k++ {
+		for n, v := range in.W[k*in.N : (k+1)*in.N] {
+			if v == 0 {
+				continue
+			}
+			for j, d := range dig {
+				if d.level(v) == 0 {
+					continue
+				}
+				if c := (n*nd + j) / w; seen[c] != int32(k+1) {
+					seen[c] = int32(k + 1)
+					rows[c] = append(rows[c], int32(k))
+				}
+			}
+		}
+	}
+	var nou, ncols, nrows int
+	for c, r := range rows {
+		k := (len(r) + h - 1) / h
+		nou += k
+		ncols += k * (min(c*w+w, ncol) - c*w)
+		nrows += len(r)
+	}
+	b := newBuilder(geo, ncols, nrows)
+	b.g.OUs = make([]OU, 0, nou)
+	b.rt, b.ct = make([]int32, 0, nou), make([]int32, 0, nou)
+	spt, opt := int32(geo.stripsPerTile()), int32(geo.ousPerTile())
+	rw := geo.rowWords()
+	pat := make([]uint64, b.words)
+	for c := 0; c < ngrp; c++ {
+		c0, c1 := c*w, min(c*w+w, ncol)
+		for j, lo := int32(0), 0; lo < len(rows[c]); j, lo = j+1, lo+h {
+			rs := rows[c][lo:min(lo+h, len(rows[c]))]
+			rowStart := int32(len(b.g.RowIdx))
+			b.g.RowIdx = append(b.g.RowIdx, rs...)
+			colStart := b.ncols()
+			for lc := c0; lc < c1; lc++ {
+				n, d := lc/nd, dig[lc%nd]
+				clear(pat)
+				for jj, r := range rs {
+					l := d.level(in.W[int(r)*in.N+n])
+					for p := 0; l != 0; p, l = p+1, l>>1 {
+						if l&1 != 0 {
+							pat[p*rw+jj/64] |= 1 << (jj % 64)
+						}
+					}
+				}
+				b.addColumn1(pat, ownerOf(lc, dig))
+			}
+			b.addOU(OU{RowStart: rowStart, RowCount: int32(len(rs)), ColStart: colStart, ColCount: int32(c1 - c0), SumCol: -1},
+				j/spt, int32(c)/opt)
+		}
+	}
+	return b.finish()
 }

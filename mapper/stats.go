@@ -86,7 +86,7 @@ func (m *Mapping) Stats() ([]Stats, Stats, error) {
 	total := Stats{Name: "total"}
 	for li, lm := range m.Layers {
 		l := m.Net.Linears[li]
-		d := Dims{l.K, l.N, l.WBits}
+		d := Dims{l.K, l.N, l.WBits, m.Geometry.CellBits}
 		st := Stats{Name: lm.Name}
 		for gi, g := range lm.Groups {
 			st.add(groupStats(g, m.Geometry, d, s))
@@ -116,7 +116,7 @@ func groupStats(g *GroupMap, geo Geometry, d Dims, s Scheme) *Stats {
 	st.Bits = int64(d.K) * int64(d.N) * int64(d.Bits)
 	st.IndexBits = s.IndexBits(g, d)
 	h, w := int64(geo.OURows), int64(geo.OUCols)
-	ncol := int64(d.N) * int64(d.Bits)
+	ncol := int64(d.N) * int64(d.digits())
 	strips := (int64(d.K) + h - 1) / h
 	ous := (ncol + w - 1) / w
 	st.DenseCells = int64(d.K) * ncol

@@ -6,7 +6,8 @@ import (
 )
 
 // emitter adds the physical columns of one strip to b, given the patterns
-// of the strip's N·B logical columns (pat[c*words:(c+1)*words]).
+// of the strip's N·D logical (digit) columns (pat[c*words:(c+1)*words]; D =
+// B with 1-bit cells).
 type emitter func(b *builder, pat []uint64, ncol int)
 
 // stripsPerChunk is the number of strips one goroutine maps at a time.
@@ -36,7 +37,8 @@ func mapStrips(in *GroupInput, perm []int32, newEmit func() emitter) *GroupMap {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ncol := in.N * in.Bits
+			dig := in.digits()
+			ncol := in.N * len(dig)
 			b := newBuilder(in.Geo, 0, 0)
 			pat := make([]uint64, ncol*b.words)
 			rows := make([]int32, 0, h)
@@ -58,7 +60,11 @@ func mapStrips(in *GroupInput, perm []int32, newEmit func() emitter) *GroupMap {
 					} else {
 						rows = contiguous(rows, lo, hi)
 					}
-					stripPatterns(in.W, in.N, in.Bits, rows, b.words, pat)
+					if in.Geo.CellBits == 2 {
+						stripDigits(in.W, in.N, dig, rows, in.Geo.rowWords(), pat)
+					} else {
+						stripPatterns(in.W, in.N, in.Bits, rows, b.words, pat)
+					}
 					b.beginStrip(rows)
 					emit(b, pat, ncol)
 					b.endStrip()
