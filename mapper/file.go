@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"hash/crc32"
 	"os"
-	"path/filepath"
 
+	"github.com/rramc/rramc/importer"
 	"github.com/rramc/rramc/quant"
 )
 
@@ -485,24 +485,8 @@ func WriteFile(path string, m *Mapping) error {
 	if err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("mapper: writing %s: %w", path, err)
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("mapper: writing %s: %w", path, err)
+	if err := importer.WriteFileAtomic(path, data); err != nil {
+		return fmt.Errorf("mapper: %w", err)
 	}
 	return nil
 }
