@@ -374,3 +374,21 @@ func TestSimNonIdealities(t *testing.T) {
 		t.Errorf("--sim-mode auto and bitserial differ on ideal hardware:\n%v\n%v", i1, bs)
 	}
 }
+
+// --cell-bits 2 maps base-4 digit columns: exact on lossless hardware, and
+// fewer OU activations than 1-bit cells for the paper's pairs on LeNet-5.
+func TestCellBitsFlag(t *testing.T) {
+	lenet := modelPath(t, "lenet5")
+	one := runJSON(t, "sim", lenet, "--limit", "100", "--json", "--adc-bits", "5")
+	two := runJSON(t, "sim", lenet, "--limit", "100", "--json", "--adc-bits", "5", "--cell-bits", "2")
+	if num(t, two, "agreement") != 1 || num(t, two, "hw", "cell_bits") != 2 {
+		t.Fatalf("2-bit cells: agreement %v cell_bits %v", num(t, two, "agreement"), num(t, two, "hw", "cell_bits"))
+	}
+	a1, a2 := num(t, one, "counts", "ou_activations"), num(t, two, "counts", "ou_activations")
+	if !(a2 < a1) {
+		t.Errorf("OU activations: 2-bit %v, 1-bit %v", a2, a1)
+	}
+	if code, _, stderr := run(t, "sim", lenet, "--limit", "10", "--cell-bits", "3"); code != exitBadInput || !strings.Contains(stderr, "cell_bits") {
+		t.Errorf("--cell-bits 3: exit %d, %s", code, stderr)
+	}
+}

@@ -129,3 +129,4 @@ func TestSweepLossyNotBitExact(t *testing.T) {
 		t.Fatalf("lossy point: %+v", res.Points)
 	}
 }
+

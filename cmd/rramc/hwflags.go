@@ -19,6 +19,7 @@ type hwFlags struct {
 	maxShare int
 	xbar, ou string
 	adcBits  int
+	cellBits int
 	adcMode  string
 	variation,
 	stuck0, stuck1, adcNoise float64
@@ -33,6 +34,7 @@ func (h *hwFlags) register(fs *pflag.FlagSet) {
 	fs.IntVar(&h.maxShare, "max-share", 2, "colsim: owners per kept column (2 = the paper's pairs, 0 = unlimited)")
 	fs.StringVar(&h.xbar, "xbar", "", "crossbar rows x columns, e.g. 128x128 (overrides --hw)")
 	fs.StringVar(&h.ou, "ou", "", "Operation Unit rows x columns, e.g. 9x8 (overrides --hw)")
+	fs.IntVar(&h.cellBits, "cell-bits", 0, "bits per RRAM cell, 1 or 2 (2: base-4 digit columns; lossless ADC needs 2^r-1 >= 3·OU rows) (overrides --hw)")
 	fs.IntVar(&h.adcBits, "adc-bits", 0, "ADC resolution in bits (overrides --hw)")
 	fs.StringVar(&h.adcMode, "adc-mode", "", "ADC beyond its range: saturate | truncate (overrides --hw)")
 	fs.Float64Var(&h.variation, "variation", 0, "conductance variation, lognormal sigma")
@@ -74,6 +76,9 @@ func (h *hwFlags) hardware() (hwsim.HW, error) {
 		if hw.OURows, hw.OUCols, err = parseShape("ou", h.ou); err != nil {
 			return hw, err
 		}
+	}
+	if h.set("cell-bits") {
+		hw.CellBits = h.cellBits
 	}
 	if h.set("adc-bits") {
 		hw.ADCBits = h.adcBits
