@@ -129,4 +129,3 @@ func TestSweepLossyNotBitExact(t *testing.T) {
 		t.Fatalf("lossy point: %+v", res.Points)
 	}
 }
-
