@@ -42,7 +42,11 @@ func WriteResultsMarkdown(r *Results) ([]byte, error) {
 		"energy saving = baseline energy / method energy (same network, weights, crossbar, OU and ADC).\n\n", every)
 	if measured, exact := r.bitExactPoints(); measured > 0 {
 		f("Simulator against the integer golden model: on %d of %d measured points every test image's output codes are "+
-			"bit-identical (the rest differ by the lossy ADC or non-idealities of the hardware description).\n\n", exact, measured)
+			"bit-identical", exact, measured)
+		if exact < measured {
+			f(" (the others show what the hardware description's lossy ADC or non-idealities cost)")
+		}
+		f(".\n\n")
 	}
 	if co := r.CostOnlyModels(); len(co) > 0 {
 		f("%s %s %s cost only: %s input cannot take %s images, so no accuracy is measured (shown as n/a, never as 0). "+
