@@ -2,13 +2,11 @@
 
 package hwsim
 
-import "os"
+import (
+	"os"
 
-//go:noescape
-func hwCpuid(leaf, sub uint32) (a, b, c, d uint32)
-
-//go:noescape
-func hwXgetbv() (eax, edx uint32)
+	"golang.org/x/sys/cpu"
+)
 
 //go:noescape
 func exactCols8(cols *uint64, n int, planes *uint64, shifts *uint64, np int, ps uint64, sb uint64, out *int64)
@@ -21,20 +19,9 @@ func detectVPOPCNT() bool {
 	if os.Getenv("RRAMC_NOAVX512") != "" {
 		return false
 	}
-	maxLeaf, _, _, _ := hwCpuid(0, 0)
-	if maxLeaf < 7 {
-		return false
-	}
-	_, _, c1, _ := hwCpuid(1, 0)
-	if c1&(1<<27) == 0 { // OSXSAVE
-		return false
-	}
-	xcr0, _ := hwXgetbv()
-	if xcr0&0xe6 != 0xe6 { // SSE, AVX, opmask, ZMM_Hi256, Hi16_ZMM state enabled
-		return false
-	}
-	_, b7, c7, _ := hwCpuid(7, 0)
-	return b7&(1<<16) != 0 && c7&(1<<14) != 0 // AVX512F, AVX512_VPOPCNTDQ
+	// x/sys/cpu sets the AVX-512 fields only with OSXSAVE and XCR0 enabling
+	// SSE, AVX, opmask, ZMM_Hi256 and Hi16_ZMM state.
+	return cpu.X86.HasAVX512F && cpu.X86.HasAVX512VPOPCNTDQ
 }
 
 // exactColsSIMD handles the largest multiple of 8 columns of exactCols with

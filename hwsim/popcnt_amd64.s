@@ -1,24 +1,5 @@
 #include "textflag.h"
 
-// func hwCpuid(leaf, sub uint32) (a, b, c, d uint32)
-TEXT ·hwCpuid(SB), NOSPLIT, $0-24
-	MOVL leaf+0(FP), AX
-	MOVL sub+4(FP), CX
-	CPUID
-	MOVL AX, a+8(FP)
-	MOVL BX, b+12(FP)
-	MOVL CX, c+16(FP)
-	MOVL DX, d+20(FP)
-	RET
-
-// func hwXgetbv() (eax, edx uint32)
-TEXT ·hwXgetbv(SB), NOSPLIT, $0-8
-	MOVL $0, CX
-	XGETBV
-	MOVL AX, eax+0(FP)
-	MOVL DX, edx+4(FP)
-	RET
-
 // func exactCols8(cols *uint64, n int, planes *uint64, shifts *uint64, np int, ps uint64, sb uint64, out *int64)
 //
 // For every block of 8 column words c (n is a multiple of 8):

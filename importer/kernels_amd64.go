@@ -2,6 +2,8 @@
 
 package importer
 
+import "golang.org/x/sys/cpu"
+
 // sgemmKernel6x16 is the AVX2/FMA micro-kernel (kernels_amd64.s):
 // C[6×16] (leading dimension ldc floats) += Ap (kc×6) · Bp (kc×16), kc ≥ 1.
 //
@@ -14,38 +16,18 @@ func sgemmKernel6x16(kc int, a, b, c *float32, ldc int)
 //go:noescape
 func sgemmKernel12x16(kc int, a0, a1, b, c *float32, ldc int)
 
-func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
-func xgetbv() (eax, edx uint32)
-
-// hasAVX2FMA reports CPU and OS support for AVX2 and FMA3 (YMM state saved).
+// hasAVX2FMA reports CPU and OS support for AVX2 and FMA3 (YMM state saved):
+// the AVX, AVX2 and FMA CPUID bits, OSXSAVE and XCR0 XMM|YMM, as checked by
+// x/sys/cpu (HasAVX and HasAVX2 include the OSXSAVE/XCR0 test).
 func hasAVX2FMA() bool {
-	maxID, _, _, _ := cpuid(0, 0)
-	if maxID < 7 {
-		return false
-	}
-	_, _, ecx1, _ := cpuid(1, 0)
-	const fma, osxsave, avx = 1 << 12, 1 << 27, 1 << 28
-	if ecx1&fma == 0 || ecx1&osxsave == 0 || ecx1&avx == 0 {
-		return false
-	}
-	if xcr0, _ := xgetbv(); xcr0&6 != 6 {
-		return false
-	}
-	_, ebx7, _, _ := cpuid(7, 0)
-	return ebx7&(1<<5) != 0
+	return cpu.X86.HasAVX && cpu.X86.HasAVX2 && cpu.X86.HasFMA
 }
 
 // hasAVX512F reports CPU and OS support for AVX-512F (ZMM and opmask state
-// saved).
+// saved) on top of hasAVX2FMA; x/sys/cpu sets HasAVX512F only when XCR0
+// enables opmask, ZMM_Hi256 and Hi16_ZMM.
 func hasAVX512F() bool {
-	if !hasAVX2FMA() {
-		return false
-	}
-	if xcr0, _ := xgetbv(); xcr0&0xE6 != 0xE6 {
-		return false
-	}
-	_, ebx7, _, _ := cpuid(7, 0)
-	return ebx7&(1<<16) != 0
+	return hasAVX2FMA() && cpu.X86.HasAVX512F
 }
 
 // useAVX512 selects the 12-row kernel for pairs of full row panels.

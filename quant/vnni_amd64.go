@@ -5,13 +5,9 @@ package quant
 import (
 	"os"
 	"sync"
+
+	"golang.org/x/sys/cpu"
 )
-
-//go:noescape
-func cpuidex(leaf, sub uint32) (a, b, c, d uint32)
-
-//go:noescape
-func xgetbv0() (eax, edx uint32)
 
 //go:noescape
 func vnniKernel4x32(a *byte, lda int, b *byte, kq int, c *int32, ldc int, load int)
@@ -27,20 +23,9 @@ func detectVNNI() bool {
 	if os.Getenv("RRAMC_NOVNNI") != "" {
 		return false
 	}
-	maxLeaf, _, _, _ := cpuidex(0, 0)
-	if maxLeaf < 7 {
-		return false
-	}
-	_, _, c1, _ := cpuidex(1, 0)
-	if c1&(1<<27) == 0 { // OSXSAVE
-		return false
-	}
-	xcr0, _ := xgetbv0()
-	if xcr0&0xe6 != 0xe6 { // SSE, AVX, opmask, ZMM_Hi256, Hi16_ZMM state enabled
-		return false
-	}
-	_, b7, c7, _ := cpuidex(7, 0)
-	return b7&(1<<16) != 0 && c7&(1<<11) != 0 // AVX512F, AVX512_VNNI
+	// x/sys/cpu sets the AVX-512 fields only with OSXSAVE and XCR0 enabling
+	// SSE, AVX, opmask, ZMM_Hi256 and Hi16_ZMM state.
+	return cpu.X86.HasAVX512F && cpu.X86.HasAVX512VNNI
 }
 
 // vnniBufs is the per-call scratch of mul, pooled to avoid an allocation
