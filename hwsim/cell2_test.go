@@ -1,7 +1,6 @@
 package hwsim
 
 import (
-	"context"
 	"fmt"
 	"math/bits"
 	"math/rand/v2"
@@ -185,102 +184,6 @@ func TestHandComputedCell2(t *testing.T) {
 	}
 }
 
-type cell2Case struct {
-	xr, xc, h, w int
-	dac, adc     int
-	wbits, abits int
-	signed       bool
-	k, n, groups int
-	zeroW        float64
-}
-
-// Ideal lossless settings with 2-bit cells: every scheme of the mapper
-// gives the exact GEMM on the fast path and on the bit-serial path, and
-// the fast path is taken.
-func TestCell2IdealBitIdentical(t *testing.T) {
-	cases := []cell2Case{
-		{128, 128, 9, 8, 1, 5, 8, 8, false, 75, 13, 1, 0.5},  // 9·3 = 27 ≤ 31
-		{128, 128, 9, 8, 1, 5, 7, 8, true, 40, 10, 2, 0.3},   // signed inputs, odd B, grouped
-		{128, 128, 16, 16, 1, 6, 4, 6, false, 50, 7, 1, 0.7}, // 16·3 = 48 ≤ 63
-		{128, 128, 100, 8, 1, 9, 5, 8, true, 230, 5, 1, 0.2}, // two-word planes: 300 ≤ 511
-		{64, 64, 9, 8, 2, 7, 8, 8, false, 30, 6, 1, 0.5},     // 2-bit DAC: 9·3·3 = 81 ≤ 127
-		{64, 64, 9, 8, 2, 7, 6, 7, true, 30, 6, 1, 0.5},      // 2-bit DAC, signed, odd A
-		{128, 128, 1, 1, 1, 2, 3, 3, true, 7, 3, 1, 0.0},     // 1x1 OUs: 3 ≤ 3
-		{20, 13, 3, 5, 1, 4, 2, 8, false, 1, 1, 1, 0.0},      // 1×1 layer, B = 2
-		{128, 128, 9, 8, 1, 5, 8, 8, false, 17, 1, 1, 0.1},   // one output column
-	}
-	for ci, tc := range cases {
-		rng := rand.New(rand.NewPCG(uint64(ci), 17))
-		l := randLinear(rng, 0, tc.k, tc.n, tc.groups, tc.wbits, tc.abits, tc.signed, tc.zeroW)
-		net := &quant.Network{Linears: []*quant.Linear{l}}
-		hw := hw2(tc.xr, tc.xc, tc.h, tc.w, tc.adc, ADCSaturate)
-		hw.DACBits = tc.dac
-		const m = 23
-		for _, o := range mapperSchemes {
-			mp := mapOrFail(t, net, geoOf2(hw), o)
-			for _, mode := range []string{ModeAuto, ModeBitSerial} {
-				t.Run(fmt.Sprintf("case%d/%s%d/%s", ci, o.Scheme, o.MaxShare, mode), func(t *testing.T) {
-					s, err := Simulate(net, mp, hw, Options{Mode: mode, Workers: 2})
-					if err != nil {
-						t.Fatal(err)
-					}
-					if mode == ModeAuto && s.groups[0][0].fast == nil {
-						t.Fatal("fast path not taken for a lossless ideal configuration")
-					}
-					for g := 0; g < tc.groups; g++ {
-						x := randInputs(rng, m, tc.k, tc.abits, tc.signed, 0.4)
-						want := exactGEMM(x, m, tc.k, l.Weights[g], tc.n)
-						if got := runLayer(t, s, l, g, x, m); !slices.Equal(got, want) {
-							t.Fatalf("group %d: simulated product differs from the exact GEMM\n got %v\nwant %v", g, got[:tc.n], want[:tc.n])
-						}
-					}
-					for _, c := range s.Counted() {
-						if c.ADCClipped != 0 || c.ADCTruncated != 0 {
-							t.Fatalf("lossless run counted %d clipped, %d truncated conversions", c.ADCClipped, c.ADCTruncated)
-						}
-					}
-				})
-			}
-		}
-	}
-}
-
-// With 2-bit cells the fast path (effective weights over cell levels) equals
-// the bit-serial path also when stuck-at faults (level 0 or 3) change the
-// cells, for every scheme (complement owners included).
-func TestCell2FastPathMatchesBitSerialWithFaults(t *testing.T) {
-	rng := rand.New(rand.NewPCG(3, 33))
-	l := randLinear(rng, 0, 60, 9, 1, 8, 8, true, 0.5)
-	for k := 0; k < l.K; k++ { // complement merging happens: output 1 = NOT output 0
-		l.Weights[0][k*l.N+1] = ^l.Weights[0][k*l.N]
-	}
-	net := &quant.Network{Linears: []*quant.Linear{l}}
-	hw := hw2(128, 128, 9, 8, 5, ADCSaturate)
-	hw.StuckAt0Rate, hw.StuckAt1Rate = 0.05, 0.05
-	x := randInputs(rng, 50, l.K, 8, true, 0.3)
-	for _, o := range mapperSchemes {
-		mp := mapOrFail(t, net, geoOf2(hw), o)
-		fast, err := Simulate(net, mp, hw, Options{Seed: 11})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if fast.groups[0][0].fast == nil {
-			t.Fatalf("%s: fast path not taken", o.Scheme)
-		}
-		slow, err := Simulate(net, mp, hw, Options{Seed: 11, Mode: ModeBitSerial})
-		if err != nil {
-			t.Fatal(err)
-		}
-		a, b := runLayer(t, fast, l, 0, x, 50), runLayer(t, slow, l, 0, x, 50)
-		if !slices.Equal(a, b) {
-			t.Fatalf("%s/%d: fast path and bit-serial path differ with stuck-at faults", o.Scheme, o.MaxShare)
-		}
-		if slices.Equal(a, exactGEMM(x, 50, l.K, l.Weights[0], l.N)) {
-			t.Fatalf("%s: 10%% stuck cells left the product unchanged", o.Scheme)
-		}
-	}
-}
-
 // Lossy ADCs with 2-bit cells: 9-row OUs reach column sums of 27, which a
 // 4-bit ADC (15) cannot hold. The simulator equals the plain reference
 // cell by cell, counts the same lossy conversions, and the loss is real.
@@ -294,34 +197,13 @@ func TestCell2LossyADC(t *testing.T) {
 				l.Weights[0][k*l.N] = -1 // every digit at its top level
 			}
 			net := &quant.Network{Linears: []*quant.Linear{l}}
-			x := randInputs(rng, 30, l.K, 8, signed, 0.0)
-			for i := range x {
-				x[i] |= 0x3f
-				if signed && x[i] > 0 {
-					x[i] = 127
-				}
-			}
+			x := highInputs(rng, 30, l.K, signed)
 			for _, o := range mapperSchemes {
 				for _, smode := range []string{ModeAuto, ModeBitSerial} {
 					t.Run(fmt.Sprintf("%s/signed=%v/%s%d/%s", mode, signed, o.Scheme, o.MaxShare, smode), func(t *testing.T) {
 						hw := hw2(128, 128, 9, 8, 4, mode)
 						mp := mapOrFail(t, net, geoOf2(hw), o)
-						s, err := Simulate(net, mp, hw, Options{Workers: 2, Mode: smode})
-						if err != nil {
-							t.Fatal(err)
-						}
-						if s.groups[0][0].fast != nil {
-							t.Fatal("fast path taken for a lossy ADC")
-						}
-						got := runLayer(t, s, l, 0, x, 30)
-						want, lossy := refSim2(mp.Layers[0].Groups[0], l, x, 30, hw.OURows, 2, hw.ADCBits, mode == ADCTruncate)
-						if !slices.Equal(got, want) {
-							t.Fatalf("simulator differs from the reference\n got %v\nwant %v", got[:6], want[:6])
-						}
-						c := s.Counted()[0]
-						if counted := c.ADCClipped + c.ADCTruncated; counted != lossy {
-							t.Fatalf("counted %d lossy conversions, reference %d", counted, lossy)
-						}
+						got, lossy := checkLossyMatchesReference(t, net, l, mp, hw, smode, x, 30)
 						if lossy == 0 {
 							t.Fatal("no conversion was lossy: the test does not exercise the ADC")
 						}
@@ -376,34 +258,7 @@ func TestCell2CountedMatchesAnalytic(t *testing.T) {
 				hw := hw2(128, 128, 9, 8, 5, ADCSaturate)
 				hw.DACBits = dac
 				mp := mapOrFail(t, net, geoOf2(hw), o)
-				s, err := Simulate(net, mp, hw, Options{Mode: mode})
-				if err != nil {
-					t.Fatal(err)
-				}
-				feed(t, s, net, vectors, 4)
-				counted := s.Counted()
-				want, err := AnalyticCounts(mp, hw, vectors)
-				if err != nil {
-					t.Fatal(err)
-				}
-				for li := range counted {
-					c := counted[li]
-					c.ADCClipped, c.ADCTruncated = 0, 0
-					if c != want[li] {
-						t.Fatalf("%s dac=%d %s layer %d:\ncounted  %+v\nanalytic %+v", o.Scheme, dac, mode, li, c, want[li])
-					}
-				}
-				for _, gs := range s.groups {
-					for _, g := range gs {
-						var perOU int64
-						for _, ou := range g.ous {
-							perOU += g.ix.bits(ou.idx)
-						}
-						if sum := perOU + g.ix.permEntries*g.ix.inputBits; sum != g.indexBits {
-							t.Fatalf("%s: index storage %d bits, per-OU model %d", o.Scheme, g.indexBits, sum)
-						}
-					}
-				}
+				s, counted := checkCountedMatchesAnalytic(t, fmt.Sprintf("%s dac=%d %s", o.Scheme, dac, mode), net, mp, hw, mode, vectors)
 				_, tot, err := mp.Stats()
 				if err != nil {
 					t.Fatal(err)
@@ -459,36 +314,10 @@ func TestCell2NonIdealities(t *testing.T) {
 			t.Fatalf("%s: vanishing variation changed the product", o.Scheme)
 		}
 	}
-	for _, tc := range []struct {
-		name string
-		set  func(*HW)
-	}{
-		{"variation", func(h *HW) { h.VariationSigma = 0.2 }},
-		{"stuck-at-0", func(h *HW) { h.StuckAt0Rate = 0.05 }},
-		{"stuck-at-1", func(h *HW) { h.StuckAt1Rate = 0.05 }},
-		{"adc-noise", func(h *HW) { h.ADCNoiseSigmaLSB = 0.5 }},
-	} {
-		hw := hw2(128, 128, 9, 8, 5, ADCSaturate)
-		tc.set(&hw)
-		mp := mapOrFail(t, net, geoOf2(hw), mapper.Options{Scheme: "colsim", MaxShare: 2})
-		var outs [][]int32
-		for _, seed := range []uint64{1, 1, 2} {
-			s, err := Simulate(net, mp, hw, Options{Seed: seed})
-			if err != nil {
-				t.Fatal(err)
-			}
-			outs = append(outs, runLayer(t, s, l, 0, x, 32))
-		}
-		if slices.Equal(outs[0], exact) {
-			t.Errorf("%s: product unchanged", tc.name)
-		}
-		if !slices.Equal(outs[0], outs[1]) {
-			t.Errorf("%s: same seed, different outputs", tc.name)
-		}
-		if slices.Equal(outs[0], outs[2]) {
-			t.Errorf("%s: different seeds, same outputs", tc.name)
-		}
-	}
+	colsim2 := build{"colsim2", func(t testing.TB, net *quant.Network, hw HW) *mapper.Mapping {
+		return mapOrFail(t, net, geoOf2(hw), mapper.Options{Scheme: "colsim", MaxShare: 2})
+	}}
+	checkEachNonIdeality(t, net, l, x, 32, hw2(128, 128, 9, 8, 5, ADCSaturate), colsim2)
 	// all cells stuck at 1: every level is 3, W_eff = Σ owners ±3·2^Bit
 	hw := hw2(128, 128, 9, 8, 5, ADCSaturate)
 	hw.StuckAt1Rate = 1
@@ -515,15 +344,7 @@ func TestCell2NonIdealities(t *testing.T) {
 		func(h *HW) { h.ADCNoiseSigmaLSB = 1000 },
 		func(h *HW) { h.ADCMode = ADCTruncate; h.VariationSigma = 3; h.ADCNoiseSigmaLSB = 5; h.ADCBits = 3 },
 	} {
-		for _, o := range mapperSchemes {
-			hw := hw2(128, 128, 16, 16, 3, ADCSaturate)
-			set(&hw)
-			s, err := Simulate(net, mapOrFail(t, net, geoOf2(hw), o), hw, Options{Seed: 5})
-			if err != nil {
-				t.Fatal(err)
-			}
-			runLayer(t, s, l, 0, x[:8*l.K], 8)
-		}
+		runExtreme(t, net, l, x[:8*l.K], 8, hw2(128, 128, 16, 16, 3, ADCSaturate), set, mapperBuilds(""))
 	}
 }
 
@@ -567,56 +388,9 @@ func TestCell2MNISTBitIdentical(t *testing.T) {
 			t.Skipf("%s not present", name)
 		}
 		t.Run(name, func(t *testing.T) {
-			net, src := quantizedModel(t, path, 0.5)
-			n := src.Len()
-			x, _, err := src.Batch(0, n)
-			if err != nil {
-				t.Fatal(err)
-			}
-			gold, _, err := net.RunCodes(x, nil, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			const serial = 50
-			xs, _, err := src.Batch(0, serial)
-			if err != nil {
-				t.Fatal(err)
-			}
 			hw := Defaults()
 			hw.CellBits, hw.ADCBits = 2, 5
-			for _, o := range mapperSchemes {
-				mp := mapOrFail(t, net, geoOf2(hw), o)
-				_, tot, err := mp.Stats()
-				if err != nil {
-					t.Fatal(err)
-				}
-				for _, mode := range []string{ModeAuto, ModeBitSerial} {
-					s, err := Simulate(net, mp, hw, Options{Mode: mode})
-					if err != nil {
-						t.Fatal(err)
-					}
-					in, want := x, gold
-					if mode == ModeBitSerial {
-						in, want = xs, gold[:len(gold)/n*serial]
-					}
-					got, _, err := net.RunCodes(in, s.MatMul, 0)
-					if err != nil {
-						t.Fatal(err)
-					}
-					bad := 0
-					for i := range got {
-						if got[i] != want[i] {
-							bad++
-						}
-					}
-					if bad != 0 || len(got) != len(want) {
-						t.Fatalf("%s/%d %s: %d of %d output codes differ from the golden model", o.Scheme, o.MaxShare, mode, bad, len(want))
-					}
-					if mode == ModeAuto {
-						t.Logf("%s/%d: %d images bit-identical; %d cells, %d OU activations per input bit", o.Scheme, o.MaxShare, n, tot.Cells, tot.OUActivations)
-					}
-				}
-			}
+			checkMNISTBitIdentical(t, path, hw, 50, true)
 		})
 	}
 }
@@ -625,10 +399,7 @@ func TestCell2MNISTBitIdentical(t *testing.T) {
 // reach 27) and the clipping is counted and visible in the agreement; a
 // 5-bit ADC agrees exactly.
 func TestCell2EvaluateLossyLeNet(t *testing.T) {
-	path := filepath.Join(testmodelsDir, "lenet5.onnx")
-	if _, err := os.Stat(path); err != nil {
-		t.Skip("lenet5.onnx not present")
-	}
+	path := lenet5Path(t)
 	limit := 300
 	if testing.Short() {
 		limit = 50
@@ -641,15 +412,7 @@ func TestCell2EvaluateLossyLeNet(t *testing.T) {
 	}{{4, ADCSaturate, true}, {4, ADCTruncate, true}, {5, ADCSaturate, false}} {
 		hw := Defaults()
 		hw.CellBits, hw.ADCBits, hw.ADCMode = 2, c.bits, c.mode
-		mp := mapOrFail(t, net, geoOf2(hw), mapper.Options{Scheme: "colsim", MaxShare: 2})
-		s, err := Simulate(net, mp, hw, Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, err := Evaluate(context.Background(), s, src, EvalOptions{Limit: limit, BatchSize: 250})
-		if err != nil {
-			t.Fatal(err)
-		}
+		r := evaluateMapped(t, net, src, hw, mapper.Options{Scheme: "colsim", MaxShare: 2}, limit)
 		t.Logf("2-bit cells, 9x8 OU, %d-bit %s ADC: int %.4f sim %.4f agreement %.4f clipped %d truncated %d of %d conversions",
 			c.bits, c.mode, r.AccuracyInt, r.AccuracySim, r.Agreement, r.ADCClipped, r.ADCTruncated, r.ADCConversions)
 		if c.lossy && (r.ADCSaturations == 0 || r.Agreement == 1) {

@@ -2,6 +2,7 @@ package hwsim
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -256,66 +257,61 @@ func TestCountedMatchesAnalytic(t *testing.T) {
 	rng := rand.New(rand.NewPCG(12, 12))
 	net := testNet(rng, true)
 	vectors := []int64{13, 7, 5}
-	type mk struct {
-		name string
-		mp   func(hw HW) *mapper.Mapping
-	}
-	var builds []mk
-	for _, sc := range schemes {
-		builds = append(builds, mk{"hand/" + sc.name, func(hw HW) *mapper.Mapping { return mapNet(net, geoOf(hw), sc) }})
-	}
-	for _, o := range mapperSchemes {
-		builds = append(builds, mk{"mapper/" + o.Scheme, func(hw HW) *mapper.Mapping {
-			mp, err := mapper.Map(net, geoOf(hw), o)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return mp
-		}})
-	}
+	builds := append(handBuilds("hand/"), mapperBuilds("mapper/")...)
 	for _, b := range builds {
 		for _, dac := range []int{1, 3} {
 			for _, mode := range []string{ModeAuto, ModeBitSerial} {
 				hw := hwFor(128, 128, 9, 8, 4, ADCSaturate)
 				hw.DACBits = dac
-				mp := b.mp(hw)
-				s, err := Simulate(net, mp, hw, Options{Mode: mode})
-				if err != nil {
-					t.Fatal(err)
-				}
-				feed(t, s, net, vectors, 4)
-				counted := s.Counted()
-				want, err := AnalyticCounts(mp, hw, vectors)
-				if err != nil {
-					t.Fatal(err)
-				}
-				for li := range counted {
-					c := counted[li]
-					c.ADCClipped, c.ADCTruncated = 0, 0
-					if c != want[li] {
-						t.Fatalf("%s dac=%d %s layer %d:\ncounted  %+v\nanalytic %+v", b.name, dac, mode, li, c, want[li])
-					}
-				}
+				mp := b.mp(t, net, hw)
+				s, counted := checkCountedMatchesAnalytic(t, fmt.Sprintf("%s dac=%d %s", b.name, dac, mode), net, mp, hw, mode, vectors)
 				if !slices.Equal(s.VectorsPerLayer(), vectors) {
 					t.Fatalf("vectors per layer %v, want %v", s.VectorsPerLayer(), vectors)
 				}
 				if mp.Scheme == "dense" && counted[0].IndexReadBits != 0 {
 					t.Fatalf("%s: dense read %d index bits", b.name, counted[0].IndexReadBits)
 				}
-				for _, gs := range s.groups {
-					for _, g := range gs {
-						var perOU int64
-						for _, o := range g.ous {
-							perOU += g.ix.bits(o.idx)
-						}
-						if sum := perOU + g.ix.permEntries*g.ix.inputBits; sum != g.indexBits {
-							t.Fatalf("%s: index storage %d bits, per-OU model %d", b.name, g.indexBits, sum)
-						}
-					}
-				}
 			}
 		}
 	}
+}
+
+// checkCountedMatchesAnalytic simulates net (mapped as mp) on hw in mode,
+// feeds it the vectors per layer, and checks the counted costs (lossy
+// conversions aside) against AnalyticCounts and every group's index
+// storage against the per-OU index model. It returns the simulator and its
+// counts.
+func checkCountedMatchesAnalytic(t *testing.T, name string, net *quant.Network, mp *mapper.Mapping, hw HW, mode string, vectors []int64) (*Simulator, []Counts) {
+	t.Helper()
+	s, err := Simulate(net, mp, hw, Options{Mode: mode})
+	if err != nil {
+		t.Fatal(err)
+	}
+	feed(t, s, net, vectors, 4)
+	counted := s.Counted()
+	want, err := AnalyticCounts(mp, hw, vectors)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for li := range counted {
+		c := counted[li]
+		c.ADCClipped, c.ADCTruncated = 0, 0
+		if c != want[li] {
+			t.Fatalf("%s layer %d:\ncounted  %+v\nanalytic %+v", name, li, c, want[li])
+		}
+	}
+	for _, gs := range s.groups {
+		for _, g := range gs {
+			var perOU int64
+			for _, o := range g.ous {
+				perOU += g.ix.bits(o.idx)
+			}
+			if sum := perOU + g.ix.permEntries*g.ix.inputBits; sum != g.indexBits {
+				t.Fatalf("%s: index storage %d bits, per-OU model %d", name, g.indexBits, sum)
+			}
+		}
+	}
+	return s, counted
 }
 
 // Every scheme of the real mapper is bit-identical to the exact GEMM under

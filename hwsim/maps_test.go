@@ -1,7 +1,6 @@
 package hwsim
 
 import (
-	"math/bits"
 	"math/rand/v2"
 
 	"github.com/rramc/rramc/mapper"
@@ -325,59 +324,8 @@ func exactGEMM(x []int32, m, k int, w []int32, n int) []int32 {
 // min(s, 2^r-1); truncating: s with its low D bits cleared, D =
 // bitlen(h)-r); then each owner adds ±(q, or q[SumCol]-q for a complement
 // owner)·2^(b+Bit), minus for the sign bit of signed inputs. It returns the
-// outputs and the number of lossy conversions.
+// outputs and the number of lossy conversions. It is refSim2 with 1-bit
+// cells.
 func refSim(gm *mapper.GroupMap, l *quant.Linear, x []int32, m int, h, adcBits int, truncate bool) ([]int32, int64) {
-	out := make([]int32, m*l.N)
-	maxCode := int64(1)<<adcBits - 1
-	d := max(0, bits.Len(uint(h))-adcBits)
-	var lossy int64
-	q := make([]int64, gm.Columns())
-	for r := 0; r < m; r++ {
-		acc := make([]int64, l.N)
-		for b := 0; b < l.ABits; b++ {
-			sign := int64(1)
-			if l.InputSigned && b == l.ABits-1 {
-				sign = -1
-			}
-			for _, ou := range gm.OUs {
-				rows := gm.RowIdx[ou.RowStart : ou.RowStart+ou.RowCount]
-				for c := ou.ColStart; c < ou.ColStart+ou.ColCount; c++ {
-					var s int64
-					for j, k := range rows {
-						cell := int64(gm.ColBits[int(c)*gm.Words+j/64] >> (j % 64) & 1)
-						s += int64(uint32(x[r*l.K+int(k)])>>b&1) * cell
-					}
-					v := s
-					if truncate {
-						v = s >> d << d
-					} else if v > maxCode {
-						v = maxCode
-					}
-					if v != s {
-						lossy++
-					}
-					q[c] = v
-				}
-			}
-			for _, ou := range gm.OUs {
-				for c := ou.ColStart; c < ou.ColStart+ou.ColCount; c++ {
-					for _, o := range gm.Owners[gm.OwnerStart[c]:gm.OwnerStart[c+1]] {
-						v := q[c]
-						if o.Complement {
-							v = q[ou.SumCol] - q[c]
-						}
-						v = sign * v << (b + int(o.Bit))
-						if o.Negate {
-							v = -v
-						}
-						acc[o.Out] += v
-					}
-				}
-			}
-		}
-		for c, v := range acc {
-			out[r*l.N+c] = int32(v)
-		}
-	}
-	return out, lossy
+	return refSim2(gm, l, x, m, h, 1, adcBits, truncate)
 }

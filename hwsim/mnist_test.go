@@ -52,6 +52,16 @@ func testModels(t testing.TB) []string {
 	return files
 }
 
+// lenet5Path returns the path of the committed lenet5 model, skipping the test
+// when it is not present.
+func lenet5Path(t *testing.T) string {
+	path := filepath.Join(testmodelsDir, "lenet5.onnx")
+	if _, err := os.Stat(path); err != nil {
+		t.Skip("lenet5.onnx not present")
+	}
+	return path
+}
+
 // quantizedModel loads and quantizes a test model (8-bit, defaults, with
 // the given pruning) and returns it with a source over the MNIST test set.
 func quantizedModel(t testing.TB, path string, prune float64) (*quant.Network, *SetSource) {
@@ -96,52 +106,67 @@ func TestMNISTBitIdentical(t *testing.T) {
 	}
 	for _, path := range testModels(t) {
 		t.Run(filepath.Base(path), func(t *testing.T) {
-			net, src := quantizedModel(t, path, 0.5)
-			n := src.Len()
-			x, _, err := src.Batch(0, n)
-			if err != nil {
-				t.Fatal(err)
-			}
-			gold, _, err := net.RunCodes(x, nil, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			const serial = 100
-			xs, _, err := src.Batch(0, serial)
-			if err != nil {
-				t.Fatal(err)
-			}
-			hw := Defaults()
-			for _, o := range mapperSchemes {
-				mp, err := mapper.Map(net, geoOf(hw), o)
-				if err != nil {
-					t.Fatal(err)
-				}
-				for _, mode := range []string{ModeAuto, ModeBitSerial} {
-					s, err := Simulate(net, mp, hw, Options{Mode: mode})
-					if err != nil {
-						t.Fatal(err)
-					}
-					in, want := x, gold
-					if mode == ModeBitSerial {
-						in, want = xs, gold[:len(gold)/n*serial]
-					}
-					got, _, err := net.RunCodes(in, s.MatMul, 0)
-					if err != nil {
-						t.Fatal(err)
-					}
-					if !slices.Equal(got, want) {
-						bad := 0
-						for i := range got {
-							if got[i] != want[i] {
-								bad++
-							}
-						}
-						t.Fatalf("%s/%d %s: %d of %d output codes differ from the golden model", o.Scheme, o.MaxShare, mode, bad, len(want))
-					}
-				}
-			}
+			checkMNISTBitIdentical(t, path, Defaults(), 100, false)
 		})
+	}
+}
+
+// checkMNISTBitIdentical quantizes the model at path (50 % pruned) and maps
+// it with every scheme of the mapper for hw: the simulated output codes
+// equal the golden model's on the full MNIST test set (the fast path), and
+// on the first serial images also on the pure bit-serial path. With logf
+// it logs the mapping totals.
+func checkMNISTBitIdentical(t *testing.T, path string, hw HW, serial int, logf bool) {
+	t.Helper()
+	net, src := quantizedModel(t, path, 0.5)
+	n := src.Len()
+	x, _, err := src.Batch(0, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gold, _, err := net.RunCodes(x, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	xs, _, err := src.Batch(0, serial)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range mapperSchemes {
+		mp, err := mapper.Map(net, geoOf2(hw), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, tot, err := mp.Stats()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, mode := range []string{ModeAuto, ModeBitSerial} {
+			s, err := Simulate(net, mp, hw, Options{Mode: mode})
+			if err != nil {
+				t.Fatal(err)
+			}
+			in, want := x, gold
+			if mode == ModeBitSerial {
+				in, want = xs, gold[:len(gold)/n*serial]
+			}
+			got, _, err := net.RunCodes(in, s.MatMul, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got, want) {
+				bad := 0
+				for i := range min(len(got), len(want)) {
+					if got[i] != want[i] {
+						bad++
+					}
+				}
+				t.Fatalf("%s/%d %s: %d of %d output codes differ from the golden model (%d outputs)", o.Scheme, o.MaxShare, mode, bad, len(want), len(got))
+			}
+			if logf && mode == ModeAuto {
+				t.Logf("%s/%d: %d images bit-identical; %d cells, %d OU activations per input bit", o.Scheme, o.MaxShare, n, tot.Cells, tot.OUActivations)
+			}
+		}
 	}
 }
 
@@ -152,10 +177,7 @@ func TestMNISTBitIdentical(t *testing.T) {
 // clips depends on the model: a sum of 16 needs 16 active rows on 16 '1'
 // cells).
 func TestEvaluateLossyLeNet(t *testing.T) {
-	path := filepath.Join(testmodelsDir, "lenet5.onnx")
-	if _, err := os.Stat(path); err != nil {
-		t.Skip("lenet5.onnx not present")
-	}
+	path := lenet5Path(t)
 	limit := 1000
 	if testing.Short() {
 		limit = 100
@@ -168,18 +190,7 @@ func TestEvaluateLossyLeNet(t *testing.T) {
 	}{{3, ADCSaturate, 1}, {4, ADCTruncate, 1}, {4, ADCSaturate, -1}, {5, ADCSaturate, 0}} {
 		hw := Defaults()
 		hw.OURows, hw.OUCols, hw.ADCBits, hw.ADCMode = 16, 16, c.bits, c.mode
-		mp, err := mapper.Map(net, geoOf(hw), mapper.Options{Scheme: "colsim"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := Simulate(net, mp, hw, Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, err := Evaluate(context.Background(), s, src, EvalOptions{Limit: limit, BatchSize: 250})
-		if err != nil {
-			t.Fatal(err)
-		}
+		r := evaluateMapped(t, net, src, hw, mapper.Options{Scheme: "colsim"}, limit)
 		t.Logf("16x16 OU, %d-bit %s ADC: int %.4f sim %.4f agreement %.4f top1 %.4f clipped %d truncated %d of %d conversions",
 			c.bits, c.mode, r.AccuracyInt, r.AccuracySim, r.Agreement, r.AgreementTop1, r.ADCClipped, r.ADCTruncated, r.ADCConversions)
 		if r.Images != limit {
@@ -217,13 +228,25 @@ func TestEvaluateLossyLeNet(t *testing.T) {
 	}
 }
 
+// evaluateMapped maps net with o for hw and evaluates the first limit
+// images of src (batches of 250).
+func evaluateMapped(t *testing.T, net *quant.Network, src Source, hw HW, o mapper.Options, limit int) *Report {
+	t.Helper()
+	s, err := Simulate(net, mapOrFail(t, net, geoOf2(hw), o), hw, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Evaluate(context.Background(), s, src, EvalOptions{Limit: limit, BatchSize: 250})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
 // Per-inference costs from a run equal the analytic costs from the mapping
 // with the run's vectors per image.
 func TestEvaluateCostsMatchAnalytic(t *testing.T) {
-	path := filepath.Join(testmodelsDir, "lenet5.onnx")
-	if _, err := os.Stat(path); err != nil {
-		t.Skip("lenet5.onnx not present")
-	}
+	path := lenet5Path(t)
 	net, src := quantizedModel(t, path, 0.5)
 	hw := Defaults()
 	for _, o := range mapperSchemes {

@@ -38,6 +38,36 @@ func runLayer(t *testing.T, s *Simulator, l *quant.Linear, g int, x []int32, m i
 	return out
 }
 
+// build is a named way to map a network for some hardware.
+type build struct {
+	name string
+	mp   func(t testing.TB, net *quant.Network, hw HW) *mapper.Mapping
+}
+
+// handBuilds maps with the hand-built schemes of maps_test.go (1-bit
+// cells), named by scheme.
+func handBuilds(prefix string) []build {
+	var out []build
+	for _, sc := range schemes {
+		out = append(out, build{prefix + sc.name, func(_ testing.TB, net *quant.Network, hw HW) *mapper.Mapping {
+			return mapNet(net, geoOf(hw), sc)
+		}})
+	}
+	return out
+}
+
+// mapperBuilds maps with every scheme of the real mapper for the cells of
+// the hardware, named scheme and max share ("colsim2").
+func mapperBuilds(prefix string) []build {
+	var out []build
+	for _, o := range mapperSchemes {
+		out = append(out, build{fmt.Sprintf("%s%s%d", prefix, o.Scheme, o.MaxShare), func(t testing.TB, net *quant.Network, hw HW) *mapper.Mapping {
+			return mapOrFail(t, net, geoOf2(hw), o)
+		}})
+	}
+	return out
+}
+
 type idealCase struct {
 	xr, xc, h, w int
 	dac          int
@@ -50,85 +80,163 @@ type idealCase struct {
 
 // Ideal, lossless settings: every scheme's simulated product equals the
 // brute-force integer GEMM exactly, on the fast path and on the bit-serial
-// path.
+// path, and the fast path is taken. 1-bit cells use the hand-built
+// mappings, 2-bit cells every scheme of the real mapper.
 func TestIdealLosslessBitIdentical(t *testing.T) {
-	cases := []idealCase{
-		{128, 128, 9, 8, 1, 4, 8, 8, false, 75, 13, 1, 0.5},  // METHOD defaults, 4-bit ADC lossless for 9 rows
-		{128, 128, 9, 8, 1, 8, 8, 8, true, 40, 10, 2, 0.3},   // signed inputs, grouped
-		{128, 128, 16, 16, 1, 5, 4, 6, false, 50, 7, 1, 0.7}, // 16x16 OU, 5-bit ADC
-		{128, 128, 100, 8, 1, 7, 8, 8, true, 230, 5, 1, 0.2}, // two-word columns
-		{64, 64, 9, 8, 2, 5, 8, 8, false, 30, 6, 1, 0.5},     // 2-bit DAC: 9·3 = 27 ≤ 31
-		{64, 64, 9, 8, 2, 5, 6, 7, true, 30, 6, 1, 0.5},      // 2-bit DAC, signed, odd A
-		{128, 128, 1, 1, 1, 1, 3, 3, true, 7, 3, 1, 0.0},     // 1x1 OUs, 1-bit ADC
-	}
-	for ci, tc := range cases {
-		rng := rand.New(rand.NewPCG(uint64(ci), 7))
-		l := randLinear(rng, 0, tc.k, tc.n, tc.groups, tc.wbits, tc.abits, tc.signed, tc.zeroW)
-		net := &quant.Network{Linears: []*quant.Linear{l}}
-		hw := hwFor(tc.xr, tc.xc, tc.h, tc.w, tc.adc, ADCSaturate)
-		hw.DACBits = tc.dac
-		const m = 37
-		for _, sc := range schemes {
-			mp := mapNet(net, geoOf(hw), sc)
-			for _, mode := range []string{ModeAuto, ModeBitSerial} {
-				name := fmt.Sprintf("case%d/%s/%s", ci, sc.name, mode)
-				t.Run(name, func(t *testing.T) {
-					s, err := Simulate(net, mp, hw, Options{Mode: mode, Workers: 2})
-					if err != nil {
-						t.Fatal(err)
+	for _, cc := range []struct {
+		cellBits int
+		stream   uint64
+		m        int
+		builds   []build
+		cases    []idealCase
+	}{
+		{1, 7, 37, handBuilds(""), []idealCase{
+			{128, 128, 9, 8, 1, 4, 8, 8, false, 75, 13, 1, 0.5},  // METHOD defaults, 4-bit ADC lossless for 9 rows
+			{128, 128, 9, 8, 1, 8, 8, 8, true, 40, 10, 2, 0.3},   // signed inputs, grouped
+			{128, 128, 16, 16, 1, 5, 4, 6, false, 50, 7, 1, 0.7}, // 16x16 OU, 5-bit ADC
+			{128, 128, 100, 8, 1, 7, 8, 8, true, 230, 5, 1, 0.2}, // two-word columns
+			{64, 64, 9, 8, 2, 5, 8, 8, false, 30, 6, 1, 0.5},     // 2-bit DAC: 9·3 = 27 ≤ 31
+			{64, 64, 9, 8, 2, 5, 6, 7, true, 30, 6, 1, 0.5},      // 2-bit DAC, signed, odd A
+			{128, 128, 1, 1, 1, 1, 3, 3, true, 7, 3, 1, 0.0},     // 1x1 OUs, 1-bit ADC
+		}},
+		{2, 17, 23, mapperBuilds(""), []idealCase{
+			{128, 128, 9, 8, 1, 5, 8, 8, false, 75, 13, 1, 0.5},  // 9·3 = 27 ≤ 31
+			{128, 128, 9, 8, 1, 5, 7, 8, true, 40, 10, 2, 0.3},   // signed inputs, odd B, grouped
+			{128, 128, 16, 16, 1, 6, 4, 6, false, 50, 7, 1, 0.7}, // 16·3 = 48 ≤ 63
+			{128, 128, 100, 8, 1, 9, 5, 8, true, 230, 5, 1, 0.2}, // two-word planes: 300 ≤ 511
+			{64, 64, 9, 8, 2, 7, 8, 8, false, 30, 6, 1, 0.5},     // 2-bit DAC: 9·3·3 = 81 ≤ 127
+			{64, 64, 9, 8, 2, 7, 6, 7, true, 30, 6, 1, 0.5},      // 2-bit DAC, signed, odd A
+			{128, 128, 1, 1, 1, 2, 3, 3, true, 7, 3, 1, 0.0},     // 1x1 OUs: 3 ≤ 3
+			{20, 13, 3, 5, 1, 4, 2, 8, false, 1, 1, 1, 0.0},      // 1×1 layer, B = 2
+			{128, 128, 9, 8, 1, 5, 8, 8, false, 17, 1, 1, 0.1},   // one output column
+		}},
+	} {
+		t.Run(fmt.Sprintf("cells%d", cc.cellBits), func(t *testing.T) {
+			for ci, tc := range cc.cases {
+				rng := rand.New(rand.NewPCG(uint64(ci), cc.stream))
+				l := randLinear(rng, 0, tc.k, tc.n, tc.groups, tc.wbits, tc.abits, tc.signed, tc.zeroW)
+				net := &quant.Network{Linears: []*quant.Linear{l}}
+				hw := hwFor(tc.xr, tc.xc, tc.h, tc.w, tc.adc, ADCSaturate)
+				hw.CellBits, hw.DACBits = cc.cellBits, tc.dac
+				m := cc.m
+				for _, b := range cc.builds {
+					mp := b.mp(t, net, hw)
+					for _, mode := range []string{ModeAuto, ModeBitSerial} {
+						t.Run(fmt.Sprintf("case%d/%s/%s", ci, b.name, mode), func(t *testing.T) {
+							s, err := Simulate(net, mp, hw, Options{Mode: mode, Workers: 2})
+							if err != nil {
+								t.Fatal(err)
+							}
+							if mode == ModeAuto && s.groups[0][0].fast == nil {
+								t.Fatal("fast path not taken for a lossless ideal configuration")
+							}
+							for g := 0; g < tc.groups; g++ {
+								x := randInputs(rng, m, tc.k, tc.abits, tc.signed, 0.4)
+								want := exactGEMM(x, m, tc.k, l.Weights[g], tc.n)
+								got := runLayer(t, s, l, g, x, m)
+								if !slices.Equal(got, want) {
+									t.Fatalf("group %d: simulated product differs from the exact GEMM\n got %v\nwant %v", g, got[:tc.n], want[:tc.n])
+								}
+							}
+							for _, c := range s.Counted() {
+								if c.ADCClipped != 0 || c.ADCTruncated != 0 {
+									t.Fatalf("lossless run counted %d clipped, %d truncated conversions", c.ADCClipped, c.ADCTruncated)
+								}
+							}
+						})
 					}
-					if mode == ModeAuto && s.groups[0][0].fast == nil {
-						t.Fatal("fast path not taken for a lossless ideal configuration")
-					}
-					for g := 0; g < tc.groups; g++ {
-						x := randInputs(rng, m, tc.k, tc.abits, tc.signed, 0.4)
-						want := exactGEMM(x, m, tc.k, l.Weights[g], tc.n)
-						got := runLayer(t, s, l, g, x, m)
-						if !slices.Equal(got, want) {
-							t.Fatalf("group %d: simulated product differs from the exact GEMM\n got %v\nwant %v", g, got[:tc.n], want[:tc.n])
-						}
-					}
-					for _, c := range s.Counted() {
-						if c.ADCClipped != 0 || c.ADCTruncated != 0 {
-							t.Fatalf("lossless run counted %d clipped, %d truncated conversions", c.ADCClipped, c.ADCTruncated)
-						}
-					}
-				})
+				}
 			}
-		}
+		})
 	}
 }
 
 // The fast path (effective weights) must equal the bit-serial path also
-// when stuck-at faults change the cells.
+// when stuck-at faults change the cells. With 2-bit cells (faults at level
+// 0 or 3) every scheme of the real mapper is checked, complement owners
+// included: output 1 = NOT output 0.
 func TestFastPathMatchesBitSerialWithFaults(t *testing.T) {
-	rng := rand.New(rand.NewPCG(3, 3))
-	l := randLinear(rng, 0, 60, 9, 1, 8, 8, true, 0.5)
-	net := &quant.Network{Linears: []*quant.Linear{l}}
-	hw := hwFor(128, 128, 9, 8, 4, ADCSaturate)
-	hw.StuckAt0Rate, hw.StuckAt1Rate = 0.05, 0.05
-	x := randInputs(rng, 50, l.K, 8, true, 0.3)
-	for _, sc := range schemes {
-		mp := mapNet(net, geoOf(hw), sc)
-		fast, err := Simulate(net, mp, hw, Options{Seed: 11})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if fast.groups[0][0].fast == nil {
-			t.Fatalf("%s: fast path not taken", sc.name)
-		}
-		slow, err := Simulate(net, mp, hw, Options{Seed: 11, Mode: ModeBitSerial})
-		if err != nil {
-			t.Fatal(err)
-		}
-		a, b := runLayer(t, fast, l, 0, x, 50), runLayer(t, slow, l, 0, x, 50)
-		if !slices.Equal(a, b) {
-			t.Fatalf("%s: fast path and bit-serial path differ with stuck-at faults", sc.name)
-		}
-		if slices.Equal(a, exactGEMM(x, 50, l.K, l.Weights[0], l.N)) {
-			t.Fatalf("%s: 10%% stuck cells left the product unchanged", sc.name)
+	for _, cc := range []struct {
+		cellBits   int
+		stream     uint64
+		adc        int
+		complement bool
+		builds     []build
+	}{{1, 3, 4, false, handBuilds("")}, {2, 33, 5, true, mapperBuilds("")}} {
+		t.Run(fmt.Sprintf("cells%d", cc.cellBits), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(3, cc.stream))
+			l := randLinear(rng, 0, 60, 9, 1, 8, 8, true, 0.5)
+			if cc.complement {
+				for k := 0; k < l.K; k++ {
+					l.Weights[0][k*l.N+1] = ^l.Weights[0][k*l.N]
+				}
+			}
+			net := &quant.Network{Linears: []*quant.Linear{l}}
+			hw := hwFor(128, 128, 9, 8, cc.adc, ADCSaturate)
+			hw.CellBits = cc.cellBits
+			hw.StuckAt0Rate, hw.StuckAt1Rate = 0.05, 0.05
+			x := randInputs(rng, 50, l.K, 8, true, 0.3)
+			for _, b := range cc.builds {
+				mp := b.mp(t, net, hw)
+				fast, err := Simulate(net, mp, hw, Options{Seed: 11})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if fast.groups[0][0].fast == nil {
+					t.Fatalf("%s: fast path not taken", b.name)
+				}
+				slow, err := Simulate(net, mp, hw, Options{Seed: 11, Mode: ModeBitSerial})
+				if err != nil {
+					t.Fatal(err)
+				}
+				a, bs := runLayer(t, fast, l, 0, x, 50), runLayer(t, slow, l, 0, x, 50)
+				if !slices.Equal(a, bs) {
+					t.Fatalf("%s: fast path and bit-serial path differ with stuck-at faults", b.name)
+				}
+				if slices.Equal(a, exactGEMM(x, 50, l.K, l.Weights[0], l.N)) {
+					t.Fatalf("%s: 10%% stuck cells left the product unchanged", b.name)
+				}
+			}
+		})
+	}
+}
+
+// highInputs returns m×k 8-bit codes with the low 6 bits set (signed: the
+// positive ones at 127), so that column sums reach their maximum.
+func highInputs(rng *rand.Rand, m, k int, signed bool) []int32 {
+	x := randInputs(rng, m, k, 8, signed, 0.0)
+	for i := range x {
+		x[i] |= 0x3f
+		if signed && x[i] > 0 {
+			x[i] = 127
 		}
 	}
+	return x
+}
+
+// checkLossyMatchesReference simulates l (mapped as mp, m vectors x) on the
+// lossy hw in simulator mode smode: the fast path is not taken, the outputs
+// equal refSim2 exactly and the counted lossy conversions equal the
+// reference's. It returns the outputs and the lossy conversions.
+func checkLossyMatchesReference(t *testing.T, net *quant.Network, l *quant.Linear, mp *mapper.Mapping, hw HW, smode string, x []int32, m int) ([]int32, int64) {
+	t.Helper()
+	s, err := Simulate(net, mp, hw, Options{Workers: 2, Mode: smode})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.groups[0][0].fast != nil {
+		t.Fatal("fast path taken for a lossy ADC")
+	}
+	got := runLayer(t, s, l, 0, x, m)
+	want, lossy := refSim2(mp.Layers[0].Groups[0], l, x, m, hw.OURows, hw.CellBits, hw.ADCBits, hw.ADCMode == ADCTruncate)
+	if !slices.Equal(got, want) {
+		t.Fatalf("simulator differs from the reference\n got %v\nwant %v", got[:6], want[:6])
+	}
+	c := s.Counted()[0]
+	if counted := c.ADCClipped + c.ADCTruncated; counted != lossy {
+		t.Fatalf("counted %d lossy conversions, reference %d", counted, lossy)
+	}
+	return got, lossy
 }
 
 // Lossy ADCs: the simulator equals the plain reference simulation exactly,
@@ -146,35 +254,13 @@ func TestLossyADCMatchesReference(t *testing.T) {
 			// 16×16 OUs with a 4-bit ADC: column sums reach 16 > 15.
 			hw := hwFor(128, 128, 16, 16, 4, mode)
 			// Dense inputs with many high bits set so sums exceed 15.
-			x := randInputs(rng, 40, l.K, 8, signed, 0.0)
-			for i := range x {
-				x[i] |= 0x3f
-				if signed && x[i] > 0 {
-					x[i] = 127
-				}
-			}
+			x := highInputs(rng, 40, l.K, signed)
 			for _, sc := range schemes {
 				for _, smode := range []string{ModeAuto, ModeBitSerial} {
 					name := fmt.Sprintf("%s/signed=%v/%s/%s", mode, signed, sc.name, smode)
 					t.Run(name, func(t *testing.T) {
 						mp := mapNet(net, geoOf(hw), sc)
-						s, err := Simulate(net, mp, hw, Options{Workers: 2, Mode: smode})
-						if err != nil {
-							t.Fatal(err)
-						}
-						if s.groups[0][0].fast != nil {
-							t.Fatal("fast path taken for a lossy ADC")
-						}
-						got := runLayer(t, s, l, 0, x, 40)
-						want, lossy := refSim(mp.Layers[0].Groups[0], l, x, 40, hw.OURows, hw.ADCBits, mode == ADCTruncate)
-						if !slices.Equal(got, want) {
-							t.Fatalf("simulator differs from the reference\n got %v\nwant %v", got[:6], want[:6])
-						}
-						c := s.Counted()[0]
-						counted := c.ADCClipped + c.ADCTruncated
-						if counted != lossy {
-							t.Fatalf("counted %d lossy conversions, reference %d", counted, lossy)
-						}
+						got, lossy := checkLossyMatchesReference(t, net, l, mp, hw, smode, x, 40)
 						if sc.name == "dense" {
 							if lossy == 0 {
 								t.Fatal("no conversion was lossy: the test does not exercise the ADC")
@@ -268,7 +354,15 @@ func TestEachNonIdeality(t *testing.T) {
 	l := randLinear(rng, 0, 64, 8, 1, 8, 8, false, 0.3)
 	net := &quant.Network{Linears: []*quant.Linear{l}}
 	x := randInputs(rng, 32, l.K, 8, false, 0.2)
-	exact := exactGEMM(x, 32, l.K, l.Weights[0], l.N)
+	checkEachNonIdeality(t, net, l, x, 32, hwFor(128, 128, 9, 8, 4, ADCSaturate), handBuilds("")[0])
+}
+
+// checkEachNonIdeality sets each non-ideality alone on base and maps net
+// with b: the product of l over the m vectors x changes, the same seed
+// reproduces it and another seed changes it.
+func checkEachNonIdeality(t *testing.T, net *quant.Network, l *quant.Linear, x []int32, m int, base HW, b build) {
+	t.Helper()
+	exact := exactGEMM(x, m, l.K, l.Weights[0], l.N)
 	for _, tc := range []struct {
 		name string
 		set  func(*HW)
@@ -278,16 +372,16 @@ func TestEachNonIdeality(t *testing.T) {
 		{"stuck-at-1", func(h *HW) { h.StuckAt1Rate = 0.05 }},
 		{"adc-noise", func(h *HW) { h.ADCNoiseSigmaLSB = 0.5 }},
 	} {
-		hw := hwFor(128, 128, 9, 8, 4, ADCSaturate)
+		hw := base
 		tc.set(&hw)
-		mp := mapNet(net, geoOf(hw), schemes[0])
+		mp := b.mp(t, net, hw)
 		var outs [][]int32
 		for _, seed := range []uint64{1, 1, 2} {
 			s, err := Simulate(net, mp, hw, Options{Seed: seed})
 			if err != nil {
 				t.Fatal(err)
 			}
-			outs = append(outs, runLayer(t, s, l, 0, x, 32))
+			outs = append(outs, runLayer(t, s, l, 0, x, m))
 		}
 		if slices.Equal(outs[0], exact) {
 			t.Errorf("%s: product unchanged", tc.name)
@@ -314,16 +408,22 @@ func TestExtremeNonIdealitiesDoNotPanic(t *testing.T) {
 		func(h *HW) { h.ADCNoiseSigmaLSB = 1000 },
 		func(h *HW) { h.ADCMode = ADCTruncate; h.VariationSigma = 3; h.ADCNoiseSigmaLSB = 5 },
 	} {
-		for _, sc := range schemes {
-			hw := hwFor(128, 128, 16, 16, 3, ADCSaturate)
-			set(&hw)
-			mp := mapNet(net, geoOf(hw), sc)
-			s, err := Simulate(net, mp, hw, Options{Seed: 5})
-			if err != nil {
-				t.Fatal(err)
-			}
-			runLayer(t, s, l, 0, x, 8)
+		runExtreme(t, net, l, x[:8*l.K], 8, hwFor(128, 128, 16, 16, 3, ADCSaturate), set, handBuilds(""))
+	}
+}
+
+// runExtreme applies set to base and runs the m vectors x through l mapped
+// with every build: no error, no panic.
+func runExtreme(t *testing.T, net *quant.Network, l *quant.Linear, x []int32, m int, base HW, set func(*HW), builds []build) {
+	t.Helper()
+	for _, b := range builds {
+		hw := base
+		set(&hw)
+		s, err := Simulate(net, b.mp(t, net, hw), hw, Options{Seed: 5})
+		if err != nil {
+			t.Fatal(err)
 		}
+		runLayer(t, s, l, 0, x, m)
 	}
 }
 

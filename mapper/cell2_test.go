@@ -2,20 +2,15 @@ package mapper
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
-	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/rramc/rramc/importer"
-	"github.com/rramc/rramc/importer/dataset"
 	"github.com/rramc/rramc/quant"
 )
 
@@ -86,53 +81,6 @@ func TestDigits(t *testing.T) {
 	}
 }
 
-// TestReconstructExact2 is TestReconstructExact with 2-bit cells: every
-// scheme rebuilds every weight matrix exactly, for B = 2..8 (odd and even),
-// varied sparsity, 1-row and 1-column layers, sizes that are no multiples
-// of the OU, every test geometry (including 2-word planes) and max shares
-// 0..3.
-func TestReconstructExact2(t *testing.T) {
-	type shape struct{ k, n, groups, bits int }
-	shapes := []shape{{1, 1, 1, 2}, {1, 7, 1, 8}, {13, 1, 1, 3}, {10, 3, 2, 4}, {37, 11, 1, 8}, {130, 17, 1, 5}, {65, 9, 3, 6}, {9, 8, 1, 7}, {20, 5, 1, 2}}
-	sparsities := []float64{0, 0.3, 0.7, 0.95, 1}
-	r := rand.New(rand.NewPCG(21, 2))
-	for _, g1 := range testGeometries {
-		geo := geo2(g1)
-		var ls []*quant.Linear
-		for si, s := range shapes {
-			for pi, p := range sparsities {
-				ls = append(ls, randLinear(r, fmt.Sprintf("l%d_%d", si, pi), s.k, s.n, s.groups, s.bits, p))
-			}
-		}
-		ls = append(ls, structuredLinear(r, "struct", 50, 12, 4), structuredLinear(r, "struct8", 31, 9, 8))
-		net := randNet(ls...)
-		for _, name := range SchemeNames() {
-			for _, share := range []int{0, 1, 2, 3} {
-				if share > 0 && !usesMaxShare(name) {
-					continue
-				}
-				t.Run(fmt.Sprintf("%s/%s/share%d", geoName(geo), name, share), func(t *testing.T) {
-					m, err := Map(net, geo, Options{Scheme: name, MaxShare: share, Window: 5})
-					if err != nil {
-						t.Fatal(err)
-					}
-					if err := m.Verify(); err != nil {
-						t.Fatal(err)
-					}
-					checkShare(t, m, share)
-					for _, lm := range m.Layers {
-						for _, g := range lm.Groups {
-							if g.Words != 2*geo.rowWords() {
-								t.Fatalf("%d words per column, want %d", g.Words, 2*geo.rowWords())
-							}
-						}
-					}
-				})
-			}
-		}
-	}
-}
-
 // TestReconstructDetectsChange2: flipping a high-plane cell or a digit
 // owner changes the rebuilt matrix, and an owner on a non-digit bit is
 // rejected by Validate.
@@ -180,34 +128,13 @@ func TestColsimMatchesBruteForce2(t *testing.T) {
 	geo := Geometry{XbarRows: 64, XbarCols: 64, OURows: 4, OUCols: 8, CellBits: 2}
 	for _, bits := range []int{3, 4, 8} {
 		l := randLinear(r, "a", 23, 13, 1, bits, 0.6)
-		dig := Digits(bits, 2)
+		var levels []func(int32) byte
+		for _, d := range Digits(bits, 2) {
+			levels = append(levels, func(w int32) byte { return byte(d.level(w)) })
+		}
 		for _, share := range []int{0, 2, 3} {
 			m := mustMap(t, randNet(l), geo, Options{Scheme: "colsim", MaxShare: share})
-			want := 0
-			for s := 0; s*4 < l.K; s++ {
-				groups := map[string]int{}
-				for n := 0; n < l.N; n++ {
-					for _, d := range dig {
-						var key []byte
-						zero := true
-						for k := s * 4; k < min(s*4+4, l.K); k++ {
-							lv := byte(d.level(l.Weights[0][k*l.N+n]))
-							zero = zero && lv == 0
-							key = append(key, lv)
-						}
-						if !zero {
-							groups[string(key)]++
-						}
-					}
-				}
-				for _, c := range groups {
-					if share == 0 {
-						want++
-					} else {
-						want += (c + share - 1) / share
-					}
-				}
-			}
+			want := colsimBruteForce(l, 4, share, levels)
 			if got := m.Layers[0].Groups[0].Columns(); got != want {
 				t.Errorf("B=%d share %d: %d kept columns, brute force %d", bits, share, got, want)
 			}
@@ -332,42 +259,6 @@ func TestInvariants2(t *testing.T) {
 	}
 }
 
-// TestFileRoundTrip2 writes and reads every scheme's 2-bit mapping: equal
-// field by field, exact, and the canonical encoding is a fixed point. A
-// 2-bit file differs from the 1-bit one only in the cell bits field and in
-// what follows from it.
-func TestFileRoundTrip2(t *testing.T) {
-	net := fileTestNet(1)
-	dir := t.TempDir()
-	for _, g1 := range testGeometries {
-		geo := geo2(g1)
-		for _, name := range SchemeNames() {
-			m := mustMap(t, net, geo, Options{Scheme: name, MaxShare: 2})
-			path := filepath.Join(dir, name+".rmap")
-			if err := WriteFile(path, m); err != nil {
-				t.Fatal(err)
-			}
-			got, err := ReadFile(path)
-			if err != nil {
-				t.Fatalf("%s %s: %v", geoName(geo), name, err)
-			}
-			if got.Geometry != geo || got.Scheme != m.Scheme || !reflect.DeepEqual(got.Layers, m.Layers) {
-				t.Fatalf("%s %s: mapping differs after round trip", geoName(geo), name)
-			}
-			if err := got.Verify(); err != nil {
-				t.Fatal(err)
-			}
-			a, _ := os.ReadFile(path)
-			if b, err := Encode(got); err != nil || !bytes.Equal(a, b) {
-				t.Fatalf("%s: re-encoding differs (%v)", name, err)
-			}
-			if v := binary.LittleEndian.Uint32(a[8:]); v != FileVersion {
-				t.Fatalf("version %d", v)
-			}
-		}
-	}
-}
-
 // TestFileErrors2: damaged 2-bit files (random byte changes with a valid
 // checksum, truncations, a 2-bit file relabelled as 1-bit) are rejected
 // with ErrCorruptFile or decode to a valid, exactly reconstructible
@@ -378,32 +269,7 @@ func TestFileErrors2(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reseal := func(b []byte) []byte {
-		end := len(b) - trailerSize
-		binary.LittleEndian.PutUint32(b[end:], crc32c(b[:end]))
-		return b
-	}
-	r := rand.New(rand.NewPCG(4, 5))
-	rejected := 0
-	for trial := 0; trial < 2000; trial++ {
-		b := bytes.Clone(good)
-		i := headerSize + r.IntN(len(b)-headerSize-trailerSize)
-		b[i] ^= byte(1 + r.IntN(255))
-		got, err := Decode(reseal(b))
-		if err != nil {
-			rejected++
-			if !errors.Is(err, ErrCorruptFile) {
-				t.Fatalf("error %v does not wrap ErrCorruptFile", err)
-			}
-			continue
-		}
-		if _, err := got.Reconstruct(); err != nil {
-			t.Fatalf("accepted file does not reconstruct: %v", err)
-		}
-	}
-	if rejected == 0 {
-		t.Error("no damaged file rejected")
-	}
+	checkResealedDamage(t, good, rand.New(rand.NewPCG(4, 5)))
 	for i := 0; i < len(good); i += max(1, len(good)/200) {
 		if _, err := Decode(good[:i]); err == nil {
 			t.Fatalf("truncation at %d accepted", i)
@@ -452,39 +318,10 @@ func FuzzDecode2(f *testing.F) {
 	geo := Geometry{XbarRows: 8, XbarCols: 8, OURows: 3, OUCols: 4, CellBits: 2}
 	r := rand.New(rand.NewPCG(5, 6))
 	net := validNet(randLinear(r, "a", 7, 3, 1, 5, 0.4), randLinear(r, "b", 2, 2, 2, 4, 0.2))
-	for _, name := range SchemeNames() {
-		b, err := Encode(mustMap(f, net, geo, Options{Scheme: name, MaxShare: 2}))
-		if err != nil {
-			f.Fatal(err)
-		}
+	for _, b := range schemeFiles(f, net, geo) {
 		f.Add(b)
 	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		if len(data) >= headerSize+trailerSize {
-			data = bytes.Clone(data)
-			end := len(data) - trailerSize
-			binary.LittleEndian.PutUint64(data[12:], uint64(end-headerSize))
-			binary.LittleEndian.PutUint32(data[end:], crc32c(data[:end]))
-		}
-		m, err := Decode(data)
-		if err != nil {
-			return
-		}
-		if _, err := m.Reconstruct(); err != nil {
-			t.Fatalf("accepted mapping does not reconstruct: %v", err)
-		}
-		if _, _, err := m.Stats(); err != nil {
-			t.Fatalf("accepted mapping has no stats: %v", err)
-		}
-		b, err := Encode(m)
-		if err != nil {
-			t.Fatalf("accepted mapping does not encode: %v", err)
-		}
-		m2, err := Decode(b)
-		if err != nil || !reflect.DeepEqual(m2.Layers, m.Layers) || m2.Geometry != m.Geometry {
-			t.Fatalf("re-encoded mapping differs (%v)", err)
-		}
-	})
+	f.Fuzz(func(t *testing.T, data []byte) { checkDecodeFuzz(t, data, true) })
 }
 
 // TestTrainedModels2 quantizes every trained model (50 % pruned; unpruned
@@ -492,70 +329,33 @@ func FuzzDecode2(f *testing.F) {
 // reconstruction and a file round trip, and logs the colsim totals against
 // 1-bit cells.
 func TestTrainedModels2(t *testing.T) {
-	ms := trainedModels(t)
-	if len(ms) == 0 {
-		t.Skip("no trained models in testmodels/ or ../shared/models/third_party")
-	}
-	calibSet, err := dataset.MNISTCalib()
-	if err != nil {
-		t.Fatal(err)
-	}
 	geo := geo2(DefaultGeometry())
-	for _, rm := range ms {
-		t.Run(rm.name, func(t *testing.T) {
-			m, err := importer.Load(rm.path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			calib, err := calibSet.BatchFor(m.Graph.Inputs[0], 0, 64, rm.mean, rm.std)
-			if err != nil {
-				t.Fatal(err)
-			}
-			// one pruning ratio (TestTrainedModels covers both for 1-bit cells)
-			prunes := []float64{0.5}
-			if testing.Short() {
-				prunes = []float64{0}
-			}
-			for _, prune := range prunes {
-				cfg := quant.DefaultConfig()
-				cfg.Prune = prune
-				cfg.Calib = 64
-				net, err := quant.Quantize(m, calib, cfg)
-				if err != nil {
-					t.Fatalf("quantize (prune %.1f): %v", prune, err)
-				}
-				for _, name := range SchemeNames() {
-					for _, share := range []int{0, 2} {
-						if share > 0 && !usesMaxShare(name) {
-							continue
-						}
-						mp := mustMap(t, net, geo, Options{Scheme: name, MaxShare: share})
-						if err := mp.Verify(); err != nil {
-							t.Fatalf("%s share %d prune %.1f: %v", name, share, prune, err)
-						}
-						if name != "colsim" {
-							continue
-						}
-						_, tot := mustStats(t, mp)
-						_, tot1 := mustStats(t, mustMap(t, net, DefaultGeometry(), Options{Scheme: name, MaxShare: share}))
-						t.Logf("prune %.1f %s share %d: 2-bit %d cells %d OU act, 1-bit %d cells %d OU act",
-							prune, name, share, tot.Cells, tot.OUActivations, tot1.Cells, tot1.OUActivations)
-						if share == 2 {
-							b, err := Encode(mp)
-							if err != nil {
-								t.Fatal(err)
-							}
-							back, err := Decode(b)
-							if err != nil {
-								t.Fatal(err)
-							}
-							if err := back.Verify(); err != nil {
-								t.Fatal(err)
-							}
-						}
-					}
-				}
-			}
-		})
+	// one pruning ratio (TestTrainedModels covers both for 1-bit cells)
+	prunes := []float64{0.5}
+	if testing.Short() {
+		prunes = []float64{0}
 	}
+	forTrainedNets(t, prunes, func(t *testing.T, prune float64, net *quant.Network) {
+		for _, name := range SchemeNames() {
+			for _, share := range []int{0, 2} {
+				if share > 0 && !usesMaxShare(name) {
+					continue
+				}
+				mp := mustMap(t, net, geo, Options{Scheme: name, MaxShare: share})
+				if err := mp.Verify(); err != nil {
+					t.Fatalf("%s share %d prune %.1f: %v", name, share, prune, err)
+				}
+				if name != "colsim" {
+					continue
+				}
+				_, tot := mustStats(t, mp)
+				_, tot1 := mustStats(t, mustMap(t, net, DefaultGeometry(), Options{Scheme: name, MaxShare: share}))
+				t.Logf("prune %.1f %s share %d: 2-bit %d cells %d OU act, 1-bit %d cells %d OU act",
+					prune, name, share, tot.Cells, tot.OUActivations, tot1.Cells, tot1.OUActivations)
+				if share == 2 {
+					checkFileRoundTrip(t, mp)
+				}
+			}
+		}
+	})
 }

@@ -20,41 +20,50 @@ func fileTestNet(seed uint64) *quant.Network {
 		randLinear(r, "fc", 40, 7, 1, 6, 0.9), structuredLinear(r, "s", 20, 12, 3))
 }
 
-// TestFileRoundTrip writes and reads every scheme's mapping: the decoded
-// mapping equals the original field by field and re-encodes to the same
-// bytes.
+// TestFileRoundTrip writes and reads every scheme's mapping, with 1- and
+// 2-bit cells: the decoded mapping equals the original field by field, is
+// exact, carries the file version and re-encodes to the same bytes (the
+// canonical encoding is a fixed point). A 2-bit file differs from the 1-bit
+// one only in the cell bits field and in what follows from it.
 func TestFileRoundTrip(t *testing.T) {
 	net := fileTestNet(1)
 	dir := t.TempDir()
-	for _, geo := range testGeometries {
-		for _, name := range SchemeNames() {
-			m := mustMap(t, net, geo, Options{Scheme: name, MaxShare: 2})
-			path := filepath.Join(dir, name+".rmap")
-			if err := WriteFile(path, m); err != nil {
-				t.Fatal(err)
-			}
-			got, err := ReadFile(path)
-			if err != nil {
-				t.Fatalf("%s %s: %v", geoName(geo), name, err)
-			}
-			if got.Scheme != m.Scheme || got.MaxShare != m.MaxShare || got.Window != m.Window || got.Geometry != m.Geometry {
-				t.Fatalf("%s: header %+v, want %+v", name, got, m)
-			}
-			if !reflect.DeepEqual(got.Layers, m.Layers) {
-				t.Fatalf("%s %s: layers differ after round trip", geoName(geo), name)
-			}
-			for i, l := range got.Net.Linears {
-				if !reflect.DeepEqual(l.Weights, net.Linears[i].Weights) {
-					t.Fatalf("%s: layer %d weights differ", name, i)
+	for _, cellBits := range []int{1, 2} {
+		for _, g1 := range testGeometries {
+			geo := g1
+			geo.CellBits = cellBits
+			for _, name := range SchemeNames() {
+				m := mustMap(t, net, geo, Options{Scheme: name, MaxShare: 2})
+				path := filepath.Join(dir, name+".rmap")
+				if err := WriteFile(path, m); err != nil {
+					t.Fatal(err)
 				}
-			}
-			if err := got.Verify(); err != nil {
-				t.Fatal(err)
-			}
-			a, _ := os.ReadFile(path)
-			b, err := Encode(got)
-			if err != nil || !bytes.Equal(a, b) {
-				t.Fatalf("%s: re-encoding differs (%v)", name, err)
+				got, err := ReadFile(path)
+				if err != nil {
+					t.Fatalf("%s %s: %v", geoName(geo), name, err)
+				}
+				if got.Scheme != m.Scheme || got.MaxShare != m.MaxShare || got.Window != m.Window || got.Geometry != m.Geometry || got.Geometry != geo {
+					t.Fatalf("%s: header %+v, want %+v", name, got, m)
+				}
+				if !reflect.DeepEqual(got.Layers, m.Layers) {
+					t.Fatalf("%s %s: layers differ after round trip", geoName(geo), name)
+				}
+				for i, l := range got.Net.Linears {
+					if !reflect.DeepEqual(l.Weights, net.Linears[i].Weights) {
+						t.Fatalf("%s: layer %d weights differ", name, i)
+					}
+				}
+				if err := got.Verify(); err != nil {
+					t.Fatal(err)
+				}
+				a, _ := os.ReadFile(path)
+				b, err := Encode(got)
+				if err != nil || !bytes.Equal(a, b) {
+					t.Fatalf("%s: re-encoding differs (%v)", name, err)
+				}
+				if v := binary.LittleEndian.Uint32(a[8:]); v != FileVersion {
+					t.Fatalf("version %d", v)
+				}
 			}
 		}
 	}
@@ -128,13 +137,23 @@ func TestDecodeLayoutChecks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reseal := func(b []byte) []byte {
-		end := len(b) - trailerSize
-		binary.LittleEndian.PutUint32(b[end:], crc32c(b[:end]))
-		return b
-	}
+	checkResealedDamage(t, good, rand.New(rand.NewPCG(4, 4)))
+}
+
+// reseal rewrites the checksum of a mapping file after a change.
+func reseal(b []byte) []byte {
+	end := len(b) - trailerSize
+	binary.LittleEndian.PutUint32(b[end:], crc32c(b[:end]))
+	return b
+}
+
+// checkResealedDamage changes random body bytes of the valid file good and
+// re-seals it, 2000 times: each damaged file is rejected with
+// ErrCorruptFile or decodes to a valid, reconstructible mapping, and at
+// least one is rejected.
+func checkResealedDamage(t *testing.T, good []byte, r *rand.Rand) {
+	t.Helper()
 	rejected := 0
-	r := rand.New(rand.NewPCG(4, 4))
 	for trial := 0; trial < 2000; trial++ {
 		b := bytes.Clone(good)
 		i := headerSize + r.IntN(len(b)-headerSize-trailerSize)

@@ -60,10 +60,10 @@ func trainedModels(t *testing.T) []struct {
 	return ms
 }
 
-// TestTrainedModels quantizes every trained model (unpruned and 50 %
-// pruned), maps it with every scheme and checks exact reconstruction, the
-// OU-activation invariants and a file round trip.
-func TestTrainedModels(t *testing.T) {
+// forTrainedNets quantizes every trained model (calibrated on 64 MNIST
+// images) at each pruning ratio and calls fn, in a subtest per model; it
+// skips when there are no trained models.
+func forTrainedNets(t *testing.T, prunes []float64, fn func(t *testing.T, prune float64, net *quant.Network)) {
 	ms := trainedModels(t)
 	if len(ms) == 0 {
 		t.Skip("no trained models in testmodels/ or ../shared/models/third_party")
@@ -82,10 +82,6 @@ func TestTrainedModels(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			prunes := []float64{0, 0.5}
-			if testing.Short() {
-				prunes = prunes[:1]
-			}
 			for _, prune := range prunes {
 				cfg := quant.DefaultConfig()
 				cfg.Prune = prune
@@ -94,53 +90,72 @@ func TestTrainedModels(t *testing.T) {
 				if err != nil {
 					t.Fatalf("quantize (prune %.1f): %v", prune, err)
 				}
-				ou := map[string][]int64{}
-				for _, name := range SchemeNames() {
-					for _, share := range []int{0, 2} {
-						if share > 0 && !usesMaxShare(name) {
-							continue
-						}
-						mp, err := Map(net, DefaultGeometry(), Options{Scheme: name, MaxShare: share})
-						if err != nil {
-							t.Fatal(err)
-						}
-						if err := mp.Verify(); err != nil {
-							t.Fatalf("%s share %d prune %.1f: %v", name, share, prune, err)
-						}
-						per, tot, err := mp.Stats()
-						if err != nil {
-							t.Fatal(err)
-						}
-						key := name
-						if share > 0 {
-							key += "/2"
-						}
-						for _, s := range per {
-							ou[key] = append(ou[key], s.OUActivations)
-						}
-						t.Logf("prune %.1f %-14s %s", prune, key, tot.String())
-						if name == "colsim" && share == 2 {
-							b, err := Encode(mp)
-							if err != nil {
-								t.Fatal(err)
-							}
-							back, err := Decode(b)
-							if err != nil {
-								t.Fatal(err)
-							}
-							if err := back.Verify(); err != nil {
-								t.Fatal(err)
-							}
-						}
-					}
-				}
-				for i := range ou["dense"] {
-					if ou["colsim"][i] > ou["zerocol"][i] || ou["colsim/2"][i] > ou["zerocol"][i] || ou["colsim/2"][i] < ou["colsim"][i] {
-						t.Errorf("prune %.1f layer %d: OU activations zerocol %d colsim %d colsim/2 %d break the invariants",
-							prune, i, ou["zerocol"][i], ou["colsim"][i], ou["colsim/2"][i])
-					}
-				}
+				fn(t, prune, net)
 			}
 		})
 	}
+}
+
+// checkFileRoundTrip encodes mp, decodes it and verifies the result.
+func checkFileRoundTrip(t *testing.T, mp *Mapping) {
+	t.Helper()
+	b, err := Encode(mp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := Decode(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := back.Verify(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestTrainedModels quantizes every trained model (unpruned and 50 %
+// pruned), maps it with every scheme and checks exact reconstruction, the
+// OU-activation invariants and a file round trip.
+func TestTrainedModels(t *testing.T) {
+	prunes := []float64{0, 0.5}
+	if testing.Short() {
+		prunes = prunes[:1]
+	}
+	forTrainedNets(t, prunes, func(t *testing.T, prune float64, net *quant.Network) {
+		ou := map[string][]int64{}
+		for _, name := range SchemeNames() {
+			for _, share := range []int{0, 2} {
+				if share > 0 && !usesMaxShare(name) {
+					continue
+				}
+				mp, err := Map(net, DefaultGeometry(), Options{Scheme: name, MaxShare: share})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := mp.Verify(); err != nil {
+					t.Fatalf("%s share %d prune %.1f: %v", name, share, prune, err)
+				}
+				per, tot, err := mp.Stats()
+				if err != nil {
+					t.Fatal(err)
+				}
+				key := name
+				if share > 0 {
+					key += "/2"
+				}
+				for _, s := range per {
+					ou[key] = append(ou[key], s.OUActivations)
+				}
+				t.Logf("prune %.1f %-14s %s", prune, key, tot.String())
+				if name == "colsim" && share == 2 {
+					checkFileRoundTrip(t, mp)
+				}
+			}
+		}
+		for i := range ou["dense"] {
+			if ou["colsim"][i] > ou["zerocol"][i] || ou["colsim/2"][i] > ou["zerocol"][i] || ou["colsim/2"][i] < ou["colsim"][i] {
+				t.Errorf("prune %.1f layer %d: OU activations zerocol %d colsim %d colsim/2 %d break the invariants",
+					prune, i, ou["zerocol"][i], ou["colsim"][i], ou["colsim/2"][i])
+			}
+		}
+	})
 }
