@@ -116,8 +116,9 @@
 // without retraining keeps LeNet-5 at 98.2 % top-1 at 70 % sparsity with a
 // global threshold against 95.5 % with 70 % in every layer, and the small
 // ResNet at 98.8 % against 29.9 % at 50 % (8-bit, 10k MNIST test images;
-// RRAMC_SWEEP=1 go test -run SweepTable -v ./quant prints the table). Network.Layers reports per layer the pruned
-// count and the zero codes (pruned weights plus those that round to 0).
+// RRAMC_SWEEP=1 go test -run SweepTable -v ./quant prints the table).
+// Network.Layers reports per layer the pruned count and the zero codes
+// (pruned weights plus those that round to 0).
 //
 // # Integer GEMM and running
 //
