@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"image/color"
 	"regexp"
+	"slices"
+	"strconv"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
@@ -139,6 +141,24 @@ func buildLinePlot(spec plotSpec) (*plot.Plot, error) {
 	}
 	if n == 0 {
 		return nil, nil
+	}
+	// A tick at every measured x (the pruning ratios) when there are few,
+	// rather than gonum's round numbers between them.
+	var xs []float64
+	for _, s := range spec.series {
+		for _, x := range s.xs {
+			if finite(x) && !slices.Contains(xs, x) {
+				xs = append(xs, x)
+			}
+		}
+	}
+	if len(xs) >= 2 && len(xs) <= 12 {
+		slices.Sort(xs)
+		ticks := make([]plot.Tick, len(xs))
+		for i, x := range xs {
+			ticks[i] = plot.Tick{Value: x, Label: strconv.FormatFloat(x, 'g', -1, 64)}
+		}
+		p.X.Tick.Marker = plot.ConstantTicks(ticks)
 	}
 	// Pad x so end points are not cut by the frame.
 	if w := p.X.Max - p.X.Min; w > 0 {
