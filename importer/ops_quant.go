@@ -64,20 +64,34 @@ func qRange(dt DataType) (lo, hi int64, ok bool) {
 	return 0, 0, false
 }
 
-func compileQuantize(c *compileCtx, n *Node) (kernel, error) {
+// qAxis reads the per-axis attribute of QuantizeLinear/DequantizeLinear,
+// refusing blocked quantization (opset 21), which rramc does not run.
+func qAxis(n *Node) (int64, error) {
 	axis, err := attrInt(n, "axis", 1)
+	if err != nil {
+		return 0, err
+	}
+	if bs, _ := attrInt(n, "block_size", 0); bs != 0 {
+		return 0, fmt.Errorf("blocked quantization (block_size %d) is not supported", bs)
+	}
+	return axis, nil
+}
+
+// qInputs splits the inputs x, scale and the optional zero point.
+func qInputs(ins []*Tensor) (x, scale, zp *Tensor) {
+	if len(ins) > 2 {
+		zp = ins[2]
+	}
+	return ins[0], ins[1], zp
+}
+
+func compileQuantize(c *compileCtx, n *Node) (kernel, error) {
+	axis, err := qAxis(n)
 	if err != nil {
 		return nil, err
 	}
-	if bs, _ := attrInt(n, "block_size", 0); bs != 0 {
-		return nil, fmt.Errorf("blocked quantization (block_size %d) is not supported", bs)
-	}
 	return func(ar *arena, ins []*Tensor) ([]*Tensor, error) {
-		x, scale := ins[0], ins[1]
-		var zp *Tensor
-		if len(ins) > 2 {
-			zp = ins[2]
-		}
+		x, scale, zp := qInputs(ins)
 		if err := needFloat(x, "input x"); err != nil {
 			return nil, err
 		}
@@ -115,19 +129,12 @@ func compileQuantize(c *compileCtx, n *Node) (kernel, error) {
 }
 
 func compileDequantize(c *compileCtx, n *Node) (kernel, error) {
-	axis, err := attrInt(n, "axis", 1)
+	axis, err := qAxis(n)
 	if err != nil {
 		return nil, err
 	}
-	if bs, _ := attrInt(n, "block_size", 0); bs != 0 {
-		return nil, fmt.Errorf("blocked quantization (block_size %d) is not supported", bs)
-	}
 	return func(ar *arena, ins []*Tensor) ([]*Tensor, error) {
-		x, scale := ins[0], ins[1]
-		var zp *Tensor
-		if len(ins) > 2 {
-			zp = ins[2]
-		}
+		x, scale, zp := qInputs(ins)
 		if x.IsFloat() {
 			return nil, fmt.Errorf("input x must be an integer tensor, have %s", x)
 		}
