@@ -72,17 +72,7 @@ func (sre) MapGroup(in *GroupInput) (*GroupMap, error) {
 			}
 		}
 	}
-	// exact sizes: every OU of group c has the group's width in columns
-	var nou, ncols, nrows int
-	for c, r := range rows {
-		k := (len(r) + h - 1) / h
-		nou += k
-		ncols += k * (min(c*w+w, ncol) - c*w)
-		nrows += len(r)
-	}
-	b := newBuilder(geo, ncols, nrows)
-	b.g.OUs = make([]OU, 0, nou)
-	b.rt, b.ct = make([]int32, 0, nou), make([]int32, 0, nou)
+	b := sreBuilder(geo, rows, ncol)
 	spt, opt := int32(geo.stripsPerTile()), int32(geo.ousPerTile())
 	for c := 0; c < ngrp; c++ {
 		c0, c1 := c*w, min(c*w+w, ncol)
@@ -165,16 +155,7 @@ func sreDigits(in *GroupInput) *GroupMap {
 			}
 		}
 	}
-	var nou, ncols, nrows int
-	for c, r := range rows {
-		k := (len(r) + h - 1) / h
-		nou += k
-		ncols += k * (min(c*w+w, ncol) - c*w)
-		nrows += len(r)
-	}
-	b := newBuilder(geo, ncols, nrows)
-	b.g.OUs = make([]OU, 0, nou)
-	b.rt, b.ct = make([]int32, 0, nou), make([]int32, 0, nou)
+	b := sreBuilder(geo, rows, ncol)
 	spt, opt := int32(geo.stripsPerTile()), int32(geo.ousPerTile())
 	rw := geo.rowWords()
 	pat := make([]uint64, b.words)
@@ -203,4 +184,22 @@ func sreDigits(in *GroupInput) *GroupMap {
 		}
 	}
 	return b.finish()
+}
+
+// sreBuilder returns a builder sized exactly for the OUs of rows (the kept
+// rows of each column group of w of the ncol columns): every OU of group c
+// has up to h of its rows and the group's width in columns.
+func sreBuilder(geo Geometry, rows [][]int32, ncol int) *builder {
+	h, w := geo.OURows, geo.OUCols
+	var nou, ncols, nrows int
+	for c, r := range rows {
+		k := (len(r) + h - 1) / h
+		nou += k
+		ncols += k * (min(c*w+w, ncol) - c*w)
+		nrows += len(r)
+	}
+	b := newBuilder(geo, ncols, nrows)
+	b.g.OUs = make([]OU, 0, nou)
+	b.rt, b.ct = make([]int32, 0, nou), make([]int32, 0, nou)
+	return b
 }
