@@ -64,6 +64,30 @@ func realModels(t testing.TB) []realModel {
 }
 
 // mnistFor builds test (first n images) and calibration batches for m.
+// forEachRealModel runs f as a subtest for every real model with its first
+// n MNIST test images and ncal calibration images (all 10,000 and 512; 500
+// and 128 under -short).
+func forEachRealModel(t *testing.T, f func(t *testing.T, rm realModel, m *importer.Model, x, calib *importer.Tensor, labels []int, n, ncal int)) {
+	ms := realModels(t)
+	if len(ms) == 0 {
+		t.Skip("no trained models in testmodels/ or ../shared/models/third_party")
+	}
+	n, ncal := 10000, 512
+	if testing.Short() {
+		n, ncal = 500, 128
+	}
+	for _, rm := range ms {
+		t.Run(rm.name, func(t *testing.T) {
+			m, err := importer.Load(rm.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			x, calib, labels := mnistFor(t, m, rm, n, ncal)
+			f(t, rm, m, x, calib, labels, n, ncal)
+		})
+	}
+}
+
 func mnistFor(t testing.TB, m *importer.Model, rm realModel, n, ncal int) (x, calib *importer.Tensor, labels []int) {
 	t.Helper()
 	test, err := dataset.MNISTTest()
@@ -93,56 +117,41 @@ func mnistFor(t testing.TB, m *importer.Model, rm realModel, n, ncal int) (x, ca
 // are reported). Under -short only 500 images run and only the pipeline is
 // checked.
 func TestRealModelsW8A8(t *testing.T) {
-	ms := realModels(t)
-	if len(ms) == 0 {
-		t.Skip("no trained models in testmodels/ or ../shared/models/third_party")
-	}
-	n, ncal := 10000, 512
-	if testing.Short() {
-		n, ncal = 500, 128
-	}
-	for _, rm := range ms {
-		t.Run(rm.name, func(t *testing.T) {
-			m, err := importer.Load(rm.path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			x, calib, labels := mnistFor(t, m, rm, n, ncal)
+	forEachRealModel(t, func(t *testing.T, rm realModel, m *importer.Model, x, calib *importer.Tensor, labels []int, n, ncal int) {
+		t0 := time.Now()
+		ft, fpred, err := FloatTop1(m.Graph, x, labels)
+		t.Logf("float eval %v", time.Since(t0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, pc := range []bool{false, true} {
+			cfg := DefaultConfig()
+			cfg.Calib = ncal
+			cfg.PerChannel = pc
 			t0 := time.Now()
-			ft, fpred, err := FloatTop1(m.Graph, x, labels)
-			t.Logf("float eval %v", time.Since(t0))
+			net, err := Quantize(m, calib, cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, pc := range []bool{false, true} {
-				cfg := DefaultConfig()
-				cfg.Calib = ncal
-				cfg.PerChannel = pc
-				t0 := time.Now()
-				net, err := Quantize(m, calib, cfg)
-				if err != nil {
-					t.Fatal(err)
-				}
-				t1 := time.Now()
-				it, ipred, err := net.Top1(x, labels, nil)
-				t.Logf("quantize %v, int eval %v", t1.Sub(t0), time.Since(t1))
-				if err != nil {
-					t.Fatal(err)
-				}
-				agree := 0
-				for i := range ipred {
-					if ipred[i] == fpred[i] {
-						agree++
-					}
-				}
-				t.Logf("%s perchannel=%v: float %.4f (reference %.4f), int %.4f, drop %.2f points, agreement %.4f",
-					rm.name, pc, ft, rm.refTop1, it, 100*(ft-it), float64(agree)/float64(n))
-				if n == 10000 && rm.testmodel && ft-it > 0.003 {
-					t.Errorf("%s perchannel=%v: top-1 drop %.2f points > 0.3", rm.name, pc, 100*(ft-it))
+			t1 := time.Now()
+			it, ipred, err := net.Top1(x, labels, nil)
+			t.Logf("quantize %v, int eval %v", t1.Sub(t0), time.Since(t1))
+			if err != nil {
+				t.Fatal(err)
+			}
+			agree := 0
+			for i := range ipred {
+				if ipred[i] == fpred[i] {
+					agree++
 				}
 			}
-		})
-	}
+			t.Logf("%s perchannel=%v: float %.4f (reference %.4f), int %.4f, drop %.2f points, agreement %.4f",
+				rm.name, pc, ft, rm.refTop1, it, 100*(ft-it), float64(agree)/float64(n))
+			if n == 10000 && rm.testmodel && ft-it > 0.003 {
+				t.Errorf("%s perchannel=%v: top-1 drop %.2f points > 0.3", rm.name, pc, 100*(ft-it))
+			}
+		}
+	})
 }
 
 // benchModel returns the named real model (or skips).
@@ -236,71 +245,56 @@ func TestSweepTable(t *testing.T) {
 // interpreter runs Quantize/DequantizeLinear, its float predictions to agree
 // with the integer model on at least 99.9 % of the images.
 func TestRealModelsQDQExport(t *testing.T) {
-	ms := realModels(t)
-	if len(ms) == 0 {
-		t.Skip("no trained models available")
-	}
-	n, ncal := 10000, 512
-	if testing.Short() {
-		n, ncal = 500, 128
-	}
-	for _, rm := range ms {
-		t.Run(rm.name, func(t *testing.T) {
-			m, err := importer.Load(rm.path)
-			if err != nil {
-				t.Fatal(err)
+	forEachRealModel(t, func(t *testing.T, rm realModel, m *importer.Model, x, calib *importer.Tensor, labels []int, n, ncal int) {
+		cfg := DefaultConfig()
+		cfg.Calib = ncal
+		cfg.PerChannel, cfg.Prune = true, 0.5
+		net, err := Quantize(m, calib, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, ipred, err := net.Top1(x, labels, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(t.TempDir(), rm.name+".qdq.onnx")
+		if err := net.WriteQDQ(path); err != nil {
+			t.Fatal(err)
+		}
+		lm, err := importer.Load(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := QuantizeQDQ(lm, nil, DefaultConfig())
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, bpred, err := back.Top1(x, labels, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slicesEqual(ipred, bpred) {
+			t.Fatal("re-imported QDQ network predicts differently from the exported one")
+		}
+		if !importer.Supported("QuantizeLinear") || !importer.Supported("DequantizeLinear") {
+			t.Log("importer has no QuantizeLinear/DequantizeLinear: float check of the QDQ file skipped")
+			return
+		}
+		_, fpred, err := FloatTop1(lm.Graph, x, labels)
+		if err != nil {
+			t.Fatal(err)
+		}
+		agree := 0
+		for i := range fpred {
+			if fpred[i] == ipred[i] {
+				agree++
 			}
-			x, calib, labels := mnistFor(t, m, rm, n, ncal)
-			cfg := DefaultConfig()
-			cfg.Calib = ncal
-			cfg.PerChannel, cfg.Prune = true, 0.5
-			net, err := Quantize(m, calib, cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, ipred, err := net.Top1(x, labels, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			path := filepath.Join(t.TempDir(), rm.name+".qdq.onnx")
-			if err := net.WriteQDQ(path); err != nil {
-				t.Fatal(err)
-			}
-			lm, err := importer.Load(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			back, err := QuantizeQDQ(lm, nil, DefaultConfig())
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, bpred, err := back.Top1(x, labels, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !slicesEqual(ipred, bpred) {
-				t.Fatal("re-imported QDQ network predicts differently from the exported one")
-			}
-			if !importer.Supported("QuantizeLinear") || !importer.Supported("DequantizeLinear") {
-				t.Log("importer has no QuantizeLinear/DequantizeLinear: float check of the QDQ file skipped")
-				return
-			}
-			_, fpred, err := FloatTop1(lm.Graph, x, labels)
-			if err != nil {
-				t.Fatal(err)
-			}
-			agree := 0
-			for i := range fpred {
-				if fpred[i] == ipred[i] {
-					agree++
-				}
-			}
-			t.Logf("QDQ float vs int agreement %d/%d", agree, n)
-			if float64(agree) < 0.999*float64(n) {
-				t.Fatalf("QDQ float predictions agree with the integer model on %d/%d images (< 99.9 %%)", agree, n)
-			}
-		})
-	}
+		}
+		t.Logf("QDQ float vs int agreement %d/%d", agree, n)
+		if float64(agree) < 0.999*float64(n) {
+			t.Fatalf("QDQ float predictions agree with the integer model on %d/%d images (< 99.9 %%)", agree, n)
+		}
+	})
 }
 
 func slicesEqual(a, b []int) bool {
