@@ -184,6 +184,12 @@ func Evaluate(ctx context.Context, sim *Simulator, src Source, opts EvalOptions)
 				return nil, fmt.Errorf("hwsim: evaluate: float model gives %d values for %d samples of %d", len(fl.Float), n, per)
 			}
 		}
+		var fpred []int
+		if fl != nil {
+			if fpred, err = importer.ArgMaxRows(fl); err != nil {
+				return nil, fmt.Errorf("hwsim: evaluate: float model: %w", err)
+			}
+		}
 		for i := 0; i < n; i++ {
 			g, s := gold[i*per:(i+1)*per], got[i*per:(i+1)*per]
 			tg, ts := argmax32(g), argmax32(s)
@@ -199,7 +205,7 @@ func Evaluate(ctx context.Context, sim *Simulator, src Source, opts EvalOptions)
 			if tg == ts {
 				sameTop++
 			}
-			if fl != nil && argmaxF(fl.Float[i*per:(i+1)*per]) == labels[i] {
+			if fpred != nil && fpred[i] == labels[i] {
 				okF++
 			}
 		}
@@ -251,16 +257,6 @@ func frac(a, b int) float64 {
 
 // argmax32 returns the index of the largest value (the first on ties).
 func argmax32(v []int32) int {
-	best := 0
-	for i, x := range v {
-		if x > v[best] {
-			best = i
-		}
-	}
-	return best
-}
-
-func argmaxF(v []float32) int {
 	best := 0
 	for i, x := range v {
 		if x > v[best] {

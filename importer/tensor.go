@@ -269,3 +269,29 @@ func normAxis(axis int64, rank int) (int, error) {
 	}
 	return int(a), nil
 }
+
+// ArgMaxRows returns the top-1 class of each sample of a float batch
+// [N, C, ...]: the index of the largest value of each of the N rows, the
+// first one on ties (as numpy's and onnxruntime's argmax).
+func ArgMaxRows(t *Tensor) ([]int, error) {
+	if t == nil || len(t.Shape) == 0 || t.Shape[0] <= 0 || t.Float == nil || len(t.Float) != t.Len() {
+		return nil, fmt.Errorf("argmax: output is not a float batch [N, classes] (%v)", t)
+	}
+	n := t.Shape[0]
+	c := len(t.Float) / n
+	if c == 0 {
+		return nil, fmt.Errorf("argmax: output shape %v has no classes", t.Shape)
+	}
+	out := make([]int, n)
+	for i := range out {
+		row := t.Float[i*c : (i+1)*c]
+		best := 0
+		for j, v := range row {
+			if v > row[best] {
+				best = j
+			}
+		}
+		out[i] = best
+	}
+	return out, nil
+}

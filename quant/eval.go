@@ -24,11 +24,12 @@ func top1(out *importer.Tensor, labels []int) (float64, []int, error) {
 	if len(out.Shape) == 0 || out.Shape[0] != len(labels) || len(labels) == 0 {
 		return 0, nil, fmt.Errorf("quant: %d outputs for %d labels", firstDim(out), len(labels))
 	}
-	per := len(out.Float) / len(labels)
-	pred := make([]int, len(labels))
+	pred, err := importer.ArgMaxRows(out)
+	if err != nil {
+		return 0, nil, fmt.Errorf("quant: %w", err)
+	}
 	correct := 0
 	for i := range labels {
-		pred[i] = argmaxF(out.Float[i*per : (i+1)*per])
 		if pred[i] == labels[i] {
 			correct++
 		}
@@ -41,16 +42,6 @@ func firstDim(t *importer.Tensor) int {
 		return 0
 	}
 	return t.Shape[0]
-}
-
-func argmaxF(v []float32) int {
-	b := 0
-	for i, x := range v {
-		if x > v[b] {
-			b = i
-		}
-	}
-	return b
 }
 
 // FloatTop1 evaluates a float graph (the importer's interpreter) on x in

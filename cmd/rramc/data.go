@@ -101,24 +101,3 @@ func (d *dataFlags) open(in importer.ValueInfo) (*source, error) {
 	}
 	return src, nil
 }
-
-// argmax returns the index of the largest of each row of a [N, C] tensor.
-func argmaxRows(t *importer.Tensor) ([]int, error) {
-	if len(t.Shape) < 1 || t.Shape[0] == 0 {
-		return nil, fmt.Errorf("model output has shape %v: want [N, classes]", t.Shape)
-	}
-	n := t.Shape[0]
-	c := t.Len() / n
-	out := make([]int, n)
-	for i := range n {
-		row := t.Float[i*c : (i+1)*c]
-		best := 0
-		for j, v := range row {
-			if v > row[best] {
-				best = j
-			}
-		}
-		out[i] = best
-	}
-	return out, nil
-}

@@ -39,7 +39,7 @@ func floatEval(ctx context.Context, e *env, prog *importer.Program, src *source,
 		if err != nil {
 			return nil, err
 		}
-		pr, err := argmaxRows(res[out])
+		pr, err := importer.ArgMaxRows(res[out])
 		if err != nil {
 			return nil, err
 		}

@@ -89,7 +89,7 @@ func intEval(ctx context.Context, e *env, label string, net *quant.Network, mm q
 		if err != nil {
 			return nil, fmt.Errorf("%s inference: %w", label, err)
 		}
-		pr, err := argmaxRows(y)
+		pr, err := importer.ArgMaxRows(y)
 		if err != nil {
 			return nil, err
 		}

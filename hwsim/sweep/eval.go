@@ -187,7 +187,7 @@ func (e *Evaluator) loadModel(ctx context.Context, pc *PointConfig, me *modelEnt
 		if err != nil {
 			return fmt.Errorf("%s: float model: %w", pc.Model, err)
 		}
-		p, err := argmaxRows(res[out])
+		p, err := importer.ArgMaxRows(res[out])
 		if err != nil {
 			return fmt.Errorf("%s: float model output: %w", pc.Model, err)
 		}
@@ -380,7 +380,7 @@ func (e *Evaluator) predict(ctx context.Context, pc *PointConfig, me *modelEntry
 		if err != nil {
 			return nil, nil, err
 		}
-		p, err := argmaxRows(y)
+		p, err := importer.ArgMaxRows(y)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -510,29 +510,4 @@ func accuracy(preds, ref []int) float64 {
 		}
 	}
 	return float64(ok) / float64(len(ref))
-}
-
-// argmaxRows returns the top-1 class of each row of a [N, C] (or [N, C, 1,
-// ...]) float output.
-func argmaxRows(t *importer.Tensor) ([]int, error) {
-	if t == nil || len(t.Shape) == 0 || t.Shape[0] <= 0 || len(t.Float) != t.Len() {
-		return nil, fmt.Errorf("output is not a float batch")
-	}
-	n := t.Shape[0]
-	c := len(t.Float) / n
-	if c == 0 || c*n != len(t.Float) {
-		return nil, fmt.Errorf("output shape %v", t.Shape)
-	}
-	out := make([]int, n)
-	for i := range n {
-		row := t.Float[i*c : (i+1)*c]
-		best := 0
-		for j, v := range row {
-			if v > row[best] {
-				best = j
-			}
-		}
-		out[i] = best
-	}
-	return out, nil
 }
