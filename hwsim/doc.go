@@ -144,7 +144,7 @@
 // accelerator is provisioned for the network), and a compressed layout's
 // OUs are spread evenly over them, since weights are programmed offline and
 // any OU can sit on any crossbar. A scheme's speed-up is then its cut in OU
-// activations, which is how SRE and the method of METHOD.md measure
+// activations, which is how SRE and the method of mapper/METHOD.md measure
 // performance. Packed instead runs each scheme on only the crossbars its own
 // layout fills: compression then buys area, and time only where it empties
 // the busiest crossbar, which row tiling rarely allows.

@@ -38,7 +38,7 @@ const (
 	// of the layer needs and spreads the scheme's OUs evenly over them, so
 	// that a scheme's speed-up is its cut in OU activations on the same
 	// hardware. This is how OU-based sparsity papers (SRE and the method of
-	// METHOD.md) compare performance, and the default.
+	// mapper/METHOD.md) compare performance, and the default.
 	CyclesIsoCrossbar = "iso-crossbar"
 	// CyclesPacked runs each scheme on the crossbars its own layout
 	// occupies, one OU at a time per crossbar: compression then saves
@@ -157,7 +157,7 @@ func Defaults() HW {
 		DACEnergyPJ:      0.417,
 		ADCEnergyPJ: map[int]float64{
 			1: 0.16, 2: 0.37, 3: 0.58, // linear extrapolation (project assumption)
-			4: 0.79, 5: 0.99, 6: 1.20, 7: 1.42, 8: 1.67, // ISAAC-scaled (METHOD.md)
+			4: 0.79, 5: 0.99, 6: 1.20, 7: 1.42, 8: 1.67, // ISAAC-scaled (mapper/METHOD.md)
 		},
 		ShiftAddEnergyPJ: 0.021,
 		// ISAAC input register: 2 KB, 1.24 mW; one full read per 100 ns cycle.

@@ -3,7 +3,7 @@ package mapper
 import "fmt"
 
 // DefaultGeometry is a 128×128 crossbar with 9×8 OUs and 1-bit cells, the
-// configuration of METHOD.md.
+// configuration of METHOD.md in this package.
 func DefaultGeometry() Geometry {
 	return Geometry{XbarRows: 128, XbarCols: 128, OURows: 9, OUCols: 8, CellBits: 1}
 }

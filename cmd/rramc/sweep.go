@@ -21,7 +21,7 @@ func init() {
 	register(&command{name: "sweep", summary: "quantize, map and simulate models over pruning ratios × schemes; write results.json/csv, report.html, RESULTS.md", run: runSweep})
 }
 
-// The paper's grid (METHOD.md) plus the two schemes beyond it.
+// The paper's grid (mapper/METHOD.md) plus the two schemes beyond it.
 var (
 	defaultSweepPrune   = []float64{0, 0.3, 0.5, 0.7, 0.9}
 	defaultSweepSchemes = []string{"dense", "zerocol", "sre", "colsim", "colsim-comp", "rowreorder"}

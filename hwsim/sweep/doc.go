@@ -1,7 +1,7 @@
 // Package sweep runs rramc over a grid of configurations — networks × pruning
 // ratios × mapping schemes × column-sharing limits — and turns the simulated
 // points into the tables and plots that compare the column-similarity method
-// with its baselines (METHOD.md, "Baselines").
+// with its baselines (mapper/METHOD.md, "Baselines").
 //
 // A Point is one (model, prune ratio, scheme, max-share) evaluation: accuracy
 // from the float model, the integer golden model and the simulator, and the

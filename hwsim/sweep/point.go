@@ -10,7 +10,7 @@ import (
 	"strings"
 )
 
-// Baselines are the schemes every method is compared against (METHOD.md):
+// Baselines are the schemes every method is compared against (mapper/METHOD.md):
 // dense mapping, zero-column skipping and SRE-style row compression.
 var Baselines = []string{"dense", "zerocol", "sre"}
 

@@ -10,7 +10,7 @@ import (
 )
 
 // Paper figures (arXiv 2511.14202, abstract): the method against "a
-// state-of-the-art sparse RRAM design", taken here to be SRE (METHOD.md).
+// state-of-the-art sparse RRAM design", taken here to be SRE (mapper/METHOD.md).
 const (
 	PaperPerfImprovement = 0.6124
 	PaperEnergyLo        = 1.51
@@ -202,7 +202,7 @@ func (r *Results) Report(opt ReportOptions) ([]byte, error) {
 		return nil, err
 	}
 	r.reportTables(&b, gs, models, ratios, methods)
-	b.f("<h2>Source</h2>\n<p>%s. Definitions and cost model defaults: METHOD.md in the rramc repository.</p>\n", esc(PaperCitation))
+	b.f("<h2>Source</h2>\n<p>%s. Definitions and cost model defaults: mapper/METHOD.md in the rramc repository.</p>\n", esc(PaperCitation))
 	b.f("</body>\n</html>\n")
 	return b.Bytes(), nil
 }
@@ -288,7 +288,7 @@ func (r *Results) reportConfig(b *htmlBuf) {
 	for _, m := range r.CostOnlyModels() {
 		row("cost-only network "+m, r.costOnlyReason(m)+"; calibrated on "+syntheticText)
 	}
-	hw := "defaults (METHOD.md)"
+	hw := "defaults (mapper/METHOD.md)"
 	if r.Info.HWFile != "" {
 		hw = r.Info.HWFile
 	}
