@@ -178,8 +178,15 @@ func im2colRow[T any](g *ConvGeometry, plane []T, kh, kw int, out []T, pad T) {
 	if g.InW-offW > 0 {
 		owHi = (g.InW - offW + g.StrideW - 1) / g.StrideW
 	}
+	// Clamp to [0, OutW] with owLo <= owHi. When the tap never lands inside
+	// the image (a kernel wider than a small padded input) the range is
+	// empty and every output is padding; the slices below must then not be
+	// formed at all, since owLo+offW may be negative or past InW.
 	owHi = min(owHi, g.OutW)
-	owLo = min(owLo, owHi)
+	owLo = min(owLo, g.OutW)
+	if owHi < owLo {
+		owHi = owLo
+	}
 	for oh := 0; oh < g.OutH; oh++ {
 		ih := oh*g.StrideH - g.PadT + kh*g.DilH
 		o := out[oh*g.OutW : (oh+1)*g.OutW]
@@ -193,7 +200,9 @@ func im2colRow[T any](g *ConvGeometry, plane []T, kh, kw int, out []T, pad T) {
 		for i := 0; i < owLo; i++ {
 			o[i] = pad
 		}
-		if g.StrideW == 1 {
+		if owHi == owLo {
+			// no input column in range
+		} else if g.StrideW == 1 {
 			if owHi-owLo <= 32 {
 				// Short runs (small feature maps): a plain loop beats the
 				// memmove call.

@@ -266,3 +266,53 @@ func TestIm2colGenericPad(t *testing.T) {
 		}
 	}
 }
+
+// Kernels that reach past a small input on both sides (issue 10's crash:
+// im2colRow formed a slice with a negative start): 1×1 map with a 5×5
+// kernel and pads 2, 1-D Conv of length 1, strided and dilated variants,
+// checked against the direct convolution.
+func TestConvKernelLargerThanInput(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 22))
+	cases := []struct {
+		name                 string
+		oneD                 bool
+		h, w, kh, kw         int
+		sh, sw, dh, dw       int
+		pt, pl, pb, pr, c, m int
+	}{
+		{"1x1 k5x5 p2", false, 1, 1, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2, 3, 4},
+		{"1-D len1 k5 p2", true, 1, 1, 1, 5, 1, 1, 1, 1, 0, 2, 0, 2, 2, 3},
+		{"1-D len1 k3 p1", true, 1, 1, 1, 3, 1, 1, 1, 1, 0, 1, 0, 1, 1, 1},
+		{"2x2 k5x5 p2 s2", false, 2, 2, 5, 5, 2, 2, 1, 1, 2, 2, 2, 2, 2, 2},
+		{"1x3 k3x7 p1,3 d1,2", false, 1, 3, 3, 7, 1, 1, 1, 2, 1, 6, 1, 6, 1, 2},
+		{"3x1 k7x7 p3 s3", false, 3, 1, 7, 7, 3, 3, 1, 1, 3, 3, 3, 3, 2, 1},
+		{"1x1 k5x5 p4,0,0,4", false, 1, 1, 5, 5, 1, 1, 1, 1, 4, 0, 0, 4, 1, 1},
+	}
+	for _, tc := range cases {
+		oh := (tc.h+tc.pt+tc.pb-(tc.kh-1)*tc.dh-1)/tc.sh + 1
+		ow := (tc.w+tc.pl+tc.pr-(tc.kw-1)*tc.dw-1)/tc.sw + 1
+		x := randSlice(r, tc.c*tc.h*tc.w)
+		wt := randSlice(r, tc.m*tc.c*tc.kh*tc.kw)
+		want := naiveConv(x, 1, tc.c, tc.h, tc.w, wt, tc.m, tc.kh, tc.kw, nil, 1, tc.sh, tc.sw, tc.dh, tc.dw, tc.pt, tc.pl, oh, ow)
+		xs, ws, os := []int{1, tc.c, tc.h, tc.w}, []int{tc.m, tc.c, tc.kh, tc.kw}, []int{1, tc.m, oh, ow}
+		attrs := attrMap(aInts("strides", int64(tc.sh), int64(tc.sw)), aInts("dilations", int64(tc.dh), int64(tc.dw)),
+			aInts("pads", int64(tc.pt), int64(tc.pl), int64(tc.pb), int64(tc.pr)))
+		if tc.oneD {
+			xs, ws, os = []int{1, tc.c, tc.w}, []int{tc.m, tc.c, tc.kw}, []int{1, tc.m, ow}
+			attrs = attrMap(aInts("strides", int64(tc.sw)), aInts("dilations", int64(tc.dw)), aInts("pads", int64(tc.pl), int64(tc.pr)))
+		}
+		for _, constW := range []bool{false, true} {
+			run := runOp
+			if constW {
+				run = runOpConst
+			}
+			got, err := run(t, 13, "Conv", attrs, NewFloat(xs, x), NewFloat(ws, wt))
+			if err != nil {
+				t.Fatalf("%s: %v", tc.name, err)
+			}
+			if err := tensorsClose(got, NewFloat(os, want), 1e-5); err != nil {
+				t.Fatalf("%s constW=%v: %v", tc.name, constW, err)
+			}
+		}
+	}
+}
