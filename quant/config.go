@@ -29,33 +29,37 @@ const (
 
 // Config selects how a float model is quantized and pruned. Start from
 // DefaultConfig: the zero value is not valid (bit widths 0).
+//
+// The JSON names are part of rramc's output vocabulary and key stored sweep
+// points, so they are spelled out and pinned by a test: renaming a Go field
+// must not change them. Workers is a run-time setting, not part of a result.
 type Config struct {
 	// WBits is the weight width B (2..8): weights are B-bit two's complement.
-	WBits int
+	WBits int `json:"weight_bits"`
 	// ABits is the activation width A (2..8).
-	ABits int
+	ABits int `json:"activation_bits"`
 	// PerChannel gives every output channel its own weight scale instead of
 	// one scale per tensor.
-	PerChannel bool
+	PerChannel bool `json:"per_channel"`
 	// Calib is the number of calibration samples used (the first Calib of the
 	// calibration batch); it must be in 1..len(batch).
-	Calib int
+	Calib int `json:"calib"`
 	// CalibMethod is CalibMinMax or CalibPercentile.
-	CalibMethod string
+	CalibMethod string `json:"calib_method"`
 	// Percentile (in (50, 100]) is used by CalibPercentile, e.g. 99.99.
-	Percentile float64
+	Percentile float64 `json:"percentile"`
 
 	// Prune is the fraction of weights set to zero, 0 .. 0.99.
-	Prune float64
+	Prune float64 `json:"prune"`
 	// PruneScope is ScopeGlobal (the default: one magnitude threshold, as in
 	// Han et al. 2015 and the lottery-ticket work, keeps accuracy far longer
 	// than one ratio per layer; see the package doc's table) or ScopeLayer.
-	PruneScope string
+	PruneScope string `json:"prune_scope"`
 	// PruneStructure is StructWeight (magnitude of single weights) or
 	// StructChannel (whole output channels by norm).
-	PruneStructure string
+	PruneStructure string `json:"prune_structure"`
 	// PruneNorm is "l2" or "l1", the channel norm for StructChannel.
-	PruneNorm string
+	PruneNorm string `json:"prune_norm"`
 	// PruneFirst and PruneLast include the first and the last linear layer
 	// (in graph order) in pruning. DefaultConfig sets both: then the
 	// requested ratio is the sparsity of the whole network (of every layer
@@ -63,11 +67,12 @@ type Config struct {
 	// false keeps these small, sensitive layers dense (Han et al. 2015 prune
 	// them less) at the price of a network sparsity below the ratio (an MLP
 	// whose first layer holds 85 % of the weights barely changes).
-	PruneFirst, PruneLast bool
+	PruneFirst bool `json:"prune_first"`
+	PruneLast  bool `json:"prune_last"`
 
 	// Workers is the number of goroutines Run uses for the golden model;
 	// 0 means runtime.GOMAXPROCS.
-	Workers int
+	Workers int `json:"-"`
 }
 
 // DefaultConfig is 8-bit weights (per-tensor) and activations, 512

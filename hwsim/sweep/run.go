@@ -242,8 +242,9 @@ func (c *Config) quantConfig() quant.Config {
 	return q
 }
 
-// quantJSON is the quantization configuration of every point: Prune is set
-// per point and Workers does not change results, so both are left out.
+// quantJSON is the quantization configuration of every point: prune is set
+// per point, so it is left out (Workers never reaches JSON: it does not change
+// results).
 func quantJSON(q quant.Config) (json.RawMessage, error) {
 	b, err := json.Marshal(q)
 	if err != nil {
@@ -253,8 +254,7 @@ func quantJSON(q quant.Config) (json.RawMessage, error) {
 	if err := json.Unmarshal(b, &m); err != nil {
 		return nil, err
 	}
-	delete(m, "Prune")
-	delete(m, "Workers")
+	delete(m, "prune") // a point's own field
 	return json.Marshal(m)
 }
 
