@@ -26,4 +26,10 @@
 // float16 and external-data weights, graph attributes) and panics on some
 // malformed ones; Unmarshal turns those panics into errors wrapping
 // importer.ErrInvalidModel.
+//
+// The adapter is a module of its own (github.com/rramc/rramc/importer/onnxgo,
+// with a replace directive to the repository root), so that onnx-go,
+// gorgonia's tensor and their dependencies are needed only by programs that
+// import it, never by rramc itself. Its tests run with
+// `cd importer/onnxgo && go test ./...`.
 package onnxgo
