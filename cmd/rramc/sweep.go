@@ -18,7 +18,7 @@ import (
 
 func init() {
 	badInputErrors = append(badInputErrors, sweep.ErrInvalidConfig)
-	register(&command{name: "sweep", summary: "quantize, map and simulate models over pruning ratios × schemes; write results.json/csv, report.html, RESULTS.md", run: runSweep})
+	register(&command{name: "sweep", summary: "quantize, map and simulate models over pruning ratios × schemes; write results.json/csv, report.html, RESULTS.md (sweep merge, sweep status: sharded runs)", run: runSweep})
 }
 
 // The paper's grid (mapper/METHOD.md) plus the two schemes beyond it.
@@ -29,7 +29,16 @@ var (
 )
 
 func runSweep(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "sweep", "[MODEL.onnx...]  (no model: the testmodels, plus testmodels/resnet18.onnx when present)")
+	if len(args) > 0 {
+		switch args[0] {
+		case "merge":
+			return runSweepMerge(ctx, e, args[1:])
+		case "status":
+			return runSweepStatus(ctx, e, args[1:])
+		}
+	}
+	fs := newFlags(e, "sweep", "[MODEL.onnx...]  (no model: the testmodels, plus testmodels/resnet18.onnx when present)\n"+
+		"       rramc sweep merge DIR...   merge the shards of a sweep\n       rramc sweep status DIR     done / running / missing per shard")
 	prune := fs.Float64Slice("prune", defaultSweepPrune, "pruning ratios (comma-separated)")
 	schemes := fs.StringSlice("schemes", defaultSweepSchemes, "mapping schemes: "+strings.Join(mapper.SchemeNames(), ", "))
 	shares := fs.IntSlice("max-share", defaultSweepShare, "owner limits for the colsim family (2 = the paper's pairs, 0 = unlimited)")
@@ -40,6 +49,9 @@ func runSweep(ctx context.Context, e *env, args []string) error {
 	std := fs.Float32("std", sweep.DefaultStd, "preprocessing std")
 	workers := fs.Int("workers", 0, "points evaluated at once (0 = one per core)")
 	asJSON := fs.Bool("json", false, "print the summaries as JSON")
+	seed := fs.Uint64("seed", 0, "grid seed: each point's non-idealities draw from a hash of its whole configuration, this included")
+	var sf shardFlags
+	sf.register(fs)
 	// The quantization flags of the other commands, except --prune, which
 	// is a list here; and the hardware flags that do not pick a scheme.
 	var qf quantFlags
@@ -47,6 +59,10 @@ func runSweep(ctx context.Context, e *env, args []string) error {
 	borrowFlags(fs, qf.register, "prune")
 	borrowFlags(fs, hf.register, "scheme", "max-share", "seed", "sim-mode")
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	shard, err := sf.resolve()
+	if err != nil {
 		return err
 	}
 	if err := qf.cfg.Validate(); err != nil {
@@ -81,10 +97,13 @@ func runSweep(ctx context.Context, e *env, args []string) error {
 		Quant: qf.cfg, HWFile: hf.hwFile, HW: hwJSON,
 		Limit: *limit, Data: "mnist", Mean: *mean, Std: *std,
 		Dir: *out, Workers: *workers, Report: sweep.DefaultReportOptions(),
-		Command: "rramc sweep " + shellJoin(args),
+		Command: canonicalCommand(fs, args), RunCommand: "rramc sweep " + shellJoin(args),
+		Shard: shard, ImagesPerTask: sf.imagesPerTask, Seed: *seed,
 	}
 	p := newProgress(e, "sweep", 0)
+	var last sweep.Progress
 	cfg.Progress = func(pr sweep.Progress) {
+		last = pr
 		if !p.on {
 			return
 		}
@@ -95,7 +114,12 @@ func runSweep(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *resultsMD != "" {
+	if res == nil { // one shard of a larger sweep
+		fmt.Fprintf(e.stdout, "shard %s: %d work units, %d computed, %d already stored in %s\n"+
+			"when every shard is done: rramc sweep merge %s\n", shard, last.Total, last.Done-last.Cached, last.Cached, *out, *out)
+		return nil
+	}
+	if *resultsMD != "" { // RESULTS.md is in the output directory too (WriteAll)
 		md, err := sweep.WriteResultsMarkdown(res)
 		if err != nil {
 			return err
@@ -241,9 +265,7 @@ func printSweep(e *env, res *sweep.Results, sums []sweep.Summary, dir, md string
 	if err := w.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "\nwrote %s\n", strings.Join([]string{
-		filepath.Join(dir, "results.json"), filepath.Join(dir, "results.csv"),
-		filepath.Join(dir, "gains.csv"), filepath.Join(dir, "report.html")}, ", "))
+	fmt.Fprintf(e.stdout, "\nwrote %s\n", strings.Join(mergedFiles(dir), ", "))
 	if md != "" {
 		fmt.Fprintf(e.stdout, "wrote %s\n", md)
 	}

@@ -237,7 +237,7 @@ func TestCostOnlyPoint(t *testing.T) {
 		if row[col["cost_only"]] != "true" || row[col["images"]] != "0" {
 			t.Errorf("csv row cost_only %q images %q", row[col["cost_only"]], row[col["images"]])
 		}
-		for _, h := range []string{"acc_float", "acc_int", "acc_sim", "agreement"} {
+		for _, h := range []string{"accuracy_float", "accuracy_int", "accuracy_sim", "top1_agreement", "bit_exact"} {
 			if row[col[h]] != "" {
 				t.Errorf("csv %s = %q for a cost-only point", h, row[col[h]])
 			}
@@ -392,8 +392,8 @@ func TestCostOnlyResNet18(t *testing.T) {
 	}
 	t.Logf("sweep of %d points: %.1f s", len(r.Points), time.Since(t0).Seconds())
 	for _, p := range r.Points {
-		t.Logf("%s: %.2f s, %d layers, cycles %d, energy %.4g nJ, area %.4g mm², index %d bits, crossbars %d, sparsity %.3f, bit sparsity %.3f",
-			p.Label(), p.Seconds, len(p.Layers), p.Cycles, p.EnergyPJ/1e3, p.AreaUM2/1e6, p.IndexBits, p.Crossbars, p.Sparsity, p.BitSparsity)
+		t.Logf("%s: %d layers, cycles %d, energy %.4g nJ, area %.4g mm², index %d bits, crossbars %d, sparsity %.3f, bit sparsity %.3f",
+			p.Label(), len(p.Layers), p.Cycles, p.EnergyPJ/1e3, p.AreaUM2/1e6, p.IndexBits, p.Crossbars, p.Sparsity, p.BitSparsity)
 		if !p.CostOnly || p.Images != 0 || p.Cycles <= 0 || len(p.Layers) != 21 {
 			t.Errorf("%s: cost_only %v images %d cycles %d layers %d", p.Label(), p.CostOnly, p.Images, p.Cycles, len(p.Layers))
 		}

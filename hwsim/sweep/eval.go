@@ -10,7 +10,6 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/rramc/rramc/hwsim"
 	"github.com/rramc/rramc/importer"
@@ -46,7 +45,8 @@ type modelEntry struct {
 	err   error
 	model *importer.Model
 	in    importer.ValueInfo
-	// float predictions and labels of the first n test images
+	// float predictions and labels of the n test images from first on
+	first  int
 	n      int
 	labels []int
 	float  []int
@@ -107,18 +107,28 @@ func (e *Evaluator) workers() int {
 	return runtime.GOMAXPROCS(0)
 }
 
-// images returns the number of test images a point uses.
-func (e *Evaluator) images(pc *PointConfig) int {
-	if pc.Limit > 0 && pc.Limit < e.test.N {
-		return pc.Limit
+// images returns the first test image a point uses and their number:
+// pc.Limit images from pc.FirstImage on, clipped to the set (a whole point
+// asking for more than the set has gets the set; a part of a split point
+// must lie inside it).
+func (e *Evaluator) images(pc *PointConfig) (first, n int, err error) {
+	first = pc.FirstImage
+	if first < 0 || (first > 0 && first+pc.Limit > e.test.N) {
+		return 0, 0, fmt.Errorf("%w: images %d-%d: the test set has %d", ErrInvalidConfig, first, first+pc.Limit, e.test.N)
 	}
-	return e.test.N
+	if pc.Limit > 0 && first+pc.Limit < e.test.N {
+		return first, pc.Limit, nil
+	}
+	return first, e.test.N - first, nil
 }
 
 // model loads pc's model and computes its float predictions once.
 func (e *Evaluator) model(ctx context.Context, pc *PointConfig) (*modelEntry, error) {
-	n := e.images(pc)
-	key := fmt.Sprintf("%s|%s|%d|%g|%g", pc.Model, pc.ModelHash, n, pc.Mean, pc.Std)
+	first, n, err := e.images(pc)
+	if err != nil {
+		return nil, err
+	}
+	key := fmt.Sprintf("%s|%s|%d|%d|%g|%g", pc.Model, pc.ModelHash, first, n, pc.Mean, pc.Std)
 	e.mu.Lock()
 	me, ok := e.models[key]
 	if !ok {
@@ -126,7 +136,7 @@ func (e *Evaluator) model(ctx context.Context, pc *PointConfig) (*modelEntry, er
 		e.models[key] = me
 	}
 	e.mu.Unlock()
-	me.once.Do(func() { me.err = e.loadModel(ctx, pc, me, n) })
+	me.once.Do(func() { me.err = e.loadModel(ctx, pc, me, first, n) })
 	if me.err != nil {
 		e.mu.Lock()
 		if e.models[key] == me { // let a later call retry (e.g. after cancellation)
@@ -137,7 +147,7 @@ func (e *Evaluator) model(ctx context.Context, pc *PointConfig) (*modelEntry, er
 	return me, me.err
 }
 
-func (e *Evaluator) loadModel(ctx context.Context, pc *PointConfig, me *modelEntry, n int) error {
+func (e *Evaluator) loadModel(ctx context.Context, pc *PointConfig, me *modelEntry, first, n int) error {
 	m, err := importer.Load(pc.Model)
 	if err != nil {
 		return err
@@ -155,12 +165,12 @@ func (e *Evaluator) loadModel(ctx context.Context, pc *PointConfig, me *modelEnt
 	if len(prog.Graph().Outputs) == 0 {
 		return fmt.Errorf("%s: %w: no output", pc.Model, importer.ErrInvalidModel)
 	}
-	me.model, me.in, me.n = m, prog.Inputs()[0], n
+	me.model, me.in, me.first, me.n = m, prog.Inputs()[0], first, n
 	if _, lerr := e.test.LayoutFor(me.in.Shape); lerr != nil {
 		return costOnlyModel(pc, me, fmt.Sprintf("input %q of shape %s does not take %s images (%d×%d, one channel)",
 			me.in.Name, fmtShape(me.in.Shape), dataName(pc.Data), e.test.Rows, e.test.Cols))
 	}
-	if me.labels, err = e.test.LabelInts(0, n); err != nil {
+	if me.labels, err = e.test.LabelInts(first, n); err != nil {
 		return err
 	}
 	out := prog.Graph().Outputs[0].Name
@@ -179,7 +189,7 @@ func (e *Evaluator) loadModel(ctx context.Context, pc *PointConfig, me *modelEnt
 			return err
 		}
 		b := min(fb, n-start)
-		x, err := e.test.BatchFor(me.in, start, b, pc.Mean, pc.Std)
+		x, err := e.test.BatchFor(me.in, first+start, b, pc.Mean, pc.Std)
 		if err != nil {
 			return err
 		}
@@ -284,7 +294,7 @@ func fmtShape(sh []importer.Dim) string {
 // disjoint from the test images; a cost-only model is calibrated on
 // synthetic inputs (syntheticInput) and has no golden predictions.
 func (e *Evaluator) network(ctx context.Context, pc *PointConfig, me *modelEntry) (*netEntry, error) {
-	key := fmt.Sprintf("%s|%s|%d|%g|%s|%g|%g", pc.Model, pc.ModelHash, me.n, pc.Prune, pc.Quant, pc.Mean, pc.Std)
+	key := fmt.Sprintf("%s|%s|%d|%d|%g|%s|%g|%g", pc.Model, pc.ModelHash, me.first, me.n, pc.Prune, pc.Quant, pc.Mean, pc.Std)
 	e.mu.Lock()
 	ne, ok := e.nets[key]
 	if !ok {
@@ -360,7 +370,7 @@ func (e *Evaluator) quantize(ctx context.Context, pc *PointConfig, me *modelEntr
 	return nil
 }
 
-// predict runs net over the first me.n test images with matmul mm (nil =
+// predict runs net over the me.n test images from me.first on with matmul mm (nil =
 // golden) on workers goroutines and returns the top-1 classes and a hash of
 // each output row (the outputs are dequantized codes, so equal rows mean
 // equal codes).
@@ -372,7 +382,7 @@ func (e *Evaluator) predict(ctx context.Context, pc *PointConfig, me *modelEntry
 			return nil, nil, err
 		}
 		b := min(evalBatch, me.n-start)
-		x, err := e.test.BatchFor(me.in, start, b, pc.Mean, pc.Std)
+		x, err := e.test.BatchFor(me.in, me.first+start, b, pc.Mean, pc.Std)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -418,7 +428,6 @@ func sameRows(a, b []uint64) float64 {
 // model whose input cannot take the test images gives a cost-only point
 // (Point.CostOnly, doc.go): no accuracy, the cost of one synthetic image.
 func (e *Evaluator) Evaluate(ctx context.Context, pc PointConfig) (*Point, error) {
-	t0 := time.Now()
 	hw, err := hwsim.ParseHW(pc.HW)
 	if err != nil {
 		return nil, err
@@ -436,7 +445,7 @@ func (e *Evaluator) Evaluate(ctx context.Context, pc PointConfig) (*Point, error
 	if err != nil {
 		return nil, err
 	}
-	sim, err := hwsim.Simulate(ne.net, mp, hw, hwsim.Options{Workers: e.workers()})
+	sim, err := hwsim.Simulate(ne.net, mp, hw, hwsim.Options{Workers: e.workers(), Seed: pc.SimSeed()})
 	if err != nil {
 		return nil, err
 	}
@@ -494,7 +503,6 @@ func (e *Evaluator) Evaluate(ctx context.Context, pc PointConfig) (*Point, error
 			Cycles: lc.Cycles, EnergyPJ: lc.EnergyPJ.Total, Energy: lc.EnergyPJ.Components(), IndexBits: lc.IndexBits,
 			IndexEnergyPJ: lc.EnergyPJ.Index, Crossbars: lc.Crossbars, Columns: int64(lc.PhysicalColumns), AreaUM2: lc.AreaUM2.Total})
 	}
-	p.Seconds = time.Since(t0).Seconds()
 	return p, nil
 }
 

@@ -47,8 +47,8 @@ func TestEvaluatorRealPipeline(t *testing.T) {
 		t.Fatalf("%d points, progress %d", len(r.Points), n)
 	}
 	for _, p := range r.Points {
-		t.Logf("%s prune %.1f %-9s acc f/i/s %.3f/%.3f/%.3f agree %.3f sparsity %.3f bits %.3f cycles %d energy %.4g pJ index %d bits %.2fs",
-			p.ModelName, p.Prune, p.Label(), p.AccFloat, p.AccInt, p.AccSim, p.Agreement, p.Sparsity, p.BitSparsity, p.Cycles, p.EnergyPJ, p.IndexBits, p.Seconds)
+		t.Logf("%s prune %.1f %-9s acc f/i/s %.3f/%.3f/%.3f agree %.3f sparsity %.3f bits %.3f cycles %d energy %.4g pJ index %d bits",
+			p.ModelName, p.Prune, p.Label(), p.AccFloat, p.AccInt, p.AccSim, p.Agreement, p.Sparsity, p.BitSparsity, p.Cycles, p.EnergyPJ, p.IndexBits)
 		if p.Images != limit {
 			t.Errorf("%s: %d images", p.Label(), p.Images)
 		}

@@ -1,8 +1,6 @@
 package sweep
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -17,8 +15,10 @@ var Baselines = []string{"dense", "zerocol", "sre"}
 // IsBaseline reports whether scheme is one of Baselines.
 func IsBaseline(scheme string) bool { return slices.Contains(Baselines, scheme) }
 
-// PointConfig is everything that determines one point. Its hash (Key) names
-// the stored point file, so any change here invalidates stored results.
+// PointConfig is everything that determines one point, plus where its model
+// lies and what tables call it. The hash of its identity (Key, identity.go)
+// names the stored point file, so any change of a field that determines the
+// result invalidates stored results.
 type PointConfig struct {
 	// Model is the ONNX file path and ModelName the name shown in tables.
 	Model     string `json:"model"`
@@ -38,30 +38,20 @@ type PointConfig struct {
 	// HW is the hardware description in effect (file contents or the
 	// defaults), as JSON.
 	HW json.RawMessage `json:"hw,omitempty"`
-	// Limit is the number of test images simulated (0 = the whole set).
-	Limit int `json:"limit"`
+	// FirstImage and Limit are the test images simulated: Limit images from
+	// FirstImage on (Limit 0 = to the end of the set). A whole point starts
+	// at 0; a part of a point split by image range (Config.ImagesPerTask)
+	// covers its own range.
+	FirstImage int `json:"first_image,omitempty"`
+	Limit      int `json:"limit"`
 	// Data names the test set ("mnist"); Mean and Std its preprocessing
 	// x = (pixel/255 - Mean)/Std.
 	Data string  `json:"data"`
 	Mean float32 `json:"mean"`
 	Std  float32 `json:"std"`
-}
-
-// keyVersion changes when Point's meaning changes, invalidating stored points.
-const keyVersion = "rramc-sweep-point-v2" // v2: Point.BitExact
-
-// Key returns the hex SHA-256 of the canonical JSON of c: the stored point's
-// file name.
-func (c *PointConfig) Key() string {
-	b, err := json.Marshal(c)
-	if err != nil { // cannot happen: only plain fields and valid raw JSON
-		b = fmt.Appendf(nil, "%#v", c)
-	}
-	h := sha256.New()
-	h.Write([]byte(keyVersion))
-	h.Write([]byte{0})
-	h.Write(b)
-	return hex.EncodeToString(h.Sum(nil))[:32]
+	// Seed is the grid's seed; the simulator draws from SimSeed, a hash of
+	// the whole configuration.
+	Seed uint64 `json:"seed"`
 }
 
 // Energy is the energy of one inference by component, in pJ. Component names
@@ -101,14 +91,14 @@ type LayerRow struct {
 // Point is one evaluated configuration: accuracies and hardware cost per
 // inference.
 type Point struct {
-	Key       string  `json:"key"`
+	Key       string  `json:"point_id"`
 	Model     string  `json:"model"`
 	ModelName string  `json:"model_name"`
 	Prune     float64 `json:"prune"`
 	Scheme    string  `json:"scheme"`
 	MaxShare  int     `json:"max_share"`
-	WBits     int     `json:"wbits"`
-	ABits     int     `json:"abits"`
+	WBits     int     `json:"weight_bits"`
+	ABits     int     `json:"activation_bits"`
 	// Geometry: crossbar R × C, OU h × w, bits per cell.
 	XbarRows int `json:"xbar_rows"`
 	XbarCols int `json:"xbar_cols"`
@@ -124,10 +114,10 @@ type Point struct {
 	// AccFloat of the float model as given (unpruned), AccInt of the pruned
 	// integer golden model, AccSim of the simulated accelerator.
 	Images    int     `json:"images"`
-	AccFloat  float64 `json:"acc_float"`
-	AccInt    float64 `json:"acc_int"`
-	AccSim    float64 `json:"acc_sim"`
-	Agreement float64 `json:"agreement"` // fraction of images where sim and golden predict the same class
+	AccFloat  float64 `json:"accuracy_float"`
+	AccInt    float64 `json:"accuracy_int"`
+	AccSim    float64 `json:"accuracy_sim"`
+	Agreement float64 `json:"top1_agreement"` // fraction of images where sim and golden predict the same class
 	// BitExact is the fraction of images whose simulated output codes are
 	// all equal to the golden model's (1 on ideal, lossless hardware).
 	BitExact float64 `json:"bit_exact"`
@@ -156,8 +146,6 @@ type Point struct {
 	IndexEnergyPJ float64    `json:"index_energy_pj"`
 	Crossbars     int        `json:"crossbars"`
 	Layers        []LayerRow `json:"layers,omitempty"`
-	// Seconds is the wall time the evaluation took (informative only).
-	Seconds float64 `json:"seconds"`
 }
 
 // Label is the scheme with its sharing limit where it matters, e.g.
@@ -186,8 +174,8 @@ func (p *Point) validate() error {
 	if p.Scheme == "" {
 		bad = append(bad, "scheme empty")
 	}
-	for name, v := range map[string]float64{"prune": p.Prune, "energy_pj": p.EnergyPJ, "acc_sim": p.AccSim,
-		"acc_int": p.AccInt, "acc_float": p.AccFloat, "area_um2": p.AreaUM2, "latency_ns": p.LatencyNS} {
+	for name, v := range map[string]float64{"prune": p.Prune, "energy_pj": p.EnergyPJ, "accuracy_sim": p.AccSim,
+		"accuracy_int": p.AccInt, "accuracy_float": p.AccFloat, "area_um2": p.AreaUM2, "latency_ns": p.LatencyNS} {
 		if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
 			bad = append(bad, fmt.Sprintf("%s %g", name, v))
 		}
@@ -201,7 +189,7 @@ func (p *Point) validate() error {
 	if !p.CostOnly && p.CostOnlyReason != "" {
 		bad = append(bad, "cost_only_reason without cost_only")
 	}
-	for name, v := range map[string]float64{"agreement": p.Agreement, "bit_exact": p.BitExact, "sparsity": p.Sparsity, "bit_sparsity": p.BitSparsity} {
+	for name, v := range map[string]float64{"top1_agreement": p.Agreement, "bit_exact": p.BitExact, "sparsity": p.Sparsity, "bit_sparsity": p.BitSparsity} {
 		if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
 			bad = append(bad, fmt.Sprintf("%s %g", name, v))
 		}

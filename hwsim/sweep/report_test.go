@@ -14,7 +14,7 @@ import (
 // synthResults is a plausible sweep: costs fall with pruning, colsim below
 // the baselines, three layers per network.
 func synthResults() *Results {
-	r := &Results{Version: ResultsVersion, Info: RunInfo{
+	r := &Results{SchemaVersion: SchemaVersion, Info: RunInfo{
 		Models:  []ModelInfo{{Name: "lenet5", Path: "lenet5.onnx", SHA256: "0123456789abcdef"}, {Name: "mlp", Path: "mlp.onnx"}},
 		Prune:   []float64{0, 0.3, 0.5, 0.7, 0.9},
 		Schemes: []string{"dense", "zerocol", "sre", "colsim"}, MaxShare: []int{2, 0},
@@ -174,8 +174,8 @@ func contains(ss []string, s string) bool {
 func TestReportEmptyAndSparse(t *testing.T) {
 	// An empty sweep and a sweep without baselines still render.
 	for i, r := range []*Results{
-		{Version: ResultsVersion},
-		{Version: ResultsVersion, Points: []Point{pt("a", 0, "colsim", 2, 10, 10)}},
+		{SchemaVersion: SchemaVersion},
+		{SchemaVersion: SchemaVersion, Points: []Point{pt("a", 0, "colsim", 2, 10, 10)}},
 	} {
 		out, err := r.Report(DefaultReportOptions())
 		if err != nil {

@@ -8,9 +8,6 @@ import (
 	"slices"
 )
 
-// ResultsVersion is the version of the results.json layout.
-const ResultsVersion = 1
-
 // ModelInfo identifies one network of the sweep.
 type ModelInfo struct {
 	Name   string `json:"name"`
@@ -33,15 +30,19 @@ type RunInfo struct {
 	HW     json.RawMessage `json:"hw,omitempty"`
 	Limit  int             `json:"limit"`
 	Data   string          `json:"data"`
-	// Command is the command line that produced the results, when known.
+	Seed   uint64          `json:"seed"`
+	// Command is the canonical command line of the grid, when known: the
+	// flags that determine results, sorted, without the output directory,
+	// the shard or the worker count (cmd/rramc), so that every task of a
+	// sharded sweep and a single-process run record the same one.
 	Command string `json:"command,omitempty"`
 }
 
 // Results is a finished sweep: its configuration and its points.
 type Results struct {
-	Version int     `json:"version"`
-	Info    RunInfo `json:"config"`
-	Points  []Point `json:"points"`
+	SchemaVersion int     `json:"schema_version"`
+	Info          RunInfo `json:"config"`
+	Points        []Point `json:"points"`
 }
 
 // Sort orders the points by network, pruning ratio, scheme and limit, so

@@ -25,7 +25,7 @@ func lr(i int, name string, cycles int64, energy float64) LayerRow {
 
 // handResults is a tiny sweep whose gains are computed by hand in TestGains.
 func handResults() *Results {
-	return &Results{Version: ResultsVersion, Info: RunInfo{Models: []ModelInfo{{Name: "net", Path: "net.onnx"}},
+	return &Results{SchemaVersion: SchemaVersion, Info: RunInfo{Models: []ModelInfo{{Name: "net", Path: "net.onnx"}},
 		Schemes: []string{"dense", "zerocol", "sre", "colsim"}},
 		Points: []Point{
 			pt("net", 0.5, "colsim", 2, 400, 250, lr(0, "c1", 300, 200), lr(1, "fc", 100, 50)),
@@ -122,7 +122,7 @@ func TestGains(t *testing.T) {
 }
 
 func TestSummaryAveragesNetworksPerRatio(t *testing.T) {
-	r := &Results{Version: ResultsVersion, Points: []Point{
+	r := &Results{SchemaVersion: SchemaVersion, Points: []Point{
 		pt("a", 0.3, "sre", 0, 100, 100), pt("a", 0.3, "colsim", 0, 50, 50), // 1, 2
 		pt("b", 0.3, "sre", 0, 100, 100), pt("b", 0.3, "colsim", 0, 80, 25), // 0.25, 4
 		pt("a", 0.7, "sre", 0, 100, 100), pt("a", 0.7, "colsim", 0, 25, 20), // 3, 5
@@ -147,7 +147,7 @@ func TestSummaryAveragesNetworksPerRatio(t *testing.T) {
 }
 
 func TestGainsZeroCost(t *testing.T) {
-	r := &Results{Version: ResultsVersion, Points: []Point{
+	r := &Results{SchemaVersion: SchemaVersion, Points: []Point{
 		pt("a", 0.9, "dense", 0, 100, 10, lr(0, "x", 100, 10), lr(1, "y", 0, 0)),
 		pt("a", 0.9, "colsim", 0, 0, 0, lr(0, "x", 0, 0), lr(1, "y", 0, 0)),
 	}}
@@ -173,7 +173,7 @@ func TestGainsSkipsDifferentSettings(t *testing.T) {
 	b := pt("a", 0.5, "colsim", 0, 50, 5)
 	b.ADCBits = 5 // a different ADC is not a comparable baseline
 	c := pt("a", 0.3, "colsim", 0, 50, 5)
-	r := &Results{Version: ResultsVersion, Points: []Point{a, b, c}}
+	r := &Results{SchemaVersion: SchemaVersion, Points: []Point{a, b, c}}
 	if gs := r.Gains(); len(gs) != 0 {
 		t.Errorf("gains across settings: %+v", gs)
 	}
@@ -207,7 +207,7 @@ func TestResultsRoundTripAndCSV(t *testing.T) {
 	for i, h := range recs[0] {
 		col[h] = i
 	}
-	for _, h := range []string{"energy_adc_pj", "energy_crossbar_pj", "cycles", "acc_sim", "index_bits"} {
+	for _, h := range []string{"energy_adc_pj", "energy_crossbar_pj", "cycles", "accuracy_sim", "top1_agreement", "weight_bits", "point_id", "model_name", "index_bits"} {
 		if _, ok := col[h]; !ok {
 			t.Errorf("csv lacks column %s", h)
 		}
@@ -233,11 +233,18 @@ func TestResultsRoundTripAndCSV(t *testing.T) {
 
 func TestDecodeResultsRejects(t *testing.T) {
 	for _, tc := range []struct{ name, json, want string }{
-		{"version", `{"version":9,"config":{},"points":[]}`, "version 9"},
-		{"unknown field", `{"version":1,"config":{},"points":[],"extra":1}`, "unknown field"},
-		{"negative energy", `{"version":1,"config":{},"points":[{"model_name":"a","scheme":"dense","energy_pj":-1}]}`, "energy_pj -1"},
-		{"no scheme", `{"version":1,"config":{},"points":[{"model_name":"a"}]}`, "scheme empty"},
-		{"truncated", `{"version":1,"config":{}`, "decode results"},
+		{"future version", `{"schema_version":9,"config":{},"points":[]}`, "schema_version 9, this rramc reads version 2"},
+		{"unknown old version", `{"version":9,"config":{},"points":[]}`, "unknown version 9"},
+		// A version-1 file is refused by name, never decoded: its keys
+		// would be unknown fields or, worse, silently absent.
+		{"version 1", `{"version":1,"config":{},"points":[{"model_name":"a","scheme":"dense","acc_sim":0.9,"agreement":1,"seconds":2}]}`,
+			"schema version 1 (an older rramc"},
+		{"no version", `{"config":{},"points":[]}`, "no schema_version"},
+		{"unknown field", `{"schema_version":2,"config":{},"points":[],"extra":1}`, "unknown field"},
+		{"old key in a new file", `{"schema_version":2,"config":{},"points":[{"model_name":"a","scheme":"dense","acc_sim":0.9}]}`, `unknown field "acc_sim"`},
+		{"negative energy", `{"schema_version":2,"config":{},"points":[{"model_name":"a","scheme":"dense","energy_pj":-1}]}`, "energy_pj -1"},
+		{"no scheme", `{"schema_version":2,"config":{},"points":[{"model_name":"a"}]}`, "scheme empty"},
+		{"truncated", `{"schema_version":2,"config":{}`, "decode results"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := DecodeResults([]byte(tc.json))

@@ -105,9 +105,21 @@ type Config struct {
 	// Progress, when set, is called after each point from one goroutine at
 	// a time.
 	Progress func(Progress)
-	// Report tunes report.html; Command is recorded in the results.
-	Report  ReportOptions
-	Command string
+	// Report tunes report.html. Command is the canonical command of the
+	// grid, recorded in the results (RunInfo.Command); RunCommand the
+	// command line as typed, recorded in the run log only.
+	Report     ReportOptions
+	Command    string
+	RunCommand string
+	// Shard is the share of the grid this run computes (zero = all of it).
+	Shard Shard
+	// ImagesPerTask > 0 splits every point of more images into image
+	// ranges of that many, each a work unit; merging adds their counts
+	// exactly (combineParts). It needs Limit > 0.
+	ImagesPerTask int
+	// Seed is the grid's seed; each point simulates with its own seed
+	// derived from its identity (PointConfig.SimSeed).
+	Seed uint64
 }
 
 // Jobs returns the point configurations of the sweep in evaluation order
@@ -195,6 +207,11 @@ func (c *Config) Jobs() ([]PointConfig, []ModelInfo, error) {
 		if err != nil {
 			return nil, nil, fmt.Errorf("sweep: model %s: %w", path, err)
 		}
+		for _, o := range models[:i] {
+			if o.SHA256 == sum {
+				return nil, nil, invalidf("models %s and %s have the same contents (a point is identified by the model's contents)", o.Path, path)
+			}
+		}
 		models[i] = ModelInfo{Name: name, Path: path, SHA256: sum}
 	}
 	shares := slices.Clone(c.MaxShare)
@@ -214,7 +231,8 @@ func (c *Config) Jobs() ([]PointConfig, []ModelInfo, error) {
 				}
 				for _, ms := range sh {
 					jobs = append(jobs, PointConfig{Model: m.Path, ModelName: m.Name, ModelHash: m.SHA256,
-						Prune: pr, Scheme: s, MaxShare: ms, Quant: qjson, HW: hw, Limit: c.Limit, Data: data, Mean: mean, Std: std})
+						Prune: pr, Scheme: s, MaxShare: ms, Quant: qjson, HW: hw, Limit: c.Limit, Data: data, Mean: mean, Std: std,
+						Seed: c.Seed})
 				}
 			}
 		}
@@ -281,55 +299,59 @@ func fileSHA256(path string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// storedPoint is the content of DIR/points/<key>.json.
-type storedPoint struct {
-	Config PointConfig `json:"config"`
-	Point  Point       `json:"point"`
-}
-
-// maxPointFile bounds a stored point (per-layer rows of a deep network stay
-// far below).
-const maxPointFile = 64 << 20
-
-// loadPoint returns the stored point of pc, or nil when there is none or it
-// is unreadable (it is then recomputed and overwritten).
-func loadPoint(dir string, pc *PointConfig, key string) *Point {
-	f, err := os.Open(filepath.Join(dir, key+".json"))
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxPointFile+1))
-	if err != nil || len(data) > maxPointFile {
-		return nil
-	}
-	var sp storedPoint
-	if err := json.Unmarshal(data, &sp); err != nil {
-		return nil
-	}
-	// The key is a hash: check the configuration itself matches.
-	if sp.Config.Key() != key || sp.Point.Key != key || sp.Point.validate() != nil {
-		return nil
-	}
-	return &sp.Point
-}
-
-func storePoint(dir string, pc *PointConfig, p *Point) error {
-	b, err := json.MarshalIndent(storedPoint{Config: *pc, Point: *p}, "", " ")
-	if err != nil {
-		return fmt.Errorf("store point %s: %w", p.Key, err)
-	}
-	return WriteFileAtomic(filepath.Join(dir, p.Key+".json"), b)
-}
-
 func describe(pc *PointConfig) string {
 	return fmt.Sprintf("%s prune %g %s", pc.ModelName, pc.Prune, SchemeLabel(pc.Scheme, pc.MaxShare, usesShare(pc.Scheme)))
 }
 
-// Run evaluates every point of the sweep not already stored under
-// cfg.Dir/points, stores each as soon as it is done, then writes
-// results.json, results.csv, gains.csv and report.html into cfg.Dir. On error
-// or cancellation the finished points stay stored: rerunning resumes.
+// grid returns grid.json's content for jobs.
+func (c *Config) grid(jobs []PointConfig, models []ModelInfo) *gridFile {
+	info := RunInfo{Models: models, Prune: dedupe(c.Prune), Schemes: dedupe(c.Schemes), MaxShare: dedupe(c.MaxShare),
+		Quant: jobs[0].Quant, HWFile: c.HWFile, HW: jobs[0].HW, Limit: c.Limit, Data: jobs[0].Data, Seed: c.Seed,
+		Command: c.Command}
+	slices.Sort(info.Prune)
+	g := &gridFile{SchemaVersion: SchemaVersion, Config: info, ImagesPerTask: c.ImagesPerTask}
+	for _, pc := range jobs {
+		g.Points = append(g.Points, gridPoint{ID: pc.Key(), Config: pc})
+	}
+	return g
+}
+
+// checkSplit refuses to split points by image range where the parts would
+// not add up to the whole point exactly.
+func (c *Config) checkSplit(jobs []PointConfig) error {
+	if c.ImagesPerTask < 0 {
+		return invalidf("images per task %d is negative", c.ImagesPerTask)
+	}
+	if c.ImagesPerTask == 0 {
+		return nil
+	}
+	if c.Limit <= 0 {
+		return invalidf("splitting points by image range (images per task %d) needs the number of images of a point (limit)", c.ImagesPerTask)
+	}
+	hw, err := hwsim.ParseHW(jobs[0].HW)
+	if err != nil {
+		return invalidf("hardware description: %v", err)
+	}
+	// ADC noise is drawn per input vector numbered from the start of a
+	// simulation, so a part starting at image k would draw another noise
+	// than the whole point does at image k.
+	if hw.ADCNoiseSigmaLSB > 0 {
+		return invalidf("adc_noise_sigma_lsb %g: points with ADC noise cannot be split by image range (the noise of an image depends on its position in the run)", hw.ADCNoiseSigmaLSB)
+	}
+	return nil
+}
+
+// Run computes the work units of cfg.Shard (the whole grid by default) that
+// are not already stored under cfg.Dir, storing each as soon as it is done
+// (store.go: checksummed, atomic; a claim in running/ while it is computed;
+// the seconds it took in the run log, runs/). Stored units are verified and
+// reused; a corrupt one is recomputed. On error or cancellation the
+// finished units stay stored: rerunning resumes.
+//
+// When the shard is the whole grid, Run then merges the directory and writes
+// results.json, results.csv, gains.csv, report.html and RESULTS.md into
+// cfg.Dir, exactly as Merge does (it is the same code). A shard of a larger
+// sweep returns nil Results: `Merge` gives them once every shard is done.
 func Run(ctx context.Context, cfg Config) (*Results, error) {
 	jobs, models, err := cfg.Jobs()
 	if err != nil {
@@ -338,25 +360,49 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	if cfg.Dir == "" {
 		return nil, invalidf("no output directory")
 	}
-	pdir := filepath.Join(cfg.Dir, "points")
-	if err := os.MkdirAll(pdir, 0o755); err != nil {
+	if err := cfg.checkSplit(jobs); err != nil {
+		return nil, err
+	}
+	if cfg.Shard.Count == 0 {
+		cfg.Shard = Shard{Index: 0, Count: 1}
+	}
+	if _, err := NewShard(cfg.Shard.Index, cfg.Shard.Count); err != nil {
+		return nil, err
+	}
+	for _, d := range []string{pointsDir, partsDir, runningDir, runsDir} {
+		if err := os.MkdirAll(filepath.Join(cfg.Dir, d), 0o755); err != nil {
+			return nil, fmt.Errorf("sweep: %w", err)
+		}
+	}
+	grid := cfg.grid(jobs, models)
+	if err := writeGrid(cfg.Dir, grid); err != nil {
 		return nil, fmt.Errorf("sweep: %w", err)
+	}
+	var mine []Unit
+	for i, u := range units(jobs, cfg.ImagesPerTask) {
+		if cfg.Shard.Owns(i) {
+			mine = append(mine, u)
+		}
 	}
 	if cfg.Workers <= 0 {
 		cfg.Workers = runtime.GOMAXPROCS(0)
 	}
 	eval := cfg.Evaluate
-	if eval == nil {
+	if eval == nil && len(mine) > 0 {
 		ev, err := NewEvaluator(cfg)
 		if err != nil {
 			return nil, err
 		}
 		eval = ev.Evaluate
 	}
-	workers := min(cfg.Workers, runtime.GOMAXPROCS(0)*4, max(len(jobs), 1))
+	log, err := openRunLog(cfg.Dir, cfg.Shard, cfg.RunCommand)
+	if err != nil {
+		return nil, fmt.Errorf("sweep: %w", err)
+	}
+	defer log.close()
+	workers := min(cfg.Workers, runtime.GOMAXPROCS(0)*4, max(len(mine), 1))
 
 	start := time.Now()
-	points := make([]*Point, len(jobs))
 	var mu sync.Mutex
 	done, cached := 0, 0
 	report := func(p *Point, fromStore bool) {
@@ -367,16 +413,15 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 			cached++
 		}
 		if cfg.Progress != nil {
-			cfg.Progress(Progress{Done: done, Total: len(jobs), Cached: cached, Point: p, Elapsed: time.Since(start)})
+			cfg.Progress(Progress{Done: done, Total: len(mine), Cached: cached, Point: p, Elapsed: time.Since(start)})
 		}
 	}
-	// Stored points first, so progress counts them at once.
+	// Stored units first, so progress counts them at once.
 	var todo []int
-	for i := range jobs {
-		key := jobs[i].Key()
-		if p := loadPoint(pdir, &jobs[i], key); p != nil {
-			points[i] = p
-			report(p, true)
+	for i := range mine {
+		u := &mine[i]
+		if rec, err := readRecord(filepath.Join(cfg.Dir, u.file()), u.key()); err == nil {
+			report(&rec.Point, true)
 		} else {
 			todo = append(todo, i)
 		}
@@ -389,16 +434,25 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	for range workers {
 		wg.Go(func() {
 			for i := range next {
-				pc := &jobs[i]
-				p, err := evalPoint(ctx, eval, pc)
+				u := &mine[i]
+				t0 := time.Now()
+				err := writeClaim(cfg.Dir, u, cfg.Shard)
+				var p *Point
 				if err == nil {
-					err = storePoint(pdir, pc, p)
+					p, err = evalPoint(ctx, eval, &u.Config)
 				}
+				if err == nil {
+					var b []byte
+					if b, err = encodeRecord(&u.Config, p); err == nil {
+						err = WriteFileAtomic(filepath.Join(cfg.Dir, u.file()), b)
+					}
+				}
+				removeClaim(cfg.Dir, u)
 				if err != nil {
-					cancel(fmt.Errorf("sweep: %s: %w", describe(pc), err))
+					cancel(fmt.Errorf("sweep: %s: %w", describeUnit(u), err))
 					continue
 				}
-				points[i] = p
+				log.write(logEvent{Event: "unit", Unit: u.name(), Label: describe(&u.Config), Seconds: time.Since(t0).Seconds()})
 				report(p, false)
 			}
 		})
@@ -413,17 +467,18 @@ feed:
 	}
 	close(next)
 	wg.Wait()
+	log.write(logEvent{Event: "end", Shard: cfg.Shard.String(), Computed: done - cached, Stored: cached, Seconds: time.Since(start).Seconds()})
 	if err := context.Cause(ctx); err != nil {
 		return nil, err
 	}
-
-	res := &Results{Version: ResultsVersion, Info: RunInfo{Models: models, Prune: dedupe(cfg.Prune), Schemes: dedupe(cfg.Schemes),
-		MaxShare: dedupe(cfg.MaxShare), Quant: jobs[0].Quant, HWFile: cfg.HWFile, HW: jobs[0].HW, Limit: cfg.Limit,
-		Data: jobs[0].Data, Command: cfg.Command}}
-	slices.Sort(res.Info.Prune)
-	for _, p := range points {
-		res.Points = append(res.Points, *p)
+	if !cfg.Shard.whole() {
+		return nil, nil
 	}
+	points, err := gather(grid, []string{cfg.Dir})
+	if err != nil {
+		return nil, err
+	}
+	res := &Results{SchemaVersion: SchemaVersion, Info: grid.Config, Points: points}
 	res.Sort()
 	if err := res.WriteAll(cfg.Dir, cfg.Report); err != nil {
 		return res, fmt.Errorf("sweep: %w", err)
@@ -437,7 +492,6 @@ func evalPoint(ctx context.Context, eval EvaluateFunc, pc *PointConfig) (*Point,
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	t0 := time.Now()
 	p, err := eval(ctx, *pc)
 	if err != nil {
 		return nil, err
@@ -446,11 +500,7 @@ func evalPoint(ctx context.Context, eval EvaluateFunc, pc *PointConfig) (*Point,
 		return nil, errors.New("evaluator returned no point")
 	}
 	q := *p
-	q.Key = pc.Key()
-	q.Model, q.ModelName, q.Prune, q.Scheme, q.MaxShare = pc.Model, pc.ModelName, pc.Prune, pc.Scheme, pc.MaxShare
-	if q.Seconds == 0 {
-		q.Seconds = time.Since(t0).Seconds()
-	}
+	stamp(&q, pc, pc.Key())
 	if err := q.validate(); err != nil {
 		return nil, err
 	}

@@ -217,7 +217,6 @@ func TestRunWorkersSameResults(t *testing.T) {
 			t.Fatal(err)
 		}
 		for i := range r.Points {
-			r.Points[i].Seconds = 0
 			r.Points[i].Model = filepath.Base(r.Points[i].Model)
 			r.Points[i].Key = ""
 		}

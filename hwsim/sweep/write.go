@@ -70,21 +70,51 @@ func ReadResults(path string) (*Results, error) {
 	return r, nil
 }
 
-// DecodeResults parses results JSON, rejecting unknown fields and invalid points.
+// DecodeResults parses results JSON of the current SchemaVersion, rejecting
+// unknown fields and invalid points. Results of another version are refused
+// with a message naming both versions (checkSchemaVersion), never decoded
+// field by field into the wrong meaning.
 func DecodeResults(data []byte) (*Results, error) {
+	if err := checkSchemaVersion(data, "results"); err != nil {
+		return nil, err
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	var r Results
 	if err := dec.Decode(&r); err != nil {
 		return nil, fmt.Errorf("decode results: %w", err)
 	}
-	if r.Version != ResultsVersion {
-		return nil, fmt.Errorf("decode results: version %d, want %d", r.Version, ResultsVersion)
-	}
 	if err := r.Validate(); err != nil {
 		return nil, err
 	}
 	return &r, nil
+}
+
+// checkSchemaVersion reads only the version of a sweep file (results.json,
+// grid.json) and refuses any but SchemaVersion. Version 1 results.json
+// carried it as "version" and spelled its keys differently (acc_float,
+// agreement, wbits, seconds): they are named so the reader knows what to do.
+func checkSchemaVersion(data []byte, what string) error {
+	var v struct {
+		SchemaVersion *int `json:"schema_version"`
+		Version       *int `json:"version"`
+	}
+	if err := json.Unmarshal(data, &v); err != nil {
+		return fmt.Errorf("decode %s: %w", what, err)
+	}
+	switch {
+	case v.SchemaVersion != nil && *v.SchemaVersion == SchemaVersion:
+		return nil
+	case v.SchemaVersion != nil:
+		return fmt.Errorf("decode %s: schema_version %d, this rramc reads version %d: rerun the sweep (or `rramc sweep merge`) with this rramc", what, *v.SchemaVersion, SchemaVersion)
+	case v.Version != nil && *v.Version == 1:
+		return fmt.Errorf("decode %s: schema version 1 (an older rramc: keys acc_float, acc_int, acc_sim, agreement, wbits, abits, seconds), "+
+			"this rramc reads version %d (accuracy_float, accuracy_int, accuracy_sim, top1_agreement, weight_bits, activation_bits, "+
+			"no run times): rerun the sweep with this rramc; stored points of version 1 are recomputed", what, SchemaVersion)
+	case v.Version != nil:
+		return fmt.Errorf("decode %s: unknown version %d, this rramc reads schema_version %d", what, *v.Version, SchemaVersion)
+	}
+	return fmt.Errorf("decode %s: no schema_version: not an rramc sweep file", what)
 }
 
 func fmtF(v float64) string {
@@ -120,14 +150,14 @@ func (r *Results) energyComponents() []string {
 // cost-only point (cost_only = true) are empty.
 func (r *Results) EncodeCSV() ([]byte, error) {
 	comps := r.energyComponents()
-	head := []string{"key", "model", "model_path", "prune", "scheme", "max_share", "wbits", "abits",
+	head := []string{"point_id", "model_name", "model", "prune", "scheme", "max_share", "weight_bits", "activation_bits",
 		"xbar_rows", "xbar_cols", "ou_rows", "ou_cols", "cell_bits", "adc_bits", "sparsity", "bit_sparsity",
-		"images", "cost_only", "acc_float", "acc_int", "acc_sim", "agreement", "bit_exact", "adc_saturations",
+		"images", "cost_only", "accuracy_float", "accuracy_int", "accuracy_sim", "top1_agreement", "bit_exact", "adc_saturations",
 		"ou_activations", "cycles", "latency_ns", "energy_pj"}
 	for _, c := range comps {
 		head = append(head, "energy_"+c+"_pj")
 	}
-	head = append(head, "area_um2", "index_bits", "index_energy_pj", "crossbars", "seconds")
+	head = append(head, "area_um2", "index_bits", "index_energy_pj", "crossbars")
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
 	w.Write(head)
@@ -147,8 +177,7 @@ func (r *Results) EncodeCSV() ([]byte, error) {
 		for _, c := range comps {
 			row = append(row, fmtF(p.Energy[c]))
 		}
-		row = append(row, fmtF(p.AreaUM2), fmtI(p.IndexBits), fmtF(p.IndexEnergyPJ), strconv.Itoa(p.Crossbars),
-			strconv.FormatFloat(p.Seconds, 'f', 3, 64))
+		row = append(row, fmtF(p.AreaUM2), fmtI(p.IndexBits), fmtF(p.IndexEnergyPJ), strconv.Itoa(p.Crossbars))
 		w.Write(row)
 	}
 	w.Flush()
@@ -172,7 +201,7 @@ func (r *Results) WriteCSV(path string) error {
 func EncodeGainsCSV(gs []Gain) ([]byte, error) {
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
-	w.Write([]string{"model", "prune", "scheme", "max_share", "baseline", "layer_index", "layer",
+	w.Write([]string{"model_name", "prune", "scheme", "max_share", "baseline", "layer_index", "layer",
 		"baseline_cycles", "cycles", "perf_improvement", "baseline_energy_pj", "energy_pj", "energy_saving"})
 	for _, g := range gs {
 		w.Write([]string{g.ModelName, fmtF(g.Prune), g.Scheme, strconv.Itoa(g.MaxShare), g.Baseline,
@@ -186,8 +215,8 @@ func EncodeGainsCSV(gs []Gain) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// WriteAll writes results.json, results.csv, gains.csv and report.html into
-// dir (created if missing), each atomically.
+// WriteAll writes results.json, results.csv, gains.csv, report.html and
+// RESULTS.md into dir (created if missing), each atomically.
 func (r *Results) WriteAll(dir string, opt ReportOptions) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -205,6 +234,11 @@ func (r *Results) WriteAll(dir string, opt ReportOptions) error {
 		errs = append(errs, err)
 	} else {
 		errs = append(errs, WriteFileAtomic(filepath.Join(dir, "report.html"), b))
+	}
+	if b, err := WriteResultsMarkdown(r); err != nil {
+		errs = append(errs, err)
+	} else {
+		errs = append(errs, WriteFileAtomic(filepath.Join(dir, "RESULTS.md"), b))
 	}
 	return errors.Join(errs...)
 }
