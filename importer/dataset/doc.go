@@ -3,6 +3,33 @@
 // readers and writers, and the preprocessing that turns 8-bit images into
 // the float32 batch tensor a model input expects.
 //
+// # Sources
+//
+// Every command and the sweep read data through one interface, Source
+// (source.go): a name, a length, the labels (nil when there are none), a
+// check that a model input takes the samples, and batches shaped for it.
+// Open resolves a Spec to one. The formats (one entry each in formats, its
+// detection and reader next to it):
+//
+//   - "mnist": the embedded MNIST test set ("mnist-calib": the calibration
+//     subset);
+//   - .npy: float arrays [N, ...] fed as they are (already preprocessed,
+//     refused when they hold NaN or Inf), or uint8 images [N,C,H,W] /
+//     [N,H,W]; labels in a second .npy;
+//   - IDX: MNIST-format images, plain or gzipped, labels in an IDX file;
+//   - CIFAR-10 and CIFAR-100 binary files (.bin; told apart by record size,
+//     or by a "cifar10:"/"cifar100:" prefix);
+//   - a directory of class folders (torchvision's ImageFolder): PNG and
+//     JPEG decoded with Go's image packages, converted to RGB, the shorter
+//     side resized with PIL's antialiased bilinear filter (reproduced in
+//     fixed point, so PNG images equal torchvision 0.14's bit for bit) and
+//     center-cropped to the model's input size. JPEG decoders differ in
+//     rounding: Go's image/jpeg replicates subsampled chroma where libjpeg
+//     interpolates it, so JPEG pixels can differ from PIL's by a few steps.
+//
+// 8-bit images are normalized per channel, Normalize (one mean and std for
+// every channel or one per channel).
+//
 // # MNIST
 //
 // MNIST is by Yann LeCun, Corinna Cortes and Christopher J. C. Burges

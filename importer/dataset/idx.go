@@ -118,6 +118,9 @@ func ReadIDXFile(path string) (*IDX, error) {
 		return nil, err
 	}
 	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.IsDir() {
+		return nil, invalidf("%s is a directory, not a file", path)
+	}
 	x, err := ReadIDX(f)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)

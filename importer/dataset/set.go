@@ -194,30 +194,7 @@ func dimFixed(d importer.Dim, v int) bool { return d.Value == int64(v) }
 // or unknown dims match anything, but a rank-4 shape must pin the channel
 // position with a fixed 1 so the choice is never a guess.
 func LayoutFor(shape []importer.Dim, rows, cols int) (Layout, error) {
-	switch len(shape) {
-	case 4:
-		nchw := dimFixed(shape[1], 1) && dimIs(shape[2], rows) && dimIs(shape[3], cols)
-		nhwc := dimIs(shape[1], rows) && dimIs(shape[2], cols) && dimFixed(shape[3], 1)
-		switch {
-		case nchw && nhwc:
-			// Only possible for 1×1 images or a [b,1,?,1] declaration.
-			return 0, invalidf("input shape %s is ambiguous between NCHW and NHWC for %dx%d images", fmtDims(shape), rows, cols)
-		case nchw:
-			return NCHW, nil
-		case nhwc:
-			return NHWC, nil
-		}
-	case 3:
-		if dimIs(shape[1], rows) && dimIs(shape[2], cols) {
-			return NHW, nil
-		}
-	case 2:
-		if dimIs(shape[1], rows*cols) {
-			return Flat, nil
-		}
-	}
-	return 0, invalidf("input shape %s does not take %dx%d single-channel images (want [N,1,%d,%d], [N,%d,%d,1], [N,%d,%d] or [N,%d])",
-		fmtDims(shape), rows, cols, rows, cols, rows, cols, rows, cols, rows*cols)
+	return ImageLayout(shape, 1, rows, cols)
 }
 
 func fmtDims(shape []importer.Dim) string {

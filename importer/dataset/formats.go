@@ -1,0 +1,183 @@
+package dataset
+
+import (
+	"bytes"
+	"fmt"
+
+	"github.com/rramc/rramc/importer"
+)
+
+// npyFormat: an array [N, ...] in a .npy file, labels in a second .npy
+// file. Floating-point arrays are fed as they are (already preprocessed);
+// uint8 arrays [N,C,H,W] or [N,H,W] are 8-bit images, normalized.
+var npyFormat = format{
+	name:   "npy",
+	detect: func(path string, head []byte, isDir bool) bool { return bytes.HasPrefix(head, []byte(npyMagic)) },
+	open:   openNPY,
+}
+
+func openNPY(path string, spec Spec) (Source, error) {
+	x, err := ReadNPY(path)
+	if err != nil {
+		return nil, err
+	}
+	if len(x.Shape) < 1 || x.Shape[0] < 1 {
+		return nil, invalidf("%s: shape %v: want [N, ...] with N >= 1 samples", path, x.Shape)
+	}
+	var labels []int
+	if spec.Labels != "" {
+		if labels, err = ReadLabelsNPY(spec.Labels); err != nil {
+			return nil, err
+		}
+		if len(labels) != x.Shape[0] {
+			return nil, invalidf("%s has %d samples (shape %v) but %s has %d labels", path, x.Shape[0], x.Shape, spec.Labels, len(labels))
+		}
+	}
+	switch {
+	case x.DType.IsFloat():
+		if len(spec.Norm.Mean) > 0 || len(spec.Norm.Std) > 0 {
+			return nil, invalidf("%s holds %v values, fed to the model as they are: mean and std apply to 8-bit images only", path, x.DType)
+		}
+		if err := CheckFinite(path, x); err != nil {
+			return nil, err
+		}
+		return &tensorSource{name: path, x: x, labels: labels}, nil
+	case x.DType == importer.Uint8 && (len(x.Shape) == 3 || len(x.Shape) == 4):
+		c, h, w := 1, x.Shape[1], x.Shape[len(x.Shape)-1]
+		if len(x.Shape) == 4 {
+			c, h = x.Shape[1], x.Shape[2]
+		}
+		px := make([]uint8, len(x.Int))
+		for i, v := range x.Int {
+			px[i] = uint8(v)
+		}
+		sz := c * h * w
+		return &imageSource{name: path, n: x.Shape[0], labels: labels, norm: spec.Norm.orDefault(DefaultNorm), c: c, h: h, w: w,
+			pixels: func(start, n, _, _ int) ([]uint8, error) { return px[start*sz : (start+n)*sz], nil }}, nil
+	}
+	return nil, invalidf("%s: %v array of shape %v: want floating point [N, ...] (preprocessed) or uint8 images [N,C,H,W] or [N,H,W]", path, x.DType, x.Shape)
+}
+
+// tensorSource feeds a preprocessed float array [N, ...] as it is.
+type tensorSource struct {
+	name   string
+	x      *importer.Tensor
+	labels []int
+}
+
+func (s *tensorSource) Name() string  { return s.name }
+func (s *tensorSource) Len() int      { return s.x.Shape[0] }
+func (s *tensorSource) Labels() []int { return s.labels }
+
+// Fit implements Source: the model input must have the array's rank and
+// agree with every fixed dimension after the batch.
+func (s *tensorSource) Fit(in importer.ValueInfo) error {
+	sh := s.x.Shape
+	ok := len(in.Shape) == len(sh)
+	for i := 1; ok && i < len(sh); i++ {
+		ok = dimIs(in.Shape[i], sh[i])
+	}
+	if !ok {
+		return fmt.Errorf("model input %q: %w", in.Name, invalidf("%s has samples of shape %v, the input takes %s", s.name, sh[1:], fmtDims(in.Shape)))
+	}
+	return nil
+}
+
+// Batch implements Source.
+func (s *tensorSource) Batch(in importer.ValueInfo, start, n int) (*importer.Tensor, error) {
+	if start < 0 || n < 0 || start > s.Len() || n > s.Len()-start {
+		return nil, invalidf("%s: samples [%d, %d+%d) out of range (it has %d)", s.name, start, start, n, s.Len())
+	}
+	per := len(s.x.Float) / s.Len()
+	return &importer.Tensor{DType: importer.Float, Shape: append([]int{n}, s.x.Shape[1:]...), Float: s.x.Float[start*per : (start+n)*per]}, nil
+}
+
+// idxFormat: an MNIST-format image file (N×rows×cols unsigned bytes, plain
+// or gzipped) with an optional IDX label file.
+var idxFormat = format{
+	name: "idx",
+	detect: func(path string, head []byte, isDir bool) bool {
+		return len(head) >= 4 && (head[0] == 0x1f && head[1] == 0x8b || head[0] == 0 && head[1] == 0 && head[2] == idxUbyte)
+	},
+	open: func(path string, spec Spec) (Source, error) {
+		im, err := ReadIDXFile(path)
+		if err != nil {
+			return nil, err
+		}
+		if spec.Labels != "" {
+			lb, err := ReadIDXFile(spec.Labels)
+			if err != nil {
+				return nil, err
+			}
+			set, err := NewSet(path, im, lb)
+			if err != nil {
+				return nil, err
+			}
+			return NewSetSource(set, path, spec.Norm.orDefault(DefaultNorm))
+		}
+		if len(im.Dims) != 3 || im.Dims[0] < 1 || im.Dims[1] < 1 || im.Dims[2] < 1 {
+			return nil, invalidf("%s: image file has dimensions %v (want 3: N×rows×cols)", path, im.Dims)
+		}
+		sz := im.Dims[1] * im.Dims[2]
+		return &imageSource{name: path, n: im.Dims[0], norm: spec.Norm.orDefault(DefaultNorm), c: 1, h: im.Dims[1], w: im.Dims[2],
+			pixels: func(start, n, _, _ int) ([]uint8, error) { return im.Data[start*sz : (start+n)*sz], nil }}, nil
+	},
+}
+
+// The CIFAR binary format (Krizhevsky 2009): records of label byte(s)
+// followed by 3072 pixel bytes, 1024 red, 1024 green, 1024 blue, each 32×32
+// row-major. CIFAR-10 has one label byte (class 0..9); CIFAR-100 two,
+// coarse (0..19) then fine (0..99): the fine label is the class.
+const cifarPixels = 3 * 32 * 32
+
+var (
+	cifar10Format = format{
+		name:      "cifar10",
+		detect:    func(path string, head []byte, isDir bool) bool { return !isDir && hasExt(path, ".bin") && cifarRecords(path, 1) },
+		open:      func(path string, spec Spec) (Source, error) { return openCIFAR(path, spec, 1, 10) },
+		ownLabels: true,
+	}
+	cifar100Format = format{
+		name:      "cifar100",
+		detect:    func(path string, head []byte, isDir bool) bool { return !isDir && hasExt(path, ".bin") && cifarRecords(path, 2) },
+		open:      func(path string, spec Spec) (Source, error) { return openCIFAR(path, spec, 2, 100) },
+		ownLabels: true,
+	}
+)
+
+// cifarRecords reports whether the file size is a whole number of records
+// with labelBytes label bytes, and not also of the other CIFAR variant
+// (then the format must be named with a prefix).
+func cifarRecords(path string, labelBytes int) bool {
+	size, err := fileSize(path)
+	if err != nil || size == 0 {
+		return false
+	}
+	other := 3 - labelBytes
+	return size%int64(labelBytes+cifarPixels) == 0 && size%int64(other+cifarPixels) != 0
+}
+
+func openCIFAR(path string, spec Spec, labelBytes, classes int) (Source, error) {
+	data, err := readCapped(path)
+	if err != nil {
+		return nil, err
+	}
+	rec := labelBytes + cifarPixels
+	if len(data) == 0 || len(data)%rec != 0 {
+		return nil, invalidf("%s: %d bytes is not a whole number of %d-byte CIFAR-%d records", path, len(data), rec, classes)
+	}
+	n := len(data) / rec
+	labels := make([]int, n)
+	px := make([]uint8, 0, n*cifarPixels)
+	for i := range n {
+		r := data[i*rec : (i+1)*rec]
+		l := int(r[labelBytes-1])
+		if l >= classes {
+			return nil, invalidf("%s: record %d has label %d (CIFAR-%d classes are 0..%d)", path, i, l, classes, classes-1)
+		}
+		labels[i] = l
+		px = append(px, r[labelBytes:]...)
+	}
+	return &imageSource{name: path, n: n, labels: labels, norm: spec.Norm.orDefault(DefaultNorm), c: 3, h: 32, w: 32,
+		pixels: func(start, n, _, _ int) ([]uint8, error) { return px[start*cifarPixels : (start+n)*cifarPixels], nil }}, nil
+}
