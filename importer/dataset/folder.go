@@ -12,7 +12,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-
 )
 
 // folderFormat: an ImageNet-style directory, one subdirectory per class

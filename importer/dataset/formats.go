@@ -132,14 +132,18 @@ const cifarPixels = 3 * 32 * 32
 
 var (
 	cifar10Format = format{
-		name:      "cifar10",
-		detect:    func(path string, head []byte, isDir bool) bool { return !isDir && hasExt(path, ".bin") && cifarRecords(path, 1) },
+		name: "cifar10",
+		detect: func(path string, head []byte, isDir bool) bool {
+			return !isDir && hasExt(path, ".bin") && cifarRecords(path, 1)
+		},
 		open:      func(path string, spec Spec) (Source, error) { return openCIFAR(path, spec, 1, 10) },
 		ownLabels: true,
 	}
 	cifar100Format = format{
-		name:      "cifar100",
-		detect:    func(path string, head []byte, isDir bool) bool { return !isDir && hasExt(path, ".bin") && cifarRecords(path, 2) },
+		name: "cifar100",
+		detect: func(path string, head []byte, isDir bool) bool {
+			return !isDir && hasExt(path, ".bin") && cifarRecords(path, 2)
+		},
 		open:      func(path string, spec Spec) (Source, error) { return openCIFAR(path, spec, 2, 100) },
 		ownLabels: true,
 	}
