@@ -68,7 +68,7 @@ type cou struct {
 // carries the per-vector counts of its OUs.
 type run struct {
 	cou
-	act, conv, cells, dac, sa, ownIdx, inIdx, idxBits int64
+	perVector tally
 }
 
 // cowner is a compiled owner entry.
@@ -77,13 +77,6 @@ type cowner struct {
 	out  int32
 	mult int32 // ±2^Bit: minus when Negate
 	comp bool
-}
-
-// staticCounts are the per-input-vector action counts of one group.
-type staticCounts struct {
-	activations, conversions, cellReads, dacDrives, shiftAdds int64
-	ownerIndexReads, inputIndexReads                          int64
-	indexReadBits                                             int64
 }
 
 // group is one compiled GroupMap.
@@ -115,13 +108,16 @@ type group struct {
 	// (nil when it does not apply).
 	fast *quant.PackedWeights
 
-	crossbars   int
-	maxOUsXbar  int64 // largest number of OUs on one crossbar
-	denseXbars  int   // crossbars the dense mapping of this group occupies
-	physCols    int
-	ix          indexLayout
-	indexBits   int64 // index storage
-	perVector   staticCounts
+	crossbars  int
+	maxOUsXbar int64 // largest number of OUs on one crossbar
+	denseXbars int   // crossbars the dense mapping of this group occupies
+	physCols   int
+	ix         indexLayout
+	indexBits  int64 // index storage
+	// perVector holds the counts of one input vector: every OU activation
+	// and the per-vector terms (vectorOnly, counted apart by the kernel).
+	perVector   tally
+	vectorOnly  tally
 	vectorsSeen atomic.Int64 // vectors simulated since Reset (noise counter)
 }
 
@@ -152,7 +148,7 @@ func compileGroup(li, gi int, l *quant.Linear, gm *mapper.GroupMap, scheme strin
 	}
 	g := &group{layer: li, index: gi, lin: l, k: l.K, n: l.N, a: l.ABits, signed: l.InputSigned,
 		h: geo.OURows, crossbars: gm.Crossbars, maxLevel: 1<<hw.CellBits - 1,
-		denseXbars: denseCrossbars(geo, l.K, l.N*mapper.DigitCount(l.WBits, hw.CellBits))}
+		denseXbars: geo.DenseCrossbars(l.K, l.N*mapper.DigitCount(l.WBits, hw.CellBits))}
 	g.steps = inputSteps(l.ABits, hw.DACBits, l.InputSigned)
 	// gm.Words holds cell_bits bit planes of ceil(h/64) words each
 	rowWords := (geo.OURows + 63) / 64
@@ -351,42 +347,24 @@ func compileGroup(li, gi int, l *quant.Linear, gm *mapper.GroupMap, scheme strin
 	ns := int64(len(g.steps))
 	var perOU int64
 	for _, o := range g.ous {
-		pv := &g.perVector
-		pv.activations += ns
-		pv.conversions += ns * int64(o.ncol)
-		pv.cellReads += ns * int64(o.ncol) * int64(o.nrows)
-		pv.dacDrives += ns * int64(o.nrows)
-		pv.shiftAdds += ns * int64(o.owners)
-		pv.ownerIndexReads += ns * o.idx.ownerEntries
-		pv.inputIndexReads += ns * o.idx.inputEntries
-		pv.indexReadBits += ns * g.ix.bits(o.idx)
-		perOU += g.ix.bits(o.idx)
-	}
-	for _, o := range g.ous {
-		r := run{cou: o,
-			act: ns, conv: ns * int64(o.ncol), cells: ns * int64(o.ncol) * int64(o.nrows), dac: ns * int64(o.nrows),
-			sa: ns * int64(o.owners), ownIdx: ns * o.idx.ownerEntries, inIdx: ns * o.idx.inputEntries,
-			idxBits: ns * g.ix.bits(o.idx)}
+		w := ouWork{rows: int64(o.nrows), cols: int64(o.ncol), owners: int64(o.owners), index: o.idx, indexBits: g.ix.bits(o.idx)}
+		r := run{cou: o}
+		r.perVector.addActivations(&w, ns)
+		g.perVector.add(&r.perVector)
+		perOU += w.indexBits
 		if n := len(g.runs); n > 0 {
 			p := &g.runs[n-1]
 			if p.rs == o.rs && p.lossless == o.lossless && p.sumCol == o.sumCol && p.col0+p.ncol == o.col0 {
 				p.ncol += o.ncol
 				p.owners += o.owners
-				p.act += r.act
-				p.conv += r.conv
-				p.cells += r.cells
-				p.dac += r.dac
-				p.sa += r.sa
-				p.ownIdx += r.ownIdx
-				p.inIdx += r.inIdx
-				p.idxBits += r.idxBits
+				p.perVector.add(&r.perVector)
 				continue
 			}
 		}
 		g.runs = append(g.runs, r)
 	}
-	g.perVector.inputIndexReads += g.ix.permEntries
-	g.perVector.indexReadBits += g.ix.permEntries * g.ix.inputBits
+	g.vectorOnly.addVectors(&vectorWork{lin: l, ix: &g.ix}, 1)
+	g.perVector.add(&g.vectorOnly)
 	g.indexBits = g.ix.storage(gm, l, perOU)
 
 	if hw.VariationSigma == 0 && hw.ADCNoiseSigmaLSB == 0 {
@@ -481,16 +459,4 @@ func (g *group) level(c, j int) int64 {
 		l += int64(g.hi[i]>>(j&63)&1) << 1
 	}
 	return l
-}
-
-// denseCrossbars is the number of crossbars the dense mapping of a K-row
-// matrix with bitCols bit-columns (digit columns) occupies: rows cut into OU-height strips,
-// stripsPerTile strips per crossbar row tile; columns cut into OUs,
-// ousPerTile OUs per crossbar column tile.
-func denseCrossbars(geo mapper.Geometry, k, bitCols int) int {
-	strips := (k + geo.OURows - 1) / geo.OURows
-	stripsPerTile := max(1, geo.XbarRows/geo.OURows)
-	ousPerStrip := (bitCols + geo.OUCols - 1) / geo.OUCols
-	ousPerTile := max(1, geo.XbarCols/geo.OUCols)
-	return ((strips + stripsPerTile - 1) / stripsPerTile) * ((ousPerStrip + ousPerTile - 1) / ousPerTile)
 }

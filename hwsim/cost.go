@@ -41,77 +41,6 @@ type Counts struct {
 	ADCTruncated int64 `json:"adc_truncated"`
 }
 
-func (c *Counts) add(o *Counts) {
-	c.Vectors += o.Vectors
-	c.OUActivations += o.OUActivations
-	c.ADCConversions += o.ADCConversions
-	c.CellReads += o.CellReads
-	c.DACDrives += o.DACDrives
-	c.ShiftAdds += o.ShiftAdds
-	c.OwnerIndexReads += o.OwnerIndexReads
-	c.InputIndexReads += o.InputIndexReads
-	c.IndexReadBits += o.IndexReadBits
-	c.BufferReadBits += o.BufferReadBits
-	c.BufferWriteBits += o.BufferWriteBits
-	c.BufferAccesses += o.BufferAccesses
-	c.ADCClipped += o.ADCClipped
-	c.ADCTruncated += o.ADCTruncated
-}
-
-// Energy is energy by component in picojoules.
-type Energy struct {
-	Crossbar float64 `json:"crossbar"`
-	DAC      float64 `json:"dac"`
-	ADC      float64 `json:"adc"`
-	ShiftAdd float64 `json:"shift_add"`
-	Index    float64 `json:"index"`
-	Buffer   float64 `json:"buffer"`
-	Total    float64 `json:"total"`
-}
-
-func (e *Energy) add(o *Energy) {
-	e.Crossbar += o.Crossbar
-	e.DAC += o.DAC
-	e.ADC += o.ADC
-	e.ShiftAdd += o.ShiftAdd
-	e.Index += o.Index
-	e.Buffer += o.Buffer
-	e.Total += o.Total
-}
-
-// Components returns the energy by component name (without the total).
-func (e Energy) Components() map[string]float64 {
-	return map[string]float64{"crossbar": e.Crossbar, "dac": e.DAC, "adc": e.ADC,
-		"shift_add": e.ShiftAdd, "index": e.Index, "buffer": e.Buffer}
-}
-
-// Area is area by component in square micrometres.
-type Area struct {
-	Crossbar float64 `json:"crossbar"`
-	ADC      float64 `json:"adc"`
-	DAC      float64 `json:"dac"`
-	ShiftAdd float64 `json:"shift_add"`
-	Index    float64 `json:"index"`
-	Buffer   float64 `json:"buffer"`
-	Total    float64 `json:"total"`
-}
-
-func (a *Area) add(o *Area) {
-	a.Crossbar += o.Crossbar
-	a.ADC += o.ADC
-	a.DAC += o.DAC
-	a.ShiftAdd += o.ShiftAdd
-	a.Index += o.Index
-	a.Buffer += o.Buffer
-	a.Total += o.Total
-}
-
-// Components returns the area by component name (without the total).
-func (a Area) Components() map[string]float64 {
-	return map[string]float64{"crossbar": a.Crossbar, "adc": a.ADC, "dac": a.DAC,
-		"shift_add": a.ShiftAdd, "index": a.Index, "buffer": a.Buffer}
-}
-
 // LayerCost is the cost of one linear layer.
 type LayerCost struct {
 	Index       int    `json:"index"`
@@ -136,10 +65,10 @@ type LayerCost struct {
 	SerialOUs       int64 `json:"serial_ous"`
 	IndexBits       int64 `json:"index_bits"`
 	Counts
-	Cycles    int64   `json:"cycles"`
-	LatencyNs float64 `json:"latency_ns"`
-	EnergyPJ  Energy  `json:"energy_pj"`
-	AreaUM2   Area    `json:"area_um2"`
+	Cycles    int64     `json:"cycles"`
+	LatencyNs float64   `json:"latency_ns"`
+	EnergyPJ  Breakdown `json:"energy_pj"`
+	AreaUM2   Breakdown `json:"area_um2"`
 }
 
 // Cost is the cost of a network: per layer and totals. Layers run one after
@@ -149,8 +78,8 @@ type Cost struct {
 	Counts    Counts      `json:"counts"`
 	Cycles    int64       `json:"cycles"`
 	LatencyNs float64     `json:"latency_ns"`
-	EnergyPJ  Energy      `json:"energy_pj"`
-	AreaUM2   Area        `json:"area_um2"`
+	EnergyPJ  Breakdown   `json:"energy_pj"`
+	AreaUM2   Breakdown   `json:"area_um2"`
 	Crossbars int         `json:"crossbars"`
 	Tiles     int         `json:"tiles"`
 	IndexBits int64       `json:"index_bits"`
@@ -188,33 +117,22 @@ func AnalyticCounts(mp *mapper.Mapping, hw HW, vectors []int64) ([]Counts, error
 		}
 		ns := int64(len(inputSteps(l.ABits, hw.DACBits, l.InputSigned)))
 		v := vectors[li]
-		c := &out[li]
+		var t tally
 		for _, gm := range lm.Groups {
-			c.Vectors += v
 			ix := newIndexLayout(mp.Scheme, l, gm, mp.Geometry.CellBits)
 			for _, ou := range gm.OUs {
-				rows, cols := int64(ou.RowCount), int64(ou.ColCount)
 				var owners int64
 				for col := ou.ColStart; col < ou.ColStart+ou.ColCount; col++ {
 					owners += int64(gm.OwnerStart[col+1] - gm.OwnerStart[col])
 				}
-				act := v * ns
-				c.OUActivations += act
-				c.ADCConversions += act * cols
-				c.CellReads += act * cols * rows
-				c.DACDrives += act * rows
-				c.ShiftAdds += act * owners
-				e := ix.forOU(gm, ou, owners, l, mp.Geometry.OUCols)
-				c.OwnerIndexReads += act * e.ownerEntries
-				c.InputIndexReads += act * e.inputEntries
-				c.IndexReadBits += act * ix.bits(e)
+				w := ouWork{rows: int64(ou.RowCount), cols: int64(ou.ColCount), owners: owners,
+					index: ix.forOU(gm, ou, owners, l, mp.Geometry.OUCols)}
+				w.indexBits = ix.bits(w.index)
+				t.addActivations(&w, v*ns)
 			}
-			c.InputIndexReads += v * ix.permEntries
-			c.IndexReadBits += v * ix.permEntries * ix.inputBits
-			c.BufferReadBits += v * int64(l.K) * int64(l.ABits)
-			c.BufferWriteBits += v * int64(l.N) * int64(l.ABits)
+			t.addVectors(&vectorWork{lin: l, ix: &ix}, v)
 		}
-		c.BufferAccesses = ceilDiv(c.BufferReadBits, int64(hw.BufferAccessBits)) + ceilDiv(c.BufferWriteBits, int64(hw.BufferAccessBits))
+		out[li] = t.counts(v*int64(len(lm.Groups)), &hw)
 	}
 	return out, nil
 }
@@ -226,23 +144,7 @@ func ceilDiv(a, b int64) int64 { return (a + b - 1) / b }
 func (s *Simulator) Counted() []Counts {
 	out := make([]Counts, len(s.counts))
 	for li := range s.counts {
-		c := &s.counts[li]
-		l := s.net.Linears[li]
-		o := &out[li]
-		o.Vectors = c.vectors.Load()
-		o.OUActivations = c.activations.Load()
-		o.ADCConversions = c.conversions.Load()
-		o.CellReads = c.cellReads.Load()
-		o.DACDrives = c.dacDrives.Load()
-		o.ShiftAdds = c.shiftAdds.Load()
-		o.OwnerIndexReads = c.ownerIndexReads.Load()
-		o.InputIndexReads = c.inputIndexReads.Load()
-		o.IndexReadBits = c.indexReadBits.Load()
-		o.ADCClipped = c.clipped.Load()
-		o.ADCTruncated = c.truncated.Load()
-		o.BufferReadBits = o.Vectors * int64(l.K) * int64(l.ABits)
-		o.BufferWriteBits = o.Vectors * int64(l.N) * int64(l.ABits)
-		o.BufferAccesses = ceilDiv(o.BufferReadBits, int64(s.hw.BufferAccessBits)) + ceilDiv(o.BufferWriteBits, int64(s.hw.BufferAccessBits))
+		out[li] = s.counts[li].load(&s.hw)
 	}
 	return out
 }
@@ -316,22 +218,8 @@ func priceCounts(hw *HW, shapes []layerShape, counts []Counts) *Cost {
 		}
 		lc.Cycles = perGroup * int64(sh.steps) * lc.SerialOUs
 		lc.LatencyNs = float64(lc.Cycles) * cycleNs
-		e := &lc.EnergyPJ
-		e.Crossbar = float64(c.CellReads) * hw.CellReadEnergyPJ
-		e.DAC = float64(c.DACDrives) * hw.DACEnergyPJ
-		e.ADC = float64(c.ADCConversions) * hw.ADCEnergy()
-		e.ShiftAdd = float64(c.ShiftAdds) * hw.ShiftAddEnergyPJ
-		e.Index = float64(c.IndexReadBits) * hw.IndexReadEnergyPJPerBit
-		e.Buffer = float64(c.BufferAccesses) * hw.BufferAccessEnergyPJ
-		e.Total = e.Crossbar + e.DAC + e.ADC + e.ShiftAdd + e.Index + e.Buffer
-		a := &lc.AreaUM2
-		xb := float64(sh.crossbars)
-		a.Crossbar = xb * hw.XbarAreaUM2
-		a.ADC = xb * float64(hw.OUCols) * hw.ADCArea()
-		a.DAC = xb * float64(hw.XbarRows) * hw.DACAreaUM2
-		a.ShiftAdd = xb * float64(hw.OUCols) * hw.ShiftAddAreaUM2
-		a.Index = float64(sh.indexBits) * hw.IndexAreaUM2PerBit
-		a.Total = a.Crossbar + a.ADC + a.DAC + a.ShiftAdd + a.Index
+		lc.EnergyPJ = priceEnergy(hw, &c)
+		lc.AreaUM2 = priceArea(hw, &footprint{crossbars: sh.crossbars, indexBits: sh.indexBits}, false)
 		cost.Layers[li] = lc
 		cost.Counts.add(&lc.Counts)
 		cost.Cycles += lc.Cycles
@@ -341,10 +229,10 @@ func priceCounts(hw *HW, shapes []layerShape, counts []Counts) *Cost {
 		cost.Crossbars += sh.crossbars
 		cost.IndexBits += sh.indexBits
 	}
-	// Buffers are shared by the crossbars of a tile: a network-level item.
+	// Chip-level parts (the tiles' buffers) are shared by the layers.
 	cost.Tiles = int(ceilDiv(int64(cost.Crossbars), int64(hw.XbarsPerTile)))
-	cost.AreaUM2.Buffer = float64(cost.Tiles) * hw.BufferAreaUM2
-	cost.AreaUM2.Total += cost.AreaUM2.Buffer
+	chip := priceArea(hw, &footprint{crossbars: cost.Crossbars, indexBits: cost.IndexBits, tiles: cost.Tiles}, true)
+	cost.AreaUM2.add(&chip)
 	return cost
 }
 
@@ -361,15 +249,16 @@ func (s *Simulator) PerImage(counts []Counts, n int64) ([]Counts, error) {
 		if c.Vectors%n != 0 {
 			return nil, fmt.Errorf("hwsim: layer %d: %d vectors are not a multiple of %d images", i, c.Vectors, n)
 		}
-		o := Counts{
-			Vectors: c.Vectors / n, OUActivations: c.OUActivations / n, ADCConversions: c.ADCConversions / n,
-			CellReads: c.CellReads / n, DACDrives: c.DACDrives / n, ShiftAdds: c.ShiftAdds / n,
-			OwnerIndexReads: c.OwnerIndexReads / n, InputIndexReads: c.InputIndexReads / n,
-			IndexReadBits: c.IndexReadBits / n, BufferReadBits: c.BufferReadBits / n,
-			BufferWriteBits: c.BufferWriteBits / n, ADCClipped: c.ADCClipped, ADCTruncated: c.ADCTruncated,
+		o := Counts{Vectors: c.Vectors / n}
+		for _, d := range counters {
+			switch {
+			case d.simulated:
+				*d.field(&o) = *d.field(&c)
+			case d.derived == nil:
+				*d.field(&o) = *d.field(&c) / n
+			}
 		}
-		ab := int64(s.hw.BufferAccessBits)
-		o.BufferAccesses = ceilDiv(o.BufferReadBits, ab) + ceilDiv(o.BufferWriteBits, ab)
+		o.derive(&s.hw)
 		out[i] = o
 	}
 	return out, nil

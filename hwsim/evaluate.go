@@ -110,8 +110,8 @@ type Report struct {
 	// Costs of one inference.
 	Cycles        int64         `json:"cycles"`
 	LatencyNs     float64       `json:"latency_ns"`
-	EnergyPJ      Energy        `json:"energy_pj"`
-	AreaUM2       Area          `json:"area_um2"`
+	EnergyPJ      Breakdown     `json:"energy_pj"`
+	AreaUM2       Breakdown     `json:"area_um2"`
 	Crossbars     int           `json:"crossbars"`
 	Tiles         int           `json:"tiles"`
 	IndexOverhead IndexOverhead `json:"index_overhead"`
@@ -238,12 +238,12 @@ func Evaluate(ctx context.Context, sim *Simulator, src Source, opts EvalOptions)
 		r.ADCConversions += c.ADCConversions
 	}
 	r.ADCSaturations = r.ADCClipped + r.ADCTruncated
-	r.IndexOverhead = IndexOverhead{Bits: cost.IndexBits, EnergyPJ: cost.EnergyPJ.Index, AreaUM2: cost.AreaUM2.Index}
+	r.IndexOverhead = IndexOverhead{Bits: cost.IndexBits, EnergyPJ: cost.EnergyPJ.Get("index"), AreaUM2: cost.AreaUM2.Get("index")}
 	if cost.EnergyPJ.Total > 0 {
-		r.IndexOverhead.EnergyShare = cost.EnergyPJ.Index / cost.EnergyPJ.Total
+		r.IndexOverhead.EnergyShare = cost.EnergyPJ.Get("index") / cost.EnergyPJ.Total
 	}
 	if cost.AreaUM2.Total > 0 {
-		r.IndexOverhead.AreaShare = cost.AreaUM2.Index / cost.AreaUM2.Total
+		r.IndexOverhead.AreaShare = cost.AreaUM2.Get("index") / cost.AreaUM2.Total
 	}
 	return r, nil
 }

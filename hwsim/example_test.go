@@ -39,8 +39,7 @@ func Example() {
 		log.Fatal(err)
 	}
 	hw := hwsim.Defaults()
-	geo := mapper.Geometry{XbarRows: hw.XbarRows, XbarCols: hw.XbarCols, OURows: hw.OURows, OUCols: hw.OUCols, CellBits: hw.CellBits}
-	mp, err := mapper.Map(net, geo, mapper.Options{Scheme: "colsim", MaxShare: 2})
+	mp, err := mapper.Map(net, hw.Geometry, mapper.Options{Scheme: "colsim", MaxShare: 2})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -69,4 +68,53 @@ func Example() {
 	// simulator agrees with the golden model: 100 %
 	// top-1: golden 100.0 %, simulated 100.0 %
 	// costs counted: true
+}
+
+// ExampleSimulator_Cost runs three input vectors through one small layer on
+// the simulated crossbars and prices what the simulation counted. The
+// layer (10 inputs, 2 outputs, 4-bit weights and inputs) maps densely onto
+// one crossbar as two OUs (9 rows and 1 row, 8 bit-columns each); every OU
+// fires once per input bit: 3 vectors × 4 bits × 2 OUs = 24 activations.
+func ExampleSimulator_Cost() {
+	l := &quant.Linear{Name: "fc", Op: "Gemm", K: 10, N: 2, Groups: 1, WBits: 4, ABits: 4,
+		Weights: [][]int32{{1, -2, 3, 4, -5, 6, 7, -8, 0, 1, 2, 3, 4, 5, 6, 7, -1, -1, 0, 5}}}
+	net := &quant.Network{Linears: []*quant.Linear{l}}
+	hw := hwsim.Defaults()
+	mp, err := mapper.Map(net, hw.Geometry, mapper.Options{Scheme: "dense"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	sim, err := hwsim.Simulate(net, mp, hw, hwsim.Options{Mode: hwsim.ModeBitSerial})
+	if err != nil {
+		log.Fatal(err)
+	}
+	x := make([]int32, 3*l.K) // three vectors of 4-bit codes
+	for i := range x {
+		x[i] = int32(i % 16)
+	}
+	out := make([]int32, 3*l.N)
+	if err := sim.MatMul(l, 0, x, 3, out); err != nil {
+		log.Fatal(err)
+	}
+	cost, err := sim.Cost(sim.Counted())
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("outputs:", out)
+	c := cost.Counts
+	fmt.Printf("OU activations %d, ADC conversions %d, cycles %d (%.0f ns)\n", c.OUActivations, c.ADCConversions, cost.Cycles, cost.LatencyNs)
+	for i, name := range hwsim.ComponentNames() {
+		fmt.Printf("%-9s %9.4f pJ %9.2f µm²\n", name, cost.EnergyPJ.Parts()[i], cost.AreaUM2.Parts()[i])
+	}
+	fmt.Printf("%-9s %9.4f pJ %9.2f µm²\n", "total", cost.EnergyPJ.Total, cost.AreaUM2.Total)
+	// Output:
+	// outputs: [82 127 108 71 150 207]
+	// OU activations 24, ADC conversions 192, cycles 24 (2400 ns)
+	// crossbar     1.7578 pJ     25.00 µm²
+	// dac         50.0400 pJ     21.25 µm²
+	// adc        320.6400 pJ   9600.00 µm²
+	// shift_add    4.0320 pJ    480.00 µm²
+	// index        0.0000 pJ      0.00 µm²
+	// buffer      40.9000 pJ  83000.00 µm²
+	// total      417.3698 pJ  93126.25 µm²
 }

@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/rramc/rramc/importer"
+	"github.com/rramc/rramc/mapper"
 )
 
 // ErrInvalidHW is wrapped by every error caused by a bad hardware
@@ -53,14 +54,10 @@ type HW struct {
 	// Name is a free-form label printed in reports.
 	Name string `json:"name"`
 
-	// Crossbar and OU geometry, in cells.
-	XbarRows int `json:"xbar_rows"`
-	XbarCols int `json:"xbar_cols"`
-	OURows   int `json:"ou_rows"`
-	OUCols   int `json:"ou_cols"`
-	// CellBits is the number of bits one cell stores: 1, or 2 (cell levels
-	// 0..3; a weight's bits are stored in digit columns, see mapper).
-	CellBits int `json:"cell_bits"`
+	// Geometry is the crossbar and OU shape in cells and the bits one cell
+	// stores (1, or 2: cell levels 0..3, a weight's bits stored in digit
+	// columns, see mapper): what a mapping for this hardware must target.
+	mapper.Geometry
 
 	// DACBits is the wordline DAC resolution in bits: 1 = bit-serial input,
 	// d > 1 feeds d input bits per step (see doc.go for signed inputs).
@@ -138,10 +135,8 @@ type HW struct {
 // inputs, ISAAC/PUMA energies and areas (HARDWARE.md gives every source).
 func Defaults() HW {
 	return HW{
-		Name:     "rramc default (ISAAC/PUMA 32 nm constants)",
-		XbarRows: 128, XbarCols: 128,
-		OURows: 9, OUCols: 8,
-		CellBits:   1,
+		Name:       "rramc default (ISAAC/PUMA 32 nm constants)",
+		Geometry:   mapper.Geometry{XbarRows: 128, XbarCols: 128, OURows: 9, OUCols: 8, CellBits: 1},
 		DACBits:    1,
 		ADCBits:    8,
 		ADCMode:    ADCSaturate,
@@ -157,7 +152,7 @@ func Defaults() HW {
 		DACEnergyPJ:      0.417,
 		ADCEnergyPJ: map[int]float64{
 			1: 0.16, 2: 0.37, 3: 0.58, // linear extrapolation (project assumption)
-			4: 0.79, 5: 0.99, 6: 1.20, 7: 1.42, 8: 1.67, // ISAAC-scaled (mapper/METHOD.md)
+			4: 0.79, 5: 0.99, 6: 1.20, 7: 1.42, 8: 1.67, // ISAAC-action (HARDWARE.md)
 		},
 		ShiftAddEnergyPJ: 0.021,
 		// ISAAC input register: 2 KB, 1.24 mW; one full read per 100 ns cycle.
@@ -400,12 +395,19 @@ func describeJSONError(err error) string {
 	return msg
 }
 
-// fieldNames lists the JSON field names of HW.
-func fieldNames() []string {
-	t := reflect.TypeOf(HW{})
-	names := make([]string, 0, t.NumField())
+// fieldNames lists the JSON field names of HW (those of embedded structs
+// included, as encoding/json flattens them).
+func fieldNames() []string { return jsonNames(reflect.TypeOf(HW{})) }
+
+func jsonNames(t reflect.Type) []string {
+	var names []string
 	for i := 0; i < t.NumField(); i++ {
-		if tag := t.Field(i).Tag.Get("json"); tag != "" && tag != "-" {
+		f := t.Field(i)
+		tag := f.Tag.Get("json")
+		switch {
+		case f.Anonymous && tag == "" && f.Type.Kind() == reflect.Struct:
+			names = append(names, jsonNames(f.Type)...)
+		case tag != "" && tag != "-":
 			names = append(names, strings.Split(tag, ",")[0])
 		}
 	}

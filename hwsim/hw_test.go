@@ -14,7 +14,7 @@ func TestDefaultsValid(t *testing.T) {
 	if err := hw.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	// mapper/METHOD.md's figures.
+	// The ISAAC-action figures (HARDWARE.md).
 	want := map[int]float64{4: 0.79, 5: 0.99, 6: 1.20, 7: 1.42, 8: 1.67}
 	for b, e := range want {
 		if hw.ADCEnergyPJ[b] != e {
@@ -22,10 +22,10 @@ func TestDefaultsValid(t *testing.T) {
 		}
 	}
 	if hw.ShiftAddEnergyPJ != 0.021 || hw.BufferAccessEnergyPJ != 20.45 || hw.BufferAccessBits != 256 || hw.DACEnergyPJ != 0.417 {
-		t.Error("shift-add, eDRAM or DAC default differs from mapper/METHOD.md")
+		t.Error("shift-add, eDRAM or DAC default differs from HARDWARE.md")
 	}
 	if hw.OURows != 9 || hw.OUCols != 8 || hw.XbarRows != 128 || hw.XbarCols != 128 {
-		t.Error("geometry default differs from mapper/METHOD.md")
+		t.Error("geometry default differs from HARDWARE.md")
 	}
 	if hw.CycleNs() != 100 {
 		t.Errorf("cycle %v ns, want 100", hw.CycleNs())

@@ -26,10 +26,8 @@ type worker struct {
 	aggregate bool
 	xs        []int64 // gathered input codes of every rowset
 
-	// local counters, added to the layer's at flush.
-	activations, conversions, cellReads, dacDrives, shiftAdds int64
-	ownerIndexReads, inputIndexReads, indexReadBits           int64
-	clipped, truncated                                        int64
+	// local counters (indexed by Counter), added to the layer's at flush.
+	n tally
 }
 
 func newWorker(g *group, hw *HW, seed uint64, aggregate bool) *worker {
@@ -51,16 +49,7 @@ func newWorker(g *group, hw *HW, seed uint64, aggregate bool) *worker {
 
 // flush adds the worker's counts to the layer's.
 func (w *worker) flush(c *layerCounters) {
-	c.activations.Add(w.activations)
-	c.conversions.Add(w.conversions)
-	c.cellReads.Add(w.cellReads)
-	c.dacDrives.Add(w.dacDrives)
-	c.shiftAdds.Add(w.shiftAdds)
-	c.ownerIndexReads.Add(w.ownerIndexReads)
-	c.inputIndexReads.Add(w.inputIndexReads)
-	c.indexReadBits.Add(w.indexReadBits)
-	c.clipped.Add(w.clipped)
-	c.truncated.Add(w.truncated)
+	c.add(&w.n)
 }
 
 // vector computes one output row: out = x·W through the crossbars. vidx is
@@ -91,22 +80,13 @@ func (w *worker) vector(x []int32, out []int32, vidx int64) {
 		w.nz[s] = nz
 	}
 	clear(w.acc)
-	// A whole-layer input permutation is read once per vector.
-	w.inputIndexReads += g.ix.permEntries
-	w.indexReadBits += g.ix.permEntries * g.ix.inputBits
+	w.n.add(&g.vectorOnly)
 	simple := words == 1 && w.hw.DACBits == 1 && !w.analog && g.hi == nil
 	simple2 := words == 1 && w.hw.DACBits == 1 && !w.analog && g.hi != nil
 	for ri := range g.runs {
 		o := &g.runs[ri]
 		// Every OU fires once per input step whatever its inputs: count it.
-		w.activations += o.act
-		w.conversions += o.conv
-		w.cellReads += o.cells
-		w.dacDrives += o.dac
-		w.shiftAdds += o.sa
-		w.ownerIndexReads += o.ownIdx
-		w.inputIndexReads += o.inIdx
-		w.indexReadBits += o.idxBits
+		w.n.add(&o.perVector)
 		ca := w.colacc[o.col0 : o.col0+o.ncol]
 		clear(ca)
 		if w.nz[o.rs] == 0 && !w.analog {
@@ -223,9 +203,9 @@ func (w *worker) ouSimple(o *cou, ca []int64) {
 				addPop(ca, cols, pb, uint(b))
 			}
 		case w.truncate:
-			w.truncated += truncPop(ca, cols, pb, uint(b), w.truncD, w.maxCode, neg)
+			w.n[ADCTruncated] += truncPop(ca, cols, pb, uint(b), w.truncD, w.maxCode, neg)
 		default:
-			w.clipped += satPop(ca, cols, pb, uint(b), w.maxCode, neg)
+			w.n[ADCClipped] += satPop(ca, cols, pb, uint(b), w.maxCode, neg)
 		}
 	}
 }
@@ -392,12 +372,12 @@ func (w *worker) convert(s int64) int64 {
 	if w.truncate {
 		q := min(s>>w.truncD<<w.truncD, w.maxCode<<w.truncD)
 		if q != s {
-			w.truncated++
+			w.n[ADCTruncated]++
 		}
 		return q
 	}
 	if s > w.maxCode {
-		w.clipped++
+		w.n[ADCClipped]++
 		return w.maxCode
 	}
 	return s

@@ -48,11 +48,44 @@ type Simulator struct {
 
 // layerCounters accumulate what the simulation did, per layer.
 type layerCounters struct {
-	vectors                                                   atomic.Int64
-	activations, conversions, cellReads, dacDrives, shiftAdds atomic.Int64
-	ownerIndexReads, inputIndexReads, indexReadBits           atomic.Int64
-	clipped, truncated                                        atomic.Int64
-	bitSerialVectors                                          atomic.Int64
+	vectors, bitSerialVectors atomic.Int64
+	n                         [numCounters]atomic.Int64 // indexed by Counter
+}
+
+// add adds a worker's tally.
+func (c *layerCounters) add(t *tally) {
+	for i, v := range t {
+		if v != 0 {
+			c.n[i].Add(v)
+		}
+	}
+}
+
+// addScaled adds m times a tally.
+func (c *layerCounters) addScaled(t *tally, m int64) {
+	for i, v := range t {
+		if v != 0 {
+			c.n[i].Add(m * v)
+		}
+	}
+}
+
+// reset clears every counter.
+func (c *layerCounters) reset() {
+	c.vectors.Store(0)
+	c.bitSerialVectors.Store(0)
+	for i := range c.n {
+		c.n[i].Store(0)
+	}
+}
+
+// load returns the counts so far (derived counters filled).
+func (c *layerCounters) load(hw *HW) Counts {
+	var t tally
+	for i := range c.n {
+		t[i] = c.n[i].Load()
+	}
+	return t.counts(c.vectors.Load(), hw)
 }
 
 // Simulate is New with the network given explicitly: it checks that mp maps
@@ -177,11 +210,7 @@ func (s *Simulator) Network() *quant.Network { return s.net }
 // that a rerun over the same inputs reproduces the same noise.
 func (s *Simulator) Reset() {
 	for i := range s.counts {
-		c := &s.counts[i]
-		for _, a := range []*atomic.Int64{&c.vectors, &c.activations, &c.conversions, &c.cellReads, &c.dacDrives,
-			&c.shiftAdds, &c.ownerIndexReads, &c.inputIndexReads, &c.indexReadBits, &c.clipped, &c.truncated, &c.bitSerialVectors} {
-			a.Store(0)
-		}
+		s.counts[i].reset()
 	}
 	for _, gs := range s.groups {
 		for _, g := range gs {
@@ -240,21 +269,12 @@ func (s *Simulator) MatMul(l *quant.Linear, gi int, x []int32, m int, out []int3
 		if err := g.fast.MulParallel(x, m, out, s.opts.Workers); err != nil {
 			return fmt.Errorf("hwsim: layer %d %q group %d: %w", li, l.Name, gi, err)
 		}
-		pv := g.perVector
-		mm := int64(m)
-		c.activations.Add(mm * pv.activations)
-		c.conversions.Add(mm * pv.conversions)
-		c.cellReads.Add(mm * pv.cellReads)
-		c.dacDrives.Add(mm * pv.dacDrives)
-		c.shiftAdds.Add(mm * pv.shiftAdds)
-		c.ownerIndexReads.Add(mm * pv.ownerIndexReads)
-		c.inputIndexReads.Add(mm * pv.inputIndexReads)
-		c.indexReadBits.Add(mm * pv.indexReadBits)
+		c.addScaled(&g.perVector, int64(m))
 		return nil
 	}
 	workers := min(s.opts.Workers, m)
 	// Below a few thousand conversions a goroutine costs more than it saves.
-	if int64(m)*g.perVector.conversions < 4096 {
+	if int64(m)*g.perVector[ADCConversions] < 4096 {
 		workers = 1
 	}
 	var wg sync.WaitGroup

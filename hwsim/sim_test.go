@@ -25,7 +25,9 @@ func hwFor(xr, xc, h, w, adcBits int, mode string) HW {
 }
 
 func geoOf(hw HW) mapper.Geometry {
-	return mapper.Geometry{XbarRows: hw.XbarRows, XbarCols: hw.XbarCols, OURows: hw.OURows, OUCols: hw.OUCols, CellBits: 1}
+	g := hw.Geometry
+	g.CellBits = 1 // the tests' hand-built mappings are for 1-bit cells
+	return g
 }
 
 // runLayer feeds x through layer li group g of a simulator.
@@ -91,7 +93,7 @@ func TestIdealLosslessBitIdentical(t *testing.T) {
 		cases    []idealCase
 	}{
 		{1, 7, 37, handBuilds(""), []idealCase{
-			{128, 128, 9, 8, 1, 4, 8, 8, false, 75, 13, 1, 0.5},  // METHOD defaults, 4-bit ADC lossless for 9 rows
+			{128, 128, 9, 8, 1, 4, 8, 8, false, 75, 13, 1, 0.5},  // default geometry, 4-bit ADC lossless for 9 rows
 			{128, 128, 9, 8, 1, 8, 8, 8, true, 40, 10, 2, 0.3},   // signed inputs, grouped
 			{128, 128, 16, 16, 1, 5, 4, 6, false, 50, 7, 1, 0.7}, // 16x16 OU, 5-bit ADC
 			{128, 128, 100, 8, 1, 7, 8, 8, true, 230, 5, 1, 0.2}, // two-word columns

@@ -59,3 +59,14 @@ func (g Geometry) stripsPerTile() int { return g.XbarRows / g.OURows }
 // ousPerTile is the number of OU column slots in one crossbar column tile of
 // floor(C/w)·w columns.
 func (g Geometry) ousPerTile() int { return g.XbarCols / g.OUCols }
+
+// DenseCrossbars is the number of crossbars the dense mapping of a K-row
+// matrix with bitCols bit (or digit) columns occupies: rows cut into
+// OU-height strips, stripsPerTile strips per crossbar row tile; columns cut
+// into OU-wide groups, ousPerTile groups per crossbar column tile.
+func (g Geometry) DenseCrossbars(k, bitCols int) int {
+	strips := (k + g.OURows - 1) / g.OURows
+	groups := (bitCols + g.OUCols - 1) / g.OUCols
+	spt, opt := g.stripsPerTile(), g.ousPerTile()
+	return (strips + spt - 1) / spt * ((groups + opt - 1) / opt)
+}

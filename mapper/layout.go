@@ -4,9 +4,11 @@ import "github.com/rramc/rramc/quant"
 
 // Geometry is the crossbar and Operation Unit (OU) shape a mapping targets.
 type Geometry struct {
-	XbarRows, XbarCols int // crossbar size R × C in cells
-	OURows, OUCols     int // OU size h × w: rows and columns activated at once
-	CellBits           int // bits per cell: 1, or 2 (levels 0..3; doc.go "Digit columns")
+	XbarRows int `json:"xbar_rows"` // crossbar size R × C in cells
+	XbarCols int `json:"xbar_cols"`
+	OURows   int `json:"ou_rows"` // OU size h × w: rows and columns activated at once
+	OUCols   int `json:"ou_cols"`
+	CellBits int `json:"cell_bits"` // bits per cell: 1, or 2 (levels 0..3; doc.go "Digit columns")
 }
 
 // Owner says where the ADC result of one physical column goes: shifted left

@@ -121,8 +121,7 @@ func groupStats(g *GroupMap, geo Geometry, d Dims, s Scheme) *Stats {
 	ous := (ncol + w - 1) / w
 	st.DenseCells = int64(d.K) * ncol
 	st.DenseOUActivations = strips * ous
-	st.DenseCrossbars = (strips + int64(geo.stripsPerTile()) - 1) / int64(geo.stripsPerTile()) *
-		((ous + int64(geo.ousPerTile()) - 1) / int64(geo.ousPerTile()))
+	st.DenseCrossbars = int64(geo.DenseCrossbars(d.K, int(ncol)))
 	return st
 }
 

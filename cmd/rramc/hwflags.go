@@ -107,11 +107,6 @@ func (h *hwFlags) hardware() (hwsim.HW, error) {
 	return hw, nil
 }
 
-// geometry is the mapper geometry of a hardware description.
-func geometry(hw hwsim.HW) mapper.Geometry {
-	return mapper.Geometry{XbarRows: hw.XbarRows, XbarCols: hw.XbarCols, OURows: hw.OURows, OUCols: hw.OUCols, CellBits: hw.CellBits}
-}
-
 // mapOptions checks the scheme flags.
 func (h *hwFlags) mapOptions() (mapper.Options, error) {
 	if _, err := mapper.LookupScheme(h.scheme); err != nil {

@@ -70,8 +70,8 @@ func buildMapping(path string, df *dataFlags, qf *quantFlags, hf *hwFlags) (*sta
 			return nil, err
 		}
 		g := mp.Geometry
-		if (hf.xbar != "" || hf.ou != "") && g != geometry(hw) {
-			return nil, usagef("%s was mapped for %s; --xbar/--ou ask for %s: map the model again", path, g, geometry(hw))
+		if (hf.xbar != "" || hf.ou != "") && g != hw.Geometry {
+			return nil, usagef("%s was mapped for %s; --xbar/--ou ask for %s: map the model again", path, g, hw.Geometry)
 		}
 		hw.XbarRows, hw.XbarCols, hw.OURows, hw.OUCols, hw.CellBits = g.XbarRows, g.XbarCols, g.OURows, g.OUCols, g.CellBits
 		if err := hw.Validate(); err != nil {
@@ -105,7 +105,7 @@ func buildMapping(path string, df *dataFlags, qf *quantFlags, hf *hwFlags) (*sta
 
 // mapperMap maps the stages' network with the stages' hardware geometry.
 func mapperMap(st *stages, o mapper.Options) (*mapper.Mapping, error) {
-	mp, err := mapper.Map(st.net, geometry(st.hw), o)
+	mp, err := mapper.Map(st.net, st.hw.Geometry, o)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", st.path, err)
 	}

@@ -127,17 +127,24 @@ func writeSimText(e *env, st *stages, r *hwsim.Report, secs float64) {
 		100*r.Agreement, 100*r.AgreementTop1, r.ADCSaturations, r.ADCConversions)
 	fmt.Fprintf(w, "\nper inference (one image):\n")
 	tw := tabwriter.NewWriter(w, 2, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "layer\tcrossbars\tOU activations\tcycles\tlatency\tenergy\txbar\tDAC\tADC\tS+A\tindex\tbuffer\tindex bits\t")
-	for _, l := range r.Layers {
-		en := l.EnergyPJ
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t\n", l.Name, l.Crossbars, l.OUActivations, l.Cycles, fmtTime(l.LatencyNs),
-			fmtEnergy(en.Total), fmtEnergy(en.Crossbar), fmtEnergy(en.DAC), fmtEnergy(en.ADC), fmtEnergy(en.ShiftAdd), fmtEnergy(en.Index), fmtEnergy(en.Buffer), l.IndexBits)
+	labels := hwsim.ComponentLabels()
+	fmt.Fprintf(tw, "layer\tcrossbars\tOU activations\tcycles\tlatency\tenergy\t%s\tindex bits\t\n", strings.Join(labels, "\t"))
+	row := func(name string, crossbars int, activations, cycles int64, latencyNs float64, en hwsim.Breakdown, indexBits int64) {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%s\t", name, crossbars, activations, cycles, fmtTime(latencyNs), fmtEnergy(en.Total))
+		for _, v := range en.Parts() {
+			fmt.Fprintf(tw, "%s\t", fmtEnergy(v))
+		}
+		fmt.Fprintf(tw, "%d\t\n", indexBits)
 	}
-	en := r.EnergyPJ
-	fmt.Fprintf(tw, "total\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t\n", r.Crossbars, r.Counts.OUActivations, r.Cycles, fmtTime(r.LatencyNs),
-		fmtEnergy(en.Total), fmtEnergy(en.Crossbar), fmtEnergy(en.DAC), fmtEnergy(en.ADC), fmtEnergy(en.ShiftAdd), fmtEnergy(en.Index), fmtEnergy(en.Buffer), r.IndexOverhead.Bits)
+	for _, l := range r.Layers {
+		row(l.Name, l.Crossbars, l.OUActivations, l.Cycles, l.LatencyNs, l.EnergyPJ, l.IndexBits)
+	}
+	row("total", r.Crossbars, r.Counts.OUActivations, r.Cycles, r.LatencyNs, r.EnergyPJ, r.IndexOverhead.Bits)
 	tw.Flush()
-	a := r.AreaUM2
-	fmt.Fprintf(w, "area %s (crossbars %s, ADCs %s, DACs %s, shift-add %s, index %s, buffer %s)\n", fmtArea(a.Total), fmtArea(a.Crossbar), fmtArea(a.ADC), fmtArea(a.DAC), fmtArea(a.ShiftAdd), fmtArea(a.Index), fmtArea(a.Buffer))
+	var parts []string
+	for i, v := range r.AreaUM2.Parts() {
+		parts = append(parts, labels[i]+" "+fmtArea(v))
+	}
+	fmt.Fprintf(w, "area %s (%s)\n", fmtArea(r.AreaUM2.Total), strings.Join(parts, ", "))
 	fmt.Fprintf(w, "index overhead: %d bits, %.2f %% of energy, %.2f %% of area\n", r.IndexOverhead.Bits, 100*r.IndexOverhead.EnergyShare, 100*r.IndexOverhead.AreaShare)
 }

@@ -127,7 +127,7 @@ func analyticCost(t *testing.T, model string, prune float64, scheme string, maxS
 		t.Fatal(err)
 	}
 	hw := hwsim.Defaults()
-	geo := mapper.Geometry{XbarRows: hw.XbarRows, XbarCols: hw.XbarCols, OURows: hw.OURows, OUCols: hw.OUCols, CellBits: hw.CellBits}
+	geo := hw.Geometry
 	mp, err := mapper.Map(net, geo, mapper.Options{Scheme: scheme, MaxShare: maxShare})
 	if err != nil {
 		t.Fatal(err)

@@ -440,7 +440,7 @@ func (e *Evaluator) Evaluate(ctx context.Context, pc PointConfig) (*Point, error
 	if err != nil {
 		return nil, err
 	}
-	geo := mapper.Geometry{XbarRows: hw.XbarRows, XbarCols: hw.XbarCols, OURows: hw.OURows, OUCols: hw.OUCols, CellBits: hw.CellBits}
+	geo := hw.Geometry
 	mp, err := mapper.Map(ne.net, geo, mapper.Options{Scheme: pc.Scheme, MaxShare: pc.MaxShare, Workers: e.workers()})
 	if err != nil {
 		return nil, err
@@ -488,7 +488,7 @@ func (e *Evaluator) Evaluate(ctx context.Context, pc PointConfig) (*Point, error
 		CostOnly: me.costOnly, CostOnlyReason: me.reason, Saturations: cost.Counts.ADCClipped + cost.Counts.ADCTruncated,
 		OUActivations: cost.Counts.OUActivations, Cycles: cost.Cycles, LatencyNS: cost.LatencyNs,
 		EnergyPJ: cost.EnergyPJ.Total, Energy: cost.EnergyPJ.Components(), AreaUM2: cost.AreaUM2.Total,
-		IndexBits: cost.IndexBits, IndexEnergyPJ: cost.EnergyPJ.Index, Crossbars: cost.Crossbars,
+		IndexBits: cost.IndexBits, IndexEnergyPJ: cost.EnergyPJ.Get("index"), Crossbars: cost.Crossbars,
 	}
 	if !me.costOnly {
 		p.AccFloat, p.AccInt, p.AccSim = accuracy(me.float, me.labels), accuracy(ne.golden, me.labels), accuracy(preds, me.labels)
@@ -501,7 +501,7 @@ func (e *Evaluator) Evaluate(ctx context.Context, pc PointConfig) (*Point, error
 	for _, lc := range cost.Layers {
 		p.Layers = append(p.Layers, LayerRow{Index: lc.Index, Name: lc.Name, OUActivations: lc.Counts.OUActivations,
 			Cycles: lc.Cycles, EnergyPJ: lc.EnergyPJ.Total, Energy: lc.EnergyPJ.Components(), IndexBits: lc.IndexBits,
-			IndexEnergyPJ: lc.EnergyPJ.Index, Crossbars: lc.Crossbars, Columns: int64(lc.PhysicalColumns), AreaUM2: lc.AreaUM2.Total})
+			IndexEnergyPJ: lc.EnergyPJ.Get("index"), Crossbars: lc.Crossbars, Columns: int64(lc.PhysicalColumns), AreaUM2: lc.AreaUM2.Total})
 	}
 	return p, nil
 }

@@ -1,0 +1,355 @@
+package hwsim
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strconv"
+
+	"github.com/rramc/rramc/quant"
+)
+
+// This file is the one home of the cost model's vocabulary: the actions the
+// accelerator is charged for (counters) and the parts of the chip they are
+// charged to (components). A new cost component is one Counts field with
+// its row in counters, one HW field (with its line in HARDWARE.md) and one
+// row in components; the simulator's kernel, AnalyticCounts, per-image
+// division, pricing, JSON and the CLI table all iterate over the tables.
+
+// Counter names one action count of Counts.
+type Counter int
+
+// The counters, in Counts field order.
+const (
+	OUActivations Counter = iota
+	ADCConversions
+	CellReads
+	DACDrives
+	ShiftAdds
+	OwnerIndexReads
+	InputIndexReads
+	IndexReadBits
+	BufferReadBits
+	BufferWriteBits
+	BufferAccesses
+	ADCClipped
+	ADCTruncated
+	numCounters
+)
+
+// ouWork is what one activation of one OU does: the input of the
+// per-activation counters.
+type ouWork struct {
+	rows, cols int64   // wordlines driven, columns converted
+	owners     int64   // owner entries applied to the conversions
+	index      ouIndex // index-table entries read
+	indexBits  int64   // their size in bits
+}
+
+// vectorWork is what one input vector of one layer group does besides its
+// OU activations.
+type vectorWork struct {
+	lin *quant.Linear
+	ix  *indexLayout
+}
+
+// counter defines one action count and where its value comes from: the
+// mapping (perActivation and/or perVector), the data (simulated), or the
+// other counters (derived).
+type counter struct {
+	id    Counter
+	field func(c *Counts) *int64
+	// perActivation is the count added by one activation of an OU.
+	perActivation func(o *ouWork) int64
+	// perVector is the count added once per input vector of a layer group.
+	perVector func(v *vectorWork) int64
+	// simulated counters depend on the data: only a simulation fills them,
+	// and PerImage keeps them as run totals.
+	simulated bool
+	// derived counters are computed from the others of the same layer (and
+	// recomputed after any division).
+	derived func(c *Counts, hw *HW) int64
+}
+
+// counters lists every counter in Counter order.
+var counters = [numCounters]counter{
+	{id: OUActivations, field: func(c *Counts) *int64 { return &c.OUActivations },
+		perActivation: func(o *ouWork) int64 { return 1 }},
+	{id: ADCConversions, field: func(c *Counts) *int64 { return &c.ADCConversions },
+		perActivation: func(o *ouWork) int64 { return o.cols }},
+	{id: CellReads, field: func(c *Counts) *int64 { return &c.CellReads },
+		perActivation: func(o *ouWork) int64 { return o.cols * o.rows }},
+	{id: DACDrives, field: func(c *Counts) *int64 { return &c.DACDrives },
+		perActivation: func(o *ouWork) int64 { return o.rows }},
+	{id: ShiftAdds, field: func(c *Counts) *int64 { return &c.ShiftAdds },
+		perActivation: func(o *ouWork) int64 { return o.owners }},
+	{id: OwnerIndexReads, field: func(c *Counts) *int64 { return &c.OwnerIndexReads },
+		perActivation: func(o *ouWork) int64 { return o.index.ownerEntries }},
+	// A whole-layer input permutation is read once per vector.
+	{id: InputIndexReads, field: func(c *Counts) *int64 { return &c.InputIndexReads },
+		perActivation: func(o *ouWork) int64 { return o.index.inputEntries },
+		perVector:     func(v *vectorWork) int64 { return v.ix.permEntries }},
+	{id: IndexReadBits, field: func(c *Counts) *int64 { return &c.IndexReadBits },
+		perActivation: func(o *ouWork) int64 { return o.indexBits },
+		perVector:     func(v *vectorWork) int64 { return v.ix.permEntries * v.ix.inputBits }},
+	// Each vector reads its K input codes and writes its N output codes.
+	{id: BufferReadBits, field: func(c *Counts) *int64 { return &c.BufferReadBits },
+		perVector: func(v *vectorWork) int64 { return int64(v.lin.K) * int64(v.lin.ABits) }},
+	{id: BufferWriteBits, field: func(c *Counts) *int64 { return &c.BufferWriteBits },
+		perVector: func(v *vectorWork) int64 { return int64(v.lin.N) * int64(v.lin.ABits) }},
+	{id: BufferAccesses, field: func(c *Counts) *int64 { return &c.BufferAccesses },
+		derived: func(c *Counts, hw *HW) int64 {
+			ab := int64(hw.BufferAccessBits)
+			return ceilDiv(c.BufferReadBits, ab) + ceilDiv(c.BufferWriteBits, ab)
+		}},
+	{id: ADCClipped, field: func(c *Counts) *int64 { return &c.ADCClipped }, simulated: true},
+	{id: ADCTruncated, field: func(c *Counts) *int64 { return &c.ADCTruncated }, simulated: true},
+}
+
+// Get returns one counter's value.
+func (c *Counts) Get(k Counter) int64 { return *counters[k].field(c) }
+
+func (c *Counts) add(o *Counts) {
+	c.Vectors += o.Vectors
+	for _, d := range counters {
+		*d.field(c) += *d.field(o)
+	}
+}
+
+// derive fills the derived counters from the others.
+func (c *Counts) derive(hw *HW) {
+	for _, d := range counters {
+		if d.derived != nil {
+			*d.field(c) = d.derived(c, hw)
+		}
+	}
+}
+
+// tally holds counter values indexed by Counter: the simulator's
+// accumulators.
+type tally [numCounters]int64
+
+func (t *tally) add(o *tally) {
+	for i := range t {
+		t[i] += o[i]
+	}
+}
+
+// addScaled adds m·o.
+func (t *tally) addScaled(o *tally, m int64) {
+	for i := range t {
+		t[i] += m * o[i]
+	}
+}
+
+// addActivations adds the counts of n activations of an OU doing o.
+func (t *tally) addActivations(o *ouWork, n int64) {
+	for _, d := range counters {
+		if d.perActivation != nil {
+			t[d.id] += n * d.perActivation(o)
+		}
+	}
+}
+
+// addVectors adds the per-vector counts of n vectors.
+func (t *tally) addVectors(v *vectorWork, n int64) {
+	for _, d := range counters {
+		if d.perVector != nil {
+			t[d.id] += n * d.perVector(v)
+		}
+	}
+}
+
+// counts converts a tally of vectors vectors into Counts (derived
+// counters filled).
+func (t *tally) counts(vectors int64, hw *HW) Counts {
+	c := Counts{Vectors: vectors}
+	for _, d := range counters {
+		*d.field(&c) = t[d.id]
+	}
+	c.derive(hw)
+	return c
+}
+
+// footprint is what the area of a component depends on: a layer's
+// crossbars and index storage, or the chip's tiles.
+type footprint struct {
+	crossbars int
+	indexBits int64
+	tiles     int
+}
+
+// component is one part of the chip: its energy from the counts of a layer,
+// its area from a layer's footprint (or, for chip-level parts, from the
+// whole chip's).
+type component struct {
+	// name is the JSON key in energy_pj and area_um2; label the CLI's.
+	name, label string
+	energy      func(hw *HW, c *Counts) float64
+	area        func(hw *HW, f *footprint) float64
+	// chipLevel parts are shared by layers: their area is charged once for
+	// the chip, not per layer.
+	chipLevel bool
+}
+
+// components lists the parts of the chip in report order; HARDWARE.md
+// gives the source of every constant.
+var components = [...]component{
+	{name: "crossbar", label: "crossbar",
+		energy: func(hw *HW, c *Counts) float64 { return float64(c.CellReads) * hw.CellReadEnergyPJ },
+		area:   func(hw *HW, f *footprint) float64 { return float64(f.crossbars) * hw.XbarAreaUM2 }},
+	// One DAC per crossbar row.
+	{name: "dac", label: "DAC",
+		energy: func(hw *HW, c *Counts) float64 { return float64(c.DACDrives) * hw.DACEnergyPJ },
+		area: func(hw *HW, f *footprint) float64 {
+			return float64(f.crossbars) * float64(hw.XbarRows) * hw.DACAreaUM2
+		}},
+	// One ADC per OU column per crossbar.
+	{name: "adc", label: "ADC",
+		energy: func(hw *HW, c *Counts) float64 { return float64(c.ADCConversions) * hw.ADCEnergy() },
+		area: func(hw *HW, f *footprint) float64 {
+			return float64(f.crossbars) * float64(hw.OUCols) * hw.ADCArea()
+		}},
+	// One shift-and-add unit per ADC.
+	{name: "shift_add", label: "shift-add",
+		energy: func(hw *HW, c *Counts) float64 { return float64(c.ShiftAdds) * hw.ShiftAddEnergyPJ },
+		area: func(hw *HW, f *footprint) float64 {
+			return float64(f.crossbars) * float64(hw.OUCols) * hw.ShiftAddAreaUM2
+		}},
+	{name: "index", label: "index",
+		energy: func(hw *HW, c *Counts) float64 { return float64(c.IndexReadBits) * hw.IndexReadEnergyPJPerBit },
+		area:   func(hw *HW, f *footprint) float64 { return float64(f.indexBits) * hw.IndexAreaUM2PerBit }},
+	// One buffer per tile.
+	{name: "buffer", label: "buffer", chipLevel: true,
+		energy: func(hw *HW, c *Counts) float64 { return float64(c.BufferAccesses) * hw.BufferAccessEnergyPJ },
+		area:   func(hw *HW, f *footprint) float64 { return float64(f.tiles) * hw.BufferAreaUM2 }},
+}
+
+const numComponents = len(components)
+
+// ComponentNames returns the component names (the keys of energy_pj and
+// area_um2 besides "total") in report order.
+func ComponentNames() []string {
+	names := make([]string, numComponents)
+	for i, c := range components {
+		names[i] = c.name
+	}
+	return names
+}
+
+// ComponentLabels returns the components' short labels for tables, in
+// report order.
+func ComponentLabels() []string {
+	labels := make([]string, numComponents)
+	for i, c := range components {
+		labels[i] = c.label
+	}
+	return labels
+}
+
+// Breakdown is an energy (pJ) or area (µm²) split by component, with its
+// total. In JSON it is one object keyed by component name plus "total".
+type Breakdown struct {
+	parts [numComponents]float64
+	Total float64
+}
+
+// Parts returns the values by component in report order (ComponentNames).
+func (b Breakdown) Parts() []float64 { return b.parts[:] }
+
+// Get returns the value of the named component (0 for an unknown name).
+func (b Breakdown) Get(name string) float64 {
+	if i := componentIndex(name); i >= 0 {
+		return b.parts[i]
+	}
+	return 0
+}
+
+// Components returns the value by component name (without the total).
+func (b Breakdown) Components() map[string]float64 {
+	m := make(map[string]float64, numComponents)
+	for i, c := range components {
+		m[c.name] = b.parts[i]
+	}
+	return m
+}
+
+func (b *Breakdown) add(o *Breakdown) {
+	for i := range b.parts {
+		b.parts[i] += o.parts[i]
+	}
+	b.Total += o.Total
+}
+
+// MarshalJSON writes {"crossbar": …, …, "total": …} in report order.
+func (b Breakdown) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	buf.WriteByte('{')
+	for i, c := range components {
+		v, err := json.Marshal(b.parts[i])
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", c.name, err)
+		}
+		fmt.Fprintf(&buf, "%q:%s,", c.name, v)
+	}
+	v, err := json.Marshal(b.Total)
+	if err != nil {
+		return nil, fmt.Errorf("total: %w", err)
+	}
+	fmt.Fprintf(&buf, "%q:%s}", "total", v)
+	return buf.Bytes(), nil
+}
+
+// UnmarshalJSON reads what MarshalJSON writes; an unknown component is an
+// error naming it.
+func (b *Breakdown) UnmarshalJSON(data []byte) error {
+	var m map[string]float64
+	if err := json.Unmarshal(data, &m); err != nil {
+		return err
+	}
+	*b = Breakdown{}
+	for k, v := range m {
+		if k == "total" {
+			b.Total = v
+			continue
+		}
+		i := componentIndex(k)
+		if i < 0 {
+			return fmt.Errorf("hwsim: unknown cost component %s", strconv.Quote(k))
+		}
+		b.parts[i] = v
+	}
+	return nil
+}
+
+func componentIndex(name string) int {
+	for i, c := range components {
+		if c.name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// priceEnergy charges counts to every component.
+func priceEnergy(hw *HW, c *Counts) Breakdown {
+	var e Breakdown
+	for i, comp := range components {
+		e.parts[i] = comp.energy(hw, c)
+		e.Total += e.parts[i]
+	}
+	return e
+}
+
+// priceArea charges a footprint to the layer-level (chip = false) or
+// chip-level (chip = true) components.
+func priceArea(hw *HW, f *footprint, chip bool) Breakdown {
+	var a Breakdown
+	for i, comp := range components {
+		if comp.chipLevel == chip {
+			a.parts[i] = comp.area(hw, f)
+			a.Total += a.parts[i]
+		}
+	}
+	return a
+}
