@@ -149,10 +149,21 @@ func compileIdentity(c *compileCtx, n *Node) (kernel, error) {
 }
 
 // Dropout at inference is the identity; the optional mask output is all ones
-// (true).
+// (true). From opset 12 the training_mode input may switch it to training,
+// where it zeroes a random ratio of the values: that is refused, never run as
+// the identity, unless the ratio is 0 (then training is the identity too).
 func compileDropout(c *compileCtx, n *Node) (kernel, error) {
 	wantMask := len(n.Outputs) > 1 && n.Outputs[1] != ""
 	return func(ar *arena, ins []*Tensor) ([]*Tensor, error) {
+		if len(ins) > 2 && ins[2] != nil && ins[2].Len() > 0 && ins[2].Floats()[0] != 0 {
+			ratio := float32(0.5) // the ONNX default
+			if ins[1] != nil && ins[1].Len() > 0 {
+				ratio = ins[1].Floats()[0]
+			}
+			if ratio != 0 {
+				return nil, fmt.Errorf("training_mode is true with ratio %g: training-mode Dropout (random masking) is not supported, only inference", ratio)
+			}
+		}
 		if !wantMask {
 			return one(ins[0]), nil
 		}
