@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -168,4 +169,79 @@ func TestRunBadInput(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestRunBatched runs 16 images in batches of 5 (three full batches and a
+// short one) into every kind of output and checks the result against
+// PyTorch's logits and, bit for bit, against one whole-tensor pass: each
+// sample's computation does not depend on its batch.
+func TestRunBatched(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	xnpy, _, _ := writeMNISTNPY(t, dir, 16)
+	for _, name := range []string{"lenet5", "resnet_small"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			md := manifest(t).Models[name]
+			model := modelPath(t, name)
+			sub := t.TempDir()
+			whole := filepath.Join(sub, "whole.npy")
+			mustRun(t, exitOK, "run", model, "--input", xnpy, "--output", whole, "--batch", "16")
+			want, err := dataset.ReadNPY(whole)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkLogits(t, name, want)
+			same := func(kind string, y *importer.Tensor) {
+				t.Helper()
+				if !slices.Equal(y.Shape, want.Shape) || !slices.Equal(y.Float, want.Float) {
+					t.Errorf("%s: batched output %v differs from the whole-tensor pass %v", kind, y.Shape, want.Shape)
+				}
+			}
+
+			ynpy := filepath.Join(sub, "y.npy")
+			mustRun(t, exitOK, "run", model, "--input", xnpy, "--output", ynpy, "--batch", "5")
+			y, err := dataset.ReadNPY(ynpy)
+			if err != nil {
+				t.Fatal(err)
+			}
+			same(".npy", y)
+
+			ypb := filepath.Join(sub, "y.pb")
+			mustRun(t, exitOK, "run", model, "--input", xnpy, "--output", ypb, "--batch", "5")
+			b, err := os.ReadFile(ypb)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tname, y, err := importer.DecodeTensorPB(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tname != md.Output.Name {
+				t.Errorf("%s holds tensor %q, want %q", ypb, tname, md.Output.Name)
+			}
+			same(".pb", y)
+
+			stdout, _ := mustRun(t, exitOK, "run", model, "--input", xnpy, "--batch", "5")
+			head, body, _ := strings.Cut(stdout, "\n")
+			if head != md.Output.Name+" [16 10]" {
+				t.Fatalf("printed header %q, want %q", head, md.Output.Name+" [16 10]")
+			}
+			y = &importer.Tensor{DType: importer.Float, Shape: []int{16, 10}}
+			for _, f := range strings.Fields(body) {
+				v, err := strconv.ParseFloat(f, 32)
+				if err != nil {
+					t.Fatalf("printed value %q: %v", f, err)
+				}
+				y.Float = append(y.Float, float32(v))
+			}
+			same("printed", y)
+		})
+	}
+	for _, bad := range []string{"0", "-3", "70000"} {
+		_, stderr := mustRun(t, exitBadInput, "run", modelPath(t, "lenet5"), "--input", xnpy, "--batch", bad)
+		if !strings.Contains(stderr, "--batch") {
+			t.Errorf("--batch %s: error lacks the flag name: %s", bad, stderr)
+		}
+	}
 }

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/rramc/rramc/importer"
@@ -38,14 +41,18 @@ func writeTensor(path, name string, t *importer.Tensor) error {
 }
 
 func runRun(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "run", "MODEL.onnx --input FILE [--output FILE]")
+	fs := newFlags(e, "run", "MODEL.onnx --input FILE [--output FILE] [--batch N]")
 	input := fs.String("input", "", "input tensor, .pb (ONNX TensorProto) or .npy")
 	output := fs.String("output", "", "write the first output here (.pb or .npy); default: print it")
+	batch := fs.Int("batch", 64, "inputs per forward pass when the model's leading input axis is a batch axis (bounds memory on large inputs)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 || *input == "" {
 		return usagef("run: want MODEL and --input FILE")
+	}
+	if *batch < 1 || *batch > 1<<16 {
+		return usagef("--batch %d: must be in 1..65536", *batch)
 	}
 	if *output != "" {
 		if ext := strings.ToLower(filepath.Ext(*output)); ext != ".pb" && ext != ".npy" {
@@ -60,32 +67,187 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	in := prog.Inputs()[0]
-	res, err := prog.Run(map[string]*importer.Tensor{in.Name: x})
+	r := &batchRunner{prog: prog, x: x, batch: *batch}
+	outName := prog.Graph().Outputs[0].Name
+	switch {
+	case *output == "":
+		return r.stream(ctx, func(shape []int, dt importer.DataType) (func(*importer.Tensor) error, error) {
+			fmt.Fprintf(e.stdout, "%s %v\n", outName, shape)
+			first := true
+			return func(y *importer.Tensor) error {
+				if y == nil {
+					fmt.Fprintln(e.stdout)
+					return nil
+				}
+				printValues(e.stdout, y, first)
+				first = false
+				return nil
+			}, nil
+		})
+	case strings.EqualFold(filepath.Ext(*output), ".npy"):
+		// The output goes straight into the file batch after batch; the
+		// temporary file is dropped if any batch fails. A failure of the
+		// model is reported as itself, not as a failure to write.
+		err := importer.WriteAtomic(*output, func(w io.Writer) error {
+			return r.stream(ctx, func(shape []int, dt importer.DataType) (func(*importer.Tensor) error, error) {
+				s, err := dataset.NewNPYStream(w, dt, shape)
+				if err != nil {
+					return nil, err
+				}
+				return func(y *importer.Tensor) error {
+					if y == nil {
+						return s.Close()
+					}
+					return s.Write(y)
+				}, nil
+			})
+		})
+		if r.modelErr != nil {
+			return r.modelErr
+		}
+		return err
+	default:
+		// A TensorProto declares its length before its data: gather the
+		// output (small next to the activations batching saves), then write.
+		var all *importer.Tensor
+		err := r.stream(ctx, func(shape []int, dt importer.DataType) (func(*importer.Tensor) error, error) {
+			all = &importer.Tensor{DType: dt, Shape: shape}
+			return func(y *importer.Tensor) error {
+				if y != nil {
+					all.Float = append(all.Float, y.Float...)
+					all.Int = append(all.Int, y.Int...)
+				}
+				return nil
+			}, nil
+		})
+		if err != nil {
+			return err
+		}
+		return writeTensor(*output, outName, all)
+	}
+}
+
+// printValues prints a tensor's values separated by spaces (a leading space
+// unless first).
+func printValues(w io.Writer, y *importer.Tensor, first bool) {
+	bw := bufio.NewWriter(w)
+	defer bw.Flush()
+	sep := func() {
+		if !first {
+			bw.WriteByte(' ')
+		}
+		first = false
+	}
+	if y.DType.IsFloat() {
+		for _, v := range y.Float {
+			sep()
+			bw.WriteString(strconv.FormatFloat(float64(v), 'g', -1, 32))
+		}
+		return
+	}
+	for _, v := range y.Int {
+		sep()
+		bw.WriteString(strconv.FormatInt(v, 10))
+	}
+}
+
+// batchRunner runs a program on one input tensor, in slices of up to batch
+// samples along the leading axis when the model declares that axis as a
+// batch (symbolic or unknown size), so the activations of only one slice
+// are alive at a time.
+type batchRunner struct {
+	prog  *importer.Program
+	x     *importer.Tensor
+	batch int
+
+	modelErr error // set when the model itself failed (not the output sink)
+}
+
+// stream runs the model and hands the first output to a sink: open is
+// called once with the whole output's shape and element type and returns
+// put, which receives the output slice by slice and finally nil.
+func (r *batchRunner) stream(ctx context.Context, open func(shape []int, dt importer.DataType) (func(*importer.Tensor) error, error)) error {
+	in := r.prog.Inputs()[0]
+	outName := r.prog.Graph().Outputs[0].Name
+	run := func(x *importer.Tensor) (*importer.Tensor, error) {
+		res, err := r.prog.Run(map[string]*importer.Tensor{in.Name: x})
+		if err != nil {
+			r.modelErr = err
+			return nil, err
+		}
+		return res[outName], nil
+	}
+	n := 0
+	if len(r.x.Shape) > 0 {
+		n = r.x.Shape[0]
+	}
+	batched := len(in.Shape) > 0 && in.Shape[0].Value <= 0 && len(r.x.Shape) == len(in.Shape) && n > r.batch
+	if !batched {
+		y, err := run(r.x)
+		if err != nil {
+			return err
+		}
+		return sinkAll(open, y)
+	}
+	var put func(*importer.Tensor) error
+	for start := 0; start < n; start += r.batch {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		m := min(r.batch, n-start)
+		y, err := run(sliceSamples(r.x, start, m))
+		if err != nil {
+			r.modelErr = fmt.Errorf("inputs %d..%d: %w", start, start+m-1, err)
+			return r.modelErr
+		}
+		if len(y.Shape) == 0 || y.Shape[0] != m {
+			if start > 0 {
+				r.modelErr = fmt.Errorf("output %q has shape %v for a batch of %d inputs: its leading axis is not the batch axis", outName, y.Shape, m)
+				return r.modelErr
+			}
+			// The output does not follow the batch axis (a model that
+			// mixes samples): run the whole tensor at once.
+			if y, err = run(r.x); err != nil {
+				return err
+			}
+			return sinkAll(open, y)
+		}
+		if put == nil {
+			shape := append([]int{n}, y.Shape[1:]...)
+			if put, err = open(shape, y.DType); err != nil {
+				return err
+			}
+		}
+		if err := put(y); err != nil {
+			return err
+		}
+	}
+	return put(nil)
+}
+
+func sinkAll(open func(shape []int, dt importer.DataType) (func(*importer.Tensor) error, error), y *importer.Tensor) error {
+	put, err := open(y.Shape, y.DType)
 	if err != nil {
 		return err
 	}
-	outName := prog.Graph().Outputs[0].Name
-	y := res[outName]
-	if *output != "" {
-		return writeTensor(*output, outName, y)
+	if err := put(y); err != nil {
+		return err
 	}
-	fmt.Fprintf(e.stdout, "%s %v\n", outName, y.Shape)
-	if y.DType.IsFloat() {
-		for i, v := range y.Float {
-			if i > 0 {
-				fmt.Fprint(e.stdout, " ")
-			}
-			fmt.Fprintf(e.stdout, "%g", v)
-		}
+	return put(nil)
+}
+
+// sliceSamples is samples [start, start+n) of x along its leading axis, a
+// view sharing x's storage.
+func sliceSamples(x *importer.Tensor, start, n int) *importer.Tensor {
+	per := 1
+	for _, d := range x.Shape[1:] {
+		per *= d
+	}
+	s := &importer.Tensor{DType: x.DType, Shape: append([]int{n}, x.Shape[1:]...)}
+	if x.DType.IsFloat() {
+		s.Float = x.Float[start*per : (start+n)*per]
 	} else {
-		for i, v := range y.Int {
-			if i > 0 {
-				fmt.Fprint(e.stdout, " ")
-			}
-			fmt.Fprintf(e.stdout, "%d", v)
-		}
+		s.Int = x.Int[start*per : (start+n)*per]
 	}
-	fmt.Fprintln(e.stdout)
-	return nil
+	return s
 }

@@ -390,18 +390,41 @@ func (p *scanner) tuple() ([]int, error) {
 // float32 values held), integer types and Bool as themselves. Integer
 // values outside the range of the type are an error, not wrapped around.
 func EncodeNPY(w io.Writer, t *importer.Tensor) error {
+	s, err := NewNPYStream(w, t.DType, t.Shape)
+	if err != nil {
+		return err
+	}
+	if err := s.Write(t); err != nil {
+		return err
+	}
+	return s.Close()
+}
+
+// NPYStream writes a .npy file whose element type and shape are known up
+// front and whose values arrive in pieces (for example one batch of a large
+// output at a time), so the whole array never has to be held in memory. The
+// encoding is EncodeNPY's.
+type NPYStream struct {
+	w       io.Writer
+	dt      importer.DataType // as written (Float16/BFloat16 become Float)
+	typ     npyType
+	want    int // elements the header declares
+	written int
+}
+
+// NewNPYStream checks dt and shape and writes the .npy header to w.
+func NewNPYStream(w io.Writer, dt importer.DataType, shape []int) (*NPYStream, error) {
 	n := 1
-	for i, d := range t.Shape {
+	for i, d := range shape {
 		if d < 0 {
-			return invalidf("npy: negative dimension %d at axis %d", d, i)
+			return nil, invalidf("npy: negative dimension %d at axis %d", d, i)
 		}
 		if d != 0 && n > math.MaxInt/d {
-			return invalidf("npy: shape %v overflows", t.Shape)
+			return nil, invalidf("npy: shape %v overflows", shape)
 		}
 		n *= d
 	}
 	var typ npyType
-	dt := t.DType
 	if dt == importer.Float16 || dt == importer.BFloat16 {
 		dt = importer.Float
 	}
@@ -411,25 +434,18 @@ func EncodeNPY(w io.Writer, t *importer.Tensor) error {
 		}
 	}
 	if typ.descr == "" {
-		return invalidf("npy: tensor element type %d cannot be written", t.DType)
-	}
-	if dt.IsFloat() {
-		if len(t.Float) != n {
-			return invalidf("npy: shape %v has %d elements but tensor holds %d floats", t.Shape, n, len(t.Float))
-		}
-	} else if len(t.Int) != n {
-		return invalidf("npy: shape %v has %d elements but tensor holds %d integers", t.Shape, n, len(t.Int))
+		return nil, invalidf("npy: tensor element type %d cannot be written", dt)
 	}
 
 	var dims strings.Builder
 	dims.WriteByte('(')
-	for i, d := range t.Shape {
+	for i, d := range shape {
 		if i > 0 {
 			dims.WriteString(", ")
 		}
 		dims.WriteString(strconv.Itoa(d))
 	}
-	if len(t.Shape) == 1 {
+	if len(shape) == 1 {
 		dims.WriteByte(',')
 	}
 	dims.WriteByte(')')
@@ -443,7 +459,7 @@ func EncodeNPY(w io.Writer, t *importer.Tensor) error {
 	total := (pre + len(dict) + 1 + 63) / 64 * 64
 	header := dict + strings.Repeat(" ", total-pre-len(dict)-1) + "\n"
 
-	buf := bytes.NewBuffer(make([]byte, 0, total+n*typ.size))
+	buf := bytes.NewBuffer(make([]byte, 0, total))
 	buf.WriteString(npyMagic)
 	if pre == 10 {
 		buf.Write([]byte{1, 0})
@@ -453,8 +469,35 @@ func EncodeNPY(w io.Writer, t *importer.Tensor) error {
 		buf.Write(binary.LittleEndian.AppendUint32(nil, uint32(len(header))))
 	}
 	buf.WriteString(header)
+	if _, err := w.Write(buf.Bytes()); err != nil {
+		return nil, err
+	}
+	return &NPYStream{w: w, dt: dt, typ: typ, want: n}, nil
+}
+
+// Write appends the values of t (any shape; its element type must be the
+// stream's) after those already written.
+func (s *NPYStream) Write(t *importer.Tensor) error {
+	dt := t.DType
+	if dt == importer.Float16 || dt == importer.BFloat16 {
+		dt = importer.Float
+	}
+	if dt != s.dt {
+		return invalidf("npy: writing element type %d into a stream of %s", t.DType, s.typ.descr)
+	}
+	n := t.Len()
+	if dt.IsFloat() {
+		if len(t.Float) != n {
+			return invalidf("npy: shape %v has %d elements but tensor holds %d floats", t.Shape, n, len(t.Float))
+		}
+	} else if len(t.Int) != n {
+		return invalidf("npy: shape %v has %d elements but tensor holds %d integers", t.Shape, n, len(t.Int))
+	}
+	if n > s.want-s.written {
+		return invalidf("npy: %d more elements than the %d the header declares", s.written+n-s.want, s.want)
+	}
 	le := binary.LittleEndian
-	b := buf.AvailableBuffer()
+	b := make([]byte, 0, n*s.typ.size)
 	switch dt {
 	case importer.Float:
 		for _, v := range t.Float {
@@ -468,9 +511,9 @@ func EncodeNPY(w io.Writer, t *importer.Tensor) error {
 		lo, hi := intRange(dt)
 		for i, v := range t.Int {
 			if v < lo || v > hi {
-				return invalidf("npy: element %d value %d outside the range of %s", i, v, typ.descr)
+				return invalidf("npy: element %d value %d outside the range of %s", s.written+i, v, s.typ.descr)
 			}
-			switch typ.size {
+			switch s.typ.size {
 			case 1:
 				b = append(b, byte(v))
 			case 2:
@@ -482,9 +525,20 @@ func EncodeNPY(w io.Writer, t *importer.Tensor) error {
 			}
 		}
 	}
-	buf.Write(b)
-	_, err := w.Write(buf.Bytes())
-	return err
+	if _, err := s.w.Write(b); err != nil {
+		return err
+	}
+	s.written += n
+	return nil
+}
+
+// Close checks that exactly the elements the header declares were written
+// (it does not close the underlying writer).
+func (s *NPYStream) Close() error {
+	if s.written != s.want {
+		return invalidf("npy: %d elements written, the header declares %d", s.written, s.want)
+	}
+	return nil
 }
 
 func intRange(dt importer.DataType) (lo, hi int64) {
