@@ -165,7 +165,7 @@ func benchMNISTModel(b *testing.B, model, mode string, hw HW, scheme string) {
 		b.Fatal(err)
 	}
 	// The golden model's share of the time is measured separately.
-	x, _, err := src.Batch(0, src.Len())
+	x, err := src.Batch(NetInput(net), 0, src.Len())
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -414,12 +414,12 @@ func TestCell2EvaluateLossyLeNet(t *testing.T) {
 		hw.CellBits, hw.ADCBits, hw.ADCMode = 2, c.bits, c.mode
 		r := evaluateMapped(t, net, src, hw, mapper.Options{Scheme: "colsim", MaxShare: 2}, limit)
 		t.Logf("2-bit cells, 9x8 OU, %d-bit %s ADC: int %.4f sim %.4f agreement %.4f clipped %d truncated %d of %d conversions",
-			c.bits, c.mode, r.AccuracyInt, r.AccuracySim, r.Agreement, r.ADCClipped, r.ADCTruncated, r.ADCConversions)
-		if c.lossy && (r.ADCSaturations == 0 || r.Agreement == 1) {
-			t.Fatalf("%d-bit %s: %d lossy conversions, agreement %v", c.bits, c.mode, r.ADCSaturations, r.Agreement)
+			c.bits, c.mode, r.AccuracyInt, r.AccuracySim, r.BitExact, r.ADCClipped, r.ADCTruncated, r.ADCConversions)
+		if c.lossy && (r.ADCSaturations == 0 || r.BitExact == 1) {
+			t.Fatalf("%d-bit %s: %d lossy conversions, agreement %v", c.bits, c.mode, r.ADCSaturations, r.BitExact)
 		}
-		if !c.lossy && (r.ADCSaturations != 0 || r.Agreement != 1) {
-			t.Fatalf("lossless: %d lossy conversions, agreement %v", r.ADCSaturations, r.Agreement)
+		if !c.lossy && (r.ADCSaturations != 0 || r.BitExact != 1) {
+			t.Fatalf("lossless: %d lossy conversions, agreement %v", r.ADCSaturations, r.BitExact)
 		}
 	}
 }

@@ -2,75 +2,239 @@ package hwsim
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
-	"slices"
+	"hash/fnv"
+	"math"
 
 	"github.com/rramc/rramc/importer"
 	"github.com/rramc/rramc/importer/dataset"
 	"github.com/rramc/rramc/quant"
 )
 
-// Source is a labelled input set fed to Evaluate.
-type Source interface {
-	// Len is the number of samples.
-	Len() int
-	// Batch returns samples [start, start+n) as a float input batch (first
-	// dimension n) and their class labels.
-	Batch(start, n int) (*importer.Tensor, []int, error)
+// This file is rramc's one evaluation layer: the float model, the integer
+// golden model and the simulated accelerator are all fed from a
+// dataset.Source by Run, and compared by the functions below. The CLI's
+// eval and sim, the sweep and the Go example use it.
+
+// Stage runs one batch through one form of the model (float32, golden,
+// simulated) and returns its output, first dimension the batch.
+type Stage func(x *importer.Tensor) (*importer.Tensor, error)
+
+// Outputs is what comparisons need of one stage's outputs: per sample, the
+// top-1 class and a 64-bit FNV-1a hash of the output row's exact bits (the
+// golden and simulated outputs are dequantized codes, so equal rows mean
+// equal codes).
+type Outputs struct {
+	Top1 []int
+	Rows []uint64
 }
 
-// SetSource feeds a dataset.Set (e.g. MNIST) to a network: the batch layout
-// comes from the network input's shape, pixels p map to (p/255-Mean)/Std.
-type SetSource struct {
-	Set       *dataset.Set
-	Input     importer.ValueInfo
-	Mean, Std float32
+// RunOptions control Run.
+type RunOptions struct {
+	// Limit uses only the first Limit samples (0 = all).
+	Limit int
+	// BatchSize is the number of samples per stage call (0 = 500).
+	BatchSize int
+	// Progress, when set, is called after each batch.
+	Progress func(done, total int)
 }
 
-// NewSetSource builds a SetSource for net's input.
-func NewSetSource(set *dataset.Set, net *quant.Network, mean, std float32) (*SetSource, error) {
-	if set == nil || net == nil || net.Input < 0 || net.Input >= len(net.Values) {
-		return nil, fmt.Errorf("hwsim: set source: missing set or network input")
+// Samples is the number of samples Run uses of src under opts.
+func (o RunOptions) Samples(src dataset.Source) int {
+	if o.Limit > 0 && o.Limit < src.Len() {
+		return o.Limit
 	}
+	return src.Len()
+}
+
+// Run feeds the samples of src, batch by batch, to every stage (each batch
+// is built once) and returns each stage's outputs. When src has labels they
+// are checked against the classes of the first output: a label the model
+// cannot predict is refused, so no accuracy is silently wrong.
+func Run(ctx context.Context, src dataset.Source, in importer.ValueInfo, opts RunOptions, stages ...Stage) ([]*Outputs, error) {
+	total := opts.Samples(src)
+	if total <= 0 {
+		return nil, fmt.Errorf("%s: %w: no samples", src.Name(), dataset.ErrInvalidData)
+	}
+	if err := src.Fit(in); err != nil {
+		return nil, err
+	}
+	bs := opts.BatchSize
+	if bs <= 0 {
+		bs = 500
+	}
+	// A model exported with a fixed batch size takes batches of exactly
+	// that size.
+	if len(in.Shape) > 0 && in.Shape[0].Value > 0 {
+		bs = int(in.Shape[0].Value)
+		if total%bs != 0 {
+			return nil, fmt.Errorf("%s: %w: the model's input %q takes batches of exactly %d samples; %d is not a multiple (use --limit)",
+				src.Name(), dataset.ErrInvalidData, in.Name, bs, total)
+		}
+	}
+	outs := make([]*Outputs, len(stages))
+	for i := range outs {
+		outs[i] = &Outputs{Top1: make([]int, 0, total), Rows: make([]uint64, 0, total)}
+	}
+	labels := src.Labels()
+	for start := 0; start < total; start += bs {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		n := min(bs, total-start)
+		x, err := src.Batch(in, start, n)
+		if err != nil {
+			return nil, err
+		}
+		for i, stage := range stages {
+			y, err := stage(x)
+			if err != nil {
+				return nil, err
+			}
+			if start == 0 && i == 0 && labels != nil {
+				if err := checkLabels(src, labels[:total], y, n); err != nil {
+					return nil, err
+				}
+			}
+			if err := outs[i].add(y, n); err != nil {
+				return nil, err
+			}
+		}
+		if opts.Progress != nil {
+			opts.Progress(start+n, total)
+		}
+	}
+	return outs, nil
+}
+
+// checkLabels refuses labels outside the classes of output y (n samples).
+func checkLabels(src dataset.Source, labels []int, y *importer.Tensor, n int) error {
+	if y == nil || n == 0 || len(y.Float)%n != 0 {
+		return nil // add reports the malformed output
+	}
+	classes := len(y.Float) / n
+	for i, l := range labels {
+		if l < 0 || l >= classes {
+			return fmt.Errorf("%s: %w: label %d of sample %d is outside the model's %d classes (0..%d)",
+				src.Name(), dataset.ErrInvalidData, l, i, classes, classes-1)
+		}
+	}
+	return nil
+}
+
+func (o *Outputs) add(y *importer.Tensor, n int) error {
+	top, err := importer.ArgMaxRows(y)
+	if err != nil {
+		return err
+	}
+	if len(top) != n || len(y.Float)%n != 0 {
+		return fmt.Errorf("model output of shape %v for %d samples", y.Shape, n)
+	}
+	per := len(y.Float) / n
+	var buf [4]byte
+	for i := range n {
+		h := fnv.New64a()
+		for _, v := range y.Float[i*per : (i+1)*per] {
+			binary.LittleEndian.PutUint32(buf[:], math.Float32bits(v))
+			h.Write(buf[:])
+		}
+		o.Rows = append(o.Rows, h.Sum64())
+	}
+	o.Top1 = append(o.Top1, top...)
+	return nil
+}
+
+// Accuracy is the top-1 accuracy of o against labels (the fraction of
+// samples whose top-1 class is the label).
+func (o *Outputs) Accuracy(labels []int) float64 {
+	return frac(countEqual(o.Top1, labels), len(labels))
+}
+
+// BitExact is the fraction of samples whose outputs in o and ref are
+// bit-identical.
+func (o *Outputs) BitExact(ref *Outputs) float64 {
+	var same int
+	if len(o.Rows) == len(ref.Rows) {
+		for i := range o.Rows {
+			if o.Rows[i] == ref.Rows[i] {
+				same++
+			}
+		}
+	}
+	return frac(same, len(ref.Rows))
+}
+
+// Top1Agreement is the fraction of samples with the same top-1 class in o
+// and ref.
+func (o *Outputs) Top1Agreement(ref *Outputs) float64 {
+	return frac(countEqual(o.Top1, ref.Top1), len(ref.Top1))
+}
+
+func countEqual(a, b []int) int {
+	if len(a) != len(b) {
+		return 0
+	}
+	n := 0
+	for i := range a {
+		if a[i] == b[i] {
+			n++
+		}
+	}
+	return n
+}
+
+// GoldenStage runs the integer golden model of net.
+func GoldenStage(net *quant.Network, workers int) Stage {
+	return func(x *importer.Tensor) (*importer.Tensor, error) {
+		y, err := net.RunWorkers(x, nil, workers)
+		if err != nil {
+			return nil, fmt.Errorf("golden model: %w", err)
+		}
+		return y, nil
+	}
+}
+
+// Stage runs the simulator's network with the simulated crossbars.
+// Without ADC noise results do not depend on call order, so the network
+// may run its chunks on several goroutines; with noise the calls of each
+// layer must come in sample order.
+func (s *Simulator) Stage() Stage {
+	workers := s.opts.Workers
+	if s.hw.ADCNoiseSigmaLSB > 0 {
+		workers = 1
+	}
+	return func(x *importer.Tensor) (*importer.Tensor, error) {
+		y, err := s.net.RunWorkers(x, s.MatMul, workers)
+		if err != nil {
+			return nil, fmt.Errorf("simulation: %w", err)
+		}
+		return y, nil
+	}
+}
+
+// NetInput describes the input of a quantized network (a symbolic batch
+// and the network's sample shape), for feeding a source to a network read
+// from a mapping file.
+func NetInput(net *quant.Network) importer.ValueInfo {
 	v := net.Values[net.Input]
 	dims := []importer.Dim{{Param: "batch"}}
 	for _, d := range v.Shape {
 		dims = append(dims, importer.Dim{Value: int64(d)})
 	}
-	return &SetSource{Set: set, Input: importer.ValueInfo{Name: net.InputName, DType: importer.Float, Shape: dims}, Mean: mean, Std: std}, nil
-}
-
-// Len implements Source.
-func (s *SetSource) Len() int { return s.Set.N }
-
-// Batch implements Source.
-func (s *SetSource) Batch(start, n int) (*importer.Tensor, []int, error) {
-	x, err := s.Set.BatchFor(s.Input, start, n, s.Mean, s.Std)
-	if err != nil {
-		return nil, nil, err
-	}
-	lb, err := s.Set.LabelInts(start, n)
-	if err != nil {
-		return nil, nil, err
-	}
-	return x, lb, nil
+	return importer.ValueInfo{Name: net.InputName, DType: importer.Float, Shape: dims}
 }
 
 // EvalOptions control Evaluate.
 type EvalOptions struct {
-	// Limit evaluates only the first Limit samples (0 = all).
-	Limit int
-	// BatchSize is the number of samples per Network.Run (0 = 500).
-	BatchSize int
+	RunOptions
 	// Float, when set, runs the float model on a batch; its top-1 accuracy
 	// is reported as accuracy_float.
-	Float func(x *importer.Tensor) (*importer.Tensor, error)
-	// Progress, when set, is called after each batch.
-	Progress func(done, total int)
-	// Golden, when set, holds the golden model's output codes of the
-	// evaluated samples (from Network.RunCodes, samples in order), so that
-	// evaluating several mappings of one network runs the golden model once.
-	Golden []int32
+	Float Stage
+	// Golden, when set, holds the golden model's outputs of the evaluated
+	// samples (from Run with GoldenStage), so that evaluating several
+	// mappings of one network runs the golden model once.
+	Golden *Outputs
 }
 
 // IndexOverhead is the share of the index tables in the totals.
@@ -96,11 +260,11 @@ type Report struct {
 	AccuracyFloat *float64 `json:"accuracy_float,omitempty"`
 	AccuracyInt   float64  `json:"accuracy_int"`
 	AccuracySim   float64  `json:"accuracy_sim"`
-	// Agreement is the share of images whose simulated output codes equal
-	// the golden model's exactly; AgreementTop1 the share with the same
-	// top-1 class.
-	Agreement     float64 `json:"agreement"`
-	AgreementTop1 float64 `json:"agreement_top1"`
+	// BitExact is the fraction of images whose simulated outputs are
+	// bit-identical to the golden model's; Top1Agreement the fraction with
+	// the same top-1 class.
+	BitExact      float64 `json:"bit_exact"`
+	Top1Agreement float64 `json:"top1_agreement"`
 	// ADC losses over the whole run: clipped (saturating) and truncated
 	// conversions, their sum, and all conversions of the run.
 	ADCClipped     int64 `json:"adc_clipped"`
@@ -119,119 +283,66 @@ type Report struct {
 	Layers        []LayerCost   `json:"layers"`
 }
 
-// Evaluate runs src through the golden model and the simulator and reports
-// accuracy, agreement and the per-inference cost. It resets the simulator's
-// counters first.
-func Evaluate(ctx context.Context, sim *Simulator, src Source, opts EvalOptions) (*Report, error) {
-	net := sim.net
-	total := src.Len()
-	if opts.Limit > 0 {
-		total = min(total, opts.Limit)
+// Evaluate runs src through the golden model and the simulator (and the
+// float model when opts.Float is set) and reports accuracy, agreement and
+// the per-inference cost. It resets the simulator's counters first. The
+// source must have labels.
+func Evaluate(ctx context.Context, sim *Simulator, src dataset.Source, in importer.ValueInfo, opts EvalOptions) (*Report, error) {
+	labels := src.Labels()
+	if labels == nil {
+		return nil, fmt.Errorf("%s: %w: no labels to measure accuracy against", src.Name(), dataset.ErrInvalidData)
 	}
-	if total <= 0 {
-		return nil, fmt.Errorf("hwsim: evaluate: no samples")
-	}
-	bs := opts.BatchSize
-	if bs <= 0 {
-		bs = 500
-	}
+	total := opts.Samples(src)
 	sim.Reset()
-	// Without ADC noise results do not depend on call order, so the
-	// network may run its chunks on several goroutines; with noise the
-	// calls of each layer must come in image order.
-	simWorkers := sim.opts.Workers
-	if sim.hw.ADCNoiseSigmaLSB > 0 {
-		simWorkers = 1
+	stages := []Stage{sim.Stage()}
+	if opts.Golden == nil {
+		stages = append(stages, GoldenStage(sim.net, 0))
+	} else if len(opts.Golden.Top1) < total {
+		return nil, fmt.Errorf("hwsim: evaluate: golden outputs of %d samples for %d", len(opts.Golden.Top1), total)
 	}
-	var okF, okI, okS, same, sameTop int
-	for start := 0; start < total; start += bs {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		n := min(bs, total-start)
-		x, labels, err := src.Batch(start, n)
-		if err != nil {
-			return nil, fmt.Errorf("hwsim: evaluate: batch at %d: %w", start, err)
-		}
-		if len(labels) != n {
-			return nil, fmt.Errorf("hwsim: evaluate: batch at %d: %d labels for %d samples", start, len(labels), n)
-		}
-		got, shape, err := net.RunCodes(x, sim.MatMul, simWorkers)
-		if err != nil {
-			return nil, fmt.Errorf("hwsim: evaluate: simulation: %w", err)
-		}
-		var gold []int32
-		if opts.Golden != nil {
-			if len(shape) == 0 || shape[0] != n || len(got)%n != 0 || len(opts.Golden) < (start+n)*(len(got)/n) {
-				return nil, fmt.Errorf("hwsim: evaluate: %d golden codes do not cover samples up to %d", len(opts.Golden), start+n)
-			}
-			per := len(got) / n
-			gold = opts.Golden[start*per : (start+n)*per]
-		} else if gold, _, err = net.RunCodes(x, nil, 0); err != nil {
-			return nil, fmt.Errorf("hwsim: evaluate: golden model: %w", err)
-		}
-		if len(shape) == 0 || shape[0] != n || len(gold) != len(got) || len(gold)%n != 0 {
-			return nil, fmt.Errorf("hwsim: evaluate: output shape %v for %d samples", shape, n)
-		}
-		per := len(gold) / n
-		var fl *importer.Tensor
-		if opts.Float != nil {
-			fl, err = opts.Float(x)
-			if err != nil {
-				return nil, fmt.Errorf("hwsim: evaluate: float model: %w", err)
-			}
-			if len(fl.Float) != n*per {
-				return nil, fmt.Errorf("hwsim: evaluate: float model gives %d values for %d samples of %d", len(fl.Float), n, per)
-			}
-		}
-		var fpred []int
-		if fl != nil {
-			if fpred, err = importer.ArgMaxRows(fl); err != nil {
-				return nil, fmt.Errorf("hwsim: evaluate: float model: %w", err)
-			}
-		}
-		for i := 0; i < n; i++ {
-			g, s := gold[i*per:(i+1)*per], got[i*per:(i+1)*per]
-			tg, ts := argmax32(g), argmax32(s)
-			if tg == labels[i] {
-				okI++
-			}
-			if ts == labels[i] {
-				okS++
-			}
-			if slices.Equal(g, s) {
-				same++
-			}
-			if tg == ts {
-				sameTop++
-			}
-			if fpred != nil && fpred[i] == labels[i] {
-				okF++
-			}
-		}
-		if opts.Progress != nil {
-			opts.Progress(start+n, total)
-		}
-	}
-	counted := sim.Counted()
-	per, err := sim.PerImage(counted, int64(total))
-	if err != nil {
-		return nil, err
-	}
-	cost, err := sim.Cost(per)
-	if err != nil {
-		return nil, err
-	}
-	r := &Report{Scheme: sim.mp.Scheme, MaxShare: sim.mp.MaxShare, Mode: sim.opts.Mode, Seed: sim.opts.Seed,
-		HW: sim.HW(), Images: total,
-		AccuracyInt: frac(okI, total), AccuracySim: frac(okS, total),
-		Agreement: frac(same, total), AgreementTop1: frac(sameTop, total),
-		Cycles: cost.Cycles, LatencyNs: cost.LatencyNs, EnergyPJ: cost.EnergyPJ, AreaUM2: cost.AreaUM2,
-		Crossbars: cost.Crossbars, Tiles: cost.Tiles, Counts: cost.Counts, Layers: cost.Layers}
 	if opts.Float != nil {
-		a := frac(okF, total)
+		stages = append(stages, opts.Float)
+	}
+	outs, err := Run(ctx, src, in, opts.RunOptions, stages...)
+	if err != nil {
+		return nil, err
+	}
+	simOut, golden := outs[0], opts.Golden
+	if golden == nil {
+		golden = outs[1]
+	} else {
+		golden = &Outputs{Top1: golden.Top1[:total], Rows: golden.Rows[:total]}
+	}
+	r, err := sim.Report(total)
+	if err != nil {
+		return nil, err
+	}
+	labels = labels[:total]
+	r.AccuracyInt, r.AccuracySim = golden.Accuracy(labels), simOut.Accuracy(labels)
+	r.BitExact, r.Top1Agreement = simOut.BitExact(golden), simOut.Top1Agreement(golden)
+	if opts.Float != nil {
+		a := outs[len(outs)-1].Accuracy(labels)
 		r.AccuracyFloat = &a
 	}
+	return r, nil
+}
+
+// Report is the cost of one inference from the simulator's counters after
+// images samples were run, with the ADC losses of the whole run.
+func (s *Simulator) Report(images int) (*Report, error) {
+	counted := s.Counted()
+	per, err := s.PerImage(counted, int64(images))
+	if err != nil {
+		return nil, err
+	}
+	cost, err := s.Cost(per)
+	if err != nil {
+		return nil, err
+	}
+	r := &Report{Scheme: s.mp.Scheme, MaxShare: s.mp.MaxShare, Mode: s.opts.Mode, Seed: s.opts.Seed,
+		HW: s.HW(), Images: images,
+		Cycles: cost.Cycles, LatencyNs: cost.LatencyNs, EnergyPJ: cost.EnergyPJ, AreaUM2: cost.AreaUM2,
+		Crossbars: cost.Crossbars, Tiles: cost.Tiles, Counts: cost.Counts, Layers: cost.Layers}
 	for _, c := range counted {
 		r.ADCClipped += c.ADCClipped
 		r.ADCTruncated += c.ADCTruncated
@@ -253,15 +364,4 @@ func frac(a, b int) float64 {
 		return 0
 	}
 	return float64(a) / float64(b)
-}
-
-// argmax32 returns the index of the largest value (the first on ties).
-func argmax32(v []int32) int {
-	best := 0
-	for i, x := range v {
-		if x > v[best] {
-			best = i
-		}
-	}
-	return best
 }

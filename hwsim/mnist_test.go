@@ -64,7 +64,7 @@ func lenet5Path(t *testing.T) string {
 
 // quantizedModel loads and quantizes a test model (8-bit, defaults, with
 // the given pruning) and returns it with a source over the MNIST test set.
-func quantizedModel(t testing.TB, path string, prune float64) (*quant.Network, *SetSource) {
+func quantizedModel(t testing.TB, path string, prune float64) (*quant.Network, dataset.Source) {
 	m, err := importer.Load(path)
 	if err != nil {
 		t.Fatal(err)
@@ -85,11 +85,7 @@ func quantizedModel(t testing.TB, path string, prune float64) (*quant.Network, *
 	if err != nil {
 		t.Fatal(err)
 	}
-	test, err := dataset.MNISTTest()
-	if err != nil {
-		t.Fatal(err)
-	}
-	src, err := NewSetSource(test, net, 0.1307, 0.3081)
+	src, err := dataset.Open(dataset.Spec{Data: "mnist"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +116,7 @@ func checkMNISTBitIdentical(t *testing.T, path string, hw HW, serial int, logf b
 	t.Helper()
 	net, src := quantizedModel(t, path, 0.5)
 	n := src.Len()
-	x, _, err := src.Batch(0, n)
+	x, err := src.Batch(NetInput(net), 0, n)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +124,7 @@ func checkMNISTBitIdentical(t *testing.T, path string, hw HW, serial int, logf b
 	if err != nil {
 		t.Fatal(err)
 	}
-	xs, _, err := src.Batch(0, serial)
+	xs, err := src.Batch(NetInput(net), 0, serial)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,8 +187,8 @@ func TestEvaluateLossyLeNet(t *testing.T) {
 		hw := Defaults()
 		hw.OURows, hw.OUCols, hw.ADCBits, hw.ADCMode = 16, 16, c.bits, c.mode
 		r := evaluateMapped(t, net, src, hw, mapper.Options{Scheme: "colsim"}, limit)
-		t.Logf("16x16 OU, %d-bit %s ADC: int %.4f sim %.4f agreement %.4f top1 %.4f clipped %d truncated %d of %d conversions",
-			c.bits, c.mode, r.AccuracyInt, r.AccuracySim, r.Agreement, r.AgreementTop1, r.ADCClipped, r.ADCTruncated, r.ADCConversions)
+		t.Logf("16x16 OU, %d-bit %s ADC: int %.4f sim %.4f bit-exact %.4f top-1 agreement %.4f clipped %d truncated %d of %d conversions",
+			c.bits, c.mode, r.AccuracyInt, r.AccuracySim, r.BitExact, r.Top1Agreement, r.ADCClipped, r.ADCTruncated, r.ADCConversions)
 		if r.Images != limit {
 			t.Fatalf("%d images evaluated, want %d", r.Images, limit)
 		}
@@ -201,12 +197,12 @@ func TestEvaluateLossyLeNet(t *testing.T) {
 		}
 		switch c.lossy {
 		case 1:
-			if r.ADCSaturations == 0 || r.Agreement == 1 {
-				t.Fatalf("%d-bit %s: %d lossy conversions, agreement %v", c.bits, c.mode, r.ADCSaturations, r.Agreement)
+			if r.ADCSaturations == 0 || r.BitExact == 1 {
+				t.Fatalf("%d-bit %s: %d lossy conversions, agreement %v", c.bits, c.mode, r.ADCSaturations, r.BitExact)
 			}
 		case 0:
-			if r.ADCSaturations != 0 || r.Agreement != 1 || r.AccuracySim != r.AccuracyInt {
-				t.Fatalf("lossless ADC: %d lossy conversions, agreement %v, accuracy %v vs %v", r.ADCSaturations, r.Agreement, r.AccuracySim, r.AccuracyInt)
+			if r.ADCSaturations != 0 || r.BitExact != 1 || r.AccuracySim != r.AccuracyInt {
+				t.Fatalf("lossless ADC: %d lossy conversions, agreement %v, accuracy %v vs %v", r.ADCSaturations, r.BitExact, r.AccuracySim, r.AccuracyInt)
 			}
 		}
 		if r.Cycles <= 0 || r.EnergyPJ.Total <= 0 || r.AreaUM2.Total <= 0 || len(r.Layers) != len(net.Linears) {
@@ -220,7 +216,7 @@ func TestEvaluateLossyLeNet(t *testing.T) {
 		if err := json.Unmarshal(b, &m); err != nil {
 			t.Fatal(err)
 		}
-		for _, k := range []string{"accuracy_sim", "accuracy_int", "agreement", "cycles", "energy_pj", "area_um2", "layers", "adc_saturations"} {
+		for _, k := range []string{"accuracy_sim", "accuracy_int", "bit_exact", "top1_agreement", "cycles", "energy_pj", "area_um2", "layers", "adc_saturations"} {
 			if _, ok := m[k]; !ok {
 				t.Errorf("report JSON lacks %q", k)
 			}
@@ -230,13 +226,13 @@ func TestEvaluateLossyLeNet(t *testing.T) {
 
 // evaluateMapped maps net with o for hw and evaluates the first limit
 // images of src (batches of 250).
-func evaluateMapped(t *testing.T, net *quant.Network, src Source, hw HW, o mapper.Options, limit int) *Report {
+func evaluateMapped(t *testing.T, net *quant.Network, src dataset.Source, hw HW, o mapper.Options, limit int) *Report {
 	t.Helper()
 	s, err := Simulate(net, mapOrFail(t, net, geoOf2(hw), o), hw, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := Evaluate(context.Background(), s, src, EvalOptions{Limit: limit, BatchSize: 250})
+	r, err := Evaluate(context.Background(), s, src, NetInput(net), EvalOptions{RunOptions: RunOptions{Limit: limit, BatchSize: 250}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -258,24 +254,21 @@ func TestEvaluateCostsMatchAnalytic(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		r, err := Evaluate(context.Background(), s, src, EvalOptions{Limit: 20, BatchSize: 7})
+		in := NetInput(net)
+		r, err := Evaluate(context.Background(), s, src, in, EvalOptions{RunOptions: RunOptions{Limit: 20, BatchSize: 7}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		// Precomputed golden codes give the same report.
-		x, _, err := src.Batch(0, 20)
+		// Precomputed golden outputs give the same report.
+		gold, err := Run(context.Background(), src, in, RunOptions{Limit: 20, BatchSize: 20}, GoldenStage(net, 0))
 		if err != nil {
 			t.Fatal(err)
 		}
-		gold, _, err := net.RunCodes(x, nil, 0)
+		r2, err := Evaluate(context.Background(), s, src, in, EvalOptions{RunOptions: RunOptions{Limit: 20, BatchSize: 6}, Golden: gold[0]})
 		if err != nil {
 			t.Fatal(err)
 		}
-		r2, err := Evaluate(context.Background(), s, src, EvalOptions{Limit: 20, BatchSize: 6, Golden: gold})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if r2.Agreement != r.Agreement || r2.AccuracyInt != r.AccuracyInt || r2.Cycles != r.Cycles || r2.EnergyPJ != r.EnergyPJ {
+		if r2.BitExact != r.BitExact || r2.AccuracyInt != r.AccuracyInt || r2.Cycles != r.Cycles || r2.EnergyPJ != r.EnergyPJ {
 			t.Fatalf("%s: report with precomputed golden codes differs", o.Scheme)
 		}
 		vec := make([]int64, len(r.Layers))

@@ -99,14 +99,14 @@ func TestEvalModes(t *testing.T) {
 		t.Errorf("8-bit integer accuracy %v is far from float %v", accI, accF)
 	}
 	checkSparsity(in, 0, 0.1) // unpruned: only weights that round to 0
-	if w := num(t, in, "config", "wbits"); w != 8 {
-		t.Errorf("config.wbits %v, want the default 8", w)
+	if w := num(t, in, "config", "weight_bits"); w != 8 {
+		t.Errorf("config.weight_bits %v, want the default 8", w)
 	}
 
 	pr := ev("int", "--prune", "0.5", "--prune-scope", "layer", "--wbits", "6")
 	checkSparsity(pr, 0.5, 0.6) // magnitude pruning to half, every layer
-	if w := num(t, pr, "config", "wbits"); w != 6 {
-		t.Errorf("config.wbits %v, want 6", w)
+	if w := num(t, pr, "config", "weight_bits"); w != 6 {
+		t.Errorf("config.weight_bits %v, want 6", w)
 	}
 	if p := num(t, pr, "config", "prune"); p != 0.5 {
 		t.Errorf("config.prune %v, want 0.5", p)
@@ -124,8 +124,8 @@ func TestEvalModes(t *testing.T) {
 		t.Errorf("--mode all: accuracy %v != accuracy_sim %v", num(t, all, "accuracy"), accS)
 	}
 	// Ideal hardware (no noise, 8-bit ADC over 9-row OUs) is bit-exact.
-	if ag := num(t, all, "agreement"); ag != 1 || accS != accI {
-		t.Errorf("ideal hardware: agreement %v, simulated %v vs integer %v", ag, accS, accI)
+	if be, ta := num(t, all, "bit_exact"), num(t, all, "top1_agreement"); be != 1 || ta != 1 || accS != accI {
+		t.Errorf("ideal hardware: bit_exact %v, top1_agreement %v, simulated %v vs integer %v", be, ta, accS, accI)
 	}
 	if got := num(t, all, "sim", "images"); got != limit {
 		t.Errorf("sim.images %v, want %d", got, limit)
@@ -154,13 +154,13 @@ func TestEvalBundledDefault(t *testing.T) {
 	if m := str(t, obj, "mode"); m != "all" {
 		t.Errorf("mode %q, want all", m)
 	}
-	for _, k := range []string{"accuracy_float", "accuracy_int", "accuracy_sim", "agreement"} {
+	for _, k := range []string{"accuracy_float", "accuracy_int", "accuracy_sim", "bit_exact", "top1_agreement"} {
 		if a := num(t, obj, k); a <= 0.9 || a > 1 {
 			t.Errorf("%s %v", k, a)
 		}
 	}
-	if ag := num(t, obj, "agreement"); ag != 1 {
-		t.Errorf("agreement %v on ideal hardware, want 1", ag)
+	if ag := num(t, obj, "bit_exact"); ag != 1 {
+		t.Errorf("bit_exact %v on ideal hardware, want 1", ag)
 	}
 	// The bundled model is testmodels/lenet5.onnx.
 	fl := runJSON(t, "eval", modelPath(t, "lenet5"), "--mode", "float", "--limit", limit, "--json")
@@ -283,12 +283,17 @@ func TestEvalNPYData(t *testing.T) {
 		}
 	})
 	t.Run("calib beyond data", func(t *testing.T) {
+		// All 16 inputs calibrate, with a note: the same network as --calib 16.
 		t.Parallel()
-		_, stderr := mustRun(t, exitBadInput, "eval", modelPath(t, "lenet5"), "--mode", "int", "--data", images, "--labels", labels, "--calib", "17")
-		if !strings.Contains(stderr, "--calib 17") {
-			t.Errorf("error: %s", stderr)
+		args := []string{"eval", modelPath(t, "lenet5"), "--mode", "int", "--data", images, "--labels", labels, "--json", "--calib"}
+		stdout, stderr := mustRun(t, exitOK, append(args, "17")...)
+		if !strings.Contains(stderr, "note: --calib 17") || !strings.Contains(stderr, "16 samples") {
+			t.Errorf("no note about --calib 17: %s", stderr)
 		}
-		mustRun(t, exitOK, "eval", modelPath(t, "lenet5"), "--mode", "int", "--data", images, "--labels", labels, "--calib", "16")
+		all, _ := mustRun(t, exitOK, append(args, "16")...)
+		if a, b := num(t, parseObject(t, stdout, nil), "accuracy_int"), num(t, parseObject(t, all, nil), "accuracy_int"); a != b {
+			t.Errorf("--calib 17 of 16: accuracy %v, --calib 16: %v", a, b)
+		}
 	})
 	t.Run("labels file is not labels", func(t *testing.T) {
 		t.Parallel()
@@ -302,7 +307,6 @@ func TestBadFlags(t *testing.T) {
 	t.Parallel()
 	lenet := modelPath(t, "lenet5")
 	dir := t.TempDir()
-	calibTooMany := strconv.Itoa(dataset.CalibImages + 1)
 	tests := []struct {
 		name    string
 		args    []string
@@ -317,7 +321,6 @@ func TestBadFlags(t *testing.T) {
 		{"prune 1", []string{"--prune", "1"}, "prune 1"},
 		{"prune negative", []string{"--prune", "-0.1"}, "prune -0.1"},
 		{"prune NaN", []string{"--prune", "NaN"}, "prune NaN"},
-		{"calib beyond the calibration set", []string{"--calib", calibTooMany}, "--calib " + calibTooMany},
 		{"calib 0", []string{"--calib", "0"}, "calib 0"},
 		{"calib negative", []string{"--calib", "-5"}, "calib -5"},
 		{"prune-scope bogus", []string{"--prune-scope", "bogus"}, "bogus"},
@@ -346,9 +349,19 @@ func TestBadFlags(t *testing.T) {
 			})
 		}
 	}
-	t.Run("calib at the size of the calibration set", func(t *testing.T) {
+	t.Run("calib beyond the calibration set", func(t *testing.T) {
+		// The whole embedded set calibrates, with a note: the same network
+		// as --calib at its size.
 		t.Parallel()
-		mustRun(t, exitOK, "eval", lenet, "--mode", "int", "--limit", "10", "--calib", strconv.Itoa(dataset.CalibImages))
+		args := []string{"eval", lenet, "--mode", "int", "--limit", "10", "--json", "--calib"}
+		over, stderr := mustRun(t, exitOK, append(args, strconv.Itoa(dataset.CalibImages+1))...)
+		if !strings.Contains(stderr, "note: --calib "+strconv.Itoa(dataset.CalibImages+1)) {
+			t.Errorf("no note: %s", stderr)
+		}
+		at, _ := mustRun(t, exitOK, append(args, strconv.Itoa(dataset.CalibImages))...)
+		if a, b := num(t, parseObject(t, over, nil), "accuracy_int"), num(t, parseObject(t, at, nil), "accuracy_int"); a != b {
+			t.Errorf("accuracy %v with --calib beyond the set, %v at its size", a, b)
+		}
 	})
 
 	hwTests := []struct {

@@ -203,13 +203,13 @@ func TestMapAndSim(t *testing.T) {
 
 	// Simulating the file equals simulating the model.
 	sf := runJSON(t, "sim", mapFile, "--data", "mnist", "--limit", limit, "--json")
-	for _, k := range []string{"accuracy_sim", "accuracy_int", "agreement", "cycles", "energy_pj", "area_um2", "seconds"} {
+	for _, k := range []string{"accuracy_sim", "accuracy_int", "bit_exact", "top1_agreement", "cycles", "energy_pj", "area_um2", "seconds"} {
 		field(t, sf, k)
 	}
 	if _, ok := sf["accuracy_float"]; ok {
 		t.Error("sim of a mapping file reports accuracy_float: the float model is not in the file")
 	}
-	if ag := num(t, sf, "agreement"); ag != 1 {
+	if ag := num(t, sf, "bit_exact"); ag != 1 {
 		t.Errorf("agreement %v on ideal hardware, want 1", ag)
 	}
 	if a, b := num(t, sf, "accuracy_sim"), num(t, sf, "accuracy_int"); a != b || a < 0.9 {
@@ -347,7 +347,7 @@ func TestSimNonIdealities(t *testing.T) {
 		t.Error("--seed 1 and --seed 2 give the same results")
 	}
 	// Variation makes the outputs differ from the golden model's.
-	if ag := num(t, a, "agreement"); ag == 1 {
+	if ag := num(t, a, "bit_exact"); ag == 1 {
 		t.Error("agreement 1 under 30 % conductance variation")
 	}
 	if a, b := num(t, a, "accuracy_int"), num(t, c, "accuracy_int"); a != b {
@@ -381,8 +381,8 @@ func TestCellBitsFlag(t *testing.T) {
 	lenet := modelPath(t, "lenet5")
 	one := runJSON(t, "sim", lenet, "--limit", "100", "--json", "--adc-bits", "5")
 	two := runJSON(t, "sim", lenet, "--limit", "100", "--json", "--adc-bits", "5", "--cell-bits", "2")
-	if num(t, two, "agreement") != 1 || num(t, two, "hw", "cell_bits") != 2 {
-		t.Fatalf("2-bit cells: agreement %v cell_bits %v", num(t, two, "agreement"), num(t, two, "hw", "cell_bits"))
+	if num(t, two, "bit_exact") != 1 || num(t, two, "hw", "cell_bits") != 2 {
+		t.Fatalf("2-bit cells: bit_exact %v cell_bits %v", num(t, two, "bit_exact"), num(t, two, "hw", "cell_bits"))
 	}
 	a1, a2 := num(t, one, "counts", "ou_activations"), num(t, two, "counts", "ou_activations")
 	if !(a2 < a1) {

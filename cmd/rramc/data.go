@@ -1,9 +1,10 @@
 package main
 
 import (
-	"fmt"
+	"strconv"
+	"strings"
 
-	"github.com/rramc/rramc/importer"
+	"github.com/rramc/rramc/hwsim"
 	"github.com/rramc/rramc/importer/dataset"
 	"github.com/spf13/pflag"
 )
@@ -12,92 +13,102 @@ func init() {
 	badInputErrors = append(badInputErrors, dataset.ErrInvalidData)
 }
 
-// dataFlags are the flags every command that reads a labelled dataset shares.
+// dataFlags are the flags every command that reads data shares.
 type dataFlags struct {
 	data   string
 	labels string
 	limit  int
-	mean   float32
-	std    float32
+	mean   string
+	std    string
+	resize int
 	batch  int
 }
 
 func (d *dataFlags) register(fs *pflag.FlagSet) {
-	fs.StringVar(&d.data, "data", "mnist", `"mnist" (embedded 10k MNIST test set) or an inputs .npy file [N, ...]`)
-	fs.StringVar(&d.labels, "labels", "", "labels .npy file (integer class per input) when --data is a .npy file")
+	fs.StringVar(&d.data, "data", "mnist", `"mnist" (embedded 10k MNIST test set), a .npy file [N, ...], an IDX image file, a CIFAR-10/100 .bin file, or a folder of class folders holding PNG/JPEG images`)
+	fs.StringVar(&d.labels, "labels", "", "labels file: .npy (integer class per input) for .npy data, IDX for IDX images; not needed by quantize and map")
 	fs.IntVar(&d.limit, "limit", 0, "use only the first N inputs (0 = all)")
-	fs.Float32Var(&d.mean, "mean", 0.1307, "MNIST preprocessing: x = (pixel/255 - mean)/std")
-	fs.Float32Var(&d.std, "std", 0.3081, "MNIST preprocessing: x = (pixel/255 - mean)/std")
+	fs.StringVar(&d.mean, "mean", "", "8-bit image preprocessing x = (pixel/255 - mean)/std: one value or one per channel, comma-separated (default 0.1307 for mnist, 0 otherwise)")
+	fs.StringVar(&d.std, "std", "", "see --mean (default 0.3081 for mnist, 1 otherwise)")
+	fs.IntVar(&d.resize, "resize", 0, "image folders: shorter side before the center crop to the model's input size (0 = crop/0.875, e.g. 256 for 224)")
 	fs.IntVar(&d.batch, "batch", 64, "inputs per batch")
 }
 
-// source is a labelled input set that yields model-shaped batches.
-type source struct {
-	name   string
-	n      int
-	labels []int
-	batch  func(start, n int) (*importer.Tensor, error)
+// parseFloats reads one value or a comma-separated list.
+func parseFloats(flag, s string) ([]float32, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var out []float32
+	for _, f := range strings.Split(s, ",") {
+		v, err := strconv.ParseFloat(strings.TrimSpace(f), 32)
+		if err != nil {
+			return nil, usagef("--%s %q: want one number or a comma-separated list, one per channel", flag, s)
+		}
+		out = append(out, float32(v))
+	}
+	return out, nil
 }
 
-// open resolves the data flags for a model input.
-func (d *dataFlags) open(in importer.ValueInfo) (*source, error) {
+// spec resolves the flags to a data specification.
+func (d *dataFlags) spec() (dataset.Spec, error) {
 	if d.limit < 0 {
-		return nil, usagef("--limit %d: must be >= 0", d.limit)
+		return dataset.Spec{}, usagef("--limit %d: must be >= 0", d.limit)
 	}
 	if d.batch < 1 || d.batch > 1<<16 {
-		return nil, usagef("--batch %d: must be in 1..65536", d.batch)
+		return dataset.Spec{}, usagef("--batch %d: must be in 1..65536", d.batch)
 	}
-	var src *source
-	if d.data == "mnist" {
-		set, err := dataset.MNISTTest()
-		if err != nil {
-			return nil, err
-		}
-		if _, err := set.LayoutFor(in.Shape); err != nil {
-			return nil, fmt.Errorf("model input %q does not take MNIST images: %w", in.Name, err)
-		}
-		labels, err := set.LabelInts(0, set.N)
-		if err != nil {
-			return nil, err
-		}
-		src = &source{name: "MNIST test set", n: set.N, labels: labels, batch: func(start, n int) (*importer.Tensor, error) {
-			return set.BatchFor(in, start, n, d.mean, d.std)
-		}}
-	} else {
-		if d.labels == "" {
-			return nil, usagef("--data %s needs --labels FILE.npy", d.data)
-		}
-		x, err := dataset.ReadNPY(d.data)
-		if err != nil {
-			return nil, err
-		}
-		labels, err := dataset.ReadLabelsNPY(d.labels)
-		if err != nil {
-			return nil, err
-		}
-		if len(x.Shape) == 0 || x.Shape[0] != len(labels) {
-			return nil, usagef("--data %s has shape %v but --labels %s has %d labels", d.data, x.Shape, d.labels, len(labels))
-		}
-		if !x.DType.IsFloat() {
-			return nil, usagef("--data %s: element type must be floating point", d.data)
-		}
-		per := 1
-		for _, v := range x.Shape[1:] {
-			per *= v
-		}
-		src = &source{name: d.data, n: len(labels), labels: labels, batch: func(start, n int) (*importer.Tensor, error) {
-			shape := append([]int{n}, x.Shape[1:]...)
-			return &importer.Tensor{DType: importer.Float, Shape: shape, Float: x.Float[start*per : (start+n)*per]}, nil
-		}}
+	if d.resize < 0 || d.resize > 1<<15 {
+		return dataset.Spec{}, usagef("--resize %d: must be in 0..32768", d.resize)
 	}
-	// A model whose batch dimension is fixed (CNTK's [1,1,28,28]) takes
-	// batches of exactly that size.
-	if len(in.Shape) > 0 && in.Shape[0].Value > 0 {
-		d.batch = int(in.Shape[0].Value)
+	mean, err := parseFloats("mean", d.mean)
+	if err != nil {
+		return dataset.Spec{}, err
 	}
-	if d.limit > 0 && d.limit < src.n {
-		src.n = d.limit
-		src.labels = src.labels[:d.limit]
+	std, err := parseFloats("std", d.std)
+	if err != nil {
+		return dataset.Spec{}, err
+	}
+	return dataset.Spec{Data: d.data, Labels: d.labels, Norm: dataset.Normalize{Mean: mean, Std: std}, Resize: d.resize}, nil
+}
+
+// open opens the data (the evaluation set).
+func (d *dataFlags) open() (dataset.Source, error) {
+	spec, err := d.spec()
+	if err != nil {
+		return nil, err
+	}
+	return dataset.Open(spec)
+}
+
+// openLabelled opens the data and requires labels (accuracy needs them).
+func (d *dataFlags) openLabelled() (dataset.Source, error) {
+	src, err := d.open()
+	if err != nil {
+		return nil, err
+	}
+	if src.Labels() == nil {
+		return nil, usagef("--data %s needs --labels FILE: it holds no labels to measure accuracy against", d.data)
 	}
 	return src, nil
+}
+
+// calibration opens the calibration data: the embedded MNIST training
+// subset for --data mnist, the data itself otherwise (its first --calib
+// samples).
+func (d *dataFlags) calibration() (dataset.Source, error) {
+	spec, err := d.spec()
+	if err != nil {
+		return nil, err
+	}
+	return dataset.Open(spec.Calibration())
+}
+
+// runOptions are the evaluation-layer options of the flags.
+func (d *dataFlags) runOptions(batch int, p *progress) hwsim.RunOptions {
+	o := hwsim.RunOptions{Limit: d.limit, BatchSize: batch}
+	if p != nil {
+		o.Progress = func(done, total int) { p.total = total; p.update(done) }
+	}
+	return o
 }

@@ -9,85 +9,13 @@ import (
 	"time"
 
 	"github.com/rramc/rramc/hwsim"
-	"github.com/rramc/rramc/importer"
+	"github.com/rramc/rramc/importer/dataset"
 	"github.com/rramc/rramc/quant"
 	"github.com/rramc/rramc/testmodels"
 )
 
 func init() {
 	register(&command{name: "eval", summary: "top-1 accuracy of a model on a dataset: float, int (golden) and simulated; with no model, the bundled LeNet-5", run: runEval})
-}
-
-// floatEval runs the float32 interpreter over src and returns the top-1
-// predictions.
-func floatEval(ctx context.Context, e *env, prog *importer.Program, src *source, batch int) ([]int, error) {
-	in := prog.Inputs()[0]
-	out := prog.Graph().Outputs[0].Name
-	preds := make([]int, 0, src.n)
-	p := newProgress(e, "float32", src.n)
-	defer p.done()
-	for start := 0; start < src.n; start += batch {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		n := min(batch, src.n-start)
-		x, err := src.batch(start, n)
-		if err != nil {
-			return nil, err
-		}
-		res, err := prog.Run(map[string]*importer.Tensor{in.Name: x})
-		if err != nil {
-			return nil, err
-		}
-		pr, err := importer.ArgMaxRows(res[out])
-		if err != nil {
-			return nil, err
-		}
-		preds = append(preds, pr...)
-		p.update(start + n)
-	}
-	return preds, nil
-}
-
-func accuracy(preds, labels []int) float64 {
-	if len(labels) == 0 {
-		return 0
-	}
-	ok := 0
-	for i, p := range preds {
-		if p == labels[i] {
-			ok++
-		}
-	}
-	return float64(ok) / float64(len(labels))
-}
-
-// loadProgram loads, optimises and compiles a model with one input.
-func loadProgram(path string) (*importer.Model, *importer.Program, error) {
-	m, err := importer.Load(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	// Optimize works in place, and on a QDQ model it folds away the weight
-	// DequantizeLinear nodes that carry the file's scales: quantization needs
-	// the model as written (it optimizes its own copy).
-	opt := m
-	if quant.IsQDQ(m) {
-		if opt, err = importer.Load(path); err != nil {
-			return nil, nil, err
-		}
-	}
-	if err := importer.Optimize(opt); err != nil {
-		return nil, nil, err
-	}
-	prog, err := importer.NewModelProgram(opt)
-	if err != nil {
-		return nil, nil, err
-	}
-	if len(prog.Inputs()) != 1 {
-		return nil, nil, fmt.Errorf("%s: %w: model has %d inputs, rramc needs exactly 1", path, importer.ErrInvalidModel, len(prog.Inputs()))
-	}
-	return m, prog, nil
 }
 
 // evalResult is eval's JSON output. Accuracies a mode did not compute are
@@ -101,13 +29,14 @@ type evalResult struct {
 	AccuracyFloat *float64           `json:"accuracy_float,omitempty"`
 	AccuracyInt   *float64           `json:"accuracy_int,omitempty"`
 	AccuracySim   *float64           `json:"accuracy_sim,omitempty"`
-	Agreement     *float64           `json:"agreement,omitempty"`
+	BitExact      *float64           `json:"bit_exact,omitempty"`
+	Top1Agreement *float64           `json:"top1_agreement,omitempty"`
 	Sparsity      []layerSparsity    `json:"sparsity,omitempty"`
 	Sim           *hwsim.Report      `json:"sim,omitempty"`
 	Gains         []schemeGain       `json:"gains,omitempty"`
 	Seconds       float64            `json:"seconds"`
 	StageSeconds  map[string]float64 `json:"stage_seconds"`
-	Config        map[string]any     `json:"config,omitempty"`
+	Config        *quant.Config      `json:"config,omitempty"`
 	schemeReports map[string]*hwsim.Report
 }
 
@@ -200,31 +129,33 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	}
 	t0 := time.Now()
 	r := &evalResult{Model: display, Mode: *mode, StageSeconds: map[string]float64{}}
-	m, prog, err := loadProgram(path)
+	m, err := openModel(path)
 	if err != nil {
 		return err
 	}
-	in := prog.Inputs()[0]
-	src, err := df.open(in)
+	src, err := openEvalData(&df, m.Input)
 	if err != nil {
 		return err
 	}
-	r.Data, r.Images = src.name, src.n
+	r.Data, r.Images = src.Name(), df.runOptions(0, nil).Samples(src)
+	labels := src.Labels()[:r.Images]
 	if doFloat {
 		ts := time.Now()
-		preds, err := floatEval(ctx, e, prog, src, df.batch)
+		p := newProgress(e, "float32", r.Images)
+		outs, err := hwsim.Run(ctx, src, m.Input, df.runOptions(df.batch, p), m.Stage())
+		p.done()
 		if err != nil {
 			return err
 		}
-		a := accuracy(preds, src.labels)
+		a := outs[0].Accuracy(labels)
 		r.AccuracyFloat, r.Accuracy = &a, a
 		r.StageSeconds["float"] = time.Since(ts).Seconds()
 	}
 	if doInt || doSim {
 		ts := time.Now()
-		net, err := qf.quantize(m, &df, src, in)
+		net, err := quantizeModel(e, m, &df, &qf)
 		if err != nil {
-			return fmt.Errorf("%s: %w", display, err)
+			return err
 		}
 		r.StageSeconds["quantize"] = time.Since(ts).Seconds()
 		sp := net.Sparsity()
@@ -232,20 +163,21 @@ func runEval(ctx context.Context, e *env, args []string) error {
 			r.Sparsity = append(r.Sparsity, layerSparsity{l.Name, sp[i]})
 		}
 		c := qf.cfg
-		r.Config = map[string]any{"wbits": c.WBits, "abits": c.ABits, "per_channel": c.PerChannel, "calib": c.Calib,
-			"prune": c.Prune, "prune_scope": c.PruneScope, "prune_structure": c.PruneStructure}
+		r.Config = &c
 		if doInt && !doSim {
 			ts = time.Now()
-			preds, err := intEval(ctx, e, "integer", net, nil, src, max(df.batch, 256))
+			p := newProgress(e, "integer", r.Images)
+			outs, err := hwsim.Run(ctx, src, m.Input, df.runOptions(max(df.batch, 256), p), hwsim.GoldenStage(net, net.Config.Workers))
+			p.done()
 			if err != nil {
 				return err
 			}
-			a := accuracy(preds, src.labels)
+			a := outs[0].Accuracy(labels)
 			r.AccuracyInt, r.Accuracy = &a, a
 			r.StageSeconds["int"] = time.Since(ts).Seconds()
 		}
 		if doSim {
-			if err := evalSim(ctx, e, r, &stages{path: display, src: src, net: net}, &hf, df.batch); err != nil {
+			if err := evalSim(ctx, e, r, &stages{path: display, in: m.Input, net: net}, src, &df, &hf); err != nil {
 				return err
 			}
 		}
@@ -261,7 +193,7 @@ func runEval(ctx context.Context, e *env, args []string) error {
 // evalSim simulates the chosen scheme over the data (which also yields the
 // golden model's accuracy) and costs the baselines on one image each, since
 // cycles and energy do not depend on the input values.
-func evalSim(ctx context.Context, e *env, r *evalResult, st *stages, hf *hwFlags, batch int) error {
+func evalSim(ctx context.Context, e *env, r *evalResult, st *stages, src dataset.Source, df *dataFlags, hf *hwFlags) error {
 	hw, err := hf.hardware()
 	if err != nil {
 		return err
@@ -286,13 +218,13 @@ func evalSim(ctx context.Context, e *env, r *evalResult, st *stages, hf *hwFlags
 		s := *st
 		s.mp = mp
 		if scheme == opts.Scheme {
-			rep, err := simulate(ctx, e, &s, hf, max(batch, 500))
+			rep, err := simulate(ctx, e, &s, src, df, hf, max(df.batch, 500))
 			if err != nil {
 				return err
 			}
 			r.Sim = rep
-			ai, as, ag := rep.AccuracyInt, rep.AccuracySim, rep.Agreement
-			r.AccuracyInt, r.AccuracySim, r.Agreement, r.Accuracy = &ai, &as, &ag, as
+			ai, as, be, ta := rep.AccuracyInt, rep.AccuracySim, rep.BitExact, rep.Top1Agreement
+			r.AccuracyInt, r.AccuracySim, r.BitExact, r.Top1Agreement, r.Accuracy = &ai, &as, &be, &ta, as
 			r.schemeReports[scheme] = rep
 			r.StageSeconds["sim"] = time.Since(ts).Seconds()
 			continue
@@ -301,7 +233,7 @@ func evalSim(ctx context.Context, e *env, r *evalResult, st *stages, hf *hwFlags
 		if err != nil {
 			return err
 		}
-		rep, err := hwsim.Evaluate(ctx, sim, hwsimSource{st.src}, hwsim.EvalOptions{Limit: 1})
+		rep, err := hwsim.Evaluate(ctx, sim, src, st.in, hwsim.EvalOptions{RunOptions: hwsim.RunOptions{Limit: 1}})
 		if err != nil {
 			return err
 		}
@@ -328,12 +260,12 @@ func writeEvalText(e *env, r *evalResult) {
 	}
 	if r.AccuracyInt != nil {
 		c := r.Config
-		fmt.Fprintf(w, "  integer top-1 (golden)   %6.2f %%   (%v-bit weights, %v-bit activations, pruning %v)\n", 100**r.AccuracyInt, c["wbits"], c["abits"], c["prune"])
+		fmt.Fprintf(w, "  integer top-1 (golden)   %6.2f %%   (%d-bit weights, %d-bit activations, pruning %v)\n", 100**r.AccuracyInt, c.WBits, c.ABits, c.Prune)
 	}
 	if r.AccuracySim != nil {
 		s := r.Sim
-		fmt.Fprintf(w, "  simulated top-1          %6.2f %%   (%s, max-share %d, crossbar %dx%d, OU %dx%d, %d-bit ADC; %.2f %% of outputs bit-identical to golden)\n",
-			100**r.AccuracySim, s.Scheme, s.MaxShare, s.HW.XbarRows, s.HW.XbarCols, s.HW.OURows, s.HW.OUCols, s.HW.ADCBits, 100**r.Agreement)
+		fmt.Fprintf(w, "  simulated top-1          %6.2f %%   (%s, max-share %d, crossbar %dx%d, OU %dx%d, %d-bit ADC; %.2f %% of outputs bit-identical to golden, %.2f %% same top-1)\n",
+			100**r.AccuracySim, s.Scheme, s.MaxShare, s.HW.XbarRows, s.HW.XbarCols, s.HW.OURows, s.HW.OUCols, s.HW.ADCBits, 100**r.BitExact, 100**r.Top1Agreement)
 	}
 	if len(r.Gains) == 0 {
 		return

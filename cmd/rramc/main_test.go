@@ -20,6 +20,7 @@ import (
 
 	"github.com/rramc/rramc/hwsim"
 	"github.com/rramc/rramc/importer"
+	"github.com/rramc/rramc/importer/dataset"
 	"github.com/rramc/rramc/testmodels"
 )
 
@@ -186,6 +187,10 @@ func writeFile(t *testing.T, dir, name string, data []byte) string {
 func TestUsage(t *testing.T) {
 	t.Parallel()
 	lenet := modelPath(t, "lenet5")
+	unlabelled := filepath.Join(t.TempDir(), "x.npy")
+	if err := dataset.WriteNPY(unlabelled, &importer.Tensor{DType: importer.Float, Shape: []int{2, 1, 28, 28}, Float: make([]float32, 2*28*28)}); err != nil {
+		t.Fatal(err)
+	}
 	ours := []string{"eval", "hw", "inspect", "map", "quantize", "run", "sim"}
 	tests := []struct {
 		name       string
@@ -224,7 +229,7 @@ func TestUsage(t *testing.T) {
 		{"hw defaults extra", []string{"hw", "defaults", "extra"}, exitBadInput, nil, []string{"hw: want"}},
 		{"negative limit", []string{"eval", lenet, "--limit", "-1"}, exitBadInput, nil, []string{"--limit -1"}},
 		{"zero batch", []string{"eval", lenet, "--batch", "0"}, exitBadInput, nil, []string{"--batch 0"}},
-		{"npy data without labels", []string{"eval", lenet, "--data", "x.npy"}, exitBadInput, nil, []string{"needs --labels"}},
+		{"npy data without labels", []string{"eval", lenet, "--data", unlabelled}, exitBadInput, nil, []string{"needs --labels"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -42,7 +42,7 @@ func runMap(ctx context.Context, e *env, args []string) error {
 	if *out == "" && !*stats && !*asJSON {
 		return usagef("map: nothing to do: give -o FILE, --stats or --json")
 	}
-	st, err := buildMapping(fs.Arg(0), &df, &qf, &hf)
+	st, err := buildMapping(e, fs.Arg(0), &df, &qf, &hf)
 	if err != nil {
 		return err
 	}

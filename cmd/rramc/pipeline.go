@@ -7,6 +7,7 @@ import (
 
 	"github.com/rramc/rramc/hwsim"
 	"github.com/rramc/rramc/importer"
+	"github.com/rramc/rramc/importer/dataset"
 	"github.com/rramc/rramc/mapper"
 	"github.com/rramc/rramc/quant"
 )
@@ -18,12 +19,12 @@ func init() {
 // stages is what the pipeline built for one model: each later command uses
 // the prefix it needs.
 type stages struct {
-	path string
-	prog *importer.Program // nil when started from a mapping file
-	src  *source
-	net  *quant.Network
-	hw   hwsim.HW
-	mp   *mapper.Mapping
+	path  string
+	model *hwsim.Model // nil when started from a mapping file
+	in    importer.ValueInfo
+	net   *quant.Network
+	hw    hwsim.HW
+	mp    *mapper.Mapping
 }
 
 // isMappingFile tells a mapping file from an ONNX model by its magic, not
@@ -39,27 +40,50 @@ func isMappingFile(path string) bool {
 	return err == nil && string(magic[:]) == "RRAMCMAP" // mapper's file magic (mapper/doc.go)
 }
 
-// buildNetwork loads a model, opens the data for it and quantizes it.
-func buildNetwork(path string, df *dataFlags, qf *quantFlags) (*stages, error) {
-	m, prog, err := loadProgram(path)
+// openModel loads a model for the evaluation layer.
+func openModel(path string) (*hwsim.Model, error) {
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return nil, usagef("%s is a directory, not a model file", path)
+	}
+	return hwsim.LoadModel(path)
+}
+
+// quantizeModel calibrates and quantizes m on the calibration data of df,
+// printing a note when --calib asks for more samples than there are.
+func quantizeModel(e *env, m *hwsim.Model, df *dataFlags, qf *quantFlags) (*quant.Network, error) {
+	if err := qf.cfg.Validate(); err != nil {
+		return nil, usagef("%v", err)
+	}
+	calib, err := df.calibration()
 	if err != nil {
 		return nil, err
 	}
-	in := prog.Inputs()[0]
-	src, err := df.open(in)
+	net, note, err := m.Quantize(calib, qf.cfg)
 	if err != nil {
 		return nil, err
 	}
-	net, err := qf.quantize(m, df, src, in)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+	if note != "" {
+		fmt.Fprintf(e.stderr, "rramc: note: --%s\n", note)
 	}
-	return &stages{path: path, prog: prog, src: src, net: net}, nil
+	return net, nil
+}
+
+// buildNetwork loads a model and quantizes it.
+func buildNetwork(e *env, path string, df *dataFlags, qf *quantFlags) (*stages, error) {
+	m, err := openModel(path)
+	if err != nil {
+		return nil, err
+	}
+	net, err := quantizeModel(e, m, df, qf)
+	if err != nil {
+		return nil, err
+	}
+	return &stages{path: path, model: m, in: m.Input, net: net}, nil
 }
 
 // buildMapping runs the pipeline up to the mapping: from a model (quantize
 // and map) or from a mapping file (read; the geometry is the file's).
-func buildMapping(path string, df *dataFlags, qf *quantFlags, hf *hwFlags) (*stages, error) {
+func buildMapping(e *env, path string, df *dataFlags, qf *quantFlags, hf *hwFlags) (*stages, error) {
 	hw, err := hf.hardware()
 	if err != nil {
 		return nil, err
@@ -77,18 +101,9 @@ func buildMapping(path string, df *dataFlags, qf *quantFlags, hf *hwFlags) (*sta
 		if err := hw.Validate(); err != nil {
 			return nil, err
 		}
-		in := mp.Net.Values[mp.Net.Input]
-		dims := []importer.Dim{{Param: "batch"}}
-		for _, d := range in.Shape {
-			dims = append(dims, importer.Dim{Value: int64(d)})
-		}
-		src, err := df.open(importer.ValueInfo{Name: mp.Net.InputName, DType: importer.Float, Shape: dims})
-		if err != nil {
-			return nil, err
-		}
-		return &stages{path: path, src: src, net: mp.Net, hw: hw, mp: mp}, nil
+		return &stages{path: path, in: hwsim.NetInput(mp.Net), net: mp.Net, hw: hw, mp: mp}, nil
 	}
-	st, err := buildNetwork(path, df, qf)
+	st, err := buildNetwork(e, path, df, qf)
 	if err != nil {
 		return nil, err
 	}
@@ -110,4 +125,17 @@ func mapperMap(st *stages, o mapper.Options) (*mapper.Mapping, error) {
 		return nil, fmt.Errorf("%s: %w", st.path, err)
 	}
 	return mp, nil
+}
+
+// openEvalData opens the labelled evaluation data for the stages' input
+// and checks that the input takes it.
+func openEvalData(df *dataFlags, in importer.ValueInfo) (dataset.Source, error) {
+	src, err := df.openLabelled()
+	if err != nil {
+		return nil, err
+	}
+	if err := src.Fit(in); err != nil {
+		return nil, err
+	}
+	return src, nil
 }

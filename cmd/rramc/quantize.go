@@ -23,7 +23,7 @@ func runQuantize(ctx context.Context, e *env, args []string) error {
 	if fs.NArg() != 1 || *out == "" {
 		return usagef("quantize: want MODEL and -o OUT.onnx")
 	}
-	st, err := buildNetwork(fs.Arg(0), &df, &qf)
+	st, err := buildNetwork(e, fs.Arg(0), &df, &qf)
 	if err != nil {
 		return err
 	}

@@ -59,10 +59,11 @@ func runRun(ctx context.Context, e *env, args []string) error {
 			return usagef("--output %s: want a .pb or .npy file", *output)
 		}
 	}
-	_, prog, err := loadProgram(fs.Arg(0))
+	m, err := openModel(fs.Arg(0))
 	if err != nil {
 		return err
 	}
+	prog := m.Program
 	x, err := readTensor(*input)
 	if err != nil {
 		return err

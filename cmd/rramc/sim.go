@@ -8,42 +8,27 @@ import (
 	"time"
 
 	"github.com/rramc/rramc/hwsim"
-	"github.com/rramc/rramc/importer"
+	"github.com/rramc/rramc/importer/dataset"
 )
 
 func init() {
 	register(&command{name: "sim", summary: "simulate a model or mapping file on the RRAM accelerator: accuracy, cycles, energy, area", run: runSim})
 }
 
-// hwsimSource adapts a source to hwsim.Source.
-type hwsimSource struct{ *source }
-
-func (s hwsimSource) Len() int { return s.n }
-func (s hwsimSource) Batch(start, n int) (*importer.Tensor, []int, error) {
-	x, err := s.batch(start, n)
-	return x, s.labels[start : start+n], err
-}
-
-// simulate runs the golden model and the simulator over the stages' data.
-func simulate(ctx context.Context, e *env, st *stages, hf *hwFlags, batch int) (*hwsim.Report, error) {
+// simulate runs the golden model, the simulator and (for a model file) the
+// float model over the data.
+func simulate(ctx context.Context, e *env, st *stages, src dataset.Source, df *dataFlags, hf *hwFlags, batch int) (*hwsim.Report, error) {
 	sim, err := hwsim.Simulate(st.net, st.mp, st.hw, hf.simOptions())
 	if err != nil {
 		return nil, err
 	}
-	p := newProgress(e, "simulating "+st.mp.Scheme, st.src.n)
+	p := newProgress(e, "simulating "+st.mp.Scheme, 0)
 	defer p.done()
-	opts := hwsim.EvalOptions{BatchSize: batch, Progress: func(done, total int) { p.update(done) }}
-	if st.prog != nil {
-		in, out := st.prog.Inputs()[0].Name, st.prog.Graph().Outputs[0].Name
-		opts.Float = func(x *importer.Tensor) (*importer.Tensor, error) {
-			res, err := st.prog.Run(map[string]*importer.Tensor{in: x})
-			if err != nil {
-				return nil, err
-			}
-			return res[out], nil
-		}
+	opts := hwsim.EvalOptions{RunOptions: df.runOptions(batch, p)}
+	if st.model != nil {
+		opts.Float = st.model.Stage()
 	}
-	return hwsim.Evaluate(ctx, sim, hwsimSource{st.src}, opts)
+	return hwsim.Evaluate(ctx, sim, src, st.in, opts)
 }
 
 func runSim(ctx context.Context, e *env, args []string) error {
@@ -82,11 +67,15 @@ func runSim(ctx context.Context, e *env, args []string) error {
 	}
 	df.batch = max(df.batch, 500) // the simulator parallelises inside a batch
 	t0 := time.Now()
-	st, err := buildMapping(fs.Arg(0), &df, &qf, &hf)
+	st, err := buildMapping(e, fs.Arg(0), &df, &qf, &hf)
 	if err != nil {
 		return err
 	}
-	rep, err := simulate(ctx, e, st, &hf, df.batch)
+	src, err := openEvalData(&df, st.in)
+	if err != nil {
+		return err
+	}
+	rep, err := simulate(ctx, e, st, src, &df, &hf, df.batch)
 	if err != nil {
 		return err
 	}
@@ -124,7 +113,7 @@ func writeSimText(e *env, st *stages, r *hwsim.Report, secs float64) {
 		fmt.Fprintf(w, "top-1  integer (golden) %.2f %%   simulated %.2f %%\n", 100*r.AccuracyInt, 100*r.AccuracySim)
 	}
 	fmt.Fprintf(w, "agreement with golden model: %.2f %% of outputs bit-identical, %.2f %% same top-1; ADC saturations %d of %d conversions\n",
-		100*r.Agreement, 100*r.AgreementTop1, r.ADCSaturations, r.ADCConversions)
+		100*r.BitExact, 100*r.Top1Agreement, r.ADCSaturations, r.ADCConversions)
 	fmt.Fprintf(w, "\nper inference (one image):\n")
 	tw := tabwriter.NewWriter(w, 2, 0, 2, ' ', tabwriter.AlignRight)
 	labels := hwsim.ComponentLabels()

@@ -51,6 +51,16 @@ type Spec struct {
 	Resize int
 }
 
+// Calibration is the spec of the calibration data for s: the embedded MNIST
+// training subset for the MNIST test set (so quantization never sees test
+// images), the data itself otherwise (its first samples).
+func (s Spec) Calibration() Spec {
+	if s.Data == "mnist" {
+		s.Data = "mnist-calib"
+	}
+	return s
+}
+
 // format is one data file format: how to recognise it and how to open it.
 type format struct {
 	name string

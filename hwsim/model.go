@@ -1,0 +1,94 @@
+package hwsim
+
+import (
+	"fmt"
+
+	"github.com/rramc/rramc/importer"
+	"github.com/rramc/rramc/importer/dataset"
+	"github.com/rramc/rramc/quant"
+)
+
+// Model is a float model ready for evaluation: loaded, optimized and
+// compiled, with the form quantization starts from.
+type Model struct {
+	Path string
+	// Graph is what quantization starts from: the optimized model, or for a
+	// pre-quantized (QDQ) model the model as written, whose weight
+	// DequantizeLinear nodes carry the file's scales (optimization would
+	// fold them away).
+	Graph *importer.Model
+	// Program runs the optimized model in float32.
+	Program *importer.Program
+	// Input is the model's one input; Output the name of its first output.
+	Input  importer.ValueInfo
+	Output string
+}
+
+// LoadModel loads, optimizes and compiles a model with one input.
+func LoadModel(path string) (*Model, error) {
+	m, err := importer.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	opt := m
+	if quant.IsQDQ(m) {
+		if opt, err = importer.Load(path); err != nil {
+			return nil, err
+		}
+	}
+	if err := importer.Optimize(opt); err != nil {
+		return nil, err
+	}
+	prog, err := importer.NewModelProgram(opt)
+	if err != nil {
+		return nil, err
+	}
+	if len(prog.Inputs()) != 1 {
+		return nil, fmt.Errorf("%s: %w: model has %d inputs, rramc needs exactly 1", path, importer.ErrInvalidModel, len(prog.Inputs()))
+	}
+	if len(prog.Graph().Outputs) == 0 {
+		return nil, fmt.Errorf("%s: %w: no output", path, importer.ErrInvalidModel)
+	}
+	return &Model{Path: path, Graph: m, Program: prog, Input: prog.Inputs()[0], Output: prog.Graph().Outputs[0].Name}, nil
+}
+
+// Stage runs the float32 model.
+func (m *Model) Stage() Stage {
+	return func(x *importer.Tensor) (*importer.Tensor, error) {
+		res, err := m.Program.Run(map[string]*importer.Tensor{m.Input.Name: x})
+		if err != nil {
+			return nil, fmt.Errorf("%s: float model: %w", m.Path, err)
+		}
+		return res[m.Output], nil
+	}
+}
+
+// Quantize builds the integer network of m, calibrated on the first
+// cfg.Calib samples of calib (a pre-quantized QDQ model keeps its own
+// scales). When calib has fewer samples, all of them are used and note says
+// so.
+func (m *Model) Quantize(calib dataset.Source, cfg quant.Config) (net *quant.Network, note string, err error) {
+	if err := calib.Fit(m.Input); err != nil {
+		return nil, "", err
+	}
+	if n := calib.Len(); cfg.Calib > n {
+		note = fmt.Sprintf("calib %d: %s has %d samples; calibrating on all of them", cfg.Calib, calib.Name(), n)
+		cfg.Calib = n
+	}
+	x, err := calib.Batch(m.Input, 0, max(cfg.Calib, 1))
+	if err != nil {
+		return nil, "", err
+	}
+	if err := dataset.CheckFinite(calib.Name(), x); err != nil {
+		return nil, "", err
+	}
+	if quant.IsQDQ(m.Graph) {
+		net, err = quant.QuantizeQDQ(m.Graph, x, cfg)
+	} else {
+		net, err = quant.Quantize(m.Graph, x, cfg)
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: %w", m.Path, err)
+	}
+	return net, note, nil
+}
