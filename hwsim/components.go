@@ -34,6 +34,11 @@ const (
 	BufferAccesses
 	ADCClipped
 	ADCTruncated
+	RequantOps
+	ActivationOps
+	PoolOps
+	AddOps
+	NoCBits
 	numCounters
 )
 
@@ -55,7 +60,7 @@ type vectorWork struct {
 
 // counter defines one action count and where its value comes from: the
 // mapping (perActivation and/or perVector), the data (simulated), or the
-// other counters (derived).
+// other counters (derived), the golden program (perImage).
 type counter struct {
 	id    Counter
 	field func(c *Counts) *int64
@@ -63,6 +68,10 @@ type counter struct {
 	perActivation func(o *ouWork) int64
 	// perVector is the count added once per input vector of a layer group.
 	perVector func(v *vectorWork) int64
+	// perImage is the count added once per image (the digital work of the
+	// golden program around the layer); it is charged in proportion to the
+	// layer's vectors, whole images at a time.
+	perImage func(w *imageWork) int64
 	// simulated counters depend on the data: only a simulation fills them,
 	// and PerImage keeps them as run totals.
 	simulated bool
@@ -104,6 +113,16 @@ var counters = [numCounters]counter{
 		}},
 	{id: ADCClipped, field: func(c *Counts) *int64 { return &c.ADCClipped }, simulated: true},
 	{id: ADCTruncated, field: func(c *Counts) *int64 { return &c.ADCTruncated }, simulated: true},
+	{id: RequantOps, field: func(c *Counts) *int64 { return &c.RequantOps },
+		perImage: func(w *imageWork) int64 { return w.requant }},
+	{id: ActivationOps, field: func(c *Counts) *int64 { return &c.ActivationOps },
+		perImage: func(w *imageWork) int64 { return w.activations }},
+	{id: PoolOps, field: func(c *Counts) *int64 { return &c.PoolOps },
+		perImage: func(w *imageWork) int64 { return w.poolOps }},
+	{id: AddOps, field: func(c *Counts) *int64 { return &c.AddOps },
+		perImage: func(w *imageWork) int64 { return w.adds }},
+	{id: NoCBits, field: func(c *Counts) *int64 { return &c.NoCBits },
+		perImage: func(w *imageWork) int64 { return w.nocBits }},
 }
 
 // Get returns one counter's value.
@@ -160,36 +179,86 @@ func (t *tally) addVectors(v *vectorWork, n int64) {
 	}
 }
 
-// counts converts a tally of vectors vectors into Counts (derived
-// counters filled).
-func (t *tally) counts(vectors int64, hw *HW) Counts {
+// counts converts a tally of vectors vectors into Counts: the per-image
+// counters from w (nil: none) for the images those vectors make, the
+// derived counters from the others.
+func (t *tally) counts(vectors int64, hw *HW, w *imageWork) Counts {
 	c := Counts{Vectors: vectors}
 	for _, d := range counters {
 		*d.field(&c) = t[d.id]
+		if d.perImage != nil && w != nil && w.vectors > 0 {
+			*d.field(&c) = vectors * d.perImage(w) / w.vectors
+		}
 	}
 	c.derive(hw)
 	return c
 }
 
-// footprint is what the area of a component depends on: a layer's
-// crossbars and index storage, or the chip's tiles.
+// footprint is what the area and static power of a component depend on:
+// a layer's crossbars, PEs, tiles and index storage, or (without a chip
+// hierarchy) the chip's tiles.
 type footprint struct {
 	crossbars int
-	indexBits int64
+	pes       int
 	tiles     int
+	indexBits int64
 }
 
-// component is one part of the chip: its energy from the counts of a layer,
-// its area from a layer's footprint (or, for chip-level parts, from the
-// whole chip's).
+// component is one part of the chip: its dynamic energy from the counts of
+// a layer, its area and static power (mW) from a footprint. Static power is
+// charged only with a chip hierarchy (HW.Chip).
 type component struct {
 	// name is the JSON key in energy_pj and area_um2; label the CLI's.
 	name, label string
 	energy      func(hw *HW, c *Counts) float64
 	area        func(hw *HW, f *footprint) float64
-	// chipLevel parts are shared by layers: their area is charged once for
-	// the chip, not per layer.
-	chipLevel bool
+	static      func(c *Chip, f *footprint) float64
+	// flatChipLevel parts are, without a chip hierarchy, shared by all
+	// layers: their area is charged once for the chip from its tiles.
+	flatChipLevel bool
+}
+
+// staticMW is the static power of the component's instances in f.
+func (comp *component) staticMW(hw *HW, f *footprint) float64 {
+	if hw.Chip == nil || comp.static == nil {
+		return 0
+	}
+	return comp.static(hw.Chip, f)
+}
+
+// chipOnly wraps a chip-hierarchy part: nothing without a chip.
+func chipOnly[T any](f func(c *Chip, hw *HW, x T) float64) func(hw *HW, x T) float64 {
+	return func(hw *HW, x T) float64 {
+		if hw.Chip == nil {
+			return 0
+		}
+		return f(hw.Chip, hw, x)
+	}
+}
+
+// DACs and ADCs per crossbar: a chip hierarchy sets them; otherwise one DAC
+// per row and one ADC per OU column.
+func (h *HW) dacsPerXbar() int {
+	if h.Chip != nil {
+		return h.Chip.DACsPerXbar
+	}
+	return h.XbarRows
+}
+
+func (h *HW) adcsPerXbar() int {
+	if h.Chip != nil {
+		return h.Chip.ADCsPerXbar
+	}
+	return h.OUCols
+}
+
+// shiftAddUnits is the number of shift-and-add units of a footprint: per
+// PE with a chip hierarchy, else one per ADC.
+func (h *HW) shiftAddUnits(f *footprint) float64 {
+	if h.Chip != nil {
+		return float64(f.pes) * float64(h.Chip.ShiftAddsPerPE)
+	}
+	return float64(f.crossbars) * float64(h.OUCols)
 }
 
 // components lists the parts of the chip in report order; HARDWARE.md
@@ -197,32 +266,75 @@ type component struct {
 var components = [...]component{
 	{name: "crossbar", label: "crossbar",
 		energy: func(hw *HW, c *Counts) float64 { return float64(c.CellReads) * hw.CellReadEnergyPJ },
-		area:   func(hw *HW, f *footprint) float64 { return float64(f.crossbars) * hw.XbarAreaUM2 }},
-	// One DAC per crossbar row.
+		area:   func(hw *HW, f *footprint) float64 { return float64(f.crossbars) * hw.XbarAreaUM2 },
+		static: func(c *Chip, f *footprint) float64 { return float64(f.crossbars) * c.XbarStaticMW }},
 	{name: "dac", label: "DAC",
 		energy: func(hw *HW, c *Counts) float64 { return float64(c.DACDrives) * hw.DACEnergyPJ },
 		area: func(hw *HW, f *footprint) float64 {
-			return float64(f.crossbars) * float64(hw.XbarRows) * hw.DACAreaUM2
+			return float64(f.crossbars) * float64(hw.dacsPerXbar()) * hw.DACAreaUM2
+		},
+		static: func(c *Chip, f *footprint) float64 {
+			return float64(f.crossbars) * float64(c.DACsPerXbar) * c.DACStaticMW
 		}},
-	// One ADC per OU column per crossbar.
 	{name: "adc", label: "ADC",
 		energy: func(hw *HW, c *Counts) float64 { return float64(c.ADCConversions) * hw.ADCEnergy() },
 		area: func(hw *HW, f *footprint) float64 {
-			return float64(f.crossbars) * float64(hw.OUCols) * hw.ADCArea()
+			return float64(f.crossbars) * float64(hw.adcsPerXbar()) * hw.ADCArea()
+		},
+		static: func(c *Chip, f *footprint) float64 {
+			return float64(f.crossbars) * float64(c.ADCsPerXbar) * c.ADCStaticMW
 		}},
-	// One shift-and-add unit per ADC.
 	{name: "shift_add", label: "shift-add",
 		energy: func(hw *HW, c *Counts) float64 { return float64(c.ShiftAdds) * hw.ShiftAddEnergyPJ },
-		area: func(hw *HW, f *footprint) float64 {
-			return float64(f.crossbars) * float64(hw.OUCols) * hw.ShiftAddAreaUM2
+		area:   func(hw *HW, f *footprint) float64 { return hw.shiftAddUnits(f) * hw.ShiftAddAreaUM2 },
+		static: func(c *Chip, f *footprint) float64 {
+			return float64(f.pes) * float64(c.ShiftAddsPerPE) * c.ShiftAddStaticMW
 		}},
 	{name: "index", label: "index",
 		energy: func(hw *HW, c *Counts) float64 { return float64(c.IndexReadBits) * hw.IndexReadEnergyPJPerBit },
 		area:   func(hw *HW, f *footprint) float64 { return float64(f.indexBits) * hw.IndexAreaUM2PerBit }},
 	// One buffer per tile.
-	{name: "buffer", label: "buffer", chipLevel: true,
+	{name: "buffer", label: "buffer", flatChipLevel: true,
 		energy: func(hw *HW, c *Counts) float64 { return float64(c.BufferAccesses) * hw.BufferAccessEnergyPJ },
-		area:   func(hw *HW, f *footprint) float64 { return float64(f.tiles) * hw.BufferAreaUM2 }},
+		area:   func(hw *HW, f *footprint) float64 { return float64(f.tiles) * hw.BufferAreaUM2 },
+		static: func(c *Chip, f *footprint) float64 { return float64(f.tiles) * c.BufferStaticMW }},
+	// PE input and output registers, tile output registers.
+	{name: "register", label: "register",
+		energy: chipOnly(func(ch *Chip, hw *HW, c *Counts) float64 {
+			return float64(c.BufferReadBits)*ch.InputRegister.EnergyPJ +
+				float64(c.BufferWriteBits)*(ch.OutputRegister.EnergyPJ+ch.TileRegister.EnergyPJ)
+		}),
+		area: chipOnly(func(ch *Chip, hw *HW, f *footprint) float64 {
+			return float64(f.pes)*(ch.InputRegister.area()+ch.OutputRegister.area()) + float64(f.tiles)*ch.TileRegister.area()
+		}),
+		static: func(c *Chip, f *footprint) float64 {
+			return float64(f.pes)*(c.InputRegister.static()+c.OutputRegister.static()) + float64(f.tiles)*c.TileRegister.static()
+		}},
+	{name: "pooling", label: "pooling",
+		energy: chipOnly(func(ch *Chip, hw *HW, c *Counts) float64 { return float64(c.PoolOps) * ch.Pooling.EnergyPJ }),
+		area:   chipOnly(func(ch *Chip, hw *HW, f *footprint) float64 { return float64(f.tiles) * ch.Pooling.area() }),
+		static: func(c *Chip, f *footprint) float64 { return float64(f.tiles) * c.Pooling.static() }},
+	{name: "activation", label: "activation",
+		energy: chipOnly(func(ch *Chip, hw *HW, c *Counts) float64 { return float64(c.ActivationOps) * ch.Activation.EnergyPJ }),
+		area:   chipOnly(func(ch *Chip, hw *HW, f *footprint) float64 { return float64(f.tiles) * ch.Activation.area() }),
+		static: func(c *Chip, f *footprint) float64 { return float64(f.tiles) * c.Activation.static() }},
+	// Requantization and residual additions.
+	{name: "adder", label: "adder",
+		energy: chipOnly(func(ch *Chip, hw *HW, c *Counts) float64 {
+			return float64(c.RequantOps+c.AddOps) * ch.Adder.EnergyPJ
+		}),
+		area:   chipOnly(func(ch *Chip, hw *HW, f *footprint) float64 { return float64(f.tiles) * ch.Adder.area() }),
+		static: func(c *Chip, f *footprint) float64 { return float64(f.tiles) * c.Adder.static() }},
+	// The buffer-to-PE bus (per input bit fed) and the router (per bit
+	// sent to the next layer's tile).
+	{name: "interconnect", label: "interconnect",
+		energy: chipOnly(func(ch *Chip, hw *HW, c *Counts) float64 {
+			return float64(c.BufferReadBits)*ch.Bus.EnergyPJ + float64(c.NoCBits)*ch.Router.EnergyPJ
+		}),
+		area: chipOnly(func(ch *Chip, hw *HW, f *footprint) float64 {
+			return float64(f.tiles) * (ch.Bus.area() + ch.Router.area())
+		}),
+		static: func(c *Chip, f *footprint) float64 { return float64(f.tiles) * (c.Bus.static() + c.Router.static()) }},
 }
 
 const numComponents = len(components)
@@ -341,12 +453,12 @@ func priceEnergy(hw *HW, c *Counts) Breakdown {
 	return e
 }
 
-// priceArea charges a footprint to the layer-level (chip = false) or
-// chip-level (chip = true) components.
+// priceArea charges a footprint to the layer-level (chip = false) or,
+// without a chip hierarchy, chip-level (chip = true) components.
 func priceArea(hw *HW, f *footprint, chip bool) Breakdown {
 	var a Breakdown
 	for i, comp := range components {
-		if comp.chipLevel == chip {
+		if (comp.flatChipLevel && hw.Chip == nil) == chip {
 			a.parts[i] = comp.area(hw, f)
 			a.Total += a.parts[i]
 		}

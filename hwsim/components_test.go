@@ -15,7 +15,7 @@ func TestCounterTable(t *testing.T) {
 		}
 		mapped := d.perActivation != nil || d.perVector != nil
 		n := 0
-		for _, b := range []bool{mapped, d.simulated, d.derived != nil} {
+		for _, b := range []bool{mapped, d.simulated, d.derived != nil, d.perImage != nil} {
 			if b {
 				n++
 			}
@@ -46,7 +46,8 @@ func TestBreakdownJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `{"crossbar":0.5,"dac":1.5,"adc":2.5,"shift_add":3.5,"index":4.5,"buffer":5.5,"total":18}`
+	want := `{"crossbar":0.5,"dac":1.5,"adc":2.5,"shift_add":3.5,"index":4.5,"buffer":5.5,"register":6.5,` +
+		`"pooling":7.5,"activation":8.5,"adder":9.5,"interconnect":10.5,"total":60.5}`
 	if string(data) != want {
 		t.Errorf("got %s\nwant %s", data, want)
 	}

@@ -39,6 +39,15 @@ type Counts struct {
 	// Only a simulation fills them.
 	ADCClipped   int64 `json:"adc_clipped"`
 	ADCTruncated int64 `json:"adc_truncated"`
+	// The digital work of the golden program charged to the layer's tile
+	// (requantizations, activations, pooling comparisons/additions,
+	// residual additions) and the bits its output sends to the next
+	// layer's tile; counted per image from the integer program.
+	RequantOps    int64 `json:"requant_ops"`
+	ActivationOps int64 `json:"activation_ops"`
+	PoolOps       int64 `json:"pool_ops"`
+	AddOps        int64 `json:"add_ops"`
+	NoCBits       int64 `json:"noc_bits"`
 }
 
 // LayerCost is the cost of one linear layer.
@@ -65,24 +74,34 @@ type LayerCost struct {
 	SerialOUs       int64 `json:"serial_ous"`
 	IndexBits       int64 `json:"index_bits"`
 	Counts
+	// Tiles is the number of tiles the layer is placed on (chip hierarchy
+	// only).
+	Tiles     int       `json:"tiles,omitempty"`
 	Cycles    int64     `json:"cycles"`
 	LatencyNs float64   `json:"latency_ns"`
 	EnergyPJ  Breakdown `json:"energy_pj"`
 	AreaUM2   Breakdown `json:"area_um2"`
 }
 
-// Cost is the cost of a network: per layer and totals. Layers run one after
-// the other (no inter-layer pipelining): cycles and latency add up.
+// Cost is the cost of a network: per layer and totals. Without a chip
+// hierarchy layers run one after the other: cycles and latency add up.
+// With one (HW.Chip) the layers form a pipeline: LatencyNs is one image's
+// latency with the layers overlapping, PeriodNs the time between two
+// images (the longest stage), ThroughputIPS images per second, and the
+// energy includes every tile's static power over one period per image.
 type Cost struct {
-	Layers    []LayerCost `json:"layers"`
-	Counts    Counts      `json:"counts"`
-	Cycles    int64       `json:"cycles"`
-	LatencyNs float64     `json:"latency_ns"`
-	EnergyPJ  Breakdown   `json:"energy_pj"`
-	AreaUM2   Breakdown   `json:"area_um2"`
-	Crossbars int         `json:"crossbars"`
-	Tiles     int         `json:"tiles"`
-	IndexBits int64       `json:"index_bits"`
+	Layers        []LayerCost `json:"layers"`
+	Counts        Counts      `json:"counts"`
+	Cycles        int64       `json:"cycles"`
+	LatencyNs     float64     `json:"latency_ns"`
+	PeriodNs      float64     `json:"period_ns,omitempty"`
+	ThroughputIPS float64     `json:"throughput_ips,omitempty"`
+	EnergyPJ      Breakdown   `json:"energy_pj"`
+	AreaUM2       Breakdown   `json:"area_um2"`
+	StaticPowerMW float64     `json:"static_power_mw,omitempty"`
+	Crossbars     int         `json:"crossbars"`
+	Tiles         int         `json:"tiles"`
+	IndexBits     int64       `json:"index_bits"`
 }
 
 // layerShape is what the cost model needs from a layer's layout.
@@ -93,6 +112,9 @@ type layerShape struct {
 	owners                  int
 	serialOUs               []int64 // per group: OUs one crossbar fires in turn (cycle model)
 	indexBits               int64
+	// denseCrossbars is what the iso-crossbar model provisions: the dense
+	// layout's crossbars (or the scheme's own, when larger).
+	denseCrossbars int
 }
 
 // AnalyticCounts computes, straight from the mapping, the action counts of
@@ -108,6 +130,10 @@ func AnalyticCounts(mp *mapper.Mapping, hw HW, vectors []int64) ([]Counts, error
 	}
 	if len(vectors) != len(mp.Layers) {
 		return nil, fmt.Errorf("hwsim: analytic counts: %d vector counts for %d layers", len(vectors), len(mp.Layers))
+	}
+	work, err := imageWorkOf(mp.Net)
+	if err != nil {
+		return nil, err
 	}
 	out := make([]Counts, len(mp.Layers))
 	for li, lm := range mp.Layers {
@@ -132,7 +158,7 @@ func AnalyticCounts(mp *mapper.Mapping, hw HW, vectors []int64) ([]Counts, error
 			}
 			t.addVectors(&vectorWork{lin: l, ix: &ix}, v)
 		}
-		out[li] = t.counts(v*int64(len(lm.Groups)), &hw)
+		out[li] = t.counts(v*int64(len(lm.Groups)), &hw, &work[li])
 	}
 	return out, nil
 }
@@ -144,7 +170,7 @@ func ceilDiv(a, b int64) int64 { return (a + b - 1) / b }
 func (s *Simulator) Counted() []Counts {
 	out := make([]Counts, len(s.counts))
 	for li := range s.counts {
-		out[li] = s.counts[li].load(&s.hw)
+		out[li] = s.counts[li].load(&s.hw, &s.work[li])
 	}
 	return out
 }
@@ -179,9 +205,10 @@ func (s *Simulator) Cost(counts []Counts) (*Cost, error) {
 			sh.owners += len(g.own)
 			sh.serialOUs = append(sh.serialOUs, g.serialOUs(s.hw.CycleModel))
 			sh.indexBits += g.indexBits
+			sh.denseCrossbars += max(g.denseXbars, g.crossbars)
 		}
 	}
-	return priceCounts(&s.hw, shapes, counts), nil
+	return priceCounts(&s.hw, shapes, counts, s.work), nil
 }
 
 // serialOUs is the number of OU activations one crossbar of the group
@@ -197,8 +224,9 @@ func (g *group) serialOUs(model string) int64 {
 	return ceilDiv(int64(len(g.ous)), int64(max(g.denseXbars, g.crossbars)))
 }
 
-// priceCounts applies the cost model (doc.go) to counts.
-func priceCounts(hw *HW, shapes []layerShape, counts []Counts) *Cost {
+// priceCounts applies the cost model (doc.go) to counts; work is the
+// golden program's work per image and layer (for the pipeline).
+func priceCounts(hw *HW, shapes []layerShape, counts []Counts, work []imageWork) *Cost {
 	cost := &Cost{Layers: make([]LayerCost, len(shapes))}
 	cycleNs := hw.CycleNs()
 	for li, sh := range shapes {
@@ -219,21 +247,86 @@ func priceCounts(hw *HW, shapes []layerShape, counts []Counts) *Cost {
 		lc.Cycles = perGroup * int64(sh.steps) * lc.SerialOUs
 		lc.LatencyNs = float64(lc.Cycles) * cycleNs
 		lc.EnergyPJ = priceEnergy(hw, &c)
-		lc.AreaUM2 = priceArea(hw, &footprint{crossbars: sh.crossbars, indexBits: sh.indexBits}, false)
+		fp := footprint{crossbars: sh.crossbars, indexBits: sh.indexBits}
+		if hw.Chip != nil {
+			provisioned := sh.crossbars
+			if hw.CycleModel == CyclesIsoCrossbar {
+				provisioned = sh.denseCrossbars
+			}
+			fp = hw.placement(provisioned)
+			fp.indexBits = sh.indexBits
+			lc.Tiles = fp.tiles
+			// The layer's output crosses to the next layer's tile.
+			lc.LatencyNs += float64(c.NoCBits) / hw.Chip.NoCBitsPerNs
+		}
+		lc.AreaUM2 = priceArea(hw, &fp, false)
 		cost.Layers[li] = lc
 		cost.Counts.add(&lc.Counts)
 		cost.Cycles += lc.Cycles
 		cost.LatencyNs += lc.LatencyNs
-		cost.EnergyPJ.add(&lc.EnergyPJ)
 		cost.AreaUM2.add(&lc.AreaUM2)
 		cost.Crossbars += sh.crossbars
 		cost.IndexBits += sh.indexBits
+		cost.Tiles += lc.Tiles
 	}
-	// Chip-level parts (the tiles' buffers) are shared by the layers.
-	cost.Tiles = int(ceilDiv(int64(cost.Crossbars), int64(hw.XbarsPerTile)))
-	chip := priceArea(hw, &footprint{crossbars: cost.Crossbars, indexBits: cost.IndexBits, tiles: cost.Tiles}, true)
-	cost.AreaUM2.add(&chip)
+	if hw.Chip != nil {
+		pipelineChip(hw, cost, counts, work)
+	}
+	for li := range cost.Layers {
+		cost.EnergyPJ.add(&cost.Layers[li].EnergyPJ)
+	}
+	if hw.Chip == nil {
+		// Chip-level parts (the tiles' buffers) are shared by the layers.
+		cost.Tiles = int(ceilDiv(int64(cost.Crossbars), int64(hw.XbarsPerTile)))
+		chip := priceArea(hw, &footprint{crossbars: cost.Crossbars, indexBits: cost.IndexBits, tiles: cost.Tiles}, true)
+		cost.AreaUM2.add(&chip)
+	}
 	return cost
+}
+
+// pipelineChip schedules the layers of a chip hierarchy as a pipeline
+// (chip.go) and charges every layer's tiles their static power for the
+// time between two images, times the images counted.
+func pipelineChip(hw *HW, cost *Cost, counts []Counts, work []imageWork) {
+	n := len(cost.Layers)
+	stages := make([]float64, n)
+	vectors := make([]int64, n)
+	frac := make([]float64, n)
+	images := int64(1)
+	for li := range cost.Layers {
+		stages[li] = cost.Layers[li].LatencyNs
+		vectors[li] = counts[li].Vectors
+		frac[li] = 1
+		if li < len(work) {
+			frac[li] = work[li].nextStartFrac
+			if li == 0 && work[0].vectors > 0 && counts[0].Vectors >= work[0].vectors {
+				images = counts[0].Vectors / work[0].vectors
+			}
+		}
+	}
+	// Stage times are for all counted images: the pipeline is per image.
+	for li := range stages {
+		stages[li] /= float64(images)
+		vectors[li] /= images
+	}
+	latency, period := pipeline(stages, vectors, frac)
+	cost.LatencyNs = latency
+	cost.PeriodNs = period
+	if period > 0 {
+		cost.ThroughputIPS = 1e9 / period
+	}
+	for li := range cost.Layers {
+		lc := &cost.Layers[li]
+		fp := footprint{crossbars: lc.Tiles * hw.Chip.PEsPerTile * hw.Chip.XbarsPerPE, pes: lc.Tiles * hw.Chip.PEsPerTile, tiles: lc.Tiles}
+		var static Breakdown
+		for i, comp := range components {
+			mw := comp.staticMW(hw, &fp)
+			cost.StaticPowerMW += mw
+			static.parts[i] = mw * period * float64(images) // mW·ns = pJ
+			static.Total += static.parts[i]
+		}
+		lc.EnergyPJ.add(&static)
+	}
 }
 
 // PerImage divides run counts by the number of images n, giving the

@@ -128,6 +128,13 @@ type HW struct {
 	// column sum before conversion, in ADC LSBs (one LSB = one unit cell
 	// current), drawn per conversion.
 	ADCNoiseSigmaLSB float64 `json:"adc_noise_sigma_lsb"`
+
+	// Chip is the whole-chip hierarchy (chip.go); nil charges only the
+	// crossbar periphery and runs layers one after the other.
+	Chip *Chip `json:"chip,omitempty"`
+	// Sources gives, by JSON field name (dotted inside chip), where a
+	// value comes from: a preset file documents itself.
+	Sources map[string]string `json:"sources,omitempty"`
 }
 
 // Defaults returns the default accelerator: 128×128 crossbars of 1-bit
@@ -181,6 +188,16 @@ func (h HW) Clone() HW {
 	c := h
 	c.ADCEnergyPJ = cloneTable(h.ADCEnergyPJ)
 	c.ADCAreaUM2 = cloneTable(h.ADCAreaUM2)
+	if h.Chip != nil {
+		chip := *h.Chip
+		c.Chip = &chip
+	}
+	if h.Sources != nil {
+		c.Sources = make(map[string]string, len(h.Sources))
+		for k, v := range h.Sources {
+			c.Sources[k] = v
+		}
+	}
 	return c
 }
 
@@ -196,9 +213,7 @@ func cloneTable(m map[int]float64) map[int]float64 {
 }
 
 // CycleNs returns the duration of one OU-activation cycle in nanoseconds.
-func (h *HW) CycleNs() float64 {
-	return math.Max(1000/h.ClockMHz, math.Max(h.XbarReadLatencyNs, h.ADCLatencyNs))
-}
+func (h *HW) CycleNs() float64 { return h.ouNs() }
 
 // Limits beyond which a value is rejected as absurd (a typo rather than a
 // design): they keep every derived allocation and product bounded.
@@ -283,6 +298,11 @@ func (h *HW) Validate() error {
 				return hwErr(f.name, "%v out of range (%v, %v]", f.v, f.lo, f.hi)
 			}
 			return hwErr(f.name, "%v out of range [%v, %v]", f.v, f.lo, f.hi)
+		}
+	}
+	if h.Chip != nil {
+		if err := h.Chip.validate(h); err != nil {
+			return err
 		}
 	}
 	if h.StuckAt0Rate+h.StuckAt1Rate > 1 {

@@ -44,6 +44,7 @@ type Simulator struct {
 	groups [][]*group // [layer][group]
 	byLin  map[*quant.Linear]int
 	counts []layerCounters
+	work   []imageWork // per layer: the golden program's work per image
 }
 
 // layerCounters accumulate what the simulation did, per layer.
@@ -79,13 +80,14 @@ func (c *layerCounters) reset() {
 	}
 }
 
-// load returns the counts so far (derived counters filled).
-func (c *layerCounters) load(hw *HW) Counts {
+// load returns the counts so far (per-image counters from w, derived
+// counters filled).
+func (c *layerCounters) load(hw *HW, w *imageWork) Counts {
 	var t tally
 	for i := range c.n {
 		t[i] = c.n[i].Load()
 	}
-	return t.counts(c.vectors.Load(), hw)
+	return t.counts(c.vectors.Load(), hw, w)
 }
 
 // Simulate is New with the network given explicitly: it checks that mp maps
@@ -132,7 +134,7 @@ func newSimulator(net *quant.Network, mp *mapper.Mapping, hw HW, opts Options) (
 		opts.Workers = runtime.GOMAXPROCS(0)
 	}
 	geo := mp.Geometry
-	if geo.XbarRows != hw.XbarRows || geo.XbarCols != hw.XbarCols || geo.OURows != hw.OURows || geo.OUCols != hw.OUCols || geo.CellBits != hw.CellBits {
+	if geo != hw.Geometry {
 		return nil, fmt.Errorf("%w: mapping geometry %dx%d crossbars, %dx%d OUs, %d-bit cells differs from the hardware's %dx%d, %dx%d, %d-bit",
 			ErrInvalidHW, geo.XbarRows, geo.XbarCols, geo.OURows, geo.OUCols, geo.CellBits,
 			hw.XbarRows, hw.XbarCols, hw.OURows, hw.OUCols, hw.CellBits)
@@ -140,7 +142,11 @@ func newSimulator(net *quant.Network, mp *mapper.Mapping, hw HW, opts Options) (
 	if len(mp.Layers) != len(net.Linears) {
 		return nil, fmt.Errorf("hwsim: mapping has %d layers, network %d linear layers", len(mp.Layers), len(net.Linears))
 	}
-	s := &Simulator{hw: hw, opts: opts, mp: mp, net: net, byLin: map[*quant.Linear]int{},
+	work, err := imageWorkOf(net)
+	if err != nil {
+		return nil, err
+	}
+	s := &Simulator{hw: hw, opts: opts, mp: mp, net: net, byLin: map[*quant.Linear]int{}, work: work,
 		groups: make([][]*group, len(net.Linears)), counts: make([]layerCounters, len(net.Linears))}
 	type job struct{ li, gi int }
 	var jobs []job
