@@ -200,8 +200,6 @@ func compileGroup(li, gi int, l *quant.Linear, gm *mapper.GroupMap, scheme strin
 			g.own[i].col = int32(c)
 		}
 	}
-	g.ix = newIndexLayout(scheme, l, gm, hw.CellBits)
-
 	// OUs, rowsets, column coverage.
 	owner := make([]int32, ncols) // OU of each column, -1 = none
 	for i := range owner {
@@ -255,9 +253,16 @@ func compileGroup(li, gi int, l *quant.Linear, gm *mapper.GroupMap, scheme strin
 		if ou.SumCol < -1 || int(ou.SumCol) >= ncols || (comp && ou.SumCol < 0) {
 			return nil, fmt.Errorf("hwsim: %s: OU %d: sum column %d invalid (%d columns, complement owners: %v)", where, oi, ou.SumCol, ncols, comp)
 		}
-		co.idx = g.ix.forOU(gm, ou, int64(co.owners), l, geo.OUCols)
 		g.ous[oi] = co
 		perXbar[ou.Crossbar]++
+	}
+	// The index model, now that the OUs are known to be valid.
+	var err error
+	if g.ix, err = newIndexLayout(scheme, l, gm, hw.CellBits); err != nil {
+		return nil, fmt.Errorf("hwsim: %s: %w", where, err)
+	}
+	for oi := range g.ous {
+		g.ous[oi].idx = g.ix.forOU(oi)
 	}
 	for c, o := range owner {
 		if o < 0 {
@@ -345,13 +350,11 @@ func compileGroup(li, gi int, l *quant.Linear, gm *mapper.GroupMap, scheme strin
 
 	// Static per-vector counts and index storage.
 	ns := int64(len(g.steps))
-	var perOU int64
 	for _, o := range g.ous {
 		w := ouWork{rows: int64(o.nrows), cols: int64(o.ncol), owners: int64(o.owners), index: o.idx, indexBits: g.ix.bits(o.idx)}
 		r := run{cou: o}
 		r.perVector.addActivations(&w, ns)
 		g.perVector.add(&r.perVector)
-		perOU += w.indexBits
 		if n := len(g.runs); n > 0 {
 			p := &g.runs[n-1]
 			if p.rs == o.rs && p.lossless == o.lossless && p.sumCol == o.sumCol && p.col0+p.ncol == o.col0 {
@@ -365,7 +368,7 @@ func compileGroup(li, gi int, l *quant.Linear, gm *mapper.GroupMap, scheme strin
 	}
 	g.vectorOnly.addVectors(&vectorWork{lin: l, ix: &g.ix}, 1)
 	g.perVector.add(&g.vectorOnly)
-	g.indexBits = g.ix.storage(gm, l, perOU)
+	g.indexBits = g.ix.storage()
 
 	if hw.VariationSigma == 0 && hw.ADCNoiseSigmaLSB == 0 {
 		fast, err := g.effectiveWeights()

@@ -145,14 +145,17 @@ func AnalyticCounts(mp *mapper.Mapping, hw HW, vectors []int64) ([]Counts, error
 		v := vectors[li]
 		var t tally
 		for _, gm := range lm.Groups {
-			ix := newIndexLayout(mp.Scheme, l, gm, mp.Geometry.CellBits)
-			for _, ou := range gm.OUs {
+			ix, err := newIndexLayout(mp.Scheme, l, gm, mp.Geometry.CellBits)
+			if err != nil {
+				return nil, fmt.Errorf("hwsim: analytic counts: layer %d: %w", li, err)
+			}
+			for oi, ou := range gm.OUs {
 				var owners int64
 				for col := ou.ColStart; col < ou.ColStart+ou.ColCount; col++ {
 					owners += int64(gm.OwnerStart[col+1] - gm.OwnerStart[col])
 				}
 				w := ouWork{rows: int64(ou.RowCount), cols: int64(ou.ColCount), owners: owners,
-					index: ix.forOU(gm, ou, owners, l, mp.Geometry.OUCols)}
+					index: ix.forOU(oi)}
 				w.indexBits = ix.bits(w.index)
 				t.addActivations(&w, v*ns)
 			}

@@ -3,9 +3,11 @@ package hwsim
 import (
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/rramc/rramc/mapper"
@@ -111,5 +113,24 @@ func TestIndexGolden(t *testing.T) {
 		if got[k] != w {
 			t.Errorf("%s: got %+v, recorded %+v", k, got[k], w)
 		}
+	}
+}
+
+// A mapping whose scheme is not registered has no index model: the
+// simulator and the analytic counts refuse it instead of guessing.
+func TestUnregisteredSchemeRefused(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	net := testNet(rng, false)
+	hw := Defaults()
+	mp, err := mapper.Map(net, geoOf(hw), mapper.Options{Scheme: "colsim", MaxShare: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mp.Scheme = "mystery"
+	if _, err := Simulate(net, mp, hw, Options{}); err == nil || !strings.Contains(err.Error(), `unknown scheme "mystery"`) {
+		t.Errorf("Simulate: %v, want an unknown-scheme error", err)
+	}
+	if _, err := AnalyticCounts(mp, hw, make([]int64, len(net.Linears))); err == nil || !strings.Contains(err.Error(), `unknown scheme "mystery"`) {
+		t.Errorf("AnalyticCounts: %v, want an unknown-scheme error", err)
 	}
 }

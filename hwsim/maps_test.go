@@ -1,6 +1,7 @@
 package hwsim
 
 import (
+	"cmp"
 	"math/rand/v2"
 
 	"github.com/rramc/rramc/mapper"
@@ -228,33 +229,37 @@ func mapSRE(w []int32, k, n, wbits int, geo mapper.Geometry) *mapper.GroupMap {
 	return b.gm
 }
 
+// scheme is a hand-built mapping scheme; index names the registered mapper
+// scheme whose index model its layouts follow (the name when empty), since
+// a mapping without an index model cannot be simulated.
 type scheme struct {
-	name string
-	fn   func(w []int32, k, n, wbits int, geo mapper.Geometry) *mapper.GroupMap
+	name  string
+	fn    func(w []int32, k, n, wbits int, geo mapper.Geometry) *mapper.GroupMap
+	index string
 }
 
 var schemes = []scheme{
 	{"dense", func(w []int32, k, n, wb int, geo mapper.Geometry) *mapper.GroupMap {
 		return mapDense(w, k, n, wb, geo, nil)
-	}},
-	{"zerocol", mapZeroCol},
-	{"sre", mapSRE},
+	}, ""},
+	{"zerocol", mapZeroCol, ""},
+	{"sre", mapSRE, ""},
 	{"colsim", func(w []int32, k, n, wb int, geo mapper.Geometry) *mapper.GroupMap {
 		return mapColSim(w, k, n, wb, geo, 0, false)
-	}},
+	}, ""},
 	{"colsim2", func(w []int32, k, n, wb int, geo mapper.Geometry) *mapper.GroupMap {
 		return mapColSim(w, k, n, wb, geo, 2, false)
-	}},
+	}, "colsim"},
 	{"colsim-comp", func(w []int32, k, n, wb int, geo mapper.Geometry) *mapper.GroupMap {
 		return mapColSim(w, k, n, wb, geo, 0, true)
-	}},
+	}, ""},
 	{"rowperm", func(w []int32, k, n, wb int, geo mapper.Geometry) *mapper.GroupMap {
 		perm := make([]int32, k)
 		for i := range perm {
 			perm[i] = int32(k - 1 - i)
 		}
 		return mapDense(w, k, n, wb, geo, perm)
-	}},
+	}, "sre"}, // dense columns on permuted rows: an input index per wordline
 }
 
 // randLinear returns a layer with random weights, a share zero of them
@@ -292,7 +297,7 @@ func randInputs(rng *rand.Rand, m, k, abits int, signed bool, zero float64) []in
 
 // mapNet maps every layer of net with the scheme.
 func mapNet(net *quant.Network, geo mapper.Geometry, s scheme) *mapper.Mapping {
-	mp := &mapper.Mapping{Scheme: s.name, Geometry: geo, Net: net}
+	mp := &mapper.Mapping{Scheme: cmp.Or(s.index, s.name), Geometry: geo, Net: net}
 	for _, l := range net.Linears {
 		lm := &mapper.LayerMap{Name: l.Name}
 		for g := 0; g < l.Groups; g++ {

@@ -47,7 +47,7 @@ func BenchmarkMapResNet18(b *testing.B) {
 	}
 	for _, name := range SchemeNames() {
 		for _, share := range []int{0, 2} {
-			if share > 0 && !usesMaxShare(name) {
+			if share > 0 && !UsesMaxShare(name) {
 				continue
 			}
 			b.Run(fmt.Sprintf("%s/share%d", name, share), func(b *testing.B) {

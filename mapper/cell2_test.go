@@ -338,7 +338,7 @@ func TestTrainedModels2(t *testing.T) {
 	forTrainedNets(t, prunes, func(t *testing.T, prune float64, net *quant.Network) {
 		for _, name := range SchemeNames() {
 			for _, share := range []int{0, 2} {
-				if share > 0 && !usesMaxShare(name) {
+				if share > 0 && !UsesMaxShare(name) {
 					continue
 				}
 				mp := mustMap(t, net, geo, Options{Scheme: name, MaxShare: share})

@@ -7,11 +7,12 @@ import "fmt"
 // group keeps one physical column per MaxShare owners (all of them when
 // MaxShare is 0), and each owner gets an index entry (n, i, sign). Kept
 // columns are packed densely, OUCols per OU.
-type colsim struct{}
+type colsim struct{ about }
 
-func init() { register(colsim{}) }
-
-func (colsim) Name() string { return "colsim" }
+func init() {
+	register(colsim{about{name: "colsim", maxShare: true, order: 40,
+		summary: "the paper's column similarity: identical bit columns of a strip share one physical column (max-share owners each)"}})
+}
 
 func (colsim) MapGroup(in *GroupInput) (*GroupMap, error) {
 	if in.Opts.MaxShare < 0 {
@@ -20,12 +21,19 @@ func (colsim) MapGroup(in *GroupInput) (*GroupMap, error) {
 	return mapStrips(in, nil, colsimEmitter(in, false)), nil
 }
 
-// IndexBits: one entry per owner of ceil(log2 N) output bits + ceil(log2 D)
+// Index: one entry per owner of ceil(log2 N) output bits + ceil(log2 D)
 // digit-position bits (D = B with 1-bit cells) + 1 sign (subtract) bit + 1
 // "last owner of this column" bit that delimits the entries of consecutive
-// kept columns.
-func (colsim) IndexBits(g *GroupMap, d Dims) int64 {
-	return int64(len(g.Owners)) * (bitsFor(d.N) + bitsFor(d.digits()) + 2)
+// kept columns; an OU activation reads the entries of its columns.
+func (colsim) Index(g *GroupMap, d Dims) Index { return ownerIndex(g, d, 2, 0) }
+
+// ownerIndex is the model of the colsim family: every OU activation reads
+// the owner entries of its columns (ownerEntryBits with flags flag bits),
+// plus permEntries read once per input vector.
+func ownerIndex(g *GroupMap, d Dims, flags, permEntries int64) Index {
+	return perOUIndex(g, d, ownerEntryBits(d, flags), permEntries, func(_ OU, owners int64) IndexReads {
+		return IndexReads{Owners: owners}
+	})
 }
 
 // colsimEmitter returns a factory of strip emitters that merge columns,

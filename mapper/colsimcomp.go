@@ -10,11 +10,12 @@ import "fmt"
 // strip's all-ones logical columns as their owner. With 2-bit cells the
 // complement of a level l is 3 − l (the NOT of both bits), the sum column
 // stores level 3 on every wordline and gives 3·Σx.
-type colsimComp struct{}
+type colsimComp struct{ about }
 
-func init() { register(colsimComp{}) }
-
-func (colsimComp) Name() string { return "colsim-comp" }
+func init() {
+	register(colsimComp{about{name: "colsim-comp", maxShare: true, order: 50,
+		summary: "colsim where a column equal to the NOT of a kept column is served by it and a per-strip sum column"}})
+}
 
 func (colsimComp) MapGroup(in *GroupInput) (*GroupMap, error) {
 	if in.Opts.MaxShare < 0 {
@@ -23,8 +24,6 @@ func (colsimComp) MapGroup(in *GroupInput) (*GroupMap, error) {
 	return mapStrips(in, nil, colsimEmitter(in, true)), nil
 }
 
-// IndexBits: colsim's entry (output, bit, sign, last-owner) plus one
+// Index: colsim's entry (output, bit, sign, last-owner) plus one
 // complement bit per entry.
-func (colsimComp) IndexBits(g *GroupMap, d Dims) int64 {
-	return int64(len(g.Owners)) * (bitsFor(d.N) + bitsFor(d.digits()) + 3)
-}
+func (colsimComp) Index(g *GroupMap, d Dims) Index { return ownerIndex(g, d, 3, 0) }

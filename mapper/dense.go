@@ -3,11 +3,12 @@ package mapper
 // dense maps every bit-column (digit column with 2-bit cells) of every
 // strip, zero or not: the layout of a crossbar accelerator that ignores
 // sparsity.
-type dense struct{}
+type dense struct{ about }
 
-func init() { register(dense{}) }
-
-func (dense) Name() string { return "dense" }
+func init() {
+	register(dense{about{name: "dense", baseline: true, order: 10,
+		summary: "every bit column of every strip, zeros included (no sparsity support)"}})
+}
 
 func (dense) MapGroup(in *GroupInput) (*GroupMap, error) {
 	dig := in.digits()
@@ -20,6 +21,9 @@ func (dense) MapGroup(in *GroupInput) (*GroupMap, error) {
 	}), nil
 }
 
-// IndexBits: none, the position of a column in the strip is its logical
-// column (n, i) (digit column (n, j) with 2-bit cells).
-func (dense) IndexBits(*GroupMap, Dims) int64 { return 0 }
+// Index: none, the position of a column in the strip is its logical column
+// (n, i) (digit column (n, j) with 2-bit cells) and a strip's rows are its
+// position.
+func (dense) Index(g *GroupMap, d Dims) Index {
+	return perOUIndex(g, d, 0, 0, func(OU, int64) IndexReads { return IndexReads{} })
+}

@@ -72,8 +72,15 @@
 //
 // # Schemes
 //
-// A Scheme maps one group; each lives in its own file. Every scheme
-// supports 2-bit cells (on digit columns):
+// A Scheme maps one group. Each lives in one file that registers it in init
+// with everything other packages read from it: name, one-line summary,
+// whether it is a baseline (Baselines), whether it takes the max-share
+// limit (UsesMaxShare), its own options (Canonical: rowreorder's window),
+// its rank in listings (Schemes: the sweep's default order) and its index
+// model (Index). hwsim, the sweep and the CLI take every list and formula
+// from there; there is no list of scheme names anywhere else, so a new
+// scheme is one new file. Every scheme supports 2-bit cells (on digit
+// columns):
 //
 //   - dense: every bit-column of every strip, zeros included.
 //   - zerocol: bit-columns that are all zero within the strip are dropped.
@@ -105,10 +112,15 @@
 //     kept only when it needs fewer OU activations than the identity order,
 //     so it never does worse than colsim.
 //
-// # Index tables (Stats.IndexBits)
+// # Index tables (Scheme.Index, Stats.IndexBits)
 //
 // What the periphery must store beyond the cells, with lg(x) = ceil(log2 x)
-// (with 2-bit cells B reads D: lg(N·D), lg(D) for the digit position):
+// (with 2-bit cells B reads D: lg(N·D), lg(D) for the digit position). Each
+// OU activation reads the entries of its OU (Index.Reads: the owner entries
+// of its columns, the input entries of its wordlines), a whole-group input
+// permutation is read once per input vector, and the storage holds every
+// entry once. A test checks every registered scheme's model against what
+// its layouts need, counted from the GroupMap alone.
 //
 //   - dense: 0 (a column's position is its (n, i)).
 //   - zerocol: lg(N·B) bits per physical column (which (n, i) it is).

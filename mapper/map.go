@@ -29,13 +29,8 @@ func Map(net *quant.Network, geo Geometry, opts Options) (*Mapping, error) {
 	if opts.Window < 0 {
 		return nil, fmt.Errorf("mapper: reorder window %d: must be ≥ 0", opts.Window)
 	}
-	if !usesMaxShare(opts.Scheme) {
-		opts.MaxShare = 0
-	}
-	if opts.Scheme != "rowreorder" {
-		opts.Window = 0
-	} else if opts.Window == 0 {
-		opts.Window = DefaultWindow
+	if opts, err = s.Canonical(opts); err != nil {
+		return nil, err
 	}
 	m := &Mapping{Scheme: s.Name(), MaxShare: opts.MaxShare, Window: opts.Window, Geometry: geo, Net: net,
 		Layers: make([]*LayerMap, len(net.Linears))}

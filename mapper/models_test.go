@@ -124,7 +124,7 @@ func TestTrainedModels(t *testing.T) {
 		ou := map[string][]int64{}
 		for _, name := range SchemeNames() {
 			for _, share := range []int{0, 2} {
-				if share > 0 && !usesMaxShare(name) {
+				if share > 0 && !UsesMaxShare(name) {
 					continue
 				}
 				mp, err := Map(net, DefaultGeometry(), Options{Scheme: name, MaxShare: share})

@@ -48,7 +48,7 @@ func TestReconstructExact(t *testing.T) {
 			net := randNet(ls...)
 			for _, name := range SchemeNames() {
 				for _, share := range []int{0, 1, 2, 3} {
-					if share > 0 && !usesMaxShare(name) {
+					if share > 0 && !UsesMaxShare(name) {
 						continue
 					}
 					t.Run(fmt.Sprintf("cells%d/%s/%s/share%d", cc.cellBits, geoName(geo), name, share), func(t *testing.T) {

@@ -20,11 +20,27 @@ import (
 // more identical columns. The group keeps the permuted layout only when it
 // needs fewer OU activations than the identity order (ties: identity), so
 // rowreorder never needs more than colsim.
-type rowreorder struct{}
+type rowreorder struct{ about }
 
-func init() { register(rowreorder{}) }
+func init() {
+	register(rowreorder{about{name: "rowreorder", maxShare: true, order: 60,
+		summary: "colsim after a greedy permutation of the input rows that puts rows with similar bit patterns into one strip"}})
+}
 
-func (rowreorder) Name() string { return "rowreorder" }
+// DefaultWindow is rowreorder's default candidate window.
+const DefaultWindow = 64
+
+// Canonical: Window (candidate rows per pick) is rowreorder's own option,
+// DefaultWindow when 0.
+func (r rowreorder) Canonical(o Options) (Options, error) {
+	win := o.Window
+	o, err := r.about.Canonical(o)
+	if win == 0 {
+		win = DefaultWindow
+	}
+	o.Window = win
+	return o, err
+}
 
 func (rowreorder) MapGroup(in *GroupInput) (*GroupMap, error) {
 	if in.Opts.MaxShare < 0 {
@@ -47,16 +63,18 @@ func (rowreorder) MapGroup(in *GroupInput) (*GroupMap, error) {
 	return base, nil
 }
 
-// IndexBits: colsim's owner entries, plus the input permutation,
-// K·ceil(log2 K) bits, when the kept layout is not in identity order.
-func (rowreorder) IndexBits(g *GroupMap, d Dims) int64 {
-	n := colsim{}.IndexBits(g, d)
+// Index: colsim's owner entries, plus the input permutation, K entries of
+// ceil(log2 K) bits read once per input vector, when the kept layout is not
+// in identity order.
+func (rowreorder) Index(g *GroupMap, d Dims) Index {
+	var perm int64
 	for i, r := range g.RowIdx {
 		if r != int32(i) {
-			return n + int64(d.K)*bitsFor(d.K)
+			perm = int64(d.K)
+			break
 		}
 	}
-	return n
+	return ownerIndex(g, d, 2, perm)
 }
 
 // greedyRowOrder returns the greedy row permutation, or nil when K fits in

@@ -15,11 +15,12 @@ import "math/bits"
 //
 // With 2-bit cells the logical columns are the N·D digit columns (sreDigits)
 // and a row is zero in a group when all its digits there are level 0.
-type sre struct{}
+type sre struct{ about }
 
-func init() { register(sre{}) }
-
-func (sre) Name() string { return "sre" }
+func init() {
+	register(sre{about{name: "sre", baseline: true, order: 30,
+		summary: "SRE row compression: per OU column group, rows zero in all its columns are removed over the whole K"}})
+}
 
 func (sre) MapGroup(in *GroupInput) (*GroupMap, error) {
 	if in.Geo.CellBits != 1 {
@@ -117,14 +118,12 @@ func (sre) MapGroup(in *GroupInput) (*GroupMap, error) {
 	return b.finish(), nil
 }
 
-// IndexBits: the input index, ceil(log2 K) bits per wordline entry of every
-// OU.
-func (sre) IndexBits(g *GroupMap, d Dims) int64 {
-	var rows int64
-	for _, ou := range g.OUs {
-		rows += int64(ou.RowCount)
-	}
-	return rows * bitsFor(d.K)
+// Index: the input index, ceil(log2 K) bits per wordline entry of every OU,
+// read by every activation of the OU; the columns are in dense position.
+func (sre) Index(g *GroupMap, d Dims) Index {
+	return perOUIndex(g, d, 0, 0, func(ou OU, _ int64) IndexReads {
+		return IndexReads{Inputs: int64(ou.RowCount)}
+	})
 }
 
 // sreDigits is sre over the N·D digit columns of 2-bit cells (any cell

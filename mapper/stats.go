@@ -114,7 +114,7 @@ func groupStats(g *GroupMap, geo Geometry, d Dims, s Scheme) *Stats {
 		}
 	}
 	st.Bits = int64(d.K) * int64(d.N) * int64(d.Bits)
-	st.IndexBits = s.IndexBits(g, d)
+	st.IndexBits = s.Index(g, d).StorageBits
 	h, w := int64(geo.OURows), int64(geo.OUCols)
 	ncol := int64(d.N) * int64(d.digits())
 	strips := (int64(d.K) + h - 1) / h

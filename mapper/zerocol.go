@@ -3,11 +3,12 @@ package mapper
 // zerocol maps every bit-column (digit column) that has a nonzero cell in
 // the strip and skips the all-zero ones: zero-column skipping without
 // merging.
-type zerocol struct{}
+type zerocol struct{ about }
 
-func init() { register(zerocol{}) }
-
-func (zerocol) Name() string { return "zerocol" }
+func init() {
+	register(zerocol{about{name: "zerocol", baseline: true, order: 20,
+		summary: "bit columns that are all zero within a strip are skipped"}})
+}
 
 func (zerocol) MapGroup(in *GroupInput) (*GroupMap, error) {
 	dig := in.digits()
@@ -23,9 +24,11 @@ func (zerocol) MapGroup(in *GroupInput) (*GroupMap, error) {
 	}), nil
 }
 
-// IndexBits: one logical-column index of ceil(log2(N·D)) bits per physical
+// Index: one logical-column index of ceil(log2(N·D)) bits per physical
 // column (D = B digits with 1-bit cells), telling the periphery which
-// (n, i) the column is.
-func (zerocol) IndexBits(g *GroupMap, d Dims) int64 {
-	return int64(g.Columns()) * bitsFor(d.N*d.digits())
+// (n, i) the column is, read by every activation of the column's OU.
+func (zerocol) Index(g *GroupMap, d Dims) Index {
+	return perOUIndex(g, d, bitsFor(d.N*d.digits()), 0, func(ou OU, _ int64) IndexReads {
+		return IndexReads{Owners: int64(ou.ColCount)}
+	})
 }

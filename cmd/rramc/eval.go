@@ -10,6 +10,7 @@ import (
 
 	"github.com/rramc/rramc/hwsim"
 	"github.com/rramc/rramc/importer/dataset"
+	"github.com/rramc/rramc/mapper"
 	"github.com/rramc/rramc/quant"
 	"github.com/rramc/rramc/testmodels"
 )
@@ -58,8 +59,6 @@ type schemeGain struct {
 	IndexBits     int64   `json:"index_bits"`
 	BaselineIndex int64   `json:"baseline_index_bits"`
 }
-
-var baselines = []string{"dense", "zerocol", "sre"}
 
 // bundledModel writes the embedded LeNet-5 to a temporary file so that the
 // default command works from an installed binary.
@@ -205,7 +204,7 @@ func evalSim(ctx context.Context, e *env, r *evalResult, st *stages, src dataset
 	}
 	r.schemeReports = map[string]*hwsim.Report{}
 	ts := time.Now()
-	for _, scheme := range append([]string{opts.Scheme}, baselines...) {
+	for _, scheme := range append([]string{opts.Scheme}, mapper.Baselines()...) {
 		if _, done := r.schemeReports[scheme]; done {
 			continue
 		}
@@ -240,7 +239,7 @@ func evalSim(ctx context.Context, e *env, r *evalResult, st *stages, src dataset
 		r.schemeReports[scheme] = rep
 	}
 	me := r.schemeReports[opts.Scheme]
-	for _, b := range baselines {
+	for _, b := range mapper.Baselines() {
 		if b == opts.Scheme {
 			continue
 		}

@@ -24,7 +24,7 @@ func init() {
 // The paper's grid (mapper/METHOD.md) plus the two schemes beyond it.
 var (
 	defaultSweepPrune   = []float64{0, 0.3, 0.5, 0.7, 0.9}
-	defaultSweepSchemes = []string{"dense", "zerocol", "sre", "colsim", "colsim-comp", "rowreorder"}
+	defaultSweepSchemes = mapper.SchemeNames()
 	defaultSweepShare   = []int{2, 0}
 )
 
@@ -237,7 +237,7 @@ func sweepJSON(sums []sweep.Summary, dir string) sweepOutput {
 	o.Paper.Baseline, o.Paper.MeanPerfImprove = sweep.PaperBaseline, sweep.PaperPerfImprovement
 	o.Paper.EnergyRangeLo, o.Paper.EnergyRangeHi = sweep.PaperEnergyLo, sweep.PaperEnergyHi
 	for _, s := range sums {
-		if sweep.IsBaseline(s.Scheme) {
+		if mapper.IsBaseline(s.Scheme) {
 			continue
 		}
 		o.Summaries = append(o.Summaries, sweepSummary{Method: sweep.SchemeLabel(s.Scheme, s.MaxShare, true), Baseline: s.Baseline,
@@ -255,7 +255,7 @@ func printSweep(e *env, res *sweep.Results, sums []sweep.Summary, dir, md string
 	fmt.Fprintln(w, "method\tvs\tmean perf. improvement\tover ratios\tmean energy saving\tover ratios\t")
 	fmt.Fprintf(w, "paper\t%s\t%.2f %%\t\t\t%.2fx–%.2fx\t\n", sweep.PaperBaseline, 100*sweep.PaperPerfImprovement, sweep.PaperEnergyLo, sweep.PaperEnergyHi)
 	for _, s := range sums {
-		if sweep.IsBaseline(s.Scheme) {
+		if mapper.IsBaseline(s.Scheme) {
 			continue
 		}
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s–%s\t%s\t%s–%s\t\n", sweep.SchemeLabel(s.Scheme, s.MaxShare, true), s.Baseline,

@@ -17,7 +17,7 @@
 //	energy saving           = energy(B) / energy(M)
 //
 // per layer (rows matched by layer index and name) and per network, against
-// every baseline in Baselines (dense, zerocol, sre). The paper's headline
+// every baseline scheme (mapper.Baselines: dense, zerocol, sre). The paper's headline
 // figures (61.24 % average performance improvement, 1.51x-2.52x energy savings
 // across sparsity ratios against a state-of-the-art sparse design) are set
 // next to the same statistics over rramc's points: the mean improvement over

@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/rramc/rramc/hwsim/sweep"
+	"github.com/rramc/rramc/mapper"
 	"github.com/rramc/rramc/quant"
 )
 
@@ -30,7 +31,7 @@ func ExampleRun() {
 		log.Fatal(err)
 	}
 	for _, s := range sweep.Summaries(res.Gains()) {
-		if s.Baseline == "sre" && !sweep.IsBaseline(s.Scheme) {
+		if s.Baseline == "sre" && !mapper.IsBaseline(s.Scheme) {
 			fmt.Printf("%s: %+.1f %% cycles, %.2fx-%.2fx energy\n", s.Label(), 100*s.MeanPerf, s.EnergyRangeLo, s.EnergyRangeHi)
 		}
 	}

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/rramc/rramc/mapper"
 )
 
 // WriteResultsMarkdown returns the RESULTS.md text for r: how it was made
@@ -74,7 +76,7 @@ func WriteResultsMarkdown(r *Results) ([]byte, error) {
 	f("|---|---|--:|--:|--:|--:|--:|\n")
 	f("| paper | column similarity vs state of the art | – | %s | – | – | %s–%s |\n", pct(PaperPerfImprovement), times(PaperEnergyLo), times(PaperEnergyHi))
 	for _, s := range sums {
-		if IsBaseline(s.Scheme) {
+		if mapper.IsBaseline(s.Scheme) {
 			continue
 		}
 		f("| rramc | %s | %d | %s | %s–%s | %s | %s–%s |\n", s.Label(), s.Points, pct(s.MeanPerf), pct(s.PerfRangeLo),
@@ -82,7 +84,7 @@ func WriteResultsMarkdown(r *Results) ([]byte, error) {
 	}
 	f("\n")
 	for _, s := range sums {
-		if s.Baseline != PaperBaseline || IsBaseline(s.Scheme) || !finite(s.MeanPerf) {
+		if s.Baseline != PaperBaseline || mapper.IsBaseline(s.Scheme) || !finite(s.MeanPerf) {
 			continue
 		}
 		f("- %s: mean performance improvement %s against the paper's %s (%s); energy saving %s–%s over ratios against %s–%s (%s).\n",
@@ -176,10 +178,10 @@ func WriteResultsMarkdown(r *Results) ([]byte, error) {
 			f("\n")
 		}
 		f("\n### Cost per inference and gains\n\n| prune | method | cycles | energy (nJ) | area (mm²) | index (kbit) | index energy |")
-		for _, bl := range Baselines {
+		for _, bl := range mapper.Baselines() {
 			f(" perf. vs %s | energy vs %s |", bl, bl)
 		}
-		f("\n|--:|---|--:|--:|--:|--:|--:|%s\n", strings.Repeat("--:|--:|", len(Baselines)))
+		f("\n|--:|---|--:|--:|--:|--:|--:|%s\n", strings.Repeat("--:|--:|", len(mapper.Baselines())))
 		for _, pr := range ratios {
 			for _, me := range methods {
 				p := r.Find(m, pr, me.Scheme, me.MaxShare)
@@ -188,7 +190,7 @@ func WriteResultsMarkdown(r *Results) ([]byte, error) {
 				}
 				f("| %g | %s | %d | %.4g | %.4g | %.4g | %s |", pr, me.Label(), p.Cycles, p.EnergyPJ/1e3, p.AreaUM2/1e6,
 					float64(p.IndexBits)/1024, pct(ratio(p.IndexEnergyPJ, p.EnergyPJ)))
-				for _, bl := range Baselines {
+				for _, bl := range mapper.Baselines() {
 					g := findGain(gs, m, pr, me, bl)
 					if g == nil {
 						f(" – | – |")

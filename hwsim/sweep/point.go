@@ -6,14 +6,9 @@ import (
 	"math"
 	"slices"
 	"strings"
+
+	"github.com/rramc/rramc/mapper"
 )
-
-// Baselines are the schemes every method is compared against (mapper/METHOD.md):
-// dense mapping, zero-column skipping and SRE-style row compression.
-var Baselines = []string{"dense", "zerocol", "sre"}
-
-// IsBaseline reports whether scheme is one of Baselines.
-func IsBaseline(scheme string) bool { return slices.Contains(Baselines, scheme) }
 
 // PointConfig is everything that determines one point, plus where its model
 // lies and what tables call it. The hash of its identity (Key, identity.go)
@@ -153,9 +148,9 @@ type Point struct {
 func (p *Point) Label() string { return SchemeLabel(p.Scheme, p.MaxShare, true) }
 
 // SchemeLabel formats a scheme name and its limit. withShare=false gives
-// the bare scheme (baselines).
+// the bare scheme, as do the schemes without a limit (baselines).
 func SchemeLabel(scheme string, maxShare int, withShare bool) string {
-	if !withShare || IsBaseline(scheme) {
+	if !withShare || !mapper.UsesMaxShare(scheme) {
 		return scheme
 	}
 	if maxShare == 0 {

@@ -7,6 +7,8 @@ import (
 	"math"
 	"slices"
 	"strings"
+
+	"github.com/rramc/rramc/mapper"
 )
 
 // Paper figures (arXiv 2511.14202, abstract): the method against "a
@@ -119,7 +121,7 @@ func (r *Results) Report(opt ReportOptions) ([]byte, error) {
 		"energy saving = baseline energy / method energy (same network, weights, crossbar, OU and ADC).</p>\n")
 	for _, m := range models {
 		b.f("<h3>%s</h3>\n<div class=\"grid\">\n", esc(m))
-		for _, bl := range Baselines {
+		for _, bl := range mapper.Baselines() {
 			var perf, energy []series
 			for _, me := range methods {
 				if me.Scheme == bl {
@@ -136,8 +138,8 @@ func (r *Results) Report(opt ReportOptions) ([]byte, error) {
 				if len(xs) == 0 {
 					continue
 				}
-				perf = append(perf, series{name: me.Label(), xs: xs, ys: yp, style: style[me], dashed: IsBaseline(me.Scheme)})
-				energy = append(energy, series{name: me.Label(), xs: xs, ys: ye, style: style[me], dashed: IsBaseline(me.Scheme)})
+				perf = append(perf, series{name: me.Label(), xs: xs, ys: yp, style: style[me], dashed: mapper.IsBaseline(me.Scheme)})
+				energy = append(energy, series{name: me.Label(), xs: xs, ys: ye, style: style[me], dashed: mapper.IsBaseline(me.Scheme)})
 			}
 			zero, one := 0.0, 1.0
 			if err := figure(&b, plotSpec{title: m + ": performance improvement vs " + bl,
@@ -248,7 +250,7 @@ func (r *Results) reportHeadline(b *htmlBuf, sums []Summary) {
 	b.f("<tr><td class=\"l\">paper</td><td class=\"l\">column similarity vs state-of-the-art sparse design</td><td>–</td><td>%s</td><td>–</td><td>–</td><td>%s–%s</td></tr>\n",
 		pct(PaperPerfImprovement), times(PaperEnergyLo), times(PaperEnergyHi))
 	for _, s := range sums {
-		if IsBaseline(s.Scheme) {
+		if mapper.IsBaseline(s.Scheme) {
 			continue
 		}
 		label := esc(s.Label())
@@ -478,8 +480,8 @@ func (r *Results) reportIndex(b *htmlBuf, models []string, methods []Method, sty
 					ys = append(ys, 100*ratio(p.IndexEnergyPJ, p.EnergyPJ))
 				}
 			}
-			bits = append(bits, series{name: me.Label(), xs: xs, ys: yb, style: style[me], dashed: IsBaseline(me.Scheme)})
-			share = append(share, series{name: me.Label(), xs: xs, ys: ys, style: style[me], dashed: IsBaseline(me.Scheme)})
+			bits = append(bits, series{name: me.Label(), xs: xs, ys: yb, style: style[me], dashed: mapper.IsBaseline(me.Scheme)})
+			share = append(share, series{name: me.Label(), xs: xs, ys: ys, style: style[me], dashed: mapper.IsBaseline(me.Scheme)})
 		}
 		if err := figure(b, plotSpec{title: m + ": index storage", xLabel: "pruning ratio (fraction of weights zeroed)",
 			yLabel: "index storage (kbit)", series: bits}, "Bits of index tables per method."); err != nil {
@@ -500,7 +502,7 @@ func (r *Results) reportTables(b *htmlBuf, gs []Gain, models []string, ratios []
 	for _, m := range models {
 		b.f("<h3>%s</h3>\n<table>\n<tr><th>prune</th><th class=\"l\">method</th><th>weight sparsity</th><th>acc. sim</th><th>agreement</th>"+
 			"<th>cycles</th><th>energy (nJ)</th><th>index (kbit)</th>", esc(m))
-		for _, bl := range Baselines {
+		for _, bl := range mapper.Baselines() {
 			b.f("<th>perf. vs %s</th><th>energy saving vs %s</th>", bl, bl)
 		}
 		b.f("</tr>\n")
@@ -516,7 +518,7 @@ func (r *Results) reportTables(b *htmlBuf, gs []Gain, models []string, ratios []
 				}
 				b.f("<tr><td>%g</td><td class=\"l\">%s</td><td>%.3f</td><td>%s</td><td>%s</td><td>%s</td><td>%.4g</td><td>%.4g</td>",
 					pr, esc(me.Label()), p.Sparsity, acc, agree, engFmt(float64(p.Cycles)), p.EnergyPJ/1e3, float64(p.IndexBits)/1024)
-				for _, bl := range Baselines {
+				for _, bl := range mapper.Baselines() {
 					found := false
 					for _, g := range gs {
 						if g.LayerIndex < 0 && g.ModelName == m && g.Prune == pr && g.Method() == me && g.Baseline == bl {

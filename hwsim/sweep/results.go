@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+
+	"github.com/rramc/rramc/mapper"
 )
 
 // ModelInfo identifies one network of the sweep.
@@ -260,14 +262,14 @@ func (r *Results) baselineFor(m *Point, bl string) *Point {
 
 // Gains derives every comparison of a scheme against a baseline present in
 // the results: one network row (LayerIndex -1) followed by one row per layer
-// for each (point, baseline) pair, baselines in Baselines order. A point is
+// for each (point, baseline) pair, baselines in mapper.Baselines order. A point is
 // not compared with its own scheme. Layers are matched by index and must
 // have the same name; mismatched layer lists give network rows only.
 func (r *Results) Gains() []Gain {
 	var gs []Gain
 	for i := range r.Points {
 		m := &r.Points[i]
-		for _, bl := range Baselines {
+		for _, bl := range mapper.Baselines() {
 			if m.Scheme == bl {
 				continue
 			}

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/rramc/rramc/hwsim"
+	"github.com/rramc/rramc/mapper"
 	"github.com/rramc/rramc/quant"
 )
 
@@ -30,18 +31,11 @@ func invalidf(format string, args ...any) error {
 	return fmt.Errorf("sweep: %w: %s", ErrInvalidConfig, fmt.Sprintf(format, args...))
 }
 
-// ShareSchemes are the schemes whose result depends on the max-share limit
-// (the colsim family); every other scheme is run once, with limit 0.
-var ShareSchemes = []string{"colsim", "colsim-comp", "rowreorder"}
-
 // MNIST preprocessing defaults: x = (pixel/255 - 0.1307)/0.3081.
 const (
 	DefaultMean = 0.1307
 	DefaultStd  = 0.3081
 )
-
-// usesShare reports whether scheme honours the max-share limit.
-func usesShare(scheme string) bool { return slices.Contains(ShareSchemes, scheme) }
 
 // EvaluateFunc evaluates one point. It must honour ctx cancellation and be
 // safe for concurrent calls.
@@ -226,7 +220,7 @@ func (c *Config) Jobs() ([]PointConfig, []ModelInfo, error) {
 		for _, pr := range prunes {
 			for _, s := range dedupe(c.Schemes) {
 				sh := []int{0}
-				if usesShare(s) {
+				if mapper.UsesMaxShare(s) {
 					sh = dedupe(shares)
 				}
 				for _, ms := range sh {
@@ -300,7 +294,7 @@ func fileSHA256(path string) (string, error) {
 }
 
 func describe(pc *PointConfig) string {
-	return fmt.Sprintf("%s prune %g %s", pc.ModelName, pc.Prune, SchemeLabel(pc.Scheme, pc.MaxShare, usesShare(pc.Scheme)))
+	return fmt.Sprintf("%s prune %g %s", pc.ModelName, pc.Prune, SchemeLabel(pc.Scheme, pc.MaxShare, mapper.UsesMaxShare(pc.Scheme)))
 }
 
 // grid returns grid.json's content for jobs.
