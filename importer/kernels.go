@@ -393,6 +393,9 @@ func packBPanels(b []float32, ldb, k, n int, trans bool, q0, q1 int, buf []float
 // gemmScratch holds reusable packing buffers.
 type gemmScratch struct {
 	a, b []float32
+	// pad and grid are the shifted-plane convolution's padded input and
+	// output grid (kernels_conv.go).
+	pad, grid []float32
 }
 
 var gemmPool = sync.Pool{New: func() any { return new(gemmScratch) }}

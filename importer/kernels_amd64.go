@@ -64,3 +64,50 @@ func microKernel(kc int, a, b, c []float32, ldc int) {
 	}
 	microKernelGo(kc, a, b, c, ldc)
 }
+
+// sgemmIndirect6x16 is sgemmKernel6x16 with row kk of B at b + offs[kk]
+// floats (kernels_conv.go).
+//
+//go:noescape
+func sgemmIndirect6x16(kc int, a, b *float32, offs *int, c *float32, ldc int)
+
+// sgemmIndirect12x16 is sgemmKernel12x16 with row kk of B at b + offs[kk].
+//
+//go:noescape
+func sgemmIndirect12x16(kc int, a0, a1, b *float32, offs *int, c *float32, ldc int)
+
+// checkIndirect establishes, once per call, that every read and write of
+// an indirect kernel stays inside the slices (offsets ascend, so the last
+// is the largest).
+func checkIndirect(kc int, b []float32, off []int, c []float32, ldc, rows int) {
+	_ = off[kc-1]
+	for _, o := range []int{off[0], off[kc-1]} {
+		if o < 0 {
+			panic("importer: negative indirect offset")
+		}
+		_ = b[o+gemmNR-1]
+	}
+	_ = c[(rows-1)*ldc+gemmNR-1]
+}
+
+func microKernelIndirect(kc int, a, b []float32, off []int, c []float32, ldc int) {
+	if useAsmKernel && kc > 0 {
+		_ = a[kc*gemmMR-1]
+		checkIndirect(kc, b, off, c, ldc, gemmMR)
+		sgemmIndirect6x16(kc, &a[0], &b[0], &off[0], &c[0], ldc)
+		return
+	}
+	microKernelIndirectGo(kc, a, b, off, c, ldc)
+}
+
+// microKernelIndirect2 is microKernel2 for the indirect kernels.
+func microKernelIndirect2(kc int, a0, a1, b []float32, off []int, c []float32, ldc int) bool {
+	if !useAsmKernel || !useAVX512 || kc <= 0 {
+		return false
+	}
+	_ = a0[kc*gemmMR-1]
+	_ = a1[kc*gemmMR-1]
+	checkIndirect(kc, b, off, c, ldc, 2*gemmMR)
+	sgemmIndirect12x16(kc, &a0[0], &a1[0], &b[0], &off[0], &c[0], ldc)
+	return true
+}

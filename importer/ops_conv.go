@@ -240,9 +240,18 @@ func convForward(g *ConvGeometry, cw *convWeights, x []float32, b *Tensor, out [
 	mg := M / g.Groups
 	direct := g.KH == 1 && g.KW == 1 && g.StrideH == 1 && g.StrideW == 1 &&
 		g.PadT == 0 && g.PadL == 0 && g.PadB == 0 && g.PadR == 0
+	var plan *shiftPlan
+	if useShiftConv && shiftApplies(g) && !direct {
+		v := newShiftPlan(g)
+		plan = &v
+	}
 	one := func(img int, inner int, s *gemmScratch) {
 		xi := x[img*imgIn : (img+1)*imgIn]
 		oi := out[img*M*P : (img+1)*M*P]
+		if plan != nil {
+			shiftConvImage(g, plan, cw.groups, xi, b, oi, s, inner)
+			return
+		}
 		if b != nil {
 			for m := 0; m < M; m++ {
 				v := b.Float[m]

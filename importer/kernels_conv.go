@@ -1,0 +1,181 @@
+package importer
+
+// Stride-1 convolution without im2col ("shifted planes").
+//
+// Pad each input channel once into a plane of width Wp = InW+PadL+PadR and
+// height Hp = InH+PadT+PadB, and compute the output on a grid of the same
+// width Wp: output column q = oh·Wp + ow. For kernel tap (c, kh, kw) the
+// input value under output q is then plane_c[kh·DilH·Wp + kw·DilW + q], so
+// the im2col row of that tap is a contiguous window of the padded input,
+// shifted by a fixed offset. The GEMM micro-kernel reads its B operand
+// straight from those windows through a table of K offsets instead of from
+// a packed copy; no im2col matrix is built. The Wp-OutW columns past each
+// output row are computed on wrapped-around input and dropped.
+//
+// Each output element sees the same products in the same order (k-blocks of
+// gemmKC ascending, k ascending within a block, bias first) as with im2col
+// and gemmBlock, so the result is bit-identical to that path.
+
+// useShiftConv selects the shifted-plane path for the convolutions it
+// applies to; tests switch it off to compare with im2col.
+var useShiftConv = true
+
+// shiftPlan is the shifted-plane layout of one convolution geometry.
+type shiftPlan struct {
+	hp, wp int   // padded plane height and width
+	offs   []int // per im2col row k = (c·KH+kh)·KW+kw: offset of its window
+	cols   int   // output grid columns OutH·Wp, rounded up to gemmNR
+	input  int   // floats of the padded input incl. slack for the last panel
+}
+
+// shiftApplies reports whether g is a stride-1 convolution the
+// shifted-plane path computes.
+func shiftApplies(g *ConvGeometry) bool {
+	return g.StrideH == 1 && g.StrideW == 1
+}
+
+func newShiftPlan(g *ConvGeometry) shiftPlan {
+	s := shiftPlan{hp: g.InH + g.PadT + g.PadB, wp: g.InW + g.PadL + g.PadR}
+	s.offs = make([]int, 0, g.K())
+	for c := 0; c < g.GroupC(); c++ {
+		for kh := 0; kh < g.KH; kh++ {
+			for kw := 0; kw < g.KW; kw++ {
+				s.offs = append(s.offs, c*s.hp*s.wp+kh*g.DilH*s.wp+kw*g.DilW)
+			}
+		}
+	}
+	s.cols = (g.OutH*s.wp + gemmNR - 1) / gemmNR * gemmNR
+	// The largest read is offs[K-1] + cols - 1.
+	s.input = s.offs[len(s.offs)-1] + s.cols
+	return s
+}
+
+// pad writes the group's GroupC channels of src (InH×InW each) into dst as
+// zero-padded hp×wp planes, zeroing the slack after them.
+func (s *shiftPlan) pad(g *ConvGeometry, src, dst []float32) {
+	dst = dst[:s.input]
+	plane := s.hp * s.wp
+	for c := 0; c < g.GroupC(); c++ {
+		in := src[c*g.InH*g.InW : (c+1)*g.InH*g.InW]
+		out := dst[c*plane : (c+1)*plane]
+		clear(out[:g.PadT*s.wp])
+		for h := 0; h < g.InH; h++ {
+			row := out[(g.PadT+h)*s.wp : (g.PadT+h+1)*s.wp]
+			clear(row[:g.PadL])
+			copy(row[g.PadL:], in[h*g.InW:(h+1)*g.InW])
+			clear(row[g.PadL+g.InW:])
+		}
+		clear(out[(g.PadT+g.InH)*s.wp:])
+	}
+	clear(dst[g.GroupC()*plane:])
+}
+
+// shiftConvGroup computes one group of one image: out (mg×P, the group's
+// output channels) = W_g ⊛ src (+ bias, mg values or nil). pad and grid
+// are scratch of at least s.input and np·gemmMR·s.cols floats. workers > 1
+// splits the column panels across goroutines.
+func shiftConvGroup(g *ConvGeometry, s *shiftPlan, pa packedA, src []float32, bias []float32, out []float32, pad, grid []float32, workers int) {
+	s.pad(g, src, pad)
+	np := (pa.m + gemmMR - 1) / gemmMR
+	ldc := s.cols
+	grid = grid[:np*gemmMR*ldc]
+	for m := 0; m < np*gemmMR; m++ {
+		row := grid[m*ldc : (m+1)*ldc]
+		if bias != nil && m < pa.m {
+			v := bias[m]
+			for i := range row {
+				row[i] = v
+			}
+		} else {
+			clear(row)
+		}
+	}
+	nq := ldc / gemmNR
+	if workers > 1 && pa.m*ldc*pa.k >= 1<<16 {
+		parallelFor(nq, workers, func(q0, q1 int) { shiftBlock(pa, pad, s.offs, grid, ldc, np, q0, q1) })
+	} else {
+		shiftBlock(pa, pad, s.offs, grid, ldc, np, 0, nq)
+	}
+	// Drop the wrapped-around columns of each output row.
+	P := g.P()
+	for m := 0; m < pa.m; m++ {
+		gr := grid[m*ldc:]
+		o := out[m*P : (m+1)*P]
+		for oh := 0; oh < g.OutH; oh++ {
+			copy(o[oh*g.OutW:(oh+1)*g.OutW], gr[oh*s.wp:oh*s.wp+g.OutW])
+		}
+	}
+}
+
+// shiftBlock runs the indirect micro-kernel over all np row panels and the
+// column panels [q0,q1) of the output grid, k blocked by gemmKC.
+func shiftBlock(pa packedA, in []float32, offs []int, grid []float32, ldc, np, q0, q1 int) {
+	k := pa.k
+	for k0 := 0; k0 < k; k0 += gemmKC {
+		kc := min(gemmKC, k-k0)
+		off := offs[k0 : k0+kc]
+		for q := q0; q < q1; q++ {
+			b := in[q*gemmNR:]
+			for p := 0; p < np; p++ {
+				ap := pa.data[p*gemmMR*k+k0*gemmMR : p*gemmMR*k+(k0+kc)*gemmMR]
+				c := grid[p*gemmMR*ldc+q*gemmNR:]
+				if p+1 < np {
+					ap1 := pa.data[(p+1)*gemmMR*k+k0*gemmMR : (p+1)*gemmMR*k+(k0+kc)*gemmMR]
+					if microKernelIndirect2(kc, ap, ap1, b, off, c, ldc) {
+						p++
+						continue
+					}
+				}
+				microKernelIndirect(kc, ap, b, off, c, ldc)
+			}
+		}
+	}
+}
+
+// microKernelIndirectGo is the portable indirect micro-kernel:
+// C[6×16] += Ap · B where row kk of B is b[off[kk] : off[kk]+16].
+func microKernelIndirectGo(kc int, a, b []float32, off []int, c []float32, ldc int) {
+	var acc [gemmMR][gemmNR]float32
+	for kk := 0; kk < kc; kk++ {
+		bk := (*[gemmNR]float32)(b[off[kk] : off[kk]+gemmNR])
+		ak := a[kk*gemmMR : kk*gemmMR+gemmMR]
+		for i := 0; i < gemmMR; i++ {
+			av := ak[i]
+			r := &acc[i]
+			for j := 0; j < gemmNR; j++ {
+				r[j] += av * bk[j]
+			}
+		}
+	}
+	for i := 0; i < gemmMR; i++ {
+		row := c[i*ldc : i*ldc+gemmNR]
+		for j := range row {
+			row[j] += acc[i][j]
+		}
+	}
+}
+
+// shiftConvImage computes all groups of one image (x: InC×InH×InW, out:
+// M×P) with the shifted-plane kernel; b is the bias tensor or nil.
+func shiftConvImage(g *ConvGeometry, s *shiftPlan, groups []packedA, x []float32, b *Tensor, out []float32, sc *gemmScratch, workers int) {
+	gc, P := g.GroupC(), g.P()
+	sc.pad = grow(sc.pad, s.input)
+	for gi, pa := range groups {
+		np := (pa.m + gemmMR - 1) / gemmMR
+		sc.grid = grow(sc.grid, np*gemmMR*s.cols)
+		var bias []float32
+		if b != nil {
+			bias = b.Float[gi*pa.m : (gi+1)*pa.m]
+		}
+		src := x[gi*gc*g.InH*g.InW : (gi+1)*gc*g.InH*g.InW]
+		shiftConvGroup(g, s, pa, src, bias, out[gi*pa.m*P:(gi+1)*pa.m*P], sc.pad, sc.grid, workers)
+	}
+}
+
+// grow returns buf resliced to n values, reallocated when too small.
+func grow(buf []float32, n int) []float32 {
+	if cap(buf) < n {
+		return make([]float32, n)
+	}
+	return buf[:n]
+}

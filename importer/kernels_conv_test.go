@@ -1,0 +1,120 @@
+package importer
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// naiveGeomConv is the textbook convolution loop in float64 over an N×C×H×W
+// input, the reference for convForward.
+func naiveGeomConv(g *ConvGeometry, w, bias, x []float32, n, m int) []float32 {
+	gc, mg := g.GroupC(), m/g.Groups
+	out := make([]float32, n*m*g.P())
+	for img := 0; img < n; img++ {
+		for oc := 0; oc < m; oc++ {
+			grp := oc / mg
+			for oh := 0; oh < g.OutH; oh++ {
+				for ow := 0; ow < g.OutW; ow++ {
+					s := 0.0
+					if bias != nil {
+						s = float64(bias[oc])
+					}
+					for c := 0; c < gc; c++ {
+						ic := grp*gc + c
+						for kh := 0; kh < g.KH; kh++ {
+							ih := oh*g.StrideH - g.PadT + kh*g.DilH
+							if ih < 0 || ih >= g.InH {
+								continue
+							}
+							for kw := 0; kw < g.KW; kw++ {
+								iw := ow*g.StrideW - g.PadL + kw*g.DilW
+								if iw < 0 || iw >= g.InW {
+									continue
+								}
+								s += float64(w[((oc*gc+c)*g.KH+kh)*g.KW+kw]) * float64(x[((img*g.InC+ic)*g.InH+ih)*g.InW+iw])
+							}
+						}
+					}
+					out[((img*m+oc)*g.OutH+oh)*g.OutW+ow] = float32(s)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// TestShiftConv checks the shifted-plane convolution against im2col (bit
+// for bit: same products, same order) and against the naive loop, over
+// kernel sizes, asymmetric pads, dilation, groups, channel counts around
+// the kernel's 6-row and 256-deep blocking, batch and worker counts, with
+// the assembly and the portable micro-kernels.
+func TestShiftConv(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	cases := []struct {
+		n, c, h, w, m, groups, k int
+		pads                     [4]int
+		dil                      int
+		bias                     bool
+	}{
+		{1, 1, 28, 28, 6, 1, 5, [4]int{2, 2, 2, 2}, 1, true},   // LeNet conv1
+		{3, 6, 14, 14, 16, 1, 5, [4]int{0, 0, 0, 0}, 1, true},  // LeNet conv2, no padding
+		{2, 16, 14, 14, 16, 1, 3, [4]int{1, 1, 1, 1}, 1, false},
+		{1, 3, 9, 7, 13, 1, 3, [4]int{0, 2, 1, 0}, 1, true}, // asymmetric pads, odd sizes
+		{2, 4, 10, 12, 8, 2, 3, [4]int{2, 2, 2, 2}, 2, true}, // dilation, groups
+		{1, 8, 7, 7, 8, 8, 3, [4]int{1, 1, 1, 1}, 1, true},   // depthwise
+		{1, 40, 6, 6, 20, 1, 3, [4]int{1, 1, 1, 1}, 1, true}, // K = 360 > gemmKC
+		{2, 5, 1, 17, 7, 1, 1, [4]int{0, 3, 0, 1}, 1, true},  // 1×k over one row, padded 1×1
+		{1, 2, 4, 4, 3, 1, 4, [4]int{0, 0, 0, 0}, 1, true},   // kernel as large as the input
+	}
+	for _, asm := range []bool{true, false} {
+		for _, tc := range cases {
+			for _, workers := range []int{1, 2, 3} {
+				name := fmt.Sprintf("asm=%v/n%d_c%d_%dx%d_m%d_g%d_k%d_pad%v_d%d/w=%d", asm, tc.n, tc.c, tc.h, tc.w, tc.m, tc.groups, tc.k, tc.pads, tc.dil, workers)
+				t.Run(name, func(t *testing.T) {
+					savedAsm := useAsmKernel
+					useAsmKernel = asm && savedAsm
+					defer func() { useAsmKernel = savedAsm; useShiftConv = true }()
+					g, err := NewConvGeometry(tc.c, tc.h, tc.w, tc.groups, ConvParams{KernelH: min(tc.k, tc.h), KernelW: tc.k, DilationH: tc.dil, DilationW: tc.dil, Pads: tc.pads})
+					if err != nil {
+						t.Fatal(err)
+					}
+					if !shiftApplies(&g) {
+						t.Fatal("the shifted-plane path does not apply")
+					}
+					wt := NewFloat([]int{tc.m, tc.c / tc.groups, g.KH, g.KW}, randSlice(r, tc.m*tc.c/tc.groups*g.KH*g.KW))
+					x := randSlice(r, tc.n*tc.c*tc.h*tc.w)
+					var b *Tensor
+					var bias []float32
+					if tc.bias {
+						bias = randSlice(r, tc.m)
+						b = NewFloat([]int{tc.m}, bias)
+					}
+					cw := packConvWeights(wt, tc.groups)
+					run := func(shift bool) []float32 {
+						useShiftConv = shift
+						out := make([]float32, tc.n*tc.m*g.P())
+						for i := range out {
+							out[i] = float32(math.NaN()) // every element must be written
+						}
+						if b == nil {
+							clear(out)
+						}
+						convForward(&g, &cw, x, b, out, tc.n, tc.m, workers)
+						return out
+					}
+					got, im2col := run(true), run(false)
+					if !slices.Equal(got, im2col) {
+						t.Errorf("shifted planes differ from im2col by up to %g", maxAbsDiff(got, im2col))
+					}
+					want := naiveGeomConv(&g, wt.Float, bias, x, tc.n, tc.m)
+					if d := maxAbsDiff(got, want); !(d < 1e-4) {
+						t.Errorf("shifted planes differ from the naive loop by %g", d)
+					}
+				})
+			}
+		}
+	}
+}
