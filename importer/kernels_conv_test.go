@@ -59,10 +59,10 @@ func TestShiftConv(t *testing.T) {
 		dil                      int
 		bias                     bool
 	}{
-		{1, 1, 28, 28, 6, 1, 5, [4]int{2, 2, 2, 2}, 1, true},   // LeNet conv1
-		{3, 6, 14, 14, 16, 1, 5, [4]int{0, 0, 0, 0}, 1, true},  // LeNet conv2, no padding
+		{1, 1, 28, 28, 6, 1, 5, [4]int{2, 2, 2, 2}, 1, true},  // LeNet conv1
+		{3, 6, 14, 14, 16, 1, 5, [4]int{0, 0, 0, 0}, 1, true}, // LeNet conv2, no padding
 		{2, 16, 14, 14, 16, 1, 3, [4]int{1, 1, 1, 1}, 1, false},
-		{1, 3, 9, 7, 13, 1, 3, [4]int{0, 2, 1, 0}, 1, true}, // asymmetric pads, odd sizes
+		{1, 3, 9, 7, 13, 1, 3, [4]int{0, 2, 1, 0}, 1, true},  // asymmetric pads, odd sizes
 		{2, 4, 10, 12, 8, 2, 3, [4]int{2, 2, 2, 2}, 2, true}, // dilation, groups
 		{1, 8, 7, 7, 8, 8, 3, [4]int{1, 1, 1, 1}, 1, true},   // depthwise
 		{1, 40, 6, 6, 20, 1, 3, [4]int{1, 1, 1, 1}, 1, true}, // K = 360 > gemmKC
