@@ -107,6 +107,9 @@ type group struct {
 	// fast is the effective weight matrix for the lossless ideal fast path
 	// (nil when it does not apply).
 	fast *quant.PackedWeights
+	// tab is the table route of the bit-serial simulation (nil when it
+	// does not apply; see table.go).
+	tab *tablePlan
 
 	crossbars  int
 	maxOUsXbar int64 // largest number of OUs on one crossbar
@@ -370,6 +373,7 @@ func compileGroup(li, gi int, l *quant.Linear, gm *mapper.GroupMap, scheme strin
 	g.perVector.add(&g.vectorOnly)
 	g.indexBits = g.ix.storage()
 
+	g.tab = newTablePlan(g, hw)
 	if hw.VariationSigma == 0 && hw.ADCNoiseSigmaLSB == 0 {
 		fast, err := g.effectiveWeights()
 		if err != nil {

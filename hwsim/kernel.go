@@ -367,20 +367,42 @@ func truncPop(ca []int64, cols []uint64, p uint64, b, d uint, maxCode int64, neg
 	return lossy
 }
 
+// adc is the converter of one layer group: r bits, saturating or
+// truncating (the low truncD bits of the full-scale range dropped).
+type adc struct {
+	maxCode  int64 // 2^r - 1
+	truncD   uint
+	truncate bool
+}
+
+func newADC(hw *HW, ouRows int) adc {
+	return adc{maxCode: int64(1)<<hw.ADCBits - 1, truncD: uint(truncShift(hw, ouRows)), truncate: hw.ADCMode == ADCTruncate}
+}
+
+// convert applies the ADC to an ideal integer column sum; lost reports a
+// conversion that clipped (saturating) or dropped bits (truncating).
+func (a adc) convert(s int64) (q int64, lost bool) {
+	if a.truncate {
+		q = min(s>>a.truncD<<a.truncD, a.maxCode<<a.truncD)
+		return q, q != s
+	}
+	if s > a.maxCode {
+		return a.maxCode, true
+	}
+	return s, false
+}
+
 // convert applies the ADC to an ideal integer column sum, counting losses.
 func (w *worker) convert(s int64) int64 {
-	if w.truncate {
-		q := min(s>>w.truncD<<w.truncD, w.maxCode<<w.truncD)
-		if q != s {
+	q, lost := adc{maxCode: w.maxCode, truncD: w.truncD, truncate: w.truncate}.convert(s)
+	if lost {
+		if w.truncate {
 			w.n[ADCTruncated]++
+		} else {
+			w.n[ADCClipped]++
 		}
-		return q
 	}
-	if s > w.maxCode {
-		w.n[ADCClipped]++
-		return w.maxCode
-	}
-	return s
+	return q
 }
 
 // ouGeneric handles multi-word columns, multi-bit DACs and 2-bit cells with

@@ -30,7 +30,16 @@ type Options struct {
 	Workers int
 	// Mode is ModeAuto ("" = auto) or ModeBitSerial.
 	Mode string
+	// route forces a bit-serial route (tests compare them); "" lets each
+	// call choose the cheaper one.
+	route string
 }
+
+// Bit-serial routes (Options.route).
+const (
+	routeTable   = "table"   // per-strip pattern tables (table.go)
+	routeGeneric = "generic" // per-column popcounts (kernel.go)
+)
 
 // Simulator runs the linear layers of a quantized network on the simulated
 // accelerator. Its MatMul method is a quant.MatMulFunc. It is safe for
@@ -45,6 +54,10 @@ type Simulator struct {
 	byLin  map[*quant.Linear]int
 	counts []layerCounters
 	work   []imageWork // per layer: the golden program's work per image
+	// tableBudget is what is left of tableCacheBytes for the table route's
+	// tables kept between calls.
+	tableBudget atomic.Int64
+	tableBlock  int64 // tableBlockBytes (tests lower it)
 }
 
 // layerCounters accumulate what the simulation did, per layer.
@@ -148,6 +161,8 @@ func newSimulator(net *quant.Network, mp *mapper.Mapping, hw HW, opts Options) (
 	}
 	s := &Simulator{hw: hw, opts: opts, mp: mp, net: net, byLin: map[*quant.Linear]int{}, work: work,
 		groups: make([][]*group, len(net.Linears)), counts: make([]layerCounters, len(net.Linears))}
+	s.tableBudget.Store(tableCacheBytes)
+	s.tableBlock = tableBlockBytes
 	type job struct{ li, gi int }
 	var jobs []job
 	for li, l := range net.Linears {
@@ -276,6 +291,17 @@ func (s *Simulator) MatMul(l *quant.Linear, gi int, x []int32, m int, out []int3
 			return fmt.Errorf("hwsim: layer %d %q group %d: %w", li, l.Name, gi, err)
 		}
 		c.addScaled(&g.perVector, int64(m))
+		return nil
+	}
+	if g.tab != nil && s.opts.route != routeGeneric && (s.opts.route == routeTable || g.tab.worthIt(m)) {
+		lost := g.tab.matMul(g, &s.hw, x, m, out, s.opts.Workers, &s.tableBudget, s.tableBlock)
+		c.addScaled(&g.perVector, int64(m))
+		if s.hw.ADCMode == ADCTruncate {
+			c.n[ADCTruncated].Add(lost)
+		} else {
+			c.n[ADCClipped].Add(lost)
+		}
+		c.bitSerialVectors.Add(int64(m))
 		return nil
 	}
 	workers := min(s.opts.Workers, m)

@@ -43,7 +43,10 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	e := &env{stdout: os.Stdout, stderr: os.Stderr, interactive: isTerminal(os.Stderr)}
-	os.Exit(runMain(ctx, e, os.Args[1:]))
+	stopProfile := startProfile(os.Stderr)
+	code := runMain(ctx, e, os.Args[1:])
+	stopProfile()
+	os.Exit(code)
 }
 
 // runMain runs one invocation and returns its exit code.

@@ -1,0 +1,145 @@
+package hwsim
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/rramc/rramc/mapper"
+	"github.com/rramc/rramc/quant"
+)
+
+// routeCase is one hardware point of the route comparison.
+type routeCase struct {
+	name             string
+	xr, xc, h, w     int
+	cellBits, adc    int
+	adcMode          string
+	wantTable, lossy bool // the table route applies; some conversion must lose
+}
+
+var routeCases = []routeCase{
+	{"9x8/1bit/adc8", 128, 128, 9, 8, 1, 8, ADCSaturate, true, false},
+	{"9x8/1bit/adc3/sat", 128, 128, 9, 8, 1, 3, ADCSaturate, true, true},
+	{"9x8/1bit/adc3/trunc", 128, 128, 9, 8, 1, 3, ADCTruncate, true, true},
+	{"9x8/2bit/adc4/sat", 128, 128, 9, 8, 2, 4, ADCSaturate, true, true},
+	{"9x8/2bit/adc4/trunc", 128, 128, 9, 8, 2, 4, ADCTruncate, true, true},
+	{"9x8/2bit/adc5", 128, 128, 9, 8, 2, 5, ADCSaturate, true, false},
+	{"12x8/1bit/adc3/sat", 128, 128, 12, 8, 1, 3, ADCSaturate, true, true},
+	{"16x16/1bit/adc3/sat", 128, 128, 16, 16, 1, 3, ADCSaturate, false, true},
+	{"16x16/1bit/adc3/trunc", 128, 128, 16, 16, 1, 3, ADCTruncate, false, true},
+	{"16x16/2bit/adc4/sat", 128, 128, 16, 16, 2, 4, ADCSaturate, false, true},
+	{"128x128/1bit/adc5/sat", 128, 128, 128, 128, 1, 5, ADCSaturate, false, true},
+	{"128x128/2bit/adc6/trunc", 128, 128, 128, 128, 2, 6, ADCTruncate, false, true},
+	{"64x64/1bit/adc7", 64, 64, 64, 64, 1, 7, ADCSaturate, false, false},
+}
+
+// routeSchemes are the mapper schemes the comparison maps with: plain
+// columns, shared columns with and without complement owners, per-OU row
+// selection and a whole-layer row permutation.
+var routeSchemes = []mapper.Options{
+	{Scheme: "dense"}, {Scheme: "colsim", MaxShare: 2}, {Scheme: "colsim-comp", MaxShare: 0},
+	{Scheme: "sre"}, {Scheme: "rowreorder"},
+}
+
+// Every bit-serial route computes the same outputs and the same counts,
+// lossy conversions included, as the generic per-column route and as the
+// cell-by-cell reference simulation (refSim2), on random layers with
+// saturating and truncating ADCs, for 1- and 2-bit cells and OU heights
+// that do and do not take the table route.
+func TestRoutesAgree(t *testing.T) {
+	for _, rc := range routeCases {
+		for _, signed := range []bool{false, true} {
+			rng := rand.New(rand.NewPCG(uint64(rc.h), uint64(rc.adc)))
+			abits := 8
+			if signed {
+				abits = 6
+			}
+			l := randLinear(rng, 0, 150, 13, 1, 8, abits, signed, 0.3)
+			net := &quant.Network{Linears: []*quant.Linear{l}}
+			const m = 40
+			x := randInputs(rng, m, l.K, abits, signed, 0.4)
+			if rc.lossy {
+				// Half the vectors drive many rows high so that sums overflow
+				// the ADC range.
+				hx := highInputs(rng, m/2, l.K, signed)
+				for i := range hx {
+					hx[i] >>= 8 - abits
+				}
+				copy(x, hx)
+			}
+			for _, o := range routeSchemes {
+				name := fmt.Sprintf("%s/signed=%v/%s%d", rc.name, signed, o.Scheme, o.MaxShare)
+				t.Run(name, func(t *testing.T) {
+					hw := hwFor(rc.xr, rc.xc, rc.h, rc.w, rc.adc, rc.adcMode)
+					hw.CellBits = rc.cellBits
+					mp := mapOrFail(t, net, geoOf2(hw), o)
+					var outs [][]int32
+					var counts []Counts
+					for i, route := range []string{routeGeneric, routeTable, routeTable, ""} {
+						s, err := Simulate(net, mp, hw, Options{Workers: 2, Mode: ModeBitSerial, route: route})
+						if err != nil {
+							t.Fatal(err)
+						}
+						if i == 2 {
+							// no tables kept between calls, built in blocks of a few strips
+							s.tableBudget.Store(0)
+							s.tableBlock = 3 << 12
+						}
+						if g := s.groups[0][0]; (g.tab != nil) != rc.wantTable {
+							t.Fatalf("table route applies: %v, want %v", g.tab != nil, rc.wantTable)
+						}
+						outs = append(outs, runLayer(t, s, l, 0, x, m))
+						counts = append(counts, s.Counted()[0])
+					}
+					want, lossy := refSim2(mp.Layers[0].Groups[0], l, x, m, hw.OURows, hw.CellBits, hw.ADCBits, hw.ADCMode == ADCTruncate)
+					if rc.lossy != (lossy > 0) {
+						t.Fatalf("reference lossy conversions %d, want lossy %v", lossy, rc.lossy)
+					}
+					for i, route := range []string{"generic", "table", "table in blocks", "chosen"} {
+						if !slices.Equal(outs[i], want) {
+							t.Fatalf("%s route differs from the reference", route)
+						}
+						if counts[i] != counts[0] {
+							t.Fatalf("%s route counts %+v, generic %+v", route, counts[i], counts[0])
+						}
+						if got := counts[i].ADCClipped + counts[i].ADCTruncated; got != lossy {
+							t.Fatalf("%s route counted %d lossy conversions, reference %d", route, got, lossy)
+						}
+					}
+				})
+			}
+		}
+	}
+}
+
+// bitPlanes equals its definition: bit i of plane b is bit b of code i.
+func TestBitPlanes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 44))
+	for _, n := range []int{1, 7, 8, 9, 63, 64, 65, 200} {
+		for _, a := range []int{1, 3, 8, 11, 16} {
+			src := make([]int32, n)
+			for i := range src {
+				src[i] = int32(rng.Uint32())
+			}
+			words := (n+63)/64 + 1
+			bp := make([]uint64, a*words)
+			for i := range bp {
+				bp[i] = rng.Uint64() // must be cleared
+			}
+			bitPlanes(bp, src, a, words)
+			for b := 0; b < a; b++ {
+				for i := 0; i < words*64; i++ {
+					want := uint64(0)
+					if i < n {
+						want = uint64(src[i]) >> b & 1
+					}
+					if got := bp[b*words+i/64] >> (i % 64) & 1; got != want {
+						t.Fatalf("n=%d a=%d: plane %d bit %d = %d, want %d", n, a, b, i, got, want)
+					}
+				}
+			}
+		}
+	}
+}
