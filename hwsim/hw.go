@@ -13,7 +13,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/rramc/rramc/importer"
+	"github.com/rramc/rramc/importer/atomicfile"
 	"github.com/rramc/rramc/mapper"
 )
 
@@ -453,5 +453,5 @@ func WriteHW(path string, h HW) error {
 	if err != nil {
 		return err
 	}
-	return importer.WriteFileAtomic(path, b)
+	return atomicfile.WriteFile(path, b)
 }

@@ -9,8 +9,8 @@ import (
 	"sort"
 	"testing"
 
-	"github.com/rramc/rramc/importer"
 	"github.com/rramc/rramc/importer/dataset"
+	"github.com/rramc/rramc/importer/onnx"
 	"github.com/rramc/rramc/mapper"
 	"github.com/rramc/rramc/quant"
 )
@@ -65,7 +65,7 @@ func lenet5Path(t *testing.T) string {
 // quantizedModel loads and quantizes a test model (8-bit, defaults, with
 // the given pruning) and returns it with a source over the MNIST test set.
 func quantizedModel(t testing.TB, path string, prune float64) (*quant.Network, dataset.Source) {
-	m, err := importer.Load(path)
+	m, err := onnx.Load(path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,9 @@ import (
 
 	"github.com/rramc/rramc/importer"
 	"github.com/rramc/rramc/importer/dataset"
+	"github.com/rramc/rramc/importer/interp"
+	"github.com/rramc/rramc/importer/onnx"
+	"github.com/rramc/rramc/importer/passes"
 	"github.com/rramc/rramc/quant"
 )
 
@@ -18,7 +21,7 @@ type Model struct {
 	// fold them away).
 	Graph *importer.Model
 	// Program runs the optimized model in float32.
-	Program *importer.Program
+	Program *interp.Program
 	// Input is the model's one input; Output the name of its first output.
 	Input  importer.ValueInfo
 	Output string
@@ -26,20 +29,17 @@ type Model struct {
 
 // LoadModel loads, optimizes and compiles a model with one input.
 func LoadModel(path string) (*Model, error) {
-	m, err := importer.Load(path)
+	m, err := onnx.Load(path)
 	if err != nil {
 		return nil, err
 	}
-	opt := m
-	if quant.IsQDQ(m) {
-		if opt, err = importer.Load(path); err != nil {
-			return nil, err
-		}
-	}
-	if err := importer.Optimize(opt); err != nil {
+	// Optimize returns a new model: m stays as written (a QDQ file keeps the
+	// weight DequantizeLinear nodes quantization reads the scales from).
+	opt, err := passes.Optimize(m)
+	if err != nil {
 		return nil, err
 	}
-	prog, err := importer.NewModelProgram(opt)
+	prog, err := interp.NewModelProgram(opt)
 	if err != nil {
 		return nil, err
 	}
@@ -49,7 +49,11 @@ func LoadModel(path string) (*Model, error) {
 	if len(prog.Graph().Outputs) == 0 {
 		return nil, fmt.Errorf("%s: %w: no output", path, importer.ErrInvalidModel)
 	}
-	return &Model{Path: path, Graph: m, Program: prog, Input: prog.Inputs()[0], Output: prog.Graph().Outputs[0].Name}, nil
+	graph := opt
+	if quant.IsQDQ(m) {
+		graph = m
+	}
+	return &Model{Path: path, Graph: graph, Program: prog, Input: prog.Inputs()[0], Output: prog.Graph().Outputs[0].Name}, nil
 }
 
 // Stage runs the float32 model.

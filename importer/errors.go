@@ -45,12 +45,24 @@ func (e *ModelError) Unwrap() []error {
 	return []error{ErrInvalidModel}
 }
 
-// invalidf builds a ModelError for file at where.
-func invalidf(file, where, format string, args ...any) error {
-	return &ModelError{File: file, Where: where, Msg: fmt.Sprintf(format, args...)}
+// NodeError wraps err with the node's name and op type, marking it as an
+// invalid-model error (a kernel fails only on shapes or values the model
+// or its input got wrong).
+func NodeError(n *Node, err error) error {
+	var me *ModelError
+	if errors.As(err, &me) && me.Where == "" {
+		c := *me
+		c.Where = NodeWhere(n)
+		return &c
+	}
+	return &ModelError{Where: NodeWhere(n), Msg: err.Error()}
 }
 
-// invalidErr builds a ModelError wrapping cause.
-func invalidErr(file, where string, cause error, format string, args ...any) error {
-	return &ModelError{File: file, Where: where, Msg: fmt.Sprintf(format, args...), Err: cause}
+// NodeWhere names a node for error messages: node "name" (OpType).
+func NodeWhere(n *Node) string { return fmt.Sprintf("node %q (%s)", n.Name, n.OpType) }
+
+// NodeErrorf builds an error about node n from a format; it wraps
+// ErrInvalidModel.
+func NodeErrorf(n *Node, format string, args ...any) error {
+	return &ModelError{Where: NodeWhere(n), Msg: fmt.Sprintf(format, args...)}
 }

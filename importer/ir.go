@@ -1,5 +1,10 @@
 package importer
 
+import (
+	"maps"
+	"slices"
+)
+
 // DataType is an ONNX TensorProto.DataType value. The numbering is ONNX's own
 // so that it can be copied from and to the wire format without a table.
 type DataType int32
@@ -26,6 +31,22 @@ const (
 // IsFloat reports whether values of type t are held in Tensor.Float.
 func (t DataType) IsFloat() bool {
 	return t == Float || t == Double || t == Float16 || t == BFloat16
+}
+
+// Size returns the byte size of one element of type t as stored in ONNX's
+// raw_data (little endian), or 0 when rramc cannot hold values of type t.
+func (t DataType) Size() int {
+	switch t {
+	case Uint8, Int8, Bool:
+		return 1
+	case Uint16, Int16, Float16, BFloat16:
+		return 2
+	case Float, Int32, Uint32:
+		return 4
+	case Int64, Double, Uint64:
+		return 8
+	}
+	return 0
 }
 
 // Tensor is a dense row-major tensor. Floating-point element types (float32,
@@ -103,6 +124,10 @@ type Node struct {
 	Attrs   map[string]*Attr
 }
 
+// InDefaultDomain reports whether n is a standard ONNX operator (domain ""
+// or "ai.onnx").
+func (n *Node) InDefaultDomain() bool { return n.Domain == "" || n.Domain == "ai.onnx" }
+
 // Graph is the graph IR. Nodes are kept in topological order by every pass.
 type Graph struct {
 	Name string
@@ -140,4 +165,46 @@ func (m *Model) Opset() int64 {
 		return v
 	}
 	return m.Opsets["ai.onnx"]
+}
+
+// Clone returns a copy of m that can be edited without changing m: the
+// graph, its node list, every node (inputs, outputs, attributes) and every
+// map and slice are new. Tensor values (initializers, tensor attributes) are
+// shared: no rramc pass writes into a tensor that is part of a graph, it
+// makes a new one.
+func (m *Model) Clone() *Model {
+	c := *m
+	c.Opsets = maps.Clone(m.Opsets)
+	c.Metadata = maps.Clone(m.Metadata)
+	if m.Graph != nil {
+		c.Graph = m.Graph.Clone()
+	}
+	return &c
+}
+
+// Clone returns a copy of g as Model.Clone describes.
+func (g *Graph) Clone() *Graph {
+	c := *g
+	c.Nodes = make([]*Node, len(g.Nodes))
+	for i, n := range g.Nodes {
+		nn := *n
+		nn.Inputs = slices.Clone(n.Inputs)
+		nn.Outputs = slices.Clone(n.Outputs)
+		if n.Attrs != nil {
+			nn.Attrs = make(map[string]*Attr, len(n.Attrs))
+			for k, a := range n.Attrs {
+				ac := *a
+				ac.Floats = slices.Clone(a.Floats)
+				ac.Ints = slices.Clone(a.Ints)
+				ac.Strings = slices.Clone(a.Strings)
+				nn.Attrs[k] = &ac
+			}
+		}
+		c.Nodes[i] = &nn
+	}
+	c.Inputs = slices.Clone(g.Inputs)
+	c.Outputs = slices.Clone(g.Outputs)
+	c.ValueInfo = maps.Clone(g.ValueInfo)
+	c.Initializers = maps.Clone(g.Initializers)
+	return &c
 }

@@ -62,12 +62,9 @@ type UnsupportedNode struct {
 }
 
 // Summarize describes m. supported decides which default-domain op types the
-// interpreter runs (nil = the interpreter's own Supported); nodes of other
+// interpreter runs (interp.Supported for rramc's own); nodes of other
 // domains are always listed as unsupported.
 func Summarize(m *Model, supported func(op string) bool) *Summary {
-	if supported == nil {
-		supported = Supported
-	}
 	s := &Summary{
 		Path:            m.Path,
 		IRVersion:       m.IRVersion,
@@ -167,7 +164,7 @@ func (s *Summary) addWeights(t *Tensor) {
 	}
 	n := int64(len(t.Float))
 	s.Params += n
-	if b := rawElemSize(t.DType); b > 0 {
+	if b := t.DType.Size(); b > 0 {
 		s.WeightBytes += n * int64(b)
 	}
 }

@@ -1,19 +1,23 @@
 package importer
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
-// maxTensorElems bounds the element count of any tensor the interpreter
-// allocates (2^31 elements = 8 GiB of float32). Shapes computed from model
-// data (Reshape targets, ConstantOfShape, Pad, Expand...) are checked against
-// it before any allocation so that a hostile file cannot request terabytes.
-const maxTensorElems = 1 << 31
+// MaxTensorElements is the largest element count one tensor may have (2^31-1;
+// 8 GiB of float32). The decoder refuses larger tensors, and every shape the
+// interpreter computes from model data (Reshape targets, ConstantOfShape,
+// Pad, Expand...) is checked against it before anything is allocated, so a
+// hostile file cannot request terabytes.
+const MaxTensorElements = math.MaxInt32
 
 // NewFloat returns a float32 tensor of the given shape. data is used as is
 // when non-nil (its length must equal the shape's element count); nil data
 // allocates zeros. It panics on a length mismatch or negative dim, as slicing
 // does: callers pass shapes they computed themselves.
 func NewFloat(shape []int, data []float32) *Tensor {
-	n := shapeLen(shape)
+	n := NumElements(shape)
 	if data == nil {
 		data = make([]float32, n)
 	} else if len(data) != n {
@@ -24,7 +28,7 @@ func NewFloat(shape []int, data []float32) *Tensor {
 
 // NewInt returns an int64 tensor of the given shape (see NewFloat for data).
 func NewInt(shape []int, data []int64) *Tensor {
-	n := shapeLen(shape)
+	n := NumElements(shape)
 	if data == nil {
 		data = make([]int64, n)
 	} else if len(data) != n {
@@ -156,8 +160,9 @@ func (t DataType) String() string {
 	return fmt.Sprintf("dtype(%d)", int32(t))
 }
 
-// shapeLen is the element count of shape (1 for a scalar).
-func shapeLen(shape []int) int {
+// NumElements is the element count of shape (1 for a scalar). It panics on
+// a negative dim; use CheckNumElements for shapes computed from model data.
+func NumElements(shape []int) int {
 	n := 1
 	for _, d := range shape {
 		if d < 0 {
@@ -168,9 +173,9 @@ func shapeLen(shape []int) int {
 	return n
 }
 
-// checkedLen is the element count of shape, or an error when a dim is
-// negative or the count exceeds maxTensorElems. It never overflows.
-func checkedLen(shape []int) (int, error) {
+// CheckNumElements is the element count of shape, or an error when a dim
+// is negative or the count exceeds MaxTensorElements. It never overflows.
+func CheckNumElements(shape []int) (int, error) {
 	n := 1
 	for _, d := range shape {
 		if d < 0 {
@@ -180,13 +185,13 @@ func checkedLen(shape []int) (int, error) {
 			n = 0
 			continue
 		}
-		if n > maxTensorElems/d {
-			return 0, fmt.Errorf("shape %v has more than %d elements", shape, maxTensorElems)
+		if n > MaxTensorElements/d {
+			return 0, fmt.Errorf("shape %v has more than %d elements", shape, MaxTensorElements)
 		}
 		n *= d
 	}
-	if n > maxTensorElems {
-		return 0, fmt.Errorf("shape %v has more than %d elements", shape, maxTensorElems)
+	if n > MaxTensorElements {
+		return 0, fmt.Errorf("shape %v has more than %d elements", shape, MaxTensorElements)
 	}
 	return n, nil
 }
@@ -228,46 +233,6 @@ func BroadcastShapes(shapes ...[]int) ([]int, error) {
 		}
 	}
 	return out, nil
-}
-
-// broadcastStrides returns strides for reading a tensor of shape in as if it
-// had shape out (which must be a broadcast of in): broadcast dims get 0.
-func broadcastStrides(in, out []int) []int {
-	st := make([]int, len(out))
-	off := len(out) - len(in)
-	acc := 1
-	for i := len(in) - 1; i >= 0; i-- {
-		if in[i] != 1 {
-			st[off+i] = acc
-		}
-		acc *= in[i]
-	}
-	return st
-}
-
-// sameShape reports whether two shapes are equal.
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
-// normAxis maps a possibly negative axis into [0, rank) or reports an error.
-func normAxis(axis int64, rank int) (int, error) {
-	a := axis
-	if a < 0 {
-		a += int64(rank)
-	}
-	if a < 0 || a >= int64(rank) {
-		return 0, fmt.Errorf("axis %d out of range for rank %d", axis, rank)
-	}
-	return int(a), nil
 }
 
 // ArgMaxRows returns the top-1 class of each sample of a float batch

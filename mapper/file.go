@@ -7,7 +7,7 @@ import (
 	"hash/crc32"
 	"os"
 
-	"github.com/rramc/rramc/importer"
+	"github.com/rramc/rramc/importer/atomicfile"
 	"github.com/rramc/rramc/quant"
 )
 
@@ -485,7 +485,7 @@ func WriteFile(path string, m *Mapping) error {
 	if err != nil {
 		return err
 	}
-	if err := importer.WriteFileAtomic(path, data); err != nil {
+	if err := atomicfile.WriteFile(path, data); err != nil {
 		return fmt.Errorf("mapper: %w", err)
 	}
 	return nil

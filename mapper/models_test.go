@@ -6,8 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/rramc/rramc/importer"
 	"github.com/rramc/rramc/importer/dataset"
+	"github.com/rramc/rramc/importer/onnx"
 	"github.com/rramc/rramc/quant"
 )
 
@@ -74,7 +74,7 @@ func forTrainedNets(t *testing.T, prunes []float64, fn func(t *testing.T, prune 
 	}
 	for _, rm := range ms {
 		t.Run(rm.name, func(t *testing.T) {
-			m, err := importer.Load(rm.path)
+			m, err := onnx.Load(rm.path)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/rramc/rramc/importer"
+	"github.com/rramc/rramc/importer/interp"
 )
 
 // histBins is the resolution of the magnitude histogram used for
@@ -105,7 +106,7 @@ func (s *rangeStat) percentile(p float64) float64 {
 // calibBatch) and records, for the graph input and every float node output,
 // its range.
 func calibrate(g *importer.Graph, inputName string, x *importer.Tensor, n int, withHist bool) (map[string]*rangeStat, error) {
-	prog, err := importer.NewProgram(g)
+	prog, err := interp.NewProgram(g)
 	if err != nil {
 		return nil, err
 	}

@@ -85,7 +85,7 @@
 // Concat: output scale s_y = max_i s_i; each input is requantized by
 // s_i/s_y (exactly unchanged when s_i = s_y).
 //
-// BatchNormalization that importer.Optimize could not fold into a preceding
+// BatchNormalization that passes.Optimize could not fold into a preceding
 // linear layer: y = a_c·x + b_c with a_c = γ/√(σ²+ε), b_c = β - μ·a_c,
 // computed as y = clamp(±round(x·|a_c|·s_x/s_y) + round(b_c/s_y)).
 //

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/rramc/rramc/importer"
+	"github.com/rramc/rramc/importer/interp"
 )
 
 // evalBatch is the number of samples per float evaluation run.
@@ -47,7 +48,7 @@ func firstDim(t *importer.Tensor) int {
 // FloatTop1 evaluates a float graph (the importer's interpreter) on x in
 // batches and returns top-1 and predictions.
 func FloatTop1(g *importer.Graph, x *importer.Tensor, labels []int) (float64, []int, error) {
-	prog, err := importer.NewProgram(g)
+	prog, err := interp.NewProgram(g)
 	if err != nil {
 		return 0, nil, err
 	}

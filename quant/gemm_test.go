@@ -5,7 +5,7 @@ import (
 	"math/rand"
 	"testing"
 
-	"github.com/rramc/rramc/importer"
+	"github.com/rramc/rramc/importer/interp"
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
 )
@@ -147,7 +147,7 @@ func BenchmarkSgemmImporter(b *testing.B) {
 		b.Run(fmt.Sprintf("%dx%dx%d", s.m, s.k, s.n), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				importer.Gemm(false, false, s.m, s.n, s.k, a, s.k, w, s.n, c, s.n, 2)
+				interp.Gemm(false, false, s.m, s.n, s.k, a, s.k, w, s.n, c, s.n, 2)
 			}
 			b.ReportMetric(2*float64(s.m*s.k*s.n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GOPS")
 		})

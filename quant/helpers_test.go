@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/rramc/rramc/importer"
+	"github.com/rramc/rramc/importer/interp"
 )
 
 // toyModel builds, in memory, a small CNN that exercises every integer op
@@ -56,7 +57,7 @@ func toyModel(seed int64) *importer.Model {
 	}
 	_ = ints
 	out := "prob"
-	if !importer.Supported("Softmax") {
+	if !interp.Supported("Softmax") {
 		nodes, out = nodes[:len(nodes)-1], "logits"
 	}
 	g := &importer.Graph{
@@ -83,7 +84,7 @@ func toyInputs(n int, seed int64) *importer.Tensor {
 
 func floatRun(t testing.TB, m *importer.Model, x *importer.Tensor) *importer.Tensor {
 	t.Helper()
-	p, err := importer.NewProgram(m.Graph)
+	p, err := interp.NewProgram(m.Graph)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,8 @@ import (
 
 	"github.com/rramc/rramc/importer"
 	"github.com/rramc/rramc/importer/dataset"
+	"github.com/rramc/rramc/importer/interp"
+	"github.com/rramc/rramc/importer/onnx"
 )
 
 // realModel is a trained MNIST model with its preprocessing and the
@@ -78,7 +80,7 @@ func forEachRealModel(t *testing.T, f func(t *testing.T, rm realModel, m *import
 	}
 	for _, rm := range ms {
 		t.Run(rm.name, func(t *testing.T) {
-			m, err := importer.Load(rm.path)
+			m, err := onnx.Load(rm.path)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -158,7 +160,7 @@ func TestRealModelsW8A8(t *testing.T) {
 func benchModel(b *testing.B, name string) (realModel, *importer.Model) {
 	for _, rm := range realModels(b) {
 		if rm.name == name {
-			m, err := importer.Load(rm.path)
+			m, err := onnx.Load(rm.path)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -216,7 +218,7 @@ func TestSweepTable(t *testing.T) {
 		if only != "" && !strings.Contains(","+only+",", ","+rm.name+",") {
 			continue
 		}
-		m, err := importer.Load(rm.path)
+		m, err := onnx.Load(rm.path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -261,7 +263,7 @@ func TestRealModelsQDQExport(t *testing.T) {
 		if err := net.WriteQDQ(path); err != nil {
 			t.Fatal(err)
 		}
-		lm, err := importer.Load(path)
+		lm, err := onnx.Load(path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -276,7 +278,7 @@ func TestRealModelsQDQExport(t *testing.T) {
 		if !slicesEqual(ipred, bpred) {
 			t.Fatal("re-imported QDQ network predicts differently from the exported one")
 		}
-		if !importer.Supported("QuantizeLinear") || !importer.Supported("DequantizeLinear") {
+		if !interp.Supported("QuantizeLinear") || !interp.Supported("DequantizeLinear") {
 			t.Log("importer has no QuantizeLinear/DequantizeLinear: float check of the QDQ file skipped")
 			return
 		}

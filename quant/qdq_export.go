@@ -8,7 +8,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	"github.com/rramc/rramc/importer"
+	"github.com/rramc/rramc/importer/atomicfile"
 	"github.com/rramc/rramc/importer/onnxpb"
 )
 
@@ -32,7 +32,7 @@ func (n *Network) WriteQDQ(path string) error {
 	if err != nil {
 		return err
 	}
-	return importer.WriteFileAtomic(path, data)
+	return atomicfile.WriteFile(path, data)
 }
 
 type qdqWriter struct {

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/rramc/rramc/importer"
+	"github.com/rramc/rramc/importer/onnx"
 )
 
 // TestQDQRoundTrip exports quantized networks as QDQ ONNX, reads the files
@@ -37,7 +38,7 @@ func TestQDQRoundTrip(t *testing.T) {
 			if err := net.WriteQDQ(path); err != nil {
 				t.Fatal(err)
 			}
-			lm, err := importer.Load(path)
+			lm, err := onnx.Load(path)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -135,7 +136,7 @@ func TestQDQRejectsWhatTheCrossbarCannotHold(t *testing.T) {
 		}, "wider than the 8 bits"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			m, err := importer.Load(path)
+			m, err := onnx.Load(path)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -170,7 +171,7 @@ func TestQDQAsymmetricActivations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := importer.Decode(data, "")
+	m, err := onnx.Decode(data, "")
 	if err != nil {
 		t.Fatal(err)
 	}

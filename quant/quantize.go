@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/rramc/rramc/importer"
+	"github.com/rramc/rramc/importer/passes"
 )
 
 // ErrUnsupported is wrapped (together with importer.ErrInvalidModel) by the
@@ -93,7 +94,8 @@ func prepareWith(m *importer.Model, calib *importer.Tensor, cfg Config,
 			return nil, err
 		}
 	}
-	if err := importer.Optimize(mc); err != nil {
+	mc, err := passes.Optimize(mc)
+	if err != nil {
 		return nil, err
 	}
 	g := mc.Graph

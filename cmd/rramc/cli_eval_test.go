@@ -11,6 +11,7 @@ import (
 
 	"github.com/rramc/rramc/importer"
 	"github.com/rramc/rramc/importer/dataset"
+	"github.com/rramc/rramc/importer/interp"
 )
 
 // TestEvalFloatFullTestSet compares the float32 accuracy over the whole
@@ -44,7 +45,7 @@ func TestEvalModes(t *testing.T) {
 	}
 	// The weight layers, from the importer: the names eval's sparsity uses.
 	var layers []string
-	for _, l := range importer.Summarize(loadModel(t, lenet), nil).Layers {
+	for _, l := range importer.Summarize(loadModel(t, lenet), interp.Supported).Layers {
 		layers = append(layers, l.Node)
 	}
 

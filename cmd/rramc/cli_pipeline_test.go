@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/rramc/rramc/importer"
+	"github.com/rramc/rramc/importer/interp"
+	"github.com/rramc/rramc/importer/onnx"
 	"github.com/rramc/rramc/mapper"
 	"github.com/rramc/rramc/quant"
 )
@@ -37,9 +39,9 @@ func TestQuantize(t *testing.T) {
 			if !strings.Contains(stdout, "wrote "+out) || !strings.Contains(stdout, "total") {
 				t.Errorf("quantize output: %s", stdout)
 			}
-			m, err := importer.Load(out)
+			m, err := onnx.Load(out)
 			if err != nil {
-				t.Fatalf("importer.Load(quantized model): %v", err)
+				t.Fatalf("onnx.Load(quantized model): %v", err)
 			}
 			if !quant.IsQDQ(m) {
 				t.Error("quantized model is not QDQ")
@@ -104,7 +106,7 @@ func TestQuantize(t *testing.T) {
 func weightElements(t *testing.T, path string) int64 {
 	t.Helper()
 	var n int64
-	for _, l := range importer.Summarize(loadModel(t, path), nil).Layers {
+	for _, l := range importer.Summarize(loadModel(t, path), interp.Supported).Layers {
 		p := int64(1)
 		for _, d := range l.WeightShape {
 			p *= int64(d)

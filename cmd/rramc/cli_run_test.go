@@ -12,6 +12,7 @@ import (
 
 	"github.com/rramc/rramc/importer"
 	"github.com/rramc/rramc/importer/dataset"
+	"github.com/rramc/rramc/importer/onnx"
 )
 
 // checkLogits compares a [16, 10] output with PyTorch's logits from the
@@ -51,7 +52,7 @@ func TestRunRoundTrip(t *testing.T) {
 			model := modelPath(t, name)
 			sub := t.TempDir()
 			xpb := filepath.Join(sub, "x.pb")
-			if err := importer.WriteTensorPBNamed(xpb, md.Input.Name, x); err != nil {
+			if err := onnx.WriteTensorPBNamed(xpb, md.Input.Name, x); err != nil {
 				t.Fatal(err)
 			}
 			for _, c := range []struct{ in, out string }{
@@ -70,7 +71,7 @@ func TestRunRoundTrip(t *testing.T) {
 					var b []byte
 					if b, err = os.ReadFile(out); err == nil {
 						var tname string
-						tname, y, err = importer.DecodeTensorPB(b)
+						tname, y, err = onnx.DecodeTensorPB(b)
 						if err == nil && tname != md.Output.Name {
 							t.Errorf("%s holds tensor %q, want the graph output's name %q", out, tname, md.Output.Name)
 						}
@@ -213,7 +214,7 @@ func TestRunBatched(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			tname, y, err := importer.DecodeTensorPB(b)
+			tname, y, err := onnx.DecodeTensorPB(b)
 			if err != nil {
 				t.Fatal(err)
 			}

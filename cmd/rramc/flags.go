@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/rramc/rramc/importer"
+	"github.com/rramc/rramc/importer/atomicfile"
 	"github.com/spf13/pflag"
 )
 
@@ -46,5 +46,5 @@ func writeJSON(w io.Writer, v any) error {
 // writeFileAtomic writes through a temporary file in the same directory and
 // renames it into place, so a failure never leaves a half-written output.
 func writeFileAtomic(path string, write func(w io.Writer) error) error {
-	return importer.WriteAtomic(path, write)
+	return atomicfile.Write(path, write)
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 
 	"github.com/rramc/rramc/importer"
+	"github.com/rramc/rramc/importer/interp"
+	"github.com/rramc/rramc/importer/onnx"
 )
 
 func init() {
@@ -20,11 +22,11 @@ func runInspect(ctx context.Context, e *env, args []string) error {
 	if fs.NArg() != 1 {
 		return usagef("inspect: want exactly one MODEL argument, got %d", fs.NArg())
 	}
-	m, err := importer.Load(fs.Arg(0))
+	m, err := onnx.Load(fs.Arg(0))
 	if err != nil {
 		return err
 	}
-	s := importer.Summarize(m, nil)
+	s := importer.Summarize(m, interp.Supported)
 	if *asJSON {
 		return writeJSON(e.stdout, s)
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/rramc/rramc/hwsim"
 	"github.com/rramc/rramc/importer"
 	"github.com/rramc/rramc/importer/dataset"
+	"github.com/rramc/rramc/importer/onnx"
 	"github.com/rramc/rramc/testmodels"
 )
 
@@ -482,9 +483,9 @@ func TestHW(t *testing.T) {
 // loadModel loads a model with the importer, as independent truth.
 func loadModel(t *testing.T, path string) *importer.Model {
 	t.Helper()
-	m, err := importer.Load(path)
+	m, err := onnx.Load(path)
 	if err != nil {
-		t.Fatalf("importer.Load(%s): %v", path, err)
+		t.Fatalf("onnx.Load(%s): %v", path, err)
 	}
 	return m
 }

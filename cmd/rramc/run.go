@@ -10,7 +10,10 @@ import (
 	"strings"
 
 	"github.com/rramc/rramc/importer"
+	"github.com/rramc/rramc/importer/atomicfile"
 	"github.com/rramc/rramc/importer/dataset"
+	"github.com/rramc/rramc/importer/interp"
+	"github.com/rramc/rramc/importer/onnx"
 )
 
 func init() {
@@ -21,7 +24,7 @@ func init() {
 func readTensor(path string) (*importer.Tensor, error) {
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".pb":
-		return importer.ReadTensorPB(path)
+		return onnx.ReadTensorPB(path)
 	case ".npy":
 		return dataset.ReadNPY(path)
 	}
@@ -33,7 +36,7 @@ func readTensor(path string) (*importer.Tensor, error) {
 func writeTensor(path, name string, t *importer.Tensor) error {
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".pb":
-		return importer.WriteTensorPBNamed(path, name, t)
+		return onnx.WriteTensorPBNamed(path, name, t)
 	case ".npy":
 		return dataset.WriteNPY(path, t)
 	}
@@ -89,7 +92,7 @@ func runRun(ctx context.Context, e *env, args []string) error {
 		// The output goes straight into the file batch after batch; the
 		// temporary file is dropped if any batch fails. A failure of the
 		// model is reported as itself, not as a failure to write.
-		err := importer.WriteAtomic(*output, func(w io.Writer) error {
+		err := atomicfile.Write(*output, func(w io.Writer) error {
 			return r.stream(ctx, func(shape []int, dt importer.DataType) (func(*importer.Tensor) error, error) {
 				s, err := dataset.NewNPYStream(w, dt, shape)
 				if err != nil {
@@ -157,7 +160,7 @@ func printValues(w io.Writer, y *importer.Tensor, first bool) {
 // batch (symbolic or unknown size), so the activations of only one slice
 // are alive at a time.
 type batchRunner struct {
-	prog  *importer.Program
+	prog  *interp.Program
 	x     *importer.Tensor
 	batch int
 

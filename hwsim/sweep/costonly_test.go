@@ -18,6 +18,7 @@ import (
 
 	"github.com/rramc/rramc/hwsim"
 	"github.com/rramc/rramc/importer"
+	"github.com/rramc/rramc/importer/onnx"
 	"github.com/rramc/rramc/importer/onnxpb"
 	"github.com/rramc/rramc/mapper"
 	"github.com/rramc/rramc/quant"
@@ -111,7 +112,7 @@ func writeRGBNet(t testing.TB, dir string, batch any) string {
 // not depend on the calibration data.
 func analyticCost(t *testing.T, model string, prune float64, scheme string, maxShare int, vectors []int64) *hwsim.Cost {
 	t.Helper()
-	m, err := importer.Load(model)
+	m, err := onnx.Load(model)
 	if err != nil {
 		t.Fatal(err)
 	}

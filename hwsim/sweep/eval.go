@@ -14,6 +14,9 @@ import (
 	"github.com/rramc/rramc/hwsim"
 	"github.com/rramc/rramc/importer"
 	"github.com/rramc/rramc/importer/dataset"
+	"github.com/rramc/rramc/importer/interp"
+	"github.com/rramc/rramc/importer/onnx"
+	"github.com/rramc/rramc/importer/passes"
 	"github.com/rramc/rramc/mapper"
 	"github.com/rramc/rramc/quant"
 )
@@ -148,14 +151,14 @@ func (e *Evaluator) model(ctx context.Context, pc *PointConfig) (*modelEntry, er
 }
 
 func (e *Evaluator) loadModel(ctx context.Context, pc *PointConfig, me *modelEntry, first, n int) error {
-	m, err := importer.Load(pc.Model)
+	m, err := onnx.Load(pc.Model)
 	if err != nil {
 		return err
 	}
-	if err := importer.Optimize(m); err != nil {
+	if m, err = passes.Optimize(m); err != nil {
 		return err
 	}
-	prog, err := importer.NewModelProgram(m)
+	prog, err := interp.NewModelProgram(m)
 	if err != nil {
 		return err
 	}

@@ -13,13 +13,13 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/rramc/rramc/importer"
+	"github.com/rramc/rramc/importer/atomicfile"
 )
 
 // WriteFileAtomic writes data to path through a temporary file in the same
 // directory and a rename, so readers (and a resumed sweep) never see a
 // partial file.
-func WriteFileAtomic(path string, data []byte) error { return importer.WriteFileAtomic(path, data) }
+func WriteFileAtomic(path string, data []byte) error { return atomicfile.WriteFile(path, data) }
 
 // MarshalJSON-friendly copy: JSON has no NaN or Inf, points never hold them
 // (validate), so plain encoding is enough.

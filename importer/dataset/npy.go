@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/rramc/rramc/importer"
+	"github.com/rramc/rramc/importer/atomicfile"
 )
 
 // npyMagic starts every .npy file (NumPy format specification, NEP 1).
@@ -570,7 +571,7 @@ func WriteNPY(path string, t *importer.Tensor) error {
 	if err := EncodeNPY(&buf, t); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	return importer.WriteFileAtomic(path, buf.Bytes())
+	return atomicfile.WriteFile(path, buf.Bytes())
 }
 
 // Labels converts a label tensor (integer element type, shape [N] or

@@ -13,6 +13,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/rramc/rramc/importer"
+	"github.com/rramc/rramc/importer/interp"
 )
 
 // Value is one node of the value graph: a named tensor slot. It implements
@@ -459,11 +460,11 @@ func (b *Backend) Run() error {
 		g.Inputs[i].Shape = nil
 		g.Inputs[i].DType = feed[g.Inputs[i].Name].DType
 	}
-	var opts []importer.ProgramOption
+	var opts []interp.ProgramOption
 	if b.Opset > 0 {
-		opts = append(opts, importer.WithOpset(b.Opset))
+		opts = append(opts, interp.WithOpset(b.Opset))
 	}
-	prog, err := importer.NewProgram(g, opts...)
+	prog, err := interp.NewProgram(g, opts...)
 	if err != nil {
 		return err
 	}

@@ -12,7 +12,7 @@
 // on is recovered as follows:
 //
 //   - node names are not passed: nodes are named OpType_i (i = position), as
-//     importer.Load names unnamed nodes;
+//     onnx.Load names unnamed nodes;
 //   - onnx-go gives input-less operators (Constant) a fake input named
 //     "<node>/input", which is dropped again;
 //   - which no-producer values are graph inputs and which are weights is
@@ -22,7 +22,7 @@
 //     symbolic dimensions never reach a backend: Unmarshal reads them with
 //     importer's own decoder and combines both.
 //
-// onnx-go itself cannot decode some files importer.Load reads (int8,
+// onnx-go itself cannot decode some files rramc's onnx.Load reads (int8,
 // float16 and external-data weights, graph attributes) and panics on some
 // malformed ones; Unmarshal turns those panics into errors wrapping
 // importer.ErrInvalidModel.

@@ -5,16 +5,18 @@ import (
 	"strings"
 	"testing"
 
-	onnx "github.com/owulveryck/onnx-go"
+	gonnx "github.com/owulveryck/onnx-go"
 	"github.com/owulveryck/onnx-go/backend/testbackend"
 	_ "github.com/owulveryck/onnx-go/backend/testbackend/onnx" // registers ONNX's node tests
 
 	"github.com/rramc/rramc/importer"
+	"github.com/rramc/rramc/importer/interp"
+	"github.com/rramc/rramc/importer/onnx"
 )
 
 // TestONNXNodeTests runs onnx-go's copy of the ONNX backend node tests for
 // every operator rramc's interpreter supports, through onnx-go's own
-// harness (onnx.NewModel + UnmarshalBinary + SetInput + Run, outputs
+// harness (gonnx.NewModel + UnmarshalBinary + SetInput + Run, outputs
 // compared within 1e-6).
 func TestONNXNodeTests(t *testing.T) {
 	// Node tests of supported ops that use features the interpreter does
@@ -26,17 +28,17 @@ func TestONNXNodeTests(t *testing.T) {
 		"TestMaxpoolWithArgmax2dPrecomputedStrides": "MaxPool Indices output",
 	}
 	var report []*testbackend.TestCase
-	for _, op := range importer.SupportedOps() {
+	for _, op := range interp.SupportedOps() {
 		for _, c := range testbackend.GetOpTypeTests(op) {
 			tc := c()
 			report = append(report, tc)
 			b := New()
-			if m, err := importer.Decode(tc.ModelB, ""); err == nil {
+			if m, err := onnx.Decode(tc.ModelB, ""); err == nil {
 				b.Opset = m.Opset()
 			}
 			if why, ok := unsupported[tc.GetInfo()]; ok {
 				t.Run(tc.GetInfo(), func(t *testing.T) {
-					m := onnx.NewModel(b)
+					m := gonnx.NewModel(b)
 					if err := m.UnmarshalBinary(tc.ModelB); err != nil {
 						t.Fatal(err)
 					}

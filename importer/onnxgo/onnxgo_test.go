@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/rramc/rramc/importer"
+	"github.com/rramc/rramc/importer/onnx"
 )
 
 // modelFiles lists the committed test models and the third-party models.
@@ -32,13 +33,13 @@ func modelFiles(t *testing.T) []string {
 	return files
 }
 
-// TestAgreesWithLoad: the onnx-go path and importer.Load give the same
+// TestAgreesWithLoad: the onnx-go path and onnx.Load give the same
 // nodes (op, inputs, outputs, attributes) and initializers on every model.
 // Node names are not compared: onnx-go does not pass them to a backend.
 func TestAgreesWithLoad(t *testing.T) {
 	for _, path := range modelFiles(t) {
 		t.Run(filepath.Base(path), func(t *testing.T) {
-			want, err := importer.Load(path)
+			want, err := onnx.Load(path)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -3,14 +3,15 @@ package onnxgo
 import (
 	"fmt"
 
-	onnx "github.com/owulveryck/onnx-go"
+	gonnx "github.com/owulveryck/onnx-go"
 
 	"github.com/rramc/rramc/importer"
+	"github.com/rramc/rramc/importer/onnx"
 )
 
 // Unmarshal decodes an ONNX model through onnx-go into rramc's IR.
 //
-// The file is first checked with importer.Decode, so that a malformed or
+// The file is first checked with onnx.Decode, so that a malformed or
 // hostile file is rejected with importer's error (wrapping ErrInvalidModel)
 // before onnx-go, which trusts declared sizes, sees it; that decode also
 // supplies what onnx-go does not pass to a backend: the model header (IR
@@ -19,13 +20,13 @@ import (
 // through Backend. Models with external data are refused (onnx-go cannot
 // read it, and there is no folder to resolve it in).
 func Unmarshal(data []byte) (*importer.Model, error) {
-	ref, err := importer.Decode(data, "")
+	ref, err := onnx.Decode(data, "")
 	if err != nil {
 		return nil, err
 	}
 	b := New()
 	b.Opset = ref.Opset()
-	om := onnx.NewModel(b)
+	om := gonnx.NewModel(b)
 	if err := unmarshalRecover(om, data); err != nil {
 		return nil, err
 	}
@@ -43,7 +44,7 @@ func Unmarshal(data []byte) (*importer.Model, error) {
 }
 
 // unmarshalRecover runs onnx-go's decoder, turning its panics into errors.
-func unmarshalRecover(om *onnx.Model, data []byte) (err error) {
+func unmarshalRecover(om *gonnx.Model, data []byte) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("onnxgo: onnx-go panicked decoding the model: %v: %w", r, importer.ErrInvalidModel)

@@ -19,6 +19,9 @@ import (
 
 	"github.com/rramc/rramc/importer"
 	"github.com/rramc/rramc/importer/dataset"
+	"github.com/rramc/rramc/importer/interp"
+	"github.com/rramc/rramc/importer/onnx"
+	"github.com/rramc/rramc/importer/passes"
 )
 
 // workload is one row of the comparison: a model and the inputs both
@@ -127,14 +130,14 @@ func scriptPath() (string, error) {
 }
 
 func compare(w workload, path, script, nodeModules, tmp string, reps, threads int, profile string) error {
-	m, err := importer.Load(path)
+	m, err := onnx.Load(path)
 	if err != nil {
 		return err
 	}
-	if err := importer.Optimize(m); err != nil {
+	if m, err = passes.Optimize(m); err != nil {
 		return err
 	}
-	prog, err := importer.NewModelProgram(m)
+	prog, err := interp.NewModelProgram(m)
 	if err != nil {
 		return err
 	}

@@ -10,7 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/rramc/rramc/importer"
+	"github.com/rramc/rramc/importer/atomicfile"
 	"github.com/rramc/rramc/importer/dataset"
 
 	// The MNIST files come from this module's data/ folder, located with
@@ -65,5 +65,5 @@ func write(path string, x *dataset.IDX) error {
 	if err := zw.Close(); err != nil {
 		return err
 	}
-	return importer.WriteFileAtomic(path, buf.Bytes())
+	return atomicfile.WriteFile(path, buf.Bytes())
 }

@@ -1,0 +1,100 @@
+package interp_test
+
+import (
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/rramc/rramc/importer"
+	"github.com/rramc/rramc/importer/dataset"
+	"github.com/rramc/rramc/importer/interp"
+	"github.com/rramc/rramc/importer/onnx"
+	"github.com/rramc/rramc/importer/passes"
+)
+
+// benchProgram loads and optimizes a model from the testmodels folder,
+// skipping when it is absent.
+func benchProgram(b *testing.B, file string) *interp.Program {
+	b.Helper()
+	path := filepath.Join(testmodelsDir(), file)
+	if _, err := os.Stat(path); err != nil {
+		b.Skipf("%s not present: %v", path, err)
+	}
+	m, err := onnx.Load(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if m, err = passes.Optimize(m); err != nil {
+		b.Fatal(err)
+	}
+	p, err := interp.NewModelProgram(m)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return p
+}
+
+// BenchmarkLeNet5MNIST10k: float32 inference of LeNet-5 over the 10,000
+// MNIST test images at batch 64 (one op = the whole test set).
+func BenchmarkLeNet5MNIST10k(b *testing.B) {
+	p := benchProgram(b, "lenet5.onnx")
+	set, err := dataset.MNISTTest()
+	if err != nil {
+		b.Fatal(err)
+	}
+	in := p.Inputs()[0]
+	var batches []*importer.Tensor
+	for start := 0; start < set.N; start += 64 {
+		x, err := set.BatchFor(in, start, min(64, set.N-start), 0.1307, 0.3081)
+		if err != nil {
+			b.Fatal(err)
+		}
+		batches = append(batches, x)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu := cpuTime()
+	for b.Loop() {
+		for _, x := range batches {
+			if _, err := p.Run(map[string]*importer.Tensor{in.Name: x}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(set.N)*float64(b.N)/b.Elapsed().Seconds(), "images/s")
+	reportCPU(b, cpu)
+}
+
+// cpuTime is the process's user+system CPU time. The benchmarks report CPU
+// ms per op next to wall time: on a shared machine wall time swings with
+// other load, CPU time much less (ideal wall time on 2 cores ≈ CPU/2).
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func reportCPU(b *testing.B, start time.Duration) {
+	b.ReportMetric(float64(cpuTime()-start)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
+}
+
+// BenchmarkResNet18Batch1: one 3×224×224 image through ResNet-18
+// (testmodels/resnet18.onnx, not committed; skipped when absent).
+func BenchmarkResNet18Batch1(b *testing.B) {
+	p := benchProgram(b, "resnet18.onnx")
+	x := resnet18Input()
+	name := p.Inputs()[0].Name
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu := cpuTime()
+	for b.Loop() {
+		if _, err := p.Run(map[string]*importer.Tensor{name: x}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	reportCPU(b, cpu)
+}

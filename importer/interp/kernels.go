@@ -1,0 +1,521 @@
+package interp
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+)
+
+// ConvParams are the spatial attributes of an ONNX Conv or pooling node in
+// 2-D form (a 1-D node uses H = 1, KernelH = 1, stride 1, no H padding).
+type ConvParams struct {
+	KernelH, KernelW     int
+	StrideH, StrideW     int    // 0 means 1
+	DilationH, DilationW int    // 0 means 1
+	Pads                 [4]int // ONNX order: H begin, W begin, H end, W end
+	AutoPad              string // "", "NOTSET", "SAME_UPPER", "SAME_LOWER" or "VALID"
+	CeilMode             bool   // pooling only: round the output size up
+}
+
+// ConvGeometry is the resolved shape arithmetic of one 2-D convolution or
+// pooling window over a C×H×W input: effective pads and output size. With
+// effective kernel extent e = (k-1)·d + 1 the output size per axis is
+//
+//	NOTSET: out = floor((in + pad_begin + pad_end - e) / s) + 1   (ceil with CeilMode,
+//	        dropping a last window that would start in the end padding)
+//	VALID:  out = floor((in - e) / s) + 1, no padding
+//	SAME_*: out = ceil(in / s), total pad = max(0, (out-1)·s + e - in), split
+//	        evenly with the odd element at the end (SAME_UPPER) or the
+//	        beginning (SAME_LOWER)
+//
+// exactly as the ONNX operator specification defines it.
+type ConvGeometry struct {
+	InC, InH, InW    int // input channels (all groups), height, width
+	Groups           int // channel groups (1 = dense, InC = depthwise)
+	KH, KW           int
+	StrideH, StrideW int
+	DilH, DilW       int
+	PadT, PadL       int // padding before (top, left)
+	PadB, PadR       int // padding after (bottom, right)
+	OutH, OutW       int
+}
+
+// NewConvGeometry resolves p for an input of inC×inH×inW split in groups.
+func NewConvGeometry(inC, inH, inW, groups int, p ConvParams) (ConvGeometry, error) {
+	g := ConvGeometry{InC: inC, InH: inH, InW: inW, Groups: groups, KH: p.KernelH, KW: p.KernelW,
+		StrideH: p.StrideH, StrideW: p.StrideW, DilH: p.DilationH, DilW: p.DilationW}
+	if g.StrideH == 0 {
+		g.StrideH = 1
+	}
+	if g.StrideW == 0 {
+		g.StrideW = 1
+	}
+	if g.DilH == 0 {
+		g.DilH = 1
+	}
+	if g.DilW == 0 {
+		g.DilW = 1
+	}
+	switch {
+	case inC <= 0 || inH <= 0 || inW <= 0:
+		return g, fmt.Errorf("input %dx%dx%d has an empty dimension", inC, inH, inW)
+	case groups <= 0 || inC%groups != 0:
+		return g, fmt.Errorf("%d input channels cannot be split in %d groups", inC, groups)
+	case g.KH <= 0 || g.KW <= 0:
+		return g, fmt.Errorf("kernel %dx%d is empty", g.KH, g.KW)
+	case g.StrideH < 0 || g.StrideW < 0 || g.DilH < 0 || g.DilW < 0:
+		return g, fmt.Errorf("negative stride or dilation")
+	case g.KH > 1<<20 || g.KW > 1<<20 || g.DilH > 1<<20 || g.DilW > 1<<20 || g.StrideH > 1<<20 || g.StrideW > 1<<20:
+		return g, fmt.Errorf("kernel, stride or dilation too large")
+	}
+	for _, v := range p.Pads {
+		if v < 0 || v > 1<<20 {
+			return g, fmt.Errorf("pads %v out of range", p.Pads)
+		}
+	}
+	var err error
+	g.OutH, g.PadT, g.PadB, err = convAxis(inH, g.KH, g.StrideH, g.DilH, p.Pads[0], p.Pads[2], p.AutoPad, p.CeilMode)
+	if err != nil {
+		return g, fmt.Errorf("height: %w", err)
+	}
+	g.OutW, g.PadL, g.PadR, err = convAxis(inW, g.KW, g.StrideW, g.DilW, p.Pads[1], p.Pads[3], p.AutoPad, p.CeilMode)
+	if err != nil {
+		return g, fmt.Errorf("width: %w", err)
+	}
+	return g, nil
+}
+
+// convAxis computes one axis: output size and effective pads.
+func convAxis(in, k, s, d, pb, pe int, autoPad string, ceil bool) (out, padB, padE int, err error) {
+	ext := (k-1)*d + 1
+	switch autoPad {
+	case "", "NOTSET":
+		span := in + pb + pe - ext
+		if span < 0 {
+			return 0, 0, 0, fmt.Errorf("window extent %d larger than padded input %d", ext, in+pb+pe)
+		}
+		if ceil {
+			out = (span+s-1)/s + 1
+			// A window may not start in the end padding (PyTorch and
+			// onnxruntime drop it).
+			if (out-1)*s >= in+pb {
+				out--
+			}
+		} else {
+			out = span/s + 1
+		}
+		return out, pb, pe, nil
+	case "VALID":
+		if in < ext {
+			return 0, 0, 0, fmt.Errorf("window extent %d larger than input %d", ext, in)
+		}
+		if ceil {
+			return (in-ext+s-1)/s + 1, 0, 0, nil
+		}
+		return (in-ext)/s + 1, 0, 0, nil
+	case "SAME_UPPER", "SAME_LOWER":
+		out = (in + s - 1) / s
+		total := max(0, (out-1)*s+ext-in)
+		if autoPad == "SAME_UPPER" {
+			padB = total / 2
+		} else {
+			padB = total - total/2
+		}
+		return out, padB, total - padB, nil
+	}
+	return 0, 0, 0, fmt.Errorf("unknown auto_pad %q", autoPad)
+}
+
+// GroupC is the number of input channels per group.
+func (g *ConvGeometry) GroupC() int { return g.InC / g.Groups }
+
+// K is the im2col row count per group: GroupC·KH·KW.
+func (g *ConvGeometry) K() int { return g.GroupC() * g.KH * g.KW }
+
+// P is the number of output positions OutH·OutW (im2col columns).
+func (g *ConvGeometry) P() int { return g.OutH * g.OutW }
+
+// Im2col lowers one group of one image for convolution as a matrix product.
+// src holds GroupC()×InH×InW values (channel-major, the group's slice of an
+// NCHW image); dst receives the K()×P() matrix whose row
+// (c·KH + kh)·KW + kw and column oh·OutW + ow holds
+//
+//	src[c, oh·StrideH - PadT + kh·DilH, ow·StrideW - PadL + kw·DilW]
+//
+// or pad where that position falls outside the image. Row order equals the
+// flattening of an ONNX weight [M, C/group, kH, kW], so the output of group
+// g is W_g (M/group × K) times this matrix. T is generic so that the
+// quantizer can lower integer codes with the same geometry (pad is then the
+// input zero point code).
+func Im2col[T any](g *ConvGeometry, src, dst []T, pad T) {
+	gc, p := g.GroupC(), g.P()
+	if len(src) < gc*g.InH*g.InW || len(dst) < g.K()*p {
+		panic(fmt.Sprintf("importer.Im2col: src %d / dst %d values too short for geometry %+v", len(src), len(dst), *g))
+	}
+	row := 0
+	for c := 0; c < gc; c++ {
+		plane := src[c*g.InH*g.InW : (c+1)*g.InH*g.InW]
+		for kh := 0; kh < g.KH; kh++ {
+			for kw := 0; kw < g.KW; kw++ {
+				im2colRow(g, plane, kh, kw, dst[row*p:(row+1)*p], pad)
+				row++
+			}
+		}
+	}
+}
+
+// im2colRow writes the im2col row of kernel tap (kh, kw) of one channel
+// plane into out (P values).
+func im2colRow[T any](g *ConvGeometry, plane []T, kh, kw int, out []T, pad T) {
+	offW := kw*g.DilW - g.PadL
+	// Output columns ow whose input column is inside the image:
+	// 0 <= ow*s + offW < InW.
+	owLo := 0
+	if offW < 0 {
+		owLo = (-offW + g.StrideW - 1) / g.StrideW
+	}
+	owHi := 0 // exclusive
+	if g.InW-offW > 0 {
+		owHi = (g.InW - offW + g.StrideW - 1) / g.StrideW
+	}
+	// Clamp to [0, OutW] with owLo <= owHi. When the tap never lands inside
+	// the image (a kernel wider than a small padded input) the range is
+	// empty and every output is padding; the slices below must then not be
+	// formed at all, since owLo+offW may be negative or past InW.
+	owHi = min(owHi, g.OutW)
+	owLo = min(owLo, g.OutW)
+	if owHi < owLo {
+		owHi = owLo
+	}
+	for oh := 0; oh < g.OutH; oh++ {
+		ih := oh*g.StrideH - g.PadT + kh*g.DilH
+		o := out[oh*g.OutW : (oh+1)*g.OutW]
+		if ih < 0 || ih >= g.InH {
+			for i := range o {
+				o[i] = pad
+			}
+			continue
+		}
+		in := plane[ih*g.InW : (ih+1)*g.InW]
+		for i := 0; i < owLo; i++ {
+			o[i] = pad
+		}
+		if owHi == owLo {
+			// no input column in range
+		} else if g.StrideW == 1 {
+			if owHi-owLo <= 32 {
+				// Short runs (small feature maps): a plain loop beats the
+				// memmove call.
+				src := in[owLo+offW : owHi+offW]
+				dst := o[owLo:owHi]
+				for i := range dst {
+					dst[i] = src[i]
+				}
+			} else {
+				copy(o[owLo:owHi], in[owLo+offW:owHi+offW])
+			}
+		} else {
+			iw := owLo*g.StrideW + offW
+			for i := owLo; i < owHi; i++ {
+				o[i] = in[iw]
+				iw += g.StrideW
+			}
+		}
+		for i := owHi; i < g.OutW; i++ {
+			o[i] = pad
+		}
+	}
+}
+
+// im2colPacked is Im2col followed by packing as the B operand of the GEMM
+// (gemmNR-column panels), fused so the K×P matrix is never materialised:
+// each row goes through a P-value scratch row that stays in cache. With
+// workers > 1 the input channels are split across goroutines (each writes
+// its own rows, so the result does not depend on the split).
+func im2colPacked(g *ConvGeometry, src []float32, pb []float32, workers int) {
+	gc, p := g.GroupC(), g.P()
+	if workers > 1 && gc > 1 && g.K()*p >= 1<<15 {
+		parallelFor(gc, workers, func(c0, c1 int) { im2colPackedRows(g, src, pb, c0, c1) })
+		return
+	}
+	im2colPackedRows(g, src, pb, 0, gc)
+}
+
+func im2colPackedRows(g *ConvGeometry, src []float32, pb []float32, c0, c1 int) {
+	p, k := g.P(), g.K()
+	nq := (p + gemmNR - 1) / gemmNR
+	bufp := colPool.Get().(*[]float32)
+	if cap(*bufp) < p {
+		*bufp = make([]float32, p)
+	}
+	rowBuf := (*bufp)[:p]
+	row := c0 * g.KH * g.KW
+	for c := c0; c < c1; c++ {
+		plane := src[c*g.InH*g.InW : (c+1)*g.InH*g.InW]
+		for kh := 0; kh < g.KH; kh++ {
+			for kw := 0; kw < g.KW; kw++ {
+				im2colRow(g, plane, kh, kw, rowBuf, 0)
+				full := p / gemmNR
+				for q := 0; q < full; q++ {
+					// Fixed-size array copy: 16 floats move without a
+					// memmove call.
+					off := q*gemmNR*k + row*gemmNR
+					*(*[gemmNR]float32)(pb[off : off+gemmNR]) = *(*[gemmNR]float32)(rowBuf[q*gemmNR : q*gemmNR+gemmNR])
+				}
+				if full < nq {
+					dst := pb[full*gemmNR*k+row*gemmNR : full*gemmNR*k+row*gemmNR+gemmNR]
+					n := copy(dst, rowBuf[full*gemmNR:])
+					for j := n; j < gemmNR; j++ {
+						dst[j] = 0
+					}
+				}
+				row++
+			}
+		}
+	}
+	colPool.Put(bufp)
+}
+
+// ---------------------------------------------------------------------------
+// GEMM
+//
+// C (M×N) += A (M×K) · B (K×N), float32, row-major, BLIS style: A is packed
+// into panels of gemmMR rows (k-major), B into panels of gemmNR columns, and a
+// register-blocked micro-kernel computes one gemmMR×gemmNR block of C over a
+// slice of gemmKC values of k. Every element of C is accumulated in the same
+// order (k-blocks ascending, within a block k ascending) no matter how the
+// work is split between goroutines, so results do not depend on the thread
+// count.
+
+const (
+	gemmMR = 6
+	gemmNR = 16
+	gemmKC = 256
+)
+
+// packedA is an M×K matrix packed in gemmMR-row panels: panel p holds rows
+// p·MR..p·MR+MR-1 (zero-padded past M) with element (i, k) at
+// data[p·MR·K + k·MR + i].
+type packedA struct {
+	m, k int
+	data []float32
+}
+
+// packA packs A (trans=false: a[i·lda+k]; trans=true: a[k·lda+i]).
+func packA(a []float32, lda, m, k int, trans bool, buf []float32) packedA {
+	np := (m + gemmMR - 1) / gemmMR
+	need := np * gemmMR * k
+	if cap(buf) < need {
+		buf = make([]float32, need)
+	}
+	buf = buf[:need]
+	for p := 0; p < np; p++ {
+		panel := buf[p*gemmMR*k : (p+1)*gemmMR*k]
+		for i := 0; i < gemmMR; i++ {
+			r := p*gemmMR + i
+			if r >= m {
+				for kk := 0; kk < k; kk++ {
+					panel[kk*gemmMR+i] = 0
+				}
+				continue
+			}
+			if !trans {
+				src := a[r*lda : r*lda+k]
+				for kk, v := range src {
+					panel[kk*gemmMR+i] = v
+				}
+			} else {
+				for kk := 0; kk < k; kk++ {
+					panel[kk*gemmMR+i] = a[kk*lda+r]
+				}
+			}
+		}
+	}
+	return packedA{m: m, k: k, data: buf}
+}
+
+// packedB is a K×N matrix packed in gemmNR-column panels: panel q holds
+// columns q·NR..q·NR+NR-1 (zero-padded past N) with element (k, j) at
+// data[q·NR·K + k·NR + j].
+type packedB struct {
+	k, n int
+	data []float32
+}
+
+// packB packs B (trans=false: b[k·ldb+j]; trans=true: b[j·ldb+k]) using up
+// to workers goroutines.
+func packB(b []float32, ldb, k, n int, trans bool, buf []float32, workers int) packedB {
+	nq := (n + gemmNR - 1) / gemmNR
+	need := nq * gemmNR * k
+	if cap(buf) < need {
+		buf = make([]float32, need)
+	}
+	buf = buf[:need]
+	if workers > 1 && k*n >= 1<<15 {
+		parallelFor(nq, workers, func(q0, q1 int) { packBPanels(b, ldb, k, n, trans, q0, q1, buf) })
+	} else {
+		packBPanels(b, ldb, k, n, trans, 0, nq, buf)
+	}
+	return packedB{k: k, n: n, data: buf}
+}
+
+func packBPanels(b []float32, ldb, k, n int, trans bool, q0, q1 int, buf []float32) {
+	for q := q0; q < q1; q++ {
+		panel := buf[q*gemmNR*k : (q+1)*gemmNR*k]
+		c0 := q * gemmNR
+		w := min(gemmNR, n-c0)
+		if !trans {
+			for kk := 0; kk < k; kk++ {
+				dst := panel[kk*gemmNR : kk*gemmNR+gemmNR]
+				src := b[kk*ldb+c0 : kk*ldb+c0+w]
+				copy(dst, src)
+				for j := w; j < gemmNR; j++ {
+					dst[j] = 0
+				}
+			}
+		} else {
+			for j := 0; j < gemmNR; j++ {
+				if j >= w {
+					for kk := 0; kk < k; kk++ {
+						panel[kk*gemmNR+j] = 0
+					}
+					continue
+				}
+				src := b[(c0+j)*ldb : (c0+j)*ldb+k]
+				for kk, v := range src {
+					panel[kk*gemmNR+j] = v
+				}
+			}
+		}
+	}
+}
+
+// gemmScratch holds reusable packing buffers.
+type gemmScratch struct {
+	a, b []float32
+	// pad and grid are the shifted-plane convolution's padded input and
+	// output grid (kernels_conv.go).
+	pad, grid []float32
+}
+
+var gemmPool = sync.Pool{New: func() any { return new(gemmScratch) }}
+
+// gemmPP computes C += A·B from packed operands with up to workers
+// goroutines, splitting by column panels or row panels, whichever has more.
+func gemmPP(pa packedA, pb packedB, c []float32, ldc int, workers int) {
+	m, n, k := pa.m, pb.n, pa.k
+	if m == 0 || n == 0 || k == 0 {
+		return
+	}
+	if pb.k != k {
+		panic(fmt.Sprintf("importer: gemm inner dimensions %d and %d differ", k, pb.k))
+	}
+	nq := (n + gemmNR - 1) / gemmNR
+	np := (m + gemmMR - 1) / gemmMR
+	switch {
+	case workers <= 1 || m*n*k < 1<<16:
+		gemmBlock(pa, pb.data, k, n, c, ldc, 0, np, 0, nq)
+	case nq >= np || nq >= 4*workers:
+		parallelFor(nq, workers, func(q0, q1 int) { gemmBlock(pa, pb.data, k, n, c, ldc, 0, np, q0, q1) })
+	default:
+		parallelFor(np, workers, func(p0, p1 int) { gemmBlock(pa, pb.data, k, n, c, ldc, p0, p1, 0, nq) })
+	}
+}
+
+// gemmBlock runs the micro-kernel over row panels [p0,p1) × column panels
+// [q0,q1) of packed A and B, blocking k by gemmKC.
+func gemmBlock(pa packedA, pb []float32, k, n int, c []float32, ldc int, p0, p1, q0, q1 int) {
+	m := pa.m
+	var tmp [gemmMR * gemmNR]float32
+	for k0 := 0; k0 < k; k0 += gemmKC {
+		kc := min(gemmKC, k-k0)
+		for q := q0; q < q1; q++ {
+			bp := pb[q*gemmNR*k+k0*gemmNR : q*gemmNR*k+(k0+kc)*gemmNR]
+			c0 := q * gemmNR
+			w := min(gemmNR, n-c0)
+			for p := p0; p < p1; p++ {
+				ap := pa.data[p*gemmMR*k+k0*gemmMR : p*gemmMR*k+(k0+kc)*gemmMR]
+				r0 := p * gemmMR
+				h := min(gemmMR, m-r0)
+				if w == gemmNR && p+1 < p1 && r0+2*gemmMR <= m {
+					ap1 := pa.data[(p+1)*gemmMR*k+k0*gemmMR : (p+1)*gemmMR*k+(k0+kc)*gemmMR]
+					if microKernel2(kc, ap, ap1, bp, c[r0*ldc+c0:], ldc) {
+						p++
+						continue
+					}
+				}
+				if h == gemmMR && w == gemmNR {
+					microKernel(kc, ap, bp, c[r0*ldc+c0:], ldc)
+					continue
+				}
+				tmp = [gemmMR * gemmNR]float32{}
+				microKernel(kc, ap, bp, tmp[:], gemmNR)
+				for i := 0; i < h; i++ {
+					row := c[(r0+i)*ldc+c0 : (r0+i)*ldc+c0+w]
+					t := tmp[i*gemmNR : i*gemmNR+w]
+					for j := range row {
+						row[j] += t[j]
+					}
+				}
+			}
+		}
+	}
+}
+
+// microKernelGo is the portable micro-kernel: C[6×16] += Ap·Bp over kc.
+func microKernelGo(kc int, a, b, c []float32, ldc int) {
+	var acc [gemmMR][gemmNR]float32
+	for kk := 0; kk < kc; kk++ {
+		bk := (*[gemmNR]float32)(b[kk*gemmNR : kk*gemmNR+gemmNR])
+		ak := a[kk*gemmMR : kk*gemmMR+gemmMR]
+		for i := 0; i < gemmMR; i++ {
+			av := ak[i]
+			r := &acc[i]
+			for j := 0; j < gemmNR; j++ {
+				r[j] += av * bk[j]
+			}
+		}
+	}
+	for i := 0; i < gemmMR; i++ {
+		row := c[i*ldc : i*ldc+gemmNR]
+		for j := range row {
+			row[j] += acc[i][j]
+		}
+	}
+}
+
+// Gemm computes C += A·B for row-major float32 matrices: A is M×K (or K×M
+// when transA), B is K×N (or N×K when transB), C is M×N with leading
+// dimension ldc. It uses the packed, register-blocked kernel and up to
+// workers goroutines; results are identical for any worker count.
+func Gemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, workers int) {
+	s := gemmPool.Get().(*gemmScratch)
+	pa := packA(a, lda, m, k, transA, s.a)
+	pb := packB(b, ldb, k, n, transB, s.b, workers)
+	gemmPP(pa, pb, c, ldc, workers)
+	s.a, s.b = pa.data, pb.data
+	gemmPool.Put(s)
+}
+
+// numWorkers is how many goroutines parallel kernels use.
+func numWorkers() int { return max(1, runtime.GOMAXPROCS(0)) }
+
+// parallelFor runs fn over [0,n) split in contiguous chunks across up to
+// workers goroutines.
+func parallelFor(n, workers int, fn func(lo, hi int)) {
+	if workers <= 1 || n <= 1 {
+		fn(0, n)
+		return
+	}
+	workers = min(workers, n)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		lo, hi := n*w/workers, n*(w+1)/workers
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fn(lo, hi)
+		}()
+	}
+	wg.Wait()
+}

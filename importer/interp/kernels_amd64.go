@@ -1,0 +1,113 @@
+//go:build amd64 && !purego
+
+package interp
+
+import "golang.org/x/sys/cpu"
+
+// sgemmKernel6x16 is the AVX2/FMA micro-kernel (kernels_amd64.s):
+// C[6×16] (leading dimension ldc floats) += Ap (kc×6) · Bp (kc×16), kc ≥ 1.
+//
+//go:noescape
+func sgemmKernel6x16(kc int, a, b, c *float32, ldc int)
+
+// sgemmKernel12x16 is the AVX-512 micro-kernel over two consecutive packed
+// A panels (a0, a1): C[12×16] += [Ap0; Ap1] · Bp over kc ≥ 1.
+//
+//go:noescape
+func sgemmKernel12x16(kc int, a0, a1, b, c *float32, ldc int)
+
+// hasAVX2FMA reports CPU and OS support for AVX2 and FMA3 (YMM state saved):
+// the AVX, AVX2 and FMA CPUID bits, OSXSAVE and XCR0 XMM|YMM, as checked by
+// x/sys/cpu (HasAVX and HasAVX2 include the OSXSAVE/XCR0 test).
+func hasAVX2FMA() bool {
+	return cpu.X86.HasAVX && cpu.X86.HasAVX2 && cpu.X86.HasFMA
+}
+
+// hasAVX512F reports CPU and OS support for AVX-512F (ZMM and opmask state
+// saved) on top of hasAVX2FMA; x/sys/cpu sets HasAVX512F only when XCR0
+// enables opmask, ZMM_Hi256 and Hi16_ZMM.
+func hasAVX512F() bool {
+	return hasAVX2FMA() && cpu.X86.HasAVX512F
+}
+
+// useAVX512 selects the 12-row kernel for pairs of full row panels.
+var useAVX512 = hasAVX512F()
+
+// microKernel2 computes two vertically adjacent full 6×16 blocks (A panels
+// a0 and a1, C rows 0..11) when the AVX-512 kernel is available; it
+// reports false otherwise and the caller uses microKernel twice.
+func microKernel2(kc int, a0, a1, b, c []float32, ldc int) bool {
+	if !useAsmKernel || !useAVX512 || kc <= 0 {
+		return false
+	}
+	_ = a0[kc*gemmMR-1]
+	_ = a1[kc*gemmMR-1]
+	_ = b[kc*gemmNR-1]
+	_ = c[(2*gemmMR-1)*ldc+gemmNR-1]
+	sgemmKernel12x16(kc, &a0[0], &a1[0], &b[0], &c[0], ldc)
+	return true
+}
+
+// useAsmKernel selects the assembly micro-kernel; tests switch it off to
+// check the portable one.
+var useAsmKernel = hasAVX2FMA()
+
+func microKernel(kc int, a, b, c []float32, ldc int) {
+	if useAsmKernel && kc > 0 {
+		// Bounds were established by the caller's slicing; check the
+		// extremes once so the assembly never reads or writes outside.
+		_ = a[kc*gemmMR-1]
+		_ = b[kc*gemmNR-1]
+		_ = c[(gemmMR-1)*ldc+gemmNR-1]
+		sgemmKernel6x16(kc, &a[0], &b[0], &c[0], ldc)
+		return
+	}
+	microKernelGo(kc, a, b, c, ldc)
+}
+
+// sgemmIndirect6x16 is sgemmKernel6x16 with row kk of B at b + offs[kk]
+// floats (kernels_conv.go).
+//
+//go:noescape
+func sgemmIndirect6x16(kc int, a, b *float32, offs *int, c *float32, ldc int)
+
+// sgemmIndirect12x16 is sgemmKernel12x16 with row kk of B at b + offs[kk].
+//
+//go:noescape
+func sgemmIndirect12x16(kc int, a0, a1, b *float32, offs *int, c *float32, ldc int)
+
+// checkIndirect establishes, once per call, that every read and write of
+// an indirect kernel stays inside the slices (offsets ascend, so the last
+// is the largest).
+func checkIndirect(kc int, b []float32, off []int, c []float32, ldc, rows int) {
+	_ = off[kc-1]
+	for _, o := range []int{off[0], off[kc-1]} {
+		if o < 0 {
+			panic("importer: negative indirect offset")
+		}
+		_ = b[o+gemmNR-1]
+	}
+	_ = c[(rows-1)*ldc+gemmNR-1]
+}
+
+func microKernelIndirect(kc int, a, b []float32, off []int, c []float32, ldc int) {
+	if useAsmKernel && kc > 0 {
+		_ = a[kc*gemmMR-1]
+		checkIndirect(kc, b, off, c, ldc, gemmMR)
+		sgemmIndirect6x16(kc, &a[0], &b[0], &off[0], &c[0], ldc)
+		return
+	}
+	microKernelIndirectGo(kc, a, b, off, c, ldc)
+}
+
+// microKernelIndirect2 is microKernel2 for the indirect kernels.
+func microKernelIndirect2(kc int, a0, a1, b []float32, off []int, c []float32, ldc int) bool {
+	if !useAsmKernel || !useAVX512 || kc <= 0 {
+		return false
+	}
+	_ = a0[kc*gemmMR-1]
+	_ = a1[kc*gemmMR-1]
+	checkIndirect(kc, b, off, c, ldc, 2*gemmMR)
+	sgemmIndirect12x16(kc, &a0[0], &a1[0], &b[0], &off[0], &c[0], ldc)
+	return true
+}

@@ -1,0 +1,20 @@
+//go:build !amd64 || purego
+
+package interp
+
+var useAsmKernel = false
+
+// useAVX512 exists for tests; there is no AVX-512 kernel off amd64.
+var useAVX512 = false
+
+func microKernel(kc int, a, b, c []float32, ldc int) { microKernelGo(kc, a, b, c, ldc) }
+
+func microKernel2(kc int, a0, a1, b, c []float32, ldc int) bool { return false }
+
+func microKernelIndirect(kc int, a, b []float32, off []int, c []float32, ldc int) {
+	microKernelIndirectGo(kc, a, b, off, c, ldc)
+}
+
+func microKernelIndirect2(kc int, a0, a1, b []float32, off []int, c []float32, ldc int) bool {
+	return false
+}

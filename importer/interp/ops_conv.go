@@ -1,0 +1,506 @@
+package interp
+
+import (
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/rramc/rramc/importer"
+)
+
+func init() {
+	register("Conv", 2, 3, compileConv)
+	register("Gemm", 2, 3, compileGemm)
+	register("MatMul", 2, 2, compileMatMul)
+}
+
+// convAttrs holds a Conv node's spatial attributes as given (per spatial
+// axis, before resolving against an input size).
+type convAttrs struct {
+	kernel, strides, dilations, pads []int
+	autoPad                          string
+	group                            int
+}
+
+func readConvAttrs(n *importer.Node, pool bool) (convAttrs, error) {
+	var a convAttrs
+	var err error
+	if a.kernel, err = n.AttrSmallInts("kernel_shape"); err != nil {
+		return a, err
+	}
+	if a.strides, err = n.AttrSmallInts("strides"); err != nil {
+		return a, err
+	}
+	if a.dilations, err = n.AttrSmallInts("dilations"); err != nil {
+		return a, err
+	}
+	if a.pads, err = n.AttrSmallInts("pads"); err != nil {
+		return a, err
+	}
+	if a.autoPad, err = n.AttrString("auto_pad", "NOTSET"); err != nil {
+		return a, err
+	}
+	switch a.autoPad {
+	case "", "NOTSET", "VALID", "SAME_UPPER", "SAME_LOWER":
+	default:
+		return a, fmt.Errorf("unknown auto_pad %q", a.autoPad)
+	}
+	if !pool {
+		g, err := n.AttrInt("group", 1)
+		if err != nil {
+			return a, err
+		}
+		if g < 1 || g > 1<<24 {
+			return a, fmt.Errorf("group %d out of range", g)
+		}
+		a.group = int(g)
+	} else if a.kernel == nil {
+		return a, fmt.Errorf("kernel_shape is required")
+	}
+	return a, nil
+}
+
+// params resolves the attributes for `spatial` (1 or 2) spatial dims and a
+// kernel of the given size (from the weight shape when kernel_shape is
+// absent).
+func (a convAttrs) params(spatial int, kernel []int, ceil bool) (ConvParams, error) {
+	if spatial != 1 && spatial != 2 {
+		return ConvParams{}, fmt.Errorf("%d-D windows are not supported (1-D and 2-D only)", spatial)
+	}
+	if a.kernel != nil {
+		if len(a.kernel) != spatial {
+			return ConvParams{}, fmt.Errorf("kernel_shape %v does not have %d dims", a.kernel, spatial)
+		}
+		if kernel != nil && !slices.Equal(a.kernel, kernel) {
+			return ConvParams{}, fmt.Errorf("kernel_shape %v differs from weight spatial shape %v", a.kernel, kernel)
+		}
+		kernel = a.kernel
+	}
+	chk := func(name string, v []int, want int) error {
+		if v != nil && len(v) != want {
+			return fmt.Errorf("%s %v has %d values, want %d", name, v, len(v), want)
+		}
+		return nil
+	}
+	if err := chk("strides", a.strides, spatial); err != nil {
+		return ConvParams{}, err
+	}
+	if err := chk("dilations", a.dilations, spatial); err != nil {
+		return ConvParams{}, err
+	}
+	if err := chk("pads", a.pads, 2*spatial); err != nil {
+		return ConvParams{}, err
+	}
+	get := func(v []int, i, def int) int {
+		if v == nil {
+			return def
+		}
+		return v[i]
+	}
+	p := ConvParams{AutoPad: a.autoPad, CeilMode: ceil}
+	if spatial == 1 {
+		p.KernelH, p.StrideH, p.DilationH = 1, 1, 1
+		p.KernelW, p.StrideW, p.DilationW = kernel[0], get(a.strides, 0, 1), get(a.dilations, 0, 1)
+		p.Pads = [4]int{0, get(a.pads, 0, 0), 0, get(a.pads, 1, 0)}
+	} else {
+		p.KernelH, p.KernelW = kernel[0], kernel[1]
+		p.StrideH, p.StrideW = get(a.strides, 0, 1), get(a.strides, 1, 1)
+		p.DilationH, p.DilationW = get(a.dilations, 0, 1), get(a.dilations, 1, 1)
+		p.Pads = [4]int{get(a.pads, 0, 0), get(a.pads, 1, 0), get(a.pads, 2, 0), get(a.pads, 3, 0)}
+	}
+	if p.StrideH <= 0 || p.StrideW <= 0 || p.DilationH <= 0 || p.DilationW <= 0 {
+		return p, fmt.Errorf("strides and dilations must be positive")
+	}
+	return p, nil
+}
+
+// spatialHW reads the spatial size of an N×C×(H×)W tensor as H, W.
+func spatialHW(shape []int) (h, w int) {
+	if len(shape) == 3 {
+		return 1, shape[2]
+	}
+	return shape[2], shape[3]
+}
+
+// convWeights is a Conv weight packed per group for the GEMM kernel.
+type convWeights struct {
+	m, k   int // per group
+	groups []packedA
+}
+
+func packConvWeights(w *importer.Tensor, groups int) convWeights {
+	m := w.Shape[0] / groups
+	k := w.Len() / w.Shape[0]
+	cw := convWeights{m: m, k: k}
+	for g := 0; g < groups; g++ {
+		cw.groups = append(cw.groups, packA(w.Float[g*m*k:(g+1)*m*k], k, m, k, false, nil))
+	}
+	return cw
+}
+
+var colPool = sync.Pool{New: func() any { return new([]float32) }}
+
+func compileConv(c *compileCtx, n *importer.Node) (kernel, error) {
+	at, err := readConvAttrs(n, false)
+	if err != nil {
+		return nil, err
+	}
+	var pre *convWeights
+	if w := c.constInput(n, 1); w != nil {
+		if err := checkConvWeight(w, at.group); err != nil {
+			return nil, err
+		}
+		if _, err := at.params(len(w.Shape)-2, w.Shape[2:], false); err != nil {
+			return nil, err
+		}
+		cw := packConvWeights(w, at.group)
+		pre = &cw
+	}
+	return func(ar *arena, ins []*importer.Tensor) ([]*importer.Tensor, error) {
+		x, w := ins[0], ins[1]
+		var b *importer.Tensor
+		if len(ins) > 2 {
+			b = ins[2]
+		}
+		if err := needFloat(x, "input X"); err != nil {
+			return nil, err
+		}
+		if err := checkConvWeight(w, at.group); err != nil {
+			return nil, err
+		}
+		if len(x.Shape) != len(w.Shape) {
+			return nil, fmt.Errorf("input %v and weight %v ranks differ", x.Shape, w.Shape)
+		}
+		p, err := at.params(len(w.Shape)-2, w.Shape[2:], false)
+		if err != nil {
+			return nil, err
+		}
+		N, C := x.Shape[0], x.Shape[1]
+		H, W := spatialHW(x.Shape)
+		if C != w.Shape[1]*at.group {
+			return nil, fmt.Errorf("input has %d channels, weight %v with group %d expects %d", C, w.Shape, at.group, w.Shape[1]*at.group)
+		}
+		g, err := NewConvGeometry(C, H, W, at.group, p)
+		if err != nil {
+			return nil, err
+		}
+		M := w.Shape[0]
+		if b != nil {
+			if err := needFloat(b, "bias B"); err != nil {
+				return nil, err
+			}
+			if len(b.Shape) != 1 || b.Shape[0] != M {
+				return nil, fmt.Errorf("bias shape %v, want [%d]", b.Shape, M)
+			}
+		}
+		outShape := []int{N, M, g.OutH, g.OutW}
+		if len(x.Shape) == 3 {
+			outShape = []int{N, M, g.OutW}
+		}
+		if _, err := importer.CheckNumElements(outShape); err != nil {
+			return nil, err
+		}
+		if _, err := importer.CheckNumElements([]int{g.K(), g.P()}); err != nil {
+			return nil, err
+		}
+		cw := pre
+		if cw == nil {
+			v := packConvWeights(w, at.group)
+			cw = &v
+		}
+		out := ar.newFloat(outShape)
+		if b == nil {
+			clear(out.Float)
+		}
+		convForward(&g, cw, x.Float, b, out.Float, N, M, numWorkers())
+		return one(out), nil
+	}, nil
+}
+
+func checkConvWeight(w *importer.Tensor, group int) error {
+	if err := needFloat(w, "weight W"); err != nil {
+		return err
+	}
+	if len(w.Shape) < 3 {
+		return fmt.Errorf("weight shape %v has rank < 3", w.Shape)
+	}
+	if w.Shape[0]%group != 0 {
+		return fmt.Errorf("weight has %d output channels, not divisible by group %d", w.Shape[0], group)
+	}
+	if w.Len() == 0 {
+		return fmt.Errorf("weight %v is empty", w.Shape)
+	}
+	return nil
+}
+
+// convForward computes the convolution of N images into out (N×M×P).
+// With more images than workers the batch is split across goroutines (one
+// single-threaded GEMM per image); otherwise each image's GEMMs use all
+// workers. Both give identical results (see gemmPP).
+func convForward(g *ConvGeometry, cw *convWeights, x []float32, b *importer.Tensor, out []float32, N, M, workers int) {
+	imgIn := g.InC * g.InH * g.InW
+	P := g.P()
+	mg := M / g.Groups
+	direct := g.KH == 1 && g.KW == 1 && g.StrideH == 1 && g.StrideW == 1 &&
+		g.PadT == 0 && g.PadL == 0 && g.PadB == 0 && g.PadR == 0
+	var plan *shiftPlan
+	if useShiftConv && shiftApplies(g) && !direct {
+		v := newShiftPlan(g)
+		plan = &v
+	}
+	one := func(img int, inner int, s *gemmScratch) {
+		xi := x[img*imgIn : (img+1)*imgIn]
+		oi := out[img*M*P : (img+1)*M*P]
+		if plan != nil {
+			shiftConvImage(g, plan, cw.groups, xi, b, oi, s, inner)
+			return
+		}
+		if b != nil {
+			for m := 0; m < M; m++ {
+				v := b.Float[m]
+				row := oi[m*P : (m+1)*P]
+				for i := range row {
+					row[i] = v
+				}
+			}
+		}
+		gc := g.GroupC()
+		for gi := 0; gi < g.Groups; gi++ {
+			src := xi[gi*gc*g.InH*g.InW : (gi+1)*gc*g.InH*g.InW]
+			var pb packedB
+			if direct {
+				pb = packB(src, P, g.K(), P, false, s.b, inner)
+			} else {
+				need := ((P + gemmNR - 1) / gemmNR) * gemmNR * g.K()
+				if cap(s.b) < need {
+					s.b = make([]float32, need)
+				}
+				im2colPacked(g, src, s.b[:need], inner)
+				pb = packedB{k: g.K(), n: P, data: s.b[:need]}
+			}
+			s.b = pb.data
+			gemmPP(cw.groups[gi], pb, oi[gi*mg*P:(gi+1)*mg*P], P, inner)
+		}
+	}
+	if N >= workers || workers <= 1 {
+		parallelFor(N, workers, func(lo, hi int) {
+			s := gemmPool.Get().(*gemmScratch)
+			for img := lo; img < hi; img++ {
+				one(img, 1, s)
+			}
+			gemmPool.Put(s)
+		})
+		return
+	}
+	s := gemmPool.Get().(*gemmScratch)
+	for img := 0; img < N; img++ {
+		one(img, workers, s)
+	}
+	gemmPool.Put(s)
+}
+
+// ---------------------------------------------------------------------------
+
+func compileGemm(c *compileCtx, n *importer.Node) (kernel, error) {
+	alpha, err := n.AttrFloat("alpha", 1)
+	if err != nil {
+		return nil, err
+	}
+	beta, err := n.AttrFloat("beta", 1)
+	if err != nil {
+		return nil, err
+	}
+	ta, err := n.AttrInt("transA", 0)
+	if err != nil {
+		return nil, err
+	}
+	tb, err := n.AttrInt("transB", 0)
+	if err != nil {
+		return nil, err
+	}
+	transA, transB := ta != 0, tb != 0
+	// A constant B (the usual weight matrix) is packed once.
+	var pre *packedB
+	if b := c.constInput(n, 1); b != nil {
+		if err := needFloat(b, "input B"); err != nil {
+			return nil, err
+		}
+		if len(b.Shape) != 2 {
+			return nil, fmt.Errorf("input B must be 2-D, have %v", b.Shape)
+		}
+		k, nn := b.Shape[0], b.Shape[1]
+		if transB {
+			k, nn = nn, k
+		}
+		v := packB(b.Float, b.Shape[1], k, nn, transB, nil, 1)
+		pre = &v
+	}
+	return func(ar *arena, ins []*importer.Tensor) ([]*importer.Tensor, error) {
+		a, b := ins[0], ins[1]
+		if err := needFloat(a, "input A"); err != nil {
+			return nil, err
+		}
+		if err := needFloat(b, "input B"); err != nil {
+			return nil, err
+		}
+		if len(a.Shape) != 2 || len(b.Shape) != 2 {
+			return nil, fmt.Errorf("A %v and B %v must be 2-D", a.Shape, b.Shape)
+		}
+		m, k := a.Shape[0], a.Shape[1]
+		if transA {
+			m, k = k, m
+		}
+		kb, nn := b.Shape[0], b.Shape[1]
+		if transB {
+			kb, nn = nn, kb
+		}
+		if k != kb {
+			return nil, fmt.Errorf("A %v (transA=%v) and B %v (transB=%v) inner dims differ", a.Shape, transA, b.Shape, transB)
+		}
+		out := ar.zeroFloat([]int{m, nn})
+		workers := numWorkers()
+		s := gemmPool.Get().(*gemmScratch)
+		pa := packA(a.Float, a.Shape[1], m, k, transA, s.a)
+		s.a = pa.data
+		pb := pre
+		if pb == nil {
+			v := packB(b.Float, b.Shape[1], k, nn, transB, s.b, workers)
+			s.b = v.data
+			pb = &v
+		}
+		gemmPP(pa, *pb, out.Float, nn, workers)
+		gemmPool.Put(s)
+		if alpha != 1 {
+			for i := range out.Float {
+				out.Float[i] *= alpha
+			}
+		}
+		if len(ins) > 2 && ins[2] != nil && beta != 0 {
+			cT := ins[2]
+			if err := needFloat(cT, "input C"); err != nil {
+				return nil, err
+			}
+			shape, err := importer.BroadcastShapes(cT.Shape, out.Shape)
+			if err != nil || !slices.Equal(shape, out.Shape) {
+				return nil, fmt.Errorf("C %v is not unidirectionally broadcastable to [%d %d]", cT.Shape, m, nn)
+			}
+			broadcastLoop(out.Shape, cT.Shape, out.Shape, func(o, ia, sa, ib, sb, cnt int) {
+				dst := out.Float[o : o+cnt]
+				for i := range dst {
+					dst[i] += beta * cT.Float[ib+i*sb]
+				}
+			})
+		}
+		return one(out), nil
+	}, nil
+}
+
+// ---------------------------------------------------------------------------
+
+func compileMatMul(c *compileCtx, n *importer.Node) (kernel, error) {
+	var pre *packedB
+	if b := c.constInput(n, 1); b != nil && b.IsFloat() && len(b.Shape) == 2 {
+		v := packB(b.Float, b.Shape[1], b.Shape[0], b.Shape[1], false, nil, 1)
+		pre = &v
+	}
+	return func(ar *arena, ins []*importer.Tensor) ([]*importer.Tensor, error) {
+		a, b := ins[0], ins[1]
+		if err := needFloat(a, "input A"); err != nil {
+			return nil, err
+		}
+		if err := needFloat(b, "input B"); err != nil {
+			return nil, err
+		}
+		out, err := matMul(ar, a, b, pre)
+		if err != nil {
+			return nil, err
+		}
+		return one(out), nil
+	}, nil
+}
+
+// matMul implements numpy matmul: 1-D operands are promoted (A to a row, B
+// to a column) and the added dim removed from the result; leading batch
+// dims broadcast.
+func matMul(ar *arena, a, b *importer.Tensor, pre *packedB) (*importer.Tensor, error) {
+	if len(a.Shape) == 0 || len(b.Shape) == 0 {
+		return nil, fmt.Errorf("MatMul operands must have rank >= 1, have %v and %v", a.Shape, b.Shape)
+	}
+	as, bs := a.Shape, b.Shape
+	aVec, bVec := len(as) == 1, len(bs) == 1
+	if aVec {
+		as = []int{1, as[0]}
+	}
+	if bVec {
+		bs = []int{bs[0], 1}
+	}
+	m, k := as[len(as)-2], as[len(as)-1]
+	kb, nn := bs[len(bs)-2], bs[len(bs)-1]
+	if k != kb {
+		return nil, fmt.Errorf("MatMul inner dims differ: %v and %v", a.Shape, b.Shape)
+	}
+	batch, err := importer.BroadcastShapes(as[:len(as)-2], bs[:len(bs)-2])
+	if err != nil {
+		return nil, err
+	}
+	outShape := append(append([]int(nil), batch...), m, nn)
+	if _, err := importer.CheckNumElements(outShape); err != nil {
+		return nil, err
+	}
+	out := ar.zeroFloat(outShape)
+	workers := numWorkers()
+	s := gemmPool.Get().(*gemmScratch)
+	defer gemmPool.Put(s)
+	if len(bs) == 2 {
+		// B is one matrix: all of A's rows form a single M'×K product.
+		rows := a.Len() / max(k, 1)
+		if k == 0 {
+			rows = importer.NumElements(as[:len(as)-1])
+		}
+		pa := packA(a.Float, k, rows, k, false, s.a)
+		s.a = pa.data
+		var pb packedB
+		if pre != nil && !bVec {
+			pb = *pre
+		} else {
+			pb = packB(b.Float, nn, k, nn, false, s.b, workers)
+			s.b = pb.data
+		}
+		gemmPP(pa, pb, out.Float, nn, workers)
+	} else {
+		ast := broadcastStrides(as[:len(as)-2], batch)
+		bst := broadcastStrides(bs[:len(bs)-2], batch)
+		nb := importer.NumElements(batch)
+		idx := make([]int, len(batch))
+		for bi := 0; bi < nb; bi++ {
+			ao, bo := 0, 0
+			for d := range batch {
+				ao += idx[d] * ast[d]
+				bo += idx[d] * bst[d]
+			}
+			am := a.Float[ao*m*k : (ao+1)*m*k]
+			bm := b.Float[bo*k*nn : (bo+1)*k*nn]
+			pa := packA(am, k, m, k, false, s.a)
+			s.a = pa.data
+			pb := packB(bm, nn, k, nn, false, s.b, workers)
+			s.b = pb.data
+			gemmPP(pa, pb, out.Float[bi*m*nn:(bi+1)*m*nn], nn, workers)
+			for d := len(idx) - 1; d >= 0; d-- {
+				idx[d]++
+				if idx[d] < batch[d] {
+					break
+				}
+				idx[d] = 0
+			}
+		}
+	}
+	switch {
+	case aVec && bVec:
+		out.Shape = outShape[:len(outShape)-2]
+	case aVec:
+		out.Shape = append(outShape[:len(outShape)-2:len(outShape)-2], nn)
+	case bVec:
+		out.Shape = append(outShape[:len(outShape)-2:len(outShape)-2], m)
+	}
+	return out, nil
+}

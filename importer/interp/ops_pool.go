@@ -1,0 +1,249 @@
+package interp
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/rramc/rramc/importer"
+)
+
+func init() {
+	register("MaxPool", 1, 1, compilePool)
+	register("AveragePool", 1, 1, compilePool)
+	register("GlobalAveragePool", 1, 1, compileGlobalPool)
+	register("GlobalMaxPool", 1, 1, compileGlobalPool)
+}
+
+func compilePool(c *compileCtx, n *importer.Node) (kernel, error) {
+	at, err := readConvAttrs(n, true)
+	if err != nil {
+		return nil, err
+	}
+	isMax := n.OpType == "MaxPool"
+	ceil, err := n.AttrInt("ceil_mode", 0)
+	if err != nil {
+		return nil, err
+	}
+	cip, err := n.AttrInt("count_include_pad", 0)
+	if err != nil {
+		return nil, err
+	}
+	if isMax {
+		so, err := n.AttrInt("storage_order", 0)
+		if err != nil {
+			return nil, err
+		}
+		if len(n.Outputs) > 1 && n.Outputs[1] != "" {
+			return nil, fmt.Errorf("the Indices output is not supported")
+		}
+		_ = so
+	}
+	if _, err := at.params(len(at.kernel), nil, ceil != 0); err != nil {
+		return nil, err
+	}
+	return func(ar *arena, ins []*importer.Tensor) ([]*importer.Tensor, error) {
+		x := ins[0]
+		if err := needFloat(x, "input X"); err != nil {
+			return nil, err
+		}
+		if len(x.Shape) != len(at.kernel)+2 {
+			return nil, fmt.Errorf("input %v does not match kernel_shape %v", x.Shape, at.kernel)
+		}
+		p, err := at.params(len(at.kernel), nil, ceil != 0)
+		if err != nil {
+			return nil, err
+		}
+		N, C := x.Shape[0], x.Shape[1]
+		H, W := spatialHW(x.Shape)
+		if N == 0 || C == 0 {
+			return nil, fmt.Errorf("input %v is empty", x.Shape)
+		}
+		g, err := NewConvGeometry(C, H, W, 1, p)
+		if err != nil {
+			return nil, err
+		}
+		outShape := []int{N, C, g.OutH, g.OutW}
+		if len(x.Shape) == 3 {
+			outShape = []int{N, C, g.OutW}
+		}
+		if _, err := importer.CheckNumElements(outShape); err != nil {
+			return nil, err
+		}
+		out := ar.newFloat(outShape)
+		planes := N * C
+		pp := newPoolPlan(&g)
+		workers := numWorkers()
+		if planes*g.OutH*g.OutW*g.KH*g.KW < 1<<15 {
+			workers = 1
+		}
+		parallelFor(planes, workers, func(lo, hi int) {
+			for pl := lo; pl < hi; pl++ {
+				in := x.Float[pl*H*W : (pl+1)*H*W]
+				o := out.Float[pl*g.OutH*g.OutW : (pl+1)*g.OutH*g.OutW]
+				if isMax {
+					pp.maxPlane(in, o)
+				} else {
+					pp.avgPlane(in, o, cip != 0)
+				}
+			}
+		})
+		return one(out), nil
+	}, nil
+}
+
+// axisTaps lists, per output position along one axis, the first and
+// one-past-last kernel tap that land inside the input, and how many taps
+// land inside the padded input (for count_include_pad).
+type axisTaps struct {
+	lo, hi, padded []int
+}
+
+func makeAxisTaps(out, in, k, s, d, padB, padE int) axisTaps {
+	a := axisTaps{lo: make([]int, out), hi: make([]int, out), padded: make([]int, out)}
+	for o := 0; o < out; o++ {
+		lo, hi, pc := k, 0, 0
+		for t := 0; t < k; t++ {
+			i := o*s - padB + t*d
+			if i >= 0 && i < in {
+				lo = min(lo, t)
+				hi = t + 1
+			}
+			if i >= -padB && i < in+padE {
+				pc++
+			}
+		}
+		if hi == 0 {
+			lo = 0
+		}
+		a.lo[o], a.hi[o], a.padded[o] = lo, hi, pc
+	}
+	return a
+}
+
+// poolPlan holds the tap ranges of a pooling geometry, shared by all planes.
+type poolPlan struct {
+	g    *ConvGeometry
+	rows axisTaps
+	cols axisTaps
+}
+
+func newPoolPlan(g *ConvGeometry) *poolPlan {
+	return &poolPlan{g: g,
+		rows: makeAxisTaps(g.OutH, g.InH, g.KH, g.StrideH, g.DilH, g.PadT, g.PadB),
+		cols: makeAxisTaps(g.OutW, g.InW, g.KW, g.StrideW, g.DilW, g.PadL, g.PadR)}
+}
+
+// maxPlane: taps outside the image are ignored (padding never wins), as in
+// onnxruntime; a window with no tap inside gives the lowest float.
+func (pp *poolPlan) maxPlane(in, out []float32) {
+	g := pp.g
+	for oh := 0; oh < g.OutH; oh++ {
+		r0, r1 := pp.rows.lo[oh], pp.rows.hi[oh]
+		ihBase := oh*g.StrideH - g.PadT
+		o := out[oh*g.OutW : (oh+1)*g.OutW]
+		for ow := range o {
+			c0, c1 := pp.cols.lo[ow], pp.cols.hi[ow]
+			iwBase := ow*g.StrideW - g.PadL
+			m := float32(-math.MaxFloat32)
+			for kh := r0; kh < r1; kh++ {
+				row := in[(ihBase+kh*g.DilH)*g.InW:]
+				for kw := c0; kw < c1; kw++ {
+					if v := row[iwBase+kw*g.DilW]; v > m {
+						m = v
+					}
+				}
+			}
+			o[ow] = m
+		}
+	}
+}
+
+// avgPlane averages each window. The divisor counts the taps inside the
+// image (count_include_pad=0) or inside the padded image (=1); taps beyond
+// the end padding, which only ceil_mode creates, never count, as in
+// PyTorch and onnxruntime. Pooling has no dilation gaps inside the image
+// only when dilation is 1; with dilation the tap ranges still step by it.
+func (pp *poolPlan) avgPlane(in, out []float32, includePad bool) {
+	g := pp.g
+	for oh := 0; oh < g.OutH; oh++ {
+		r0, r1 := pp.rows.lo[oh], pp.rows.hi[oh]
+		ihBase := oh*g.StrideH - g.PadT
+		o := out[oh*g.OutW : (oh+1)*g.OutW]
+		for ow := range o {
+			c0, c1 := pp.cols.lo[ow], pp.cols.hi[ow]
+			iwBase := ow*g.StrideW - g.PadL
+			if r1-r0 == 2 && c1-c0 == 2 && g.DilH == 1 && g.DilW == 1 {
+				// Full 2×2 window (the common LeNet/VGG case), same
+				// summation order as the general loop.
+				i0 := (ihBase+r0)*g.InW + iwBase + c0
+				i1 := i0 + g.InW
+				s := in[i0] + in[i0+1] + in[i1] + in[i1+1]
+				cnt := 4
+				if includePad {
+					cnt = pp.rows.padded[oh] * pp.cols.padded[ow]
+				}
+				o[ow] = s / float32(cnt)
+				continue
+			}
+			var s float32
+			for kh := r0; kh < r1; kh++ {
+				row := in[(ihBase+kh*g.DilH)*g.InW:]
+				for kw := c0; kw < c1; kw++ {
+					s += row[iwBase+kw*g.DilW]
+				}
+			}
+			cnt := (r1 - r0) * (c1 - c0)
+			if includePad {
+				cnt = pp.rows.padded[oh] * pp.cols.padded[ow]
+			}
+			if cnt == 0 {
+				o[ow] = 0
+				continue
+			}
+			o[ow] = s / float32(cnt)
+		}
+	}
+}
+
+func compileGlobalPool(c *compileCtx, n *importer.Node) (kernel, error) {
+	isMax := n.OpType == "GlobalMaxPool"
+	return func(ar *arena, ins []*importer.Tensor) ([]*importer.Tensor, error) {
+		x := ins[0]
+		if err := needFloat(x, "input X"); err != nil {
+			return nil, err
+		}
+		if len(x.Shape) < 3 {
+			return nil, fmt.Errorf("input %v must have rank >= 3", x.Shape)
+		}
+		outShape := []int{x.Shape[0], x.Shape[1]}
+		for range x.Shape[2:] {
+			outShape = append(outShape, 1)
+		}
+		out := importer.NewFloat(outShape, nil)
+		sp := importer.NumElements(x.Shape[2:])
+		if sp == 0 {
+			return nil, fmt.Errorf("input %v has empty spatial dims", x.Shape)
+		}
+		for i := range out.Float {
+			plane := x.Float[i*sp : (i+1)*sp]
+			if isMax {
+				m := plane[0]
+				for _, v := range plane[1:] {
+					if v > m {
+						m = v
+					}
+				}
+				out.Float[i] = m
+				continue
+			}
+			// float64 sum: the mean of a large plane stays exact to float32
+			// rounding whatever the summation order of the reference.
+			var s float64
+			for _, v := range plane {
+				s += float64(v)
+			}
+			out.Float[i] = float32(s / float64(sp))
+		}
+		return one(out), nil
+	}, nil
+}
