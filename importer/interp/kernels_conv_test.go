@@ -1,4 +1,4 @@
-package importer
+package interp
 
 import (
 	"fmt"
@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"github.com/rramc/rramc/importer"
 )
 
 // naiveGeomConv is the textbook convolution loop in float64 over an N×C×H×W
@@ -84,13 +86,13 @@ func TestShiftConv(t *testing.T) {
 					if !shiftApplies(&g) {
 						t.Fatal("the shifted-plane path does not apply")
 					}
-					wt := NewFloat([]int{tc.m, tc.c / tc.groups, g.KH, g.KW}, randSlice(r, tc.m*tc.c/tc.groups*g.KH*g.KW))
+					wt := importer.NewFloat([]int{tc.m, tc.c / tc.groups, g.KH, g.KW}, randSlice(r, tc.m*tc.c/tc.groups*g.KH*g.KW))
 					x := randSlice(r, tc.n*tc.c*tc.h*tc.w)
-					var b *Tensor
+					var b *importer.Tensor
 					var bias []float32
 					if tc.bias {
 						bias = randSlice(r, tc.m)
-						b = NewFloat([]int{tc.m}, bias)
+						b = importer.NewFloat([]int{tc.m}, bias)
 					}
 					cw := packConvWeights(wt, tc.groups)
 					run := func(shift bool) []float32 {

@@ -1,4 +1,6 @@
-package importer
+package interp
+
+import "github.com/rramc/rramc/importer"
 
 // Stride-1 convolution without im2col ("shifted planes").
 //
@@ -157,7 +159,7 @@ func microKernelIndirectGo(kc int, a, b []float32, off []int, c []float32, ldc i
 
 // shiftConvImage computes all groups of one image (x: InC×InH×InW, out:
 // M×P) with the shifted-plane kernel; b is the bias tensor or nil.
-func shiftConvImage(g *ConvGeometry, s *shiftPlan, groups []packedA, x []float32, b *Tensor, out []float32, sc *gemmScratch, workers int) {
+func shiftConvImage(g *ConvGeometry, s *shiftPlan, groups []packedA, x []float32, b *importer.Tensor, out []float32, sc *gemmScratch, workers int) {
 	gc, P := g.GroupC(), g.P()
 	sc.pad = grow(sc.pad, s.input)
 	for gi, pa := range groups {
