@@ -111,6 +111,16 @@
 //     rowreorder.go). RowIdx absorbs the permutation. The permuted layout is
 //     kept only when it needs fewer OU activations than the identity order,
 //     so it never does worse than colsim.
+//   - sre-colsim: SRE's row compression and colsim's merging combined per
+//     column band (srecolsim.go). Bands are aligned runs of 2^L OU column
+//     groups (the nodes of a binary tree over sre's groups); a band is
+//     mapped plain (colsim's strips of consecutive rows, over the band's
+//     columns) or compressed (the rows zero in all the band's columns
+//     removed over the whole K, the rest cut into strips, colsim merging
+//     inside each); a bottom-up pass keeps per node the cheapest of plain,
+//     compressed and its two halves. One group compressed is sre, the whole
+//     width plain is colsim, so it never needs more OU activations than
+//     either (same MaxShare).
 //
 // # Index tables (Scheme.Index, Stats.IndexBits)
 //
@@ -130,6 +140,9 @@
 //   - colsim-comp: colsim's entry + 1 complement bit.
 //   - rowreorder: colsim's entries + K·lg(K) bits for the input permutation
 //     when the kept layout is permuted.
+//   - sre-colsim: colsim's entries, plus lg(K) bits per wordline entry of
+//     every OU whose rows are not an ascending run (compressed bands), as
+//     in sre.
 //
 // # Statistics
 //
