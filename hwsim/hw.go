@@ -305,6 +305,9 @@ func (h *HW) Validate() error {
 			return err
 		}
 	}
+	if err := h.validateSources(); err != nil {
+		return err
+	}
 	if h.StuckAt0Rate+h.StuckAt1Rate > 1 {
 		return hwErr("stuck_at0_rate", "stuck_at0_rate + stuck_at1_rate = %v exceeds 1", h.StuckAt0Rate+h.StuckAt1Rate)
 	}

@@ -3,30 +3,39 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/rramc/rramc/hwsim"
 )
 
 func init() {
 	badInputErrors = append(badInputErrors, hwsim.ErrInvalidHW)
-	register(&command{name: "hw", summary: "hardware descriptions: 'hw defaults' prints the default one, 'hw check FILE' validates one", run: runHW})
+	register(&command{name: "hw", summary: "hardware descriptions: 'hw defaults [--preset NAME]' prints the default one or a shipped preset, 'hw check FILE' validates one", run: runHW})
 }
 
 func runHW(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "hw", "defaults | check FILE.json")
+	fs := newFlags(e, "hw", "defaults [--preset NAME] | check FILE.json|PRESET")
+	preset := fs.String("preset", "", "print a shipped preset instead of the defaults: "+strings.Join(hwsim.PresetNames(), " | "))
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	switch {
 	case fs.NArg() == 1 && fs.Arg(0) == "defaults":
-		b, err := hwsim.Defaults().JSON()
+		h := hwsim.Defaults()
+		if *preset != "" {
+			var err error
+			if h, err = hwsim.Preset(*preset); err != nil {
+				return err
+			}
+		}
+		b, err := h.JSON()
 		if err != nil {
 			return err
 		}
 		_, err = e.stdout.Write(b)
 		return err
 	case fs.NArg() == 2 && fs.Arg(0) == "check":
-		h, err := hwsim.LoadHW(fs.Arg(1))
+		h, err := hwsim.LoadHWOrPreset(fs.Arg(1))
 		if err != nil {
 			return err
 		}

@@ -29,7 +29,7 @@ type hwFlags struct {
 }
 
 func (h *hwFlags) register(fs *pflag.FlagSet) {
-	fs.StringVar(&h.hwFile, "hw", "", "hardware description JSON (default: 'rramc hw defaults')")
+	fs.StringVar(&h.hwFile, "hw", "", "hardware description: a JSON file or a preset ("+strings.Join(hwsim.PresetNames(), " | ")+"; default: 'rramc hw defaults')")
 	fs.StringVar(&h.scheme, "scheme", "colsim", "mapping scheme: "+strings.Join(mapper.SchemeNames(), " | "))
 	fs.IntVar(&h.maxShare, "max-share", 2, "colsim: owners per kept column (2 = the paper's pairs, 0 = unlimited)")
 	fs.StringVar(&h.xbar, "xbar", "", "crossbar rows x columns, e.g. 128x128 (overrides --hw)")
@@ -62,7 +62,7 @@ func (h *hwFlags) hardware() (hwsim.HW, error) {
 	hw := hwsim.Defaults()
 	if h.hwFile != "" {
 		var err error
-		if hw, err = hwsim.LoadHW(h.hwFile); err != nil {
+		if hw, err = hwsim.LoadHWOrPreset(h.hwFile); err != nil {
 			return hw, err
 		}
 	}
