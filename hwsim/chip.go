@@ -54,6 +54,15 @@ type Chip struct {
 	// NoCBitsPerNs is the bandwidth between two tiles in bits per ns: a
 	// layer's output crosses it to the next layer's tile.
 	NoCBitsPerNs float64 `json:"noc_bits_per_ns"`
+	// BufferBitsPerNs is a tile buffer's bandwidth in bits per ns: a
+	// layer's stage also reads its inputs from and writes its outputs to
+	// the buffer, in series with the crossbar work (0 = not a limit).
+	BufferBitsPerNs float64 `json:"buffer_bits_per_ns"`
+	// RowBlockTiles places each row tile of a layer (the crossbars that
+	// share its input rows) on tiles of its own, so partial sums of one
+	// tile never mix input blocks; otherwise a layer's crossbars are
+	// packed into as few tiles as hold them.
+	RowBlockTiles bool `json:"row_block_tiles"`
 }
 
 // Unit is one kind of digital unit of a PE or a tile: how many there are
@@ -112,6 +121,9 @@ func (c *Chip) validate(h *HW) error {
 		if math.IsNaN(f.v) || f.v < 0 || f.v > maxAreaUM2 {
 			return hwErr(f.name, "%v out of range [0, %v]", f.v, maxAreaUM2)
 		}
+	}
+	if math.IsNaN(c.BufferBitsPerNs) || c.BufferBitsPerNs < 0 || c.BufferBitsPerNs > 1e9 {
+		return hwErr("chip.buffer_bits_per_ns", "%v out of range [0, 1e9]", c.BufferBitsPerNs)
 	}
 	if !(c.NoCBitsPerNs > 0) || c.NoCBitsPerNs > 1e9 {
 		return hwErr("chip.noc_bits_per_ns", "%v out of range (0, 1e9]", c.NoCBitsPerNs)
@@ -257,12 +269,17 @@ func imageWorkOf(net *quant.Network) ([]imageWork, error) {
 }
 
 // placement is where a layer sits: its provisioned crossbars, PEs and
-// tiles (every layer on tiles of its own, as in ISAAC and MNSIM).
-func (h *HW) placement(crossbars int) footprint {
+// tiles (every layer on tiles of its own, as in ISAAC and MNSIM), for
+// crossbars spread over rowBlocks row tiles.
+func (h *HW) placement(crossbars, rowBlocks int) footprint {
 	c := h.Chip
-	pes := (crossbars + c.XbarsPerPE - 1) / c.XbarsPerPE
-	tiles := (pes + c.PEsPerTile - 1) / c.PEsPerTile
-	return footprint{crossbars: tiles * c.PEsPerTile * c.XbarsPerPE, pes: tiles * c.PEsPerTile, tiles: tiles}
+	perTile := c.PEsPerTile * c.XbarsPerPE
+	tiles := (crossbars + perTile - 1) / perTile
+	if c.RowBlockTiles && rowBlocks > 0 {
+		perBlock := (crossbars + rowBlocks - 1) / rowBlocks
+		tiles = rowBlocks * ((perBlock + perTile - 1) / perTile)
+	}
+	return footprint{crossbars: tiles * perTile, pes: tiles * c.PEsPerTile, tiles: tiles}
 }
 
 // pipeline schedules the layers of one image: layer l+1 starts once layer
@@ -297,3 +314,4 @@ func valueElems(v *quant.Value) int64 {
 	}
 	return n
 }
+

@@ -113,8 +113,10 @@ type layerShape struct {
 	serialOUs               []int64 // per group: OUs one crossbar fires in turn (cycle model)
 	indexBits               int64
 	// denseCrossbars is what the iso-crossbar model provisions: the dense
-	// layout's crossbars (or the scheme's own, when larger).
+	// layout's crossbars (or the scheme's own, when larger); rowBlocks the
+	// dense layout's row tiles over all groups.
 	denseCrossbars int
+	rowBlocks      int
 }
 
 // AnalyticCounts computes, straight from the mapping, the action counts of
@@ -209,6 +211,7 @@ func (s *Simulator) Cost(counts []Counts) (*Cost, error) {
 			sh.serialOUs = append(sh.serialOUs, g.serialOUs(s.hw.CycleModel))
 			sh.indexBits += g.indexBits
 			sh.denseCrossbars += max(g.denseXbars, g.crossbars)
+			sh.rowBlocks += s.hw.DenseRowTiles(g.k)
 		}
 	}
 	return priceCounts(&s.hw, shapes, counts, s.work), nil
@@ -256,11 +259,15 @@ func priceCounts(hw *HW, shapes []layerShape, counts []Counts, work []imageWork)
 			if hw.CycleModel == CyclesIsoCrossbar {
 				provisioned = sh.denseCrossbars
 			}
-			fp = hw.placement(provisioned)
+			fp = hw.placement(provisioned, sh.rowBlocks)
 			fp.indexBits = sh.indexBits
 			lc.Tiles = fp.tiles
-			// The layer's output crosses to the next layer's tile.
+			// The layer's output crosses to the next layer's tile; its
+			// inputs and outputs pass through the tile buffer.
 			lc.LatencyNs += float64(c.NoCBits) / hw.Chip.NoCBitsPerNs
+			if bw := hw.Chip.BufferBitsPerNs; bw > 0 {
+				lc.LatencyNs += float64(c.BufferReadBits+c.BufferWriteBits) / bw
+			}
 		}
 		lc.AreaUM2 = priceArea(hw, &fp, false)
 		cost.Layers[li] = lc

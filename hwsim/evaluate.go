@@ -274,8 +274,11 @@ type Report struct {
 	// Costs of one inference.
 	Cycles        int64         `json:"cycles"`
 	LatencyNs     float64       `json:"latency_ns"`
+	PeriodNs      float64       `json:"period_ns,omitempty"`
+	ThroughputIPS float64       `json:"throughput_ips,omitempty"`
 	EnergyPJ      Breakdown     `json:"energy_pj"`
 	AreaUM2       Breakdown     `json:"area_um2"`
+	StaticPowerMW float64       `json:"static_power_mw,omitempty"`
 	Crossbars     int           `json:"crossbars"`
 	Tiles         int           `json:"tiles"`
 	IndexOverhead IndexOverhead `json:"index_overhead"`
@@ -341,7 +344,8 @@ func (s *Simulator) Report(images int) (*Report, error) {
 	}
 	r := &Report{Scheme: s.mp.Scheme, MaxShare: s.mp.MaxShare, Mode: s.opts.Mode, Seed: s.opts.Seed,
 		HW: s.HW(), Images: images,
-		Cycles: cost.Cycles, LatencyNs: cost.LatencyNs, EnergyPJ: cost.EnergyPJ, AreaUM2: cost.AreaUM2,
+		Cycles: cost.Cycles, LatencyNs: cost.LatencyNs, PeriodNs: cost.PeriodNs, ThroughputIPS: cost.ThroughputIPS,
+		EnergyPJ: cost.EnergyPJ, AreaUM2: cost.AreaUM2, StaticPowerMW: cost.StaticPowerMW,
 		Crossbars: cost.Crossbars, Tiles: cost.Tiles, Counts: cost.Counts, Layers: cost.Layers}
 	for _, c := range counted {
 		r.ADCClipped += c.ADCClipped

@@ -61,12 +61,20 @@ func (g Geometry) stripsPerTile() int { return g.XbarRows / g.OURows }
 func (g Geometry) ousPerTile() int { return g.XbarCols / g.OUCols }
 
 // DenseCrossbars is the number of crossbars the dense mapping of a K-row
-// matrix with bitCols bit (or digit) columns occupies: rows cut into
-// OU-height strips, stripsPerTile strips per crossbar row tile; columns cut
-// into OU-wide groups, ousPerTile groups per crossbar column tile.
+// matrix with bitCols bit (or digit) columns occupies: DenseRowTiles(k)
+// row tiles times the column tiles of its OU-wide column groups,
+// ousPerTile groups per crossbar column tile.
 func (g Geometry) DenseCrossbars(k, bitCols int) int {
-	strips := (k + g.OURows - 1) / g.OURows
 	groups := (bitCols + g.OUCols - 1) / g.OUCols
-	spt, opt := g.stripsPerTile(), g.ousPerTile()
-	return (strips + spt - 1) / spt * ((groups + opt - 1) / opt)
+	opt := g.ousPerTile()
+	return g.DenseRowTiles(k) * ((groups + opt - 1) / opt)
+}
+
+// DenseRowTiles is the number of crossbar row tiles the dense mapping of a
+// K-row matrix spans: rows cut into OU-height strips, stripsPerTile strips
+// per row tile.
+func (g Geometry) DenseRowTiles(k int) int {
+	strips := (k + g.OURows - 1) / g.OURows
+	spt := g.stripsPerTile()
+	return (strips + spt - 1) / spt
 }

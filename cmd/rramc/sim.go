@@ -135,5 +135,9 @@ func writeSimText(e *env, st *stages, r *hwsim.Report, secs float64) {
 		parts = append(parts, labels[i]+" "+fmtArea(v))
 	}
 	fmt.Fprintf(w, "area %s (%s)\n", fmtArea(r.AreaUM2.Total), strings.Join(parts, ", "))
+	if r.PeriodNs > 0 {
+		fmt.Fprintf(w, "chip: %d tiles; layers pipelined: latency %s per image, one image every %s (%.0f images/s); static power %.3f mW (in the energy above)\n",
+			r.Tiles, fmtTime(r.LatencyNs), fmtTime(r.PeriodNs), r.ThroughputIPS, r.StaticPowerMW)
+	}
 	fmt.Fprintf(w, "index overhead: %d bits, %.2f %% of energy, %.2f %% of area\n", r.IndexOverhead.Bits, 100*r.IndexOverhead.EnergyShare, 100*r.IndexOverhead.AreaShare)
 }
