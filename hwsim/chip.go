@@ -314,4 +314,3 @@ func valueElems(v *quant.Value) int64 {
 	}
 	return n
 }
-

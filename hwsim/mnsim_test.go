@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/rramc/rramc/importer"
+	"github.com/rramc/rramc/importer/onnx"
 	"github.com/rramc/rramc/mapper"
 	"github.com/rramc/rramc/quant"
 )
@@ -30,7 +31,7 @@ type mnsimFigure struct {
 // costs do not depend on the weights).
 func mnsimCost(t *testing.T, path string) *Cost {
 	t.Helper()
-	m, err := importer.Load(path)
+	m, err := onnx.Load(path)
 	if err != nil {
 		t.Fatal(err)
 	}
