@@ -62,18 +62,6 @@ func compileRelu(c *compileCtx, n *importer.Node) (kernel, error) {
 	}, nil
 }
 
-// reluSlice sets dst[i] = max(src[i], 0) without branches (activation signs
-// are random, so a branch mispredicts half the time): the sign bit, spread
-// to a mask, clears negative values to +0. NaN keeps its payload when its
-// sign bit is clear.
-func reluSlice(dst, src []float32) {
-	dst = dst[:len(src)]
-	for i, v := range src {
-		b := math.Float32bits(v)
-		dst[i] = math.Float32frombits(b &^ uint32(int32(b)>>31))
-	}
-}
-
 func compileLeakyRelu(c *compileCtx, n *importer.Node) (kernel, error) {
 	alpha, err := n.AttrFloat("alpha", 0.01)
 	if err != nil {
@@ -119,17 +107,8 @@ func compileClip(c *compileCtx, n *importer.Node) (kernel, error) {
 			}
 		}
 		if x.IsFloat() {
-			out := importer.NewFloat(x.Shape, nil)
-			for i, v := range x.Float {
-				// min(max(x, lo), hi) as onnxruntime computes it.
-				if v < l {
-					v = l
-				}
-				if v > h {
-					v = h
-				}
-				out.Float[i] = v
-			}
+			out := ar.newFloat(x.Shape)
+			clampSlice(out.Float, x.Float, l, h)
 			return one(out), nil
 		}
 		out := &importer.Tensor{DType: x.DType, Shape: append([]int(nil), x.Shape...), Int: make([]int64, len(x.Int))}
