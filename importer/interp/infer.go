@@ -1,7 +1,6 @@
 package interp
 
 import (
-	"fmt"
 	"math"
 
 	"github.com/rramc/rramc/importer"
@@ -208,182 +207,45 @@ func same(x *ValueShape) *ValueShape {
 	return &ValueShape{DType: x.DType, Dims: x.Dims, Known: x.Known}
 }
 
-// inferNode returns the output shapes of one node (nil entries: unknown).
-func inferNode(c *inferCtx, n *importer.Node, ins []*ValueShape) ([]*ValueShape, error) {
-	in := func(i int) *ValueShape {
-		if i < len(ins) && ins[i] != nil {
-			return ins[i]
-		}
-		return &ValueShape{}
+// shapeCtx is what an op's shape rule may consult about one node.
+type shapeCtx struct {
+	c   *inferCtx
+	n   *importer.Node
+	ins []*ValueShape
+}
+
+// in returns the shape of input i (unknown when omitted or not inferred).
+func (s *shapeCtx) in(i int) *ValueShape {
+	if i < len(s.ins) && s.ins[i] != nil {
+		return s.ins[i]
 	}
-	cst := func(i int) *importer.Tensor {
-		if i >= len(n.Inputs) || n.Inputs[i] == "" {
-			return nil
-		}
-		if t, ok := c.consts[n.Inputs[i]]; ok {
-			return t
-		}
-		if s := in(i); s.Vals != nil {
-			return s.Const()
-		}
+	return &ValueShape{}
+}
+
+// cst returns the constant value of input i: an initializer, or a small
+// integer tensor whose values inference knows; nil otherwise.
+func (s *shapeCtx) cst(i int) *importer.Tensor {
+	n := s.n
+	if i >= len(n.Inputs) || n.Inputs[i] == "" {
 		return nil
 	}
-	x := in(0)
-	switch n.OpType {
-	case "Relu", "Sigmoid", "Tanh", "LeakyRelu", "Clip", "Neg", "Abs", "Exp", "Sqrt", "Reciprocal",
-		"Softmax", "LogSoftmax", "BatchNormalization":
-		return []*ValueShape{same(x)}, nil
-	case "Identity":
-		return []*ValueShape{x}, nil
-	case "Dropout":
-		m := same(x)
-		m.DType = importer.Bool
-		return []*ValueShape{x, m}, nil
-	case "Cast":
-		to, _ := n.AttrInt("to", 0)
-		o := same(x)
-		o.DType = importer.DataType(to)
-		if x.Vals != nil && importer.DataType(to) == importer.Int64 && !x.DType.IsFloat() {
-			o.Vals = x.Vals
-		}
-		return []*ValueShape{o}, nil
-	case "Add", "Sub", "Mul", "Div":
-		return []*ValueShape{inferBinary(n.OpType, x, in(1))}, nil
-	case "QuantizeLinear":
-		o := same(x)
-		o.DType = importer.Uint8
-		if zp := in(2); len(n.Inputs) > 2 && n.Inputs[2] != "" && zp.DType != importer.Undefined {
-			o.DType = zp.DType
-		}
-		return []*ValueShape{o}, nil
-	case "DequantizeLinear":
-		o := same(x)
-		o.DType = importer.Float
-		return []*ValueShape{o}, nil
-	case "Conv", "MaxPool", "AveragePool":
-		return inferWindow(n, x, in(1))
-	case "GlobalAveragePool", "GlobalMaxPool":
-		if !x.Known || len(x.Dims) < 3 {
-			return []*ValueShape{{DType: x.DType}}, nil
-		}
-		d := append([]importer.Dim(nil), x.Dims[:2]...)
-		for range x.Dims[2:] {
-			d = append(d, fixed(1))
-		}
-		return []*ValueShape{{DType: x.DType, Dims: d, Known: true}}, nil
-	case "Gemm":
-		a, b := x, in(1)
-		if !a.Known || !b.Known || len(a.Dims) != 2 || len(b.Dims) != 2 {
-			return []*ValueShape{{DType: importer.Float}}, nil
-		}
-		ta, _ := n.AttrInt("transA", 0)
-		tb, _ := n.AttrInt("transB", 0)
-		m, nn := a.Dims[0], b.Dims[1]
-		if ta != 0 {
-			m = a.Dims[1]
-		}
-		if tb != 0 {
-			nn = b.Dims[0]
-		}
-		return []*ValueShape{{DType: importer.Float, Dims: []importer.Dim{m, nn}, Known: true}}, nil
-	case "MatMul":
-		return []*ValueShape{inferMatMul(x, in(1))}, nil
-	case "Flatten":
-		if !x.Known {
-			return []*ValueShape{{DType: x.DType}}, nil
-		}
-		axis, _ := n.AttrInt("axis", 1)
-		if axis < 0 {
-			axis += int64(len(x.Dims))
-		}
-		if axis < 0 || axis > int64(len(x.Dims)) {
-			return nil, fmt.Errorf("axis %d out of range for rank %d", axis, len(x.Dims))
-		}
-		return []*ValueShape{{DType: x.DType, Dims: []importer.Dim{dimProd(x.Dims[:axis]), dimProd(x.Dims[axis:])}, Known: true}}, nil
-	case "Reshape":
-		return []*ValueShape{inferReshape(n, x, in(1))}, nil
-	case "Transpose":
-		if !x.Known {
-			return []*ValueShape{{DType: x.DType}}, nil
-		}
-		perm, _ := n.AttrSmallInts("perm")
-		r := len(x.Dims)
-		if perm == nil {
-			for i := r - 1; i >= 0; i-- {
-				perm = append(perm, i)
-			}
-		}
-		if len(perm) != r {
-			return nil, fmt.Errorf("perm %v for rank %d", perm, r)
-		}
-		d := make([]importer.Dim, r)
-		for i, p := range perm {
-			if p < 0 || p >= r {
-				return nil, fmt.Errorf("perm %v out of range", perm)
-			}
-			d[i] = x.Dims[p]
-		}
-		return []*ValueShape{{DType: x.DType, Dims: d, Known: true}}, nil
-	case "Concat":
-		return []*ValueShape{inferConcat(n, ins)}, nil
-	case "Squeeze", "Unsqueeze":
-		var axes []int64
-		if len(n.Inputs) > 1 && n.Inputs[1] != "" {
-			t := cst(1)
-			if t == nil {
-				return []*ValueShape{{DType: x.DType}}, nil
-			}
-			axes = t.Ints()
-		} else {
-			axes, _ = n.AttrInts("axes")
-		}
-		return []*ValueShape{inferSqueeze(n.OpType == "Unsqueeze", x, axes)}, nil
-	case "Pad":
-		return []*ValueShape{inferPad(n, x, cst)}, nil
-	case "Shape":
-		if !x.Known {
-			return []*ValueShape{{DType: importer.Int64, Dims: []importer.Dim{unknownDim}, Known: true}}, nil
-		}
-		start, _ := n.AttrInt("start", 0)
-		end, _ := n.AttrInt("end", math.MaxInt64)
-		s, e := shapeRange(len(x.Dims), start, end)
-		v := append([]importer.Dim(nil), x.Dims[s:e]...)
-		return []*ValueShape{{DType: importer.Int64, Dims: []importer.Dim{fixed(e - s)}, Known: true, Vals: v}}, nil
-	case "Gather":
-		return []*ValueShape{inferGather(n, x, in(1), cst(1))}, nil
-	case "Constant":
-		t, err := constantValue(n)
-		if err != nil {
-			return nil, err
-		}
-		return []*ValueShape{fromTensor(t)}, nil
-	case "ConstantOfShape":
-		dt := importer.Float
-		if v, _ := n.AttrTensor("value"); v != nil {
-			dt = v.DType
-		}
-		s := in(0)
-		if s.Vals == nil {
-			if s.Known && len(s.Dims) == 1 && s.Dims[0].Param == "" && s.Dims[0].Value >= 0 {
-				d := make([]importer.Dim, s.Dims[0].Value)
-				for i := range d {
-					d[i] = unknownDim
-				}
-				return []*ValueShape{{DType: dt, Dims: d, Known: true}}, nil
-			}
-			return []*ValueShape{{DType: dt}}, nil
-		}
-		return []*ValueShape{{DType: dt, Dims: append([]importer.Dim(nil), s.Vals...), Known: true}}, nil
-	case "Slice":
-		return []*ValueShape{inferSlice(n, x, cst)}, nil
-	case "Expand":
-		s := in(1)
-		if s.Vals == nil || !x.Known {
-			return []*ValueShape{{DType: x.DType}}, nil
-		}
-		return []*ValueShape{{DType: x.DType, Dims: broadcastDims(x.Dims, s.Vals), Known: true}}, nil
+	if t, ok := s.c.consts[n.Inputs[i]]; ok {
+		return t
 	}
-	return []*ValueShape{{}}, nil
+	if v := s.in(i); v.Vals != nil {
+		return v.Const()
+	}
+	return nil
+}
+
+// inferNode returns the output shapes of one node (nil entries: unknown)
+// by the shape rule its op registered with its kernel.
+func inferNode(c *inferCtx, n *importer.Node, ins []*ValueShape) ([]*ValueShape, error) {
+	spec := opTable[n.OpType]
+	if spec == nil || spec.shape == nil || !n.InDefaultDomain() {
+		return []*ValueShape{{}}, nil
+	}
+	return spec.shape(&shapeCtx{c: c, n: n, ins: ins})
 }
 
 // dimProd multiplies dims; a product involving a symbol is unknown unless
@@ -879,4 +741,11 @@ func inferSlice(n *importer.Node, x *ValueShape, cst func(int) *importer.Tensor)
 		}
 	}
 	return o
+}
+
+// shapeSame is the rule of ops whose output has the input's type and shape
+// (elementwise unary ops, Softmax, BatchNormalization).
+func shapeSame(sc *shapeCtx) ([]*ValueShape, error) {
+	x := sc.in(0)
+	return []*ValueShape{same(x)}, nil
 }

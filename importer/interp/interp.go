@@ -13,23 +13,34 @@ import (
 // omitted optional input) and returns one tensor per node output.
 type kernel func(ar *arena, ins []*importer.Tensor) ([]*importer.Tensor, error)
 
-// opSpec describes one supported operator: how many inputs it takes and how
-// to compile a node into a kernel. Compiling parses and checks attributes once,
-// so that a bad attribute is reported before anything runs and the kernel
-// does no map lookups per call.
+// opSpec describes one supported operator: how many inputs it takes, how
+// to compile a node into a kernel, and its shape rule. Compiling parses and
+// checks attributes once, so that a bad attribute is reported before
+// anything runs and the kernel does no map lookups per call. The shape rule
+// gives the output types and shapes (symbolic batch kept) for InferShapes.
 type opSpec struct {
 	minIn, maxIn int // accepted input counts (maxIn -1 = unbounded)
 	compile      func(c *compileCtx, n *importer.Node) (kernel, error)
+	shape        shapeRule
 }
+
+// shapeRule infers the output shapes of one node from what is known about
+// its inputs (nil entries: unknown).
+type shapeRule func(s *shapeCtx) ([]*ValueShape, error)
 
 var opTable = map[string]*opSpec{}
 
-// register adds an operator to the table; called from init in ops_*.go.
-func register(name string, minIn, maxIn int, compile func(c *compileCtx, n *importer.Node) (kernel, error)) {
+// register adds an operator, its kernel compiler and its shape rule to the
+// table; called from init in the op's file (ops_*.go). This table is the
+// single list of supported ops (SupportedOps).
+func register(name string, minIn, maxIn int, compile func(c *compileCtx, n *importer.Node) (kernel, error), shape shapeRule) {
 	if _, dup := opTable[name]; dup {
-		panic("importer: operator registered twice: " + name)
+		panic("interp: operator registered twice: " + name)
 	}
-	opTable[name] = &opSpec{minIn: minIn, maxIn: maxIn, compile: compile}
+	if compile == nil || shape == nil {
+		panic("interp: operator " + name + " registered without a kernel or a shape rule")
+	}
+	opTable[name] = &opSpec{minIn: minIn, maxIn: maxIn, compile: compile, shape: shape}
 }
 
 // Supported reports whether the interpreter runs opType of the default ONNX

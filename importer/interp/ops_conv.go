@@ -9,9 +9,9 @@ import (
 )
 
 func init() {
-	register("Conv", 2, 3, compileConv)
-	register("Gemm", 2, 3, compileGemm)
-	register("MatMul", 2, 2, compileMatMul)
+	register("Conv", 2, 3, compileConv, shapeWindow)
+	register("Gemm", 2, 3, compileGemm, shapeGemm)
+	register("MatMul", 2, 2, compileMatMul, shapeMatMul)
 }
 
 // convAttrs holds a Conv node's spatial attributes as given (per spatial
@@ -503,4 +503,37 @@ func matMul(ar *arena, a, b *importer.Tensor, pre *packedB) (*importer.Tensor, e
 		out.Shape = append(outShape[:len(outShape)-2:len(outShape)-2], m)
 	}
 	return out, nil
+}
+
+// shapeWindow is the shape rule of Conv, MaxPool, AveragePool.
+func shapeWindow(sc *shapeCtx) ([]*ValueShape, error) {
+	n := sc.n
+	x := sc.in(0)
+	return inferWindow(n, x, sc.in(1))
+}
+
+// shapeGemm is the shape rule of Gemm.
+func shapeGemm(sc *shapeCtx) ([]*ValueShape, error) {
+	n := sc.n
+	x := sc.in(0)
+	a, b := x, sc.in(1)
+	if !a.Known || !b.Known || len(a.Dims) != 2 || len(b.Dims) != 2 {
+		return []*ValueShape{{DType: importer.Float}}, nil
+	}
+	ta, _ := n.AttrInt("transA", 0)
+	tb, _ := n.AttrInt("transB", 0)
+	m, nn := a.Dims[0], b.Dims[1]
+	if ta != 0 {
+		m = a.Dims[1]
+	}
+	if tb != 0 {
+		nn = b.Dims[0]
+	}
+	return []*ValueShape{{DType: importer.Float, Dims: []importer.Dim{m, nn}, Known: true}}, nil
+}
+
+// shapeMatMul is the shape rule of MatMul.
+func shapeMatMul(sc *shapeCtx) ([]*ValueShape, error) {
+	x := sc.in(0)
+	return []*ValueShape{inferMatMul(x, sc.in(1))}, nil
 }

@@ -9,21 +9,21 @@ import (
 
 func init() {
 	for _, op := range []string{"Add", "Sub", "Mul", "Div"} {
-		register(op, 2, 2, compileBinary)
+		register(op, 2, 2, compileBinary, shapeBinary)
 	}
-	register("Relu", 1, 1, compileRelu)
-	register("Sigmoid", 1, 1, compileUnary(sigmoid))
-	register("Tanh", 1, 1, compileUnary(func(x float32) float32 { return float32(math.Tanh(float64(x))) }))
-	register("Neg", 1, 1, compileUnary(func(x float32) float32 { return -x }))
-	register("Abs", 1, 1, compileUnary(func(x float32) float32 { return float32(math.Abs(float64(x))) }))
-	register("Exp", 1, 1, compileUnary(func(x float32) float32 { return float32(math.Exp(float64(x))) }))
-	register("Sqrt", 1, 1, compileUnary(func(x float32) float32 { return float32(math.Sqrt(float64(x))) }))
-	register("Reciprocal", 1, 1, compileUnary(func(x float32) float32 { return 1 / x }))
-	register("LeakyRelu", 1, 1, compileLeakyRelu)
-	register("Clip", 1, 3, compileClip)
-	register("Identity", 1, 1, compileIdentity)
-	register("Dropout", 1, 3, compileDropout)
-	register("Cast", 1, 1, compileCast)
+	register("Relu", 1, 1, compileRelu, shapeSame)
+	register("Sigmoid", 1, 1, compileUnary(sigmoid), shapeSame)
+	register("Tanh", 1, 1, compileUnary(func(x float32) float32 { return float32(math.Tanh(float64(x))) }), shapeSame)
+	register("Neg", 1, 1, compileUnary(func(x float32) float32 { return -x }), shapeSame)
+	register("Abs", 1, 1, compileUnary(func(x float32) float32 { return float32(math.Abs(float64(x))) }), shapeSame)
+	register("Exp", 1, 1, compileUnary(func(x float32) float32 { return float32(math.Exp(float64(x))) }), shapeSame)
+	register("Sqrt", 1, 1, compileUnary(func(x float32) float32 { return float32(math.Sqrt(float64(x))) }), shapeSame)
+	register("Reciprocal", 1, 1, compileUnary(func(x float32) float32 { return 1 / x }), shapeSame)
+	register("LeakyRelu", 1, 1, compileLeakyRelu, shapeSame)
+	register("Clip", 1, 3, compileClip, shapeSame)
+	register("Identity", 1, 1, compileIdentity, shapeIdentity)
+	register("Dropout", 1, 3, compileDropout, shapeDropout)
+	register("Cast", 1, 1, compileCast, shapeCast)
 }
 
 // sigmoid computed in float64 and rounded once, so the result is the
@@ -489,4 +489,38 @@ func broadcastLoop(as, bs, out []int, fn func(o, ia, sa, ib, sb, cnt int)) {
 			idx[d] = 0
 		}
 	}
+}
+
+// shapeIdentity is the shape rule of Identity.
+func shapeIdentity(sc *shapeCtx) ([]*ValueShape, error) {
+	x := sc.in(0)
+	return []*ValueShape{x}, nil
+}
+
+// shapeDropout is the shape rule of Dropout.
+func shapeDropout(sc *shapeCtx) ([]*ValueShape, error) {
+	x := sc.in(0)
+	m := same(x)
+	m.DType = importer.Bool
+	return []*ValueShape{x, m}, nil
+}
+
+// shapeCast is the shape rule of Cast.
+func shapeCast(sc *shapeCtx) ([]*ValueShape, error) {
+	n := sc.n
+	x := sc.in(0)
+	to, _ := n.AttrInt("to", 0)
+	o := same(x)
+	o.DType = importer.DataType(to)
+	if x.Vals != nil && importer.DataType(to) == importer.Int64 && !x.DType.IsFloat() {
+		o.Vals = x.Vals
+	}
+	return []*ValueShape{o}, nil
+}
+
+// shapeBinary is the shape rule of Add, Sub, Mul, Div.
+func shapeBinary(sc *shapeCtx) ([]*ValueShape, error) {
+	n := sc.n
+	x := sc.in(0)
+	return []*ValueShape{inferBinary(n.OpType, x, sc.in(1))}, nil
 }

@@ -8,9 +8,9 @@ import (
 )
 
 func init() {
-	register("Softmax", 1, 1, compileSoftmax)
-	register("LogSoftmax", 1, 1, compileSoftmax)
-	register("BatchNormalization", 5, 5, compileBatchNorm)
+	register("Softmax", 1, 1, compileSoftmax, shapeSame)
+	register("LogSoftmax", 1, 1, compileSoftmax, shapeSame)
+	register("BatchNormalization", 5, 5, compileBatchNorm, shapeSame)
 }
 
 // Softmax and LogSoftmax. Before opset 13 the input is coerced to 2-D

@@ -8,10 +8,10 @@ import (
 )
 
 func init() {
-	register("MaxPool", 1, 1, compilePool)
-	register("AveragePool", 1, 1, compilePool)
-	register("GlobalAveragePool", 1, 1, compileGlobalPool)
-	register("GlobalMaxPool", 1, 1, compileGlobalPool)
+	register("MaxPool", 1, 1, compilePool, shapeWindow)
+	register("AveragePool", 1, 1, compilePool, shapeWindow)
+	register("GlobalAveragePool", 1, 1, compileGlobalPool, shapeGlobalPool)
+	register("GlobalMaxPool", 1, 1, compileGlobalPool, shapeGlobalPool)
 }
 
 func compilePool(c *compileCtx, n *importer.Node) (kernel, error) {
@@ -246,4 +246,17 @@ func compileGlobalPool(c *compileCtx, n *importer.Node) (kernel, error) {
 		}
 		return one(out), nil
 	}, nil
+}
+
+// shapeGlobalPool is the shape rule of GlobalAveragePool, GlobalMaxPool.
+func shapeGlobalPool(sc *shapeCtx) ([]*ValueShape, error) {
+	x := sc.in(0)
+	if !x.Known || len(x.Dims) < 3 {
+		return []*ValueShape{{DType: x.DType}}, nil
+	}
+	d := append([]importer.Dim(nil), x.Dims[:2]...)
+	for range x.Dims[2:] {
+		d = append(d, fixed(1))
+	}
+	return []*ValueShape{{DType: x.DType, Dims: d, Known: true}}, nil
 }

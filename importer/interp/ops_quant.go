@@ -17,8 +17,8 @@ import (
 // (per channel, opset ≥ 13; default axis 1). The quantized type is the
 // zero point's (uint8 when it is omitted).
 func init() {
-	register("QuantizeLinear", 2, 3, compileQuantize)
-	register("DequantizeLinear", 2, 3, compileDequantize)
+	register("QuantizeLinear", 2, 3, compileQuantize, shapeQuantize)
+	register("DequantizeLinear", 2, 3, compileDequantize, shapeDequantize)
 }
 
 // qParams resolves per-element scale/zero point indexing for x: index i
@@ -157,4 +157,24 @@ func compileDequantize(c *compileCtx, n *importer.Node) (kernel, error) {
 		}
 		return one(out), nil
 	}, nil
+}
+
+// shapeQuantize is the shape rule of QuantizeLinear.
+func shapeQuantize(sc *shapeCtx) ([]*ValueShape, error) {
+	n := sc.n
+	x := sc.in(0)
+	o := same(x)
+	o.DType = importer.Uint8
+	if zp := sc.in(2); len(n.Inputs) > 2 && n.Inputs[2] != "" && zp.DType != importer.Undefined {
+		o.DType = zp.DType
+	}
+	return []*ValueShape{o}, nil
+}
+
+// shapeDequantize is the shape rule of DequantizeLinear.
+func shapeDequantize(sc *shapeCtx) ([]*ValueShape, error) {
+	x := sc.in(0)
+	o := same(x)
+	o.DType = importer.Float
+	return []*ValueShape{o}, nil
 }

@@ -8,19 +8,19 @@ import (
 )
 
 func init() {
-	register("Flatten", 1, 1, compileFlatten)
-	register("Reshape", 2, 2, compileReshape)
-	register("Transpose", 1, 1, compileTranspose)
-	register("Concat", 1, -1, compileConcat)
-	register("Squeeze", 1, 2, compileSqueeze)
-	register("Unsqueeze", 1, 2, compileUnsqueeze)
-	register("Pad", 1, 4, compilePad)
-	register("Shape", 1, 1, compileShape)
-	register("Gather", 2, 2, compileGather)
-	register("Constant", 0, 0, compileConstant)
-	register("ConstantOfShape", 1, 1, compileConstantOfShape)
-	register("Slice", 1, 5, compileSlice)
-	register("Expand", 2, 2, compileExpand)
+	register("Flatten", 1, 1, compileFlatten, shapeFlatten)
+	register("Reshape", 2, 2, compileReshape, shapeReshape)
+	register("Transpose", 1, 1, compileTranspose, shapeTranspose)
+	register("Concat", 1, -1, compileConcat, shapeConcat)
+	register("Squeeze", 1, 2, compileSqueeze, shapeSqueeze)
+	register("Unsqueeze", 1, 2, compileUnsqueeze, shapeSqueeze)
+	register("Pad", 1, 4, compilePad, shapePad)
+	register("Shape", 1, 1, compileShape, shapeShape)
+	register("Gather", 2, 2, compileGather, shapeGather)
+	register("Constant", 0, 0, compileConstant, shapeConstant)
+	register("ConstantOfShape", 1, 1, compileConstantOfShape, shapeConstantOfShape)
+	register("Slice", 1, 5, compileSlice, shapeSlice)
+	register("Expand", 2, 2, compileExpand, shapeExpand)
 }
 
 // Tensors are never modified after a kernel returns them, so shape-only
@@ -814,4 +814,154 @@ func compileExpand(c *compileCtx, n *importer.Node) (kernel, error) {
 		})
 		return one(gatherTensor(x, shape, src, 0)), nil
 	}, nil
+}
+
+// shapeFlatten is the shape rule of Flatten.
+func shapeFlatten(sc *shapeCtx) ([]*ValueShape, error) {
+	n := sc.n
+	x := sc.in(0)
+	if !x.Known {
+		return []*ValueShape{{DType: x.DType}}, nil
+	}
+	axis, _ := n.AttrInt("axis", 1)
+	if axis < 0 {
+		axis += int64(len(x.Dims))
+	}
+	if axis < 0 || axis > int64(len(x.Dims)) {
+		return nil, fmt.Errorf("axis %d out of range for rank %d", axis, len(x.Dims))
+	}
+	return []*ValueShape{{DType: x.DType, Dims: []importer.Dim{dimProd(x.Dims[:axis]), dimProd(x.Dims[axis:])}, Known: true}}, nil
+}
+
+// shapeReshape is the shape rule of Reshape.
+func shapeReshape(sc *shapeCtx) ([]*ValueShape, error) {
+	n := sc.n
+	x := sc.in(0)
+	return []*ValueShape{inferReshape(n, x, sc.in(1))}, nil
+}
+
+// shapeTranspose is the shape rule of Transpose.
+func shapeTranspose(sc *shapeCtx) ([]*ValueShape, error) {
+	n := sc.n
+	x := sc.in(0)
+	if !x.Known {
+		return []*ValueShape{{DType: x.DType}}, nil
+	}
+	perm, _ := n.AttrSmallInts("perm")
+	r := len(x.Dims)
+	if perm == nil {
+		for i := r - 1; i >= 0; i-- {
+			perm = append(perm, i)
+		}
+	}
+	if len(perm) != r {
+		return nil, fmt.Errorf("perm %v for rank %d", perm, r)
+	}
+	d := make([]importer.Dim, r)
+	for i, p := range perm {
+		if p < 0 || p >= r {
+			return nil, fmt.Errorf("perm %v out of range", perm)
+		}
+		d[i] = x.Dims[p]
+	}
+	return []*ValueShape{{DType: x.DType, Dims: d, Known: true}}, nil
+}
+
+// shapeConcat is the shape rule of Concat.
+func shapeConcat(sc *shapeCtx) ([]*ValueShape, error) {
+	n := sc.n
+	return []*ValueShape{inferConcat(n, sc.ins)}, nil
+}
+
+// shapeSqueeze is the shape rule of Squeeze, Unsqueeze.
+func shapeSqueeze(sc *shapeCtx) ([]*ValueShape, error) {
+	n := sc.n
+	x := sc.in(0)
+	var axes []int64
+	if len(n.Inputs) > 1 && n.Inputs[1] != "" {
+		t := sc.cst(1)
+		if t == nil {
+			return []*ValueShape{{DType: x.DType}}, nil
+		}
+		axes = t.Ints()
+	} else {
+		axes, _ = n.AttrInts("axes")
+	}
+	return []*ValueShape{inferSqueeze(n.OpType == "Unsqueeze", x, axes)}, nil
+}
+
+// shapePad is the shape rule of Pad.
+func shapePad(sc *shapeCtx) ([]*ValueShape, error) {
+	n := sc.n
+	x := sc.in(0)
+	return []*ValueShape{inferPad(n, x, sc.cst)}, nil
+}
+
+// shapeShape is the shape rule of Shape.
+func shapeShape(sc *shapeCtx) ([]*ValueShape, error) {
+	n := sc.n
+	x := sc.in(0)
+	if !x.Known {
+		return []*ValueShape{{DType: importer.Int64, Dims: []importer.Dim{unknownDim}, Known: true}}, nil
+	}
+	start, _ := n.AttrInt("start", 0)
+	end, _ := n.AttrInt("end", math.MaxInt64)
+	s, e := shapeRange(len(x.Dims), start, end)
+	v := append([]importer.Dim(nil), x.Dims[s:e]...)
+	return []*ValueShape{{DType: importer.Int64, Dims: []importer.Dim{fixed(e - s)}, Known: true, Vals: v}}, nil
+}
+
+// shapeGather is the shape rule of Gather.
+func shapeGather(sc *shapeCtx) ([]*ValueShape, error) {
+	n := sc.n
+	x := sc.in(0)
+	return []*ValueShape{inferGather(n, x, sc.in(1), sc.cst(1))}, nil
+}
+
+// shapeConstant is the shape rule of Constant.
+func shapeConstant(sc *shapeCtx) ([]*ValueShape, error) {
+	n := sc.n
+	t, err := constantValue(n)
+	if err != nil {
+		return nil, err
+	}
+	return []*ValueShape{fromTensor(t)}, nil
+}
+
+// shapeConstantOfShape is the shape rule of ConstantOfShape.
+func shapeConstantOfShape(sc *shapeCtx) ([]*ValueShape, error) {
+	n := sc.n
+	dt := importer.Float
+	if v, _ := n.AttrTensor("value"); v != nil {
+		dt = v.DType
+	}
+	s := sc.in(0)
+	if s.Vals == nil {
+		if s.Known && len(s.Dims) == 1 && s.Dims[0].Param == "" && s.Dims[0].Value >= 0 {
+			d := make([]importer.Dim, s.Dims[0].Value)
+			for i := range d {
+				d[i] = unknownDim
+			}
+			return []*ValueShape{{DType: dt, Dims: d, Known: true}}, nil
+		}
+		return []*ValueShape{{DType: dt}}, nil
+	}
+	return []*ValueShape{{DType: dt, Dims: append([]importer.Dim(nil), s.Vals...), Known: true}}, nil
+}
+
+// shapeSlice is the shape rule of Slice.
+func shapeSlice(sc *shapeCtx) ([]*ValueShape, error) {
+	n := sc.n
+	x := sc.in(0)
+	return []*ValueShape{inferSlice(n, x, sc.cst)}, nil
+}
+
+// shapeExpand is the shape rule of Expand.
+func shapeExpand(sc *shapeCtx) ([]*ValueShape, error) {
+	x := sc.in(0)
+	s := sc.in(1)
+	if s.Vals == nil || !x.Known {
+		return []*ValueShape{{DType: x.DType}}, nil
+	}
+	return []*ValueShape{{DType: x.DType, Dims: broadcastDims(x.Dims, s.Vals), Known: true}}, nil
 }
