@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -108,5 +109,27 @@ func TestCanonicalCommand(t *testing.T) {
 		if got := canonicalCommand(fs, tc.args); got != tc.want {
 			t.Errorf("%q:\n got %s\nwant %s", tc.args, got, tc.want)
 		}
+	}
+}
+
+// TestSweepStatusWaits: --wait polls until the first task has written the
+// grid and every unit is stored (the Kubernetes merge Job's init container).
+func TestSweepStatusWaits(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	mlp := modelPath(t, "mlp")
+	mustRun(t, exitBadInput, "sweep", "status", dir)
+	done := make(chan struct{})
+	var out string
+	go func() {
+		defer close(done)
+		_, out, _ = run(t, "sweep", "status", "--wait", "20ms", dir)
+	}()
+	for i := range 2 {
+		mustRun(t, exitOK, "sweep", mlp, "--prune", "0", "--schemes", "dense,sre", "--limit", "20", "--calib", "16",
+			"--shard", fmt.Sprintf("%d/2", i), "-o", dir)
+	}
+	<-done
+	if !strings.Contains(out, "2 work units: 2 done") {
+		t.Errorf("status --wait printed %q", out)
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -159,7 +160,7 @@ func mergedFiles(dir string) []string {
 func runSweepStatus(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "sweep status", "DIR")
 	shards := fs.Int("shards", 0, "count the work units per shard of N (default: the shard count of the latest run in DIR)")
-	wait := fs.Duration("wait", 0, "poll every this long (e.g. 30s) until every unit is done, then print the status")
+	wait := fs.Duration("wait", 0, "poll every this long (e.g. 30s) until every unit is done (waiting for the first task too), then print the status")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -171,13 +172,14 @@ func runSweepStatus(ctx context.Context, e *env, args []string) error {
 	}
 	for {
 		st, err := sweep.ReadStatus(fs.Arg(0), *shards)
-		if err != nil {
+		switch {
+		case err != nil && (*wait == 0 || !errors.Is(err, os.ErrNotExist)):
 			return err
-		}
-		if *wait == 0 || st.Complete() {
+		case err == nil && (*wait == 0 || st.Complete()):
 			fmt.Fprint(e.stdout, st)
 			return nil
 		}
+		// Waiting: for the first task to write grid.json, or for the rest.
 		select {
 		case <-ctx.Done():
 			return ctx.Err()

@@ -24,15 +24,34 @@
 // all networks and ratios, and the range over ratios of the mean energy saving.
 //
 // Run evaluates the grid. Every finished point is stored at once as
-// DIR/points/<key>.json (temp file + rename), where key is a hash of the
-// point's complete configuration (model file contents, quantization,
-// hardware description, scheme, limit), so an interrupted or extended sweep
-// recomputes only what is missing. The evaluation of one point is a function
-// (Config.Evaluate) so the runner can be tested without the pipeline;
-// NewEvaluator builds the real one (importer → quant → mapper → hwsim), which
-// quantizes each (network, ratio) once — calibration depends on the pruned
-// weights, so it is redone per ratio and shared by every scheme and limit —
-// and computes the float predictions once per network.
+// DIR/points/<id>.json (temp file + rename, with the SHA-256 of its record),
+// where id is a hash of the point's canonical configuration (identity.go:
+// model file contents, quantization, pruning, scheme, sharing, hardware
+// description, data and image range, seed, SchemaVersion), so an
+// interrupted or extended sweep recomputes only what is missing, and a
+// truncated or altered file is detected and recomputed. The simulator's seed
+// is derived from the same identity (PointConfig.SimSeed). The evaluation of
+// one point is a function (Config.Evaluate) so the runner can be tested
+// without the pipeline; NewEvaluator builds the real one (importer → quant →
+// mapper → hwsim), which quantizes each (network, ratio) once — calibration
+// depends on the pruned weights, so it is redone per ratio and shared by
+// every scheme and limit — and computes the float predictions once per
+// network.
+//
+// Sharding (shard.go, store.go, merge.go): the grid's points, in canonical
+// order (Config.Jobs), are split into work units — a whole point, or with
+// Config.ImagesPerTask its image ranges — and Config.Shard I/N computes the
+// units with index ≡ I mod N. Every task writes grid.json (the grid, the
+// same bytes from every task) and its units into one shared directory; a
+// unit being computed has a claim in running/, and the seconds it took go to
+// the task's run log in runs/, never into the results. Merge checks that
+// every unit of the grid is present (in any of the directories given),
+// intact and without a conflicting copy, naming what is not (ErrIncomplete),
+// combines the image ranges of a point exactly (combineParts: accuracies are
+// counts, summed and divided once), and writes the outputs; a Run over the
+// whole grid ends with the same code, so merge(shards) equals a single run
+// byte for byte. Two tasks racing on one unit both write whole files by
+// rename: one valid file remains, with the same bytes either way.
 //
 // Parallelism: Config.Workers points run at once (default GOMAXPROCS), each
 // simulated on one goroutine; quantization and the golden pass of a
@@ -45,10 +64,14 @@
 // the full 10k MNIST test set: 6.5-8.1 s CPU with 1 or 2 workers; wall time
 // could not be compared on the shared, overloaded build machine).
 //
-// Accuracy: AccFloat is the float model as given (unpruned), AccInt the
-// pruned integer golden model, AccSim the simulator; Agreement is the share
-// of images where the simulator and the golden model pick the same class
-// (1 on ideal, lossless hardware).
+// Accuracy: AccFloat (accuracy_float) is the float model as given
+// (unpruned), AccInt (accuracy_int) the pruned integer golden model, AccSim
+// (accuracy_sim) the simulator; Agreement (top1_agreement) is the share of
+// images where the simulator and the golden model pick the same class, and
+// BitExact (bit_exact) the share whose simulated output codes are all equal
+// to the golden model's (both 1 on ideal, lossless hardware). The files
+// carry SchemaVersion; results.json of another version is refused with a
+// message naming both versions, never decoded into the wrong meaning.
 //
 // Cost-only points: a network whose first input cannot take the data set's
 // images (dataset LayoutFor fails, e.g. the [batch,3,224,224] ResNet-18-size

@@ -232,7 +232,8 @@ func readGrid(dir string) (*gridFile, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return nil, invalidf("%s: no %s: not the output directory of an rramc sweep (or no task has started yet)", dir, gridFileName)
+			return nil, fmt.Errorf("sweep: %w: %s: no %s: not the output directory of an rramc sweep (or no task has started yet): %w",
+				ErrInvalidConfig, dir, gridFileName, os.ErrNotExist)
 		}
 		return nil, err
 	}
