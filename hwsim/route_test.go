@@ -43,6 +43,39 @@ var routeSchemes = []mapper.Options{
 	{Scheme: "sre"}, {Scheme: "rowreorder"},
 }
 
+// routeVariants are the ways a bit-serial MatMul can run.
+var routeVariants = []struct {
+	name  string
+	route string
+	set   func(s *Simulator)
+}{
+	{"generic", routeGeneric, nil},
+	{"table", routeTable, nil},
+	{"table in blocks", routeTable, func(s *Simulator) {
+		// no tables kept between calls, built in blocks of a few strips
+		s.tableBudget.Store(0)
+		s.tableBlock = 3 << 12
+	}},
+	{"portable table", routeTable, func(s *Simulator) { portableTables(s) }},
+	{"portable table in blocks", routeTable, func(s *Simulator) {
+		portableTables(s)
+		s.tableBudget.Store(0)
+		s.tableBlock = 3 << 12
+	}},
+	{"chosen", "", nil},
+}
+
+// portableTables turns the AVX-512 table kernels off.
+func portableTables(s *Simulator) {
+	for _, gs := range s.groups {
+		for _, g := range gs {
+			if g.tab != nil {
+				g.tab.simd = false
+			}
+		}
+	}
+}
+
 // Every bit-serial route computes the same outputs and the same counts,
 // lossy conversions included, as the generic per-column route and as the
 // cell-by-cell reference simulation (refSim2), on random layers with
@@ -77,18 +110,20 @@ func TestRoutesAgree(t *testing.T) {
 					mp := mapOrFail(t, net, geoOf2(hw), o)
 					var outs [][]int32
 					var counts []Counts
-					for i, route := range []string{routeGeneric, routeTable, routeTable, ""} {
-						s, err := Simulate(net, mp, hw, Options{Workers: 2, Mode: ModeBitSerial, route: route})
+					for _, v := range routeVariants {
+						s, err := Simulate(net, mp, hw, Options{Workers: 2, Mode: ModeBitSerial, route: v.route})
 						if err != nil {
 							t.Fatal(err)
 						}
-						if i == 2 {
-							// no tables kept between calls, built in blocks of a few strips
-							s.tableBudget.Store(0)
-							s.tableBlock = 3 << 12
-						}
-						if g := s.groups[0][0]; (g.tab != nil) != rc.wantTable {
+						g := s.groups[0][0]
+						if (g.tab != nil) != rc.wantTable {
 							t.Fatalf("table route applies: %v, want %v", g.tab != nil, rc.wantTable)
+						}
+						if g.tab != nil && o.Scheme == "dense" && !rc.lossy && abits <= 8 && g.tab.simd != hasTableSIMD {
+							t.Fatalf("AVX-512 table kernels apply: %v, want %v", g.tab.simd, hasTableSIMD)
+						}
+						if v.set != nil {
+							v.set(s)
 						}
 						outs = append(outs, runLayer(t, s, l, 0, x, m))
 						counts = append(counts, s.Counted()[0])
@@ -97,7 +132,8 @@ func TestRoutesAgree(t *testing.T) {
 					if rc.lossy != (lossy > 0) {
 						t.Fatalf("reference lossy conversions %d, want lossy %v", lossy, rc.lossy)
 					}
-					for i, route := range []string{"generic", "table", "table in blocks", "chosen"} {
+					for i, v := range routeVariants {
+						route := v.name
 						if !slices.Equal(outs[i], want) {
 							t.Fatalf("%s route differs from the reference", route)
 						}

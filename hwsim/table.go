@@ -75,6 +75,11 @@ type tablePlan struct {
 	a      int
 	signed bool
 	cache  tableCache
+	// simd: the AVX-512 kernels apply (lossless strips of at most tallest
+	// rows at offsets s·tallest of the source, each feeding every output
+	// in order, inputs of at most 8 bits).
+	simd    bool
+	tallest int
 	// buildOps and stepOps estimate the work of building every table and
 	// of one input step over all strips; generic that of one step on the
 	// generic route (one per column).
@@ -199,7 +204,63 @@ func newTablePlan(g *group, hw *HW) *tablePlan {
 			return nil
 		}
 	}
+	tp.simd = hasTableSIMD && g.a <= 8
+	for _, st := range tp.strips {
+		tp.tallest = max(tp.tallest, st.h)
+	}
+	for s, st := range tp.strips {
+		last := s == len(tp.strips)-1 && st.off+st.h == tp.srcLen
+		if !st.lossless || st.out0 != 0 || len(st.outs) != g.n || st.off != s*tp.tallest || (st.h != tp.tallest && !last) {
+			tp.simd = false
+		}
+	}
 	return tp
+}
+
+// stripBytes is the size of one strip's table in the AVX-512 layout: 2^tallest
+// rows of every output.
+func (tp *tablePlan) stripBytes() int { return tp.n << tp.tallest * 4 }
+
+// simdPlanes writes the 8 bit planes of the source of vector x into bp
+// (plane b at words b*tp.words..), with the sign plane of signed inputs
+// moved to plane 7, for lookup16.
+func (tp *tablePlan) simdPlanes(x []int32, src []int32, tail *[64]int32, bp []uint64) {
+	if tp.gather != nil {
+		for i, k := range tp.gather {
+			src[i] = x[k]
+		}
+		x = src
+	}
+	stride := tp.words * 8
+	full := len(x) / 64
+	if full > 0 {
+		planes8x64(&x[0], full, &bp[0], stride)
+	}
+	if r := len(x) - full*64; r > 0 {
+		copy(tail[:], x[full*64:])
+		clear(tail[r:])
+		planes8x64(&tail[0], 1, &bp[full], stride)
+	}
+	if tp.signed && tp.a < 8 {
+		w := tp.words
+		copy(bp[7*w:8*w], bp[(tp.a-1)*w:tp.a*w])
+		clear(bp[(tp.a-1)*w : 7*w])
+	}
+}
+
+// simdLookup is lookup with lookup16 over the output tile [t0, t1) (t0 a
+// multiple of 16) for strips [s0, s1) whose tables start at tab (AVX-512
+// layout).
+func (tp *tablePlan) simdLookup(accv []int32, bp []uint64, tab []int32, s0, s1, t0, t1 int) {
+	shift7, neg7 := 7, 0
+	if tp.signed {
+		shift7, neg7 = tp.a-1, 1
+	}
+	for t := t0; t < t1; t += 16 {
+		lanes := min(16, tp.n-t)
+		lookup16(&accv[t], uint16(1)<<lanes-1, &bp[0], tp.words*8, s1-s0, tp.tallest, &tab[t],
+			tp.stripBytes(), tp.n*4, shift7, neg7, s0*tp.tallest)
+	}
 }
 
 // worthIt reports whether tabulating pays off for m vectors: building the
@@ -343,6 +404,7 @@ type tableCache struct {
 	mu     sync.Mutex
 	done   bool
 	tables []table // nil when they did not fit the budget
+	flat   []int32 // the tables' storage in the AVX-512 layout (tp.simd)
 }
 
 // bytes is the size of the tables of strips [s0, s1).
@@ -375,6 +437,17 @@ func (tp *tablePlan) buildAll(g *group, hw *HW, s0, s1 int, tables []table, work
 	wg.Wait()
 }
 
+// flatTables gives every table its storage in one buffer, strip by strip in
+// the AVX-512 layout, and returns the buffer.
+func (tp *tablePlan) flatTables(tables []table) []int32 {
+	n := tp.stripBytes() / 4
+	flat := make([]int32, len(tables)*n)
+	for i := range tables {
+		tables[i].vals = flat[i*n : (i+1)*n : (i+1)*n]
+	}
+	return flat
+}
+
 // cached returns every table of the group, built on the first call, or nil
 // when they do not fit what is left of budget.
 func (tp *tablePlan) cached(g *group, hw *HW, workers int, budget *atomic.Int64) []table {
@@ -386,6 +459,9 @@ func (tp *tablePlan) cached(g *group, hw *HW, workers int, budget *atomic.Int64)
 		size := tp.bytes(0, len(tp.strips))
 		if budget.Add(-size) >= 0 {
 			c.tables = make([]table, len(tp.strips))
+			if tp.simd {
+				c.flat = tp.flatTables(c.tables)
+			}
 			tp.buildAll(g, hw, 0, len(tp.strips), c.tables, workers)
 		} else {
 			budget.Add(size)
@@ -401,7 +477,19 @@ func (tp *tablePlan) matMul(g *group, hw *HW, x []int32, m int, out []int32, wor
 	// int32 accumulators: newTablePlan proved they cannot overflow.
 	clear(out[:m*g.n])
 	var lost atomic.Int64
-	if tables := tp.cached(g, hw, workers, budget); tables != nil {
+	if tables := tp.cached(g, hw, workers, budget); tables != nil && tp.simd {
+		flat := tp.cache.flat
+		parallel(m, workers, func(v0, v1 int) {
+			src := make([]int32, len(tp.gather))
+			bp := make([]uint64, 8*tp.words)
+			var tail [64]int32
+			for v := v0; v < v1; v++ {
+				tp.simdPlanes(x[v*g.k:(v+1)*g.k], src, &tail, bp)
+				tp.simdLookup(out[v*g.n:(v+1)*g.n], bp, flat, 0, ns, 0, g.n)
+			}
+		})
+		return 0
+	} else if tables != nil {
 		parallel(m, workers, func(v0, v1 int) {
 			src := make([]int32, len(tp.gather))
 			bp := make([]uint64, a*tp.words)
@@ -418,6 +506,10 @@ func (tp *tablePlan) matMul(g *group, hw *HW, x []int32, m int, out []int32, wor
 	// Too many tables to keep: patterns first, then blocks of strips whose
 	// tables fit blockBytes, each built once and applied to every
 	// vector.
+	if tp.simd {
+		tp.simdBlocks(g, hw, x, m, out, workers, blockBytes)
+		return 0
+	}
 	pat := make([]uint16, m*ns*a)
 	parallel(m, workers, func(v0, v1 int) {
 		src := make([]int32, len(tp.gather))
@@ -447,6 +539,38 @@ func (tp *tablePlan) matMul(g *group, hw *HW, x []int32, m int, out []int32, wor
 		s0 = s1
 	}
 	return lost.Load()
+}
+
+// simdBlocks is the block loop of matMul with the AVX-512 kernels (lossless
+// strips only). The blocks are small enough that one output tile of a
+// block's tables stays in a core's L2 while every vector passes.
+func (tp *tablePlan) simdBlocks(g *group, hw *HW, x []int32, m int, out []int32, workers int, blockBytes int64) {
+	ns := len(tp.strips)
+	pw := 8 * tp.words
+	planes := make([]uint64, m*pw)
+	parallel(m, workers, func(v0, v1 int) {
+		src := make([]int32, len(tp.gather))
+		var tail [64]int32
+		for v := v0; v < v1; v++ {
+			tp.simdPlanes(x[v*g.k:(v+1)*g.k], src, &tail, planes[v*pw:(v+1)*pw])
+		}
+	})
+	tiles := int64((g.n + 15) / 16)
+	perStrip := int64(tp.stripBytes())
+	per := max(1, min(blockBytes, tiles*512<<10)/perStrip)
+	tables := make([]table, min(int64(ns), per))
+	flat := tp.flatTables(tables)
+	for s0 := 0; s0 < ns; s0 += int(per) {
+		s1 := min(ns, s0+int(per))
+		tp.buildAll(g, hw, s0, s1, tables[:s1-s0], workers)
+		parallel(m, workers, func(v0, v1 int) {
+			for t := 0; t < g.n; t += 16 {
+				for v := v0; v < v1; v++ {
+					tp.simdLookup(out[v*g.n:(v+1)*g.n], planes[v*pw:(v+1)*pw], flat, s0, s1, t, t+16)
+				}
+			}
+		})
+	}
 }
 
 // lookup adds the table rows of strips [s0, s1) for one vector's patterns
