@@ -32,7 +32,9 @@ type Outputs struct {
 
 // RunOptions control Run.
 type RunOptions struct {
-	// Limit uses only the first Limit samples (0 = all).
+	// First is the first sample used; Limit the number used from there
+	// (0 = to the end).
+	First int
 	Limit int
 	// BatchSize is the number of samples per stage call (0 = 500).
 	BatchSize int
@@ -42,10 +44,20 @@ type RunOptions struct {
 
 // Samples is the number of samples Run uses of src under opts.
 func (o RunOptions) Samples(src dataset.Source) int {
-	if o.Limit > 0 && o.Limit < src.Len() {
+	n := max(src.Len()-max(o.First, 0), 0)
+	if o.Limit > 0 && o.Limit < n {
 		return o.Limit
 	}
-	return src.Len()
+	return n
+}
+
+// labels returns the labels of the samples Run uses (nil when src has none).
+func (o RunOptions) labels(src dataset.Source) []int {
+	l := src.Labels()
+	if l == nil {
+		return nil
+	}
+	return l[o.First : o.First+o.Samples(src)]
 }
 
 // Run feeds the samples of src, batch by batch, to every stage (each batch
@@ -54,8 +66,8 @@ func (o RunOptions) Samples(src dataset.Source) int {
 // cannot predict is refused, so no accuracy is silently wrong.
 func Run(ctx context.Context, src dataset.Source, in importer.ValueInfo, opts RunOptions, stages ...Stage) ([]*Outputs, error) {
 	total := opts.Samples(src)
-	if total <= 0 {
-		return nil, fmt.Errorf("%s: %w: no samples", src.Name(), dataset.ErrInvalidData)
+	if total <= 0 || opts.First < 0 {
+		return nil, fmt.Errorf("%s: %w: no samples from %d on (it has %d)", src.Name(), dataset.ErrInvalidData, opts.First, src.Len())
 	}
 	if err := src.Fit(in); err != nil {
 		return nil, err
@@ -77,13 +89,13 @@ func Run(ctx context.Context, src dataset.Source, in importer.ValueInfo, opts Ru
 	for i := range outs {
 		outs[i] = &Outputs{Top1: make([]int, 0, total), Rows: make([]uint64, 0, total)}
 	}
-	labels := src.Labels()
+	labels := opts.labels(src)
 	for start := 0; start < total; start += bs {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		n := min(bs, total-start)
-		x, err := src.Batch(in, start, n)
+		x, err := src.Batch(in, opts.First+start, n)
 		if err != nil {
 			return nil, err
 		}
@@ -93,7 +105,7 @@ func Run(ctx context.Context, src dataset.Source, in importer.ValueInfo, opts Ru
 				return nil, err
 			}
 			if start == 0 && i == 0 && labels != nil {
-				if err := checkLabels(src, labels[:total], y, n); err != nil {
+				if err := checkLabels(src, opts.First, labels, y, n); err != nil {
 					return nil, err
 				}
 			}
@@ -109,7 +121,7 @@ func Run(ctx context.Context, src dataset.Source, in importer.ValueInfo, opts Ru
 }
 
 // checkLabels refuses labels outside the classes of output y (n samples).
-func checkLabels(src dataset.Source, labels []int, y *importer.Tensor, n int) error {
+func checkLabels(src dataset.Source, first int, labels []int, y *importer.Tensor, n int) error {
 	if y == nil || n == 0 || len(y.Float)%n != 0 {
 		return nil // add reports the malformed output
 	}
@@ -117,7 +129,7 @@ func checkLabels(src dataset.Source, labels []int, y *importer.Tensor, n int) er
 	for i, l := range labels {
 		if l < 0 || l >= classes {
 			return fmt.Errorf("%s: %w: label %d of sample %d is outside the model's %d classes (0..%d)",
-				src.Name(), dataset.ErrInvalidData, l, i, classes, classes-1)
+				src.Name(), dataset.ErrInvalidData, l, first+i, classes, classes-1)
 		}
 	}
 	return nil
@@ -291,7 +303,7 @@ type Report struct {
 // the per-inference cost. It resets the simulator's counters first. The
 // source must have labels.
 func Evaluate(ctx context.Context, sim *Simulator, src dataset.Source, in importer.ValueInfo, opts EvalOptions) (*Report, error) {
-	labels := src.Labels()
+	labels := opts.labels(src)
 	if labels == nil {
 		return nil, fmt.Errorf("%s: %w: no labels to measure accuracy against", src.Name(), dataset.ErrInvalidData)
 	}
@@ -320,7 +332,6 @@ func Evaluate(ctx context.Context, sim *Simulator, src dataset.Source, in import
 	if err != nil {
 		return nil, err
 	}
-	labels = labels[:total]
 	r.AccuracyInt, r.AccuracySim = golden.Accuracy(labels), simOut.Accuracy(labels)
 	r.BitExact, r.Top1Agreement = simOut.BitExact(golden), simOut.Top1Agreement(golden)
 	if opts.Float != nil {

@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"sort"
 	"strings"
+	"syscall"
 )
 
 // Exit codes: the contract scripts and CI pipelines rely on.
@@ -141,8 +142,12 @@ func isBadInput(err error) bool {
 			return true
 		}
 	}
+	// A missing, unreadable or unwritable path, or a directory where a
+	// file belongs (or a file where a directory does): the user's input.
 	var pe *os.PathError
-	return errors.As(err, &pe) && errors.Is(err, os.ErrNotExist)
+	var le *os.LinkError
+	return (errors.As(err, &pe) || errors.As(err, &le)) && (errors.Is(err, os.ErrNotExist) || errors.Is(err, os.ErrPermission) ||
+		errors.Is(err, syscall.EISDIR) || errors.Is(err, syscall.ENOTDIR) || errors.Is(err, os.ErrExist))
 }
 
 // isTerminal reports whether f is a character device (a terminal), without a

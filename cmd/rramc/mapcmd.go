@@ -42,6 +42,9 @@ func runMap(ctx context.Context, e *env, args []string) error {
 	if *out == "" && !*stats && !*asJSON {
 		return usagef("map: nothing to do: give -o FILE, --stats or --json")
 	}
+	if err := checkOutputPath("-o", *out); err != nil {
+		return err
+	}
 	st, err := buildMapping(e, fs.Arg(0), &df, &qf, &hf)
 	if err != nil {
 		return err

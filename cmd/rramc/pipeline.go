@@ -127,6 +127,39 @@ func mapperMap(st *stages, o mapper.Options) (*mapper.Mapping, error) {
 	return mp, nil
 }
 
+// checkOutputPath refuses an output path that is a directory, before any
+// work is done.
+func checkOutputPath(flag, path string) error {
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return usagef("%s %s is a directory: give a file path", flag, path)
+	}
+	return nil
+}
+
+// checkInputFile checks a tensor read from path against the model input's
+// declared rank and fixed dimensions, so that a mismatch is reported as a
+// problem of the file (a batch of 3 for a model exported with a static
+// batch of 2), not of the model.
+func checkInputFile(path string, in importer.ValueInfo, x *importer.Tensor) error {
+	if len(in.Shape) == 0 {
+		return nil // rank unknown: the interpreter checks what it can
+	}
+	if len(x.Shape) != len(in.Shape) {
+		return usagef("--input %s has shape %v; the model's input %q takes rank %d", path, x.Shape, in.Name, len(in.Shape))
+	}
+	for i, d := range in.Shape {
+		if d.Value <= 0 || int64(x.Shape[i]) == d.Value {
+			continue
+		}
+		if i == 0 {
+			return usagef("--input %s holds a batch of %d; the model's input %q has a static batch and takes exactly %d per run: split the file",
+				path, x.Shape[0], in.Name, d.Value)
+		}
+		return usagef("--input %s has shape %v; the model's input %q needs dimension %d = %d", path, x.Shape, in.Name, i, d.Value)
+	}
+	return nil
+}
+
 // openEvalData opens the labelled evaluation data for the stages' input
 // and checks that the input takes it.
 func openEvalData(df *dataFlags, in importer.ValueInfo) (dataset.Source, error) {

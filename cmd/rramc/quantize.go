@@ -23,6 +23,9 @@ func runQuantize(ctx context.Context, e *env, args []string) error {
 	if fs.NArg() != 1 || *out == "" {
 		return usagef("quantize: want MODEL and -o OUT.onnx")
 	}
+	if err := checkOutputPath("-o", *out); err != nil {
+		return err
+	}
 	st, err := buildNetwork(e, fs.Arg(0), &df, &qf)
 	if err != nil {
 		return err

@@ -61,6 +61,9 @@ func runRun(ctx context.Context, e *env, args []string) error {
 		if ext := strings.ToLower(filepath.Ext(*output)); ext != ".pb" && ext != ".npy" {
 			return usagef("--output %s: want a .pb or .npy file", *output)
 		}
+		if err := checkOutputPath("--output", *output); err != nil {
+			return err
+		}
 	}
 	m, err := openModel(fs.Arg(0))
 	if err != nil {
@@ -69,6 +72,9 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	prog := m.Program
 	x, err := readTensor(*input)
 	if err != nil {
+		return err
+	}
+	if err := checkInputFile(*input, prog.Inputs()[0], x); err != nil {
 		return err
 	}
 	r := &batchRunner{prog: prog, x: x, batch: *batch}

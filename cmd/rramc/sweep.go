@@ -44,9 +44,6 @@ func runSweep(ctx context.Context, e *env, args []string) error {
 	shares := fs.IntSlice("max-share", defaultSweepShare, "owner limits for the colsim family (2 = the paper's pairs, 0 = unlimited)")
 	out := fs.StringP("output", "o", "sweep-out", "output directory (points/ holds finished points: rerunning resumes)")
 	resultsMD := fs.String("results-md", "", "also write the RESULTS.md text to this file")
-	limit := fs.Int("limit", 0, "first N MNIST test images per point (0 = all 10,000)")
-	mean := fs.Float32("mean", sweep.DefaultMean, "preprocessing x = (pixel/255 - mean)/std")
-	std := fs.Float32("std", sweep.DefaultStd, "preprocessing std")
 	workers := fs.Int("workers", 0, "points evaluated at once (0 = one per core)")
 	asJSON := fs.Bool("json", false, "print the summaries as JSON")
 	seed := fs.Uint64("seed", 0, "grid seed: each point's non-idealities draw from a hash of its whole configuration, this included")
@@ -56,6 +53,8 @@ func runSweep(ctx context.Context, e *env, args []string) error {
 	// is a list here; and the hardware flags that do not pick a scheme.
 	var qf quantFlags
 	var hf hwFlags
+	var df dataFlags
+	borrowFlags(fs, df.register, "batch")
 	borrowFlags(fs, qf.register, "prune")
 	borrowFlags(fs, hf.register, "scheme", "max-share", "seed", "sim-mode")
 	if err := parseFlags(fs, args); err != nil {
@@ -67,6 +66,10 @@ func runSweep(ctx context.Context, e *env, args []string) error {
 	}
 	if err := qf.cfg.Validate(); err != nil {
 		return usagef("%v", err)
+	}
+	spec, err := df.spec()
+	if err != nil {
+		return err
 	}
 	for _, s := range *schemes {
 		if _, err := mapper.LookupScheme(s); err != nil {
@@ -95,7 +98,7 @@ func runSweep(ctx context.Context, e *env, args []string) error {
 	cfg := sweep.Config{
 		Models: models, Prune: *prune, Schemes: *schemes, MaxShare: *shares,
 		Quant: qf.cfg, HWFile: hf.hwFile, HW: hwJSON,
-		Limit: *limit, Data: "mnist", Mean: *mean, Std: *std,
+		Limit: df.limit, Data: spec.Data, Labels: spec.Labels, Mean: spec.Norm.Mean, Std: spec.Norm.Std, Resize: spec.Resize,
 		Dir: *out, Workers: *workers, Report: sweep.DefaultReportOptions(),
 		Command: canonicalCommand(fs, args), RunCommand: "rramc sweep " + shellJoin(args),
 		Shard: shard, ImagesPerTask: sf.imagesPerTask, Seed: *seed,

@@ -2,11 +2,8 @@ package sweep
 
 import (
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"hash/fnv"
-	"math"
 	"runtime"
 	"strings"
 	"sync"
@@ -14,9 +11,6 @@ import (
 	"github.com/rramc/rramc/hwsim"
 	"github.com/rramc/rramc/importer"
 	"github.com/rramc/rramc/importer/dataset"
-	"github.com/rramc/rramc/importer/interp"
-	"github.com/rramc/rramc/importer/onnx"
-	"github.com/rramc/rramc/importer/passes"
 	"github.com/rramc/rramc/mapper"
 	"github.com/rramc/rramc/quant"
 )
@@ -40,19 +34,27 @@ type Evaluator struct {
 	order  []string // nets keys, least recently used first
 	// keep bounds the cached quantized networks.
 	keep int
-	test *dataset.Set
+	// sources holds the opened data per data specification (sourceKey).
+	sources map[string]*sourceEntry
+}
+
+type sourceEntry struct {
+	once        sync.Once
+	err         error
+	test, calib dataset.Source
 }
 
 type modelEntry struct {
 	once  sync.Once
 	err   error
-	model *importer.Model
+	model *hwsim.Model
 	in    importer.ValueInfo
-	// float predictions and labels of the n test images from first on
+	src   *sourceEntry
+	// float outputs and labels of the n test images from first on
 	first  int
 	n      int
 	labels []int
-	float  []int
+	float  *hwsim.Outputs
 	// costOnly is set when the input cannot take the data set's images
 	// (reason says why): the points of the model are cost-only, computed
 	// on synthetic inputs of shape [batch, image...] (syntheticInput).
@@ -66,10 +68,7 @@ type netEntry struct {
 	once   sync.Once
 	err    error
 	net    *quant.Network
-	golden []int
-	// goldenRows are hashes of the golden output rows, to count the images
-	// whose simulated outputs are bit-identical, not only of equal class.
-	goldenRows []uint64
+	golden *hwsim.Outputs
 }
 
 // NewEvaluator returns an evaluator for cfg's data set. Points evaluated in
@@ -91,16 +90,45 @@ func NewEvaluator(cfg Config) (*Evaluator, error) {
 	if err := qc.Validate(); err != nil {
 		return nil, fmt.Errorf("sweep: %w", err)
 	}
-	test, err := dataset.MNISTTest()
-	if err != nil {
-		return nil, fmt.Errorf("sweep: %w", err)
-	}
 	w := 0
 	if cfg.Workers > 1 {
 		w = 1
 	}
 	return &Evaluator{Workers: w, models: map[string]*modelEntry{}, nets: map[string]*netEntry{},
-		keep: 2 * max(cfg.Workers, 1), test: test}, nil
+		keep: 2 * max(cfg.Workers, 1), sources: map[string]*sourceEntry{}}, nil
+}
+
+// spec is the data specification of a point.
+func (pc *PointConfig) spec() dataset.Spec {
+	data := pc.Data
+	if data == "" {
+		data = "mnist"
+	}
+	return dataset.Spec{Data: data, Labels: pc.Labels, Norm: dataset.Normalize{Mean: pc.Mean, Std: pc.Std}, Resize: pc.Resize}
+}
+
+// source opens a point's test and calibration data once per specification.
+func (e *Evaluator) source(pc *PointConfig) (*sourceEntry, error) {
+	spec := pc.spec()
+	key := fmt.Sprintf("%q|%q|%v|%v|%d", spec.Data, spec.Labels, spec.Norm.Mean, spec.Norm.Std, spec.Resize)
+	e.mu.Lock()
+	se, ok := e.sources[key]
+	if !ok {
+		se = &sourceEntry{}
+		e.sources[key] = se
+	}
+	e.mu.Unlock()
+	se.once.Do(func() {
+		if se.test, se.err = dataset.Open(spec); se.err != nil {
+			return
+		}
+		if se.test.Labels() == nil {
+			se.err = fmt.Errorf("%w: data %s has no labels (give its labels file)", ErrInvalidConfig, spec.Data)
+			return
+		}
+		se.calib, se.err = dataset.Open(spec.Calibration())
+	})
+	return se, se.err
 }
 
 func (e *Evaluator) workers() int {
@@ -114,24 +142,28 @@ func (e *Evaluator) workers() int {
 // pc.Limit images from pc.FirstImage on, clipped to the set (a whole point
 // asking for more than the set has gets the set; a part of a split point
 // must lie inside it).
-func (e *Evaluator) images(pc *PointConfig) (first, n int, err error) {
-	first = pc.FirstImage
-	if first < 0 || (first > 0 && first+pc.Limit > e.test.N) {
-		return 0, 0, fmt.Errorf("%w: images %d-%d: the test set has %d", ErrInvalidConfig, first, first+pc.Limit, e.test.N)
+func (e *Evaluator) images(pc *PointConfig, test dataset.Source) (first, n int, err error) {
+	first, total := pc.FirstImage, test.Len()
+	if first < 0 || (first > 0 && first+pc.Limit > total) {
+		return 0, 0, fmt.Errorf("%w: images %d-%d: the test set has %d", ErrInvalidConfig, first, first+pc.Limit, total)
 	}
-	if pc.Limit > 0 && first+pc.Limit < e.test.N {
+	if pc.Limit > 0 && first+pc.Limit < total {
 		return first, pc.Limit, nil
 	}
-	return first, e.test.N - first, nil
+	return first, total - first, nil
 }
 
 // model loads pc's model and computes its float predictions once.
 func (e *Evaluator) model(ctx context.Context, pc *PointConfig) (*modelEntry, error) {
-	first, n, err := e.images(pc)
+	se, err := e.source(pc)
 	if err != nil {
 		return nil, err
 	}
-	key := fmt.Sprintf("%s|%s|%d|%d|%g|%g", pc.Model, pc.ModelHash, first, n, pc.Mean, pc.Std)
+	first, n, err := e.images(pc, se.test)
+	if err != nil {
+		return nil, err
+	}
+	key := fmt.Sprintf("%s|%s|%d|%d|%p", pc.Model, pc.ModelHash, first, n, se)
 	e.mu.Lock()
 	me, ok := e.models[key]
 	if !ok {
@@ -139,7 +171,7 @@ func (e *Evaluator) model(ctx context.Context, pc *PointConfig) (*modelEntry, er
 		e.models[key] = me
 	}
 	e.mu.Unlock()
-	me.once.Do(func() { me.err = e.loadModel(ctx, pc, me, first, n) })
+	me.once.Do(func() { me.src = se; me.err = e.loadModel(ctx, pc, me, first, n) })
 	if me.err != nil {
 		e.mu.Lock()
 		if e.models[key] == me { // let a later call retry (e.g. after cancellation)
@@ -151,62 +183,32 @@ func (e *Evaluator) model(ctx context.Context, pc *PointConfig) (*modelEntry, er
 }
 
 func (e *Evaluator) loadModel(ctx context.Context, pc *PointConfig, me *modelEntry, first, n int) error {
-	m, err := onnx.Load(pc.Model)
+	m, err := hwsim.LoadModel(pc.Model)
 	if err != nil {
 		return err
 	}
-	if m, err = passes.Optimize(m); err != nil {
-		return err
+	me.model, me.in, me.first, me.n = m, m.Input, first, n
+	if ferr := me.src.test.Fit(me.in); ferr != nil {
+		return costOnlyModel(pc, me, fmt.Sprintf("input %q of shape %s does not take %s samples: %v",
+			me.in.Name, fmtShape(me.in.Shape), dataName(pc.Data), ferr))
 	}
-	prog, err := interp.NewModelProgram(m)
-	if err != nil {
-		return err
-	}
-	if len(prog.Inputs()) != 1 {
-		return fmt.Errorf("%s: %w: %d inputs, the sweep needs exactly 1", pc.Model, importer.ErrInvalidModel, len(prog.Inputs()))
-	}
-	if len(prog.Graph().Outputs) == 0 {
-		return fmt.Errorf("%s: %w: no output", pc.Model, importer.ErrInvalidModel)
-	}
-	me.model, me.in, me.first, me.n = m, prog.Inputs()[0], first, n
-	if _, lerr := e.test.LayoutFor(me.in.Shape); lerr != nil {
-		return costOnlyModel(pc, me, fmt.Sprintf("input %q of shape %s does not take %s images (%d×%d, one channel)",
-			me.in.Name, fmtShape(me.in.Shape), dataName(pc.Data), e.test.Rows, e.test.Cols))
-	}
-	if me.labels, err = e.test.LabelInts(first, n); err != nil {
-		return err
-	}
-	out := prog.Graph().Outputs[0].Name
+	me.labels = me.src.test.Labels()[first : first+n]
 	// A model exported with a fixed batch size takes exactly that many
 	// images per run.
-	fb := evalBatch
-	if sh := me.in.Shape; len(sh) > 0 && sh[0].Value > 0 {
-		fb = int(min(sh[0].Value, evalBatch))
-		if int64(fb) != sh[0].Value {
-			return fmt.Errorf("%s: %w: fixed batch size %d", pc.Model, importer.ErrInvalidModel, sh[0].Value)
-		}
+	if sh := me.in.Shape; len(sh) > 0 && sh[0].Value > evalBatch {
+		return fmt.Errorf("%s: %w: fixed batch size %d", pc.Model, importer.ErrInvalidModel, sh[0].Value)
 	}
-	me.float = make([]int, 0, n)
-	for start := 0; start < n; start += fb {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		b := min(fb, n-start)
-		x, err := e.test.BatchFor(me.in, first+start, b, pc.Mean, pc.Std)
-		if err != nil {
-			return err
-		}
-		res, err := prog.Run(map[string]*importer.Tensor{me.in.Name: x})
-		if err != nil {
-			return fmt.Errorf("%s: float model: %w", pc.Model, err)
-		}
-		p, err := importer.ArgMaxRows(res[out])
-		if err != nil {
-			return fmt.Errorf("%s: float model output: %w", pc.Model, err)
-		}
-		me.float = append(me.float, p...)
+	outs, err := hwsim.Run(ctx, me.src.test, me.in, me.runOptions(), m.Stage())
+	if err != nil {
+		return err
 	}
+	me.float = outs[0]
 	return nil
+}
+
+// runOptions select the model entry's test images.
+func (me *modelEntry) runOptions() hwsim.RunOptions {
+	return hwsim.RunOptions{First: me.first, Limit: me.n, BatchSize: evalBatch}
 }
 
 // costOnlyModel marks me cost-only: no float predictions, no labels. Every
@@ -297,7 +299,7 @@ func fmtShape(sh []importer.Dim) string {
 // disjoint from the test images; a cost-only model is calibrated on
 // synthetic inputs (syntheticInput) and has no golden predictions.
 func (e *Evaluator) network(ctx context.Context, pc *PointConfig, me *modelEntry) (*netEntry, error) {
-	key := fmt.Sprintf("%s|%s|%d|%d|%g|%s|%g|%g", pc.Model, pc.ModelHash, me.first, me.n, pc.Prune, pc.Quant, pc.Mean, pc.Std)
+	key := fmt.Sprintf("%s|%s|%d|%d|%g|%s|%p", pc.Model, pc.ModelHash, me.first, me.n, pc.Prune, pc.Quant, me.src)
 	e.mu.Lock()
 	ne, ok := e.nets[key]
 	if !ok {
@@ -344,86 +346,23 @@ func (e *Evaluator) quantize(ctx context.Context, pc *PointConfig, me *modelEntr
 		// Only the weights shape the mapping; the activation ranges only
 		// set the requantization, which changes no count.
 		qc.Calib = costOnlyCalibImages(qc.Calib, me.batch)
-		net, err := quant.Quantize(me.model, syntheticInput(me.image, qc.Calib), qc)
+		net, err := quant.Quantize(me.model.Graph, syntheticInput(me.image, qc.Calib), qc)
 		if err != nil {
 			return fmt.Errorf("%s prune %g: %w", pc.Model, pc.Prune, err)
 		}
 		ne.net = net
 		return nil
 	}
-	calibSet, err := dataset.MNISTCalib()
-	if err != nil {
-		return err
-	}
-	nc := min(qc.Calib, calibSet.N)
-	qc.Calib = nc
-	calib, err := calibSet.BatchFor(me.in, 0, nc, pc.Mean, pc.Std)
-	if err != nil {
-		return err
-	}
-	net, err := quant.Quantize(me.model, calib, qc)
+	net, _, err := me.model.Quantize(me.src.calib, qc)
 	if err != nil {
 		return fmt.Errorf("%s prune %g: %w", pc.Model, pc.Prune, err)
 	}
-	golden, goldenRows, err := e.predict(ctx, pc, me, net, nil, runtime.GOMAXPROCS(0))
+	outs, err := hwsim.Run(ctx, me.src.test, me.in, me.runOptions(), hwsim.GoldenStage(net, runtime.GOMAXPROCS(0)))
 	if err != nil {
-		return fmt.Errorf("%s prune %g: golden model: %w", pc.Model, pc.Prune, err)
+		return fmt.Errorf("%s prune %g: %w", pc.Model, pc.Prune, err)
 	}
-	ne.net, ne.golden, ne.goldenRows = net, golden, goldenRows
+	ne.net, ne.golden = net, outs[0]
 	return nil
-}
-
-// predict runs net over the me.n test images from me.first on with matmul mm (nil =
-// golden) on workers goroutines and returns the top-1 classes and a hash of
-// each output row (the outputs are dequantized codes, so equal rows mean
-// equal codes).
-func (e *Evaluator) predict(ctx context.Context, pc *PointConfig, me *modelEntry, net *quant.Network, mm quant.MatMulFunc, workers int) ([]int, []uint64, error) {
-	preds := make([]int, 0, me.n)
-	rows := make([]uint64, 0, me.n)
-	for start := 0; start < me.n; start += evalBatch {
-		if err := ctx.Err(); err != nil {
-			return nil, nil, err
-		}
-		b := min(evalBatch, me.n-start)
-		x, err := e.test.BatchFor(me.in, me.first+start, b, pc.Mean, pc.Std)
-		if err != nil {
-			return nil, nil, err
-		}
-		y, err := net.RunWorkers(x, mm, workers)
-		if err != nil {
-			return nil, nil, err
-		}
-		p, err := importer.ArgMaxRows(y)
-		if err != nil {
-			return nil, nil, err
-		}
-		preds = append(preds, p...)
-		c := len(y.Float) / len(p)
-		for i := range p {
-			h := fnv.New64a()
-			var buf [4]byte
-			for _, v := range y.Float[i*c : (i+1)*c] {
-				binary.LittleEndian.PutUint32(buf[:], math.Float32bits(v))
-				h.Write(buf[:])
-			}
-			rows = append(rows, h.Sum64())
-		}
-	}
-	return preds, rows, nil
-}
-
-// sameRows is the share of equal hashes.
-func sameRows(a, b []uint64) float64 {
-	if len(a) == 0 || len(a) != len(b) {
-		return 0
-	}
-	n := 0
-	for i := range a {
-		if a[i] == b[i] {
-			n++
-		}
-	}
-	return float64(n) / float64(len(a))
 }
 
 // Evaluate computes one point: accuracy (float, golden, simulated) over the
@@ -452,8 +391,7 @@ func (e *Evaluator) Evaluate(ctx context.Context, pc PointConfig) (*Point, error
 	if err != nil {
 		return nil, err
 	}
-	var preds []int
-	var rows []uint64
+	var simOut *hwsim.Outputs
 	var counts []hwsim.Counts
 	if me.costOnly {
 		// One run (one image, or one fixed batch) of the synthetic input:
@@ -467,10 +405,11 @@ func (e *Evaluator) Evaluate(ctx context.Context, pc PointConfig) (*Point, error
 		}
 		counts, err = sim.PerImage(sim.Counted(), int64(me.batch))
 	} else {
-		preds, rows, err = e.predict(ctx, &pc, me, ne.net, sim.MatMul, e.workers())
+		outs, err := hwsim.Run(ctx, me.src.test, me.in, me.runOptions(), sim.Stage())
 		if err != nil {
-			return nil, fmt.Errorf("simulation: %w", err)
+			return nil, err
 		}
+		simOut = outs[0]
 		counts, err = sim.PerImage(sim.Counted(), int64(me.n))
 	}
 	if err != nil {
@@ -494,9 +433,8 @@ func (e *Evaluator) Evaluate(ctx context.Context, pc PointConfig) (*Point, error
 		IndexBits: cost.IndexBits, IndexEnergyPJ: cost.EnergyPJ.Get("index"), Crossbars: cost.Crossbars,
 	}
 	if !me.costOnly {
-		p.AccFloat, p.AccInt, p.AccSim = accuracy(me.float, me.labels), accuracy(ne.golden, me.labels), accuracy(preds, me.labels)
-		p.Agreement = accuracy(preds, ne.golden)
-		p.BitExact = sameRows(rows, ne.goldenRows)
+		p.AccFloat, p.AccInt, p.AccSim = me.float.Accuracy(me.labels), ne.golden.Accuracy(me.labels), simOut.Accuracy(me.labels)
+		p.Agreement, p.BitExact = simOut.Top1Agreement(ne.golden), simOut.BitExact(ne.golden)
 	}
 	if len(ne.net.Linears) > 0 {
 		p.WBits, p.ABits = ne.net.Linears[0].WBits, ne.net.Linears[0].ABits
@@ -507,18 +445,4 @@ func (e *Evaluator) Evaluate(ctx context.Context, pc PointConfig) (*Point, error
 			IndexEnergyPJ: lc.EnergyPJ.Get("index"), Crossbars: lc.Crossbars, Columns: int64(lc.PhysicalColumns), AreaUM2: lc.AreaUM2.Total})
 	}
 	return p, nil
-}
-
-// accuracy is the fraction of positions where preds equals ref.
-func accuracy(preds, ref []int) float64 {
-	if len(ref) == 0 || len(preds) != len(ref) {
-		return 0
-	}
-	ok := 0
-	for i := range ref {
-		if preds[i] == ref[i] {
-			ok++
-		}
-	}
-	return float64(ok) / float64(len(ref))
 }

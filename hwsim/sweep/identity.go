@@ -35,8 +35,11 @@ type identity struct {
 	Quant         json.RawMessage `json:"quant"`
 	HW            json.RawMessage `json:"hw"`
 	Data          string          `json:"data"`
-	Mean          float32         `json:"mean"`
-	Std           float32         `json:"std"`
+	DataSHA256    string          `json:"data_sha256,omitempty"`
+	Labels        string          `json:"labels,omitempty"`
+	Mean          Floats          `json:"mean"`
+	Std           Floats          `json:"std"`
+	Resize        int             `json:"resize,omitempty"`
 	// FirstImage and Images are the image range [FirstImage,
 	// FirstImage+Images) (Images 0 = to the end of the set).
 	FirstImage int    `json:"first_image"`
@@ -53,7 +56,7 @@ func (c *PointConfig) identity() identity {
 		hw = json.RawMessage("null")
 	}
 	return identity{SchemaVersion: SchemaVersion, ModelSHA256: c.ModelHash, Prune: c.Prune, Scheme: c.Scheme,
-		MaxShare: c.MaxShare, Quant: q, HW: hw, Data: c.Data, Mean: c.Mean, Std: c.Std,
+		MaxShare: c.MaxShare, Quant: q, HW: hw, Data: c.Data, DataSHA256: c.DataHash, Labels: c.Labels, Mean: c.Mean, Std: c.Std, Resize: c.Resize,
 		FirstImage: c.FirstImage, Images: c.Limit, Seed: c.Seed}
 }
 

@@ -1,6 +1,7 @@
 package sweep
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -21,6 +22,9 @@ type PointConfig struct {
 	// ModelHash is the SHA-256 of the model file contents: a retrained model
 	// at the same path is a different point.
 	ModelHash string `json:"model_hash,omitempty"`
+	// DataHash is the SHA-256 of the test data's contents (and labels), ""
+	// for the embedded MNIST set (dataset.Fingerprint).
+	DataHash string `json:"data_hash,omitempty"`
 	// Prune is the fraction of weights pruned before quantization.
 	Prune float64 `json:"prune"`
 	// Scheme is the mapping scheme name; MaxShare the owner limit per kept
@@ -39,14 +43,51 @@ type PointConfig struct {
 	// covers its own range.
 	FirstImage int `json:"first_image,omitempty"`
 	Limit      int `json:"limit"`
-	// Data names the test set ("mnist"); Mean and Std its preprocessing
-	// x = (pixel/255 - Mean)/Std.
-	Data string  `json:"data"`
-	Mean float32 `json:"mean"`
-	Std  float32 `json:"std"`
+	// Data names the test set ("mnist" or a path dataset.Open takes) and
+	// Labels its labels file when the format keeps them apart; Mean and Std
+	// the preprocessing of 8-bit images x = (pixel/255 - Mean)/Std (one
+	// value or one per channel; empty = the format's default); Resize the
+	// image-folder resize (dataset.Spec).
+	Data   string `json:"data"`
+	Labels string `json:"labels,omitempty"`
+	Mean   Floats `json:"mean"`
+	Std    Floats `json:"std"`
+	Resize int    `json:"resize,omitempty"`
 	// Seed is the grid's seed; the simulator draws from SimSeed, a hash of
 	// the whole configuration.
 	Seed uint64 `json:"seed"`
+}
+
+// Floats is a list of preprocessing values. A single value is written as a
+// bare number, so the identity (and id) of a point with one mean and std is
+// what it was before per-channel values existed.
+type Floats []float32
+
+// MarshalJSON writes one value as a number, several as an array.
+func (f Floats) MarshalJSON() ([]byte, error) {
+	if len(f) == 1 {
+		return json.Marshal(f[0])
+	}
+	return json.Marshal([]float32(f))
+}
+
+// UnmarshalJSON reads a number or an array.
+func (f *Floats) UnmarshalJSON(b []byte) error {
+	if string(bytes.TrimSpace(b)) == "null" {
+		*f = nil
+		return nil
+	}
+	var one float32
+	if err := json.Unmarshal(b, &one); err == nil {
+		*f = Floats{one}
+		return nil
+	}
+	var many []float32
+	if err := json.Unmarshal(b, &many); err != nil {
+		return err
+	}
+	*f = many
+	return nil
 }
 
 // Energy is the energy of one inference by component, in pJ. Component names

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/rramc/rramc/hwsim"
+	"github.com/rramc/rramc/importer/dataset"
 	"github.com/rramc/rramc/mapper"
 	"github.com/rramc/rramc/quant"
 )
@@ -80,12 +81,20 @@ type Config struct {
 	// description in effect as JSON (what the evaluator runs with).
 	HWFile string
 	HW     json.RawMessage
-	// Limit is the number of test images (0 = whole set); Data the set name
-	// ("" = "mnist"); Mean and Std the preprocessing x = (pixel/255-Mean)/Std
-	// (both 0 = MNIST's 0.1307, 0.3081).
+	// Limit is the number of test images (0 = whole set); Data the test
+	// data ("" = "mnist", or any path dataset.Open takes: .npy, IDX, CIFAR
+	// .bin, image folder) and Labels its labels file when the format keeps
+	// them apart; Mean and Std the preprocessing of 8-bit images
+	// x = (pixel/255-Mean)/Std, one value or one per channel (both empty =
+	// MNIST's 0.1307, 0.3081 for mnist, the format's default otherwise);
+	// Resize the image-folder resize (dataset.Spec). Calibration uses the
+	// embedded MNIST training subset for mnist, the data's first images
+	// otherwise.
 	Limit     int
 	Data      string
-	Mean, Std float32
+	Labels    string
+	Mean, Std []float32
+	Resize    int
 	// Dir is the output directory: points/, results.json, results.csv,
 	// gains.csv, report.html.
 	Dir string
@@ -176,15 +185,25 @@ func (c *Config) Jobs() ([]PointConfig, []ModelInfo, error) {
 	if data == "" {
 		data = "mnist"
 	}
-	if data != "mnist" {
-		return nil, nil, invalidf("data %q: only \"mnist\" is supported", data)
+	mean, std := Floats(c.Mean), Floats(c.Std)
+	if data == "mnist" && len(mean) == 0 && len(std) == 0 {
+		mean, std = Floats{DefaultMean}, Floats{DefaultStd}
 	}
-	mean, std := c.Mean, c.Std
-	if mean == 0 && std == 0 {
-		mean, std = DefaultMean, DefaultStd
+	for _, v := range append(slices.Clone(mean), std...) {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return nil, nil, invalidf("preprocessing mean %v std %v: values must be finite", mean, std)
+		}
 	}
-	if !(std > 0) || math.IsNaN(float64(mean)) || math.IsInf(float64(mean), 0) || math.IsInf(float64(std), 0) {
-		return nil, nil, invalidf("preprocessing mean %g std %g: std must be positive and finite", mean, std)
+	for _, v := range std {
+		if v == 0 {
+			return nil, nil, invalidf("preprocessing std %v: must be non-zero", std)
+		}
+	}
+	// The data's contents are part of a point's identity, like the
+	// model's: changed data at the same path is a different point.
+	dataHash, err := dataset.Fingerprint(dataset.Spec{Data: data, Labels: c.Labels})
+	if err != nil {
+		return nil, nil, fmt.Errorf("sweep: %w: data %q: %w", ErrInvalidConfig, data, err)
 	}
 	models := make([]ModelInfo, len(c.Models))
 	seen := map[string]int{}
@@ -225,8 +244,8 @@ func (c *Config) Jobs() ([]PointConfig, []ModelInfo, error) {
 				}
 				for _, ms := range sh {
 					jobs = append(jobs, PointConfig{Model: m.Path, ModelName: m.Name, ModelHash: m.SHA256,
-						Prune: pr, Scheme: s, MaxShare: ms, Quant: qjson, HW: hw, Limit: c.Limit, Data: data, Mean: mean, Std: std,
-						Seed: c.Seed})
+						Prune: pr, Scheme: s, MaxShare: ms, Quant: qjson, HW: hw, Limit: c.Limit, Data: data, DataHash: dataHash, Labels: c.Labels,
+						Mean: mean, Std: std, Resize: c.Resize, Seed: c.Seed})
 				}
 			}
 		}

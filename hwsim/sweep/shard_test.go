@@ -471,17 +471,20 @@ func TestPointIdentity(t *testing.T) {
 		t.Error("the id depends on the model's path or name")
 	}
 	for name, mod := range map[string]func(*PointConfig){
-		"seed":    func(c *PointConfig) { c.Seed++ },
-		"range":   func(c *PointConfig) { c.FirstImage = 5 },
-		"limit":   func(c *PointConfig) { c.Limit++ },
-		"model":   func(c *PointConfig) { c.ModelHash = "00" },
-		"hw":      func(c *PointConfig) { c.HW = []byte(`{"ou_rows":8}`) },
-		"quant":   func(c *PointConfig) { c.Quant = []byte(`{"WBits":4}`) },
-		"scheme":  func(c *PointConfig) { c.Scheme = "sre" },
-		"share":   func(c *PointConfig) { c.MaxShare = 3 },
-		"prune":   func(c *PointConfig) { c.Prune = 0.25 },
-		"data":    func(c *PointConfig) { c.Data = "other" },
-		"meanstd": func(c *PointConfig) { c.Mean++ },
+		"seed":     func(c *PointConfig) { c.Seed++ },
+		"range":    func(c *PointConfig) { c.FirstImage = 5 },
+		"limit":    func(c *PointConfig) { c.Limit++ },
+		"model":    func(c *PointConfig) { c.ModelHash = "00" },
+		"hw":       func(c *PointConfig) { c.HW = []byte(`{"ou_rows":8}`) },
+		"quant":    func(c *PointConfig) { c.Quant = []byte(`{"WBits":4}`) },
+		"scheme":   func(c *PointConfig) { c.Scheme = "sre" },
+		"share":    func(c *PointConfig) { c.MaxShare = 3 },
+		"prune":    func(c *PointConfig) { c.Prune = 0.25 },
+		"data":     func(c *PointConfig) { c.Data = "other" },
+		"meanstd":  func(c *PointConfig) { c.Mean = Floats{0.123} },
+		"labels":   func(c *PointConfig) { c.Labels = "y.npy" },
+		"resize":   func(c *PointConfig) { c.Resize = 300 },
+		"datahash": func(c *PointConfig) { c.DataHash = "00" },
 	} {
 		c := pc
 		mod(&c)

@@ -1,7 +1,11 @@
 package dataset
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"io"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -59,6 +63,45 @@ func (s Spec) Calibration() Spec {
 		s.Data = "mnist-calib"
 	}
 	return s
+}
+
+// Fingerprint is a SHA-256 of the contents spec.Data and spec.Labels name:
+// of the file, or of every file under a folder with its path; "" for the
+// embedded MNIST sets (versioned with the binary). It lets results keyed by
+// a data path notice that the data changed.
+func Fingerprint(spec Spec) (string, error) {
+	if spec.Data == "mnist" || spec.Data == "mnist-calib" {
+		return "", nil
+	}
+	data := spec.Data
+	if name, path, ok := strings.Cut(data, ":"); ok && slices.ContainsFunc(formats, func(f format) bool { return f.name == name }) {
+		data = path
+	}
+	h := sha256.New()
+	for _, root := range []string{data, spec.Labels} {
+		if root == "" {
+			continue
+		}
+		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			rel, _ := filepath.Rel(root, p)
+			fmt.Fprintf(h, "%s\x00", rel)
+			f, err := os.Open(p)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			_, err = io.Copy(h, f)
+			return err
+		})
+		if err != nil {
+			return "", err
+		}
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // format is one data file format: how to recognise it and how to open it.
