@@ -159,8 +159,8 @@
 // dac = DAC drives · dac_energy_pj; adc = conversions · adc_energy_pj[r];
 // shift_add = shift-and-adds · shift_add_energy_pj; index = index bits read ·
 // index_read_energy_pj_per_bit; buffer = buffer accesses ·
-// buffer_access_energy_pj. The digital units' own work (requantization,
-// pooling, activations) is not charged.
+// buffer_access_energy_pj. Without a chip hierarchy the digital units' own
+// work (requantization, pooling, activations) is not charged.
 //
 // Area (µm²) for X crossbars used: crossbar = X · xbar_area_um2; adc = X ·
 // ou_cols · adc_area_um2[r] (one ADC per OU column, shared by the crossbar's
@@ -169,6 +169,15 @@
 // index = index storage bits · index_area_um2_per_bit (storage from the
 // mapper's scheme definition); buffer = ceil(X / xbars_per_tile) ·
 // buffer_area_um2, a network-level item.
+//
+// With a chip hierarchy (HW.Chip, chip.go; presets in presets/) the layers
+// are placed on tiles of their own, every provisioned part is charged its
+// area and static power, the digital work of the golden program (per
+// image: requantizations, activations, pooling, residual additions, the
+// bits sent to the next layer's tile) is charged per action, and the
+// layers form a pipeline; HARDWARE.md gives the formulas. The counters and
+// components are tables (components.go): a new cost component is one
+// counter, one hardware field and one row.
 //
 // Simulator.Counted returns the counts the simulation gathered (per OU
 // traversal); AnalyticCounts computes them from the mapping alone for given

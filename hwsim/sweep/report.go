@@ -385,8 +385,10 @@ func (r *Results) reportLayers(b *htmlBuf, gs []Gain, opt ReportOptions, models 
 		if p := r.Find(m, pr, me.Scheme, me.MaxShare); p != nil {
 			mcats = append(mcats, me.Label())
 			mpts = append(mpts, p)
-			for c := range p.Energy {
-				if !slices.Contains(comps, c) {
+			for c, v := range p.Energy {
+				// Parts a hardware description lacks (the whole chip's
+				// digital units without a chip hierarchy) stay out.
+				if v != 0 && !slices.Contains(comps, c) {
 					comps = append(comps, c)
 				}
 			}
