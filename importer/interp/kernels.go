@@ -23,7 +23,7 @@ type ConvParams struct {
 //
 //	NOTSET: out = floor((in + pad_begin + pad_end - e) / s) + 1   (ceil with CeilMode,
 //	        dropping a last window that would start in the end padding)
-//	VALID:  out = floor((in - e) / s) + 1, no padding
+//	VALID:  as NOTSET with no padding
 //	SAME_*: out = ceil(in / s), total pad = max(0, (out-1)·s + e - in), split
 //	        evenly with the odd element at the end (SAME_UPPER) or the
 //	        beginning (SAME_LOWER)
@@ -88,6 +88,11 @@ func NewConvGeometry(inC, inH, inW, groups int, p ConvParams) (ConvGeometry, err
 // convAxis computes one axis: output size and effective pads.
 func convAxis(in, k, s, d, pb, pe int, autoPad string, ceil bool) (out, padB, padE int, err error) {
 	ext := (k-1)*d + 1
+	if autoPad == "VALID" {
+		// No padding; ceil_mode applies as with explicit pads (ONNX shape
+		// inference, onnxruntime), including the rule below.
+		autoPad, pb, pe = "NOTSET", 0, 0
+	}
 	switch autoPad {
 	case "", "NOTSET":
 		span := in + pb + pe - ext
@@ -105,14 +110,6 @@ func convAxis(in, k, s, d, pb, pe int, autoPad string, ceil bool) (out, padB, pa
 			out = span/s + 1
 		}
 		return out, pb, pe, nil
-	case "VALID":
-		if in < ext {
-			return 0, 0, 0, fmt.Errorf("window extent %d larger than input %d", ext, in)
-		}
-		if ceil {
-			return (in-ext+s-1)/s + 1, 0, 0, nil
-		}
-		return (in-ext)/s + 1, 0, 0, nil
 	case "SAME_UPPER", "SAME_LOWER":
 		out = (in + s - 1) / s
 		total := max(0, (out-1)*s+ext-in)
