@@ -18,6 +18,9 @@ import (
 	"github.com/rramc/rramc/hwsim"
 	"github.com/rramc/rramc/importer"
 	"github.com/rramc/rramc/importer/dataset"
+	"github.com/rramc/rramc/importer/interp"
+	"github.com/rramc/rramc/importer/onnx"
+	"github.com/rramc/rramc/importer/passes"
 	"github.com/rramc/rramc/mapper"
 	"github.com/rramc/rramc/quant"
 )
@@ -104,14 +107,14 @@ func (m *tvModel) path(opset int) string {
 // loadRunnable loads and optimizes an export; blocked lists the op types
 // the interpreter lacks (then the model cannot run).
 func loadRunnable(path string) (model *importer.Model, blocked []string, err error) {
-	model, err = importer.Load(path)
+	loaded, err := onnx.Load(path)
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := importer.Optimize(model); err != nil {
+	if model, err = passes.Optimize(loaded); err != nil {
 		return nil, nil, err
 	}
-	for _, n := range importer.Summarize(model, importer.Supported).Unsupported {
+	for _, n := range importer.Summarize(model, interp.Supported).Unsupported {
 		if !slices.Contains(blocked, n.Op) {
 			blocked = append(blocked, n.Op)
 		}
@@ -211,7 +214,7 @@ func TestTorchvisionFloat(t *testing.T) {
 }
 
 func runFloat(model *importer.Model, x *importer.Tensor) (*importer.Tensor, error) {
-	p, err := importer.NewModelProgram(model)
+	p, err := interp.NewModelProgram(model)
 	if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package importer_test
+package interp_test
 
 import (
 	"errors"
@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/rramc/rramc/importer"
+	"github.com/rramc/rramc/importer/interp"
 )
 
 // FuzzConvPoolGeometry builds one Conv, MaxPool or AveragePool node with a
@@ -21,7 +22,7 @@ import (
 // Inputs and weights are small integers, so every Conv and MaxPool output
 // is exact in float32 and compared exactly; averages within 1e-6 relative.
 //
-//	go test -run '^$' -fuzz FuzzConvPoolGeometry -fuzztime 10m ./importer
+//	go test -run '^$' -fuzz FuzzConvPoolGeometry -fuzztime 10m ./importer/interp
 func FuzzConvPoolGeometry(f *testing.F) {
 	seeds := [][]byte{
 		{0, 2, 1, 1, 1, 1, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2, 0, 0, 1, 0}, // 1×1 map, 5×5 kernel, pads 2 (issue 10)
@@ -192,7 +193,7 @@ func checkWindowCase(t *testing.T, c windowCase) {
 				t.Fatalf("%+v: panic: %v", c, r)
 			}
 		}()
-		p, err := importer.NewProgram(g, importer.WithOpset(19))
+		p, err := interp.NewProgram(g, interp.WithOpset(19))
 		if err != nil {
 			return nil, err
 		}
