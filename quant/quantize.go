@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/rramc/rramc/importer"
+	"github.com/rramc/rramc/importer/interp"
 	"github.com/rramc/rramc/importer/passes"
 )
 
@@ -448,7 +449,8 @@ func (b *builder) node(n *importer.Node) error {
 		return b.softmax(n)
 	case "BatchNormalization":
 		return b.batchNorm(n)
-	case "Sigmoid", "Tanh", "LeakyRelu", "Elu", "HardSigmoid", "Softplus", "Selu", "HardSwish":
+	}
+	if _, _, ok, _ := interp.PointwiseFunc(n); ok {
 		return b.lut(n)
 	}
 	if isLinearOp(n.OpType) {
@@ -1088,52 +1090,23 @@ func (b *builder) lut(n *importer.Node) error {
 		return nil
 	}
 	vx := b.net.Values[x]
-	alpha := float64(attrFloat(n, "alpha", 0.01))
-	var f func(float64) float64
-	nonNeg := false
-	switch n.OpType {
-	case "Sigmoid":
-		f, nonNeg = func(v float64) float64 { return 1 / (1 + math.Exp(-v)) }, true
-	case "Tanh":
-		f = math.Tanh
-	case "LeakyRelu":
-		f = func(v float64) float64 {
-			if v < 0 {
-				return alpha * v
-			}
-			return v
-		}
-	case "Elu":
-		alpha = float64(attrFloat(n, "alpha", 1))
-		f = func(v float64) float64 {
-			if v < 0 {
-				return alpha * (math.Exp(v) - 1)
-			}
-			return v
-		}
-	case "Selu":
-		a := float64(attrFloat(n, "alpha", 1.67326319217681884765625))
-		g := float64(attrFloat(n, "gamma", 1.05070102214813232421875))
-		f = func(v float64) float64 {
-			if v <= 0 {
-				return g * (a*math.Exp(v) - a)
-			}
-			return g * v
-		}
-	case "HardSigmoid":
-		a, bb := float64(attrFloat(n, "alpha", 0.2)), float64(attrFloat(n, "beta", 0.5))
-		f, nonNeg = func(v float64) float64 { return math.Max(0, math.Min(1, a*v+bb)) }, true
-	case "HardSwish":
-		f = func(v float64) float64 { return v * math.Max(0, math.Min(1, v/6+0.5)) }
-	case "Softplus":
-		f, nonNeg = func(v float64) float64 { return math.Log1p(math.Exp(v)) }, true
+	// The function is the float interpreter's own (one definition per
+	// activation); the table holds it at every input code.
+	f, nonNeg, _, err := interp.PointwiseFunc(n)
+	if err != nil {
+		return err
 	}
 	sy, signed, olo, ohi := b.encode(n.Outputs[0], !nonNeg, math.Inf(-1), math.Inf(1))
 	v := b.newValue(n.Outputs[0], vx.Shape, sy, signed)
 	lo, hi := vx.Range()
 	op := Op{Kind: OpLUT, Name: n.Name, In: []int{x}, Out: v, Lo: olo, Hi: ohi, Table: make([]int32, hi-lo+1)}
 	for q := lo; q <= hi; q++ {
-		op.Table[q-lo] = clamp32(roundSat32(f(float64(q)*vx.Scale)/sy), olo, ohi)
+		y := f(float64(q) * vx.Scale)
+		if math.IsNaN(y) {
+			b.unsupported(n, fmt.Sprintf("%s is undefined at input %g, inside the calibrated range", n.OpType, float64(q)*vx.Scale))
+			return nil
+		}
+		op.Table[q-lo] = clamp32(roundSat32(y/sy), olo, ohi)
 	}
 	b.emit(op)
 	return nil

@@ -12,24 +12,30 @@ func init() {
 		register(op, 2, 2, compileBinary, shapeBinary)
 	}
 	register("Relu", 1, 1, compileRelu, shapeSame)
-	register("Sigmoid", 1, 1, compileUnary(sigmoid), shapeSame)
-	register("Tanh", 1, 1, compileUnary(func(x float32) float32 { return float32(math.Tanh(float64(x))) }), shapeSame)
-	register("Neg", 1, 1, compileUnary(func(x float32) float32 { return -x }), shapeSame)
-	register("Abs", 1, 1, compileUnary(func(x float32) float32 { return float32(math.Abs(float64(x))) }), shapeSame)
-	register("Exp", 1, 1, compileUnary(func(x float32) float32 { return float32(math.Exp(float64(x))) }), shapeSame)
-	register("Sqrt", 1, 1, compileUnary(func(x float32) float32 { return float32(math.Sqrt(float64(x))) }), shapeSame)
-	register("Reciprocal", 1, 1, compileUnary(func(x float32) float32 { return 1 / x }), shapeSame)
-	register("LeakyRelu", 1, 1, compileLeakyRelu, shapeSame)
+	registerPointwise("Sigmoid", true, fixedPointwise(func(x float64) float64 { return 1 / (1 + math.Exp(-x)) }))
+	registerPointwise("Tanh", false, fixedPointwise(math.Tanh))
+	registerPointwise("Neg", false, fixedPointwise(func(x float64) float64 { return -x }))
+	registerPointwise("Abs", true, fixedPointwise(math.Abs))
+	registerPointwise("Exp", true, fixedPointwise(math.Exp))
+	registerPointwise("Sqrt", false, fixedPointwise(math.Sqrt))
+	registerPointwise("Reciprocal", false, fixedPointwise(func(x float64) float64 { return 1 / x }))
+	registerPointwise("LeakyRelu", false, func(n *importer.Node) (func(float64) float64, error) {
+		a, err := floatAttrs(n, []string{"alpha"}, 0.01)
+		if err != nil {
+			return nil, err
+		}
+		alpha := a[0]
+		return func(x float64) float64 {
+			if x < 0 {
+				return alpha * x
+			}
+			return x
+		}, nil
+	})
 	register("Clip", 1, 3, compileClip, shapeSame)
 	register("Identity", 1, 1, compileIdentity, shapeIdentity)
 	register("Dropout", 1, 3, compileDropout, shapeDropout)
 	register("Cast", 1, 1, compileCast, shapeCast)
-}
-
-// sigmoid computed in float64 and rounded once, so the result is the
-// correctly rounded float32 of the exact value in practice.
-func sigmoid(x float32) float32 {
-	return float32(1 / (1 + math.Exp(-float64(x))))
 }
 
 func compileUnary(f func(float32) float32) func(c *compileCtx, n *importer.Node) (kernel, error) {
@@ -60,19 +66,6 @@ func compileRelu(c *compileCtx, n *importer.Node) (kernel, error) {
 		reluSlice(out.Float, x.Float)
 		return one(out), nil
 	}, nil
-}
-
-func compileLeakyRelu(c *compileCtx, n *importer.Node) (kernel, error) {
-	alpha, err := n.AttrFloat("alpha", 0.01)
-	if err != nil {
-		return nil, err
-	}
-	return compileUnary(func(x float32) float32 {
-		if x < 0 {
-			return alpha * x
-		}
-		return x
-	})(c, n)
 }
 
 // Clip: before opset 11 min/max are attributes, from 11 optional inputs.

@@ -1,0 +1,8 @@
+package interp
+
+import "math"
+
+// Ceil(x), rounding toward +∞.
+func init() {
+	registerPointwise("Ceil", false, fixedPointwise(math.Ceil))
+}

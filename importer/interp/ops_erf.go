@@ -1,0 +1,8 @@
+package interp
+
+import "math"
+
+// Erf(x), the Gauss error function.
+func init() {
+	registerPointwise("Erf", false, fixedPointwise(math.Erf))
+}
