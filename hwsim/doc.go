@@ -185,10 +185,21 @@
 //
 // # Evaluation
 //
-// Evaluate runs a labelled data set batch by batch through the golden model
-// and the simulator and returns a Report: accuracies (float when given,
-// integer golden, simulated), agreement (share of images whose simulated
-// output codes equal the golden model's exactly, and share with the same
-// top-1 class), ADC clipping counts, and the per-inference cost per layer and
-// in total, as JSON with snake_case keys.
+// evaluate.go and model.go are rramc's one evaluation layer, used by the
+// CLI's eval and sim, the sweep and the Go example. LoadModel builds the
+// float model (Model.Stage runs it) and Model.Quantize the integer network,
+// calibrated on a dataset.Source. Run feeds any dataset.Source (MNIST, .npy,
+// IDX, CIFAR, image folders) batch by batch to one or more Stages (float,
+// GoldenStage, Simulator.Stage), each batch built once, refuses labels
+// outside the model's classes, and returns per stage the Outputs a
+// comparison needs: the top-1 class and a hash of the exact output row per
+// sample. Outputs.Accuracy is top-1 accuracy against labels; BitExact the
+// fraction of samples whose outputs are bit-identical to a reference (the
+// golden model); Top1Agreement the fraction with the same top-1 class.
+//
+// Evaluate runs the simulator and the golden model (and the float model when
+// given) over a source and returns a Report: accuracy_float, accuracy_int,
+// accuracy_sim, bit_exact, top1_agreement, ADC clipping counts, and the
+// per-inference cost per layer and in total, as JSON with the canonical
+// snake_case keys.
 package hwsim

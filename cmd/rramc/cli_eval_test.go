@@ -53,7 +53,7 @@ func TestEvalModes(t *testing.T) {
 	for _, k := range []string{"accuracy", "accuracy_float", "images", "seconds", "stage_seconds", "model", "data"} {
 		field(t, fl, k)
 	}
-	for _, k := range []string{"accuracy_int", "accuracy_sim", "sparsity", "sim"} {
+	for _, k := range []string{"accuracy_int", "accuracy_sim", "sparsity", "layers", "sim"} {
 		if _, ok := fl[k]; ok {
 			t.Errorf("--mode float output has %q", k)
 		}
@@ -74,13 +74,16 @@ func TestEvalModes(t *testing.T) {
 
 	checkSparsity := func(obj map[string]any, lo, hi float64) {
 		t.Helper()
-		sp := objects(t, obj, "sparsity")
+		sp := objects(t, obj, "layers")
 		if len(sp) != len(layers) {
-			t.Fatalf("sparsity has %d layers, the model %d (%v)", len(sp), len(layers), layers)
+			t.Fatalf("layers has %d layers, the model %d (%v)", len(sp), len(layers), layers)
+		}
+		if s := num(t, obj, "sparsity"); s < lo || s > hi {
+			t.Errorf("sparsity %v, want in [%v, %v]", s, lo, hi)
 		}
 		for i, l := range sp {
-			if name := str(t, l, "layer"); name != layers[i] {
-				t.Errorf("sparsity[%d] is layer %q, want %q", i, name, layers[i])
+			if name := str(t, l, "name"); name != layers[i] {
+				t.Errorf("layers[%d] is %q, want %q", i, name, layers[i])
 			}
 			if s := num(t, l, "sparsity"); s < lo || s > hi {
 				t.Errorf("layer %s sparsity %v, want in [%v, %v]", layers[i], s, lo, hi)

@@ -32,7 +32,8 @@ type evalResult struct {
 	AccuracySim   *float64           `json:"accuracy_sim,omitempty"`
 	BitExact      *float64           `json:"bit_exact,omitempty"`
 	Top1Agreement *float64           `json:"top1_agreement,omitempty"`
-	Sparsity      []layerSparsity    `json:"sparsity,omitempty"`
+	Sparsity      *float64           `json:"sparsity,omitempty"` // of all linear layers
+	Layers        []layerSparsity    `json:"layers,omitempty"`
 	Sim           *hwsim.Report      `json:"sim,omitempty"`
 	Gains         []schemeGain       `json:"gains,omitempty"`
 	Seconds       float64            `json:"seconds"`
@@ -42,7 +43,7 @@ type evalResult struct {
 }
 
 type layerSparsity struct {
-	Layer    string  `json:"layer"`
+	Name     string  `json:"name"`
 	Sparsity float64 `json:"sparsity"`
 }
 
@@ -159,8 +160,10 @@ func runEval(ctx context.Context, e *env, args []string) error {
 		r.StageSeconds["quantize"] = time.Since(ts).Seconds()
 		sp := net.Sparsity()
 		for i, l := range net.Linears {
-			r.Sparsity = append(r.Sparsity, layerSparsity{l.Name, sp[i]})
+			r.Layers = append(r.Layers, layerSparsity{l.Name, sp[i]})
 		}
+		total := net.TotalSparsity()
+		r.Sparsity = &total
 		c := qf.cfg
 		r.Config = &c
 		if doInt && !doSim {

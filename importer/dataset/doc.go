@@ -23,9 +23,10 @@
 //     JPEG decoded with Go's image packages, converted to RGB, the shorter
 //     side resized with PIL's antialiased bilinear filter (reproduced in
 //     fixed point, so PNG images equal torchvision 0.14's bit for bit) and
-//     center-cropped to the model's input size. JPEG decoders differ in
-//     rounding: Go's image/jpeg replicates subsampled chroma where libjpeg
-//     interpolates it, so JPEG pixels can differ from PIL's by a few steps.
+//     center-cropped to the model's input size. For JPEG, libjpeg's chroma
+//     upsampling and color conversion are reproduced too (jpegcolor.go);
+//     the inverse DCTs of the two decoders still differ, so JPEG pixels can
+//     differ from PIL's by a unit or two.
 //
 // 8-bit images are normalized per channel, Normalize (one mean and std for
 // every channel or one per channel).

@@ -155,7 +155,13 @@ func loadFolderImage(path string, resize, h, w int, dst []uint8) error {
 	if resize == 0 {
 		resize = int(math.Round(float64(min(h, w)) / 0.875))
 	}
-	planes := rgbPlanes(img)
+	planes, ok := [3][]uint8{}, false
+	if yc, isYCbCr := img.(*image.YCbCr); isYCbCr {
+		planes, ok = ycbcrPlanes(yc) // JPEG: libjpeg's chroma upsampling and colors
+	}
+	if !ok {
+		planes = rgbPlanes(img)
+	}
 	iw, ih := img.Bounds().Dx(), img.Bounds().Dy()
 	ow, oh := resizedSize(iw, ih, resize)
 	for c := range 3 {
