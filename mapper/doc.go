@@ -153,7 +153,10 @@
 // input bit); owner entries and merged entries (owners beyond the first of
 // a column) with MergedShare = merged/owners; bit sparsity (zero bits of the
 // K×N·B bit matrix, whatever the cells); index bits; and the dense figures
-// of the same layer and geometry (K·N·D cells with 2-bit cells), giving
+// of the same layer and geometry (K·N·D cells with 2-bit cells), and a
+// lower bound on the OU activations of any layout (bound.go: the packing
+// problem every scheme solves, its row and column relaxations, exact for
+// tiny groups), giving
 // CompressionRatio = dense cells / cells and ActivationRatio = dense OU
 // activations / OU activations.
 //

@@ -31,6 +31,10 @@ type Stats struct {
 	ZeroBits int64 `json:"zero_bits"`
 	// IndexBits is the index-table storage of the scheme (doc.go).
 	IndexBits int64 `json:"index_bits"`
+	// OUActivationBound is a lower bound on the OU activations per input
+	// bit of any layout of the layer on the geometry with the mapping's max
+	// share (ActivationBound).
+	OUActivationBound int64 `json:"ou_activation_bound"`
 	// Dense reference for the same layer and geometry.
 	DenseCrossbars     int64 `json:"dense_crossbars"`
 	DenseCells         int64 `json:"dense_cells"`
@@ -68,6 +72,7 @@ func (s *Stats) add(o *Stats) {
 	s.Bits += o.Bits
 	s.ZeroBits += o.ZeroBits
 	s.IndexBits += o.IndexBits
+	s.OUActivationBound += o.OUActivationBound
 	s.DenseCrossbars += o.DenseCrossbars
 	s.DenseCells += o.DenseCells
 	s.DenseOUActivations += o.DenseOUActivations
@@ -93,6 +98,7 @@ func (m *Mapping) Stats() ([]Stats, Stats, error) {
 			if gi < len(l.Weights) {
 				z := zeroBits(l.Weights[gi], l.WBits)
 				st.ZeroBits += z
+				st.OUActivationBound += ActivationBound(l.Weights[gi], d, m.Geometry, m.MaxShare)
 			}
 		}
 		per[li] = st

@@ -74,9 +74,9 @@ func runMap(ctx context.Context, e *env, args []string) error {
 func writeStatsTable(e *env, mp *mapper.Mapping, layers []mapper.Stats, total mapper.Stats) {
 	fmt.Fprintf(e.stdout, "scheme %s (max-share %d), %s\n", mp.Scheme, mp.MaxShare, mp.Geometry)
 	tw := tabwriter.NewWriter(e.stdout, 2, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "layer\tcrossbars\tcells\tOU act./input bit\tbit sparsity\tmerged\tindex bits\tcompression vs dense\t")
+	fmt.Fprintln(tw, "layer\tcrossbars\tcells\tOU act./input bit\tlower bound\tbit sparsity\tmerged\tindex bits\tcompression vs dense\t")
 	row := func(s mapper.Stats) {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%.1f %%\t%.1f %%\t%d\t%.2fx\t\n", s.Name, s.Crossbars, s.Cells, s.OUActivations,
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%.1f %%\t%.1f %%\t%d\t%.2fx\t\n", s.Name, s.Crossbars, s.Cells, s.OUActivations, s.OUActivationBound,
 			100*s.BitSparsity(), 100*s.MergedShare(), s.IndexBits, s.CompressionRatio())
 	}
 	for _, s := range layers {
