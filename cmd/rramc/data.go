@@ -18,6 +18,9 @@ type dataFlags struct {
 	data   string
 	labels string
 	limit  int
+	// first is the first input used (eval and sim --shard set it).
+	first  int
+	shard  imageShard
 	mean   string
 	std    string
 	resize int
@@ -106,7 +109,7 @@ func (d *dataFlags) calibration() (dataset.Source, error) {
 
 // runOptions are the evaluation-layer options of the flags.
 func (d *dataFlags) runOptions(batch int, p *progress) hwsim.RunOptions {
-	o := hwsim.RunOptions{Limit: d.limit, BatchSize: batch}
+	o := hwsim.RunOptions{First: d.first, Limit: d.limit, BatchSize: batch}
 	if p != nil {
 		o.Progress = func(done, total int) { p.total = total; p.update(done) }
 	}

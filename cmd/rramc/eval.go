@@ -39,6 +39,7 @@ type evalResult struct {
 	Seconds       float64            `json:"seconds"`
 	StageSeconds  map[string]float64 `json:"stage_seconds"`
 	Config        *quant.Config      `json:"config,omitempty"`
+	Shard         *shardInfo         `json:"shard,omitempty"`
 	schemeReports map[string]*hwsim.Report
 }
 
@@ -87,6 +88,7 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	var qf quantFlags
 	var hf hwFlags
 	df.register(fs)
+	df.shard.register(fs)
 	qf.register(fs)
 	hf.register(fs)
 	mode := fs.String("mode", "", "float | int | sim | all (default: all for the bundled model, float otherwise)")
@@ -137,8 +139,8 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	r.Data, r.Images = src.Name(), df.runOptions(0, nil).Samples(src)
-	labels := src.Labels()[:r.Images]
+	r.Data, r.Images, r.Shard = src.Name(), df.runOptions(0, nil).Samples(src), df.shard.info
+	labels := src.Labels()[df.first : df.first+r.Images] // the images run (a --shard starts at df.first)
 	if doFloat {
 		ts := time.Now()
 		p := newProgress(e, "float32", r.Images)
@@ -257,6 +259,7 @@ func evalSim(ctx context.Context, e *env, r *evalResult, st *stages, src dataset
 func writeEvalText(e *env, r *evalResult) {
 	w := e.stdout
 	fmt.Fprintf(w, "%s on %s, %d images (%.1f s)\n", r.Model, r.Data, r.Images, r.Seconds)
+	fmt.Fprint(w, r.Shard.String())
 	if r.AccuracyFloat != nil {
 		fmt.Fprintf(w, "  float32 top-1            %6.2f %%\n", 100**r.AccuracyFloat)
 	}

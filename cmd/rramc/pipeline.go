@@ -170,5 +170,8 @@ func openEvalData(df *dataFlags, in importer.ValueInfo) (dataset.Source, error) 
 	if err := src.Fit(in); err != nil {
 		return nil, err
 	}
+	if err := df.shard.apply(df, src); err != nil {
+		return nil, err
+	}
 	return src, nil
 }

@@ -37,6 +37,7 @@ func runSim(ctx context.Context, e *env, args []string) error {
 	var qf quantFlags
 	var hf hwFlags
 	df.register(fs)
+	df.shard.register(fs)
 	qf.register(fs)
 	hf.register(fs)
 	asJSON := fs.Bool("json", false, "print one JSON object")
@@ -84,12 +85,14 @@ func runSim(ctx context.Context, e *env, args []string) error {
 		if err := writeJSON(e.stdout, struct {
 			Model string `json:"model"`
 			*hwsim.Report
-			Seconds float64 `json:"seconds"`
-		}{st.path, rep, secs}); err != nil {
+			Seconds float64    `json:"seconds"`
+			Shard   *shardInfo `json:"shard,omitempty"`
+		}{st.path, rep, secs, df.shard.info}); err != nil {
 			return err
 		}
 	} else {
 		writeSimText(e, st, rep, secs)
+		fmt.Fprint(e.stdout, df.shard.info.String())
 	}
 	if *maxDrop >= 0 {
 		ref, what := rep.AccuracyInt, "integer"
