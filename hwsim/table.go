@@ -54,8 +54,8 @@ type tableStrip struct {
 }
 
 // ownerRef is an owner entry of a lossy strip: output outs[out] takes
-// mult times the converted value of col (for a complement owner, of the
-// sum column minus col).
+// mult times the converted value of column cols[col] (for a complement
+// owner, of the sum column cols[sum] minus it).
 type ownerRef struct {
 	col, sum, out int32
 	mult          int64
@@ -190,9 +190,17 @@ func newTablePlan(g *group, hw *HW) *tablePlan {
 				}
 			}
 		} else {
-			for _, c := range st.cols {
+			local := make(map[int32]int32, len(st.cols))
+			for i, c := range st.cols {
+				local[c] = int32(i)
+			}
+			for i, c := range st.cols {
 				for _, ow := range g.own[g.ownStart[c]:g.ownStart[c+1]] {
-					st.refs = append(st.refs, ownerRef{col: c, sum: colSum[c], out: outIdx[ow.out], mult: int64(ow.mult), comp: ow.comp})
+					r := ownerRef{col: int32(i), sum: -1, out: outIdx[ow.out], mult: int64(ow.mult), comp: ow.comp}
+					if ow.comp {
+						r.sum = local[colSum[c]] // on the same wordlines: checked by compileGroup
+					}
+					st.refs = append(st.refs, r)
 				}
 			}
 			tp.buildOps += int64(len(st.cols)+len(st.refs)) << st.h
@@ -278,8 +286,8 @@ type table struct {
 	lost []int32
 }
 
-// build tabulates strip st of group g.
-func (tp *tablePlan) build(g *group, hw *HW, st *tableStrip, t *table, q []int64) {
+// build tabulates strip st of group g; q is scratch for lossy strips.
+func (tp *tablePlan) build(g *group, hw *HW, st *tableStrip, t *table, q *[]int64) {
 	nout := len(st.outs)
 	np := 1 << st.h
 	t.vals = slices.Grow(t.vals[:0], np*nout)[:np*nout]
@@ -299,27 +307,29 @@ func (tp *tablePlan) build(g *group, hw *HW, st *tableStrip, t *table, q []int64
 	}
 	t.lost = slices.Grow(t.lost, np)[:np]
 	adc := newADC(hw, g.h)
-	acc := make([]int64, nout) // q is indexed by physical column
+	acc := make([]int64, nout)
+	qs := slices.Grow((*q)[:0], len(st.cols))[:len(st.cols)] // by position in st.cols
+	*q = qs
 
 	for p := 0; p < np; p++ {
 		pu := uint64(p)
 		var lost int32
-		for _, c := range st.cols {
+		for i, c := range st.cols {
 			s := int64(bits.OnesCount64(pu & g.cols[c]))
 			if g.hi != nil {
 				s += 2 * int64(bits.OnesCount64(pu&g.hi[c]))
 			}
 			v, l := adc.convert(s)
-			q[c] = v
+			qs[i] = v
 			if l {
 				lost++
 			}
 		}
 		clear(acc)
 		for _, r := range st.refs {
-			v := q[r.col]
+			v := qs[r.col]
 			if r.comp {
-				v = q[r.sum] - v
+				v = qs[r.sum] - v
 			}
 			acc[r.out] += v * r.mult
 		}
@@ -424,13 +434,13 @@ func (tp *tablePlan) buildAll(g *group, hw *HW, s0, s1 int, tables []table, work
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			q := make([]int64, g.physCols)
+			var q []int64
 			for {
 				i := int(next.Add(1) - 1)
 				if i >= s1-s0 {
 					return
 				}
-				tp.build(g, hw, &tp.strips[s0+i], &tables[i], q)
+				tp.build(g, hw, &tp.strips[s0+i], &tables[i], &q)
 			}
 		}()
 	}
