@@ -1,6 +1,9 @@
 package hwsim
 
 import (
+	"errors"
+	"math"
+	"strings"
 	"testing"
 
 	"github.com/rramc/rramc/mapper"
@@ -149,5 +152,36 @@ func TestPlacement(t *testing.T) {
 		if f.tiles != c.tiles || f.pes != 2*c.tiles || f.crossbars != 4*c.tiles {
 			t.Errorf("%d crossbars in %d row tiles (row-block %v): %+v, want %d tiles", c.xbars, c.blocks, c.rowBlocks, f, c.tiles)
 		}
+	}
+}
+
+// A bad chip description is an error naming the field.
+func TestChipValidate(t *testing.T) {
+	for _, c := range []struct {
+		edit  func(c *Chip)
+		field string
+	}{
+		{func(c *Chip) { c.XbarsPerPE = 0 }, "chip.xbars_per_pe"},
+		{func(c *Chip) { c.PEsPerTile = -1 }, "chip.pes_per_tile"},
+		{func(c *Chip) { c.DACsPerXbar = 8 }, "chip.dacs_per_xbar"}, // below the 9-row OU
+		{func(c *Chip) { c.ADCsPerXbar = 1000 }, "chip.dacs_per_xbar"},
+		{func(c *Chip) { c.Pooling.EnergyPJ = -1 }, "chip.pooling.energy_pj"},
+		{func(c *Chip) { c.Router.Count = math.NaN() }, "chip.router.count"},
+		{func(c *Chip) { c.NoCBitsPerNs = 0 }, "chip.noc_bits_per_ns"},
+		{func(c *Chip) { c.BufferBitsPerNs = -1 }, "chip.buffer_bits_per_ns"},
+	} {
+		hw := handChip()
+		c.edit(hw.Chip)
+		err := hw.Validate()
+		if err == nil || !errors.Is(err, ErrInvalidHW) || !strings.Contains(err.Error(), c.field) {
+			t.Errorf("want an error naming %s, got %v", c.field, err)
+		}
+	}
+	hw := handChip()
+	if err := hw.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ParseHW([]byte(`{"chip": {"xbars_per_pe": 1, "bogus": 2}}`)); err == nil || !strings.Contains(err.Error(), "bogus") {
+		t.Errorf("unknown chip field: %v", err)
 	}
 }

@@ -64,11 +64,9 @@ type cou struct {
 // run is a sequence of consecutive OUs on the same wordlines with
 // consecutive columns and the same conversion behaviour (typically the OUs
 // of one strip): the kernel converts all its columns plane by plane in one
-// loop, which changes nothing per column but saves per-OU overhead. It
-// carries the per-vector counts of its OUs.
+// loop, which changes nothing per column but saves per-OU overhead.
 type run struct {
 	cou
-	perVector tally
 }
 
 // cowner is a compiled owner entry.
@@ -117,10 +115,10 @@ type group struct {
 	physCols   int
 	ix         indexLayout
 	indexBits  int64 // index storage
-	// perVector holds the counts of one input vector: every OU activation
-	// and the per-vector terms (vectorOnly, counted apart by the kernel).
+	// perVector holds the counts of one input vector: every OU fires once
+	// per input step whatever its inputs, so they are fixed at compile time
+	// (the kernel counts only what depends on the data).
 	perVector   tally
-	vectorOnly  tally
 	vectorsSeen atomic.Int64 // vectors simulated since Reset (noise counter)
 }
 
@@ -355,22 +353,18 @@ func compileGroup(li, gi int, l *quant.Linear, gm *mapper.GroupMap, scheme strin
 	ns := int64(len(g.steps))
 	for _, o := range g.ous {
 		w := ouWork{rows: int64(o.nrows), cols: int64(o.ncol), owners: int64(o.owners), index: o.idx, indexBits: g.ix.bits(o.idx)}
-		r := run{cou: o}
-		r.perVector.addActivations(&w, ns)
-		g.perVector.add(&r.perVector)
+		g.perVector.addActivations(&w, ns)
 		if n := len(g.runs); n > 0 {
 			p := &g.runs[n-1]
 			if p.rs == o.rs && p.lossless == o.lossless && p.sumCol == o.sumCol && p.col0+p.ncol == o.col0 {
 				p.ncol += o.ncol
 				p.owners += o.owners
-				p.perVector.add(&r.perVector)
 				continue
 			}
 		}
-		g.runs = append(g.runs, r)
+		g.runs = append(g.runs, run{cou: o})
 	}
-	g.vectorOnly.addVectors(&vectorWork{lin: l, ix: &g.ix}, 1)
-	g.perVector.add(&g.vectorOnly)
+	g.perVector.addVectors(&vectorWork{lin: l, ix: &g.ix}, 1)
 	g.indexBits = g.ix.storage()
 
 	g.tab = newTablePlan(g, hw)

@@ -16,6 +16,49 @@ import (
 // row in components; the simulator's kernel, AnalyticCounts, per-image
 // division, pricing, JSON and the CLI table all iterate over the tables.
 
+// Counts are the actions of the accelerator for one layer (or a whole
+// network) over some number of input vectors. doc.go gives the formulas.
+type Counts struct {
+	// Vectors is the number of input vectors (rows of the im2col matrix)
+	// fed to each group of the layer.
+	Vectors int64 `json:"vectors"`
+	// OUActivations counts OU firings: one per OU per input step per vector.
+	OUActivations int64 `json:"ou_activations"`
+	// ADCConversions counts column conversions (OU columns × activations).
+	ADCConversions int64 `json:"adc_conversions"`
+	// CellReads counts cells read (OU rows × columns × activations).
+	CellReads int64 `json:"cell_reads"`
+	// DACDrives counts wordline drives (OU rows × activations).
+	DACDrives int64 `json:"dac_drives"`
+	// ShiftAdds counts shift-and-add/subtract operations: one per owner
+	// entry per conversion.
+	ShiftAdds int64 `json:"shift_adds"`
+	// OwnerIndexReads and InputIndexReads count index-table entries read;
+	// IndexReadBits their total size in bits.
+	OwnerIndexReads int64 `json:"owner_index_reads"`
+	InputIndexReads int64 `json:"input_index_reads"`
+	IndexReadBits   int64 `json:"index_read_bits"`
+	// BufferReadBits (input codes) and BufferWriteBits (output codes) are
+	// the buffer traffic; BufferAccesses = ceil(read/access) + ceil(write/access).
+	BufferReadBits  int64 `json:"buffer_read_bits"`
+	BufferWriteBits int64 `json:"buffer_write_bits"`
+	BufferAccesses  int64 `json:"buffer_accesses"`
+	// ADCClipped counts conversions clipped at the top code (saturating
+	// ADC); ADCTruncated conversions that lost low bits (truncating ADC).
+	// Only a simulation fills them.
+	ADCClipped   int64 `json:"adc_clipped"`
+	ADCTruncated int64 `json:"adc_truncated"`
+	// The digital work of the golden program charged to the layer's tile
+	// (requantizations, activations, pooling comparisons/additions,
+	// residual additions) and the bits its output sends to the next
+	// layer's tile; counted per image from the integer program.
+	RequantOps    int64 `json:"requant_ops"`
+	ActivationOps int64 `json:"activation_ops"`
+	PoolOps       int64 `json:"pool_ops"`
+	AddOps        int64 `json:"add_ops"`
+	NoCBits       int64 `json:"noc_bits"`
+}
+
 // Counter names one action count of Counts.
 type Counter int
 

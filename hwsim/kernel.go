@@ -26,7 +26,9 @@ type worker struct {
 	aggregate bool
 	xs        []int64 // gathered input codes of every rowset
 
-	// local counters (indexed by Counter), added to the layer's at flush.
+	// local counters of what depends on the data (ADCClipped,
+	// ADCTruncated; indexed by Counter), added to the layer's at flush. The
+	// static counts are added per vector by MatMul from group.perVector.
 	n tally
 }
 
@@ -80,13 +82,10 @@ func (w *worker) vector(x []int32, out []int32, vidx int64) {
 		w.nz[s] = nz
 	}
 	clear(w.acc)
-	w.n.add(&g.vectorOnly)
 	simple := words == 1 && w.hw.DACBits == 1 && !w.analog && g.hi == nil
 	simple2 := words == 1 && w.hw.DACBits == 1 && !w.analog && g.hi != nil
 	for ri := range g.runs {
 		o := &g.runs[ri]
-		// Every OU fires once per input step whatever its inputs: count it.
-		w.n.add(&o.perVector)
 		ca := w.colacc[o.col0 : o.col0+o.ncol]
 		clear(ca)
 		if w.nz[o.rs] == 0 && !w.analog {

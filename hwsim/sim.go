@@ -331,6 +331,7 @@ func (s *Simulator) MatMul(l *quant.Linear, gi int, x []int32, m int, out []int3
 		}
 	}
 	wg.Wait()
+	c.addScaled(&g.perVector, int64(m))
 	c.bitSerialVectors.Add(int64(m))
 	return nil
 }

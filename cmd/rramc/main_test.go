@@ -462,6 +462,35 @@ func TestHW(t *testing.T) {
 		})
 	}
 
+	// Presets: hw defaults --preset prints the shipped file, hw check and
+	// --hw take the name, sim reports the whole chip's pipeline.
+	t.Run("presets", func(t *testing.T) {
+		t.Parallel()
+		for _, name := range hwsim.PresetNames() {
+			out, _ := mustRun(t, exitOK, "hw", "defaults", "--preset", name)
+			want, err := hwsim.Preset(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := hwsim.ParseHW([]byte(out))
+			if err != nil || !reflect.DeepEqual(got, want) {
+				t.Errorf("hw defaults --preset %s: %v\n%+v\nwant\n%+v", name, err, got, want)
+			}
+			mustRun(t, exitOK, "hw", "check", name)
+		}
+		_, stderr := mustRun(t, exitBadInput, "hw", "defaults", "--preset", "nope")
+		if !strings.Contains(stderr, "nope") || !strings.Contains(stderr, "isaac") {
+			t.Errorf("unknown preset: %s", stderr)
+		}
+		obj := runJSON(t, "sim", modelPath(t, "lenet5"), "--limit", "2", "--json", "--hw", "isaac", "--ou", "9x8")
+		if num(t, obj, "period_ns") <= 0 || num(t, obj, "throughput_ips") <= 0 || num(t, obj, "energy_pj", "register") <= 0 {
+			t.Errorf("sim --hw isaac: no pipeline or whole-chip components in %v", obj["energy_pj"])
+		}
+		if got := num(t, obj, "hw", "chip", "pes_per_tile"); got != 12 {
+			t.Errorf("sim --hw isaac: hw.chip.pes_per_tile %v, want 12", got)
+		}
+	})
+
 	// A hardware file is honoured by sim and a geometry flag overrides it.
 	t.Run("sim --hw", func(t *testing.T) {
 		t.Parallel()
