@@ -283,19 +283,10 @@ type Report struct {
 	ADCTruncated   int64 `json:"adc_truncated"`
 	ADCSaturations int64 `json:"adc_saturations"`
 	ADCConversions int64 `json:"adc_conversions_run"`
-	// Costs of one inference.
-	Cycles        int64         `json:"cycles"`
-	LatencyNs     float64       `json:"latency_ns"`
-	PeriodNs      float64       `json:"period_ns,omitempty"`
-	ThroughputIPS float64       `json:"throughput_ips,omitempty"`
-	EnergyPJ      Breakdown     `json:"energy_pj"`
-	AreaUM2       Breakdown     `json:"area_um2"`
-	StaticPowerMW float64       `json:"static_power_mw,omitempty"`
-	Crossbars     int           `json:"crossbars"`
-	Tiles         int           `json:"tiles"`
+	// Cost is the cost of one inference (its fields inline in JSON), and
+	// IndexOverhead the index tables' share of it.
+	Cost
 	IndexOverhead IndexOverhead `json:"index_overhead"`
-	Counts        Counts        `json:"counts"`
-	Layers        []LayerCost   `json:"layers"`
 }
 
 // Evaluate runs src through the golden model and the simulator (and the
@@ -354,10 +345,7 @@ func (s *Simulator) Report(images int) (*Report, error) {
 		return nil, err
 	}
 	r := &Report{Scheme: s.mp.Scheme, MaxShare: s.mp.MaxShare, Mode: s.opts.Mode, Seed: s.opts.Seed,
-		HW: s.HW(), Images: images,
-		Cycles: cost.Cycles, LatencyNs: cost.LatencyNs, PeriodNs: cost.PeriodNs, ThroughputIPS: cost.ThroughputIPS,
-		EnergyPJ: cost.EnergyPJ, AreaUM2: cost.AreaUM2, StaticPowerMW: cost.StaticPowerMW,
-		Crossbars: cost.Crossbars, Tiles: cost.Tiles, Counts: cost.Counts, Layers: cost.Layers}
+		HW: s.HW(), Images: images, Cost: *cost}
 	for _, c := range counted {
 		r.ADCClipped += c.ADCClipped
 		r.ADCTruncated += c.ADCTruncated

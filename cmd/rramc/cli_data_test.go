@@ -78,6 +78,7 @@ func TestBadData(t *testing.T) {
 	lt := &importer.Tensor{DType: importer.Int64, Shape: []int{16}, Int: make([]int64, 16)}
 	lt.Int[9] = 10 // LeNet-5 has classes 0..9
 	badLabels := writeNPY(t, dir, "labels10.npy", lt)
+	folder := filepath.Join("..", "..", "importer", "dataset", "testdata", "folder", "images")
 	dirNPY, dirPB := filepath.Join(dir, "in.npy"), filepath.Join(dir, "in.pb")
 	for _, d := range []string{dirNPY, dirPB} {
 		if err := os.Mkdir(d, 0o755); err != nil {
@@ -110,6 +111,8 @@ func TestBadData(t *testing.T) {
 		{"run output unwritable", []string{"run", lenet, "--input", images, "--output", filepath.Join(notADir, "y.npy")}, []string{filepath.Join(notADir, "y.npy")}},
 		{"mean per channel on one channel", []string{"eval", lenet, "--mean", "0.1,0.2,0.3"}, []string{"mean has 3 values", "1 channel"}},
 		{"mean not a number", []string{"eval", lenet, "--mean", "a,b"}, []string{"--mean"}},
+		{"image folder for a one-channel model", []string{"eval", lenet, "--data", folder}, []string{folder, "3 channels"}},
+		{"labels with an image folder", []string{"eval", lenet, "--data", folder, "--labels", labels}, []string{labels, "carries its own labels"}},
 		{"mean on float data", []string{"eval", lenet, "--data", images, "--labels", labels, "--mean", "0.5"}, []string{images, "8-bit images only"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

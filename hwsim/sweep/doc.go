@@ -32,11 +32,17 @@
 // truncated or altered file is detected and recomputed. The simulator's seed
 // is derived from the same identity (PointConfig.SimSeed). The evaluation of
 // one point is a function (Config.Evaluate) so the runner can be tested
-// without the pipeline; NewEvaluator builds the real one (importer → quant →
-// mapper → hwsim), which quantizes each (network, ratio) once — calibration
-// depends on the pruned weights, so it is redone per ratio and shared by
-// every scheme and limit — and computes the float predictions once per
-// network.
+// without the pipeline; NewEvaluator builds the real one on hwsim's
+// evaluation layer (hwsim.LoadModel, Model.Quantize, hwsim.Run with the
+// float, golden and simulator stages, Outputs.Accuracy, BitExact and
+// Top1Agreement: the same code as rramc eval and sim), which quantizes each
+// (network, ratio) once — calibration depends on the pruned weights, so it is
+// redone per ratio and shared by every scheme and limit — and computes the
+// float outputs once per network. The test data is any dataset.Source
+// (Config.Data: the embedded MNIST set, .npy, IDX, CIFAR binary, an image
+// folder, with per-channel preprocessing); calibration uses the embedded
+// MNIST training subset for MNIST and the data's first images otherwise. The
+// data's contents (PointConfig.DataHash) are part of a point's identity.
 //
 // Sharding (shard.go, store.go, merge.go): the grid's points, in canonical
 // order (Config.Jobs), are split into work units — a whole point, or with
@@ -74,7 +80,7 @@
 // message naming both versions, never decoded into the wrong meaning.
 //
 // Cost-only points: a network whose first input cannot take the data set's
-// images (dataset LayoutFor fails, e.g. the [batch,3,224,224] ResNet-18-size
+// samples (dataset.Source.Fit fails, e.g. the [batch,3,224,224] ResNet-18-size
 // benchmark model of testmodels against MNIST's 28×28×1) is swept all the
 // same, but its points are cost-only (Point.CostOnly, with
 // CostOnlyReason): no accuracy is measured or invented — Images and the
