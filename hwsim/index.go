@@ -38,15 +38,12 @@ func newIndexLayout(scheme string, l *quant.Linear, gm *mapper.GroupMap, cellBit
 		return indexLayout{}, fmt.Errorf("hwsim: no index model: %w", err)
 	}
 	m := s.Index(gm, mapper.Dims{K: l.K, N: l.N, Bits: l.WBits, CellBits: cellBits})
-	if len(m.Reads) != len(gm.OUs) {
-		return indexLayout{}, fmt.Errorf("hwsim: scheme %s: index model reads for %d OUs, the group has %d", scheme, len(m.Reads), len(gm.OUs))
-	}
 	return indexLayout{model: m, inputBits: m.InputBits, permEntries: m.PermEntries}, nil
 }
 
 // forOU returns the entries one activation of OU i reads.
 func (ix *indexLayout) forOU(i int) ouIndex {
-	r := ix.model.Reads[i]
+	r := ix.model.Reads(i)
 	return ouIndex{ownerEntries: r.Owners, inputEntries: r.Inputs}
 }
 

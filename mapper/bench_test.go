@@ -115,3 +115,22 @@ func BenchmarkEncodeDecode(b *testing.B) {
 		b.SetBytes(int64(len(data)))
 	})
 }
+
+// BenchmarkStatsResNet18 times Mapping.Stats (index models and the
+// activation bound included) on the ResNet-18 shapes.
+func BenchmarkStatsResNet18(b *testing.B) {
+	net := resnet18Net()
+	for _, name := range []string{"dense", "colsim"} {
+		m, err := Map(net, DefaultGeometry(), Options{Scheme: name, MaxShare: 2})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				if _, _, err := m.Stats(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

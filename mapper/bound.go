@@ -66,16 +66,31 @@ func ActivationBound(w []int32, d Dims, geo Geometry, maxShare int) int64 {
 	colDigits := make([]int64, d.N*nd)
 	var rowSlots int64
 	pairs := 0
+	// nonzero digits of v: a bit mask over the digit indices
+	nzDigits := func(v int32) uint32 {
+		var m uint32
+		for j, dg := range dig {
+			if dg.level(v) != 0 {
+				m |= 1 << j
+			}
+		}
+		return m
+	}
+	if geo.CellBits == 1 { // digit j is bit j
+		mask := uint32(1)<<d.Bits - 1
+		nzDigits = func(v int32) uint32 { return uint32(v) & mask }
+	}
 	for k := 0; k < d.K; k++ {
 		var z int64
 		for n, v := range w[k*d.N : (k+1)*d.N] {
 			if v == 0 {
 				continue
 			}
-			for j, dg := range dig {
-				if dg.level(v) != 0 {
-					z++
-					colDigits[n*nd+j]++
+			u := nzDigits(v)
+			z += int64(bits.OnesCount32(u))
+			if slots > 0 {
+				for ; u != 0; u &= u - 1 {
+					colDigits[n*nd+bits.TrailingZeros32(u)]++
 				}
 			}
 		}

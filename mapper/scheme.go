@@ -49,13 +49,20 @@ type Index struct {
 	// OwnerBits is the size of one owner entry, InputBits of one input
 	// entry (ceil(log2 K)).
 	OwnerBits, InputBits int64
-	// Reads[i] is what one activation of OU i (GroupMap.OUs[i]) reads.
-	Reads []IndexReads
 	// PermEntries is the number of input entries of a whole-group input
 	// permutation, read once per input vector (0 = none).
 	PermEntries int64
 	// StorageBits is the index storage of the group (Stats.IndexBits).
 	StorageBits int64
+
+	g     *GroupMap
+	reads func(ou OU, owners int64) IndexReads
+}
+
+// Reads is what one activation of OU i (GroupMap.OUs[i]) reads.
+func (x *Index) Reads(i int) IndexReads {
+	ou := x.g.OUs[i]
+	return x.reads(ou, ouOwners(x.g, ou))
 }
 
 // IndexReads are the index entries one OU activation reads.
@@ -70,11 +77,9 @@ func (x *Index) Bits(r IndexReads) int64 { return r.Owners*x.OwnerBits + r.Input
 // (StorageBits = Σ over OUs of their entries + the permutation): reads
 // gives an OU's entries from the OU and its owner count.
 func perOUIndex(g *GroupMap, d Dims, ownerBits, permEntries int64, reads func(ou OU, owners int64) IndexReads) Index {
-	x := Index{OwnerBits: ownerBits, InputBits: bitsFor(d.K), Reads: make([]IndexReads, len(g.OUs)), PermEntries: permEntries}
-	for i, ou := range g.OUs {
-		r := reads(ou, ouOwners(g, ou))
-		x.Reads[i] = r
-		x.StorageBits += x.Bits(r)
+	x := Index{OwnerBits: ownerBits, InputBits: bitsFor(d.K), PermEntries: permEntries, g: g, reads: reads}
+	for _, ou := range g.OUs {
+		x.StorageBits += x.Bits(reads(ou, ouOwners(g, ou)))
 	}
 	x.StorageBits += permEntries * x.InputBits
 	return x

@@ -131,9 +131,6 @@ func TestIndexModelsAgainstLayout(t *testing.T) {
 
 func checkIndexModel(t *testing.T, where string, g *GroupMap, d Dims, geo Geometry, x Index) {
 	t.Helper()
-	if len(x.Reads) != len(g.OUs) {
-		t.Fatalf("%s: reads for %d OUs, %d OUs", where, len(x.Reads), len(g.OUs))
-	}
 	nd := d.digits()
 	// flags the layout uses
 	multi, comp, oddNeg := false, false, false
@@ -150,7 +147,7 @@ func checkIndexModel(t *testing.T, where string, g *GroupMap, d Dims, geo Geomet
 	}
 	var needOwner, needInput, storage int64
 	for i, ou := range g.OUs {
-		rd := x.Reads[i]
+		rd := x.Reads(i)
 		owners := ouOwners(g, ou)
 		switch {
 		case rd.Owners == 0 && !positionalOU(g, ou, d, geo.OUCols):
