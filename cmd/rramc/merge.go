@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/rramc/rramc/hwsim/sweep"
 )
 
 func init() {
@@ -24,8 +26,8 @@ func init() {
 //   - run totals over images add up: images (the object's image count) and
 //     the ADC losses of the run;
 //   - fractions of images are counts over the enclosing object's images:
-//     each is turned back into its count exactly (sweep's countOf rule:
-//     k = round(f·n), checked to give f back), the counts add up, and the
+//     each is turned back into its count exactly (sweep.CountOf: k =
+//     round(f·n), checked to give f back), the counts add up, and the
 //     sum is divided by the total once, as a single run divides;
 //   - run facts (seconds) add up: the merged seconds are the compute time
 //     of all shards;
@@ -195,7 +197,7 @@ func mergeObjects(at string, paths []string, objs []*jsonObject) (*jsonObject, e
 				if err != nil {
 					return nil, badShardsf("%s: %s: %v", paths[i], where, err)
 				}
-				k, err := countOfFraction(f, images[i])
+				k, err := sweep.CountOf(f, images[i])
 				if err != nil {
 					return nil, badShardsf("%s: %s: %v", paths[i], where, err)
 				}
@@ -325,16 +327,6 @@ func sumValues(where string, paths []string, vals []any) (any, error) {
 		return nil, err
 	}
 	return json.Number(b), nil
-}
-
-// countOfFraction returns k with float64(k)/float64(n) == f: see
-// mergeFracKeys.
-func countOfFraction(f float64, n int64) (int64, error) {
-	k := int64(math.Round(f * float64(n)))
-	if k < 0 || k > n || float64(k)/float64(n) != f {
-		return 0, fmt.Errorf("%v is not a count over %d images", f, n)
-	}
-	return k, nil
 }
 
 // reencodeFloat stores v as encoding/json writes a float64, so the merged

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -144,14 +145,18 @@ func gather(g *gridFile, dirs []string) ([]Point, error) {
 	return points, nil
 }
 
-// countOf returns k with float64(k)/float64(n) == frac exactly: the count a
-// stored fraction was computed from. The division of two integers below 2^53
-// is correctly rounded and 1/n apart values differ by far more than the
-// rounding, so k = round(frac·n) is the only candidate; it is checked, so a
-// fraction that is not a count over n is an error, not a rounded guess.
-func countOf(frac float64, n int) (int64, error) {
-	k := int64(frac*float64(n) + 0.5)
-	if k < 0 || k > int64(n) || float64(k)/float64(n) != frac {
+// CountOf returns k with float64(k)/float64(n) == frac exactly: the count a
+// stored fraction of n images was computed from. The division of two
+// integers below 2^53 is correctly rounded and fractions 1/n apart differ by
+// far more than the rounding, so k = round(frac·n) is the only candidate; it
+// is checked, so a fraction that is not a count over n is an error, not a
+// rounded guess. Merging shards of a sweep or of eval/sim relies on it.
+func CountOf(frac float64, n int64) (int64, error) {
+	if n <= 0 {
+		return 0, fmt.Errorf("a fraction of %d images", n)
+	}
+	k := int64(math.Round(frac * float64(n)))
+	if k < 0 || k > n || float64(k)/float64(n) != frac {
 		return 0, fmt.Errorf("%v is not a count over %d images", frac, n)
 	}
 	return k, nil
@@ -159,7 +164,7 @@ func countOf(frac float64, n int) (int64, error) {
 
 // combineParts merges the points of the image ranges of one point into the
 // point of the whole range, exactly: accuracies and agreements are counts
-// over images (recovered exactly by countOf, summed, divided once, as a
+// over images (recovered exactly by CountOf, summed, divided once, as a
 // single run divides them), ADC saturations are totals and add up, and
 // everything else (the cost of one inference, sparsity, the layers) does
 // not depend on the images (doc.go) and must be equal in every part.
@@ -190,7 +195,7 @@ func combineParts(parts []Point) (*Point, error) {
 				return nil, fmt.Errorf("part %d has %d images", i, p.Images)
 			}
 			for j, f := range fields(&p) {
-				k, err := countOf(*f, p.Images)
+				k, err := CountOf(*f, int64(p.Images))
 				if err != nil {
 					return nil, fmt.Errorf("part %d: %v", i, err)
 				}

@@ -404,8 +404,8 @@ func TestCombineParts(t *testing.T) {
 	}
 	for n := 1; n < 300; n++ {
 		for k := 0; k <= n; k++ {
-			if got, err := countOf(float64(k)/float64(n), n); err != nil || got != int64(k) {
-				t.Fatalf("countOf(%d/%d) = %d, %v", k, n, got, err)
+			if got, err := CountOf(float64(k)/float64(n), int64(n)); err != nil || got != int64(k) {
+				t.Fatalf("CountOf(%d/%d) = %d, %v", k, n, got, err)
 			}
 		}
 	}
