@@ -135,6 +135,93 @@ func BenchmarkResNet18ImageFastColsim(b *testing.B) {
 	benchSim(b, resnet18, "colsim", 0.5, ModeAuto)
 }
 
+// MNSIM 2.0's two smallest networks on 3×32×32 inputs, per image: LeNet
+// (convs 3→6, 6→16, 16→120 of 5×5 without padding, FC 120→84→10; 651,720
+// MACs) and VGG-8 (3×3 convs 3→128→128, 128→256→256, 256→512→512, 512→1024
+// unpadded, FC 1024→10; 626.4 M MACs). hwsim/bench/mnsim.sh runs the same
+// networks through the whole rramc sim command.
+var (
+	mnsimLeNet = []benchLayer{{75, 6, 784}, {150, 16, 100}, {400, 120, 1}, {120, 84, 1}, {84, 10, 1}}
+	mnsimVGG8  = []benchLayer{{27, 128, 1024}, {1152, 128, 1024}, {1152, 256, 256}, {2304, 256, 256},
+		{2304, 512, 64}, {4608, 512, 64}, {4608, 1024, 4}, {1024, 10, 1}}
+)
+
+// mnsimHW are the hardware points of the MNSIM comparison: 9×8 OUs with a
+// lossless 8- and 4-bit ADC, 16×16 OUs with a lossy 3-bit ADC, and a whole
+// 128×128 crossbar as one OU with a 6-bit ADC (MNSIM's read granularity).
+var mnsimHW = []struct {
+	name            string
+	xbar, h, w, adc int
+}{
+	{"ou9x8_adc8", 128, 9, 8, 8}, {"ou9x8_adc4", 128, 9, 8, 4}, {"ou16x16_adc3", 128, 16, 16, 3}, {"xbar128_adc6", 128, 128, 128, 6},
+}
+
+// The bit-serial simulator on MNSIM's networks (dense mapping, 8-bit
+// weights and inputs, half the inputs zero), the generic per-column route
+// (the simulator before the table route) against the route each call
+// chooses, interleaved when run with -count: MAC/s of the MatMuls alone.
+// images per op: 64 for LeNet, 1 for VGG-8.
+func BenchmarkMNSIM(b *testing.B) {
+	for _, nw := range []struct {
+		name   string
+		shapes []benchLayer
+		images int
+	}{{"lenet", mnsimLeNet, 64}, {"vgg8", mnsimVGG8, 1}} {
+		shapes := make([]benchLayer, len(nw.shapes))
+		var macs int64
+		for i, s := range nw.shapes {
+			shapes[i] = benchLayer{s.k, s.n, s.m * nw.images}
+			macs += int64(s.k) * int64(s.n) * int64(shapes[i].m)
+		}
+		for _, p := range mnsimHW {
+			hw := hwFor(p.xbar, p.xbar, p.h, p.w, p.adc, ADCSaturate)
+			for _, route := range []string{routeGeneric, ""} {
+				name := "chosen"
+				if route != "" {
+					name = route
+				}
+				b.Run(nw.name+"/"+p.name+"/"+name, func(b *testing.B) {
+					benchRoute(b, shapes, hw, route, macs)
+				})
+			}
+		}
+	}
+}
+
+// benchRoute runs the layers of shapes bit-serially on hw by the given
+// route and reports MAC/s of wall and of CPU time.
+func benchRoute(b *testing.B, shapes []benchLayer, hw HW, route string, macs int64) {
+	net, xs := benchNet(shapes, 0.5)
+	mp, err := mapper.Map(net, geoOf(hw), mapper.Options{Scheme: "dense"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, err := Simulate(net, mp, hw, Options{Mode: ModeBitSerial, route: route})
+	if err != nil {
+		b.Fatal(err)
+	}
+	outs := make([][]int32, len(shapes))
+	for i, sh := range shapes {
+		outs[i] = make([]int32, sh.m*sh.n)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := cpuSeconds()
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		for li, l := range net.Linears {
+			if err := s.MatMul(l, 0, xs[li], shapes[li].m, outs[li]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	wall := time.Since(start).Seconds()
+	cpu := cpuSeconds() - cpu0
+	b.ReportMetric(float64(macs)*float64(b.N)/wall, "MAC/s")
+	b.ReportMetric(float64(macs)*float64(b.N)/cpu, "MAC/cpu-s")
+	b.ReportMetric(cpu/float64(b.N), "cpu-s/op")
+}
+
 // cpuSeconds returns the user+system CPU time of the process.
 func cpuSeconds() float64 {
 	var ru syscall.Rusage

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"sync"
 	"sync/atomic"
 
 	"github.com/rramc/rramc/mapper"
@@ -106,8 +107,9 @@ type group struct {
 	// (nil when it does not apply).
 	fast *quant.PackedWeights
 	// tab is the table route of the bit-serial simulation (nil when it
-	// does not apply; see table.go).
-	tab *tablePlan
+	// does not apply; see table.go), made on the first bit-serial call.
+	tab     *tablePlan
+	tabOnce sync.Once
 
 	crossbars  int
 	maxOUsXbar int64 // largest number of OUs on one crossbar
@@ -367,7 +369,6 @@ func compileGroup(li, gi int, l *quant.Linear, gm *mapper.GroupMap, scheme strin
 	g.perVector.addVectors(&vectorWork{lin: l, ix: &g.ix}, 1)
 	g.indexBits = g.ix.storage()
 
-	g.tab = newTablePlan(g, hw)
 	if hw.VariationSigma == 0 && hw.ADCNoiseSigmaLSB == 0 {
 		fast, err := g.effectiveWeights()
 		if err != nil {

@@ -69,8 +69,8 @@ var routeVariants = []struct {
 func portableTables(s *Simulator) {
 	for _, gs := range s.groups {
 		for _, g := range gs {
-			if g.tab != nil {
-				g.tab.simd = false
+			if tab := tablePlanOf(g, &s.hw); tab != nil {
+				tab.simd = false
 			}
 		}
 	}
@@ -116,6 +116,7 @@ func TestRoutesAgree(t *testing.T) {
 							t.Fatal(err)
 						}
 						g := s.groups[0][0]
+						tablePlanOf(g, &s.hw)
 						if (g.tab != nil) != rc.wantTable {
 							t.Fatalf("table route applies: %v, want %v", g.tab != nil, rc.wantTable)
 						}

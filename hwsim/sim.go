@@ -293,8 +293,8 @@ func (s *Simulator) MatMul(l *quant.Linear, gi int, x []int32, m int, out []int3
 		c.addScaled(&g.perVector, int64(m))
 		return nil
 	}
-	if g.tab != nil && s.opts.route != routeGeneric && (s.opts.route == routeTable || g.tab.worthIt(m)) {
-		lost := g.tab.matMul(g, &s.hw, x, m, out, s.opts.Workers, &s.tableBudget, s.tableBlock)
+	if tab := tablePlanOf(g, &s.hw); tab != nil && s.opts.route != routeGeneric && (s.opts.route == routeTable || tab.worthIt(m)) {
+		lost := tab.matMul(g, &s.hw, x, m, out, s.opts.Workers, &s.tableBudget, s.tableBlock)
 		c.addScaled(&g.perVector, int64(m))
 		if s.hw.ADCMode == ADCTruncate {
 			c.n[ADCTruncated].Add(lost)

@@ -225,6 +225,13 @@ func newTablePlan(g *group, hw *HW) *tablePlan {
 	return tp
 }
 
+// tablePlanOf returns the table route of g (nil when it does not apply),
+// made on the first call: groups the fast path covers never pay for it.
+func tablePlanOf(g *group, hw *HW) *tablePlan {
+	g.tabOnce.Do(func() { g.tab = newTablePlan(g, hw) })
+	return g.tab
+}
+
 // stripBytes is the size of one strip's table in the AVX-512 layout: 2^tallest
 // rows of every output.
 func (tp *tablePlan) stripBytes() int { return tp.n << tp.tallest * 4 }
