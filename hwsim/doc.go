@@ -64,7 +64,20 @@
 // bit-identical to the bit-serial path (Options.Mode = ModeBitSerial) and
 // both to a brute-force GEMM. Costs are counted identically on both paths.
 //
-// Inside the bit-serial path, the OUs of one strip (same wordlines,
+// The bit-serial path has two routes with identical results and counts.
+// The table route (table.go) serves 1-bit DACs, ideal cells (stuck-at
+// faults included) and strips of at most 12 wordlines: since each
+// conversion is a function of the column sum alone, and the sum a function
+// of the step's h-bit input pattern, it tabulates per strip, for all 2^h
+// patterns, the strip's shift-and-added contribution to every output and
+// the number of conversions that clip or truncate, once per strip (kept
+// between calls while the tables fit 64 MB, else rebuilt per call in
+// blocks); every vector then costs one table row per strip and non-zero
+// input plane, added 16 outputs per AVX-512 instruction when the CPU has it.
+// A call takes it when building the tables costs less than the per-column
+// work it saves. Everything else (multi-bit DACs, variation, ADC noise,
+// taller OUs, small calls) takes the generic route (kernel.go):
+// the OUs of one strip (same wordlines,
 // consecutive columns) are processed together. For each input plane the
 // simulator checks whether a conversion can lose information (the OU is
 // lossless, or the plane drives at most 2^r-1 rows so no column sum can
