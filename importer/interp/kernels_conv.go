@@ -1,18 +1,27 @@
 package interp
 
+import "slices"
+
 import "github.com/rramc/rramc/importer"
 
-// Stride-1 convolution without im2col ("shifted planes").
+// Convolution without im2col ("shifted planes").
 //
 // Pad each input channel once into a plane of width Wp = InW+PadL+PadR and
 // height Hp = InH+PadT+PadB, and compute the output on a grid of the same
-// width Wp: output column q = oh·Wp + ow. For kernel tap (c, kh, kw) the
-// input value under output q is then plane_c[kh·DilH·Wp + kw·DilW + q], so
-// the im2col row of that tap is a contiguous window of the padded input,
-// shifted by a fixed offset. The GEMM micro-kernel reads its B operand
-// straight from those windows through a table of K offsets instead of from
-// a packed copy; no im2col matrix is built. The Wp-OutW columns past each
-// output row are computed on wrapped-around input and dropped.
+// width Wp: output column q = oh·Wp + ow. For a stride-1 kernel tap
+// (c, kh, kw) the input value under output q is then
+// plane_c[kh·DilH·Wp + kw·DilW + q], so the im2col row of that tap is a
+// contiguous window of the padded input, shifted by a fixed offset. The
+// GEMM micro-kernel reads its B operand straight from those windows through
+// a table of K offsets instead of from a packed copy; no im2col matrix is
+// built. The columns past each output row are computed on wrapped-around
+// input and dropped.
+//
+// A stride s splits each padded plane into s_h·s_w phase planes (rows
+// ≡ ph mod s_h, columns ≡ pw mod s_w), each Hq×Wq with Hq = ⌈Hp/s_h⌉ and
+// Wq = ⌈Wp/s_w⌉: tap (kh, kw) reads phase ((kh·DilH) mod s_h, (kw·DilW)
+// mod s_w) at row oh + ⌊kh·DilH/s_h⌋ and column ow + ⌊kw·DilW/s_w⌋, a
+// stride-1 window again, over an output grid of width Wq.
 //
 // Each output element sees the same products in the same order (k-blocks of
 // gemmKC ascending, k ascending within a block, bias first) as with im2col
@@ -25,51 +34,81 @@ var useShiftConv = true
 // shiftPlan is the shifted-plane layout of one convolution geometry.
 type shiftPlan struct {
 	hp, wp int   // padded plane height and width
+	hq, wq int   // phase plane height and width (= hp, wp at stride 1)
 	offs   []int // per im2col row k = (c·KH+kh)·KW+kw: offset of its window
-	cols   int   // output grid columns OutH·Wp, rounded up to gemmNR
-	input  int   // floats of the padded input incl. slack for the last panel
+	maxOff int   // the largest of offs
+	cols   int   // output grid columns OutH·Wq, rounded up to gemmNR
+	input  int   // floats of the phase planes incl. slack for the last panel
 }
 
-// shiftApplies reports whether g is a stride-1 convolution the
-// shifted-plane path computes.
+// shiftApplies reports whether the shifted-plane path computes g: any
+// convolution whose phase planes do not multiply the input more than
+// im2col would (s_h·s_w ≤ KH·KW, so not a strided 1×1).
 func shiftApplies(g *ConvGeometry) bool {
-	return g.StrideH == 1 && g.StrideW == 1
+	return g.StrideH*g.StrideW <= g.KH*g.KW
 }
 
 func newShiftPlan(g *ConvGeometry) shiftPlan {
 	s := shiftPlan{hp: g.InH + g.PadT + g.PadB, wp: g.InW + g.PadL + g.PadR}
+	s.hq = (s.hp + g.StrideH - 1) / g.StrideH
+	s.wq = (s.wp + g.StrideW - 1) / g.StrideW
+	phase := s.hq * s.wq
+	channel := g.StrideH * g.StrideW * phase
 	s.offs = make([]int, 0, g.K())
 	for c := 0; c < g.GroupC(); c++ {
 		for kh := 0; kh < g.KH; kh++ {
+			dh := kh * g.DilH
 			for kw := 0; kw < g.KW; kw++ {
-				s.offs = append(s.offs, c*s.hp*s.wp+kh*g.DilH*s.wp+kw*g.DilW)
+				dw := kw * g.DilW
+				ph := (dh%g.StrideH)*g.StrideW + dw%g.StrideW
+				s.offs = append(s.offs, c*channel+ph*phase+(dh/g.StrideH)*s.wq+dw/g.StrideW)
 			}
 		}
 	}
-	s.cols = (g.OutH*s.wp + gemmNR - 1) / gemmNR * gemmNR
-	// The largest read is offs[K-1] + cols - 1.
-	s.input = s.offs[len(s.offs)-1] + s.cols
+	s.cols = (g.OutH*s.wq + gemmNR - 1) / gemmNR * gemmNR
+	// Offsets do not ascend across phases: the slack covers the largest.
+	s.maxOff = slices.Max(s.offs)
+	s.input = max(s.maxOff+s.cols, g.GroupC()*channel)
 	return s
 }
 
 // pad writes the group's GroupC channels of src (InH×InW each) into dst as
-// zero-padded hp×wp planes, zeroing the slack after them.
+// zero-padded phase planes, zeroing the slack after them.
 func (s *shiftPlan) pad(g *ConvGeometry, src, dst []float32) {
 	dst = dst[:s.input]
-	plane := s.hp * s.wp
-	for c := 0; c < g.GroupC(); c++ {
-		in := src[c*g.InH*g.InW : (c+1)*g.InH*g.InW]
-		out := dst[c*plane : (c+1)*plane]
-		clear(out[:g.PadT*s.wp])
-		for h := 0; h < g.InH; h++ {
-			row := out[(g.PadT+h)*s.wp : (g.PadT+h+1)*s.wp]
-			clear(row[:g.PadL])
-			copy(row[g.PadL:], in[h*g.InW:(h+1)*g.InW])
-			clear(row[g.PadL+g.InW:])
+	sh, sw := g.StrideH, g.StrideW
+	plane := s.hq * s.wq
+	channel := sh * sw * plane
+	if sh == 1 && sw == 1 {
+		for c := 0; c < g.GroupC(); c++ {
+			in := src[c*g.InH*g.InW : (c+1)*g.InH*g.InW]
+			out := dst[c*plane : (c+1)*plane]
+			clear(out[:g.PadT*s.wp])
+			for h := 0; h < g.InH; h++ {
+				row := out[(g.PadT+h)*s.wp : (g.PadT+h+1)*s.wp]
+				clear(row[:g.PadL])
+				copy(row[g.PadL:], in[h*g.InW:(h+1)*g.InW])
+				clear(row[g.PadL+g.InW:])
+			}
+			clear(out[(g.PadT+g.InH)*s.wp:])
 		}
-		clear(out[(g.PadT+g.InH)*s.wp:])
+	} else {
+		clear(dst[:g.GroupC()*channel])
+		for c := 0; c < g.GroupC(); c++ {
+			in := src[c*g.InH*g.InW : (c+1)*g.InH*g.InW]
+			out := dst[c*channel : (c+1)*channel]
+			for h := 0; h < g.InH; h++ {
+				ph := g.PadT + h // row in the padded plane
+				base := (ph%sh)*sw*plane + (ph/sh)*s.wq
+				row := in[h*g.InW : (h+1)*g.InW]
+				for w, v := range row {
+					pw := g.PadL + w
+					out[base+(pw%sw)*plane+pw/sw] = v
+				}
+			}
+		}
 	}
-	clear(dst[g.GroupC()*plane:])
+	clear(dst[g.GroupC()*channel:])
 }
 
 // shiftConvGroup computes one group of one image: out (mg×P, the group's
@@ -94,9 +133,9 @@ func shiftConvGroup(g *ConvGeometry, s *shiftPlan, pa packedA, src []float32, bi
 	}
 	nq := ldc / gemmNR
 	if workers > 1 && pa.m*ldc*pa.k >= 1<<16 {
-		parallelFor(nq, workers, func(q0, q1 int) { shiftBlock(pa, pad, s.offs, grid, ldc, np, q0, q1) })
+		parallelFor(nq, workers, func(q0, q1 int) { shiftBlock(pa, pad, s.offs, s.maxOff, grid, ldc, np, q0, q1) })
 	} else {
-		shiftBlock(pa, pad, s.offs, grid, ldc, np, 0, nq)
+		shiftBlock(pa, pad, s.offs, s.maxOff, grid, ldc, np, 0, nq)
 	}
 	// Drop the wrapped-around columns of each output row.
 	P := g.P()
@@ -104,14 +143,14 @@ func shiftConvGroup(g *ConvGeometry, s *shiftPlan, pa packedA, src []float32, bi
 		gr := grid[m*ldc:]
 		o := out[m*P : (m+1)*P]
 		for oh := 0; oh < g.OutH; oh++ {
-			copy(o[oh*g.OutW:(oh+1)*g.OutW], gr[oh*s.wp:oh*s.wp+g.OutW])
+			copy(o[oh*g.OutW:(oh+1)*g.OutW], gr[oh*s.wq:oh*s.wq+g.OutW])
 		}
 	}
 }
 
 // shiftBlock runs the indirect micro-kernel over all np row panels and the
 // column panels [q0,q1) of the output grid, k blocked by gemmKC.
-func shiftBlock(pa packedA, in []float32, offs []int, grid []float32, ldc, np, q0, q1 int) {
+func shiftBlock(pa packedA, in []float32, offs []int, maxOff int, grid []float32, ldc, np, q0, q1 int) {
 	k := pa.k
 	for k0 := 0; k0 < k; k0 += gemmKC {
 		kc := min(gemmKC, k-k0)
@@ -123,12 +162,12 @@ func shiftBlock(pa packedA, in []float32, offs []int, grid []float32, ldc, np, q
 				c := grid[p*gemmMR*ldc+q*gemmNR:]
 				if p+1 < np {
 					ap1 := pa.data[(p+1)*gemmMR*k+k0*gemmMR : (p+1)*gemmMR*k+(k0+kc)*gemmMR]
-					if microKernelIndirect2(kc, ap, ap1, b, off, c, ldc) {
+					if microKernelIndirect2(kc, ap, ap1, b, off, maxOff, c, ldc) {
 						p++
 						continue
 					}
 				}
-				microKernelIndirect(kc, ap, b, off, c, ldc)
+				microKernelIndirect(kc, ap, b, off, maxOff, c, ldc)
 			}
 		}
 	}

@@ -50,7 +50,7 @@ func naiveGeomConv(g *ConvGeometry, w, bias, x []float32, n, m int) []float32 {
 
 // TestShiftConv checks the shifted-plane convolution against im2col (bit
 // for bit: same products, same order) and against the naive loop, over
-// kernel sizes, asymmetric pads, dilation, groups, channel counts around
+// kernel sizes, strides, asymmetric pads, dilation, groups, channel counts around
 // the kernel's 6-row and 256-deep blocking, batch and worker counts, with
 // the assembly and the portable micro-kernels.
 func TestShiftConv(t *testing.T) {
@@ -60,26 +60,33 @@ func TestShiftConv(t *testing.T) {
 		pads                     [4]int
 		dil                      int
 		bias                     bool
+		sh, sw                   int // strides (0 = 1)
 	}{
-		{1, 1, 28, 28, 6, 1, 5, [4]int{2, 2, 2, 2}, 1, true},  // LeNet conv1
-		{3, 6, 14, 14, 16, 1, 5, [4]int{0, 0, 0, 0}, 1, true}, // LeNet conv2, no padding
-		{2, 16, 14, 14, 16, 1, 3, [4]int{1, 1, 1, 1}, 1, false},
-		{1, 3, 9, 7, 13, 1, 3, [4]int{0, 2, 1, 0}, 1, true},  // asymmetric pads, odd sizes
-		{2, 4, 10, 12, 8, 2, 3, [4]int{2, 2, 2, 2}, 2, true}, // dilation, groups
-		{1, 8, 7, 7, 8, 8, 3, [4]int{1, 1, 1, 1}, 1, true},   // depthwise
-		{1, 40, 6, 6, 20, 1, 3, [4]int{1, 1, 1, 1}, 1, true}, // K = 360 > gemmKC
-		{2, 5, 1, 17, 7, 1, 1, [4]int{0, 3, 0, 1}, 1, true},  // 1×k over one row, padded 1×1
-		{1, 2, 4, 4, 3, 1, 4, [4]int{0, 0, 0, 0}, 1, true},   // kernel as large as the input
+		{1, 1, 28, 28, 6, 1, 5, [4]int{2, 2, 2, 2}, 1, true, 1, 1},  // LeNet conv1
+		{3, 6, 14, 14, 16, 1, 5, [4]int{0, 0, 0, 0}, 1, true, 1, 1}, // LeNet conv2, no padding
+		{2, 16, 14, 14, 16, 1, 3, [4]int{1, 1, 1, 1}, 1, false, 1, 1},
+		{1, 3, 9, 7, 13, 1, 3, [4]int{0, 2, 1, 0}, 1, true, 1, 1},    // asymmetric pads, odd sizes
+		{2, 4, 10, 12, 8, 2, 3, [4]int{2, 2, 2, 2}, 2, true, 1, 1},   // dilation, groups
+		{1, 8, 7, 7, 8, 8, 3, [4]int{1, 1, 1, 1}, 1, true, 1, 1},     // depthwise
+		{1, 40, 6, 6, 20, 1, 3, [4]int{1, 1, 1, 1}, 1, true, 1, 1},   // K = 360 > gemmKC
+		{2, 5, 1, 17, 7, 1, 1, [4]int{0, 3, 0, 1}, 1, true, 1, 1},    // 1×k over one row, padded 1×1
+		{1, 2, 4, 4, 3, 1, 4, [4]int{0, 0, 0, 0}, 1, true, 1, 1},     // kernel as large as the input
+		{2, 16, 14, 14, 32, 1, 3, [4]int{1, 1, 1, 1}, 1, true, 2, 2}, // strided 3×3 (ResNet downsampling)
+		{1, 3, 23, 21, 8, 1, 7, [4]int{3, 3, 3, 3}, 1, false, 2, 2},  // 7×7/2 stem, odd input
+		{1, 4, 13, 11, 5, 1, 3, [4]int{2, 0, 1, 2}, 2, true, 3, 3},   // stride 3, dilation 2, asymmetric pads
+		{2, 3, 9, 10, 7, 1, 3, [4]int{1, 1, 1, 1}, 1, true, 2, 1},    // stride 2 by 1
+		{1, 6, 9, 9, 6, 6, 3, [4]int{1, 1, 1, 1}, 1, true, 2, 2},     // depthwise, strided
+		{1, 5, 8, 8, 4, 1, 2, [4]int{0, 0, 0, 0}, 1, true, 2, 2},     // 2×2/2: one phase per tap
 	}
 	for _, asm := range []bool{true, false} {
 		for _, tc := range cases {
 			for _, workers := range []int{1, 2, 3} {
-				name := fmt.Sprintf("asm=%v/n%d_c%d_%dx%d_m%d_g%d_k%d_pad%v_d%d/w=%d", asm, tc.n, tc.c, tc.h, tc.w, tc.m, tc.groups, tc.k, tc.pads, tc.dil, workers)
+				name := fmt.Sprintf("asm=%v/n%d_c%d_%dx%d_m%d_g%d_k%d_pad%v_d%d_s%dx%d/w=%d", asm, tc.n, tc.c, tc.h, tc.w, tc.m, tc.groups, tc.k, tc.pads, tc.dil, tc.sh, tc.sw, workers)
 				t.Run(name, func(t *testing.T) {
 					savedAsm := useAsmKernel
 					useAsmKernel = asm && savedAsm
 					defer func() { useAsmKernel = savedAsm; useShiftConv = true }()
-					g, err := NewConvGeometry(tc.c, tc.h, tc.w, tc.groups, ConvParams{KernelH: min(tc.k, tc.h), KernelW: tc.k, DilationH: tc.dil, DilationW: tc.dil, Pads: tc.pads})
+					g, err := NewConvGeometry(tc.c, tc.h, tc.w, tc.groups, ConvParams{KernelH: min(tc.k, tc.h), KernelW: tc.k, StrideH: tc.sh, StrideW: tc.sw, DilationH: tc.dil, DilationW: tc.dil, Pads: tc.pads})
 					if err != nil {
 						t.Fatal(err)
 					}

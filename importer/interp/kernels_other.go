@@ -11,10 +11,10 @@ func microKernel(kc int, a, b, c []float32, ldc int) { microKernelGo(kc, a, b, c
 
 func microKernel2(kc int, a0, a1, b, c []float32, ldc int) bool { return false }
 
-func microKernelIndirect(kc int, a, b []float32, off []int, c []float32, ldc int) {
+func microKernelIndirect(kc int, a, b []float32, off []int, maxOff int, c []float32, ldc int) {
 	microKernelIndirectGo(kc, a, b, off, c, ldc)
 }
 
-func microKernelIndirect2(kc int, a0, a1, b []float32, off []int, c []float32, ldc int) bool {
+func microKernelIndirect2(kc int, a0, a1, b []float32, off []int, maxOff int, c []float32, ldc int) bool {
 	return false
 }
