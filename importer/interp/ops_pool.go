@@ -137,11 +137,19 @@ func newPoolPlan(g *ConvGeometry) *poolPlan {
 // onnxruntime; a window with no tap inside gives the lowest float.
 func (pp *poolPlan) maxPlane(in, out []float32) {
 	g := pp.g
+	// The 2×2/2 windows wholly inside the image (all of them without
+	// padding) have a vector kernel giving the same bits.
+	pair := g.KH == 2 && g.KW == 2 && g.StrideH == 2 && g.StrideW == 2 && g.DilH == 1 && g.DilW == 1 && g.PadT == 0 && g.PadL == 0
 	for oh := 0; oh < g.OutH; oh++ {
 		r0, r1 := pp.rows.lo[oh], pp.rows.hi[oh]
 		ihBase := oh*g.StrideH - g.PadT
 		o := out[oh*g.OutW : (oh+1)*g.OutW]
-		for ow := range o {
+		done := 0
+		if pair && 2*oh+1 < g.InH {
+			full := min(g.OutW, g.InW/2)
+			done = maxPool2x2Vector(o[:full], in[2*oh*g.InW:(2*oh+1)*g.InW], in[(2*oh+1)*g.InW:(2*oh+2)*g.InW])
+		}
+		for ow := done; ow < len(o); ow++ {
 			c0, c1 := pp.cols.lo[ow], pp.cols.hi[ow]
 			iwBase := ow*g.StrideW - g.PadL
 			m := float32(-math.MaxFloat32)
@@ -165,11 +173,19 @@ func (pp *poolPlan) maxPlane(in, out []float32) {
 // only when dilation is 1; with dilation the tap ranges still step by it.
 func (pp *poolPlan) avgPlane(in, out []float32, includePad bool) {
 	g := pp.g
+	// Unpadded 2×2/2 windows wholly inside the image: a vector kernel with
+	// the same additions in the same order and the same divisor (4).
+	pair := g.KH == 2 && g.KW == 2 && g.StrideH == 2 && g.StrideW == 2 && g.DilH == 1 && g.DilW == 1 && g.PadT == 0 && g.PadL == 0
 	for oh := 0; oh < g.OutH; oh++ {
 		r0, r1 := pp.rows.lo[oh], pp.rows.hi[oh]
 		ihBase := oh*g.StrideH - g.PadT
 		o := out[oh*g.OutW : (oh+1)*g.OutW]
-		for ow := range o {
+		done := 0
+		if pair && 2*oh+1 < g.InH {
+			full := min(g.OutW, g.InW/2)
+			done = avgPool2x2Vector(o[:full], in[2*oh*g.InW:(2*oh+1)*g.InW], in[(2*oh+1)*g.InW:(2*oh+2)*g.InW], 4)
+		}
+		for ow := done; ow < len(o); ow++ {
 			c0, c1 := pp.cols.lo[ow], pp.cols.hi[ow]
 			iwBase := ow*g.StrideW - g.PadL
 			if r1-r0 == 2 && c1-c0 == 2 && g.DilH == 1 && g.DilW == 1 {
