@@ -107,3 +107,21 @@ func microKernelIndirect2(kc int, a0, a1, b []float32, off []int, maxOff int, c 
 	sgemmIndirect12x16(kc, &a0[0], &a1[0], &b[0], &off[0], &c[0], ldc)
 	return true
 }
+
+//go:noescape
+func dwIndirectAVX512(k int, w, b *float32, offs *int, out *float32, pairs int, bias float32)
+
+// depthwiseRow computes one output channel of a depthwise convolution on
+// the shifted-plane grid: out[j] = bias + Σ_kk w[kk·gemmMR]·b[offs[kk]+j]
+// for j < len(out) (a multiple of 2·gemmNR), with the FMA order of the
+// GEMM path's row 0. maxOff bounds offs as in checkIndirect.
+func depthwiseRow(w, b []float32, offs []int, maxOff int, out []float32, bias float32) {
+	k, n := len(offs), len(out)
+	if !useAsmKernel || !useAVX512 || k == 0 {
+		depthwiseRowGo(w, b, offs, out, bias)
+		return
+	}
+	_ = w[(k-1)*gemmMR]
+	_ = b[maxOff+n-1]
+	dwIndirectAVX512(k, &w[0], &b[0], &offs[0], &out[0], n/(2*gemmNR), bias)
+}

@@ -329,3 +329,44 @@ iloop512:
 	VMOVUPS Z11, (DX)
 	VZEROUPPER
 	RET
+
+
+// func dwIndirectAVX512(k int, w, b *float32, offs *int, out *float32, pairs int, bias float32)
+// One output channel of a depthwise convolution over the shifted-plane
+// grid, 32 columns (two accumulators) per iteration: out[j] = bias +
+// Σ_kk w[6·kk]·b[offs[kk]+j], the FMAs in the order of sgemmIndirect*'s
+// row 0 (w is a packed 6-row A panel, row 0 used), then bias + sum as the
+// GEMM path adds its block to the bias-initialised C.
+TEXT ·dwIndirectAVX512(SB), NOSPLIT, $0-52
+	MOVQ k+0(FP), R12
+	MOVQ w+8(FP), SI
+	MOVQ b+16(FP), DI
+	MOVQ offs+24(FP), R10
+	MOVQ out+32(FP), DX
+	MOVQ pairs+40(FP), CX
+	VBROADCASTSS bias+48(FP), Z4
+dwpair:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	MOVQ R12, BX
+	MOVQ SI, R13
+	MOVQ R10, R14
+dwtap:
+	MOVQ (R14), R11
+	VBROADCASTSS (R13), Z5
+	VFMADD231PS (DI)(R11*4), Z5, Z0
+	VFMADD231PS 64(DI)(R11*4), Z5, Z1
+	ADDQ $24, R13
+	ADDQ $8, R14
+	DECQ BX
+	JNZ dwtap
+	VADDPS Z4, Z0, Z0
+	VADDPS Z4, Z1, Z1
+	VMOVUPS Z0, (DX)
+	VMOVUPS Z1, 64(DX)
+	ADDQ $128, DI
+	ADDQ $128, DX
+	DECQ CX
+	JNZ dwpair
+	VZEROUPPER
+	RET

@@ -37,7 +37,7 @@ type shiftPlan struct {
 	hq, wq int   // phase plane height and width (= hp, wp at stride 1)
 	offs   []int // per im2col row k = (c·KH+kh)·KW+kw: offset of its window
 	maxOff int   // the largest of offs
-	cols   int   // output grid columns OutH·Wq, rounded up to gemmNR
+	cols   int   // output grid columns OutH·Wq, rounded up to 2·gemmNR
 	input  int   // floats of the phase planes incl. slack for the last panel
 }
 
@@ -65,7 +65,8 @@ func newShiftPlan(g *ConvGeometry) shiftPlan {
 			}
 		}
 	}
-	s.cols = (g.OutH*s.wq + gemmNR - 1) / gemmNR * gemmNR
+	// A multiple of 2·gemmNR: the depthwise kernel takes 32 columns a step.
+	s.cols = (g.OutH*s.wq + 2*gemmNR - 1) / (2 * gemmNR) * (2 * gemmNR)
 	// Offsets do not ascend across phases: the slack covers the largest.
 	s.maxOff = slices.Max(s.offs)
 	s.input = max(s.maxOff+s.cols, g.GroupC()*channel)
@@ -101,9 +102,19 @@ func (s *shiftPlan) pad(g *ConvGeometry, src, dst []float32) {
 				ph := g.PadT + h // row in the padded plane
 				base := (ph%sh)*sw*plane + (ph/sh)*s.wq
 				row := in[h*g.InW : (h+1)*g.InW]
-				for w, v := range row {
-					pw := g.PadL + w
-					out[base+(pw%sw)*plane+pw/sw] = v
+				// Column phase r takes the input columns w with
+				// (PadL + w) mod sw = r, in order.
+				for r := 0; r < sw; r++ {
+					w0 := ((r-g.PadL)%sw + sw) % sw
+					if w0 >= len(row) {
+						continue
+					}
+					dst := out[base+r*plane+(g.PadL+w0)/sw:]
+					j := 0
+					for w := w0; w < len(row); w += sw {
+						dst[j] = row[w]
+						j++
+					}
 				}
 			}
 		}
@@ -137,14 +148,9 @@ func shiftConvGroup(g *ConvGeometry, s *shiftPlan, pa packedA, src []float32, bi
 	} else {
 		shiftBlock(pa, pad, s.offs, s.maxOff, grid, ldc, np, 0, nq)
 	}
-	// Drop the wrapped-around columns of each output row.
 	P := g.P()
 	for m := 0; m < pa.m; m++ {
-		gr := grid[m*ldc:]
-		o := out[m*P : (m+1)*P]
-		for oh := 0; oh < g.OutH; oh++ {
-			copy(o[oh*g.OutW:(oh+1)*g.OutW], gr[oh*s.wq:oh*s.wq+g.OutW])
-		}
+		s.crop(g, grid[m*ldc:], out[m*P:(m+1)*P])
 	}
 }
 
@@ -200,6 +206,33 @@ func microKernelIndirectGo(kc int, a, b []float32, off []int, c []float32, ldc i
 // M×P) with the shifted-plane kernel; b is the bias tensor or nil.
 func shiftConvImage(g *ConvGeometry, s *shiftPlan, groups []packedA, x []float32, b *importer.Tensor, out []float32, sc *gemmScratch, workers int) {
 	gc, P := g.GroupC(), g.P()
+	if depthwise(g, groups) {
+		// One output channel per group: a 6-row GEMM panel would be 5/6
+		// zeros, so each channel gets a one-row kernel and the workers
+		// split the channels.
+		if len(groups)*s.cols*g.K() < 1<<16 {
+			workers = 1
+		}
+		parallelFor(len(groups), workers, func(g0, g1 int) {
+			ws := sc
+			if workers > 1 {
+				ws = gemmPool.Get().(*gemmScratch)
+				defer gemmPool.Put(ws)
+			}
+			ws.pad = grow(ws.pad, s.input)
+			ws.grid = grow(ws.grid, s.cols)
+			for gi := g0; gi < g1; gi++ {
+				var bias float32
+				if b != nil {
+					bias = b.Float[gi]
+				}
+				s.pad(g, x[gi*gc*g.InH*g.InW:(gi+1)*gc*g.InH*g.InW], ws.pad)
+				depthwiseRow(groups[gi].data, ws.pad, s.offs, s.maxOff, ws.grid, bias)
+				s.crop(g, ws.grid, out[gi*P:(gi+1)*P])
+			}
+		})
+		return
+	}
 	sc.pad = grow(sc.pad, s.input)
 	for gi, pa := range groups {
 		np := (pa.m + gemmMR - 1) / gemmMR
@@ -219,4 +252,36 @@ func grow(buf []float32, n int) []float32 {
 		return make([]float32, n)
 	}
 	return buf[:n]
+}
+
+// crop copies one output channel from its grid row to out (P values),
+// dropping the wrapped-around columns past each output row.
+func (s *shiftPlan) crop(g *ConvGeometry, grid, out []float32) {
+	for oh := 0; oh < g.OutH; oh++ {
+		copy(out[oh*g.OutW:(oh+1)*g.OutW], grid[oh*s.wq:oh*s.wq+g.OutW])
+	}
+}
+
+// depthwise reports whether every group has one output channel and one
+// k-block (the one-row kernel's case).
+func depthwise(g *ConvGeometry, groups []packedA) bool {
+	return len(groups) > 1 && groups[0].m == 1 && g.K() <= gemmKC
+}
+
+// depthwiseRowGo is the portable depthwiseRow, with the products and sums
+// of microKernelIndirectGo's row 0.
+func depthwiseRowGo(w, b []float32, offs []int, out []float32, bias float32) {
+	for j0 := 0; j0 < len(out); j0 += gemmNR {
+		var acc [gemmNR]float32
+		for kk, o := range offs {
+			wv := w[kk*gemmMR]
+			bk := (*[gemmNR]float32)(b[o+j0 : o+j0+gemmNR])
+			for j := range acc {
+				acc[j] += wv * bk[j]
+			}
+		}
+		for j := range acc {
+			out[j0+j] = bias + acc[j]
+		}
+	}
 }

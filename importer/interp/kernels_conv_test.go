@@ -65,18 +65,21 @@ func TestShiftConv(t *testing.T) {
 		{1, 1, 28, 28, 6, 1, 5, [4]int{2, 2, 2, 2}, 1, true, 1, 1},  // LeNet conv1
 		{3, 6, 14, 14, 16, 1, 5, [4]int{0, 0, 0, 0}, 1, true, 1, 1}, // LeNet conv2, no padding
 		{2, 16, 14, 14, 16, 1, 3, [4]int{1, 1, 1, 1}, 1, false, 1, 1},
-		{1, 3, 9, 7, 13, 1, 3, [4]int{0, 2, 1, 0}, 1, true, 1, 1},    // asymmetric pads, odd sizes
-		{2, 4, 10, 12, 8, 2, 3, [4]int{2, 2, 2, 2}, 2, true, 1, 1},   // dilation, groups
-		{1, 8, 7, 7, 8, 8, 3, [4]int{1, 1, 1, 1}, 1, true, 1, 1},     // depthwise
-		{1, 40, 6, 6, 20, 1, 3, [4]int{1, 1, 1, 1}, 1, true, 1, 1},   // K = 360 > gemmKC
-		{2, 5, 1, 17, 7, 1, 1, [4]int{0, 3, 0, 1}, 1, true, 1, 1},    // 1×k over one row, padded 1×1
-		{1, 2, 4, 4, 3, 1, 4, [4]int{0, 0, 0, 0}, 1, true, 1, 1},     // kernel as large as the input
-		{2, 16, 14, 14, 32, 1, 3, [4]int{1, 1, 1, 1}, 1, true, 2, 2}, // strided 3×3 (ResNet downsampling)
-		{1, 3, 23, 21, 8, 1, 7, [4]int{3, 3, 3, 3}, 1, false, 2, 2},  // 7×7/2 stem, odd input
-		{1, 4, 13, 11, 5, 1, 3, [4]int{2, 0, 1, 2}, 2, true, 3, 3},   // stride 3, dilation 2, asymmetric pads
-		{2, 3, 9, 10, 7, 1, 3, [4]int{1, 1, 1, 1}, 1, true, 2, 1},    // stride 2 by 1
-		{1, 6, 9, 9, 6, 6, 3, [4]int{1, 1, 1, 1}, 1, true, 2, 2},     // depthwise, strided
-		{1, 5, 8, 8, 4, 1, 2, [4]int{0, 0, 0, 0}, 1, true, 2, 2},     // 2×2/2: one phase per tap
+		{1, 3, 9, 7, 13, 1, 3, [4]int{0, 2, 1, 0}, 1, true, 1, 1},      // asymmetric pads, odd sizes
+		{2, 4, 10, 12, 8, 2, 3, [4]int{2, 2, 2, 2}, 2, true, 1, 1},     // dilation, groups
+		{1, 8, 7, 7, 8, 8, 3, [4]int{1, 1, 1, 1}, 1, true, 1, 1},       // depthwise
+		{1, 40, 6, 6, 20, 1, 3, [4]int{1, 1, 1, 1}, 1, true, 1, 1},     // K = 360 > gemmKC
+		{2, 5, 1, 17, 7, 1, 1, [4]int{0, 3, 0, 1}, 1, true, 1, 1},      // 1×k over one row, padded 1×1
+		{1, 2, 4, 4, 3, 1, 4, [4]int{0, 0, 0, 0}, 1, true, 1, 1},       // kernel as large as the input
+		{2, 16, 14, 14, 32, 1, 3, [4]int{1, 1, 1, 1}, 1, true, 2, 2},   // strided 3×3 (ResNet downsampling)
+		{1, 3, 23, 21, 8, 1, 7, [4]int{3, 3, 3, 3}, 1, false, 2, 2},    // 7×7/2 stem, odd input
+		{1, 4, 13, 11, 5, 1, 3, [4]int{2, 0, 1, 2}, 2, true, 3, 3},     // stride 3, dilation 2, asymmetric pads
+		{2, 3, 9, 10, 7, 1, 3, [4]int{1, 1, 1, 1}, 1, true, 2, 1},      // stride 2 by 1
+		{1, 6, 9, 9, 6, 6, 3, [4]int{1, 1, 1, 1}, 1, true, 2, 2},       // depthwise, strided
+		{1, 5, 8, 8, 4, 1, 2, [4]int{0, 0, 0, 0}, 1, true, 2, 2},       // 2×2/2: one phase per tap
+		{2, 32, 28, 28, 32, 32, 3, [4]int{1, 1, 1, 1}, 1, false, 1, 1}, // depthwise, channels split across workers
+		{1, 5, 11, 9, 5, 5, 5, [4]int{2, 2, 2, 2}, 1, true, 1, 1},      // depthwise 5×5
+		{1, 4, 9, 9, 8, 4, 3, [4]int{1, 1, 1, 1}, 1, true, 1, 1},       // depthwise with multiplier 2 (GEMM route)
 	}
 	for _, asm := range []bool{true, false} {
 		for _, tc := range cases {

@@ -18,3 +18,7 @@ func microKernelIndirect(kc int, a, b []float32, off []int, maxOff int, c []floa
 func microKernelIndirect2(kc int, a0, a1, b []float32, off []int, maxOff int, c []float32, ldc int) bool {
 	return false
 }
+
+func depthwiseRow(w, b []float32, offs []int, maxOff int, out []float32, bias float32) {
+	depthwiseRowGo(w, b, offs, out, bias)
+}
