@@ -3,7 +3,8 @@
 
 Every classification and segmentation architecture of torchvision 0.14 that
 issue 10 names is built with random weights (seeded; BatchNorm running
-statistics randomised too, so that folding them is actually tested), run
+statistics and affine parameters randomised too, so that the convolutions
+torch folds them into are not plain initialiser output), run
 once in float32 on a fixed input, and exported at each requested opset.
 The Go tests in testmodels/torchvision_test.go (TestTorchvisionFloat,
 TestTorchvisionPipeline) read the result and compare rramc with PyTorch.
