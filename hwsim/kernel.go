@@ -190,10 +190,19 @@ func (w *worker) ouSimple(o *cou, ca []int64) {
 		exactCols(ca, cols, pl[:nb], sh[:nb], ps, uint(g.a-1))
 		return
 	}
+	d, top, lossCounter := uint(0), w.maxCode, ADCClipped
+	if w.truncate {
+		d, top, lossCounter = w.truncD, w.maxCode<<w.truncD, ADCTruncated
+	}
 	for nz := w.nz[o.rs]; nz != 0; nz &= nz - 1 {
 		b := bits.TrailingZeros32(nz)
 		pb := p[b]
 		neg := b == signBit
+		// Whole blocks of 8 columns through the ADC with AVX-512 (exact
+		// planes included: their sums never reach the clip), the rest below.
+		done, lost := convertColsSIMD(ca, cols, pb, d, top, uint(b), neg)
+		w.n[lossCounter] += lost
+		ca, cols := ca[done:], cols[done:]
 		switch {
 		case o.lossless || (!w.truncate && int64(bits.OnesCount64(pb)) <= w.maxCode):
 			if neg {

@@ -11,6 +11,9 @@ import (
 //go:noescape
 func exactCols8(cols *uint64, n int, planes *uint64, shifts *uint64, np int, ps uint64, sb uint64, out *int64)
 
+//go:noescape
+func convertCols8(cols *uint64, n int, p uint64, d uint64, top uint64, sh uint64, neg uint64, out *int64) int
+
 // hasVPOPCNT reports AVX-512F + AVX-512 VPOPCNTDQ with the OS saving ZMM
 // state. RRAMC_NOAVX512=1 forces the portable kernel (for comparisons).
 var hasVPOPCNT = detectVPOPCNT()
@@ -37,4 +40,20 @@ func exactColsSIMD(ca []int64, cols []uint64, pl []uint64, sh []uint64, ps uint6
 	}
 	exactCols8(&cols[0], n, p0, s0, len(pl), ps, uint64(sb), &ca[0])
 	return n
+}
+
+// convertColsSIMD handles the largest multiple of 8 columns of one input
+// plane p through an ADC (see convertCols8) with the AVX-512 kernel and
+// returns how many columns it did and how many conversions lost
+// information.
+func convertColsSIMD(ca []int64, cols []uint64, p uint64, d uint, top int64, sh uint, neg bool) (done int, lost int64) {
+	n := len(cols) &^ 7
+	if !hasVPOPCNT || !cpu.X86.HasAVX512DQ || n == 0 || len(ca) < n {
+		return 0, 0
+	}
+	var ng uint64
+	if neg {
+		ng = 1
+	}
+	return n, int64(convertCols8(&cols[0], n, p, uint64(d), uint64(top), uint64(sh), ng, &ca[0]))
 }

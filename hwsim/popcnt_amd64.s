@@ -48,3 +48,56 @@ sign:
 done:
 	VZEROUPPER
 	RET
+
+// func convertCols8(cols *uint64, n int, p uint64, d uint64, top uint64, sh uint64, neg uint64, out *int64) int
+//
+// For every block of 8 column words c (n is a multiple of 8): s =
+// popcount(p & c), q = min(s >> d << d, top) (a truncating ADC dropping d
+// bits, or with d = 0 a saturating one), out ±= q << sh (minus when
+// neg != 0). Returns the number of columns with q != s. AVX-512F,
+// VPOPCNTDQ and DQ.
+TEXT ·convertCols8(SB), NOSPLIT, $0-72
+	MOVQ cols+0(FP), SI
+	MOVQ n+8(FP), CX
+	VPBROADCASTQ p+16(FP), Z5
+	VPBROADCASTQ d+24(FP), Z6
+	VPBROADCASTQ top+32(FP), Z7
+	VPBROADCASTQ sh+40(FP), Z8
+	MOVQ neg+48(FP), R9
+	MOVQ out+56(FP), DI
+	XORQ R8, R8
+	SHRQ $3, CX
+	JZ cdone
+
+cblock:
+	VMOVDQU64 (SI), Z0
+	VPANDQ Z0, Z5, Z1
+	VPOPCNTQ Z1, Z1
+	VPSRLVQ Z6, Z1, Z2
+	VPSLLVQ Z6, Z2, Z2
+	VPMINUQ Z7, Z2, Z2
+	VPCMPQ $4, Z2, Z1, K2
+	KMOVB K2, AX
+	POPCNTL AX, AX
+	ADDQ AX, R8
+	VPSLLVQ Z8, Z2, Z2
+	VMOVDQU64 (DI), Z3
+	TESTQ R9, R9
+	JNZ cneg
+	VPADDQ Z2, Z3, Z3
+	JMP cstore
+
+cneg:
+	VPSUBQ Z2, Z3, Z3
+
+cstore:
+	VMOVDQU64 Z3, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ cblock
+
+cdone:
+	MOVQ R8, ret+64(FP)
+	VZEROUPPER
+	RET
