@@ -37,7 +37,7 @@ type shiftPlan struct {
 	hq, wq int   // phase plane height and width (= hp, wp at stride 1)
 	offs   []int // per im2col row k = (c·KH+kh)·KW+kw: offset of its window
 	maxOff int   // the largest of offs
-	cols   int   // output grid columns OutH·Wq, rounded up to 2·gemmNR
+	cols   int   // output grid columns OutH·Wq, rounded up to gemmNR (2·gemmNR depthwise)
 	input  int   // floats of the phase planes incl. slack for the last panel
 }
 
@@ -65,8 +65,13 @@ func newShiftPlan(g *ConvGeometry) shiftPlan {
 			}
 		}
 	}
-	// A multiple of 2·gemmNR: the depthwise kernel takes 32 columns a step.
-	s.cols = (g.OutH*s.wq + 2*gemmNR - 1) / (2 * gemmNR) * (2 * gemmNR)
+	// Whole column panels; for one input channel per group (depthwise)
+	// pairs of them, as the one-row kernel takes 32 columns a step.
+	step := gemmNR
+	if g.Groups > 1 && g.GroupC() == 1 {
+		step = 2 * gemmNR
+	}
+	s.cols = (g.OutH*s.wq + step - 1) / step * step
 	// Offsets do not ascend across phases: the slack covers the largest.
 	s.maxOff = slices.Max(s.offs)
 	s.input = max(s.maxOff+s.cols, g.GroupC()*channel)
@@ -206,7 +211,7 @@ func microKernelIndirectGo(kc int, a, b []float32, off []int, c []float32, ldc i
 // M×P) with the shifted-plane kernel; b is the bias tensor or nil.
 func shiftConvImage(g *ConvGeometry, s *shiftPlan, groups []packedA, x []float32, b *importer.Tensor, out []float32, sc *gemmScratch, workers int) {
 	gc, P := g.GroupC(), g.P()
-	if depthwise(g, groups) {
+	if depthwise(g, s, groups) {
 		// One output channel per group: a 6-row GEMM panel would be 5/6
 		// zeros, so each channel gets a one-row kernel and the workers
 		// split the channels.
@@ -263,9 +268,9 @@ func (s *shiftPlan) crop(g *ConvGeometry, grid, out []float32) {
 }
 
 // depthwise reports whether every group has one output channel and one
-// k-block (the one-row kernel's case).
-func depthwise(g *ConvGeometry, groups []packedA) bool {
-	return len(groups) > 1 && groups[0].m == 1 && g.K() <= gemmKC
+// k-block, over a grid of whole column pairs (the one-row kernel's case).
+func depthwise(g *ConvGeometry, s *shiftPlan, groups []packedA) bool {
+	return len(groups) > 1 && groups[0].m == 1 && g.K() <= gemmKC && s.cols%(2*gemmNR) == 0
 }
 
 // depthwiseRowGo is the portable depthwiseRow, with the products and sums
