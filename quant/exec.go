@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 
 	"github.com/rramc/rramc/importer"
+	"github.com/rramc/rramc/importer/interp"
 )
 
 // chunkSamples is how many samples one task of the batch-parallel run
@@ -454,51 +455,23 @@ func im2colBytes(in []int32, bs int, w *Window, c0, cg int, a []byte, lda int, o
 	}
 }
 
+// geometry is w as the interpreter's window geometry over cg channels (one
+// group's).
+func (w *Window) geometry(cg int) interp.ConvGeometry {
+	return interp.ConvGeometry{InC: cg, InH: w.InH, InW: w.InW, Groups: 1, KH: w.KH, KW: w.KW,
+		StrideH: w.StrideH, StrideW: w.StrideW, DilH: w.DilH, DilW: w.DilW,
+		PadT: w.PadT, PadL: w.PadL, PadB: w.PadB, PadR: w.PadR, OutH: w.OutH, OutW: w.OutW}
+}
+
 // im2col writes the M×K matrix of a Conv group: row (b, oh, ow), column
 // (c, kh, kw) over channels c0..c0+cg-1; positions in the padding get code 0
-// (zero point 0).
+// (zero point 0). The lowering is the interpreter's (interp.Im2colRows).
 func im2col(in []int32, bs int, w *Window, c0, cg int, cols []int32) {
-	hw := w.InH * w.InW
-	k := cg * w.KH * w.KW
-	row := 0
+	g := w.geometry(cg)
+	hw, k, p := w.InH*w.InW, g.K(), g.P()
 	for b := 0; b < bs; b++ {
-		base := b * w.InC * hw
-		for oh := 0; oh < w.OutH; oh++ {
-			for ow := 0; ow < w.OutW; ow++ {
-				dst := cols[row*k : (row+1)*k]
-				row++
-				t := 0
-				for c := 0; c < cg; c++ {
-					plane := in[base+(c0+c)*hw : base+(c0+c+1)*hw]
-					for i := 0; i < w.KH; i++ {
-						y := oh*w.StrideH - w.PadT + i*w.DilH
-						if y < 0 || y >= w.InH {
-							for j := 0; j < w.KW; j++ {
-								dst[t] = 0
-								t++
-							}
-							continue
-						}
-						rowp := plane[y*w.InW : (y+1)*w.InW]
-						x0 := ow*w.StrideW - w.PadL
-						if w.DilW == 1 && x0 >= 0 && x0+w.KW <= w.InW {
-							copy(dst[t:t+w.KW], rowp[x0:x0+w.KW])
-							t += w.KW
-							continue
-						}
-						for j := 0; j < w.KW; j++ {
-							x := x0 + j*w.DilW
-							if x < 0 || x >= w.InW {
-								dst[t] = 0
-							} else {
-								dst[t] = rowp[x]
-							}
-							t++
-						}
-					}
-				}
-			}
-		}
+		base := b*w.InC*hw + c0*hw
+		interp.Im2colRows(&g, in[base:base+cg*hw], cols[b*p*k:(b+1)*p*k], 0)
 	}
 }
 

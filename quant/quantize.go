@@ -492,7 +492,7 @@ func (b *builder) linear(n *importer.Node, f *floatLayer) error {
 		if len(inV.Shape) != 3 || groups <= 0 || inV.Shape[0]%groups != 0 || f.cout%groups != 0 || wt.Shape[1]*groups != inV.Shape[0] {
 			return fmt.Errorf("quant: %w: %s: input %v, weight %v, group %d do not match", importer.ErrInvalidModel, nodeWhere(n), inV.Shape, wt.Shape, groups)
 		}
-		win, err := window(n, inV.Shape, wt.Shape[2], wt.Shape[3], false)
+		win, err := window(n, inV.Shape, wt.Shape[2:])
 		if err != nil {
 			return err
 		}
@@ -632,80 +632,21 @@ func (b *builder) linear(n *importer.Node, f *floatLayer) error {
 	return nil
 }
 
-// window reads Conv/pool geometry for an input of per-sample shape [C,H,W].
-func window(n *importer.Node, in []int, kh, kw int, pool bool) (*Window, error) {
+// window resolves Conv or pooling geometry for an input of per-sample shape
+// [C,H,W] (kernel: the Conv weight's spatial shape, nil for pooling) with
+// the interpreter's window arithmetic, so the integer model's windows are
+// exactly the float model's.
+func window(n *importer.Node, in []int, kernel []int) (*Window, error) {
 	if len(in) != 3 {
 		return nil, fmt.Errorf("quant: %w: %s: input shape %v, want [C H W]", ErrUnsupported, nodeWhere(n), in)
 	}
-	w := &Window{KH: kh, KW: kw, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, InC: in[0], InH: in[1], InW: in[2]}
-	bad := func(what string, v []int) error {
-		return fmt.Errorf("quant: %w: %s: %s %v (2-D only)", importer.ErrInvalidModel, nodeWhere(n), what, v)
+	g, err := interp.NodeWindow(n, in[0], in[1:], kernel, 1)
+	if err != nil {
+		return nil, fmt.Errorf("quant: %w: %s: %v", importer.ErrInvalidModel, nodeWhere(n), err)
 	}
-	if ks := attrInts(n, "kernel_shape"); ks != nil {
-		if len(ks) != 2 || (!pool && (ks[0] != kh || ks[1] != kw)) {
-			return nil, bad("kernel_shape", ks)
-		}
-		w.KH, w.KW = ks[0], ks[1]
-	}
-	if s := attrInts(n, "strides"); s != nil {
-		if len(s) != 2 {
-			return nil, bad("strides", s)
-		}
-		w.StrideH, w.StrideW = s[0], s[1]
-	}
-	if d := attrInts(n, "dilations"); d != nil {
-		if len(d) != 2 {
-			return nil, bad("dilations", d)
-		}
-		w.DilH, w.DilW = d[0], d[1]
-	}
-	if p := attrInts(n, "pads"); p != nil {
-		if len(p) != 4 {
-			return nil, bad("pads", p)
-		}
-		w.PadT, w.PadL, w.PadB, w.PadR = p[0], p[1], p[2], p[3]
-	}
-	if w.KH <= 0 || w.KW <= 0 || w.StrideH <= 0 || w.StrideW <= 0 || w.DilH <= 0 || w.DilW <= 0 ||
-		w.PadT < 0 || w.PadL < 0 || w.PadB < 0 || w.PadR < 0 {
-		return nil, fmt.Errorf("quant: %w: %s: bad geometry %+v", importer.ErrInvalidModel, nodeWhere(n), *w)
-	}
-	ceil := pool && attrInt(n, "ceil_mode", 0) != 0
-	ekh, ekw := (w.KH-1)*w.DilH+1, (w.KW-1)*w.DilW+1
-	switch ap := attrString(n, "auto_pad", "NOTSET"); ap {
-	case "NOTSET", "":
-	case "VALID":
-		w.PadT, w.PadL, w.PadB, w.PadR = 0, 0, 0, 0
-	case "SAME_UPPER", "SAME_LOWER":
-		ph := max(0, ((w.InH+w.StrideH-1)/w.StrideH-1)*w.StrideH+ekh-w.InH)
-		pw := max(0, ((w.InW+w.StrideW-1)/w.StrideW-1)*w.StrideW+ekw-w.InW)
-		if ap == "SAME_UPPER" {
-			w.PadT, w.PadB, w.PadL, w.PadR = ph/2, ph-ph/2, pw/2, pw-pw/2
-		} else {
-			w.PadT, w.PadB, w.PadL, w.PadR = ph-ph/2, ph/2, pw-pw/2, pw/2
-		}
-	default:
-		return nil, fmt.Errorf("quant: %w: %s: auto_pad %q", importer.ErrInvalidModel, nodeWhere(n), ap)
-	}
-	outDim := func(in, pb, pe, ek, s int) int {
-		span := in + pb + pe - ek
-		if span < 0 {
-			return 0
-		}
-		o := span/s + 1
-		if ceil && span%s != 0 {
-			o++
-			if (o-1)*s >= in+pb { // last window would start in the end padding
-				o--
-			}
-		}
-		return o
-	}
-	w.OutH = outDim(w.InH, w.PadT, w.PadB, ekh, w.StrideH)
-	w.OutW = outDim(w.InW, w.PadL, w.PadR, ekw, w.StrideW)
-	if w.OutH <= 0 || w.OutW <= 0 {
-		return nil, fmt.Errorf("quant: %w: %s: window larger than input %v", importer.ErrInvalidModel, nodeWhere(n), in)
-	}
-	return w, nil
+	return &Window{KH: g.KH, KW: g.KW, StrideH: g.StrideH, StrideW: g.StrideW,
+		PadT: g.PadT, PadL: g.PadL, PadB: g.PadB, PadR: g.PadR, DilH: g.DilH, DilW: g.DilW,
+		InC: g.InC, InH: g.InH, InW: g.InW, OutH: g.OutH, OutW: g.OutW}, nil
 }
 
 // add emits OpAdd for the sum of two integer values of the same shape.
@@ -770,7 +711,7 @@ func (b *builder) pool(n *importer.Node) error {
 	if len(ks) != 2 {
 		return fmt.Errorf("quant: %w: %s: kernel_shape %v (2-D only)", importer.ErrInvalidModel, nodeWhere(n), ks)
 	}
-	w, err := window(n, vx.Shape, ks[0], ks[1], true)
+	w, err := window(n, vx.Shape, nil)
 	if err != nil {
 		return err
 	}

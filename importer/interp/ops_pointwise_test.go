@@ -45,3 +45,17 @@ func TestPointwiseActivations(t *testing.T) {
 		t.Error("Gelu approximate=fast accepted")
 	}
 }
+
+// InstanceNormalization per (sample, channel) plane, against values from
+// Python (float64) for x = [[1 2 3] [0 4 -4]], scale [2 1], B [0.5 0].
+func TestInstanceNormalization(t *testing.T) {
+	x := importer.NewFloat([]int{1, 2, 3}, []float32{1, 2, 3, 0, 4, -4})
+	got, err := runOp(t, 13, "InstanceNormalization", nil, x, importer.NewFloat([]int{2}, []float32{2, 1}), importer.NewFloat([]int{2}, []float32{0.5, 0}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := importer.NewFloat([]int{1, 2, 3}, []float32{-1.9494714, 0.5, 2.9494714, 0, 1.2247443, -1.2247443})
+	if err := tensorsClose(got, want, 1e-6); err != nil {
+		t.Fatal(err)
+	}
+}
