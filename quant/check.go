@@ -74,12 +74,13 @@ func (n *Network) checkOp(op *Op, written []bool) error {
 	if written[op.Out] {
 		return fmt.Errorf("value %d written twice", op.Out)
 	}
-	wantIn := 1
-	switch op.Kind {
-	case OpAdd:
-		wantIn = 2
-	case OpConcat:
-		wantIn = -1
+	spec := kinds[op.Kind]
+	if spec == nil {
+		return fmt.Errorf("unknown op kind %d", op.Kind)
+	}
+	wantIn := spec.inputs
+	if wantIn == 0 {
+		wantIn = 1
 	}
 	if wantIn > 0 && len(op.In) != wantIn || len(op.In) == 0 {
 		return fmt.Errorf("%d inputs", len(op.In))
@@ -95,116 +96,13 @@ func (n *Network) checkOp(op *Op, written []bool) error {
 		return fmt.Errorf("clamp range [%d, %d]", op.Lo, op.Hi)
 	}
 	olo, ohi := out.Range()
-	if op.Kind != OpReshape && op.Kind != OpTranspose && (op.Lo < olo || op.Hi > ohi) {
+	if !spec.keepsEncoding && (op.Lo < olo || op.Hi > ohi) {
 		return fmt.Errorf("clamp range [%d, %d] outside output codes [%d, %d]", op.Lo, op.Hi, olo, ohi)
 	}
-	switch op.Kind {
-	case OpLinear:
-		if op.Linear < 0 || op.Linear >= len(n.Linears) {
-			return fmt.Errorf("linear index %d", op.Linear)
-		}
-		l := n.Linears[op.Linear]
-		if l.ABits != in.Bits || l.InputSigned != in.Signed {
-			return fmt.Errorf("layer %q expects %d-bit signed=%v input, value has %d-bit signed=%v", l.Name, l.ABits, l.InputSigned, in.Bits, in.Signed)
-		}
-		cout := l.Groups * l.N
-		if len(op.Bias) != cout || (len(op.Mult) != 1 && len(op.Mult) != cout) {
-			return fmt.Errorf("%d biases, %d multipliers for %d channels", len(op.Bias), len(op.Mult), cout)
-		}
-		if op.Win == nil {
-			if l.Groups != 1 || in.size()%l.K != 0 || out.size() != in.size()/l.K*l.N {
-				return fmt.Errorf("input %v / output %v do not match K=%d N=%d", in.Shape, out.Shape, l.K, l.N)
-			}
-			return nil
-		}
-		w := op.Win
-		if err := checkWindow(w, in); err != nil {
-			return err
-		}
-		if w.InC%l.Groups != 0 || l.K != w.InC/l.Groups*w.KH*w.KW {
-			return fmt.Errorf("K=%d does not match %d channels / %d groups × %d×%d", l.K, w.InC, l.Groups, w.KH, w.KW)
-		}
-		if len(out.Shape) != 3 || out.Shape[0] != cout || out.Shape[1] != w.OutH || out.Shape[2] != w.OutW {
-			return fmt.Errorf("output shape %v, want [%d %d %d]", out.Shape, cout, w.OutH, w.OutW)
-		}
-	case OpAdd:
-		if len(op.Mult) != 3 || in.size() != out.size() || n.Values[op.In[1]].size() != out.size() {
-			return fmt.Errorf("operand sizes %d, %d -> %d", in.size(), n.Values[op.In[1]].size(), out.size())
-		}
-	case OpMaxPool, OpAvgPool:
-		if err := checkWindow(op.Win, in); err != nil {
-			return err
-		}
-		w := op.Win
-		if len(out.Shape) != 3 || out.Shape[0] != w.InC || out.Shape[1] != w.OutH || out.Shape[2] != w.OutW {
-			return fmt.Errorf("output shape %v", out.Shape)
-		}
-	case OpGlobalAvg, OpGlobalMax:
-		if len(in.Shape) < 1 || out.size() != in.Shape[0] {
-			return fmt.Errorf("input %v output %v", in.Shape, out.Shape)
-		}
-	case OpClamp, OpReshape:
-		if in.size() != out.size() {
-			return fmt.Errorf("input %v output %v", in.Shape, out.Shape)
-		}
-		if op.Kind == OpReshape && (in.Scale != out.Scale || in.Bits != out.Bits || in.Signed != out.Signed) {
-			return fmt.Errorf("reshape changes the encoding")
-		}
-	case OpTranspose:
-		if in.Scale != out.Scale || in.Bits != out.Bits || in.Signed != out.Signed {
-			return fmt.Errorf("transpose changes the encoding")
-		}
-		if len(op.Perm) != len(in.Shape) || len(out.Shape) != len(in.Shape) {
-			return fmt.Errorf("perm %v for shape %v", op.Perm, in.Shape)
-		}
-		seen := make([]bool, len(op.Perm))
-		for i, p := range op.Perm {
-			if p < 0 || p >= len(seen) || seen[p] || out.Shape[i] != in.Shape[p] {
-				return fmt.Errorf("perm %v for shape %v -> %v", op.Perm, in.Shape, out.Shape)
-			}
-			seen[p] = true
-		}
-	case OpConcat:
-		if len(op.Mult) != len(op.In) || op.Axis < 0 || op.Axis >= len(out.Shape) {
-			return fmt.Errorf("axis %d, %d multipliers", op.Axis, len(op.Mult))
-		}
-		outer := 1
-		for _, d := range out.Shape[:op.Axis] {
-			outer *= d
-		}
-		tot := 0
-		for _, vi := range op.In {
-			v := &n.Values[vi]
-			if v.size()%outer != 0 {
-				return fmt.Errorf("input %v", v.Shape)
-			}
-			tot += v.size()
-		}
-		if tot != out.size() {
-			return fmt.Errorf("inputs sum to %d elements, output has %d", tot, out.size())
-		}
-	case OpAffine:
-		if len(in.Shape) < 1 || in.size() != out.size() {
-			return fmt.Errorf("input %v output %v", in.Shape, out.Shape)
-		}
-		c := in.Shape[0]
-		if len(op.Mult) != c || len(op.Bias) != c || len(op.Neg) != c {
-			return fmt.Errorf("%d channels, %d/%d/%d parameters", c, len(op.Mult), len(op.Bias), len(op.Neg))
-		}
-	case OpLUT:
-		lo, hi := in.Range()
-		if len(op.Table) != int(hi-lo)+1 || in.size() != out.size() {
-			return fmt.Errorf("table of %d entries for codes [%d, %d]", len(op.Table), lo, hi)
-		}
-		for _, t := range op.Table {
-			if t < olo || t > ohi {
-				return fmt.Errorf("table entry %d outside output codes", t)
-			}
-		}
-	default:
-		return fmt.Errorf("unknown op kind %d", op.Kind)
+	if spec.check == nil {
+		return fmt.Errorf("op kind %s has no check", op.Kind)
 	}
-	return nil
+	return spec.check(&checkCtx{n: n, op: op, in: in, out: out, olo: olo, ohi: ohi})
 }
 
 func checkWindow(w *Window, in *Value) error {

@@ -48,6 +48,12 @@
 //
 // # The integer program (Network.Ops)
 //
+// Each op kind lives in one file, kind_*.go, which registers its golden-model
+// execution, its check for Network files, its QDQ export and the ONNX op
+// types that build it (kinds.go describes the seam); every pointwise
+// activation the float interpreter defines (interp.PointwiseFunc) becomes a
+// lookup table of that same function.
+//
 // Linear (Conv, Gemm, MatMul with a constant weight). The input codes are
 // lowered to an M×K matrix X — for Conv one row per output pixel (im2col
 // with K index = (c_in within group, kh, kw), padding code 0), for Gemm and

@@ -28,15 +28,15 @@ func compilePool(c *compileCtx, n *importer.Node) (kernel, error) {
 	if err != nil {
 		return nil, err
 	}
+	wantIdx := false
+	var colMajor bool
 	if isMax {
 		so, err := n.AttrInt("storage_order", 0)
 		if err != nil {
 			return nil, err
 		}
-		if len(n.Outputs) > 1 && n.Outputs[1] != "" {
-			return nil, fmt.Errorf("the Indices output is not supported")
-		}
-		_ = so
+		colMajor = so != 0
+		wantIdx = len(n.Outputs) > 1 && n.Outputs[1] != ""
 	}
 	if _, err := at.params(len(at.kernel), nil, ceil != 0); err != nil {
 		return nil, err
@@ -87,6 +87,9 @@ func compilePool(c *compileCtx, n *importer.Node) (kernel, error) {
 				}
 			}
 		})
+		if wantIdx {
+			return []*importer.Tensor{out, maxPoolIndices(x.Float, &g, N*C, colMajor, outShape)}, nil
+		}
 		return one(out), nil
 	}, nil
 }
@@ -275,4 +278,46 @@ func shapeGlobalPool(sc *shapeCtx) ([]*ValueShape, error) {
 		d = append(d, fixed(1))
 	}
 	return []*ValueShape{{DType: x.DType, Dims: d, Known: true}}, nil
+}
+
+// maxPoolIndices is MaxPool's optional Indices output: for every output
+// element, the flat index into X of the value it took (the first one on
+// ties; padding never wins), in row-major order of the plane or, with
+// storage_order 1, column-major (h + w·H), plus the plane's offset. It is
+// computed directly from the definition over the same geometry.
+func maxPoolIndices(x []float32, g *ConvGeometry, planes int, colMajor bool, shape []int) *importer.Tensor {
+	hw := g.InH * g.InW
+	idx := &importer.Tensor{DType: importer.Int64, Shape: append([]int(nil), shape...), Int: make([]int64, planes*g.OutH*g.OutW)}
+	o := 0
+	for p := 0; p < planes; p++ {
+		plane := x[p*hw : (p+1)*hw]
+		for oh := 0; oh < g.OutH; oh++ {
+			for ow := 0; ow < g.OutW; ow++ {
+				best, bi := float32(0), -1
+				for kh := 0; kh < g.KH; kh++ {
+					y := oh*g.StrideH - g.PadT + kh*g.DilH
+					if y < 0 || y >= g.InH {
+						continue
+					}
+					for kw := 0; kw < g.KW; kw++ {
+						z := ow*g.StrideW - g.PadL + kw*g.DilW
+						if z < 0 || z >= g.InW {
+							continue
+						}
+						if v := plane[y*g.InW+z]; bi < 0 || v > best {
+							best = v
+							if colMajor {
+								bi = y + z*g.InH
+							} else {
+								bi = y*g.InW + z
+							}
+						}
+					}
+				}
+				idx.Int[o] = int64(p*hw + max(bi, 0))
+				o++
+			}
+		}
+	}
+	return idx
 }

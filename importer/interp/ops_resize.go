@@ -30,6 +30,7 @@ type resizeAttrs struct {
 	axes                 []int64
 	policy               string
 	upsample             bool
+	resize10             bool // opset 10 Resize (see readResizeAttrs)
 	scalesAttr           []float32
 }
 
@@ -68,9 +69,14 @@ func readResizeAttrs(n *importer.Node, opset int64) (resizeAttrs, error) {
 	default:
 		return r, fmt.Errorf("coordinate_transformation_mode %q not supported", r.coord)
 	}
+	// Resize-10 had neither nearest_mode nor coordinate modes: nearest maps
+	// with the ratio of the floored output size to the input size and
+	// floors, linear with the given scale (as ONNX's test data for opset 10
+	// does).
 	defNearest := "round_prefer_floor"
 	if opset < 11 {
 		defNearest = "floor"
+		r.resize10 = true
 	}
 	if r.nearest, err = n.AttrString("nearest_mode", defNearest); err != nil {
 		return r, err
@@ -178,6 +184,9 @@ func (r resizeAttrs) plan(in []int, roi []float32, scales []float32, sizes []int
 			}
 			scale[ax] = s
 			out[ax] = int(math.Floor(float64(in[ax]) * s))
+			if r.resize10 && r.mode == "nearest" && in[ax] > 0 {
+				scale[ax] = float64(out[ax]) / float64(in[ax])
+			}
 		}
 	default:
 		return nil, nil, nil, nil, fmt.Errorf("neither scales nor sizes given")

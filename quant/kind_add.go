@@ -1,0 +1,82 @@
+package quant
+
+import (
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/rramc/rramc/importer"
+)
+
+// The integer op kind OpAdd: the elementwise sum of two values, rescaled to a
+// common scale.
+
+func init() {
+	registerKind(OpAdd, kindSpec{inputs: 2, exec: execAdd, check: checkAdd, export: exportAdd})
+	registerBuilder("Add", (*builder).add)
+}
+
+func execAdd(x *execCtx) error {
+	op := x.op
+	vals := x.vals
+	out := x.out
+	a, b := vals[op.In[0]], vals[op.In[1]]
+	ma, mb, mo := op.Mult[0], op.Mult[1], op.Mult[2]
+	for i := range out {
+		sa := ma.apply64(int64(a[i]) << addShift)
+		sb := mb.apply64(int64(b[i]) << addShift)
+		out[i] = clamp32(sat32(mo.apply64(sa+sb)), op.Lo, op.Hi)
+	}
+	return nil
+}
+
+func checkAdd(x *checkCtx) error {
+	n := x.n
+	op := x.op
+	in := x.in
+	out := x.out
+	if len(op.Mult) != 3 || in.size() != out.size() || n.Values[op.In[1]].size() != out.size() {
+		return fmt.Errorf("operand sizes %d, %d -> %d", in.size(), n.Values[op.In[1]].size(), out.size())
+	}
+	return nil
+}
+
+func exportAdd(x *exportCtx) error {
+	w := x.w
+	op := x.op
+	in := x.in
+	tmp := x.tmp
+	w.node("Add", []string{in, w.fname[op.In[1]]}, tmp)
+	w.fname[op.Out] = w.qdq(op.Out, tmp, op.Lo, op.Hi)
+	return nil
+}
+
+// add emits OpAdd for the sum of two integer values of the same shape.
+func (b *builder) add(n *importer.Node) error {
+	x, ok1 := b.input(n, 0)
+	y, ok2 := b.input(n, 1)
+	if !ok1 || !ok2 {
+		b.unsupported(n, "operands must both be activations (constant addends are only fused after MatMul)")
+		return nil
+	}
+	vx, vy := b.net.Values[x], b.net.Values[y]
+	if !slices.Equal(vx.Shape, vy.Shape) {
+		b.unsupported(n, fmt.Sprintf("broadcasting %v + %v", vx.Shape, vy.Shape))
+		return nil
+	}
+	out := n.Outputs[0]
+	act, actOut, lo, hi, nonNeg := b.activation(out)
+	if act != nil {
+		b.done[act] = true
+		out = actOut
+	}
+	sy, signed, clo, chi := b.encode(out, !(nonNeg || !vx.Signed && !vy.Signed), lo, hi)
+	v := b.newValue(out, vx.Shape, sy, signed)
+	twice := 2 * math.Max(vx.Scale, vy.Scale)
+	op := Op{Kind: OpAdd, Name: n.Name, In: []int{x, y}, Out: v,
+		Mult: []Multiplier{NewMultiplier(vx.Scale / twice), NewMultiplier(vy.Scale / twice),
+			NewMultiplier(twice / (float64(int64(1)<<addShift) * sy))}}
+	op.Lo, op.Hi = clo, chi
+	b.emit(op)
+	return nil
+}

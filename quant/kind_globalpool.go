@@ -1,0 +1,99 @@
+package quant
+
+import (
+	"fmt"
+
+	"github.com/rramc/rramc/importer"
+)
+
+// The integer op kinds OpGlobalAvg, OpGlobalMax: global average and max
+// pooling (same scale).
+
+func init() {
+	registerKind(OpGlobalAvg, kindSpec{exec: execGlobalAvgGlobalMax, check: checkGlobalAvgGlobalMax, export: exportGlobalAvg})
+	registerKind(OpGlobalMax, kindSpec{exec: execGlobalAvgGlobalMax, check: checkGlobalAvgGlobalMax, export: exportGlobalMax})
+	registerBuilder("GlobalAveragePool", (*builder).globalPool)
+	registerBuilder("GlobalMaxPool", (*builder).globalPool)
+}
+
+func execGlobalAvgGlobalMax(x *execCtx) error {
+	n := x.n
+	op := x.op
+	vals := x.vals
+	out := x.out
+	bs := x.bs
+	in := &n.Values[op.In[0]]
+	c := in.Shape[0]
+	hw := in.size() / c
+	src := vals[op.In[0]]
+	for i := 0; i < bs*c; i++ {
+		p := src[i*hw : (i+1)*hw]
+		if op.Kind == OpGlobalMax {
+			m := p[0]
+			for _, v := range p[1:] {
+				m = max(m, v)
+			}
+			out[i] = clamp32(m, op.Lo, op.Hi)
+		} else {
+			var s int64
+			for _, v := range p {
+				s += int64(v)
+			}
+			out[i] = clamp32(int32(roundDiv(s, int64(hw))), op.Lo, op.Hi)
+		}
+	}
+	return nil
+}
+
+func checkGlobalAvgGlobalMax(x *checkCtx) error {
+	in := x.in
+	out := x.out
+	if len(in.Shape) < 1 || out.size() != in.Shape[0] {
+		return fmt.Errorf("input %v output %v", in.Shape, out.Shape)
+	}
+	return nil
+}
+
+func exportGlobalAvg(x *exportCtx) error {
+	w := x.w
+	op := x.op
+	in := x.in
+	tmp := x.tmp
+	w.node("GlobalAveragePool", []string{in}, tmp)
+	w.fname[op.Out] = w.qdq(op.Out, tmp, op.Lo, op.Hi)
+	return nil
+}
+
+func exportGlobalMax(x *exportCtx) error {
+	w := x.w
+	op := x.op
+	in := x.in
+	tmp := x.tmp
+	w.node("GlobalMaxPool", []string{in}, tmp)
+	w.fname[op.Out] = tmp
+	return nil
+}
+
+func (b *builder) globalPool(n *importer.Node) error {
+	x, ok := b.input(n, 0)
+	if !ok {
+		b.unsupported(n, "input is not an integer value")
+		return nil
+	}
+	vx := b.net.Values[x]
+	if len(vx.Shape) < 2 {
+		return fmt.Errorf("quant: %w: %s: input shape %v", importer.ErrInvalidModel, nodeWhere(n), vx.Shape)
+	}
+	shape := []int{vx.Shape[0]}
+	for range vx.Shape[1:] {
+		shape = append(shape, 1)
+	}
+	kind := OpGlobalAvg
+	if n.OpType == "GlobalMaxPool" {
+		kind = OpGlobalMax
+	}
+	v := b.aliasValue(n.Outputs[0], x, shape)
+	lo, hi := vx.Range()
+	b.emit(Op{Kind: kind, Name: n.Name, In: []int{x}, Out: v, Lo: lo, Hi: hi})
+	return nil
+}

@@ -1,0 +1,172 @@
+package quant
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/rramc/rramc/importer"
+	"github.com/rramc/rramc/importer/onnxpb"
+)
+
+// The integer op kinds OpMaxPool, OpAvgPool: 2-D max and average pooling (same
+// scale; the average by rounded division).
+
+func init() {
+	registerKind(OpMaxPool, kindSpec{exec: execMaxPoolAvgPool, check: checkMaxPoolAvgPool, export: exportMaxPoolAvgPool})
+	registerKind(OpAvgPool, kindSpec{exec: execMaxPoolAvgPool, check: checkMaxPoolAvgPool, export: exportMaxPoolAvgPool})
+	registerBuilder("MaxPool", (*builder).pool)
+	registerBuilder("AveragePool", (*builder).pool)
+}
+
+func execMaxPoolAvgPool(x *execCtx) error {
+	op := x.op
+	vals := x.vals
+	out := x.out
+	bs := x.bs
+	pool2D(op, vals[op.In[0]], out, bs)
+	return nil
+}
+
+func checkMaxPoolAvgPool(x *checkCtx) error {
+	op := x.op
+	in := x.in
+	out := x.out
+	if err := checkWindow(op.Win, in); err != nil {
+		return err
+	}
+	w := op.Win
+	if len(out.Shape) != 3 || out.Shape[0] != w.InC || out.Shape[1] != w.OutH || out.Shape[2] != w.OutW {
+		return fmt.Errorf("output shape %v", out.Shape)
+	}
+	return nil
+}
+
+func exportMaxPoolAvgPool(x *exportCtx) error {
+	w := x.w
+	op := x.op
+	in := x.in
+	tmp := x.tmp
+	win := op.Win
+	ekh, ekw := (win.KH-1)*win.DilH+1, (win.KW-1)*win.DilW+1
+	pb := max(win.PadB, (win.OutH-1)*win.StrideH+ekh-win.InH-win.PadT)
+	pr := max(win.PadR, (win.OutW-1)*win.StrideW+ekw-win.InW-win.PadL)
+	attrs := []*onnxpb.AttributeProto{attrIs("kernel_shape", int64(win.KH), int64(win.KW)),
+		attrIs("strides", int64(win.StrideH), int64(win.StrideW)),
+		attrIs("pads", int64(win.PadT), int64(win.PadL), int64(pb), int64(pr))}
+	if op.Kind == OpMaxPool {
+		attrs = append(attrs, attrIs("dilations", int64(win.DilH), int64(win.DilW)))
+		w.node("MaxPool", []string{in}, tmp, attrs...)
+		w.fname[op.Out] = tmp
+		return nil
+	}
+	if win.DilH != 1 || win.DilW != 1 {
+		return fmt.Errorf("dilated AveragePool needs opset 19")
+	}
+	if win.CountIncludePad {
+		attrs = append(attrs, attrI("count_include_pad", 1))
+	}
+	w.node("AveragePool", []string{in}, tmp, attrs...)
+	w.fname[op.Out] = w.qdq(op.Out, tmp, op.Lo, op.Hi)
+	return nil
+}
+
+func (b *builder) pool(n *importer.Node) error {
+	x, ok := b.input(n, 0)
+	if !ok {
+		b.unsupported(n, "input is not an integer value")
+		return nil
+	}
+	if len(n.Outputs) > 1 && n.Outputs[1] != "" {
+		b.unsupported(n, "MaxPool indices output")
+		return nil
+	}
+	vx := b.net.Values[x]
+	ks := attrInts(n, "kernel_shape")
+	if len(ks) != 2 {
+		return fmt.Errorf("quant: %w: %s: kernel_shape %v (2-D only)", importer.ErrInvalidModel, nodeWhere(n), ks)
+	}
+	w, err := window(n, vx.Shape, nil)
+	if err != nil {
+		return err
+	}
+	kind := OpMaxPool
+	if n.OpType == "AveragePool" {
+		kind = OpAvgPool
+		w.CountIncludePad = attrInt(n, "count_include_pad", 0) != 0
+	}
+	v := b.aliasValue(n.Outputs[0], x, []int{vx.Shape[0], w.OutH, w.OutW})
+	lo, hi := vx.Range()
+	b.emit(Op{Kind: kind, Name: n.Name, In: []int{x}, Out: v, Win: w, Lo: lo, Hi: hi})
+	return nil
+}
+
+// pool2D runs MaxPool or AveragePool over [bs, C, H, W]. Padding positions
+// never win a max; for the average they count only with CountIncludePad.
+func pool2D(op *Op, in, out []int32, bs int) {
+	w := op.Win
+	hw := w.InH * w.InW
+	ohw := w.OutH * w.OutW
+	for bc := 0; bc < bs*w.InC; bc++ {
+		plane := in[bc*hw : (bc+1)*hw]
+		dst := out[bc*ohw : (bc+1)*ohw]
+		for oh := 0; oh < w.OutH; oh++ {
+			y0 := oh*w.StrideH - w.PadT
+			for ow := 0; ow < w.OutW; ow++ {
+				x0 := ow*w.StrideW - w.PadL
+				if w.DilH == 1 && w.DilW == 1 && y0 >= 0 && x0 >= 0 && y0+w.KH <= w.InH && x0+w.KW <= w.InW {
+					// window inside the image: no padding to consider
+					var sum int64
+					mx := plane[y0*w.InW+x0]
+					for i := 0; i < w.KH; i++ {
+						for _, v := range plane[(y0+i)*w.InW+x0 : (y0+i)*w.InW+x0+w.KW] {
+							sum += int64(v)
+							mx = max(mx, v)
+						}
+					}
+					r := mx
+					if op.Kind == OpAvgPool {
+						r = int32(roundDiv(sum, int64(w.KH*w.KW)))
+					}
+					dst[oh*w.OutW+ow] = clamp32(r, op.Lo, op.Hi)
+					continue
+				}
+				var sum int64
+				var mx int32 = math.MinInt32
+				cnt, padCnt := 0, 0
+				for i := 0; i < w.KH; i++ {
+					y := oh*w.StrideH - w.PadT + i*w.DilH
+					for j := 0; j < w.KW; j++ {
+						x := ow*w.StrideW - w.PadL + j*w.DilW
+						if y < 0 || y >= w.InH || x < 0 || x >= w.InW {
+							// inside the declared padding (not beyond it, as
+							// ceil_mode windows can reach)
+							if y >= -w.PadT && y < w.InH+w.PadB && x >= -w.PadL && x < w.InW+w.PadR {
+								padCnt++
+							}
+							continue
+						}
+						v := plane[y*w.InW+x]
+						sum += int64(v)
+						mx = max(mx, v)
+						cnt++
+					}
+				}
+				var r int32
+				if op.Kind == OpMaxPool {
+					if cnt > 0 {
+						r = mx
+					}
+				} else {
+					d := cnt
+					if w.CountIncludePad {
+						d += padCnt
+					}
+					if d > 0 {
+						r = int32(roundDiv(sum, int64(d)))
+					}
+				}
+				dst[oh*w.OutW+ow] = clamp32(r, op.Lo, op.Hi)
+			}
+		}
+	}
+}
