@@ -142,3 +142,12 @@ func calibrate(g *importer.Graph, inputName string, x *importer.Tensor, n int, w
 	}
 	return stats, nil
 }
+
+// fixedBatch returns the batch size the graph input declares when it is a
+// fixed number (an export with batch 1), else def.
+func fixedBatch(g *importer.Graph, def int) int {
+	if len(g.Inputs) > 0 && len(g.Inputs[0].Shape) > 0 && g.Inputs[0].Shape[0].Value > 0 {
+		return int(g.Inputs[0].Shape[0].Value)
+	}
+	return def
+}

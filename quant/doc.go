@@ -162,9 +162,11 @@
 //
 // # Accuracy tables
 //
-// Sweep measures top-1 over weight widths × pruning ratios, pruning and
+// The accuracy table (RRAMC_SWEEP=1 go test -run SweepTable -v ./quant)
+// measures top-1 over weight widths × pruning ratios, pruning and
 // calibrating once per ratio. Pruning is one-shot magnitude pruning without
-// fine-tuning, so high ratios cost accuracy accordingly.
+// fine-tuning, so high ratios cost accuracy accordingly. Evaluation over
+// data sets (float, golden, simulated) is hwsim's evaluation layer.
 //
 // # Encoding
 //

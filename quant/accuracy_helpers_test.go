@@ -1,5 +1,10 @@
 package quant
 
+// Top-1 helpers of the package's accuracy tests (models_test.go) and of the
+// accuracy table (TestSweepTable). They take whole in-memory batches; rramc's
+// evaluation over data sets is hwsim's evaluation layer (hwsim.Run), which
+// quant cannot import.
+
 import (
 	"fmt"
 
@@ -81,16 +86,16 @@ func FloatTop1(g *importer.Graph, x *importer.Tensor, labels []int) (float64, []
 
 // SweepRow is one (weight width, pruning ratio) point of Sweep.
 type SweepRow struct {
-	WBits int     `json:"wbits"`
-	Prune float64 `json:"prune"`
+	WBits int
+	Prune float64
 	// Top1 is the integer model's accuracy; FloatTop1 the float model's
 	// after the same pruning (before quantization).
-	Top1      float64 `json:"top1_int"`
-	FloatTop1 float64 `json:"top1_float_pruned"`
+	Top1      float64
+	FloatTop1 float64
 	// Sparsity is the fraction of zero weight codes over all linear layers;
 	// LayerSparsity per layer.
-	Sparsity      float64   `json:"sparsity"`
-	LayerSparsity []float64 `json:"layer_sparsity"`
+	Sparsity      float64
+	LayerSparsity []float64
 }
 
 // Sweep measures top-1 of m quantized with every weight width in wbits and
@@ -129,13 +134,4 @@ func Sweep(m *importer.Model, calib, x *importer.Tensor, labels []int, base Conf
 		}
 	}
 	return rows, nil
-}
-
-// fixedBatch returns the batch size the graph input declares when it is a
-// fixed number (an export with batch 1), else def.
-func fixedBatch(g *importer.Graph, def int) int {
-	if len(g.Inputs) > 0 && len(g.Inputs[0].Shape) > 0 && g.Inputs[0].Shape[0].Value > 0 {
-		return int(g.Inputs[0].Shape[0].Value)
-	}
-	return def
 }
