@@ -25,13 +25,17 @@ import (
 //	go test -run '^$' -fuzz FuzzConvPoolGeometry -fuzztime 10m ./importer/interp
 func FuzzConvPoolGeometry(f *testing.F) {
 	seeds := [][]byte{
-		{0, 2, 1, 1, 1, 1, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2, 0, 0, 1, 0}, // 1×1 map, 5×5 kernel, pads 2 (issue 10)
-		{0, 1, 1, 1, 1, 1, 1, 3, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1, 0}, // 1-D Conv of length 1
-		{1, 2, 1, 2, 5, 5, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 0, 1, 1, 0}, // MaxPool ceil_mode
-		{2, 2, 2, 3, 6, 7, 3, 2, 2, 3, 2, 1, 0, 1, 2, 0, 2, 0, 1, 1}, // AveragePool SAME_UPPER, count_include_pad
-		{0, 2, 1, 4, 7, 6, 3, 3, 1, 2, 2, 1, 1, 0, 0, 1, 3, 0, 2, 0}, // grouped, dilated Conv, SAME_LOWER
-		{0, 2, 2, 6, 4, 4, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0, 4, 0, 6, 0}, // depthwise, VALID
-		{1, 0, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 4, 1, 0, 0}, // VALID + ceil_mode: no window may start past the input
+		{0, 2, 1, 1, 1, 1, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2, 0, 0, 1, 0},          // 1×1 map, 5×5 kernel, pads 2 (issue 10)
+		{0, 1, 1, 1, 1, 1, 1, 3, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1, 0},          // 1-D Conv of length 1
+		{1, 2, 1, 2, 5, 5, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 0, 1, 1, 0},          // MaxPool ceil_mode
+		{2, 2, 2, 3, 6, 7, 3, 2, 2, 3, 2, 1, 0, 1, 2, 0, 2, 0, 1, 1},          // AveragePool SAME_UPPER, count_include_pad
+		{0, 2, 1, 4, 7, 6, 3, 3, 1, 2, 2, 1, 1, 0, 0, 1, 3, 0, 2, 0},          // grouped, dilated Conv, SAME_LOWER
+		{0, 2, 2, 6, 4, 4, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0, 4, 0, 6, 0},          // depthwise, VALID
+		{1, 0, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 4, 1, 0, 0},          // VALID + ceil_mode: no window may start past the input
+		{0, 1, 0, 1, 33, 37, 2, 2, 0, 0, 0, 0, 1, 1, 1, 1, 0, 16, 0, 0, 0, 1}, // larger planes, constant weights
+		{1, 1, 0, 1, 31, 39, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1},  // MaxPool 2×2/2 on a large plane
+		{2, 1, 0, 1, 31, 39, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1},  // AveragePool 2×2/2 on a large plane
+		{0, 1, 0, 0, 29, 35, 2, 2, 1, 1, 0, 0, 1, 1, 1, 1, 0, 16, 0, 2, 0, 1}, // depthwise 3×3, stride 2, constant weights
 	}
 	for _, s := range seeds {
 		f.Add(s)
@@ -54,6 +58,7 @@ type windowCase struct {
 	ceil, includePad  bool
 	seed              byte
 	withBias, setDefs bool
+	constW            bool
 }
 
 func decodeWindowCase(data []byte) windowCase {
@@ -73,8 +78,12 @@ func decodeWindowCase(data []byte) windowCase {
 	}
 	c.c = c.groups * (1 + b(3)%3)
 	c.m = c.groups * (1 + b(18)%3)
+	inRange := 9
+	if b(21)&1 != 0 {
+		inRange = 40 // past the vector kernels' block widths (16 and 32 columns)
+	}
 	for a := 0; a < 2; a++ {
-		c.in[a] = 1 + b(4+a)%9
+		c.in[a] = 1 + b(4+a)%inRange
 		c.k[a] = 1 + b(6+a)%6
 		c.s[a] = 1 + b(8+a)%4
 		c.d[a] = 1 + b(10+a)%3
@@ -87,6 +96,7 @@ func decodeWindowCase(data []byte) windowCase {
 	c.includePad = b(17)&2 != 0
 	c.withBias = b(17)&4 != 0
 	c.setDefs = b(17)&8 != 0 // spell out default attributes or leave them out
+	c.constW = b(17)&16 != 0 // weights as initializers: the pre-packed kernels
 	c.seed = byte(b(20))
 	if c.rank == 1 {
 		c.in[0], c.k[0], c.s[0], c.d[0] = 1, 1, 1, 1
@@ -175,14 +185,19 @@ func checkWindowCase(t *testing.T, c windowCase) {
 			wShape = []int{c.m, c.c / c.groups, c.k[1]}
 		}
 		w = importer.NewFloat(wShape, smallInts(c.m*c.c/c.groups*c.k[0]*c.k[1], uint32(c.seed)+7))
-		node.Inputs = append(node.Inputs, "w")
-		g.Inputs = append(g.Inputs, importer.ValueInfo{Name: "w"})
-		feeds["w"] = w
+		param := func(name string, v *importer.Tensor) {
+			node.Inputs = append(node.Inputs, name)
+			if c.constW {
+				g.Initializers[name] = v
+				return
+			}
+			g.Inputs = append(g.Inputs, importer.ValueInfo{Name: name})
+			feeds[name] = v
+		}
+		param("w", w)
 		if c.withBias {
 			bias = importer.NewFloat([]int{c.m}, smallInts(c.m, uint32(c.seed)+13))
-			node.Inputs = append(node.Inputs, "b")
-			g.Inputs = append(g.Inputs, importer.ValueInfo{Name: "b"})
-			feeds["b"] = bias
+			param("b", bias)
 		}
 	}
 	want, valid := naiveWindowOp(c, x, w, bias)
