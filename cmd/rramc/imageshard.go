@@ -30,7 +30,7 @@ type shardInfo struct {
 }
 
 func (s *imageShard) register(fs *pflag.FlagSet) {
-	fs.StringVar(&s.spec, "shard", "", "evaluate only the I-th of N contiguous image ranges (I/N, e.g. $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT); with --json, `rramc merge` adds the shards' counts exactly")
+	fs.StringVar(&s.spec, "shard", "", "evaluate only the I-th of N contiguous image ranges (`I/N`, e.g. $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT); with --json, rramc merge adds the shards' counts exactly")
 }
 
 // shardRange is the I-th of N near-equal contiguous ranges of total images.

@@ -37,7 +37,7 @@ type shardFlags struct {
 var runOnlyFlags = []string{"output", "shard", "shards", "workers", "results-md", "json", "images-per-task"}
 
 func (f *shardFlags) register(fs *pflag.FlagSet) {
-	fs.StringVar(&f.shard, "shard", "", "compute only shard I/N of the grid: the work units with index ≡ I mod N (default: from SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT, or JOB_COMPLETION_INDEX with --shards); then `rramc sweep merge DIR`")
+	fs.StringVar(&f.shard, "shard", "", "compute only shard `I/N` of the grid: the work units with index ≡ I mod N (default: from SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT, or JOB_COMPLETION_INDEX with --shards); then: rramc sweep merge DIR")
 	fs.IntVar(&f.shards, "shards", 0, "number of shards N when the index comes from JOB_COMPLETION_INDEX (a Kubernetes Indexed Job's completions)")
 	fs.IntVar(&f.imagesPerTask, "images-per-task", 0, "split every point of more images into work units of this many images (needs --limit); merging adds their counts exactly")
 }
