@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/bits"
 	"os"
 	"reflect"
 	"sort"
@@ -62,8 +63,14 @@ type HW struct {
 	// DACBits is the wordline DAC resolution in bits: 1 = bit-serial input,
 	// d > 1 feeds d input bits per step (see doc.go for signed inputs).
 	DACBits int `json:"dac_bits"`
-	// ADCBits is the resolution r of the column ADCs in bits.
+	// ADCBits is the resolution r of the column ADCs in bits. In a
+	// hardware file it may be "auto" (ADCBitsAuto): LosslessADCBits for the
+	// file's OU, cell and DAC widths.
 	ADCBits int `json:"adc_bits"`
+	// adcAuto records that ADCBits was asked for as "auto", so that a
+	// caller that changes the geometry afterwards (the CLI's --ou,
+	// --cell-bits) can resolve it again (SetADCBitsAuto).
+	adcAuto bool
 	// ADCMode is ADCSaturate or ADCTruncate.
 	ADCMode string `json:"adc_mode"`
 	// InputBits is the widest input code the input registers hold, in bits;
@@ -182,6 +189,50 @@ func Defaults() HW {
 		XbarsPerTile:       96,    // ISAAC: 12 IMAs × 8 crossbars per tile
 	}
 }
+
+// ADCBitsAuto is the value of adc_bits (in a hardware file, or the CLI's
+// --adc-bits) that asks for the smallest lossless resolution.
+const ADCBitsAuto = "auto"
+
+// LosslessADCBits returns the smallest ADC resolution that never clips:
+// bitlen(ou_rows·(2^dac_bits−1)·(2^cell_bits−1)). Every conversion the
+// simulator makes is of one non-negative column sum of at most ou_rows
+// cells of level ≤ 2^cell_bits−1 driven by one DAC step of ≤ 2^dac_bits−1:
+// signs never reach the ADC (the sign bit plane of a signed input converts
+// as a non-negative sum that the shift-and-add subtracts, weight signs
+// live in their own digit columns, and a complement-merged column's sum
+// column is one more non-negative column sum), so no extra bit is needed.
+// It returns 0 for a geometry Validate would reject.
+func (h *HW) LosslessADCBits() int {
+	if h.OURows < 1 || h.OURows > maxXbarDim || h.DACBits < 1 || h.DACBits > 8 || h.CellBits < 1 || h.CellBits > 2 {
+		return 0
+	}
+	return bits.Len64(uint64(h.OURows) * (1<<uint(h.DACBits) - 1) * (1<<uint(h.CellBits) - 1))
+}
+
+// SetADCBitsAuto sets adc_bits to LosslessADCBits for the current
+// geometry, remembers that it is automatic and records that in Sources.
+func (h *HW) SetADCBitsAuto() {
+	h.ADCBits = h.LosslessADCBits()
+	h.adcAuto = true
+	if h.Sources == nil {
+		h.Sources = map[string]string{}
+	}
+	h.Sources["adc_bits"] = fmt.Sprintf("auto: the smallest lossless resolution, bitlen(ou_rows·(2^dac_bits−1)·(2^cell_bits−1)) = bitlen(%d·%d·%d)",
+		h.OURows, 1<<max(h.DACBits, 0)-1, 1<<max(h.CellBits, 0)-1)
+}
+
+// SetADCBits sets a fixed resolution of r bits, undoing SetADCBitsAuto.
+func (h *HW) SetADCBits(r int) {
+	h.ADCBits = r
+	if h.adcAuto {
+		h.adcAuto = false
+		delete(h.Sources, "adc_bits")
+	}
+}
+
+// ADCBitsIsAuto reports whether adc_bits was given as "auto".
+func (h *HW) ADCBitsIsAuto() bool { return h.adcAuto }
 
 // Clone returns a deep copy (the ADC tables are maps).
 func (h HW) Clone() HW {
@@ -331,6 +382,9 @@ func (h *HW) Validate() error {
 			}
 		}
 		if _, ok := t.m[h.ADCBits]; !ok {
+			if h.adcAuto {
+				return hwErr(t.name, "no entry for adc_bits = %d (auto: lossless for %d-row OUs of %d-bit cells and %d-bit DACs); add one", h.ADCBits, h.OURows, h.CellBits, h.DACBits)
+			}
 			return hwErr(t.name, "no entry for adc_bits = %d", h.ADCBits)
 		}
 	}
@@ -375,6 +429,7 @@ func LoadHW(path string) (HW, error) {
 // LoadHW) and validates it.
 func ParseHW(data []byte) (HW, error) {
 	h := Defaults()
+	data, auto := cutADCBitsAuto(data)
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&h); err != nil {
@@ -383,10 +438,34 @@ func ParseHW(data []byte) (HW, error) {
 	if _, err := dec.Token(); err != io.EOF {
 		return HW{}, fmt.Errorf("%w: trailing data after the JSON object", ErrInvalidHW)
 	}
+	if auto {
+		h.SetADCBitsAuto()
+	}
 	if err := h.Validate(); err != nil {
 		return HW{}, err
 	}
 	return h, nil
+}
+
+// cutADCBitsAuto returns data without its top-level "adc_bits": "auto"
+// and whether it had one (the field is otherwise a number). Anything that
+// is not a JSON object with that entry is returned unchanged, for the
+// decoder to judge.
+func cutADCBitsAuto(data []byte) ([]byte, bool) {
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(data, &obj) != nil {
+		return data, false
+	}
+	var s string
+	if raw, ok := obj["adc_bits"]; !ok || json.Unmarshal(raw, &s) != nil || s != ADCBitsAuto {
+		return data, false
+	}
+	delete(obj, "adc_bits")
+	out, err := json.Marshal(obj)
+	if err != nil {
+		return data, false
+	}
+	return out, true
 }
 
 // describeJSONError turns encoding/json errors into messages that name the

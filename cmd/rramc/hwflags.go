@@ -18,7 +18,7 @@ type hwFlags struct {
 	scheme   string
 	maxShare int
 	xbar, ou string
-	adcBits  int
+	adcBits  string
 	cellBits int
 	adcMode  string
 	variation,
@@ -35,7 +35,7 @@ func (h *hwFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&h.xbar, "xbar", "", "crossbar rows x columns, e.g. 128x128 (overrides --hw)")
 	fs.StringVar(&h.ou, "ou", "", "Operation Unit rows x columns, e.g. 9x8 (overrides --hw)")
 	fs.IntVar(&h.cellBits, "cell-bits", 0, "bits per RRAM cell, 1 or 2 (2: base-4 digit columns; lossless ADC needs 2^r-1 >= 3·OU rows) (overrides --hw)")
-	fs.IntVar(&h.adcBits, "adc-bits", 0, "ADC resolution in bits (overrides --hw)")
+	fs.StringVar(&h.adcBits, "adc-bits", "", "ADC resolution in bits, or auto: the smallest lossless one for the OU, cell and DAC widths (overrides --hw)")
 	fs.StringVar(&h.adcMode, "adc-mode", "", "ADC beyond its range: saturate | truncate (overrides --hw)")
 	fs.Float64Var(&h.variation, "variation", 0, "conductance variation, lognormal sigma")
 	fs.Float64Var(&h.stuck0, "stuck-at0", 0, "share of cells stuck at 0")
@@ -80,8 +80,19 @@ func (h *hwFlags) hardware() (hwsim.HW, error) {
 	if h.set("cell-bits") {
 		hw.CellBits = h.cellBits
 	}
+	auto := hw.ADCBitsIsAuto() // a file's "auto" follows --ou and --cell-bits
 	if h.set("adc-bits") {
-		hw.ADCBits = h.adcBits
+		auto = h.adcBits == hwsim.ADCBitsAuto
+		if !auto {
+			r, err := strconv.Atoi(h.adcBits)
+			if err != nil {
+				return hw, usagef("--adc-bits %q: want a number of bits or %s", h.adcBits, hwsim.ADCBitsAuto)
+			}
+			hw.SetADCBits(r)
+		}
+	}
+	if auto {
+		hw.SetADCBitsAuto()
 	}
 	if h.adcMode != "" {
 		hw.ADCMode = h.adcMode
