@@ -213,7 +213,7 @@ func priceCounts(hw *HW, shapes []layerShape, counts []Counts, work []imageWork)
 		fp := footprint{crossbars: sh.crossbars, indexBits: sh.indexBits}
 		if hw.Chip != nil {
 			provisioned := sh.crossbars
-			if hw.CycleModel == CyclesIsoCrossbar {
+			if hw.isoCrossbar() {
 				provisioned = sh.denseCrossbars
 			}
 			fp = hw.placement(provisioned, sh.rowBlocks)
@@ -236,8 +236,8 @@ func priceCounts(hw *HW, shapes []layerShape, counts []Counts, work []imageWork)
 		cost.IndexBits += sh.indexBits
 		cost.Tiles += lc.Tiles
 	}
-	if hw.Chip != nil {
-		pipelineChip(hw, cost, counts, work)
+	if hw.Chip != nil || hw.CycleModel == CyclesPipelined {
+		pipelineLayers(hw, cost, counts, work)
 	}
 	for li := range cost.Layers {
 		cost.EnergyPJ.add(&cost.Layers[li].EnergyPJ)
@@ -251,10 +251,17 @@ func priceCounts(hw *HW, shapes []layerShape, counts []Counts, work []imageWork)
 	return cost
 }
 
-// pipelineChip schedules the layers of a chip hierarchy as a pipeline
-// (chip.go) and charges every layer's tiles their static power for the
-// time between two images, times the images counted.
-func pipelineChip(hw *HW, cost *Cost, counts []Counts, work []imageWork) {
+// pipelineLayers schedules the layers as a pipeline (pipeline in
+// chip.go). With a chip hierarchy a layer starts once its predecessor has
+// produced what its first output needs, and every layer's tiles are
+// charged their static power for the time between two images, times the
+// images counted. Without one (cycle_model pipelined) a layer starts when
+// its predecessor has finished its image, as in ISAAC's and PUMA's
+// inter-layer pipeline: latency is the sum of the stages, the period the
+// slowest. Under cycle_model pipelined cost.Cycles becomes the slowest
+// layer's cycles (the cycles between two images leaving the pipeline), so
+// that a scheme's speed-up is its gain in throughput.
+func pipelineLayers(hw *HW, cost *Cost, counts []Counts, work []imageWork) {
 	n := len(cost.Layers)
 	stages := make([]float64, n)
 	vectors := make([]int64, n)
@@ -265,7 +272,9 @@ func pipelineChip(hw *HW, cost *Cost, counts []Counts, work []imageWork) {
 		vectors[li] = counts[li].Vectors
 		frac[li] = 1
 		if li < len(work) {
-			frac[li] = work[li].nextStartFrac
+			if hw.Chip != nil {
+				frac[li] = work[li].nextStartFrac
+			}
 			if li == 0 && work[0].vectors > 0 && counts[0].Vectors >= work[0].vectors {
 				images = counts[0].Vectors / work[0].vectors
 			}
@@ -281,6 +290,15 @@ func pipelineChip(hw *HW, cost *Cost, counts []Counts, work []imageWork) {
 	cost.PeriodNs = period
 	if period > 0 {
 		cost.ThroughputIPS = 1e9 / period
+	}
+	if hw.CycleModel == CyclesPipelined {
+		cost.Cycles = 0
+		for li := range cost.Layers {
+			cost.Cycles = max(cost.Cycles, cost.Layers[li].Cycles)
+		}
+	}
+	if hw.Chip == nil {
+		return
 	}
 	for li := range cost.Layers {
 		lc := &cost.Layers[li]

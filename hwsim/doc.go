@@ -145,10 +145,20 @@
 //
 //	iso-crossbar (default): P_g = ceil(#OUs_g / max(X_dense_g, X_g))
 //	packed:                 P_g = max over crossbars of g of #OUs on it
+//	pipelined:              P_g as iso-crossbar
 //
 //	cycles_layer   = max over groups (V · S · P_g)
 //	cycles_network = Σ over layers cycles_layer   (no inter-layer pipelining)
 //	latency_ns     = cycles · cycle_ns
+//
+// Under pipelined the layers form ISAAC's and PUMA's inter-layer pipeline,
+// each on crossbars of its own, a layer starting on an image when the one
+// before has finished it: one image leaves per slowest layer and one
+// image's latency is the sum of the layers':
+//
+//	cycles_network = max over layers cycles_layer   (cycles per image out)
+//	period_ns      = max over layers latency_layer, throughput_ips = 1e9 / period_ns
+//	latency_ns     = Σ over layers latency_layer
 //
 // X_g is the number of crossbars the scheme's layout of group g occupies and
 // X_dense_g = ceil(ceil(K/h) / floor(R/h)) · ceil(ceil(N·B/w) / floor(C/w))

@@ -46,7 +46,17 @@ const (
 	// occupies, one OU at a time per crossbar: compression then saves
 	// crossbars (area) rather than time.
 	CyclesPacked = "packed"
+	// CyclesPipelined schedules each layer as iso-crossbar and pipelines
+	// the layers as ISAAC and PUMA do, every layer on crossbars of its
+	// own: one image leaves the pipeline per slowest layer (cycles and
+	// period_ns are that layer's), and one image's latency is the sum of
+	// the layers' (with a chip hierarchy: the chip's overlapping schedule).
+	CyclesPipelined = "pipelined"
 )
+
+// isoCrossbar reports whether every layer is given the crossbars of its
+// dense layout (every cycle model but packed).
+func (h *HW) isoCrossbar() bool { return h.CycleModel != CyclesPacked }
 
 // HW describes the simulated accelerator. It is read from and written to
 // JSON; every field name carries its unit (or is a count or a bit width).
@@ -77,7 +87,7 @@ type HW struct {
 	// a layer with more activation bits is rejected.
 	InputBits int `json:"input_bits"`
 
-	// CycleModel is CyclesIsoCrossbar or CyclesPacked.
+	// CycleModel is CyclesIsoCrossbar, CyclesPacked or CyclesPipelined.
 	CycleModel string `json:"cycle_model"`
 
 	// Timing. One OU activation (DAC drive, crossbar read, ADC conversion of
@@ -315,8 +325,8 @@ func (h *HW) Validate() error {
 	if h.ADCMode != ADCSaturate && h.ADCMode != ADCTruncate {
 		return hwErr("adc_mode", "%q: want %q or %q", h.ADCMode, ADCSaturate, ADCTruncate)
 	}
-	if h.CycleModel != CyclesIsoCrossbar && h.CycleModel != CyclesPacked {
-		return hwErr("cycle_model", "%q: want %q or %q", h.CycleModel, CyclesIsoCrossbar, CyclesPacked)
+	if h.CycleModel != CyclesIsoCrossbar && h.CycleModel != CyclesPacked && h.CycleModel != CyclesPipelined {
+		return hwErr("cycle_model", "%q: want %q, %q or %q", h.CycleModel, CyclesIsoCrossbar, CyclesPacked, CyclesPipelined)
 	}
 	floats := []struct {
 		name string
