@@ -46,6 +46,7 @@ func runSweep(ctx context.Context, e *env, args []string) error {
 	resultsMD := fs.String("results-md", "", "also write the RESULTS.md text to this file")
 	workers := fs.Int("workers", 0, "points evaluated at once (0 = one per core)")
 	asJSON := fs.Bool("json", false, "print the summaries as JSON")
+	families := fs.StringArray("family", nil, "a model family: DENSE.onnx=SPARSE.onnx,SPARSE.onnx... (fine-tuned sparse versions, swept at the sparsity of their weights as network DENSE"+sweep.FinetunedSuffix+"; repeatable)")
 	seed := fs.Uint64("seed", 0, "grid seed: each point's non-idealities draw from a hash of its whole configuration, this included")
 	var sf shardFlags
 	sf.register(fs)
@@ -85,8 +86,12 @@ func runSweep(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	models := fs.Args()
-	if len(models) == 0 {
-		if models, err = defaultSweepModels(*out); err != nil {
+	specs, err := familySpecs(*families)
+	if err != nil {
+		return err
+	}
+	if len(models) == 0 && len(specs) == 0 {
+		if specs, err = defaultSweepModels(*out); err != nil {
 			return err
 		}
 	}
@@ -96,7 +101,7 @@ func runSweep(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	cfg := sweep.Config{
-		Models: models, Prune: *prune, Schemes: *schemes, MaxShare: *shares,
+		Models: models, Specs: specs, Prune: *prune, Schemes: *schemes, MaxShare: *shares,
 		Quant: qf.cfg, HWFile: hf.hwFile, HW: hwJSON,
 		Limit: df.limit, Data: spec.Data, Labels: spec.Labels, Mean: spec.Norm.Mean, Std: spec.Norm.Std, Resize: spec.Resize,
 		Dir: *out, Workers: *workers, Report: sweep.DefaultReportOptions(),
@@ -151,30 +156,47 @@ func borrowFlags(fs *pflag.FlagSet, reg func(*pflag.FlagSet), skip ...string) {
 	})
 }
 
-// defaultSweepModels are the committed testmodels, read from ./testmodels
-// when run inside the repository (with resnet18.onnx when it was exported),
-// otherwise extracted from the binary into DIR/models.
-func defaultSweepModels(dir string) ([]string, error) {
+// defaultSweepModels are the networks of `rramc sweep` with no model:
+//   - the committed testmodels on MNIST, read from ./testmodels when run
+//     inside the repository, each with its fine-tuned sparse family when
+//     the manifest lists one, and resnet18.onnx (cost only) when exported;
+//     outside the repository the embedded testmodels, extracted into
+//     DIR/models;
+//   - the trained CIFAR-10 ResNets of ../shared/models/cifar10 on the
+//     CIFAR-10 test images of ../shared/data, when both are there
+//     (cifarModels).
+func defaultSweepModels(dir string) ([]sweep.ModelSpec, error) {
 	man, err := testmodels.Embedded()
 	if err != nil {
 		return nil, err
 	}
-	names := man.Names()
-	var paths []string
+	var specs []sweep.ModelSpec
 	if _, err := os.Stat(filepath.Join("testmodels", "manifest.json")); err == nil {
-		for _, n := range names {
-			paths = append(paths, filepath.Join("testmodels", man.Models[n].File))
+		local, err := testmodels.LoadManifest("testmodels")
+		if err != nil {
+			return nil, err
+		}
+		for _, n := range local.Names() {
+			s := sweep.ModelSpec{Path: filepath.Join("testmodels", local.Models[n].File)}
+			fam, err := local.Family(n)
+			if err != nil {
+				return nil, err
+			}
+			for _, f := range fam[1:] {
+				s.Sparse = append(s.Sparse, filepath.Join("testmodels", local.SparseModels[f].File))
+			}
+			specs = append(specs, s)
 		}
 		if _, err := os.Stat(filepath.Join("testmodels", "resnet18.onnx")); err == nil {
-			paths = append(paths, filepath.Join("testmodels", "resnet18.onnx"))
+			specs = append(specs, sweep.ModelSpec{Path: filepath.Join("testmodels", "resnet18.onnx")})
 		}
-		return paths, nil
+		return append(specs, cifarModels(filepath.Join("..", "shared"))...), nil
 	}
 	mdir := filepath.Join(dir, "models")
 	if err := os.MkdirAll(mdir, 0o755); err != nil {
 		return nil, err
 	}
-	for _, n := range names {
+	for _, n := range man.Names() {
 		b, err := testmodels.ReadModel(n)
 		if err != nil {
 			return nil, err
@@ -183,9 +205,64 @@ func defaultSweepModels(dir string) ([]string, error) {
 		if err := sweep.WriteFileAtomic(path, b); err != nil {
 			return nil, err
 		}
-		paths = append(paths, path)
+		specs = append(specs, sweep.ModelSpec{Path: path})
 	}
-	return paths, nil
+	return specs, nil
+}
+
+// The trained CIFAR-10 ResNets kept beside the repository (shared/models/
+// cifar10: ResNet-20 and ResNet-56 from the public ace-compiler repository,
+// PyTorch 2.2.1 exports, static batch 1) and their test images (shared/data:
+// the first 846 CIFAR-10 test images in the official binary format), with
+// the per-channel preprocessing they were trained with.
+var (
+	cifarNets  = []string{"resnet20_cifar10", "resnet56_cifar10"}
+	cifarData  = filepath.Join("data", "cifar10_test_first846.bin")
+	cifarMean  = []float32{0.4914, 0.4822, 0.4465}
+	cifarStd   = []float32{0.2023, 0.1994, 0.2010}
+	cifarLimit = map[string]int{
+		// ResNet-56 costs three times ResNet-20 per image: its points use
+		// the first 282 images (a third) so the default sweep stays within
+		// its time budget; ResNet-20 uses all 846.
+		"resnet56_cifar10": 282,
+	}
+)
+
+// cifarModels returns the CIFAR-10 networks under shared, nil when the
+// folder or its data is absent.
+func cifarModels(shared string) []sweep.ModelSpec {
+	data := filepath.Join(shared, cifarData)
+	if _, err := os.Stat(data); err != nil {
+		return nil
+	}
+	var specs []sweep.ModelSpec
+	for _, n := range cifarNets {
+		p := filepath.Join(shared, "models", "cifar10", n+".onnx")
+		if _, err := os.Stat(p); err != nil {
+			continue
+		}
+		specs = append(specs, sweep.ModelSpec{Path: p, Data: data, Mean: cifarMean, Std: cifarStd, Limit: cifarLimit[n]})
+	}
+	return specs
+}
+
+// familySpecs parses --family values: DENSE.onnx=SPARSE.onnx,SPARSE.onnx...
+func familySpecs(values []string) ([]sweep.ModelSpec, error) {
+	var specs []sweep.ModelSpec
+	for _, v := range values {
+		dense, sparse, ok := strings.Cut(v, "=")
+		if !ok || dense == "" || sparse == "" {
+			return nil, usagef("--family %q: want DENSE.onnx=SPARSE.onnx[,SPARSE.onnx...]", v)
+		}
+		s := sweep.ModelSpec{Path: dense, Sparse: strings.Split(sparse, ",")}
+		for _, p := range append([]string{dense}, s.Sparse...) {
+			if _, err := os.Stat(p); err != nil {
+				return nil, fmt.Errorf("sweep: --family: model %s: %w", p, err)
+			}
+		}
+		specs = append(specs, s)
+	}
+	return specs, nil
 }
 
 // shellJoin quotes args for a POSIX shell, so that the recorded command can

@@ -299,7 +299,7 @@ func fmtShape(sh []importer.Dim) string {
 // disjoint from the test images; a cost-only model is calibrated on
 // synthetic inputs (syntheticInput) and has no golden predictions.
 func (e *Evaluator) network(ctx context.Context, pc *PointConfig, me *modelEntry) (*netEntry, error) {
-	key := fmt.Sprintf("%s|%s|%d|%d|%g|%s|%p", pc.Model, pc.ModelHash, me.first, me.n, pc.Prune, pc.Quant, me.src)
+	key := fmt.Sprintf("%s|%s|%d|%d|%g|%t|%s|%p", pc.Model, pc.ModelHash, me.first, me.n, pc.Prune, pc.Finetuned, pc.Quant, me.src)
 	e.mu.Lock()
 	ne, ok := e.nets[key]
 	if !ok {
@@ -339,6 +339,9 @@ func (e *Evaluator) quantize(ctx context.Context, pc *PointConfig, me *modelEntr
 		}
 	}
 	qc.Prune = pc.Prune
+	if pc.Finetuned { // the file is already pruned to pc.Prune
+		qc.Prune = 0
+	}
 	// Quantization and the golden pass run once per (network, ratio) while
 	// the other workers usually wait for them: they use every core.
 	qc.Workers = runtime.GOMAXPROCS(0)
@@ -424,7 +427,7 @@ func (e *Evaluator) Evaluate(ctx context.Context, pc PointConfig) (*Point, error
 		return nil, err
 	}
 	p := &Point{
-		Model: pc.Model, ModelName: pc.ModelName, Prune: pc.Prune, Scheme: pc.Scheme, MaxShare: mp.MaxShare,
+		Model: pc.Model, ModelName: pc.ModelName, Prune: pc.Prune, Finetuned: pc.Finetuned, Scheme: pc.Scheme, MaxShare: mp.MaxShare,
 		XbarRows: hw.XbarRows, XbarCols: hw.XbarCols, OURows: hw.OURows, OUCols: hw.OUCols, CellBits: hw.CellBits,
 		ADCBits: hw.ADCBits, Sparsity: ne.net.TotalSparsity(), BitSparsity: tot.BitSparsity(), Images: me.n,
 		CostOnly: me.costOnly, CostOnlyReason: me.reason, Saturations: cost.Counts.ADCClipped + cost.Counts.ADCTruncated,

@@ -30,6 +30,7 @@ type identity struct {
 	SchemaVersion int             `json:"schema_version"`
 	ModelSHA256   string          `json:"model_sha256"`
 	Prune         float64         `json:"prune"`
+	Finetuned     bool            `json:"finetuned,omitempty"`
 	Scheme        string          `json:"scheme"`
 	MaxShare      int             `json:"max_share"`
 	Quant         json.RawMessage `json:"quant"`
@@ -56,7 +57,7 @@ func (c *PointConfig) identity() identity {
 		hw = json.RawMessage("null")
 	}
 	return identity{SchemaVersion: SchemaVersion, ModelSHA256: c.ModelHash, Prune: c.Prune, Scheme: c.Scheme,
-		MaxShare: c.MaxShare, Quant: q, HW: hw, Data: c.Data, DataSHA256: c.DataHash, Labels: c.Labels, Mean: c.Mean, Std: c.Std, Resize: c.Resize,
+		MaxShare: c.MaxShare, Finetuned: c.Finetuned, Quant: q, HW: hw, Data: c.Data, DataSHA256: c.DataHash, Labels: c.Labels, Mean: c.Mean, Std: c.Std, Resize: c.Resize,
 		FirstImage: c.FirstImage, Images: c.Limit, Seed: c.Seed}
 }
 

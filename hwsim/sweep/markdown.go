@@ -36,8 +36,8 @@ func WriteResultsMarkdown(r *Results) ([]byte, error) {
 	}
 	every := "Every"
 	if len(r.CostOnlyModels()) < len(models) {
-		f("Every accuracy below is measured by the accelerator simulator (bit-serial OU by OU; on ideal, lossless hardware its exact fast path, which hwsim's tests prove bit-identical) on %s %s test images; ",
-			imagesText(r), dataName(r.Info.Data))
+		f("Every accuracy below is measured by the accelerator simulator (bit-serial OU by OU; on ideal, lossless hardware its exact fast path, which hwsim's tests prove bit-identical) on %s; ",
+			testSetText(r))
 		every = "every"
 	}
 	f("%s cost is for one inference. Performance improvement = baseline cycles / method cycles − 1; "+
@@ -94,11 +94,25 @@ func WriteResultsMarkdown(r *Results) ([]byte, error) {
 	}
 	f("\n")
 
+	writeFamilies(&b, r)
+
 	// Configuration.
 	f("## Configuration\n\n")
 	f("| item | value |\n|---|---|\n")
 	for _, m := range r.Info.Models {
-		f("| network `%s` | `%s` sha256 `%s` |\n", m.Name, m.Path, m.SHA256)
+		switch {
+		case m.Family != "":
+			f("| network `%s` | fine-tuned sparse versions of `%s`:", m.Name, m.Family)
+			for _, p := range m.Files {
+				f(" `%s`", p)
+			}
+			f(" |\n")
+		default:
+			f("| network `%s` | `%s` sha256 `%s` |\n", m.Name, m.Path, m.SHA256)
+		}
+		if m.Data != "" {
+			f("| test data of `%s` | %s |\n", m.Name, m.Data)
+		}
 	}
 	f("| pruning ratios | %s |\n", fmtRatios(ratios))
 	f("| methods | %s |\n", methodList(methods))
@@ -264,6 +278,17 @@ func imagesText(r *Results) string {
 		return fmt.Sprintf("the first %d", lo)
 	}
 	return fmt.Sprintf("%d–%d", lo, hi)
+}
+
+// testSetText says which test images the accuracies are on: the sweep's
+// data set, or each network's own where some have one.
+func testSetText(r *Results) string {
+	for _, m := range r.Info.Models {
+		if m.Data != "" {
+			return fmt.Sprintf("%s test images (%s unless Configuration names a network's own test data)", imagesText(r), dataName(r.Info.Data))
+		}
+	}
+	return fmt.Sprintf("%s %s test images", imagesText(r), dataName(r.Info.Data))
 }
 
 func dataName(d string) string {

@@ -25,8 +25,11 @@ type PointConfig struct {
 	// DataHash is the SHA-256 of the test data's contents (and labels), ""
 	// for the embedded MNIST set (dataset.Fingerprint).
 	DataHash string `json:"data_hash,omitempty"`
-	// Prune is the fraction of weights pruned before quantization.
-	Prune float64 `json:"prune"`
+	// Prune is the fraction of weights pruned before quantization; for a
+	// fine-tuned sparse model (Finetuned) the sparsity its file already has,
+	// which rramc does not prune further.
+	Prune     float64 `json:"prune"`
+	Finetuned bool    `json:"finetuned,omitempty"`
 	// Scheme is the mapping scheme name; MaxShare the owner limit per kept
 	// column (0 = unlimited), normalized to 0 for schemes that ignore it.
 	Scheme   string `json:"scheme"`
@@ -131,10 +134,13 @@ type Point struct {
 	Model     string  `json:"model"`
 	ModelName string  `json:"model_name"`
 	Prune     float64 `json:"prune"`
-	Scheme    string  `json:"scheme"`
-	MaxShare  int     `json:"max_share"`
-	WBits     int     `json:"weight_bits"`
-	ABits     int     `json:"activation_bits"`
+	// Finetuned marks a point of a fine-tuned sparse model: Prune is the
+	// sparsity of its file, which rramc did not prune further.
+	Finetuned bool   `json:"finetuned,omitempty"`
+	Scheme    string `json:"scheme"`
+	MaxShare  int    `json:"max_share"`
+	WBits     int    `json:"weight_bits"`
+	ABits     int    `json:"activation_bits"`
 	// Geometry: crossbar R × C, OU h × w, bits per cell.
 	XbarRows int `json:"xbar_rows"`
 	XbarCols int `json:"xbar_cols"`

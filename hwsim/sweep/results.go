@@ -15,6 +15,14 @@ type ModelInfo struct {
 	Name   string `json:"name"`
 	Path   string `json:"path"`
 	SHA256 string `json:"sha256,omitempty"`
+	// Data is the network's own test data when it has one (ModelSpec.Data),
+	// "" when it uses the sweep's.
+	Data string `json:"data,omitempty"`
+	// Family is the dense network a fine-tuned sparse network was pruned
+	// from, and Files its model files, one per ratio ("" and nil for an
+	// ordinary network).
+	Family string   `json:"family,omitempty"`
+	Files  []string `json:"files,omitempty"`
 }
 
 // RunInfo is the exact configuration a sweep ran with: enough to rerun it and

@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"github.com/rramc/rramc/hwsim"
-	"github.com/rramc/rramc/importer/dataset"
 	"github.com/rramc/rramc/mapper"
 	"github.com/rramc/rramc/quant"
 )
@@ -67,9 +66,12 @@ func (p Progress) String() string {
 // Config is a sweep.
 type Config struct {
 	// Models are ONNX file paths; Names optional display names (default:
-	// the file name without extension, made unique).
+	// the file name without extension, made unique). Specs are further
+	// networks with data of their own or fine-tuned sparse versions
+	// (ModelSpec); they follow Models in tables.
 	Models []string
 	Names  []string
+	Specs  []ModelSpec
 	// Prune are the pruning ratios; Schemes the mapping schemes; MaxShare
 	// the limits tried for the colsim family (empty = {0}).
 	Prune    []float64
@@ -129,7 +131,7 @@ type Config struct {
 // (network, ratio, scheme, limit): the points sharing a quantized network are
 // adjacent so the evaluator's cache serves them.
 func (c *Config) Jobs() ([]PointConfig, []ModelInfo, error) {
-	if len(c.Models) == 0 {
+	if len(c.Models)+len(c.Specs) == 0 {
 		return nil, nil, invalidf("no model")
 	}
 	if len(c.Prune) == 0 {
@@ -181,51 +183,9 @@ func (c *Config) Jobs() ([]PointConfig, []ModelInfo, error) {
 		}
 		hw = buf.Bytes()
 	}
-	data := c.Data
-	if data == "" {
-		data = "mnist"
-	}
-	mean, std := Floats(c.Mean), Floats(c.Std)
-	if data == "mnist" && len(mean) == 0 && len(std) == 0 {
-		mean, std = Floats{DefaultMean}, Floats{DefaultStd}
-	}
-	for _, v := range append(slices.Clone(mean), std...) {
-		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-			return nil, nil, invalidf("preprocessing mean %v std %v: values must be finite", mean, std)
-		}
-	}
-	for _, v := range std {
-		if v == 0 {
-			return nil, nil, invalidf("preprocessing std %v: must be non-zero", std)
-		}
-	}
-	// The data's contents are part of a point's identity, like the
-	// model's: changed data at the same path is a different point.
-	dataHash, err := dataset.Fingerprint(dataset.Spec{Data: data, Labels: c.Labels})
+	swept, err := c.sweptModels()
 	if err != nil {
-		return nil, nil, fmt.Errorf("sweep: %w: data %q: %w", ErrInvalidConfig, data, err)
-	}
-	models := make([]ModelInfo, len(c.Models))
-	seen := map[string]int{}
-	for i, path := range c.Models {
-		name := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
-		if len(c.Names) > 0 && c.Names[i] != "" {
-			name = c.Names[i]
-		}
-		if n := seen[name]; n > 0 {
-			name = fmt.Sprintf("%s#%d", name, n+1)
-		}
-		seen[name]++
-		sum, err := fileSHA256(path)
-		if err != nil {
-			return nil, nil, fmt.Errorf("sweep: model %s: %w", path, err)
-		}
-		for _, o := range models[:i] {
-			if o.SHA256 == sum {
-				return nil, nil, invalidf("models %s and %s have the same contents (a point is identified by the model's contents)", o.Path, path)
-			}
-		}
-		models[i] = ModelInfo{Name: name, Path: path, SHA256: sum}
+		return nil, nil, err
 	}
 	shares := slices.Clone(c.MaxShare)
 	if len(shares) == 0 {
@@ -235,17 +195,31 @@ func (c *Config) Jobs() ([]PointConfig, []ModelInfo, error) {
 	slices.Sort(prunes)
 	prunes = slices.Compact(prunes)
 	var jobs []PointConfig
-	for _, m := range models {
-		for _, pr := range prunes {
+	models := make([]ModelInfo, len(swept))
+	for i, m := range swept {
+		models[i] = m.info
+		// An ordinary network is pruned one-shot at every ratio of the
+		// grid; a family's fine-tuned network stands at the sparsity of each
+		// of its files, which are not pruned further.
+		files := []familyMember{{path: m.info.Path, sha: m.info.SHA256}}
+		ratios := prunes
+		if m.finetd {
+			files, ratios = m.files, nil
+			for _, f := range m.files {
+				ratios = append(ratios, f.ratio)
+			}
+		}
+		for ri, pr := range ratios {
+			f := files[min(ri, len(files)-1)]
 			for _, s := range dedupe(c.Schemes) {
 				sh := []int{0}
 				if mapper.UsesMaxShare(s) {
 					sh = dedupe(shares)
 				}
 				for _, ms := range sh {
-					jobs = append(jobs, PointConfig{Model: m.Path, ModelName: m.Name, ModelHash: m.SHA256,
-						Prune: pr, Scheme: s, MaxShare: ms, Quant: qjson, HW: hw, Limit: c.Limit, Data: data, DataHash: dataHash, Labels: c.Labels,
-						Mean: mean, Std: std, Resize: c.Resize, Seed: c.Seed})
+					jobs = append(jobs, PointConfig{Model: f.path, ModelName: m.info.Name, ModelHash: f.sha, Finetuned: m.finetd,
+						Prune: pr, Scheme: s, MaxShare: ms, Quant: qjson, HW: hw, Limit: m.limit, Data: m.data.data, DataHash: m.data.hash,
+						Labels: m.data.labels, Mean: m.data.mean, Std: m.data.std, Resize: m.data.resize, Seed: c.Seed})
 				}
 			}
 		}
