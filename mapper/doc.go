@@ -116,7 +116,8 @@
 //     groups (the nodes of a binary tree over sre's groups); a band is
 //     mapped plain (colsim's strips of consecutive rows, over the band's
 //     columns) or compressed (the rows zero in all the band's columns
-//     removed over the whole K, the rest cut into strips, colsim merging
+//     removed over the whole K, the rest, ascending or ordered by their
+//     nonzero-column mask over the band, cut into strips, colsim merging
 //     inside each); a bottom-up pass keeps per node the cheapest of plain,
 //     compressed and its two halves. One group compressed is sre, the whole
 //     width plain is colsim, so it never needs more OU activations than

@@ -1,6 +1,10 @@
 package mapper
 
-import "math/bits"
+import (
+	"cmp"
+	"math/bits"
+	"slices"
+)
 
 // sreColsim combines SRE's row compression with colsim's column merging,
 // choosing per column band whichever needs fewer OU activations.
@@ -15,13 +19,17 @@ import "math/bits"
 //     removed (over the whole K, as in sre), the remaining rows, ascending,
 //     are cut into strips of OURows, and each strip's band columns are
 //     merged as in colsim (all-zero columns dropped, identical ones share a
-//     physical column, MaxShare owners each).
+//     physical column, MaxShare owners each); for bands of at most 64
+//     columns the compressed rows are also tried ordered by their
+//     nonzero-column mask over the band (rows nonzero in the same columns
+//     share strips, so the strips' other columns are zero and dropped).
 //
 // Either way a strip's kept columns are packed OUCols per OU, so a strip
 // costs ceil(kept/OUCols) OU activations per input bit. The cost of every
 // band of the tree in both ways is counted, and a bottom-up pass keeps for
-// each node the cheapest of: plain, compressed, or its two halves mapped
-// independently (ties: plain, then compressed, then the halves). The
+// each node the cheapest of: plain, compressed (ascending, then
+// mask-ordered), or its two halves mapped independently (ties: plain, then
+// compressed ascending, then mask-ordered, then the halves). The
 // layout follows the chosen bands.
 //
 // Guarantees (per group, hence per layer): a one-group band compressed is
@@ -90,6 +98,9 @@ func newBandPlanner(in *GroupInput) *bandPlanner {
 type band struct {
 	g0, g1     int
 	compressed bool
+	// sorted: the compressed rows ordered by their nonzero-column mask
+	// over the band (bands of at most 64 columns) instead of ascending
+	sorted bool
 }
 
 // cols returns the band's logical columns [c0, c1).
@@ -99,8 +110,8 @@ func (p *bandPlanner) cols(b band) (int, int) { return b.g0 * p.w, min(b.g1*p.w,
 // column order.
 func (p *bandPlanner) plan() []band {
 	type node struct {
-		plain, comp, best int64
-		choice            int // 0 plain, 1 compressed, 2 halves
+		plain, comp, sorted, best int64
+		choice                    int // 0 plain, 1 compressed, 2 halves, 3 compressed sorted
 	}
 	var levels [][]node
 	for size := 1; ; size *= 2 {
@@ -140,6 +151,10 @@ func (p *bandPlanner) plan() []band {
 		for i := range lv {
 			b := band{g0: i * size, g1: min((i+1)*size, p.ngrp)}
 			lv[i].comp = p.compressedCost(b, list[i])
+			lv[i].sorted = 1 << 62
+			if c0, c1 := p.cols(b); c1-c0 <= 64 {
+				lv[i].sorted = p.compressedCost(b, p.sortByMask(list[i], c0, c1))
+			}
 		}
 		if li+1 < len(levels) {
 			next := make([][]int32, len(levels[li+1]))
@@ -159,6 +174,9 @@ func (p *bandPlanner) plan() []band {
 			n.best, n.choice = n.plain, 0
 			if n.comp < n.best {
 				n.best, n.choice = n.comp, 1
+			}
+			if n.sorted < n.best {
+				n.best, n.choice = n.sorted, 3
 			}
 			if li > 0 {
 				prev := levels[li-1]
@@ -180,8 +198,8 @@ func (p *bandPlanner) plan() []band {
 		switch levels[li][i].choice {
 		case 0:
 			out = append(out, b)
-		case 1:
-			b.compressed = true
+		case 1, 3:
+			b.compressed, b.sorted = true, levels[li][i].choice == 3
 			out = append(out, b)
 		default:
 			walk(li-1, 2*i)
@@ -208,6 +226,57 @@ func (p *bandPlanner) compressedCost(b band, rows []int32) int64 {
 		n += p.ous(p.pc.kept(p.pat, p.words, c0-cs, c1-cs, p.share))
 	}
 	return n
+}
+
+// sortByMask returns rows ordered by their nonzero-column mask over the
+// logical columns [c0, c1) (at most 64), ties in row order: rows that are
+// nonzero in the same columns share strips, so a strip's other columns are
+// all zero and dropped.
+func (p *bandPlanner) sortByMask(rows []int32, c0, c1 int) []int32 {
+	type keyed struct {
+		mask uint64
+		row  int32
+	}
+	ks := make([]keyed, len(rows))
+	n0, n1 := c0/p.nd, (c1-1)/p.nd
+	oneBit := p.in.Geo.CellBits != 2
+	bmask := uint64(1)<<p.in.Bits - 1
+	for i, r := range rows {
+		var m uint64
+		row := p.in.W[int(r)*p.in.N:]
+		for n := n0; n <= n1; n++ {
+			v := row[n]
+			if v == 0 {
+				continue
+			}
+			var u uint64 // nonzero digits of v
+			if oneBit {
+				u = uint64(uint32(v)) & bmask
+			} else {
+				for j, d := range p.dig {
+					if d.level(v) != 0 {
+						u |= 1 << j
+					}
+				}
+			}
+			// place digit j of output n at bit n·D+j−c0 (within [0, 64))
+			if sh := n*p.nd - c0; sh >= 0 {
+				m |= u << sh
+			} else {
+				m |= u >> -sh
+			}
+		}
+		if w := c1 - c0; w < 64 {
+			m &= 1<<w - 1
+		}
+		ks[i] = keyed{m, r}
+	}
+	slices.SortStableFunc(ks, func(a, b keyed) int { return cmp.Compare(a.mask, b.mask) })
+	out := make([]int32, len(rows))
+	for i, k := range ks {
+		out[i] = k.row
+	}
+	return out
 }
 
 // groupRows lists, per column group, the rows that are nonzero in it, in
@@ -334,6 +403,9 @@ func (p *bandPlanner) build(bands []band) *GroupMap {
 		nstrips := (p.in.K + p.h - 1) / p.h
 		if bd.compressed {
 			kept = p.bandRows(bd)
+			if bd.sorted {
+				kept = p.sortByMask(kept, c0, c1)
+			}
 			nstrips = (len(kept) + p.h - 1) / p.h
 		}
 		for s := 0; s < nstrips; s++ {
