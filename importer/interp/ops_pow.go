@@ -7,9 +7,11 @@ import (
 	"github.com/rramc/rramc/importer"
 )
 
-// Pow(X, Y) = X^Y elementwise with numpy broadcasting; the exponent may be
-// a float or an integer tensor (opset 12+), the base is float. Computed in
-// float64 and rounded once.
+// Pow(X, Y) = X^Y elementwise with numpy broadcasting; base and exponent
+// may each be float or integer (opset 12+); the output has the base's type.
+// Float results are computed in float64 and rounded once; an integer base
+// gives the integer part of the float64 power (as numpy's cast), wrapped
+// to the type.
 func init() {
 	register("Pow", 2, 2, compilePow, shapePow)
 }
@@ -17,9 +19,6 @@ func init() {
 func compilePow(c *compileCtx, n *importer.Node) (kernel, error) {
 	return func(ar *arena, ins []*importer.Tensor) ([]*importer.Tensor, error) {
 		x, y := ins[0], ins[1]
-		if err := needFloat(x, "input X"); err != nil {
-			return nil, err
-		}
 		shape, st, err := broadcastOperands(x.Shape, y.Shape)
 		if err != nil {
 			return nil, err
@@ -27,15 +26,23 @@ func compilePow(c *compileCtx, n *importer.Node) (kernel, error) {
 		if y.IsFloat() && len(y.Float) != y.Len() || !y.IsFloat() && len(y.Int) != y.Len() {
 			return nil, fmt.Errorf("input Y %s holds no values", y)
 		}
-		out := ar.newFloat(shape)
-		forEachBroadcast(shape, st, func(o int, offs []int) {
-			var e float64
-			if y.IsFloat() {
-				e = float64(y.Float[offs[1]])
-			} else {
-				e = float64(y.Int[offs[1]])
+		at := func(t *importer.Tensor, i int) float64 {
+			if t.IsFloat() {
+				return float64(t.Float[i])
 			}
-			out.Float[o] = float32(math.Pow(float64(x.Float[offs[0]]), e))
+			return float64(t.Int[i])
+		}
+		if !x.IsFloat() {
+			out := &importer.Tensor{DType: x.DType, Shape: shape, Int: make([]int64, importer.NumElements(shape))}
+			forEachBroadcast(shape, st, func(o int, offs []int) {
+				out.Int[o] = wrapInt(int64(math.Pow(at(x, offs[0]), at(y, offs[1]))), x.DType)
+			})
+			return one(out), nil
+		}
+		out := ar.newFloat(shape)
+		out.DType = x.DType
+		forEachBroadcast(shape, st, func(o int, offs []int) {
+			out.Float[o] = float32(math.Pow(at(x, offs[0]), at(y, offs[1])))
 		})
 		return one(out), nil
 	}, nil
