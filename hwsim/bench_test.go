@@ -188,6 +188,22 @@ func BenchmarkMNSIM(b *testing.B) {
 	}
 }
 
+// One ResNet-18-size image (224×224), bit-serial, default hardware: the
+// generic route against the chosen one, interleaved with -count.
+func BenchmarkResNet18ImageRoutes(b *testing.B) {
+	var macs int64
+	for _, s := range resnet18 {
+		macs += int64(s.k) * int64(s.n) * int64(s.m)
+	}
+	for _, route := range []string{routeGeneric, ""} {
+		name := "chosen"
+		if route != "" {
+			name = route
+		}
+		b.Run(name, func(b *testing.B) { benchRoute(b, resnet18, Defaults(), route, macs) })
+	}
+}
+
 // benchRoute runs the layers of shapes bit-serially on hw by the given
 // route and reports MAC/s of wall and of CPU time.
 func benchRoute(b *testing.B, shapes []benchLayer, hw HW, route string, macs int64) {

@@ -180,12 +180,12 @@ func newTablePlan(g *group, hw *HW) *tablePlan {
 			st.rowVal = make([]int32, st.h*len(st.outs))
 			for _, c := range st.cols {
 				for _, ow := range g.own[g.ownStart[c]:g.ownStart[c+1]] {
-					for j := 0; j < st.h; j++ {
-						lv := g.level(int(c), j)
-						if ow.comp {
-							lv = g.level(int(colSum[c]), j) - lv
-						}
-						st.rowVal[j*len(st.outs)+int(outIdx[ow.out])] += int32(lv) * ow.mult
+					i := int(outIdx[ow.out])
+					if ow.comp {
+						addLevels(st.rowVal, len(st.outs), i, g, colSum[c], ow.mult)
+						addLevels(st.rowVal, len(st.outs), i, g, c, -ow.mult)
+					} else {
+						addLevels(st.rowVal, len(st.outs), i, g, c, ow.mult)
 					}
 				}
 			}
@@ -223,6 +223,19 @@ func newTablePlan(g *group, hw *HW) *tablePlan {
 		}
 	}
 	return tp
+}
+
+// addLevels adds mult times the cell level of column c on every wordline
+// j to rowVal[j*nout+i] (one-word columns).
+func addLevels(rowVal []int32, nout, i int, g *group, c int32, mult int32) {
+	for m := g.cols[c]; m != 0; m &= m - 1 {
+		rowVal[bits.TrailingZeros64(m)*nout+i] += mult
+	}
+	if g.hi != nil {
+		for m := g.hi[c]; m != 0; m &= m - 1 {
+			rowVal[bits.TrailingZeros64(m)*nout+i] += 2 * mult
+		}
+	}
 }
 
 // tablePlanOf returns the table route of g (nil when it does not apply),
@@ -301,6 +314,12 @@ func (tp *tablePlan) build(g *group, hw *HW, st *tableStrip, t *table, q *[]int6
 	t.lost = t.lost[:0]
 	clear(t.vals[:nout])
 	if st.lossless {
+		if tp.simd && nout > 0 {
+			for p := 1; p < np; p++ {
+				addRow32(&t.vals[p*nout], &t.vals[(p&(p-1))*nout], &st.rowVal[bits.TrailingZeros(uint(p))*nout], nout)
+			}
+			return
+		}
 		for p := 1; p < np; p++ {
 			dst := t.vals[p*nout : (p+1)*nout]
 			src := t.vals[(p&(p-1))*nout : (p&(p-1))*nout+nout]

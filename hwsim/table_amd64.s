@@ -162,3 +162,41 @@ store:
 	VMOVDQU32 Z0, K1, (DI)
 	VZEROUPPER
 	RET
+
+// func addRow32(dst, a, b *int32, n int)
+//
+// dst[i] = a[i] + b[i] for i < n, 16 lanes per instruction (the tail
+// masked), AVX-512F.
+TEXT ·addRow32(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DX
+	MOVQ n+24(FP), CX
+
+rloop:
+	CMPQ CX, $16
+	JLT rtail
+	VMOVDQU32 (SI), Z0
+	VPADDD (DX), Z0, Z0
+	VMOVDQU32 Z0, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DX
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JMP rloop
+
+rtail:
+	TESTQ CX, CX
+	JZ rdone
+	MOVQ $1, AX
+	SHLQ CX, AX
+	DECQ AX
+	KMOVW AX, K1
+	VMOVDQU32.Z (SI), K1, Z0
+	VMOVDQU32.Z (DX), K1, Z1
+	VPADDD Z1, Z0, Z0
+	VMOVDQU32 Z0, K1, (DI)
+
+rdone:
+	VZEROUPPER
+	RET
