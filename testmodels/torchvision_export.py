@@ -91,6 +91,15 @@ def randomise_norm_stats(net, gen):
                     m.bias.copy_(torch.randn(n, generator=gen) * 0.1)
 
 
+def randomise_zero_weights(net, gen):
+    """Draws the weight matrices a model initialises to zero (ViT's head),
+    whose output would otherwise be all zeros and prove nothing."""
+    for p in net.parameters():
+        if p.dim() >= 2 and not p.detach().any():
+            with torch.no_grad():
+                p.copy_(torch.randn(p.shape, generator=gen) * 0.02)
+
+
 def build(name):
     ctor, size = ARCHITECTURES[name]
     if ctor is None:
@@ -98,6 +107,7 @@ def build(name):
     torch.manual_seed(0)
     net = ctor()
     randomise_norm_stats(net, torch.Generator().manual_seed(1))
+    randomise_zero_weights(net, torch.Generator().manual_seed(2))
     if name.startswith(("fcn_", "deeplabv3_", "lraspp_")):
         net = OutHead(net)
     return net.eval(), size

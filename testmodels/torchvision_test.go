@@ -123,26 +123,31 @@ func loadRunnable(path string) (model *importer.Model, blocked []string, err err
 	return model, blocked, nil
 }
 
-// relErr is max|got − want| / max|want|.
-func relErr(got, want []float32) float64 {
+// relErr is max|got − want| / max|want|; an all-zero reference proves
+// nothing and is an error.
+func relErr(got, want []float32) (float64, error) {
 	var maxDiff, maxRef float64
 	for i := range want {
 		maxDiff = math.Max(maxDiff, math.Abs(float64(got[i])-float64(want[i])))
 		maxRef = math.Max(maxRef, math.Abs(float64(want[i])))
 	}
-	if maxRef == 0 {
-		return maxDiff
+	if !(maxRef > 0) || math.IsInf(maxRef, 0) {
+		return 0, fmt.Errorf("PyTorch's output has max |value| %v: not a usable reference (re-export with the current torchvision_export.py)", maxRef)
 	}
-	return maxDiff / maxRef
+	return maxDiff / maxRef, nil
 }
 
-// sqnrDB is 10·log10(Σ ref² / Σ (ref − x)²).
+// sqnrDB is 10·log10(Σ ref² / Σ (ref − x)²); NaN (failing every bound)
+// for an all-zero reference.
 func sqnrDB(ref, x []float32) float64 {
 	var sig, noise float64
 	for i := range ref {
 		d := float64(ref[i]) - float64(x[i])
 		sig += float64(ref[i]) * float64(ref[i])
 		noise += d * d
+	}
+	if sig == 0 {
+		return math.NaN()
 	}
 	if noise == 0 {
 		return math.Inf(1)
@@ -200,7 +205,11 @@ func TestTorchvisionFloat(t *testing.T) {
 					table.add("%-30s %5d  FAIL shape %v, want %v", m.name, opset, got.Shape, m.want.Shape)
 					t.Fatalf("output shape %v, want %v", got.Shape, m.want.Shape)
 				}
-				e := relErr(got.Float, m.want.Float)
+				e, err := relErr(got.Float, m.want.Float)
+				if err != nil {
+					table.add("%-30s %5d  FAIL %v", m.name, opset, err)
+					t.Fatal(err)
+				}
 				status := "ok"
 				if !(e <= torchvisionTol) {
 					status = "FAIL"
