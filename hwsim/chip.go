@@ -58,6 +58,13 @@ type Chip struct {
 	// layer's stage also reads its inputs from and writes its outputs to
 	// the buffer, in series with the crossbar work (0 = not a limit).
 	BufferBitsPerNs float64 `json:"buffer_bits_per_ns"`
+	// BufferBusyMW is the power (mW) every tile buffer of a layer draws
+	// while the layer moves its inputs and outputs through the buffer
+	// (its buffer bits over buffer_bits_per_ns), on every tile the layer
+	// occupies: a buffer charged by the time it is busy rather than per
+	// access, as MNSIM 2.0 charges its tile buffers. It is added to the
+	// buffer's energy per access; it needs buffer_bits_per_ns.
+	BufferBusyMW float64 `json:"buffer_busy_mw"`
 	// RowBlockTiles places each row tile of a layer (the crossbars that
 	// share its input rows) on tiles of its own, so partial sums of one
 	// tile never mix input blocks; otherwise a layer's crossbars are
@@ -104,7 +111,7 @@ func (c *Chip) validate(h *HW) error {
 	}{
 		{"chip.xbar_static_mw", c.XbarStaticMW}, {"chip.dac_static_mw", c.DACStaticMW},
 		{"chip.adc_static_mw", c.ADCStaticMW}, {"chip.shift_add_static_mw", c.ShiftAddStaticMW},
-		{"chip.buffer_static_mw", c.BufferStaticMW},
+		{"chip.buffer_static_mw", c.BufferStaticMW}, {"chip.buffer_busy_mw", c.BufferBusyMW},
 	}
 	for _, u := range []struct {
 		name string
@@ -125,10 +132,23 @@ func (c *Chip) validate(h *HW) error {
 	if math.IsNaN(c.BufferBitsPerNs) || c.BufferBitsPerNs < 0 || c.BufferBitsPerNs > 1e9 {
 		return hwErr("chip.buffer_bits_per_ns", "%v out of range [0, 1e9]", c.BufferBitsPerNs)
 	}
+	if c.BufferBusyMW > 0 && c.BufferBitsPerNs == 0 {
+		return hwErr("chip.buffer_busy_mw", "%v mW needs a buffer time: chip.buffer_bits_per_ns is 0", c.BufferBusyMW)
+	}
 	if !(c.NoCBitsPerNs > 0) || c.NoCBitsPerNs > 1e9 {
 		return hwErr("chip.noc_bits_per_ns", "%v out of range (0, 1e9]", c.NoCBitsPerNs)
 	}
 	return nil
+}
+
+// bufferBusyPJ is the energy (pJ) of the buffers of a layer's tiles while
+// the layer moves bits through the buffer: every occupied tile's buffer
+// draws buffer_busy_mw for the buffer time (mW·ns = pJ).
+func (c *Chip) bufferBusyPJ(tiles int, bits int64) float64 {
+	if c.BufferBusyMW == 0 || c.BufferBitsPerNs == 0 {
+		return 0
+	}
+	return float64(tiles) * c.BufferBusyMW * float64(bits) / c.BufferBitsPerNs
 }
 
 // ouNs is the time of one OU activation in ns: the crossbar read, and the

@@ -119,6 +119,30 @@ func TestHandComputedChip(t *testing.T) {
 	if got != want {
 		t.Errorf("simulated counts\n got %+v\nwant %+v", got, want)
 	}
+	// A buffer charged by busy time: the layer's one tile's buffer draws
+	// 2.5 mW for its 48 buffer bits at 16 bits/ns (3 ns): 7.5 pJ more
+	// buffer energy, nothing else changes.
+	hw.Chip.BufferBusyMW = 2.5
+	busy, err := Simulate(net, mp, hw, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bcost, err := busy.Cost(counts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range ComponentNames() {
+		e := cost.EnergyPJ.Get(name)
+		if name == "buffer" {
+			e += 7.5
+		}
+		if got := bcost.EnergyPJ.Get(name); !near(got, e) {
+			t.Errorf("busy buffer: energy %s = %v pJ, want %v", name, got, e)
+		}
+	}
+	if !near(bcost.EnergyPJ.Total, cost.EnergyPJ.Total+7.5) {
+		t.Errorf("busy buffer: total %v pJ, want %v", bcost.EnergyPJ.Total, cost.EnergyPJ.Total+7.5)
+	}
 }
 
 // The layer pipeline by hand: stages of 100 and 50 ns, the second layer
@@ -169,6 +193,8 @@ func TestChipValidate(t *testing.T) {
 		{func(c *Chip) { c.Router.Count = math.NaN() }, "chip.router.count"},
 		{func(c *Chip) { c.NoCBitsPerNs = 0 }, "chip.noc_bits_per_ns"},
 		{func(c *Chip) { c.BufferBitsPerNs = -1 }, "chip.buffer_bits_per_ns"},
+		{func(c *Chip) { c.BufferBusyMW = -1 }, "chip.buffer_busy_mw"},
+		{func(c *Chip) { c.BufferBusyMW, c.BufferBitsPerNs = 1, 0 }, "chip.buffer_busy_mw"},
 	} {
 		hw := handChip()
 		c.edit(hw.Chip)

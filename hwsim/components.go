@@ -429,6 +429,12 @@ func (b Breakdown) Components() map[string]float64 {
 	return m
 }
 
+// addTo adds pj to the named component (one of ComponentNames).
+func (b *Breakdown) addTo(name string, pj float64) {
+	b.parts[componentIndex(name)] += pj
+	b.Total += pj
+}
+
 func (b *Breakdown) add(o *Breakdown) {
 	for i := range b.parts {
 		b.parts[i] += o.parts[i]

@@ -225,6 +225,7 @@ func priceCounts(hw *HW, shapes []layerShape, counts []Counts, work []imageWork)
 			if bw := hw.Chip.BufferBitsPerNs; bw > 0 {
 				lc.LatencyNs += float64(c.BufferReadBits+c.BufferWriteBits) / bw
 			}
+			lc.EnergyPJ.addTo("buffer", hw.Chip.bufferBusyPJ(fp.tiles, c.BufferReadBits+c.BufferWriteBits))
 		}
 		lc.AreaUM2 = priceArea(hw, &fp, false)
 		cost.Layers[li] = lc

@@ -21,9 +21,12 @@ const mnsimAnchors = "../../shared/anchors/mnsim"
 // mnsimFigure is what MNSIM 2.0 printed for one network (per image):
 // latency, energy by component, area.
 type mnsimFigure struct {
-	latencyNs, energyPJ, areaUM2             float64
-	adc, buffer, crossbar, dac, digitalPJ    float64
-	tolLatency, tolEnergy, tolArea, tolParts float64
+	latencyNs, energyPJ, areaUM2          float64
+	adc, buffer, crossbar, dac, digitalPJ float64
+	tolLatency, tolEnergy, tolArea        float64
+	// tolParts bounds the component ratios in the order ADC, buffer,
+	// crossbar, DAC, digital.
+	tolParts [5]float64
 }
 
 // mnsimCost maps an MNSIM network densely onto the mnsim preset and prices
@@ -89,11 +92,11 @@ func checkMNSIM(t *testing.T, name string, cost *Cost, want mnsimFigure) {
 		{"latency", cost.LatencyNs, want.latencyNs, want.tolLatency, true},
 		{"energy", e.Total, want.energyPJ, want.tolEnergy, true},
 		{"area", cost.AreaUM2.Total, want.areaUM2, want.tolArea, true},
-		{"ADC energy", e.Get("adc"), want.adc, want.tolParts, false},
-		{"buffer energy", e.Get("buffer"), want.buffer, want.tolParts, false},
-		{"crossbar energy", e.Get("crossbar"), want.crossbar, want.tolParts, false},
-		{"DAC energy", e.Get("dac"), want.dac, want.tolParts, false},
-		{"digital energy", digital, want.digitalPJ, want.tolParts, false},
+		{"ADC energy", e.Get("adc"), want.adc, want.tolParts[0], false},
+		{"buffer energy", e.Get("buffer"), want.buffer, want.tolParts[1], false},
+		{"crossbar energy", e.Get("crossbar"), want.crossbar, want.tolParts[2], false},
+		{"DAC energy", e.Get("dac"), want.dac, want.tolParts[3], false},
+		{"digital energy", digital, want.digitalPJ, want.tolParts[4], false},
 	} {
 		r := c.got / c.want
 		t.Logf("%s %s: rramc %.4g, MNSIM %.4g, ratio %.3f", name, c.what, c.got, c.want, r)
@@ -108,7 +111,8 @@ func checkMNSIM(t *testing.T, name string, cost *Cost, want mnsimFigure) {
 }
 
 // MNSIM 2.0 on its LeNet, against the mnsim preset. The preset's
-// per-action energies and buffer bandwidth are calibrated on this network
+// per-action energies, buffer busy power and buffer bandwidth are
+// calibrated on this network
 // (HARDWARE.md), so energy agrees by construction; latency and area come
 // from the structure (placement on tiles, the pipeline) and are checked
 // within ±25 %. The test keeps the calibration from drifting.
@@ -120,16 +124,18 @@ func TestMNSIMLeNet(t *testing.T) {
 	checkMNSIM(t, "LeNet", mnsimCost(t, path), mnsimFigure{
 		latencyNs: 341472.48, energyPJ: 6879476.7, areaUM2: 60449173.6,
 		adc: 3076496.6, buffer: 3677505.8, crossbar: 8305.5, dac: 38239.9, digitalPJ: 10816.6 + 68112.2,
-		tolLatency: 1.25, tolEnergy: 1.25, tolArea: 1.25, tolParts: 1.5})
+		tolLatency: 1.25, tolEnergy: 1.25, tolArea: 1.25, tolParts: [5]float64{1.5, 1.5, 1.5, 1.5, 1.5}})
 }
 
 // MNSIM 2.0 on its VGG-8, the network held out from the calibration: the
-// ONNX file is written by MNSIM's network script (PyTorch). Latency and area
-// must hold within ±25 %. Energy does not: MNSIM charges every component its
-// power times the layer's busy time over all the PEs a layer occupies,
-// where rramc charges the actions counted, and on VGG-8 the two part ways
-// (rramc 0.44× in total; see README). The test pins today's ratios so that
-// a change in either direction is seen.
+// ONNX file is written by MNSIM's network script (PyTorch). Latency, area
+// and buffer energy hold the bars (±25 %, 1.5×). Total energy
+// (0.73×) and the ADC (0.53×), crossbar (0.39×), DAC (2.23×) and digital
+// (0.64×) parts do not; their bounds pin today's ratios so that a change
+// either way is seen. The ADC's gap is MNSIM's accounting: half a
+// conversion per column in crossbars of up to 128 used columns (all of
+// LeNet's), a whole one in full crossbars (VGG-8's layers 3-9), where rramc
+// counts one per column (README).
 func TestMNSIMVGG8(t *testing.T) {
 	if testing.Short() {
 		t.Skip("VGG-8 takes a minute")
@@ -146,5 +152,5 @@ func TestMNSIMVGG8(t *testing.T) {
 	checkMNSIM(t, "VGG-8", cost, mnsimFigure{
 		latencyNs: 5151851.4, energyPJ: 4448843521, areaUM2: 1390330993.5,
 		adc: 3442430638, buffer: 976516694, crossbar: 20348330, dac: 4435256, digitalPJ: 4831524 + 281078,
-		tolLatency: 1.25, tolEnergy: 2.5, tolArea: 1.25, tolParts: 8})
+		tolLatency: 1.25, tolEnergy: 1.3, tolArea: 1.25, tolParts: [5]float64{2, 1.5, 2.7, 2.4, 1.7}})
 }
