@@ -102,7 +102,12 @@ func TestRoutesAgree(t *testing.T) {
 				}
 				copy(x, hx)
 			}
-			for _, o := range routeSchemes {
+			schemes := routeSchemes
+			if testing.Short() {
+				// complement owners and gathered rows; all schemes in the full run
+				schemes = []mapper.Options{{Scheme: "dense"}, {Scheme: "colsim-comp", MaxShare: 0}, {Scheme: "sre"}}
+			}
+			for _, o := range schemes {
 				name := fmt.Sprintf("%s/signed=%v/%s%d", rc.name, signed, o.Scheme, o.MaxShare)
 				t.Run(name, func(t *testing.T) {
 					hw := hwFor(rc.xr, rc.xc, rc.h, rc.w, rc.adc, rc.adcMode)
