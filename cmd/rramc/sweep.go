@@ -10,6 +10,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/rramc/rramc/hwsim"
 	"github.com/rramc/rramc/hwsim/sweep"
 	"github.com/rramc/rramc/mapper"
 	"github.com/rramc/rramc/testmodels"
@@ -41,6 +42,9 @@ func runSweep(ctx context.Context, e *env, args []string) error {
 		"       rramc sweep merge DIR...   merge the shards of a sweep\n       rramc sweep status DIR     done / running / missing per shard")
 	prune := fs.Float64Slice("prune", defaultSweepPrune, "pruning ratios (comma-separated)")
 	schemes := fs.StringSlice("schemes", defaultSweepSchemes, "mapping schemes: "+strings.Join(mapper.SchemeNames(), ", "))
+	hwVariants := fs.StringSlice("hw-variants", nil, "hardware axis: run the grid under each of these, comma-separated: "+
+		strings.Join(hwsim.VariantNames(), ", ")+" (built on --hw), a preset ("+strings.Join(hwsim.PresetNames(), ", ")+") or a hardware file; "+
+		"RESULTS.md then compares them side by side")
 	shares := fs.IntSlice("max-share", defaultSweepShare, "owner limits for the colsim family (2 = the paper's pairs, 0 = unlimited)")
 	out := fs.StringP("output", "o", "sweep-out", "output directory (points/ holds finished points: rerunning resumes)")
 	resultsMD := fs.String("results-md", "", "also write the RESULTS.md text to this file")
@@ -100,9 +104,13 @@ func runSweep(ctx context.Context, e *env, args []string) error {
 			return fmt.Errorf("sweep: model %s: %w", m, err)
 		}
 	}
+	variants, err := hardwareVariants(*hwVariants, hw)
+	if err != nil {
+		return err
+	}
 	cfg := sweep.Config{
 		Models: models, Specs: specs, Prune: *prune, Schemes: *schemes, MaxShare: *shares,
-		Quant: qf.cfg, HWFile: hf.hwFile, HW: hwJSON,
+		Quant: qf.cfg, HWFile: hf.hwFile, HW: hwJSON, Variants: variants,
 		Limit: df.limit, Data: spec.Data, Labels: spec.Labels, Mean: spec.Norm.Mean, Std: spec.Norm.Std, Resize: spec.Resize,
 		Dir: *out, Workers: *workers, Report: sweep.DefaultReportOptions(),
 		Command: canonicalCommand(fs, args), RunCommand: "rramc sweep " + shellJoin(args),
@@ -364,4 +372,22 @@ func fmtTimes(v float64) string {
 		return "n/a"
 	}
 	return fmt.Sprintf("%.2fx", v)
+}
+
+// hardwareVariants resolves the --hw-variants names over the sweep's
+// hardware base (nil when none are given: a sweep of one hardware).
+func hardwareVariants(names []string, base hwsim.HW) ([]sweep.HWVariant, error) {
+	var out []sweep.HWVariant
+	for _, name := range names {
+		h, err := hwsim.ResolveVariant(name, base)
+		if err != nil {
+			return nil, fmt.Errorf("--hw-variants: %w", err)
+		}
+		js, err := h.JSON()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sweep.HWVariant{Name: name, HW: js})
+	}
+	return out, nil
 }

@@ -11,7 +11,11 @@
 // and gains.csv.
 //
 // Gains are derived, never stored: for a method point M and a baseline point B
-// with the same network, pruning ratio, bit widths and hardware,
+// with the same network, pruning ratio, bit widths and hardware (the same
+// hardware variant when Config.Variants gives the sweep a hardware axis:
+// RESULTS.md then compares the paper's method and the best scheme against
+// sre under each variant side by side, and every other table shows the
+// first variant),
 //
 //	performance improvement = cycles(B) / cycles(M) - 1
 //	energy saving           = energy(B) / energy(M)

@@ -19,7 +19,11 @@ import (
 // facts: the seconds a point took and the command's output path live in the
 // run log (DIR/runs), so results are a pure function of the grid. Version 1
 // files (key "version", acc_float, agreement, seconds...) are refused with a
-// message saying so.
+// message saying so. The hardware axis (Config.Variants) adds hw_variant to
+// points and gains and hw_variants to the configuration without changing
+// what a point is: its hardware is in its identity as before (by its JSON),
+// so a point stored by a sweep of one hardware is the same point when that
+// hardware is a variant of another sweep.
 const SchemaVersion = 2
 
 // identity is the canonical configuration of a point: everything that can

@@ -19,6 +19,11 @@ func WriteResultsMarkdown(r *Results) ([]byte, error) {
 		return nil, err
 	}
 	r.Sort()
+	all, allGains := r, r.Gains()
+	if len(r.Info.HWVariants) > 0 {
+		// Every section but the variant table shows the first variant.
+		r = r.onlyVariant(r.Info.HWVariants[0].Name)
+	}
 	gs := r.Gains()
 	sums := Summaries(gs)
 	models := r.ModelNames()
@@ -93,6 +98,8 @@ func WriteResultsMarkdown(r *Results) ([]byte, error) {
 			compareRange(s.EnergyRangeLo, s.EnergyRangeHi, PaperEnergyLo, PaperEnergyHi))
 	}
 	f("\n")
+	writeVariants(&b, all, allGains)
+	writeClaims(&b, r, gs)
 
 	writeFamilies(&b, r)
 

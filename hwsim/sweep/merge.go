@@ -57,6 +57,7 @@ func (p *problems) err(total int) error {
 func stamp(p *Point, pc *PointConfig, id string) {
 	p.Key = id
 	p.Model, p.ModelName, p.Prune, p.Scheme, p.MaxShare = pc.Model, pc.ModelName, pc.Prune, pc.Scheme, pc.MaxShare
+	p.HWVariant = pc.HWVariant
 }
 
 // found is one valid stored copy of a unit.

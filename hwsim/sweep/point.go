@@ -40,6 +40,9 @@ type PointConfig struct {
 	// HW is the hardware description in effect (file contents or the
 	// defaults), as JSON.
 	HW json.RawMessage `json:"hw,omitempty"`
+	// HWVariant names the hardware variant HW is (Config.Variants; "" in a
+	// sweep of one hardware). It is not part of the point's identity: HW is.
+	HWVariant string `json:"hw_variant,omitempty"`
 	// FirstImage and Limit are the test images simulated: Limit images from
 	// FirstImage on (Limit 0 = to the end of the set). A whole point starts
 	// at 0; a part of a point split by image range (Config.ImagesPerTask)
@@ -139,6 +142,9 @@ type Point struct {
 	Finetuned bool   `json:"finetuned,omitempty"`
 	Scheme    string `json:"scheme"`
 	MaxShare  int    `json:"max_share"`
+	// HWVariant names the point's hardware variant ("" in a sweep of one
+	// hardware; RunInfo.HWVariants holds each variant's description).
+	HWVariant string `json:"hw_variant,omitempty"`
 	WBits     int    `json:"weight_bits"`
 	ABits     int    `json:"activation_bits"`
 	// Geometry: crossbar R × C, OU h × w, bits per cell.
@@ -243,10 +249,11 @@ func (p *Point) validate() error {
 	return nil
 }
 
-// sameSetting reports whether a and b differ only in scheme and max-share:
+// sameSetting reports whether a and b differ only in scheme and max-share
+// (same hardware variant included):
 // the condition for comparing their costs.
 func sameSetting(a, b *Point) bool {
-	return a.ModelName == b.ModelName && a.Model == b.Model && a.Prune == b.Prune &&
+	return a.ModelName == b.ModelName && a.Model == b.Model && a.Prune == b.Prune && a.HWVariant == b.HWVariant &&
 		a.WBits == b.WBits && a.ABits == b.ABits && a.XbarRows == b.XbarRows && a.XbarCols == b.XbarCols &&
 		a.OURows == b.OURows && a.OUCols == b.OUCols && a.CellBits == b.CellBits && a.ADCBits == b.ADCBits
 }

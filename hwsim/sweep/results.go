@@ -38,9 +38,12 @@ type RunInfo struct {
 	// in effect.
 	HWFile string          `json:"hw_file,omitempty"`
 	HW     json.RawMessage `json:"hw,omitempty"`
-	Limit  int             `json:"limit"`
-	Data   string          `json:"data"`
-	Seed   uint64          `json:"seed"`
+	// HWVariants is the hardware axis of a sweep over several hardware
+	// descriptions (HW is then the first's), in the order given.
+	HWVariants []HWVariant `json:"hw_variants,omitempty"`
+	Limit      int         `json:"limit"`
+	Data       string      `json:"data"`
+	Seed       uint64      `json:"seed"`
 	// Command is the canonical command line of the grid, when known: the
 	// flags that determine results, sorted, without the output directory,
 	// the shard or the worker count (cmd/rramc), so that every task of a
@@ -209,6 +212,7 @@ func (r *Results) Find(model string, prune float64, scheme string, maxShare int)
 // network (LayerIndex -1) or one layer.
 type Gain struct {
 	ModelName  string  `json:"model_name"`
+	HWVariant  string  `json:"hw_variant,omitempty"`
 	Prune      float64 `json:"prune"`
 	Scheme     string  `json:"scheme"`
 	MaxShare   int     `json:"max_share"`
@@ -242,7 +246,7 @@ func ratio(num, den float64) float64 {
 
 func newGain(m, b *Point, li int, layer string, bc, mc int64, be, me float64) Gain {
 	return Gain{
-		ModelName: m.ModelName, Prune: m.Prune, Scheme: m.Scheme, MaxShare: m.MaxShare,
+		ModelName: m.ModelName, HWVariant: m.HWVariant, Prune: m.Prune, Scheme: m.Scheme, MaxShare: m.MaxShare,
 		Baseline: b.Scheme, LayerIndex: li, Layer: layer,
 		BaselineCycles: bc, Cycles: mc, BaselineEnergyPJ: be, EnergyPJ: me,
 		PerfImprovement: ratio(float64(bc), float64(mc)) - 1,

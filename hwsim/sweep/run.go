@@ -83,6 +83,10 @@ type Config struct {
 	// description in effect as JSON (what the evaluator runs with).
 	HWFile string
 	HW     json.RawMessage
+	// Variants, when set, replace HW: every point of the grid is run under
+	// each named hardware description (a hardware axis); gains compare
+	// points of one variant only.
+	Variants []HWVariant
 	// Limit is the number of test images (0 = whole set); Data the test
 	// data ("" = "mnist", or any path dataset.Open takes: .npy, IDX, CIFAR
 	// .bin, image folder) and Labels its labels file when the format keeps
@@ -183,6 +187,10 @@ func (c *Config) Jobs() ([]PointConfig, []ModelInfo, error) {
 		}
 		hw = buf.Bytes()
 	}
+	variants, err := c.variants(hw)
+	if err != nil {
+		return nil, nil, err
+	}
 	swept, err := c.sweptModels()
 	if err != nil {
 		return nil, nil, err
@@ -217,14 +225,52 @@ func (c *Config) Jobs() ([]PointConfig, []ModelInfo, error) {
 					sh = dedupe(shares)
 				}
 				for _, ms := range sh {
-					jobs = append(jobs, PointConfig{Model: f.path, ModelName: m.info.Name, ModelHash: f.sha, Finetuned: m.finetd,
-						Prune: pr, Scheme: s, MaxShare: ms, Quant: qjson, HW: hw, Limit: m.limit, Data: m.data.data, DataHash: m.data.hash,
-						Labels: m.data.labels, Mean: m.data.mean, Std: m.data.std, Resize: m.data.resize, Seed: c.Seed})
+					for _, v := range variants {
+						jobs = append(jobs, PointConfig{Model: f.path, ModelName: m.info.Name, ModelHash: f.sha, Finetuned: m.finetd,
+							Prune: pr, Scheme: s, MaxShare: ms, Quant: qjson, HW: v.HW, HWVariant: v.Name, Limit: m.limit, Data: m.data.data, DataHash: m.data.hash,
+							Labels: m.data.labels, Mean: m.data.mean, Std: m.data.std, Resize: m.data.resize, Seed: c.Seed})
+					}
 				}
 			}
 		}
 	}
 	return jobs, models, nil
+}
+
+// HWVariant is one named hardware description of a sweep's hardware axis.
+type HWVariant struct {
+	Name string          `json:"name"`
+	HW   json.RawMessage `json:"hw"`
+}
+
+// variants returns the hardware axis: c.Variants with their JSON
+// compacted, or the single unnamed hardware hw when there are none.
+// Names must be unique and non-empty, and descriptions distinct (two
+// variants of the same hardware would be the same points).
+func (c *Config) variants(hw json.RawMessage) ([]HWVariant, error) {
+	if len(c.Variants) == 0 {
+		return []HWVariant{{HW: hw}}, nil
+	}
+	out := make([]HWVariant, len(c.Variants))
+	for i, v := range c.Variants {
+		if v.Name == "" || strings.ContainsAny(v.Name, " ,|") {
+			return nil, invalidf("hardware variant %d: bad name %q", i, v.Name)
+		}
+		var buf bytes.Buffer
+		if err := json.Compact(&buf, v.HW); err != nil {
+			return nil, invalidf("hardware variant %s: %v", v.Name, err)
+		}
+		out[i] = HWVariant{Name: v.Name, HW: buf.Bytes()}
+		for _, o := range out[:i] {
+			if o.Name == v.Name {
+				return nil, invalidf("hardware variant %s given twice", v.Name)
+			}
+			if bytes.Equal(o.HW, out[i].HW) {
+				return nil, invalidf("hardware variants %s and %s describe the same hardware", o.Name, v.Name)
+			}
+		}
+	}
+	return out, nil
 }
 
 // quantConfig is c.Quant, or quant.DefaultConfig when c.Quant is the zero
@@ -295,6 +341,9 @@ func (c *Config) grid(jobs []PointConfig, models []ModelInfo) *gridFile {
 	info := RunInfo{Models: models, Prune: dedupe(c.Prune), Schemes: dedupe(c.Schemes), MaxShare: dedupe(c.MaxShare),
 		Quant: jobs[0].Quant, HWFile: c.HWFile, HW: jobs[0].HW, Limit: c.Limit, Data: jobs[0].Data, Seed: c.Seed,
 		Command: c.Command}
+	if len(c.Variants) > 0 {
+		info.HWVariants, _ = c.variants(nil) // checked by Jobs
+	}
 	slices.Sort(info.Prune)
 	g := &gridFile{SchemaVersion: SchemaVersion, Config: info, ImagesPerTask: c.ImagesPerTask}
 	for _, pc := range jobs {

@@ -1,0 +1,326 @@
+package sweep
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/rramc/rramc/mapper"
+)
+
+// PaperMethod is the paper's configuration of column similarity: pairs of
+// columns sharing one crossbar column.
+var PaperMethod = Method{Scheme: "colsim", MaxShare: 2}
+
+// onlyVariant returns a view of r holding the points of hardware variant v.
+func (r *Results) onlyVariant(v string) *Results {
+	out := &Results{SchemaVersion: r.SchemaVersion, Info: r.Info}
+	for _, p := range r.Points {
+		if p.HWVariant == v {
+			out.Points = append(out.Points, p)
+		}
+	}
+	return out
+}
+
+// variantGains returns the network-level gains of variant v against
+// baseline bl.
+func variantGains(gs []Gain, v, bl string) []Gain {
+	var out []Gain
+	for _, g := range gs {
+		if g.HWVariant == v && g.Baseline == bl && g.LayerIndex < 0 {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// bestSummary returns the method with the highest mean energy saving among
+// sums (baselines left out), or nil.
+func bestSummary(sums []Summary) *Summary {
+	var best *Summary
+	for i := range sums {
+		s := &sums[i]
+		if mapper.IsBaseline(s.Scheme) || !finite(s.MeanEnergy) {
+			continue
+		}
+		if best == nil || s.MeanEnergy > best.MeanEnergy {
+			best = s
+		}
+	}
+	return best
+}
+
+// findSummary returns the summary of method m in sums, or nil.
+func findSummary(sums []Summary, m Method) *Summary {
+	for i := range sums {
+		if sums[i].Scheme == m.Scheme && sums[i].MaxShare == m.MaxShare {
+			return &sums[i]
+		}
+	}
+	return nil
+}
+
+// componentShares sums the energy by component of the points and returns
+// the components by decreasing share of the total, with their shares.
+func componentShares(pts []*Point) ([]string, map[string]float64) {
+	sum := map[string]float64{}
+	total := 0.0
+	for _, p := range pts {
+		for c, v := range p.Energy {
+			sum[c] += v
+			total += v
+		}
+	}
+	names := make([]string, 0, len(sum))
+	for c := range sum {
+		names = append(names, c)
+	}
+	slices.SortFunc(names, func(a, b string) int {
+		if sum[a] != sum[b] {
+			if sum[a] > sum[b] {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a, b)
+	})
+	shares := map[string]float64{}
+	for c, v := range sum {
+		if total > 0 {
+			shares[c] = v / total
+		}
+	}
+	return names, shares
+}
+
+// hwSummary describes a variant's hardware in a few words from its JSON.
+func hwSummary(raw json.RawMessage) string {
+	var h struct {
+		XbarRows   int             `json:"xbar_rows"`
+		XbarCols   int             `json:"xbar_cols"`
+		OURows     int             `json:"ou_rows"`
+		OUCols     int             `json:"ou_cols"`
+		CellBits   int             `json:"cell_bits"`
+		ADCBits    int             `json:"adc_bits"`
+		CycleModel string          `json:"cycle_model"`
+		Chip       json.RawMessage `json:"chip"`
+	}
+	if json.Unmarshal(raw, &h) != nil {
+		return "?"
+	}
+	chip := "crossbar periphery only"
+	if len(h.Chip) > 0 && string(h.Chip) != "null" {
+		chip = "whole chip"
+	}
+	return fmt.Sprintf("%d×%d crossbar, %d×%d OU, %d-bit cells, %d-bit ADC, %s, %s", h.XbarRows, h.XbarCols, h.OURows, h.OUCols,
+		h.CellBits, h.ADCBits, h.CycleModel, chip)
+}
+
+// writeVariants writes the paper's comparison (the paper's method and the
+// best scheme against sre) under every hardware variant of r, and what
+// dominates each variant's energy. It writes nothing for a sweep of one
+// hardware.
+func writeVariants(b *bytes.Buffer, r *Results, gs []Gain) {
+	if len(r.Info.HWVariants) == 0 {
+		return
+	}
+	f := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
+	f("## The paper's comparison under each hardware variant\n\n")
+	f("The same networks, ratios and schemes run under each hardware variant; gains compare points of one variant only. "+
+		"%s and the best scheme (highest mean energy saving against %s) against %s: mean over networks and ratios, "+
+		"and the range of the per-ratio means. The first variant is the one every other table of this file shows.\n\n",
+		SchemeLabel(PaperMethod.Scheme, PaperMethod.MaxShare, true), PaperBaseline, PaperBaseline)
+	f("| variant | hardware | %s perf. improvement | range over ratios | %s energy saving | range over ratios | best scheme | its perf. improvement | its energy saving | range over ratios |\n",
+		SchemeLabel(PaperMethod.Scheme, PaperMethod.MaxShare, true), SchemeLabel(PaperMethod.Scheme, PaperMethod.MaxShare, true))
+	f("|---|---|--:|--:|--:|--:|---|--:|--:|--:|\n")
+	var notes []string
+	for _, v := range r.Info.HWVariants {
+		sums := Summaries(variantGains(gs, v.Name, PaperBaseline))
+		row := []string{"`" + v.Name + "`", hwSummary(v.HW)}
+		if s := findSummary(sums, PaperMethod); s != nil && s.Points > 0 {
+			row = append(row, pct(s.MeanPerf), pct(s.PerfRangeLo)+"–"+pct(s.PerfRangeHi), times(s.MeanEnergy), times(s.EnergyRangeLo)+"–"+times(s.EnergyRangeHi))
+		} else {
+			row = append(row, "–", "–", "–", "–")
+		}
+		if s := bestSummary(sums); s != nil {
+			row = append(row, SchemeLabel(s.Scheme, s.MaxShare, true), pct(s.MeanPerf), times(s.MeanEnergy), times(s.EnergyRangeLo)+"–"+times(s.EnergyRangeHi))
+		} else {
+			row = append(row, "–", "–", "–", "–")
+		}
+		f("| %s |\n", strings.Join(row, " | "))
+		notes = append(notes, energyNote(r, v.Name))
+	}
+	f("\nWhat dominates the energy (share of the summed energy of one inference over the variant's networks and ratios):\n\n")
+	for _, n := range notes {
+		f("- %s\n", n)
+	}
+	f("\n")
+}
+
+// energyNote says which components dominate variant v's energy, for the
+// baseline and for the paper's method.
+func energyNote(r *Results, v string) string {
+	var parts []string
+	for _, m := range []Method{{PaperBaseline, 0}, PaperMethod} {
+		var pts []*Point
+		for i := range r.Points {
+			p := &r.Points[i]
+			if p.HWVariant == v && p.Scheme == m.Scheme && p.MaxShare == m.MaxShare {
+				pts = append(pts, p)
+			}
+		}
+		names, shares := componentShares(pts)
+		if len(names) == 0 {
+			continue
+		}
+		top := fmt.Sprintf("%s %.0f %%", names[0], 100*shares[names[0]])
+		if len(names) > 1 {
+			top += fmt.Sprintf(", then %s %.0f %%", names[1], 100*shares[names[1]])
+		}
+		parts = append(parts, fmt.Sprintf("%s: %s", SchemeLabel(m.Scheme, m.MaxShare, true), top))
+	}
+	if len(parts) == 0 {
+		return fmt.Sprintf("`%s`: no energy breakdown recorded", v)
+	}
+	return fmt.Sprintf("`%s`: %s.", v, strings.Join(parts, "; "))
+}
+
+// writeClaims states, per baseline, where the paper's claim (its mean
+// performance improvement and its range of energy savings) holds for the
+// paper's method, where it does not, and why, from the measured values of
+// r (one hardware) and its gains gs.
+func writeClaims(b *bytes.Buffer, r *Results, gs []Gain) {
+	f := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
+	method := SchemeLabel(PaperMethod.Scheme, PaperMethod.MaxShare, true)
+	f("## Where the paper's claim holds\n\n")
+	f("The paper claims %s mean performance improvement and %s–%s energy savings across sparsity ratios. Below, per baseline, "+
+		"the claim is taken to hold at a ratio when %s's mean over networks reaches the paper's mean performance improvement "+
+		"(within 10 %%) and its energy saving reaches the low end of the paper's range (%s). The reasons are read off the "+
+		"same points: OU activations (what cycles follow) and the energy by component.\n\n",
+		pct(PaperPerfImprovement), times(PaperEnergyLo), times(PaperEnergyHi), method, times(PaperEnergyLo))
+	wrote := false
+	for _, bl := range mapper.Baselines() {
+		var sel []Gain
+		for _, g := range gs {
+			if g.Baseline == bl && g.LayerIndex < 0 && g.Method() == PaperMethod {
+				sel = append(sel, g)
+			}
+		}
+		sums := Summaries(sel)
+		if len(sums) == 0 || sums[0].Points == 0 {
+			continue
+		}
+		wrote = true
+		s := sums[0]
+		var holds, fails []string
+		for _, rs := range s.ByRatio {
+			perfOK := rs.PerfImprovement >= 0.9*PaperPerfImprovement
+			energyOK := rs.EnergySaving >= PaperEnergyLo
+			desc := fmt.Sprintf("prune %g (%s, %s)", rs.Prune, pct(rs.PerfImprovement), times(rs.EnergySaving))
+			switch {
+			case perfOK && energyOK:
+				holds = append(holds, desc)
+			case perfOK:
+				fails = append(fails, desc+": performance holds, energy does not")
+			case energyOK:
+				fails = append(fails, desc+": energy holds, performance does not")
+			default:
+				fails = append(fails, desc+": neither holds")
+			}
+		}
+		verdict := "holds on average"
+		if !(s.MeanPerf >= 0.9*PaperPerfImprovement && s.EnergyRangeLo >= PaperEnergyLo) {
+			verdict = "does not hold on average"
+		}
+		f("### Against `%s`: the claim %s\n\n", bl, verdict)
+		f("%s against %s: mean performance improvement %s (paper %s), energy saving %s–%s over ratios (paper %s–%s).\n\n",
+			method, bl, pct(s.MeanPerf), pct(PaperPerfImprovement), times(s.EnergyRangeLo), times(s.EnergyRangeHi),
+			times(PaperEnergyLo), times(PaperEnergyHi))
+		if len(holds) > 0 {
+			f("- Holds at %s.\n", strings.Join(holds, "; "))
+		} else {
+			f("- Holds at no ratio.\n")
+		}
+		if len(fails) > 0 {
+			f("- Does not hold at %s.\n", strings.Join(fails, "; "))
+		}
+		for _, why := range claimReasons(r, bl, s.ByRatio) {
+			f("- %s\n", why)
+		}
+		f("\n")
+	}
+	if !wrote {
+		f("No %s point has a baseline to compare with in this sweep.\n\n", method)
+	}
+}
+
+// claimReasons explains the gains of the paper's method over baseline bl
+// per ratio: its cut in OU activations (the source of the speed-up), and
+// the energy component that shrinks least relative to its share.
+func claimReasons(r *Results, bl string, ratios []RatioStat) []string {
+	var out []string
+	var ouParts []string
+	for _, rs := range ratios {
+		var cut float64
+		n := 0
+		for _, m := range r.ModelNames() {
+			mp := r.Find(m, rs.Prune, PaperMethod.Scheme, PaperMethod.MaxShare)
+			bp := r.Find(m, rs.Prune, bl, 0)
+			if mp == nil || bp == nil || bp.OUActivations == 0 {
+				continue
+			}
+			cut += 1 - float64(mp.OUActivations)/float64(bp.OUActivations)
+			n++
+		}
+		if n > 0 {
+			ouParts = append(ouParts, fmt.Sprintf("%.1f %% at prune %g", 100*cut/float64(n), rs.Prune))
+		}
+	}
+	if len(ouParts) > 0 {
+		out = append(out, fmt.Sprintf("Why (speed): performance follows OU activations; %s fires fewer OUs than %s by %s "+
+			"(mean over networks; negative = more).", SchemeLabel(PaperMethod.Scheme, PaperMethod.MaxShare, true), bl,
+			strings.Join(ouParts, ", ")))
+	}
+	// Energy: per component, the method's share of its own energy and the
+	// baseline/method ratio of that component, summed over all points.
+	var mpts, bpts []*Point
+	for _, m := range r.ModelNames() {
+		for _, rs := range ratios {
+			mp := r.Find(m, rs.Prune, PaperMethod.Scheme, PaperMethod.MaxShare)
+			bp := r.Find(m, rs.Prune, bl, 0)
+			if mp != nil && bp != nil {
+				mpts, bpts = append(mpts, mp), append(bpts, bp)
+			}
+		}
+	}
+	names, shares := componentShares(mpts)
+	_, bshares := componentShares(bpts)
+	var mTot, bTot float64
+	for i := range mpts {
+		mTot += mpts[i].Energy.Total()
+		bTot += bpts[i].Energy.Total()
+	}
+	if len(names) == 0 || mTot == 0 {
+		return out
+	}
+	overall := bTot / mTot
+	var parts []string
+	for _, c := range names {
+		if shares[c] < 0.05 {
+			continue
+		}
+		ratio := math.Inf(1)
+		if shares[c] > 0 {
+			ratio = (bshares[c] * bTot) / (shares[c] * mTot)
+		}
+		parts = append(parts, fmt.Sprintf("%s %.0f %% of its energy, saved %s", c, 100*shares[c], times(ratio)))
+	}
+	out = append(out, fmt.Sprintf("Why (energy): over all networks and ratios %s uses %s less energy than %s; by component "+
+		"(those of 5 %% or more): %s. A component saved less than the total holds the saving back.",
+		SchemeLabel(PaperMethod.Scheme, PaperMethod.MaxShare, true), times(overall), bl, strings.Join(parts, "; ")))
+	return out
+}
