@@ -232,14 +232,21 @@ func writeClaims(b *bytes.Buffer, r *Results, gs []Gain) {
 				fails = append(fails, desc+": neither holds")
 			}
 		}
-		verdict := "holds on average"
-		if !(s.MeanPerf >= 0.9*PaperPerfImprovement && s.EnergyRangeLo >= PaperEnergyLo) {
-			verdict = "does not hold on average"
+		perfVerdict, energyVerdict := "holds", "holds at every ratio"
+		if s.MeanPerf < 0.9*PaperPerfImprovement {
+			perfVerdict = "does not hold"
 		}
-		f("### Against `%s`: the claim %s\n\n", bl, verdict)
-		f("%s against %s: mean performance improvement %s (paper %s), energy saving %s–%s over ratios (paper %s–%s).\n\n",
-			method, bl, pct(s.MeanPerf), pct(PaperPerfImprovement), times(s.EnergyRangeLo), times(s.EnergyRangeHi),
-			times(PaperEnergyLo), times(PaperEnergyHi))
+		if s.EnergyRangeLo < PaperEnergyLo {
+			energyVerdict = "does not hold at every ratio"
+			if s.EnergyRangeHi < PaperEnergyLo {
+				energyVerdict = "holds at no ratio"
+			}
+		}
+		f("### Against `%s`\n\n", bl)
+		f("%s against %s: mean performance improvement %s (paper %s): the performance claim %s on average; "+
+			"energy saving %s–%s over ratios (paper %s–%s): the energy claim %s.\n\n",
+			method, bl, pct(s.MeanPerf), pct(PaperPerfImprovement), perfVerdict, times(s.EnergyRangeLo), times(s.EnergyRangeHi),
+			times(PaperEnergyLo), times(PaperEnergyHi), energyVerdict)
 		if len(holds) > 0 {
 			f("- Holds at %s.\n", strings.Join(holds, "; "))
 		} else {
@@ -319,8 +326,8 @@ func claimReasons(r *Results, bl string, ratios []RatioStat) []string {
 		}
 		parts = append(parts, fmt.Sprintf("%s %.0f %% of its energy, saved %s", c, 100*shares[c], times(ratio)))
 	}
-	out = append(out, fmt.Sprintf("Why (energy): over all networks and ratios %s uses %s less energy than %s; by component "+
+	out = append(out, fmt.Sprintf("Why (energy): summed over all networks and ratios, %s's energy saving over %s is %s; by component "+
 		"(those of 5 %% or more): %s. A component saved less than the total holds the saving back.",
-		SchemeLabel(PaperMethod.Scheme, PaperMethod.MaxShare, true), times(overall), bl, strings.Join(parts, "; ")))
+		SchemeLabel(PaperMethod.Scheme, PaperMethod.MaxShare, true), bl, times(overall), strings.Join(parts, "; ")))
 	return out
 }
