@@ -1,10 +1,10 @@
 package quant
 
 import (
-	"encoding/binary"
 	"fmt"
 	"math"
 	"slices"
+	"unsafe"
 
 	"google.golang.org/protobuf/proto"
 
@@ -366,13 +366,43 @@ func (n *Network) convBytes(op *Op, l *Linear, vp *vnniPacked, g int, in, out []
 		mults[cc] = op.Mult[min(ch, len(op.Mult)-1)]
 		biases[cc] = int64(op.Bias[ch]) - int64(off)*int64(vp.colsum[cc])
 	}
-	lo, hi := op.Lo, op.Hi
 	for b := 0; b < bs; b++ {
-		dst := out[(b*cout+g*N)*ohw : (b*cout+g*N+N)*ohw]
-		for p := 0; p < ohw; p++ {
-			row := c[(b*ohw+p)*ldc : (b*ohw+p)*ldc+N]
-			for cc, v := range row {
-				dst[cc*ohw+p] = clamp32(sat32(mults[cc].apply64(int64(v)+biases[cc])), lo, hi)
+		requantRows(c[b*ohw*ldc:], ldc, ohw, mults, biases, op.Lo, op.Hi, out[(b*cout+g*N)*ohw:(b*cout+g*N+N)*ohw])
+	}
+}
+
+// requantTile is the number of accumulator rows requantRows converts per
+// channel sweep: 64 rows of up to 64 int32 columns stay in the L1 cache while
+// every channel reads its column of them.
+const requantTile = 64
+
+// requantRows turns the rows×N accumulators acc (row stride ldc) into output
+// codes stored channel-major: dst[ch*rows+p] = clamp(sat(M_ch·(acc[p][ch] +
+// bias_ch)), lo, hi), the integers of clamp32(sat32(apply64(...))). It walks
+// one channel at a time over a tile of rows, so the channel's multiplier,
+// shift and rounding constant stay in registers and the stores are
+// contiguous; clamping in int64 to [lo, hi] (lo ≤ hi, both int32) is the
+// saturation and the clamp in one, without branches.
+func requantRows(acc []int32, ldc, rows int, mults []Multiplier, biases []int64, lo, hi int32, dst []int32) {
+	lo64, hi64 := int64(lo), int64(hi)
+	for p0 := 0; p0 < rows; p0 += requantTile {
+		p1 := min(p0+requantTile, rows)
+		for ch, mu := range mults {
+			bias, m0 := biases[ch], int64(mu.M0)
+			d := dst[ch*rows+p0 : ch*rows+p1]
+			src := acc[p0*ldc+ch:]
+			if mu.Shift == 0 {
+				for i := range d {
+					d[i] = int32(min(max((int64(src[i*ldc])+bias)*m0, lo64), hi64))
+				}
+				continue
+			}
+			sh := uint(mu.Shift)
+			half := int64(1)<<(sh-1) - 1
+			for i := range d {
+				p := (int64(src[i*ldc]) + bias) * m0
+				v := (p + half + (p>>sh)&1) >> sh
+				d[i] = int32(min(max(v, lo64), hi64))
 			}
 		}
 	}
@@ -430,9 +460,16 @@ func im2colBytes(in []int32, bs int, w *Window, c0, cg int, a []byte, lda int, o
 				row++
 				corner := oh*w.StrideH*wp + ow*w.StrideW
 				if word {
+					// One bounds check per row instead of two per
+					// kernel row: offs ascends, so the last entry's
+					// 8-byte load and store are the farthest ones.
+					last := offs[nr-1]
+					_ = a[t+(nr-1)*w.KW+7]
+					_ = img[corner+last+7]
+					dp, sp := unsafe.Pointer(&a[t]), unsafe.Pointer(&img[corner])
 					for _, o := range offs {
-						binary.LittleEndian.PutUint64(a[t:], binary.LittleEndian.Uint64(img[corner+o:]))
-						t += w.KW
+						*(*uint64)(dp) = *(*uint64)(unsafe.Add(sp, o))
+						dp = unsafe.Add(dp, w.KW)
 					}
 					continue
 				}
