@@ -124,14 +124,6 @@ type group struct {
 	vectorsSeen atomic.Int64 // vectors simulated since Reset (noise counter)
 }
 
-// bitsFor returns the bits needed to tell n values apart (at least 1).
-func bitsFor(n int) int {
-	if n <= 2 {
-		return 1
-	}
-	return bits.Len(uint(n - 1))
-}
-
 // compileGroup validates gm against l and the hardware and builds the
 // simulator's form of it. Every index read from the mapping is checked, so a
 // corrupt mapping file gives an error, never a panic.

@@ -191,19 +191,6 @@ func (c *Counts) derive(hw *HW) {
 // accumulators.
 type tally [numCounters]int64
 
-func (t *tally) add(o *tally) {
-	for i := range t {
-		t[i] += o[i]
-	}
-}
-
-// addScaled adds m·o.
-func (t *tally) addScaled(o *tally, m int64) {
-	for i := range t {
-		t[i] += m * o[i]
-	}
-}
-
 // addActivations adds the counts of n activations of an OU doing o.
 func (t *tally) addActivations(o *ouWork, n int64) {
 	for _, d := range counters {

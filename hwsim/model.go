@@ -86,12 +86,7 @@ func (m *Model) Quantize(calib dataset.Source, cfg quant.Config) (net *quant.Net
 	if err := dataset.CheckFinite(calib.Name(), x); err != nil {
 		return nil, "", err
 	}
-	if quant.IsQDQ(m.Graph) {
-		net, err = quant.QuantizeQDQ(m.Graph, x, cfg)
-	} else {
-		net, err = quant.Quantize(m.Graph, x, cfg)
-	}
-	if err != nil {
+	if net, err = quant.QuantizeAny(m.Graph, x, cfg); err != nil {
 		return nil, "", fmt.Errorf("%s: %w", m.Path, err)
 	}
 	return net, note, nil

@@ -120,14 +120,6 @@ func Simulate(net *quant.Network, mp *mapper.Mapping, hw HW, opts Options) (*Sim
 	return newSimulator(net, mp, hw, opts)
 }
 
-// New builds a simulator for the network the mapping holds.
-func New(mp *mapper.Mapping, hw HW, opts Options) (*Simulator, error) {
-	if mp == nil {
-		return nil, fmt.Errorf("hwsim: nil mapping")
-	}
-	return newSimulator(mp.Net, mp, hw, opts)
-}
-
 func newSimulator(net *quant.Network, mp *mapper.Mapping, hw HW, opts Options) (*Simulator, error) {
 	if net == nil {
 		return nil, fmt.Errorf("hwsim: mapping %q has no network", mp.Scheme)
@@ -220,12 +212,6 @@ func newSimulator(net *quant.Network, mp *mapper.Mapping, hw HW, opts Options) (
 
 // HW returns the simulator's hardware description.
 func (s *Simulator) HW() HW { return s.hw.Clone() }
-
-// Mapping returns the mapping the simulator runs.
-func (s *Simulator) Mapping() *mapper.Mapping { return s.mp }
-
-// Network returns the network the simulator runs.
-func (s *Simulator) Network() *quant.Network { return s.net }
 
 // Reset clears the counters and restarts the ADC-noise vector counters, so
 // that a rerun over the same inputs reproduces the same noise.

@@ -140,13 +140,6 @@ func attrFloat(n *importer.Node, name string, def float32) float32 {
 	return def
 }
 
-func attrString(n *importer.Node, name, def string) string {
-	if a := attr(n, name); a != nil {
-		return a.S
-	}
-	return def
-}
-
 func attrInts(n *importer.Node, name string) []int {
 	a := attr(n, name)
 	if a == nil {

@@ -24,18 +24,6 @@ type ValueShape struct {
 	Vals  []importer.Dim // values of a small int tensor (rank ≤ 1), nil when unknown
 }
 
-func (s *ValueShape) static() bool {
-	if !s.Known {
-		return false
-	}
-	for _, d := range s.Dims {
-		if d.Param != "" || d.Value < 0 {
-			return false
-		}
-	}
-	return true
-}
-
 func intsOf(dims []importer.Dim) ([]int, bool) {
 	out := make([]int, len(dims))
 	for i, d := range dims {

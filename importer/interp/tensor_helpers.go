@@ -17,19 +17,6 @@ func broadcastStrides(in, out []int) []int {
 	return st
 }
 
-// sameShape reports whether two shapes are equal.
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
 // normAxis maps a possibly negative axis into [0, rank) or reports an error.
 func normAxis(axis int64, rank int) (int, error) {
 	a := axis
