@@ -119,36 +119,29 @@ func swapMaxPoolRelu(g *importer.Graph) {
 
 func isLinearOp(op string) bool { return op == "Conv" || op == "Gemm" || op == "MatMul" }
 
-func attr(n *importer.Node, name string) *importer.Attr {
-	if n.Attrs == nil {
-		return nil
-	}
-	return n.Attrs[name]
-}
+// Attribute reads go through importer's checked accessors, the one
+// definition of how an attribute is read. quant builds its integer program
+// from a graph the float interpreter has compiled during calibration
+// (calibrate), and the interpreter refuses a node whose attribute has the
+// wrong kind, so the error branches below are not reached from Quantize;
+// they fall back to ONNX's default rather than to a zero value.
 
 func attrInt(n *importer.Node, name string, def int64) int64 {
-	if a := attr(n, name); a != nil {
-		return a.I
+	if v, err := n.AttrInt(name, def); err == nil {
+		return v
 	}
 	return def
 }
 
 func attrFloat(n *importer.Node, name string, def float32) float32 {
-	if a := attr(n, name); a != nil {
-		return a.F
+	if v, err := n.AttrFloat(name, def); err == nil {
+		return v
 	}
 	return def
 }
 
 func attrInts(n *importer.Node, name string) []int {
-	a := attr(n, name)
-	if a == nil {
-		return nil
-	}
-	v := make([]int, len(a.Ints))
-	for i, x := range a.Ints {
-		v[i] = int(x)
-	}
+	v, _ := n.AttrSmallInts(name)
 	return v
 }
 
