@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/rramc/rramc/importer/atomicfile"
 	"math"
 	"os"
 	"path/filepath"
@@ -140,7 +141,7 @@ func runSweep(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		if err := sweep.WriteFileAtomic(*resultsMD, md); err != nil {
+		if err := atomicfile.WriteFile(*resultsMD, md); err != nil {
 			return err
 		}
 	}
@@ -210,7 +211,7 @@ func defaultSweepModels(dir string) ([]sweep.ModelSpec, error) {
 			return nil, err
 		}
 		path := filepath.Join(mdir, man.Models[n].File)
-		if err := sweep.WriteFileAtomic(path, b); err != nil {
+		if err := atomicfile.WriteFile(path, b); err != nil {
 			return nil, err
 		}
 		specs = append(specs, sweep.ModelSpec{Path: path})

@@ -3,6 +3,7 @@ package sweep_test
 import (
 	"context"
 	"fmt"
+	"github.com/rramc/rramc/importer/atomicfile"
 	"log"
 	"os"
 
@@ -39,7 +40,7 @@ func ExampleRun() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	if err := sweep.WriteFileAtomic("RESULTS.md", md); err != nil {
+	if err := atomicfile.WriteFile("RESULTS.md", md); err != nil {
 		log.Fatal(err)
 	}
 }

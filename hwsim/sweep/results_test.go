@@ -3,6 +3,7 @@ package sweep
 import (
 	"bytes"
 	"encoding/csv"
+	"github.com/rramc/rramc/importer/atomicfile"
 	"math"
 	"os"
 	"path/filepath"
@@ -258,7 +259,7 @@ func TestDecodeResultsRejects(t *testing.T) {
 func TestWriteFileAtomicKeepsOldOnFailure(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "f.json")
-	if err := WriteFileAtomic(p, []byte("old")); err != nil {
+	if err := atomicfile.WriteFile(p, []byte("old")); err != nil {
 		t.Fatal(err)
 	}
 	// A rename onto a directory fails: the old content must survive and no
@@ -270,13 +271,13 @@ func TestWriteFileAtomicKeepsOldOnFailure(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(sub, "x"), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteFileAtomic(sub, []byte("new")); err == nil {
+	if err := atomicfile.WriteFile(sub, []byte("new")); err == nil {
 		t.Fatal("rename onto a non-empty directory succeeded")
 	}
 	if b, _ := os.ReadFile(p); string(b) != "old" {
 		t.Errorf("content %q", b)
 	}
-	if err := WriteFileAtomic(p, []byte("new")); err != nil {
+	if err := atomicfile.WriteFile(p, []byte("new")); err != nil {
 		t.Fatal(err)
 	}
 	if b, _ := os.ReadFile(p); string(b) != "new" {

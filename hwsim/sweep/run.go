@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/rramc/rramc/importer/atomicfile"
 	"io"
 	"math"
 	"os"
@@ -480,7 +481,7 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 				if err == nil {
 					var b []byte
 					if b, err = encodeRecord(&u.Config, p); err == nil {
-						err = WriteFileAtomic(filepath.Join(cfg.Dir, u.file()), b)
+						err = atomicfile.WriteFile(filepath.Join(cfg.Dir, u.file()), b)
 					}
 				}
 				removeClaim(cfg.Dir, u)

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/rramc/rramc/importer/atomicfile"
 	"io"
 	"os"
 	"path/filepath"
@@ -223,7 +224,7 @@ func writeGrid(dir string, g *gridFile) error {
 	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, b) {
 		return nil
 	}
-	return WriteFileAtomic(path, b)
+	return atomicfile.WriteFile(path, b)
 }
 
 // readGrid reads and checks dir/grid.json.
@@ -291,7 +292,7 @@ func writeClaim(dir string, u *Unit, shard Shard) error {
 	if err != nil {
 		return err
 	}
-	return WriteFileAtomic(filepath.Join(dir, runningDir, u.name()), b)
+	return atomicfile.WriteFile(filepath.Join(dir, runningDir, u.name()), b)
 }
 
 func removeClaim(dir string, u *Unit) { os.Remove(filepath.Join(dir, runningDir, u.name())) }

@@ -16,11 +16,6 @@ import (
 	"github.com/rramc/rramc/importer/atomicfile"
 )
 
-// WriteFileAtomic writes data to path through a temporary file in the same
-// directory and a rename, so readers (and a resumed sweep) never see a
-// partial file.
-func WriteFileAtomic(path string, data []byte) error { return atomicfile.WriteFile(path, data) }
-
 // MarshalJSON-friendly copy: JSON has no NaN or Inf, points never hold them
 // (validate), so plain encoding is enough.
 
@@ -42,7 +37,7 @@ func (r *Results) WriteJSON(path string) error {
 	if err != nil {
 		return err
 	}
-	return WriteFileAtomic(path, b)
+	return atomicfile.WriteFile(path, b)
 }
 
 // maxResultsFile bounds what ReadResults accepts (a sweep of thousands of
@@ -193,7 +188,7 @@ func (r *Results) WriteCSV(path string) error {
 	if err != nil {
 		return err
 	}
-	return WriteFileAtomic(path, b)
+	return atomicfile.WriteFile(path, b)
 }
 
 // EncodeGainsCSV returns the derived gains, network and layer rows (layer
@@ -228,17 +223,17 @@ func (r *Results) WriteAll(dir string, opt ReportOptions) error {
 	if b, err := EncodeGainsCSV(r.Gains()); err != nil {
 		errs = append(errs, err)
 	} else {
-		errs = append(errs, WriteFileAtomic(filepath.Join(dir, "gains.csv"), b))
+		errs = append(errs, atomicfile.WriteFile(filepath.Join(dir, "gains.csv"), b))
 	}
 	if b, err := r.Report(opt); err != nil {
 		errs = append(errs, err)
 	} else {
-		errs = append(errs, WriteFileAtomic(filepath.Join(dir, "report.html"), b))
+		errs = append(errs, atomicfile.WriteFile(filepath.Join(dir, "report.html"), b))
 	}
 	if b, err := WriteResultsMarkdown(r); err != nil {
 		errs = append(errs, err)
 	} else {
-		errs = append(errs, WriteFileAtomic(filepath.Join(dir, "RESULTS.md"), b))
+		errs = append(errs, atomicfile.WriteFile(filepath.Join(dir, "RESULTS.md"), b))
 	}
 	return errors.Join(errs...)
 }
