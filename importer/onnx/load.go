@@ -16,14 +16,30 @@ const maxModelFileSize = 1<<31 - 1
 // are resolved in the model's folder and may not leave it. Errors caused by
 // the file's content (and a missing or unreadable file) wrap ErrInvalidModel.
 func Load(path string) (*importer.Model, error) {
+	data, err := readProtoFile(path, "model")
+	if err != nil {
+		return nil, err
+	}
+	m, err := decodeModel(data, filepath.Dir(path), path)
+	if err != nil {
+		return nil, err
+	}
+	m.Path = path
+	return m, nil
+}
+
+// readProtoFile reads a whole protobuf file (what names it in errors),
+// refusing what is not a regular file or exceeds protobuf's 2 GiB limit
+// before allocating for it.
+func readProtoFile(path, what string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, invalidErr(path, "", err, "cannot open model")
+		return nil, invalidErr(path, "", err, "cannot open %s", what)
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return nil, invalidErr(path, "", err, "cannot stat model")
+		return nil, invalidErr(path, "", err, "cannot stat %s", what)
 	}
 	if !st.Mode().IsRegular() {
 		return nil, invalidf(path, "", "not a regular file")
@@ -33,14 +49,9 @@ func Load(path string) (*importer.Model, error) {
 	}
 	data := make([]byte, st.Size())
 	if _, err := io.ReadFull(f, data); err != nil {
-		return nil, invalidErr(path, "", err, "cannot read model")
+		return nil, invalidErr(path, "", err, "cannot read %s", what)
 	}
-	m, err := decodeModel(data, filepath.Dir(path), path)
-	if err != nil {
-		return nil, err
-	}
-	m.Path = path
-	return m, nil
+	return data, nil
 }
 
 // Decode decodes an ONNX model from data. dir is the folder external data

@@ -3,9 +3,7 @@ package onnx
 import (
 	encbin "encoding/binary"
 	"fmt"
-	"io"
 	"math"
-	"os"
 	"path/filepath"
 
 	"github.com/rramc/rramc/importer"
@@ -22,24 +20,9 @@ import (
 // ReadTensorPB reads one TensorProto file. Bad content gives an error
 // wrapping ErrInvalidModel; external data is resolved next to the file.
 func ReadTensorPB(path string) (*importer.Tensor, error) {
-	f, err := os.Open(path)
+	data, err := readProtoFile(path, "tensor file")
 	if err != nil {
-		return nil, invalidErr(path, "", err, "cannot open tensor file")
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, invalidErr(path, "", err, "cannot stat tensor file")
-	}
-	if !st.Mode().IsRegular() {
-		return nil, invalidf(path, "", "not a regular file")
-	}
-	if st.Size() > maxModelFileSize {
-		return nil, invalidf(path, "", "file has %d bytes, more than protobuf's 2 GiB limit", st.Size())
-	}
-	data := make([]byte, st.Size())
-	if _, err := io.ReadFull(f, data); err != nil {
-		return nil, invalidErr(path, "", err, "cannot read tensor file")
+		return nil, err
 	}
 	_, t, err := decodeTensorPB(data, filepath.Dir(path), path)
 	return t, err
