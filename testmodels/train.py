@@ -528,17 +528,25 @@ def resnet18_input():
 def export_resnet18(out, log):
     torch.manual_seed(SEED)
     model = ResNet18().eval()
-    path = os.path.join(out, "resnet18.onnx")
+    return export_benchmark("resnet18", model, out, log,
+                            "torchvision-style ResNet-18 (1000 classes), random weights (kaiming init, seed %d), BN folded by the exporter; for benchmarks only" % SEED)
+
+
+def export_benchmark(name, model, out, log, description):
+    """Export a 224x224 ImageNet-shaped benchmark model (eval mode) as
+    NAME.onnx, check it with the NumPy interpreter on the ResNet-18 probe
+    input, and return its manifest entry."""
+    path = os.path.join(out, f"{name}.onnx")
     m = export(model, path, False, (1, 3, 224, 224))
     x = resnet18_input()
     with torch.no_grad():
         y = model(torch.from_numpy(x)).numpy()
     diff, _ = verify_onnx(m, x, y, batch=1)
-    log(f"resnet18: {os.path.getsize(path)} bytes, NumPy reference max|diff| {diff:.2e}")
+    log(f"{name}: {os.path.getsize(path)} bytes, NumPy reference max|diff| {diff:.2e}")
     return {
-        "file": "resnet18.onnx",
+        "file": f"{name}.onnx",
         "committed": False,
-        "description": "torchvision-style ResNet-18 (1000 classes), random weights (kaiming init, seed %d), BN folded by the exporter; for benchmarks only" % SEED,
+        "description": description,
         "input": {"name": "input", "shape": ["batch", 3, 224, 224]},
         "output": {"name": "logits", "shape": ["batch", 1000]},
         "reference_input": "x[i] = ((i mod 251)/250 - 0.5)*2, float32, flat NCHW index i of [1,3,224,224]",
@@ -548,7 +556,6 @@ def export_resnet18(out, log):
         "ops": op_histogram(m),
         "params": int(sum(p.numel() for p in model.parameters())),
     }
-
 
 def export_mobilenetv2(out, log):
     """torchvision's MobileNetV2 (1000 classes, random weights, BN folded by
@@ -568,26 +575,8 @@ def export_mobilenetv2(out, log):
     with torch.no_grad():
         model(torch.randn(16, 3, 224, 224))
     model.eval()
-    path = os.path.join(out, "mobilenetv2.onnx")
-    m = export(model, path, False, (1, 3, 224, 224))
-    x = resnet18_input()
-    with torch.no_grad():
-        y = model(torch.from_numpy(x)).numpy()
-    diff, _ = verify_onnx(m, x, y, batch=1)
-    log(f"mobilenetv2: {os.path.getsize(path)} bytes, NumPy reference max|diff| {diff:.2e}")
-    return {
-        "file": "mobilenetv2.onnx",
-        "committed": False,
-        "description": "torchvision MobileNetV2 (1000 classes), random weights (torchvision init, seed %d), BN folded by the exporter; for benchmarks only" % SEED,
-        "input": {"name": "input", "shape": ["batch", 3, 224, 224]},
-        "output": {"name": "logits", "shape": ["batch", 1000]},
-        "reference_input": "x[i] = ((i mod 251)/250 - 0.5)*2, float32, flat NCHW index i of [1,3,224,224]",
-        "reference_logits_first10": f32list(y[0, :10]),
-        "reference_argmax": int(y[0].argmax()),
-        "numpy_reference_max_abs_diff": diff,
-        "ops": op_histogram(m),
-        "params": int(sum(p.numel() for p in model.parameters())),
-    }
+    return export_benchmark("mobilenetv2", model, out, log,
+                            "torchvision MobileNetV2 (1000 classes), random weights (torchvision init, seed %d), BN folded by the exporter; for benchmarks only" % SEED)
 
 
 # ---------------------------------------------------------------- main
