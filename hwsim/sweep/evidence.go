@@ -324,6 +324,10 @@ func claimReasons(r *Results, bl string, ratios []RatioStat) []string {
 		if shares[c] > 0 {
 			ratio = (bshares[c] * bTot) / (shares[c] * mTot)
 		}
+		if bshares[c] == 0 { // a cost the baseline does not have (index tables against dense)
+			parts = append(parts, fmt.Sprintf("%s %.0f %% of its energy, which %s does not spend", c, 100*shares[c], bl))
+			continue
+		}
 		parts = append(parts, fmt.Sprintf("%s %.0f %% of its energy, saved %s", c, 100*shares[c], times(ratio)))
 	}
 	out = append(out, fmt.Sprintf("Why (energy): summed over all networks and ratios, %s's energy saving over %s is %s; by component "+
