@@ -42,7 +42,7 @@ func writeFamilies(w io.Writer, r *Results) {
 	}
 	f("## Weight statistics\n\n")
 	f("At each network's lowest ratio: the fraction of zero weight codes and of zero bits of the bit-sliced two's-complement weights " +
-		"(what zero-column skipping and column similarity feed on). Trained weights and random ones (a network described as such) differ here.\n\n")
+		"(what zero-column skipping and column similarity feed on), to set trained networks beside random-weight ones.\n\n")
 	f("| network | data | ratio | weight sparsity | bit sparsity |\n|---|---|--:|--:|--:|\n")
 	for _, m := range r.Info.Models {
 		for _, pr := range r.Ratios() {
