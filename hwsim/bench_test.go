@@ -54,44 +54,18 @@ func benchSim(b *testing.B, shapes []benchLayer, scheme string, zero float64, mo
 }
 
 func benchSimHW(b *testing.B, shapes []benchLayer, scheme string, zero float64, mode string, hw HW) {
-	net, xs := benchNet(shapes, zero)
-	mp, err := mapper.Map(net, geoOf(hw), mapper.Options{Scheme: scheme})
-	if err != nil {
-		b.Fatal(err)
-	}
-	s, err := Simulate(net, mp, hw, Options{Mode: mode})
-	if err != nil {
-		b.Fatal(err)
-	}
-	outs := make([][]int32, len(shapes))
-	for i, sh := range shapes {
-		outs[i] = make([]int32, sh.m*sh.n)
-	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	cpu0 := cpuSeconds()
-	start := time.Now()
-	for i := 0; i < b.N; i++ {
-		for li, l := range net.Linears {
-			if err := s.MatMul(l, 0, xs[li], shapes[li].m, outs[li]); err != nil {
-				b.Fatal(err)
-			}
-		}
-	}
-	el := time.Since(start).Seconds()
+	s, _, cpu := runBenchLayers(b, shapes, zero, scheme, hw, Options{Mode: mode})
 	// CPU time is reported besides wall time: on a shared, loaded machine
 	// the wall time overstates the cost; cpu-s/op ÷ 2 is the wall time on
 	// two idle cores when both are kept busy.
-	b.ReportMetric((cpuSeconds()-cpu0)/float64(b.N), "cpu-s/op")
+	b.ReportMetric(cpu/float64(b.N), "cpu-s/op")
 	var cells, conv int64
 	for _, c := range s.Counted() {
 		cells += c.CellReads
 		conv += c.ADCConversions
 	}
-	cpu := cpuSeconds() - cpu0
 	b.ReportMetric(float64(cells)/cpu/1e9, "Gcell-ops/cpu-s")
 	b.ReportMetric(float64(conv)/cpu/1e9, "Gconv/cpu-s")
-	_ = el
 }
 
 // One LeNet-5 image, bit-serial; ×10,000 gives the MNIST test set.
@@ -207,13 +181,22 @@ func BenchmarkResNet18ImageRoutes(b *testing.B) {
 // benchRoute runs the layers of shapes bit-serially on hw by the given
 // route and reports MAC/s of wall and of CPU time.
 func benchRoute(b *testing.B, shapes []benchLayer, hw HW, route string, macs int64) {
-	net, xs := benchNet(shapes, 0.5)
-	mp, err := mapper.Map(net, geoOf(hw), mapper.Options{Scheme: "dense"})
+	_, wall, cpu := runBenchLayers(b, shapes, 0.5, "dense", hw, Options{Mode: ModeBitSerial, route: route})
+	b.ReportMetric(float64(macs)*float64(b.N)/wall, "MAC/s")
+	b.ReportMetric(float64(macs)*float64(b.N)/cpu, "MAC/cpu-s")
+	b.ReportMetric(cpu/float64(b.N), "cpu-s/op")
+}
+
+// runBenchLayers maps the layers of shapes (weights zero with probability
+// zero) with scheme, simulates them b.N times on hw and returns the
+// simulator with the wall and CPU seconds of the timed loop.
+func runBenchLayers(b *testing.B, shapes []benchLayer, zero float64, scheme string, hw HW, opts Options) (s *Simulator, wall, cpu float64) {
+	net, xs := benchNet(shapes, zero)
+	mp, err := mapper.Map(net, geoOf(hw), mapper.Options{Scheme: scheme})
 	if err != nil {
 		b.Fatal(err)
 	}
-	s, err := Simulate(net, mp, hw, Options{Mode: ModeBitSerial, route: route})
-	if err != nil {
+	if s, err = Simulate(net, mp, hw, opts); err != nil {
 		b.Fatal(err)
 	}
 	outs := make([][]int32, len(shapes))
@@ -231,11 +214,7 @@ func benchRoute(b *testing.B, shapes []benchLayer, hw HW, route string, macs int
 			}
 		}
 	}
-	wall := time.Since(start).Seconds()
-	cpu := cpuSeconds() - cpu0
-	b.ReportMetric(float64(macs)*float64(b.N)/wall, "MAC/s")
-	b.ReportMetric(float64(macs)*float64(b.N)/cpu, "MAC/cpu-s")
-	b.ReportMetric(cpu/float64(b.N), "cpu-s/op")
+	return s, time.Since(start).Seconds(), cpuSeconds() - cpu0
 }
 
 // cpuSeconds returns the user+system CPU time of the process.
