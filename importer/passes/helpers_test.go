@@ -1,10 +1,8 @@
 package passes
 
 import (
-	"fmt"
-	"math"
+	"github.com/rramc/rramc/importer/internal/tensortest"
 	"math/rand/v2"
-	"slices"
 
 	"github.com/rramc/rramc/importer"
 )
@@ -32,31 +30,9 @@ func attrMap(as ...*importer.Attr) map[string]*importer.Attr {
 	return m
 }
 
+// tensorsClose is tensortest.Close.
 func tensorsClose(got, want *importer.Tensor, tol float64) error {
-	if got == nil {
-		return fmt.Errorf("nil output")
-	}
-	if !slices.Equal(got.Shape, want.Shape) {
-		return fmt.Errorf("shape %v, want %v", got.Shape, want.Shape)
-	}
-	if got.IsFloat() != want.IsFloat() {
-		return fmt.Errorf("type %s, want %s", got, want)
-	}
-	if !want.IsFloat() {
-		for i := range want.Int {
-			if got.Int[i] != want.Int[i] {
-				return fmt.Errorf("element %d = %d, want %d (got %v)", i, got.Int[i], want.Int[i], got.Int)
-			}
-		}
-		return nil
-	}
-	for i := range want.Float {
-		g, w := float64(got.Float[i]), float64(want.Float[i])
-		if math.IsNaN(w) != math.IsNaN(g) || math.Abs(g-w) > tol*math.Max(1, math.Abs(w)) {
-			return fmt.Errorf("element %d = %v, want %v (got %v)", i, g, w, got.Float)
-		}
-	}
-	return nil
+	return tensortest.Close(got, want, tol)
 }
 
 func randSlice(r *rand.Rand, n int) []float32 {
