@@ -257,29 +257,14 @@ func imageWorkOf(net *quant.Network) ([]imageWork, error) {
 			if l.N > 0 {
 				w[cur].vectors = out / int64(l.N)
 			}
-			w[cur].requant += out
-			w[cur].activations += out
-			continue
 		}
-		at := max(cur, 0)
-		switch op.Kind {
-		case quant.OpMaxPool, quant.OpAvgPool:
-			if op.Win != nil {
-				w[at].poolOps += out * int64(op.Win.KH) * int64(op.Win.KW)
-			}
-		case quant.OpGlobalAvg, quant.OpGlobalMax:
-			in, err := elems(op.In[0])
-			if err != nil {
-				return nil, err
-			}
-			w[at].poolOps += in
-		case quant.OpClamp, quant.OpLUT:
-			w[at].activations += out
-		case quant.OpAdd:
-			w[at].adds += out
-		case quant.OpAffine, quant.OpConcat:
-			w[at].requant += out
-		}
+		// Each op kind states its own digital work (quant.Network.Work).
+		dw := net.Work(op)
+		at := &w[max(cur, 0)]
+		at.requant += dw.Requant
+		at.activations += dw.Activations
+		at.poolOps += dw.PoolOps
+		at.adds += dw.Adds
 	}
 	if cur >= 0 && net.Output >= 0 && net.Output < len(net.Values) {
 		v := net.Values[net.Output]

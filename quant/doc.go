@@ -79,6 +79,12 @@
 //
 // (each round a Multiplier application); a Relu after the Add fuses.
 //
+// Mul of two activations a and b (numpy broadcasting over the per-sample
+// axes: squeeze-and-excitation gates, SiLU x·σ(x), HardSwish written as
+// x·HardSigmoid(x)): y = clamp(round(a·b · s_a·s_b/s_y), lo, hi), the exact
+// 64-bit product of the codes rounded once by a Multiplier; a Relu after it
+// fuses.
+//
 // MaxPool, GlobalMaxPool: max of codes, same scale (max commutes with a
 // positive scale); padding never wins. AveragePool, GlobalAveragePool: same
 // scale, y = round(Σ codes / count) as an exact integer division (count = the
@@ -125,6 +131,10 @@
 // RRAMC_SWEEP=1 go test -run SweepTable -v ./quant prints the table).
 // Network.Layers reports per layer the pruned count and the zero codes
 // (pruned weights plus those that round to 0).
+//
+// Each kind also states its digital work per image (Network.Work: multiplier
+// applications, activations, pooling/reduction operations, additions), which
+// the cost model charges to the accelerator's digital units.
 //
 // # Integer GEMM and running
 //

@@ -12,7 +12,7 @@ import (
 // common scale.
 
 func init() {
-	registerKind(OpAdd, kindSpec{inputs: 2, exec: execAdd, check: checkAdd, export: exportAdd})
+	registerKind(OpAdd, kindSpec{inputs: 2, exec: execAdd, check: checkAdd, export: exportAdd, work: perOutput(addWork)})
 	registerBuilder("Add", (*builder).add)
 }
 

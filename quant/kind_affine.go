@@ -11,7 +11,7 @@ import (
 // y = ±M_c·x + offset_c per channel.
 
 func init() {
-	registerKind(OpAffine, kindSpec{exec: execAffine, check: checkAffine, export: exportAffine})
+	registerKind(OpAffine, kindSpec{exec: execAffine, check: checkAffine, export: exportAffine, work: perOutput(requantWork)})
 	registerBuilder("BatchNormalization", (*builder).batchNorm)
 }
 

@@ -11,7 +11,7 @@ import (
 // scale).
 
 func init() {
-	registerKind(OpClamp, kindSpec{exec: execClamp, check: checkClamp, export: exportClamp})
+	registerKind(OpClamp, kindSpec{exec: execClamp, check: checkClamp, export: exportClamp, work: perOutput(activationWork)})
 	registerBuilder("Relu", (*builder).relu)
 	registerBuilder("Clip", (*builder).clip)
 }

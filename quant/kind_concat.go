@@ -12,7 +12,7 @@ import (
 // output scale.
 
 func init() {
-	registerKind(OpConcat, kindSpec{inputs: -1, exec: execConcat, check: checkConcat, export: exportConcat})
+	registerKind(OpConcat, kindSpec{inputs: -1, exec: execConcat, check: checkConcat, export: exportConcat, work: perOutput(requantWork)})
 	registerBuilder("Concat", (*builder).concat)
 }
 

@@ -10,10 +10,15 @@ import (
 // pooling (same scale).
 
 func init() {
-	registerKind(OpGlobalAvg, kindSpec{exec: execGlobalAvgGlobalMax, check: checkGlobalAvgGlobalMax, export: exportGlobalAvg})
-	registerKind(OpGlobalMax, kindSpec{exec: execGlobalAvgGlobalMax, check: checkGlobalAvgGlobalMax, export: exportGlobalMax})
+	registerKind(OpGlobalAvg, kindSpec{exec: execGlobalAvgGlobalMax, check: checkGlobalAvgGlobalMax, export: exportGlobalAvg, work: globalPoolWork})
+	registerKind(OpGlobalMax, kindSpec{exec: execGlobalAvgGlobalMax, check: checkGlobalAvgGlobalMax, export: exportGlobalMax, work: globalPoolWork})
 	registerBuilder("GlobalAveragePool", (*builder).globalPool)
 	registerBuilder("GlobalMaxPool", (*builder).globalPool)
+}
+
+// globalPoolWork: every input code enters one comparison or addition.
+func globalPoolWork(n *Network, op *Op) DigitalWork {
+	return DigitalWork{PoolOps: n.elems(op.In[0])}
 }
 
 func execGlobalAvgGlobalMax(x *execCtx) error {

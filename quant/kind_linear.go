@@ -19,7 +19,14 @@ import (
 // layers list (not by op name).
 
 func init() {
-	registerKind(OpLinear, kindSpec{exec: execLinear, check: checkLinear, export: exportLinear})
+	registerKind(OpLinear, kindSpec{exec: execLinear, check: checkLinear, export: exportLinear, work: linearWork})
+}
+
+// linearWork: each output code is requantized and clamped (the fused
+// activation) by the digital units; the products are the crossbars' work.
+func linearWork(n *Network, op *Op) DigitalWork {
+	out := n.elems(op.Out)
+	return DigitalWork{Requant: out, Activations: out}
 }
 
 func execLinear(x *execCtx) error {

@@ -13,7 +13,7 @@ import (
 // (interp.PointwiseFunc) is built this way.
 
 func init() {
-	registerKind(OpLUT, kindSpec{exec: execLUT, check: checkLUT, export: exportLUT})
+	registerKind(OpLUT, kindSpec{exec: execLUT, check: checkLUT, export: exportLUT, work: perOutput(activationWork)})
 }
 
 func execLUT(x *execCtx) error {

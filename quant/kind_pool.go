@@ -12,10 +12,19 @@ import (
 // scale; the average by rounded division).
 
 func init() {
-	registerKind(OpMaxPool, kindSpec{exec: execMaxPoolAvgPool, check: checkMaxPoolAvgPool, export: exportMaxPoolAvgPool})
-	registerKind(OpAvgPool, kindSpec{exec: execMaxPoolAvgPool, check: checkMaxPoolAvgPool, export: exportMaxPoolAvgPool})
+	registerKind(OpMaxPool, kindSpec{exec: execMaxPoolAvgPool, check: checkMaxPoolAvgPool, export: exportMaxPoolAvgPool, work: poolWork})
+	registerKind(OpAvgPool, kindSpec{exec: execMaxPoolAvgPool, check: checkMaxPoolAvgPool, export: exportMaxPoolAvgPool, work: poolWork})
 	registerBuilder("MaxPool", (*builder).pool)
 	registerBuilder("AveragePool", (*builder).pool)
+}
+
+// poolWork: every output code is one comparison or addition per window
+// position.
+func poolWork(n *Network, op *Op) DigitalWork {
+	if op.Win == nil {
+		return DigitalWork{}
+	}
+	return DigitalWork{PoolOps: n.elems(op.Out) * int64(op.Win.KH) * int64(op.Win.KW)}
 }
 
 func execMaxPoolAvgPool(x *execCtx) error {

@@ -25,7 +25,63 @@ type kindSpec struct {
 	exec   func(x *execCtx) error
 	check  func(x *checkCtx) error
 	export func(x *exportCtx) error
+	// work is the digital work of one op per image (nil: the kind only
+	// moves or relabels codes, which the cost model charges as buffer and
+	// network traffic, not as arithmetic).
+	work func(n *Network, op *Op) DigitalWork
 }
+
+// DigitalWork is what one op of the integer program asks of the
+// accelerator's digital units per image; the cost model (hwsim) charges it
+// to the tile of the linear layer the op follows. Each kind states its own
+// work next to its arithmetic, so a new kind is charged without an edit in
+// the cost model.
+type DigitalWork struct {
+	// Requant counts multiplier applications: requantizations, rescales to
+	// a common scale, products of two codes.
+	Requant int64
+	// Activations counts activation functions applied (clamps, table
+	// lookups).
+	Activations int64
+	// PoolOps counts comparisons or additions of pooling and reduction
+	// windows, and the multiply-adds of interpolation.
+	PoolOps int64
+	// Adds counts elementwise additions of two values.
+	Adds int64
+}
+
+// Work returns the digital work of op per image (zero for an op whose kind
+// does no arithmetic, or an op that does not belong to a checked network).
+func (n *Network) Work(op *Op) DigitalWork {
+	if op == nil || int(op.Kind) >= len(kinds) || kinds[op.Kind] == nil || kinds[op.Kind].work == nil ||
+		op.Out < 0 || op.Out >= len(n.Values) {
+		return DigitalWork{}
+	}
+	for _, v := range op.In {
+		if v < 0 || v >= len(n.Values) {
+			return DigitalWork{}
+		}
+	}
+	return kinds[op.Kind].work(n, op)
+}
+
+// elems is the number of codes of value v per image.
+func (n *Network) elems(v int) int64 {
+	return int64(n.Values[v].size())
+}
+
+// perOutput charges one unit of one kind of work per output code.
+func perOutput(field func(*DigitalWork) *int64) func(n *Network, op *Op) DigitalWork {
+	return func(n *Network, op *Op) DigitalWork {
+		var w DigitalWork
+		*field(&w) = n.elems(op.Out)
+		return w
+	}
+}
+
+func requantWork(w *DigitalWork) *int64    { return &w.Requant }
+func activationWork(w *DigitalWork) *int64 { return &w.Activations }
+func addWork(w *DigitalWork) *int64        { return &w.Adds }
 
 // execCtx is what a kind's exec sees: the op, the values of the batch so
 // far, the output buffer (bs samples of outV) and the MatMulFunc.

@@ -81,12 +81,13 @@ const (
 	OpConcat                      // concatenation with every input rescaled to the output scale
 	OpAffine                      // per-channel y = ±M_c·x + Offset_c (BatchNorm that could not be folded)
 	OpLUT                         // elementwise function of one code by table lookup
+	OpMul                         // elementwise product of two values (broadcast), rescaled
 	opKindEnd
 )
 
 var opKindNames = [...]string{OpLinear: "Linear", OpAdd: "Add", OpMaxPool: "MaxPool", OpAvgPool: "AvgPool",
 	OpGlobalAvg: "GlobalAvgPool", OpGlobalMax: "GlobalMaxPool", OpClamp: "Clamp", OpReshape: "Reshape",
-	OpTranspose: "Transpose", OpConcat: "Concat", OpAffine: "Affine", OpLUT: "LUT"}
+	OpTranspose: "Transpose", OpConcat: "Concat", OpAffine: "Affine", OpLUT: "LUT", OpMul: "Mul"}
 
 func (k OpKind) String() string {
 	if k > 0 && k < opKindEnd {

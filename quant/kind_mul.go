@@ -1,0 +1,179 @@
+package quant
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/rramc/rramc/importer"
+)
+
+// The integer op kind OpMul: the elementwise product of two activations
+// (squeeze-and-excitation gates x·σ(fc(pool(x))), SiLU x·σ(x), HardSwish
+// written as x·HardSigmoid(x)), with numpy broadcasting over the per-sample
+// axes:
+//
+//	y = clamp(round(a·b · s_a·s_b/s_y), lo, hi)
+//
+// The product of two codes is exact in 64 bits and is rounded once, by one
+// Multiplier application.
+
+func init() {
+	registerKind(OpMul, kindSpec{inputs: 2, exec: execMul, check: checkMul, export: exportMul, work: mulWork})
+	registerBuilder("Mul", (*builder).mul)
+}
+
+// mulWork: each output code is a product of two codes and its rescale, two
+// multiplications of the digital units.
+func mulWork(n *Network, op *Op) DigitalWork {
+	return DigitalWork{Requant: 2 * n.elems(op.Out)}
+}
+
+func execMul(x *execCtx) error {
+	op := x.op
+	n := x.n
+	m := op.Mult[0]
+	sa, sb, err := broadcastStrides(n.Values[op.In[0]].Shape, n.Values[op.In[1]].Shape, x.outV.Shape)
+	if err != nil {
+		return err
+	}
+	a, b := x.vals[op.In[0]], x.vals[op.In[1]]
+	per := x.outV.size()
+	perA, perB := n.Values[op.In[0]].size(), n.Values[op.In[1]].size()
+	for s := 0; s < x.bs; s++ {
+		as, bs, out := a[s*perA:(s+1)*perA], b[s*perB:(s+1)*perB], x.out[s*per:(s+1)*per]
+		forEachBroadcast(x.outV.Shape, sa, sb, func(o, ia, ib int) {
+			out[o] = clamp32(sat32(m.apply64(int64(as[ia])*int64(bs[ib]))), op.Lo, op.Hi)
+		})
+	}
+	return nil
+}
+
+func checkMul(x *checkCtx) error {
+	n := x.n
+	op := x.op
+	if len(op.Mult) != 1 {
+		return fmt.Errorf("%d multipliers, want 1", len(op.Mult))
+	}
+	shape, err := broadcastShape(x.in.Shape, n.Values[op.In[1]].Shape)
+	if err != nil {
+		return err
+	}
+	if !slices.Equal(shape, x.out.Shape) {
+		return fmt.Errorf("operands %v × %v broadcast to %v, output is %v", x.in.Shape, n.Values[op.In[1]].Shape, shape, x.out.Shape)
+	}
+	return nil
+}
+
+func exportMul(x *exportCtx) error {
+	w := x.w
+	op := x.op
+	w.node("Mul", []string{x.in, w.fname[op.In[1]]}, x.tmp)
+	w.fname[op.Out] = w.qdq(op.Out, x.tmp, op.Lo, op.Hi)
+	return nil
+}
+
+// mul emits OpMul for the product of two integer values.
+func (b *builder) mul(n *importer.Node) error {
+	x, ok1 := b.input(n, 0)
+	y, ok2 := b.input(n, 1)
+	if !ok1 || !ok2 {
+		b.unsupported(n, "operands must both be activations (a constant factor is folded into the neighbouring linear layer or BatchNorm)")
+		return nil
+	}
+	vx, vy := b.net.Values[x], b.net.Values[y]
+	shape, err := broadcastShape(vx.Shape, vy.Shape)
+	if err != nil {
+		b.unsupported(n, err.Error())
+		return nil
+	}
+	out := n.Outputs[0]
+	act, actOut, lo, hi, nonNeg := b.activation(out)
+	if act != nil {
+		b.done[act] = true
+		out = actOut
+	}
+	sy, signed, clo, chi := b.encode(out, !(nonNeg || !vx.Signed && !vy.Signed), lo, hi)
+	v := b.newValue(out, shape, sy, signed)
+	b.emit(Op{Kind: OpMul, Name: n.Name, In: []int{x, y}, Out: v, Lo: clo, Hi: chi,
+		Mult: []Multiplier{NewMultiplier(vx.Scale * vy.Scale / sy)}})
+	return nil
+}
+
+// broadcastShape is the numpy broadcast of two per-sample shapes (the batch
+// dimension, first and equal for both, is not part of them).
+func broadcastShape(a, b []int) ([]int, error) {
+	r := max(len(a), len(b))
+	out := make([]int, r)
+	for i := range out {
+		da, db := 1, 1
+		if j := i - (r - len(a)); j >= 0 {
+			da = a[j]
+		}
+		if j := i - (r - len(b)); j >= 0 {
+			db = b[j]
+		}
+		switch {
+		case da == db || db == 1:
+			out[i] = da
+		case da == 1:
+			out[i] = db
+		default:
+			return nil, fmt.Errorf("shapes %v and %v do not broadcast", a, b)
+		}
+	}
+	return out, nil
+}
+
+// broadcastStrides returns, for every axis of out, the step in a's and b's
+// per-sample codes (0 along a broadcast axis).
+func broadcastStrides(a, b, out []int) (sa, sb []int, err error) {
+	shape, err := broadcastShape(a, b)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !slices.Equal(shape, out) {
+		return nil, nil, fmt.Errorf("operands %v and %v do not broadcast to %v", a, b, out)
+	}
+	strides := func(s []int) []int {
+		st := make([]int, len(out))
+		step := 1
+		for i := len(s) - 1; i >= 0; i-- {
+			if s[i] != 1 {
+				st[i+len(out)-len(s)] = step
+			}
+			step *= s[i]
+		}
+		return st
+	}
+	return strides(a), strides(b), nil
+}
+
+// forEachBroadcast calls f for every per-sample output index o in order,
+// with the matching indices into the two operands.
+func forEachBroadcast(out, sa, sb []int, f func(o, ia, ib int)) {
+	r := len(out)
+	total := 1
+	for _, d := range out {
+		total *= d
+	}
+	if r == 0 {
+		f(0, 0, 0)
+		return
+	}
+	idx := make([]int, r)
+	ia, ib := 0, 0
+	for o := 0; o < total; o++ {
+		f(o, ia, ib)
+		for ax := r - 1; ax >= 0; ax-- {
+			idx[ax]++
+			ia += sa[ax]
+			ib += sb[ax]
+			if idx[ax] < out[ax] {
+				break
+			}
+			ia -= sa[ax] * out[ax]
+			ib -= sb[ax] * out[ax]
+			idx[ax] = 0
+		}
+	}
+}

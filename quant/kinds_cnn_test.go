@@ -1,0 +1,208 @@
+package quant
+
+import (
+	"math"
+	"math/rand"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/rramc/rramc/importer"
+	"github.com/rramc/rramc/importer/onnx"
+)
+
+// Small in-memory models for the integer kinds of modern CNNs
+// (squeeze-and-excitation, SiLU, channel shuffle, padding, mean reduction,
+// resizing). Each is quantized at 8 bits and checked against the float
+// interpreter's output (SQNR), the kind it must produce is required in the
+// program, and the QDQ export read back must give the identical codes.
+
+// graphBuilder assembles a test graph node by node.
+type graphBuilder struct {
+	r     *rand.Rand
+	init  map[string]*importer.Tensor
+	nodes []*importer.Node
+}
+
+func newGraphBuilder(seed int64) *graphBuilder {
+	return &graphBuilder{r: rand.New(rand.NewSource(seed)), init: map[string]*importer.Tensor{}}
+}
+
+// param adds a random float initializer.
+func (g *graphBuilder) param(name string, scale float32, shape ...int) string {
+	t := &importer.Tensor{DType: importer.Float, Shape: shape}
+	t.Float = make([]float32, t.Len())
+	for i := range t.Float {
+		t.Float[i] = float32(g.r.NormFloat64()) * scale
+	}
+	g.init[name] = t
+	return name
+}
+
+// ints adds an int64 initializer.
+func (g *graphBuilder) ints(name string, v ...int64) string {
+	g.init[name] = &importer.Tensor{DType: importer.Int64, Shape: []int{len(v)}, Int: v}
+	return name
+}
+
+// floats adds a float initializer with the given values.
+func (g *graphBuilder) floats(name string, v ...float32) string {
+	g.init[name] = &importer.Tensor{DType: importer.Float, Shape: []int{len(v)}, Float: v}
+	return name
+}
+
+func (g *graphBuilder) node(op string, in []string, out string, attrs ...*importer.Attr) string {
+	n := &importer.Node{Name: out + "_node", OpType: op, Inputs: in, Outputs: []string{out}, Attrs: map[string]*importer.Attr{}}
+	for _, a := range attrs {
+		n.Attrs[a.Name] = a
+	}
+	g.nodes = append(g.nodes, n)
+	return out
+}
+
+// conv adds a Conv with bias (kernel k, pads k/2, group g).
+func (g *graphBuilder) conv(x, out string, cin, cout, k, group int) string {
+	return g.node("Conv", []string{x, g.param(out+"_w", 0.4, cout, cin/group, k, k), g.param(out+"_b", 0.1, cout)}, out,
+		aInts("pads", int64(k/2), int64(k/2), int64(k/2), int64(k/2)), aInt("group", int64(group)))
+}
+
+func (g *graphBuilder) model(in []int, out string) *importer.Model {
+	dims := []importer.Dim{{Param: "N"}}
+	for _, d := range in {
+		dims = append(dims, importer.Dim{Value: int64(d)})
+	}
+	gr := &importer.Graph{Name: "kinds", Nodes: g.nodes,
+		Inputs:       []importer.ValueInfo{{Name: "x", DType: importer.Float, Shape: dims}},
+		Outputs:      []importer.ValueInfo{{Name: out, DType: importer.Float}},
+		Initializers: g.init, ValueInfo: map[string]importer.ValueInfo{}}
+	return &importer.Model{IRVersion: 8, Opsets: map[string]int64{"": 13}, Graph: gr}
+}
+
+func aInts(name string, v ...int64) *importer.Attr {
+	return &importer.Attr{Name: name, Kind: importer.AttrInts, Ints: v}
+}
+
+func aInt(name string, v int64) *importer.Attr {
+	return &importer.Attr{Name: name, Kind: importer.AttrInt, I: v}
+}
+
+func aStr(name, v string) *importer.Attr {
+	return &importer.Attr{Name: name, Kind: importer.AttrString, S: v}
+}
+
+func randomBatch(seed int64, n int, shape ...int) *importer.Tensor {
+	r := rand.New(rand.NewSource(seed))
+	t := &importer.Tensor{DType: importer.Float, Shape: append([]int{n}, shape...)}
+	t.Float = make([]float32, t.Len())
+	for i := range t.Float {
+		t.Float[i] = float32(r.NormFloat64())
+	}
+	return t
+}
+
+func sqnrOf(ref, x []float32) float64 {
+	var sig, noise float64
+	for i := range ref {
+		d := float64(ref[i]) - float64(x[i])
+		sig += float64(ref[i]) * float64(ref[i])
+		noise += d * d
+	}
+	if noise == 0 {
+		return math.Inf(1)
+	}
+	return 10 * math.Log10(sig/noise)
+}
+
+type kindCase struct {
+	name string
+	in   []int
+	// build adds the nodes and returns the output value.
+	build func(g *graphBuilder) string
+	kind  OpKind  // must occur in the program
+	sqnr  float64 // lowest acceptable SQNR vs float, dB
+}
+
+var cnnKindCases = []kindCase{
+	{name: "squeeze-excitation", in: []int{8, 6, 6}, kind: OpMul, sqnr: 30, build: func(g *graphBuilder) string {
+		c := g.node("Relu", []string{g.conv("x", "c1", 8, 8, 3, 1)}, "r1")
+		p := g.node("GlobalAveragePool", []string{c}, "gap")
+		f := g.node("Relu", []string{g.conv(p, "fc1", 8, 4, 1, 1)}, "f1")
+		s := g.node("HardSigmoid", []string{g.conv(f, "fc2", 4, 8, 1, 1)}, "gate", &importer.Attr{Name: "alpha", Kind: importer.AttrFloat, F: 1.0 / 6})
+		return g.node("Mul", []string{c, s}, "y")
+	}},
+	{name: "gate-first-silu", in: []int{4, 5, 5}, kind: OpMul, sqnr: 30, build: func(g *graphBuilder) string {
+		c := g.conv("x", "c1", 4, 6, 3, 1)
+		s := g.node("Sigmoid", []string{c}, "sig")
+		m := g.node("Mul", []string{s, c}, "silu")
+		return g.conv(m, "c2", 6, 3, 1, 1)
+	}},
+	{name: "product-of-branches", in: []int{3, 4, 4}, kind: OpMul, sqnr: 30, build: func(g *graphBuilder) string {
+		a := g.conv("x", "a", 3, 5, 3, 1)
+		b := g.conv("x", "b", 3, 5, 1, 1)
+		return g.node("Mul", []string{a, b}, "y")
+	}},
+	{name: "spatial-gate-broadcast-over-channels", in: []int{2, 4, 6}, kind: OpMul, sqnr: 30, build: func(g *graphBuilder) string {
+		a := g.conv("x", "a", 2, 3, 3, 1)
+		s := g.node("Sigmoid", []string{g.conv("x", "s", 2, 1, 3, 1)}, "gate")
+		return g.node("Mul", []string{s, a}, "y")
+	}},
+}
+
+func TestCNNKinds(t *testing.T) {
+	for _, tc := range cnnKindCases {
+		t.Run(tc.name, func(t *testing.T) {
+			g := newGraphBuilder(7)
+			out := tc.build(g)
+			m := g.model(tc.in, out)
+			calib, x := randomBatch(1, 64, tc.in...), randomBatch(2, 16, tc.in...)
+			ref := floatRun(t, m, x)
+			cfg := DefaultConfig()
+			cfg.Calib, cfg.PerChannel = 64, true
+			net, err := Quantize(m, calib, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.ContainsFunc(net.Ops, func(op Op) bool { return op.Kind == tc.kind }) {
+				t.Fatalf("no %s op in the program", tc.kind)
+			}
+			got, err := net.Run(x, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got.Shape, ref.Shape) {
+				t.Fatalf("output shape %v, float %v", got.Shape, ref.Shape)
+			}
+			if s := sqnrOf(ref.Float, got.Float); !(s >= tc.sqnr) {
+				t.Errorf("SQNR %.1f dB < %g dB", s, tc.sqnr)
+			}
+			// QDQ export read back: identical codes (lookup tables have no
+			// QDQ form; their export is refused).
+			if slices.ContainsFunc(net.Ops, func(op Op) bool { return op.Kind == OpLUT }) {
+				return
+			}
+			path := filepath.Join(t.TempDir(), "q.onnx")
+			if err := net.WriteQDQ(path); err != nil {
+				t.Fatal(err)
+			}
+			lm, err := onnx.Load(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			back, err := QuantizeQDQ(lm, nil, DefaultConfig())
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, _, err := net.RunCodes(x, nil, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _, err := back.RunCodes(x, nil, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(a, b) {
+				t.Errorf("codes differ after the QDQ round trip")
+			}
+		})
+	}
+}
