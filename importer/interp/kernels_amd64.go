@@ -125,3 +125,21 @@ func depthwiseRow(w, b []float32, offs []int, maxOff int, out []float32, bias fl
 	_ = b[maxOff+n-1]
 	dwIndirectAVX512(k, &w[0], &b[0], &offs[0], &out[0], n/(2*gemmNR), bias)
 }
+
+// sgemmIndirect18x16 is sgemmIndirect12x16 over three A panels (18 rows).
+//
+//go:noescape
+func sgemmIndirect18x16(kc int, a0, a1, a2, b *float32, offs *int, c *float32, ldc int)
+
+// microKernelIndirect3 is microKernelIndirect2 for three row panels.
+func microKernelIndirect3(kc int, a0, a1, a2, b []float32, off []int, maxOff int, c []float32, ldc int) bool {
+	if !useAsmKernel || !useAVX512 || kc <= 0 {
+		return false
+	}
+	_ = a0[kc*gemmMR-1]
+	_ = a1[kc*gemmMR-1]
+	_ = a2[kc*gemmMR-1]
+	checkIndirect(kc, b, off, maxOff, c, ldc, 3*gemmMR)
+	sgemmIndirect18x16(kc, &a0[0], &a1[0], &a2[0], &b[0], &off[0], &c[0], ldc)
+	return true
+}

@@ -130,3 +130,78 @@ func TestShiftConv(t *testing.T) {
 		}
 	}
 }
+
+// TestBatchConv checks the batch-lane convolution against the per-image
+// paths (bit for bit) and the naive loop, over strides, pads, dilation,
+// kernels deeper than gemmKC, output channel counts that fill one, two or
+// three row panels or leave a remainder, batches with and without a
+// remainder of images, worker counts, and both micro-kernel families.
+func TestBatchConv(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	cases := []struct {
+		n, c, h, w, m, k int
+		pads             [4]int
+		dil, sh, sw      int
+		bias             bool
+	}{
+		{16, 1, 28, 28, 6, 5, [4]int{2, 2, 2, 2}, 1, 1, 1, true},   // LeNet conv1, one lane group
+		{37, 16, 14, 14, 16, 3, [4]int{1, 1, 1, 1}, 1, 1, 1, true}, // two groups + 5 single images
+		{33, 16, 14, 14, 32, 3, [4]int{1, 1, 1, 1}, 1, 2, 2, false},
+		{32, 64, 4, 4, 64, 3, [4]int{1, 1, 1, 1}, 1, 1, 1, true}, // K = 576 > gemmKC, 11 row panels
+		{17, 40, 6, 6, 20, 3, [4]int{1, 1, 1, 1}, 1, 1, 1, true}, // K = 360
+		{20, 3, 9, 7, 13, 3, [4]int{0, 2, 1, 0}, 1, 1, 1, true},  // asymmetric pads
+		{16, 4, 13, 11, 5, 3, [4]int{2, 0, 1, 2}, 2, 3, 3, true}, // stride 3, dilation 2
+		{18, 3, 9, 10, 7, 3, [4]int{1, 1, 1, 1}, 1, 2, 1, true},  // stride 2 by 1
+		{16, 5, 8, 8, 36, 2, [4]int{0, 0, 0, 0}, 1, 2, 2, true},  // 2×2/2, 6 full panels
+		{16, 2, 4, 4, 3, 4, [4]int{0, 0, 0, 0}, 1, 1, 1, false},  // kernel as large as the input
+		{48, 8, 5, 5, 24, 3, [4]int{1, 1, 1, 1}, 1, 1, 1, true},  // three groups, 4 panels
+	}
+	for _, asm := range []bool{true, false} {
+		for _, tc := range cases {
+			for _, workers := range []int{1, 2, 3} {
+				name := fmt.Sprintf("asm=%v/n%d_c%d_%dx%d_m%d_k%d_pad%v_d%d_s%dx%d/w=%d", asm, tc.n, tc.c, tc.h, tc.w, tc.m, tc.k, tc.pads, tc.dil, tc.sh, tc.sw, workers)
+				t.Run(name, func(t *testing.T) {
+					savedAsm := useAsmKernel
+					useAsmKernel = asm && savedAsm
+					defer func() { useAsmKernel = savedAsm; useBatchConv = true }()
+					g, err := NewConvGeometry(tc.c, tc.h, tc.w, 1, ConvParams{KernelH: tc.k, KernelW: tc.k, StrideH: tc.sh, StrideW: tc.sw, DilationH: tc.dil, DilationW: tc.dil, Pads: tc.pads})
+					if err != nil {
+						t.Fatal(err)
+					}
+					if !batchApplies(&g, tc.m) {
+						t.Fatal("the batch-lane path does not apply")
+					}
+					wt := importer.NewFloat([]int{tc.m, tc.c, g.KH, g.KW}, randSlice(r, tc.m*tc.c*g.KH*g.KW))
+					x := randSlice(r, tc.n*tc.c*tc.h*tc.w)
+					var b *importer.Tensor
+					var bias []float32
+					if tc.bias {
+						bias = randSlice(r, tc.m)
+						b = importer.NewFloat([]int{tc.m}, bias)
+					}
+					cw := packConvWeights(wt, 1)
+					run := func(lanes bool) []float32 {
+						useBatchConv = lanes
+						out := make([]float32, tc.n*tc.m*g.P())
+						for i := range out {
+							out[i] = float32(math.NaN()) // every element must be written
+						}
+						if b == nil {
+							clear(out)
+						}
+						convForward(&g, &cw, x, b, out, tc.n, tc.m, workers)
+						return out
+					}
+					got, perImage := run(true), run(false)
+					if !slices.Equal(got, perImage) {
+						t.Errorf("batch lanes differ from the per-image path by up to %g", maxAbsDiff(got, perImage))
+					}
+					want := naiveGeomConv(&g, wt.Float, bias, x, tc.n, tc.m)
+					if d := maxAbsDiff(got, want); !(d < 1e-4) {
+						t.Errorf("batch lanes differ from the naive loop by %g", d)
+					}
+				})
+			}
+		}
+	}
+}

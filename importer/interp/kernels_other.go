@@ -22,3 +22,7 @@ func microKernelIndirect2(kc int, a0, a1, b []float32, off []int, maxOff int, c 
 func depthwiseRow(w, b []float32, offs []int, maxOff int, out []float32, bias float32) {
 	depthwiseRowGo(w, b, offs, out, bias)
 }
+
+func microKernelIndirect3(kc int, a0, a1, a2, b []float32, off []int, maxOff int, c []float32, ldc int) bool {
+	return false
+}

@@ -127,8 +127,9 @@ func checkConvWeight(w *importer.Tensor, group int) error {
 
 // convForward computes the convolution of N images into out (N×M×P).
 // With more images than workers the batch is split across goroutines (one
-// single-threaded GEMM per image); otherwise each image's GEMMs use all
-// workers. Both give identical results (see gemmPP).
+// single-threaded GEMM per image, or per batchLanes images on the
+// batch-lane path); otherwise each image's GEMMs use all workers. All give
+// identical results (see gemmPP and kernels_convbatch.go).
 func convForward(g *ConvGeometry, cw *convWeights, x []float32, b *importer.Tensor, out []float32, N, M, workers int) {
 	imgIn := g.InC * g.InH * g.InW
 	P := g.P()
@@ -174,10 +175,31 @@ func convForward(g *ConvGeometry, cw *convWeights, x []float32, b *importer.Tens
 			gemmPP(cw.groups[gi], pb, oi[gi*mg*P:(gi+1)*mg*P], P, inner)
 		}
 	}
+	var lanes *batchPlan
+	if useBatchConv && N >= batchLanes && batchApplies(g, M) {
+		v := newBatchPlan(g)
+		lanes = &v
+	}
 	if N >= workers || workers <= 1 {
-		parallelFor(N, workers, func(lo, hi int) {
+		// With lanes, whole groups of batchLanes images go to one worker.
+		unit := 1
+		if lanes != nil && N >= batchLanes*workers {
+			unit = batchLanes
+		}
+		parallelFor((N+unit-1)/unit, workers, func(lo, hi int) {
 			s := gemmPool.Get().(*gemmScratch)
-			for img := lo; img < hi; img++ {
+			lo, hi = lo*unit, min(hi*unit, N)
+			img := lo
+			if lanes != nil {
+				var bias []float32
+				if b != nil {
+					bias = b.Float
+				}
+				for ; img+batchLanes <= hi; img += batchLanes {
+					convLanes(g, lanes, cw.groups[0], x[img*imgIn:(img+batchLanes)*imgIn], bias, out[img*M*P:(img+batchLanes)*M*P], s)
+				}
+			}
+			for ; img < hi; img++ {
 				one(img, 1, s)
 			}
 			gemmPool.Put(s)
