@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -106,6 +107,9 @@ type group struct {
 	// fast is the effective weight matrix for the lossless ideal fast path
 	// (nil when it does not apply).
 	fast *quant.PackedWeights
+	// foldsToWeights: the fast path's matrix equals the layer's weights
+	// (Simulator.ComputesGolden).
+	foldsToWeights bool
 	// tab is the table route of the bit-serial simulation (nil when it
 	// does not apply; see table.go), made on the first bit-serial call.
 	tab     *tablePlan
@@ -442,6 +446,7 @@ func (g *group) effectiveWeights() (*quant.PackedWeights, error) {
 	for i, v := range w {
 		w32[i] = int32(v)
 	}
+	g.foldsToWeights = slices.Equal(w32, g.lin.Weights[g.index])
 	return quant.PackWeights(w32, g.k, g.n)
 }
 

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/rramc/rramc/hwsim"
 	"github.com/rramc/rramc/importer"
@@ -27,11 +28,25 @@ type Evaluator struct {
 	// Workers is the goroutines one point uses inside the simulator and
 	// the golden model (0 = GOMAXPROCS).
 	Workers int
+	// Unshared makes every point compute everything itself: its own
+	// mapping, and its own simulation of every image even where the
+	// simulator provably computes the golden model. It is the reference
+	// the shared evaluation is tested against (same bytes), not a mode to
+	// run sweeps in.
+	Unshared bool
+	// shortcuts counts the points whose simulation was the golden model
+	// (tests check that the shared evaluation takes the shortcut).
+	shortcuts atomic.Int64
 
 	mu     sync.Mutex
 	models map[string]*modelEntry
 	nets   map[string]*netEntry
 	order  []string // nets keys, least recently used first
+	// maps holds the mappings of the cached networks per scheme, sharing
+	// limit and geometry (mapKey), shared by the hardware variants of one
+	// geometry; mapOrder is its LRU order, bounded like nets.
+	maps     map[string]*mapEntry
+	mapOrder []string
 	// keep bounds the cached quantized networks.
 	keep int
 	// sources holds the opened data per data specification (sourceKey).
@@ -71,6 +86,12 @@ type netEntry struct {
 	golden *hwsim.Outputs
 }
 
+type mapEntry struct {
+	once sync.Once
+	err  error
+	mp   *mapper.Mapping
+}
+
 // NewEvaluator returns an evaluator for cfg's data set. Points evaluated in
 // parallel (cfg.Workers > 1) each use one goroutine inside; a single point
 // at a time uses every core.
@@ -94,7 +115,7 @@ func NewEvaluator(cfg Config) (*Evaluator, error) {
 	if cfg.Workers > 1 {
 		w = 1
 	}
-	return &Evaluator{Workers: w, models: map[string]*modelEntry{}, nets: map[string]*netEntry{},
+	return &Evaluator{Workers: w, models: map[string]*modelEntry{}, nets: map[string]*netEntry{}, maps: map[string]*mapEntry{},
 		keep: 2 * max(cfg.Workers, 1), sources: map[string]*sourceEntry{}}, nil
 }
 
@@ -308,17 +329,7 @@ func (e *Evaluator) network(ctx context.Context, pc *PointConfig, me *modelEntry
 	}
 	// LRU: most recent last; drop the oldest beyond keep (running
 	// evaluations hold their own reference).
-	for i, k := range e.order {
-		if k == key {
-			e.order = append(e.order[:i], e.order[i+1:]...)
-			break
-		}
-	}
-	e.order = append(e.order, key)
-	for len(e.order) > e.keep {
-		delete(e.nets, e.order[0])
-		e.order = e.order[1:]
-	}
+	e.order = touchLRU(e.order, key, e.keep, func(k string) { delete(e.nets, k) })
 	e.mu.Unlock()
 	ne.once.Do(func() { ne.err = e.quantize(ctx, pc, me, ne) })
 	if ne.err != nil {
@@ -329,6 +340,51 @@ func (e *Evaluator) network(ctx context.Context, pc *PointConfig, me *modelEntry
 		e.mu.Unlock()
 	}
 	return ne, ne.err
+}
+
+// mapping maps pc's scheme and sharing limit on geo once per cached
+// network: the hardware variants of one geometry share it (the mapping
+// depends on nothing else; the simulators only read it).
+func (e *Evaluator) mapping(pc *PointConfig, ne *netEntry, geo mapper.Geometry) (*mapper.Mapping, error) {
+	opts := mapper.Options{Scheme: pc.Scheme, MaxShare: pc.MaxShare, Workers: e.workers()}
+	if e.Unshared {
+		return mapper.Map(ne.net, geo, opts)
+	}
+	key := fmt.Sprintf("%p|%s|%d|%+v", ne, pc.Scheme, pc.MaxShare, geo)
+	e.mu.Lock()
+	me, ok := e.maps[key]
+	if !ok {
+		me = &mapEntry{}
+		e.maps[key] = me
+	}
+	e.mapOrder = touchLRU(e.mapOrder, key, e.keep*4, func(k string) { delete(e.maps, k) })
+	e.mu.Unlock()
+	me.once.Do(func() { me.mp, me.err = mapper.Map(ne.net, geo, opts) })
+	if me.err != nil {
+		e.mu.Lock()
+		if e.maps[key] == me {
+			delete(e.maps, key)
+		}
+		e.mu.Unlock()
+	}
+	return me.mp, me.err
+}
+
+// touchLRU moves key to the end of order (most recent) and drops the
+// oldest keys beyond keep with drop.
+func touchLRU(order []string, key string, keep int, drop func(string)) []string {
+	for i, k := range order {
+		if k == key {
+			order = append(order[:i], order[i+1:]...)
+			break
+		}
+	}
+	order = append(order, key)
+	for len(order) > keep {
+		drop(order[0])
+		order = order[1:]
+	}
+	return order
 }
 
 func (e *Evaluator) quantize(ctx context.Context, pc *PointConfig, me *modelEntry, ne *netEntry) error {
@@ -385,8 +441,7 @@ func (e *Evaluator) Evaluate(ctx context.Context, pc PointConfig) (*Point, error
 	if err != nil {
 		return nil, err
 	}
-	geo := hw.Geometry
-	mp, err := mapper.Map(ne.net, geo, mapper.Options{Scheme: pc.Scheme, MaxShare: pc.MaxShare, Workers: e.workers()})
+	mp, err := e.mapping(&pc, ne, hw.Geometry)
 	if err != nil {
 		return nil, err
 	}
@@ -396,7 +451,17 @@ func (e *Evaluator) Evaluate(ctx context.Context, pc PointConfig) (*Point, error
 	}
 	var simOut *hwsim.Outputs
 	var counts []hwsim.Counts
-	if me.costOnly {
+	switch {
+	case !e.Unshared && sim.ComputesGolden():
+		// The simulator provably computes the golden model's products
+		// for every input (lossless ideal hardware, a mapping that folds
+		// back to the weights exactly): its outputs are the golden
+		// outputs and its counts those of the mapping, so running the
+		// images through it would give these very bytes.
+		simOut = ne.golden
+		counts, err = sim.InferenceCounts()
+		e.shortcuts.Add(1)
+	case me.costOnly:
 		// One run (one image, or one fixed batch) of the synthetic input:
 		// the counts of one inference, which depend only on the mapping
 		// and the vectors per layer, never on the values.
@@ -407,7 +472,7 @@ func (e *Evaluator) Evaluate(ctx context.Context, pc PointConfig) (*Point, error
 			return nil, fmt.Errorf("simulation: %w", err)
 		}
 		counts, err = sim.PerImage(sim.Counted(), int64(me.batch))
-	} else {
+	default:
 		outs, err := hwsim.Run(ctx, me.src.test, me.in, me.runOptions(), sim.Stage())
 		if err != nil {
 			return nil, err

@@ -1,0 +1,96 @@
+package sweep
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/rramc/rramc/hwsim"
+	"github.com/rramc/rramc/mapper"
+)
+
+// The shared evaluation (one mapping per scheme and geometry for all the
+// hardware variants, no simulation of the images where the simulator
+// provably computes the golden model) stores the same bytes as computing
+// every point by itself: every point file, results.json and RESULTS.md,
+// over an MNIST network, a cost-only network, every scheme, lossless
+// variants of one geometry and a lossy one of another geometry.
+func TestSharedEvaluationSameBytes(t *testing.T) {
+	dir := t.TempDir()
+	models := []string{filepath.Join(testmodelsDir, "lenet5.onnx"), writeRGBNet(t, dir, "N")}
+	prune, limit := []float64{0, 0.7}, 40
+	variants := []string{"default", "auto-adc", "pipelined", "mnsim"}
+	if testing.Short() {
+		prune, limit = []float64{0.7}, 16
+	}
+	var hv []HWVariant
+	for _, name := range variants {
+		h, err := hwsim.ResolveVariant(name, hwsim.Defaults())
+		if err != nil {
+			t.Fatal(err)
+		}
+		js, err := h.JSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		hv = append(hv, HWVariant{Name: name, HW: js})
+	}
+	run := func(unshared bool) (string, int64) {
+		cfg := Config{Models: models, Prune: prune, Schemes: mapper.SchemeNames(), MaxShare: []int{2, 0}, Limit: limit,
+			Variants: hv, Dir: filepath.Join(dir, map[bool]string{false: "shared", true: "unshared"}[unshared]),
+			Report: DefaultReportOptions(), Workers: 2}
+		ev, err := NewEvaluator(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev.Unshared = unshared
+		cfg.Evaluate = ev.Evaluate
+		if _, err := Run(context.Background(), cfg); err != nil {
+			t.Fatal(err)
+		}
+		return cfg.Dir, ev.shortcuts.Load()
+	}
+	shared, shortcuts := run(false)
+	unshared, none := run(true)
+	jobs := len(models) * len(prune) * (len(mapper.SchemeNames()) + countSharing()) * len(variants)
+	// every point of the three lossless variants takes the shortcut, none
+	// of the lossy one
+	if want := int64(jobs * 3 / 4); shortcuts != want || none != 0 {
+		t.Errorf("shortcuts: %d shared (want %d), %d unshared (want 0)", shortcuts, want, none)
+	}
+	files, err := filepath.Glob(filepath.Join(unshared, pointsDir, "*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != jobs {
+		t.Fatalf("%d point files, want %d", len(files), jobs)
+	}
+	for _, f := range append(files, filepath.Join(unshared, "results.json"), filepath.Join(unshared, "RESULTS.md")) {
+		rel, _ := filepath.Rel(unshared, f)
+		want, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := os.ReadFile(filepath.Join(shared, rel))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s: shared and per-point evaluations differ", rel)
+		}
+	}
+}
+
+// countSharing is the number of extra points the sharing limits {2, 0}
+// add: one per scheme that takes a limit.
+func countSharing() int {
+	n := 0
+	for _, s := range mapper.SchemeNames() {
+		if mapper.UsesMaxShare(s) {
+			n++
+		}
+	}
+	return n
+}
