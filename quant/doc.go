@@ -94,6 +94,14 @@
 // Squeeze, Unsqueeze, Identity, Dropout: codes unchanged (the batch
 // dimension must stay first); Transpose permutes the per-sample axes.
 //
+// Slice, Split, Pad (constant, edge, reflect), Gather with constant
+// indices, DepthToSpace, SpaceToDepth, Tile, Expand: copies of codes by a
+// per-sample index map (same scale); padded positions get the code of the
+// padding value, round(v/s) clamped to the code range (-inf: the lowest code).
+// The map is read off the float interpreter's own kernel run on code
+// positions, so the two cannot disagree. ReduceMean and ReduceMax over every
+// axis after the channels are global average and max pooling.
+//
 // Concat: output scale s_y = max_i s_i; each input is requantized by
 // s_i/s_y (exactly unchanged when s_i = s_y).
 //

@@ -14,6 +14,8 @@ func init() {
 	registerKind(OpGlobalMax, kindSpec{exec: execGlobalAvgGlobalMax, check: checkGlobalAvgGlobalMax, export: exportGlobalMax, work: globalPoolWork})
 	registerBuilder("GlobalAveragePool", (*builder).globalPool)
 	registerBuilder("GlobalMaxPool", (*builder).globalPool)
+	registerBuilder("ReduceMean", (*builder).reduce)
+	registerBuilder("ReduceMax", (*builder).reduce)
 }
 
 // globalPoolWork: every input code enters one comparison or addition.
@@ -76,6 +78,73 @@ func exportGlobalMax(x *exportCtx) error {
 	tmp := x.tmp
 	w.node("GlobalMaxPool", []string{in}, tmp)
 	w.fname[op.Out] = tmp
+	return nil
+}
+
+// reduce builds ReduceMean/ReduceMax over every per-sample axis but the
+// first (the channels): the global pooling of the same codes, followed by a
+// reshape when the reduced axes are not kept.
+func (b *builder) reduce(n *importer.Node) error {
+	x, ok := b.input(n, 0)
+	if !ok {
+		b.unsupported(n, "input is not an integer value")
+		return nil
+	}
+	vx := b.net.Values[x]
+	r := len(vx.Shape) + 1
+	axes := attrInts(n, "axes")
+	if axes == nil && len(n.Inputs) > 1 && n.Inputs[1] != "" {
+		var okc bool
+		if axes, okc = constInts(b.g, n.Inputs[1]); !okc {
+			b.unsupported(n, "axes are not a constant")
+			return nil
+		}
+	}
+	if len(axes) == 0 && attrInt(n, "noop_with_empty_axes", 0) != 0 {
+		v := b.aliasValue(n.Outputs[0], x, vx.Shape)
+		b.emit(Op{Kind: OpReshape, Name: n.Name, In: []int{x}, Out: v})
+		return nil
+	}
+	reduced := make([]bool, r)
+	for _, a := range axes {
+		if a < 0 {
+			a += r
+		}
+		if a < 0 || a >= r {
+			return fmt.Errorf("quant: %w: %s: axis %d for rank %d", importer.ErrInvalidModel, nodeWhere(n), a, r)
+		}
+		reduced[a] = true
+	}
+	if len(axes) == 0 || reduced[0] || reduced[1] || r < 3 {
+		b.unsupported(n, fmt.Sprintf("axes %v: only the reduction of every axis after the channels is integer (global pooling)", axes))
+		return nil
+	}
+	for a := 2; a < r; a++ {
+		if !reduced[a] {
+			b.unsupported(n, fmt.Sprintf("axes %v: only the reduction of every axis after the channels is integer (global pooling)", axes))
+			return nil
+		}
+	}
+	kind := OpGlobalAvg
+	if n.OpType == "ReduceMax" {
+		kind = OpGlobalMax
+	}
+	pooled := []int{vx.Shape[0]}
+	for range vx.Shape[1:] {
+		pooled = append(pooled, 1)
+	}
+	lo, hi := vx.Range()
+	keep := attrInt(n, "keepdims", 1) != 0
+	name := n.Outputs[0]
+	if !keep {
+		name += "__pooled"
+	}
+	v := b.aliasValue(name, x, pooled)
+	b.emit(Op{Kind: kind, Name: n.Name, In: []int{x}, Out: v, Lo: lo, Hi: hi})
+	if !keep {
+		o := b.aliasValue(n.Outputs[0], v, []int{vx.Shape[0]})
+		b.emit(Op{Kind: OpReshape, Name: n.Name, In: []int{v}, Out: o})
+	}
 	return nil
 }
 

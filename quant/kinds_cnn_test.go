@@ -146,6 +146,55 @@ var cnnKindCases = []kindCase{
 		s := g.node("Sigmoid", []string{g.conv("x", "s", 2, 1, 3, 1)}, "gate")
 		return g.node("Mul", []string{s, a}, "y")
 	}},
+	{name: "channel-shuffle", in: []int{4, 5, 5}, kind: OpGather, sqnr: 30, build: func(g *graphBuilder) string {
+		c := g.node("Relu", []string{g.conv("x", "c1", 4, 8, 3, 1)}, "r1")
+		a := g.node("Slice", []string{c, g.ints("s0", 0), g.ints("e0", 4), g.ints("ax0", 1)}, "half0")
+		h := g.node("Slice", []string{c, g.ints("s1", 4), g.ints("e1", 8), g.ints("ax1", 1)}, "half1")
+		h = g.node("Relu", []string{g.conv(h, "c2", 4, 4, 3, 4)}, "r2")
+		cat := g.node("Concat", []string{a, h}, "cat", aInt("axis", 1))
+		r := g.node("Reshape", []string{cat, g.ints("shp", 0, 2, 4, 5, 5)}, "grp")
+		t := g.node("Transpose", []string{r}, "shuf", aInts("perm", 0, 2, 1, 3, 4))
+		return g.node("Reshape", []string{t, g.ints("shp2", 0, -1, 5, 5)}, "y")
+	}},
+	{name: "strided-negative-slice", in: []int{3, 6, 6}, kind: OpGather, sqnr: 30, build: func(g *graphBuilder) string {
+		c := g.conv("x", "c1", 3, 4, 3, 1)
+		return g.node("Slice", []string{c, g.ints("s", -1, 1), g.ints("e", -100, 6), g.ints("ax", 3, 2), g.ints("st", -2, 2)}, "y")
+	}},
+	{name: "pad-then-average", in: []int{3, 5, 5}, kind: OpGather, sqnr: 30, build: func(g *graphBuilder) string {
+		c := g.node("Relu", []string{g.conv("x", "c1", 3, 4, 3, 1)}, "r1")
+		p := g.node("Pad", []string{c, g.ints("pads", 0, 0, 1, 1, 0, 0, 1, 1)}, "padded")
+		return g.node("AveragePool", []string{p}, "y", aInts("kernel_shape", 3, 3))
+	}},
+	{name: "pad-constant-value", in: []int{2, 4, 4}, kind: OpGather, sqnr: 30, build: func(g *graphBuilder) string {
+		c := g.conv("x", "c1", 2, 3, 3, 1)
+		return g.node("Pad", []string{c, g.ints("pads", 0, 0, 2, 0, 0, 0, 1, 3), g.floats("v", 0.75)}, "y")
+	}},
+	{name: "pad-reflect-edge", in: []int{2, 4, 4}, kind: OpGather, sqnr: 30, build: func(g *graphBuilder) string {
+		c := g.conv("x", "c1", 2, 3, 3, 1)
+		r := g.node("Pad", []string{c, g.ints("pads", 0, 0, 2, 1, 0, 0, 1, 2)}, "refl", aStr("mode", "reflect"))
+		return g.node("Pad", []string{r, g.ints("pads2", 0, 0, 1, 1, 0, 0, 1, 1)}, "y", aStr("mode", "edge"))
+	}},
+	{name: "split-add", in: []int{2, 4, 4}, kind: OpGather, sqnr: 30, build: func(g *graphBuilder) string {
+		c := g.conv("x", "c1", 2, 6, 3, 1)
+		g.nodes = append(g.nodes, &importer.Node{Name: "split", OpType: "Split", Inputs: []string{c, g.ints("sizes", 2, 4)}, Outputs: []string{"p", "q"},
+			Attrs: map[string]*importer.Attr{"axis": aInt("axis", 1)}})
+		q := g.node("Slice", []string{"q", g.ints("s", 1), g.ints("e", 3), g.ints("ax", 1)}, "q2")
+		return g.node("Add", []string{"p", q}, "y")
+	}},
+	{name: "depth-to-space", in: []int{2, 3, 3}, kind: OpGather, sqnr: 30, build: func(g *graphBuilder) string {
+		c := g.conv("x", "c1", 2, 8, 3, 1)
+		return g.node("DepthToSpace", []string{c}, "y", aInt("blocksize", 2), aStr("mode", "CRD"))
+	}},
+	{name: "reduce-mean-classifier", in: []int{3, 6, 6}, kind: OpGlobalAvg, sqnr: 30, build: func(g *graphBuilder) string {
+		c := g.node("Relu", []string{g.conv("x", "c1", 3, 8, 3, 1)}, "r1")
+		m := g.node("ReduceMean", []string{c}, "mean", aInts("axes", 2, 3), aInt("keepdims", 0))
+		return g.node("Gemm", []string{m, g.param("fcw", 0.4, 5, 8), g.param("fcb", 0.1, 5)}, "y", aInt("transB", 1))
+	}},
+	{name: "reduce-max-keepdims", in: []int{3, 6, 6}, kind: OpGlobalMax, sqnr: 30, build: func(g *graphBuilder) string {
+		c := g.conv("x", "c1", 3, 4, 3, 1)
+		m := g.node("ReduceMax", []string{c}, "mx", aInts("axes", -1, -2))
+		return g.node("Mul", []string{c, m}, "y")
+	}},
 }
 
 func TestCNNKinds(t *testing.T) {

@@ -82,12 +82,13 @@ const (
 	OpAffine                      // per-channel y = ±M_c·x + Offset_c (BatchNorm that could not be folded)
 	OpLUT                         // elementwise function of one code by table lookup
 	OpMul                         // elementwise product of two values (broadcast), rescaled
+	OpGather                      // copies of input codes by an index map (Slice, Pad, Split, ...), fill code for padding
 	opKindEnd
 )
 
 var opKindNames = [...]string{OpLinear: "Linear", OpAdd: "Add", OpMaxPool: "MaxPool", OpAvgPool: "AvgPool",
 	OpGlobalAvg: "GlobalAvgPool", OpGlobalMax: "GlobalMaxPool", OpClamp: "Clamp", OpReshape: "Reshape",
-	OpTranspose: "Transpose", OpConcat: "Concat", OpAffine: "Affine", OpLUT: "LUT", OpMul: "Mul"}
+	OpTranspose: "Transpose", OpConcat: "Concat", OpAffine: "Affine", OpLUT: "LUT", OpMul: "Mul", OpGather: "Gather"}
 
 func (k OpKind) String() string {
 	if k > 0 && k < opKindEnd {
@@ -118,7 +119,8 @@ type Op struct {
 	// Win is the Conv or pooling geometry (OpLinear with Conv, pools).
 	Win *Window
 	// Bias is the int32 bias per output channel at scale s_x·s_w[c] (OpLinear),
-	// or the additive code offset per channel (OpAffine).
+	// or the additive code offset per channel (OpAffine), or the fill code
+	// of padded positions (OpGather; none when nothing is padded).
 	Bias []int32
 	// Mult are the requantization multipliers: per output channel (or one)
 	// for OpLinear and OpAffine; [M_a, M_b, M_out] for OpAdd; one per input
@@ -132,7 +134,9 @@ type Op struct {
 	Axis int
 	// Perm is the per-sample axis permutation (OpTranspose).
 	Perm []int
-	// Table maps code c to Table[c-Lo_in] (OpLUT; Lo_in is the input's lowest code).
+	// Table maps code c to Table[c-Lo_in] (OpLUT; Lo_in is the input's lowest
+	// code); for OpGather it is the per-sample index map: output code i is
+	// input code Table[i], or the fill code where Table[i] = -1.
 	Table []int32
 }
 

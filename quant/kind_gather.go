@@ -1,0 +1,274 @@
+package quant
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/rramc/rramc/importer"
+	"github.com/rramc/rramc/importer/interp"
+)
+
+// The integer op kind OpGather: ops that only move codes. Every output code
+// is a copy of one input code of the same sample, or a fill code (constant
+// padding): Slice, Split, Pad (constant, edge, reflect), Gather with
+// constant indices, DepthToSpace, SpaceToDepth, Tile, Expand. The encoding
+// is the input's; nothing is computed.
+//
+// The index map is not written here a second time: the builder runs the
+// float interpreter's own kernel of the node on a tensor of code positions
+// (element i holds i) and reads where each output element came from. Running
+// it on two samples proves that no output mixes samples (the batch axis is
+// left alone), and a fill marker of -1 in place of the padding value marks
+// the padded positions.
+
+func init() {
+	registerKind(OpGather, kindSpec{keepsEncoding: true, exec: execGather, check: checkGather, export: exportGather})
+	for _, op := range []string{"Slice", "Split", "Pad", "Gather", "DepthToSpace", "SpaceToDepth", "Tile", "Expand"} {
+		registerBuilder(op, (*builder).gather)
+	}
+}
+
+// gatherFill is the fill code of op (0 when the map has no fill).
+func gatherFill(op *Op) int32 {
+	if len(op.Bias) == 1 {
+		return op.Bias[0]
+	}
+	return 0
+}
+
+func execGather(x *execCtx) error {
+	op := x.op
+	src := x.vals[op.In[0]]
+	per, inPer := x.outV.size(), x.n.Values[op.In[0]].size()
+	fill := gatherFill(op)
+	for s := 0; s < x.bs; s++ {
+		in, out := src[s*inPer:(s+1)*inPer], x.out[s*per:(s+1)*per]
+		for i, j := range op.Table {
+			if j < 0 {
+				out[i] = fill
+			} else {
+				out[i] = in[j]
+			}
+		}
+	}
+	return nil
+}
+
+func checkGather(x *checkCtx) error {
+	op := x.op
+	in, out := x.in, x.out
+	if in.Scale != out.Scale || in.Bits != out.Bits || in.Signed != out.Signed {
+		return fmt.Errorf("a copy changes the encoding")
+	}
+	if len(op.Table) != out.size() {
+		return fmt.Errorf("index map of %d entries for %d output codes", len(op.Table), out.size())
+	}
+	if len(op.Bias) > 1 {
+		return fmt.Errorf("%d fill codes", len(op.Bias))
+	}
+	if f := gatherFill(op); f < x.olo || f > x.ohi {
+		return fmt.Errorf("fill code %d outside the value's codes", f)
+	}
+	n := int32(in.size())
+	for _, j := range op.Table {
+		if j < -1 || j >= n {
+			return fmt.Errorf("index %d outside the %d input codes", j, n)
+		}
+	}
+	return nil
+}
+
+// exportGather writes the copy as ONNX: the sample flattened, one fill
+// element appended, a Gather by the index map (fill positions point at the
+// appended element) and the output shape restored.
+func exportGather(x *exportCtx) error {
+	w := x.w
+	op := x.op
+	in := x.n.Values[op.In[0]]
+	flat := w.name(x.out.Name + "_flat")
+	w.node("Reshape", []string{x.in, w.int64s(x.out.Name+"_flatshape", []int64{-1, int64(in.size())})}, flat)
+	padded := w.name(x.out.Name + "_padded")
+	fill := w.floats(x.out.Name+"_fill", nil, []float32{float32(gatherFill(op)) * float32(in.Scale)})
+	w.node("Pad", []string{flat, w.int64s(x.out.Name+"_pads", []int64{0, 0, 0, 1}), fill}, padded)
+	idx := make([]int64, len(op.Table))
+	for i, j := range op.Table {
+		idx[i] = int64(j)
+		if j < 0 {
+			idx[i] = int64(in.size())
+		}
+	}
+	g := w.name(x.out.Name + "_gathered")
+	w.node("Gather", []string{padded, w.int64s(x.out.Name+"_index", idx)}, g, attrI("axis", 1))
+	shape := []int64{-1}
+	for _, d := range x.out.Shape {
+		shape = append(shape, int64(d))
+	}
+	w.node("Reshape", []string{g, w.int64s(x.out.Name+"_shape", shape)}, x.tmp)
+	w.fname[op.Out] = x.tmp
+	return nil
+}
+
+// gather builds one OpGather per output of a code-moving node.
+func (b *builder) gather(n *importer.Node) error {
+	x, ok := b.input(n, 0)
+	if !ok {
+		b.unsupported(n, "input is not an integer value")
+		return nil
+	}
+	vx := b.net.Values[x]
+	maps, shapes, fill, why := b.indexMaps(n, vx.Shape)
+	if why != "" {
+		b.unsupported(n, why)
+		return nil
+	}
+	var fillCode []int32
+	if fill != nil {
+		lo, hi := vx.Range()
+		c := int32(lo) // -inf pads (max pooling) become the lowest code
+		if !math.IsInf(*fill, -1) {
+			c = clamp32(roundSat32(*fill/vx.Scale), lo, hi)
+		}
+		fillCode = []int32{c}
+	}
+	for i, out := range n.Outputs {
+		if out == "" {
+			continue
+		}
+		v := b.aliasValue(out, x, shapes[i])
+		op := Op{Kind: OpGather, Name: n.Name, In: []int{x}, Out: v, Table: maps[i]}
+		if fillCode != nil && hasFill(maps[i]) {
+			op.Bias = fillCode
+		}
+		b.emit(op)
+	}
+	return nil
+}
+
+func hasFill(m []int32) bool {
+	for _, j := range m {
+		if j < 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// fillMarker replaces the padding value when the index map is computed.
+const fillMarker = -1
+
+// indexMaps runs n's float kernel on code positions for a batch of two
+// samples of per-sample shape in. It returns, per output, the per-sample
+// index map and shape, and the padding value (nil when n does not pad); why
+// is set when the node is not a per-sample copy with constant arguments.
+func (b *builder) indexMaps(n *importer.Node, in []int) (maps [][]int32, shapes [][]int, fill *float64, why string) {
+	const samples = 2
+	per := 1
+	for _, d := range in {
+		per *= d
+	}
+	if per*samples > math.MaxInt32 {
+		return nil, nil, nil, fmt.Sprintf("input of %d codes per sample is too large for an index map", per)
+	}
+	pos := make([]int64, samples*per)
+	for i := range pos {
+		pos[i] = int64(i)
+	}
+	node := *n
+	node.Attrs = map[string]*importer.Attr{}
+	for k, a := range n.Attrs {
+		node.Attrs[k] = a
+	}
+	node.Inputs = append([]string(nil), n.Inputs...)
+	sub := &importer.Graph{Name: "indexmap", Initializers: map[string]*importer.Tensor{}}
+	data := "__positions"
+	node.Inputs[0] = data
+	for i, name := range n.Inputs[1:] {
+		if name == "" {
+			continue
+		}
+		t := b.g.Initializers[name]
+		if t == nil {
+			return nil, nil, nil, fmt.Sprintf("input %d (%q) is not a constant", i+1, name)
+		}
+		if n.OpType == "Pad" && i+1 == 2 {
+			// constant_value: remember it, mark padded positions instead.
+			v := 0.0
+			switch {
+			case t.Len() != 1:
+				return nil, nil, nil, "constant_value is not a scalar"
+			case t.DType.IsFloat():
+				v = float64(t.Float[0])
+			default:
+				v = float64(t.Int[0])
+			}
+			fill = &v
+			t = importer.NewInt(nil, []int64{fillMarker})
+		}
+		sub.Initializers[name] = t
+	}
+	if n.OpType == "Pad" {
+		mode, _ := n.AttrString("mode", "constant")
+		if mode == "constant" {
+			if fill == nil {
+				v := float64(attrFloat(n, "value", 0))
+				fill = &v
+				node.Attrs["value"] = &importer.Attr{Name: "value", Kind: importer.AttrFloat, F: fillMarker}
+				if len(n.Inputs) > 1 {
+					// opset ≥ 11: the value is an optional input; add it.
+					for len(node.Inputs) < 3 {
+						node.Inputs = append(node.Inputs, "")
+					}
+					node.Inputs[2] = "__fill"
+					sub.Initializers["__fill"] = importer.NewInt(nil, []int64{fillMarker})
+				}
+			}
+		}
+	}
+	sub.Inputs = []importer.ValueInfo{{Name: data, DType: importer.Int64}}
+	for _, o := range n.Outputs {
+		if o != "" {
+			sub.Outputs = append(sub.Outputs, importer.ValueInfo{Name: o})
+		}
+	}
+	sub.Nodes = []*importer.Node{&node}
+	p, err := interp.NewProgram(sub, interp.WithOpset(b.p.opset))
+	if err != nil {
+		return nil, nil, nil, err.Error()
+	}
+	res, err := p.Run(map[string]*importer.Tensor{data: importer.NewInt(append([]int{samples}, in...), pos)})
+	if err != nil {
+		return nil, nil, nil, err.Error()
+	}
+	for _, o := range n.Outputs {
+		if o == "" {
+			maps, shapes = append(maps, nil), append(shapes, nil)
+			continue
+		}
+		t := res[o]
+		if t == nil || len(t.Shape) == 0 || t.Shape[0] != samples || t.DType.IsFloat() || len(t.Int) != t.Len() {
+			return nil, nil, nil, "the batch axis is not kept"
+		}
+		oper := t.Len() / samples
+		m := make([]int32, oper)
+		for s := 0; s < samples; s++ {
+			for i, v := range t.Int[s*oper : (s+1)*oper] {
+				switch {
+				case v == fillMarker && fill != nil:
+					v = -1
+				case v < int64(s*per) || v >= int64((s+1)*per):
+					return nil, nil, nil, "an output mixes samples (the batch axis must be left alone)"
+				default:
+					v -= int64(s * per)
+				}
+				if s == 0 {
+					m[i] = int32(v)
+				} else if m[i] != int32(v) {
+					return nil, nil, nil, "the copy differs between samples"
+				}
+			}
+		}
+		maps = append(maps, m)
+		shapes = append(shapes, append([]int(nil), t.Shape[1:]...))
+	}
+	return maps, shapes, fill, ""
+}
