@@ -50,7 +50,7 @@ func QuantizeQDQ(m *importer.Model, calib *importer.Tensor, cfg Config) (*Networ
 	if calib == nil && cfg.Calib <= 0 {
 		cfg.Calib = 1 // unused without data; keeps Validate's rule for real runs
 	}
-	p, err := prepareWith(m, calib, cfg, rewriteQDQ)
+	p, err := prepareWith(m, calib, cfg, rewriteQDQ, false)
 	if err != nil {
 		return nil, err
 	}

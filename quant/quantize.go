@@ -32,6 +32,12 @@ type prepared struct {
 	// pre-quantized (QDQ) model, by value / weight initializer name.
 	fixed  map[string]actSpec
 	fixedW map[string]weightSpec
+	// written are the nodes of the model as given (index-aligned with it);
+	// fates says what passes.Optimize did with each node it was handed
+	// (those QDQ import left), keyed by the written node. Placement reads
+	// them.
+	written []*importer.Node
+	fates   map[*importer.Node]passes.Fate
 }
 
 // actSpec is an activation encoding fixed by a QDQ model: scale, signedness
@@ -62,14 +68,15 @@ func Quantize(m *importer.Model, calib *importer.Tensor, cfg Config) (*Network, 
 
 // prepare validates cfg, optimizes and prunes a copy of m and calibrates it.
 func prepare(m *importer.Model, calib *importer.Tensor, cfg Config) (*prepared, error) {
-	return prepareWith(m, calib, cfg, nil)
+	return prepareWith(m, calib, cfg, nil, false)
 }
 
 // prepareWith is prepare with an optional rewrite of the model copy (QDQ
 // import) that returns fixed activation encodings and weight scales. calib
-// may be nil only with a rewrite.
+// may be nil only with a rewrite or when dry (Placement: nothing is
+// calibrated, the input shape comes from the model).
 func prepareWith(m *importer.Model, calib *importer.Tensor, cfg Config,
-	rewrite func(*importer.Model) (map[string]actSpec, map[string]weightSpec, error)) (*prepared, error) {
+	rewrite func(*importer.Model) (map[string]actSpec, map[string]weightSpec, error), dry bool) (*prepared, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -84,20 +91,25 @@ func prepareWith(m *importer.Model, calib *importer.Tensor, cfg Config,
 		if cfg.Calib > calib.Shape[0] {
 			return nil, invalid("calib %d is larger than the %d calibration samples available", cfg.Calib, calib.Shape[0])
 		}
-	} else if rewrite == nil {
+	} else if rewrite == nil && !dry {
 		return nil, fmt.Errorf("%w: no calibration data", ErrInvalidConfig)
 	}
 	mc := cloneModel(m)
-	p := &prepared{}
+	p := &prepared{written: slices.Clone(mc.Graph.Nodes)}
 	if rewrite != nil {
 		var err error
 		if p.fixed, p.fixedW, err = rewrite(mc); err != nil {
 			return nil, err
 		}
 	}
-	mc, err := passes.Optimize(mc)
+	beforeOpt := mc.Graph.Nodes
+	mc, fates, err := passes.OptimizeTraced(mc)
 	if err != nil {
 		return nil, err
+	}
+	p.fates = make(map[*importer.Node]passes.Fate, len(fates))
+	for i, f := range fates {
+		p.fates[beforeOpt[i]] = f
 	}
 	g := mc.Graph
 	if len(g.Inputs) != 1 {
@@ -120,6 +132,9 @@ func prepareWith(m *importer.Model, calib *importer.Tensor, cfg Config,
 	}
 	if err := p.collectLayers(); err != nil {
 		return nil, err
+	}
+	if dry {
+		return p, nil
 	}
 	prune(p.layers, cfg)
 	if calib != nil {
@@ -229,13 +244,32 @@ type builder struct {
 	// missing lists values that need a calibrated range when there was no
 	// calibration data (QDQ import without calib).
 	missing []string
+	// dry: build for Placement (no calibration, go on past problems).
+	dry bool
+	// outcomes records what each node of g became (placement.go); cur is
+	// the one of the node being built.
+	outcomes map[*importer.Node]*outcome
+	cur      *outcome
 }
 
 // build quantizes weights and compiles the integer program for cfg (only
 // its weight and activation settings may differ from the prepared config).
 func (p *prepared) build(cfg Config) (*Network, error) {
-	b := &builder{p: p, cfg: cfg, g: p.g, cons: consumers(p.g), net: &Network{Config: cfg},
-		vals: map[string]int{}, done: map[*importer.Node]bool{}}
+	b := p.newBuilder(cfg, false)
+	return b.run()
+}
+
+func (p *prepared) newBuilder(cfg Config, dry bool) *builder {
+	return &builder{p: p, cfg: cfg, g: p.g, cons: consumers(p.g), net: &Network{Config: cfg},
+		vals: map[string]int{}, done: map[*importer.Node]bool{}, dry: dry,
+		outcomes: map[*importer.Node]*outcome{}}
+}
+
+// run compiles the integer program. A dry builder (Placement) does not stop
+// at the first problem: it records every node's outcome and goes on past
+// unsupported nodes (see placeholder).
+func (b *builder) run() (*Network, error) {
+	p := b.p
 	signed := true
 	if st := p.stats[p.inputName]; st != nil {
 		signed = st.min < 0
@@ -247,9 +281,12 @@ func (p *prepared) build(cfg Config) (*Network, error) {
 		if b.done[n] {
 			continue
 		}
-		if err := b.node(n); err != nil {
+		if err := b.place(n); err != nil {
 			return nil, err
 		}
+	}
+	if b.dry {
+		return nil, nil
 	}
 	if len(b.missing) > 0 {
 		return nil, fmt.Errorf("%w: no calibration data, and the model fixes no scale for %s", ErrInvalidConfig, strings.Join(b.missing, ", "))
@@ -341,6 +378,12 @@ func (b *builder) unsupported(n *importer.Node, why string) {
 		s += ": " + why
 	}
 	b.unsup = append(b.unsup, s)
+	if b.cur != nil {
+		if why == "" {
+			why = "no integer kind for " + n.OpType
+		}
+		b.cur.why = append(b.cur.why, why)
+	}
 }
 
 // input returns the integer value feeding input i of n.
@@ -410,7 +453,7 @@ func (b *builder) node(n *importer.Node) error {
 		return b.lut(n)
 	}
 	if isLinearOp(n.OpType) {
-		b.unsupported(n, "weight is not a constant")
+		b.unsupported(n, "no constant weight: a product of two activations cannot be programmed into RRAM, and no digital integer kind takes it")
 		return nil
 	}
 	b.unsupported(n, "")

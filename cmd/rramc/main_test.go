@@ -274,7 +274,9 @@ func TestInspect(t *testing.T) {
 		t.Parallel()
 		stdout, _ := mustRun(t, exitOK, "inspect", modelPath(t, "lenet5"))
 		md := man.Models["lenet5"]
-		for _, s := range []string{"opset", fmt.Sprint(man.Versions.Opset), "Conv", "Gemm", "parameters", fmt.Sprintf("(%d)", md.Params), "unsupported  none"} {
+		for _, s := range []string{"opset", fmt.Sprint(man.Versions.Opset), "Conv", "Gemm", "parameters", fmt.Sprintf("(%d)", md.Params), "unsupported  none",
+			"/net/net.0/Conv         Conv         crossbar", "/net/net.2/AveragePool  AveragePool  digital   kind AvgPool",
+			"\nverdict: runs end to end: 5 crossbar layers, 2 digital nodes\n"} {
 			if !strings.Contains(stdout, s) {
 				t.Errorf("inspect output lacks %q:\n%s", s, stdout)
 			}
@@ -324,6 +326,18 @@ func TestInspect(t *testing.T) {
 			}
 			if u, _ := field(t, obj, "unsupported").([]any); len(u) != 0 {
 				t.Errorf("unsupported ops %v in a committed model", u)
+			}
+			// Every layer with a constant weight goes to crossbars, and the
+			// model runs end to end.
+			if field(t, obj, "runs_end_to_end") != true || !strings.HasPrefix(str(t, obj, "verdict"), "runs end to end") {
+				t.Errorf("verdict %q", str(t, obj, "verdict"))
+			}
+			placement, _ := field(t, obj, "placement").(map[string]any)
+			if got, want := num(t, placement, "crossbar_layers"), float64(len(objects(t, obj, "layers"))); got != want {
+				t.Errorf("%v crossbar layers, %v layers with constant weights", got, want)
+			}
+			if got := len(objects(t, placement, "nodes")); got != int(num(t, obj, "nodes")) {
+				t.Errorf("%d placements for %v nodes", got, num(t, obj, "nodes"))
 			}
 			in := objects(t, obj, "inputs")
 			if len(in) != 1 || str(t, in[0], "name") != md.Input.Name {

@@ -3,6 +3,7 @@ package passes
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/rramc/rramc/importer"
 	"github.com/rramc/rramc/importer/interp"
@@ -37,18 +38,76 @@ const foldLimit = 1 << 22
 // Graph.Nodes stay in topological order. Graph inputs and outputs keep
 // their names. Errors wrap ErrInvalidModel and name the node.
 func Optimize(m *importer.Model) (*importer.Model, error) {
+	opt, _, err := OptimizeTraced(m)
+	return opt, err
+}
+
+// OptimizeTraced is Optimize that also says what became of each node of
+// m: fates[i] is the fate of m.Graph.Nodes[i]. It is how a caller relates
+// the model as written to the one the later stages compile (rramc inspect's
+// per-node placement).
+func OptimizeTraced(m *importer.Model) (*importer.Model, []Fate, error) {
 	if m == nil || m.Graph == nil {
-		return nil, &importer.ModelError{Msg: "model has no graph"}
+		return nil, nil, &importer.ModelError{Msg: "model has no graph"}
 	}
-	m = m.Clone()
-	if err := optimize(m); err != nil {
-		return nil, err
+	c := m.Clone()
+	o := &optimizer{g: c.Graph, removed: map[*importer.Node]Fate{}}
+	// Clone keeps the node order: c's node i is m's node i.
+	orig := slices.Clone(c.Graph.Nodes)
+	if err := o.optimize(c); err != nil {
+		return nil, nil, err
 	}
-	return m, nil
+	kept := map[*importer.Node]bool{}
+	for _, n := range c.Graph.Nodes {
+		kept[n] = true
+	}
+	fates := make([]Fate, len(orig))
+	for i, n := range orig {
+		switch f, gone := o.removed[n]; {
+		case kept[n]:
+			fates[i] = Fate{Removal: Kept, Node: n}
+		case gone:
+			fates[i] = f
+		default:
+			fates[i] = Fate{Removal: Unused}
+		}
+	}
+	return c, fates, nil
+}
+
+// Removal is why Optimize removed a node (Kept: it did not).
+type Removal uint8
+
+// The reasons Optimize removes a node.
+const (
+	Kept      Removal = iota
+	Bypassed          // Identity, inference Dropout, all-zero Pad: its output is its input
+	Evaluated         // a Constant, or every input constant: replaced by its result
+	ShapeKnown        // a shape value known before any data: replaced by a constant
+	Fused             // BatchNormalization or bias Add absorbed by the Conv/Gemm/MatMul before it
+	Unused            // nothing reads its outputs (once folding is done)
+)
+
+var removalText = [...]string{Kept: "kept", Bypassed: "bypassed (output equals input)",
+	Evaluated: "constant, evaluated once at load", ShapeKnown: "shape computation, known before any data",
+	Fused: "folded into the weights of the layer before it", Unused: "unused, removed"}
+
+func (r Removal) String() string {
+	if int(r) < len(removalText) {
+		return removalText[r]
+	}
+	return fmt.Sprintf("Removal(%d)", r)
+}
+
+// Fate is what Optimize did with one node: kept as Node in the result, or
+// removed (Fused: Node is the result's node that absorbed it).
+type Fate struct {
+	Removal Removal
+	Node    *importer.Node
 }
 
 // optimize rewrites m's graph in place.
-func optimize(m *importer.Model) error {
+func (o *optimizer) optimize(m *importer.Model) error {
 	g := m.Graph
 	if g.Initializers == nil {
 		g.Initializers = map[string]*importer.Tensor{}
@@ -60,7 +119,7 @@ func optimize(m *importer.Model) error {
 	if opset <= 0 {
 		opset = interp.LatestOpset
 	}
-	o := &optimizer{g: g, opset: opset}
+	o.opset = opset
 	if err := o.checkOrder(); err != nil {
 		return err
 	}
@@ -100,6 +159,8 @@ type optimizer struct {
 	g     *importer.Graph
 	opset int64
 	fresh int
+	// removed records why each removed node went (OptimizeTraced).
+	removed map[*importer.Node]Fate
 }
 
 // checkOrder verifies that every node input is defined before use (Load
@@ -202,6 +263,7 @@ func (o *optimizer) bypass(i int) bool {
 	if o.isGraphOutput(out) {
 		return false
 	}
+	o.removed[n] = Fate{Removal: Bypassed}
 	o.g.Nodes = append(o.g.Nodes[:i], o.g.Nodes[i+1:]...)
 	o.rename(out, n.Inputs[0])
 	return true
@@ -256,6 +318,7 @@ func (o *optimizer) foldPass() (bool, error) {
 						g.Initializers[name] = outs[j]
 					}
 				}
+				o.removed[n] = Fate{Removal: Evaluated}
 				g.Nodes = append(g.Nodes[:i], g.Nodes[i+1:]...)
 				i--
 				changed = true
@@ -268,6 +331,7 @@ func (o *optimizer) foldPass() (bool, error) {
 			if s := shapes[n.Outputs[0]]; s != nil && s.Vals != nil {
 				if t := s.Const(); t != nil {
 					g.Initializers[n.Outputs[0]] = t
+					o.removed[n] = Fate{Removal: ShapeKnown}
 					g.Nodes = append(g.Nodes[:i], g.Nodes[i+1:]...)
 					i--
 					changed = true
@@ -453,6 +517,7 @@ func (o *optimizer) fuse() error {
 			// prev now produces n's output directly.
 			prev.Outputs[0] = n.Outputs[0]
 			removed[n] = true
+			o.removed[n] = Fate{Removal: Fused, Node: prev}
 			producer[n.Outputs[0]] = pi
 		}
 	}
@@ -724,6 +789,8 @@ func (o *optimizer) eliminateDead() {
 	for i, n := range g.Nodes {
 		if keep[i] {
 			nodes = append(nodes, n)
+		} else {
+			o.removed[n] = Fate{Removal: Unused}
 		}
 	}
 	g.Nodes = nodes
