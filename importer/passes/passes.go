@@ -80,12 +80,12 @@ type Removal uint8
 
 // The reasons Optimize removes a node.
 const (
-	Kept      Removal = iota
-	Bypassed          // Identity, inference Dropout, all-zero Pad: its output is its input
-	Evaluated         // a Constant, or every input constant: replaced by its result
-	ShapeKnown        // a shape value known before any data: replaced by a constant
-	Fused             // BatchNormalization or bias Add absorbed by the Conv/Gemm/MatMul before it
-	Unused            // nothing reads its outputs (once folding is done)
+	Kept       Removal = iota
+	Bypassed           // Identity, inference Dropout, all-zero Pad: its output is its input
+	Evaluated          // a Constant, or every input constant: replaced by its result
+	ShapeKnown         // a shape value known before any data: replaced by a constant
+	Fused              // BatchNormalization or bias Add absorbed by the Conv/Gemm/MatMul before it
+	Unused             // nothing reads its outputs (once folding is done)
 )
 
 var removalText = [...]string{Kept: "kept", Bypassed: "bypassed (output equals input)",
