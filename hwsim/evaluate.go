@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math"
+	"time"
 
 	"github.com/rramc/rramc/importer"
 	"github.com/rramc/rramc/importer/dataset"
@@ -247,6 +248,23 @@ type EvalOptions struct {
 	// samples (from Run with GoldenStage), so that evaluating several
 	// mappings of one network runs the golden model once.
 	Golden *Outputs
+	// StageSeconds, when not nil, receives the wall time spent in each
+	// stage over the whole run, under "sim", "int" (the golden model) and "float", the names eval uses.
+	StageSeconds map[string]float64
+}
+
+// timedStage wraps s to add its wall time to seconds[name] (s itself when
+// seconds is nil).
+func timedStage(s Stage, name string, seconds map[string]float64) Stage {
+	if seconds == nil {
+		return s
+	}
+	return func(x *importer.Tensor) (*importer.Tensor, error) {
+		t0 := time.Now()
+		y, err := s(x)
+		seconds[name] += time.Since(t0).Seconds()
+		return y, err
+	}
 }
 
 // IndexOverhead is the share of the index tables in the totals.
@@ -300,14 +318,14 @@ func Evaluate(ctx context.Context, sim *Simulator, src dataset.Source, in import
 	}
 	total := opts.Samples(src)
 	sim.Reset()
-	stages := []Stage{sim.Stage()}
+	stages := []Stage{timedStage(sim.Stage(), "sim", opts.StageSeconds)}
 	if opts.Golden == nil {
-		stages = append(stages, GoldenStage(sim.net, 0))
+		stages = append(stages, timedStage(GoldenStage(sim.net, 0), "int", opts.StageSeconds))
 	} else if len(opts.Golden.Top1) < total {
 		return nil, fmt.Errorf("hwsim: evaluate: golden outputs of %d samples for %d", len(opts.Golden.Top1), total)
 	}
 	if opts.Float != nil {
-		stages = append(stages, opts.Float)
+		stages = append(stages, timedStage(opts.Float, "float", opts.StageSeconds))
 	}
 	outs, err := Run(ctx, src, in, opts.RunOptions, stages...)
 	if err != nil {

@@ -227,7 +227,23 @@ func TestMapAndSim(t *testing.T) {
 	if _, ok := sm["accuracy_float"]; !ok {
 		t.Error("sim of a model lacks accuracy_float")
 	}
-	drop := []string{"model", "seconds", "accuracy_float"}
+	st, ok := sm["stage_seconds"].(map[string]any)
+	if !ok {
+		t.Fatalf("sim of a model lacks stage_seconds: %v", sm["stage_seconds"])
+	}
+	var stageSum float64
+	for _, k := range []string{"load", "quantize", "map", "compile", "float", "int", "sim"} {
+		v := num(t, st, k)
+		if v < 0 {
+			t.Errorf("stage_seconds.%s = %v", k, v)
+		}
+		stageSum += v
+	}
+	if total := num(t, sm, "seconds"); stageSum > total {
+		t.Errorf("stage_seconds add up to %v s, more than the run's %v s", stageSum, total)
+	}
+	num(t, sf, "stage_seconds", "read") // a mapping file is read, not loaded and mapped
+	drop := []string{"model", "seconds", "stage_seconds", "accuracy_float"}
 	if a, b := without(sf, drop...), without(sm, drop...); !reflect.DeepEqual(a, b) {
 		t.Errorf("sim of the mapping file and sim of the model differ:\nfile  %v\nmodel %v", a, b)
 	}
@@ -329,7 +345,7 @@ func TestSimNonIdealities(t *testing.T) {
 	mlp := modelPath(t, "mlp")
 	sim := func(extra ...string) map[string]any {
 		obj := runJSON(t, append([]string{"sim", mlp, "--limit", "30", "--json"}, extra...)...)
-		return without(obj, "seconds")
+		return without(obj, "seconds", "stage_seconds")
 	}
 	// At sigma 0.1 the accuracies happen not to depend on the seed over few
 	// images; 0.3 moves them.
@@ -366,9 +382,9 @@ func TestSimNonIdealities(t *testing.T) {
 	// Without non-idealities the seed is irrelevant and the two simulator
 	// modes agree bit for bit.
 	lenet := modelPath(t, "lenet5")
-	i1 := without(runJSON(t, "sim", lenet, "--limit", "50", "--json", "--seed", "1"), "seconds", "seed")
-	i2 := without(runJSON(t, "sim", lenet, "--limit", "50", "--json", "--seed", "7"), "seconds", "seed")
-	bs := without(runJSON(t, "sim", lenet, "--limit", "50", "--json", "--sim-mode", "bitserial"), "seconds", "seed")
+	i1 := without(runJSON(t, "sim", lenet, "--limit", "50", "--json", "--seed", "1"), "seconds", "stage_seconds", "seed")
+	i2 := without(runJSON(t, "sim", lenet, "--limit", "50", "--json", "--seed", "7"), "seconds", "stage_seconds", "seed")
+	bs := without(runJSON(t, "sim", lenet, "--limit", "50", "--json", "--sim-mode", "bitserial"), "seconds", "stage_seconds", "seed")
 	if !reflect.DeepEqual(i1, i2) {
 		t.Error("ideal hardware: the seed changes the results")
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/rramc/rramc/hwsim"
 	"github.com/rramc/rramc/importer"
@@ -25,6 +26,20 @@ type stages struct {
 	net   *quant.Network
 	hw    hwsim.HW
 	mp    *mapper.Mapping
+	// seconds is the wall time of each stage run so far (load, quantize,
+	// map or read), for sim's stage_seconds.
+	seconds map[string]float64
+}
+
+// timed runs f and adds its wall time to st.seconds[name].
+func (st *stages) timed(name string, f func() error) error {
+	t0 := time.Now()
+	err := f()
+	if st.seconds == nil {
+		st.seconds = map[string]float64{}
+	}
+	st.seconds[name] += time.Since(t0).Seconds()
+	return err
 }
 
 // isMappingFile tells a mapping file from an ONNX model by its magic, not
@@ -70,15 +85,17 @@ func quantizeModel(e *env, m *hwsim.Model, df *dataFlags, qf *quantFlags) (*quan
 
 // buildNetwork loads a model and quantizes it.
 func buildNetwork(e *env, path string, df *dataFlags, qf *quantFlags) (*stages, error) {
-	m, err := openModel(path)
-	if err != nil {
+	st := &stages{path: path}
+	var m *hwsim.Model
+	if err := st.timed("load", func() (err error) { m, err = openModel(path); return err }); err != nil {
 		return nil, err
 	}
-	net, err := quantizeModel(e, m, df, qf)
-	if err != nil {
+	var net *quant.Network
+	if err := st.timed("quantize", func() (err error) { net, err = quantizeModel(e, m, df, qf); return err }); err != nil {
 		return nil, err
 	}
-	return &stages{path: path, model: m, in: m.Input, net: net}, nil
+	st.model, st.in, st.net = m, m.Input, net
+	return st, nil
 }
 
 // buildMapping runs the pipeline up to the mapping: from a model (quantize
@@ -89,8 +106,9 @@ func buildMapping(e *env, path string, df *dataFlags, qf *quantFlags, hf *hwFlag
 		return nil, err
 	}
 	if isMappingFile(path) {
-		mp, err := mapper.ReadFile(path)
-		if err != nil {
+		st := &stages{path: path}
+		var mp *mapper.Mapping
+		if err := st.timed("read", func() (err error) { mp, err = mapper.ReadFile(path); return err }); err != nil {
 			return nil, err
 		}
 		g := mp.Geometry
@@ -101,7 +119,8 @@ func buildMapping(e *env, path string, df *dataFlags, qf *quantFlags, hf *hwFlag
 		if err := hw.Validate(); err != nil {
 			return nil, err
 		}
-		return &stages{path: path, in: hwsim.NetInput(mp.Net), net: mp.Net, hw: hw, mp: mp}, nil
+		st.in, st.net, st.hw, st.mp = hwsim.NetInput(mp.Net), mp.Net, hw, mp
+		return st, nil
 	}
 	st, err := buildNetwork(e, path, df, qf)
 	if err != nil {
@@ -112,7 +131,7 @@ func buildMapping(e *env, path string, df *dataFlags, qf *quantFlags, hf *hwFlag
 		return nil, err
 	}
 	st.hw = hw
-	if st.mp, err = mapperMap(st, opts); err != nil {
+	if err := st.timed("map", func() (err error) { st.mp, err = mapperMap(st, opts); return err }); err != nil {
 		return nil, err
 	}
 	return st, nil

@@ -18,13 +18,13 @@ func init() {
 // simulate runs the golden model, the simulator and (for a model file) the
 // float model over the data.
 func simulate(ctx context.Context, e *env, st *stages, src dataset.Source, df *dataFlags, hf *hwFlags, batch int) (*hwsim.Report, error) {
-	sim, err := hwsim.Simulate(st.net, st.mp, st.hw, hf.simOptions())
-	if err != nil {
+	var sim *hwsim.Simulator
+	if err := st.timed("compile", func() (err error) { sim, err = hwsim.Simulate(st.net, st.mp, st.hw, hf.simOptions()); return err }); err != nil {
 		return nil, err
 	}
 	p := newProgress(e, "simulating "+st.mp.Scheme, 0)
 	defer p.done()
-	opts := hwsim.EvalOptions{RunOptions: df.runOptions(batch, p)}
+	opts := hwsim.EvalOptions{RunOptions: df.runOptions(batch, p), StageSeconds: st.seconds}
 	if st.model != nil {
 		opts.Float = st.model.Stage()
 	}
@@ -85,9 +85,13 @@ func runSim(ctx context.Context, e *env, args []string) error {
 		if err := writeJSON(e.stdout, struct {
 			Model string `json:"model"`
 			*hwsim.Report
-			Seconds float64    `json:"seconds"`
-			Shard   *shardInfo `json:"shard,omitempty"`
-		}{st.path, rep, secs, df.shard.info}); err != nil {
+			Seconds float64 `json:"seconds"`
+			// StageSeconds is the wall time of each stage (load, quantize,
+			// map or read, compile, simulate, golden, float); the rest of
+			// seconds is reading the data and comparing outputs.
+			StageSeconds map[string]float64 `json:"stage_seconds"`
+			Shard        *shardInfo         `json:"shard,omitempty"`
+		}{st.path, rep, secs, st.seconds, df.shard.info}); err != nil {
 			return err
 		}
 	} else {
@@ -110,6 +114,7 @@ func writeSimText(e *env, st *stages, r *hwsim.Report, secs float64) {
 	w := e.stdout
 	fmt.Fprintf(w, "%s: scheme %s (max-share %d), %s, %d-bit ADC (%s), %d images, %.1f s\n",
 		st.path, r.Scheme, r.MaxShare, st.mp.Geometry, r.HW.ADCBits, r.HW.ADCMode, r.Images, secs)
+	fmt.Fprintf(w, "time: %s\n", formatStageSeconds(st.seconds))
 	if r.AccuracyFloat != nil {
 		fmt.Fprintf(w, "top-1  float %.2f %%   integer (golden) %.2f %%   simulated %.2f %%\n", 100**r.AccuracyFloat, 100*r.AccuracyInt, 100*r.AccuracySim)
 	} else {
@@ -143,4 +148,18 @@ func writeSimText(e *env, st *stages, r *hwsim.Report, secs float64) {
 			r.Tiles, fmtTime(r.LatencyNs), fmtTime(r.PeriodNs), r.ThroughputIPS, r.StaticPowerMW)
 	}
 	fmt.Fprintf(w, "index overhead: %d bits, %.2f %% of energy, %.2f %% of area\n", r.IndexOverhead.Bits, 100*r.IndexOverhead.EnergyShare, 100*r.IndexOverhead.AreaShare)
+}
+
+// stageOrder is the order stages run in, for the text summary.
+var stageOrder = []string{"read", "load", "quantize", "map", "compile", "float", "int", "sim"}
+
+// formatStageSeconds lists the stages' wall times in pipeline order.
+func formatStageSeconds(sec map[string]float64) string {
+	var parts []string
+	for _, name := range stageOrder {
+		if v, ok := sec[name]; ok {
+			parts = append(parts, fmt.Sprintf("%s %.3f s", name, v))
+		}
+	}
+	return strings.Join(parts, ", ")
 }
