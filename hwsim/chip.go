@@ -70,7 +70,29 @@ type Chip struct {
 	// tile never mix input blocks; otherwise a layer's crossbars are
 	// packed into as few tiles as hold them.
 	RowBlockTiles bool `json:"row_block_tiles"`
+
+	// DACDemux and ADCMux, when both are set, charge the crossbar
+	// periphery by read rounds, as MNSIM 2.0 does, instead of one drive
+	// per row and one conversion per column: a DAC serves DACDemux rows
+	// through a demultiplexer and an ADC ADCMux columns through a
+	// multiplexer. A crossbar reads its used rows R in
+	// ceil(R/dacs_per_xbar) rounds (one per OU of dacs_per_xbar rows) and
+	// converts an OU's c columns in ceil(c/adcs_per_xbar) rounds; in every
+	// round it powers ceil(R/dac_demux) DACs, ceil(c/adc_mux) ADCs and
+	// 1/(dac_demux·adc_mux) of the OU's cells. 0 = not modelled.
+	DACDemux int `json:"dac_demux,omitempty"`
+	ADCMux   int `json:"adc_mux,omitempty"`
+	// PoolingRoundPJ is the energy of one round of a tile's pooling units
+	// (their power over one pooling step): a pooling layer takes, per
+	// output position, ceil(channels/pooling.count) rounds, as MNSIM 2.0
+	// times and charges its pooling module. Added to the pooling unit's
+	// energy per operation.
+	PoolingRoundPJ float64 `json:"pooling_round_pj,omitempty"`
 }
+
+// roundCharge reports whether the crossbar periphery is charged by read
+// rounds (DACDemux and ADCMux set).
+func (c *Chip) roundCharge() bool { return c != nil && c.DACDemux > 0 && c.ADCMux > 0 }
 
 // Unit is one kind of digital unit of a PE or a tile: how many there are
 // per PE or tile (a fraction for a unit shared by several tiles), and per
@@ -99,6 +121,17 @@ func (c *Chip) validate(h *HW) error {
 			return hwErr(f.name, "%d out of range [1, %d]", f.v, 1<<16)
 		}
 	}
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"chip.dac_demux", c.DACDemux}, {"chip.adc_mux", c.ADCMux}} {
+		if f.v < 0 || f.v > 1<<16 {
+			return hwErr(f.name, "%d out of range [0, %d]", f.v, 1<<16)
+		}
+	}
+	if (c.DACDemux > 0) != (c.ADCMux > 0) {
+		return hwErr("chip.adc_mux", "%d with chip.dac_demux %d: set both or neither", c.ADCMux, c.DACDemux)
+	}
 	if h.OURows > c.DACsPerXbar {
 		return hwErr("chip.dacs_per_xbar", "%d DACs cannot drive %d-row OUs", c.DACsPerXbar, h.OURows)
 	}
@@ -112,6 +145,7 @@ func (c *Chip) validate(h *HW) error {
 		{"chip.xbar_static_mw", c.XbarStaticMW}, {"chip.dac_static_mw", c.DACStaticMW},
 		{"chip.adc_static_mw", c.ADCStaticMW}, {"chip.shift_add_static_mw", c.ShiftAddStaticMW},
 		{"chip.buffer_static_mw", c.BufferStaticMW}, {"chip.buffer_busy_mw", c.BufferBusyMW},
+		{"chip.pooling_round_pj", c.PoolingRoundPJ},
 	}
 	for _, u := range []struct {
 		name string
@@ -156,10 +190,20 @@ func (c *Chip) bufferBusyPJ(tiles int, bits int64) float64 {
 // without a chip hierarchy), pipelined, never shorter than a clock cycle.
 func (h *HW) ouNs() float64 {
 	rounds := 1.0
-	if h.Chip != nil {
+	if h.Chip != nil && !h.Chip.roundCharge() {
 		rounds = float64((h.OUCols + h.Chip.ADCsPerXbar - 1) / h.Chip.ADCsPerXbar)
 	}
 	return math.Max(1000/h.ClockMHz, math.Max(h.XbarReadLatencyNs, rounds*h.ADCLatencyNs))
+}
+
+// ouRounds is the number of OU times one activation of an OU converting
+// cols columns takes: its conversion rounds when the periphery is charged
+// by read rounds, else 1 (ouNs covers the conversion).
+func (h *HW) ouRounds(cols int64) int64 {
+	if c := h.Chip; c.roundCharge() {
+		return ceilDiv(cols, int64(c.ADCsPerXbar))
+	}
+	return 1
 }
 
 // TilePeak is one fully provisioned tile at full activity: every crossbar
@@ -182,15 +226,14 @@ func (h *HW) TilePeak() (*TilePeak, error) {
 	xbars := int64(c.PEsPerTile) * int64(c.XbarsPerPE)
 	f := footprint{crossbars: int(xbars), pes: c.PEsPerTile, tiles: 1}
 	// Actions of one OU time of a full tile.
-	var n Counts
-	n.OUActivations = xbars
-	n.CellReads = xbars * int64(h.OURows) * int64(h.OUCols)
-	n.DACDrives = xbars * int64(h.OURows)
-	n.ADCConversions = xbars * int64(h.OUCols)
+	var fire tally
+	w := newOUWork(h, int64(h.OURows), int64(h.OUCols), int64(h.OURows), 0, ouIndex{}, 0)
+	fire.addActivations(&w, xbars)
+	n := fire.counts(0, h, nil)
 	e := priceEnergy(h, &n)
 	a := priceArea(h, &f, false)
 	t := &TilePeak{PowerByComponentMW: map[string]float64{}, AreaByComponentUM2: map[string]float64{}}
-	ns := h.ouNs()
+	ns := h.ouNs() * float64(h.ouRounds(int64(h.OUCols)))
 	for i, comp := range components {
 		p := e.parts[i]/ns + comp.staticMW(h, &f) // pJ/ns = mW
 		t.PowerByComponentMW[comp.name] = p
@@ -210,6 +253,7 @@ type imageWork struct {
 	requant       int64 // requantizations (linear outputs, concat and affine rescales)
 	activations   int64 // activations applied (the clamp fused into a linear, Relu/Clip, table lookups)
 	poolOps       int64 // comparisons or additions of pooling windows
+	poolRounds    int64 // pooling rounds: output positions × ceil(channels/pooling units)
 	adds          int64 // elementwise additions (residual adds)
 	nocBits       int64 // bits sent to the next layer's tile
 	nextStartFrac float64
@@ -217,7 +261,12 @@ type imageWork struct {
 
 // imageWorkOf walks the integer program once. Ops before the first linear
 // layer are charged to it; every other op to the linear layer before it.
-func imageWorkOf(net *quant.Network) ([]imageWork, error) {
+// The pooling rounds need the chip's pooling units (none: no rounds).
+func imageWorkOf(net *quant.Network, hw *HW) ([]imageWork, error) {
+	poolUnits := int64(0)
+	if hw != nil && hw.Chip != nil && hw.Chip.Pooling.Count >= 1 {
+		poolUnits = int64(hw.Chip.Pooling.Count)
+	}
 	w := make([]imageWork, len(net.Linears))
 	for i := range w {
 		w[i].nextStartFrac = 1
@@ -264,6 +313,10 @@ func imageWorkOf(net *quant.Network) ([]imageWork, error) {
 		at.requant += dw.Requant
 		at.activations += dw.Activations
 		at.poolOps += dw.PoolOps
+		if dw.PoolOps > 0 {
+			// The tile's pooling units produce the op's output.
+			at.poolRounds += poolRounds(net.Values[op.Out].Shape, poolUnits)
+		}
 		at.adds += dw.Adds
 	}
 	if cur >= 0 && net.Output >= 0 && net.Output < len(net.Values) {
@@ -271,6 +324,21 @@ func imageWorkOf(net *quant.Network) ([]imageWork, error) {
 		w[cur].nocBits += valueElems(&v) * int64(v.Bits)
 	}
 	return w, nil
+}
+
+// poolRounds is the number of rounds units pooling units take to produce
+// a pooled value of the given (channels, positions...) shape: one output
+// position of ceil(channels/units) channel batches per round (0 without
+// units).
+func poolRounds(shape []int, units int64) int64 {
+	if units < 1 || len(shape) < 2 {
+		return 0
+	}
+	positions := int64(1)
+	for _, d := range shape[1:] {
+		positions *= int64(d)
+	}
+	return positions * ceilDiv(int64(shape[0]), units)
 }
 
 // placement is where a layer sits: its provisioned crossbars, PEs and

@@ -77,7 +77,8 @@ func TestHandComputedChip(t *testing.T) {
 	}
 	c := counts[0]
 	want := Counts{Vectors: 1, OUActivations: 8, ADCConversions: 64, CellReads: 320, DACDrives: 40, ShiftAdds: 64,
-		BufferReadBits: 40, BufferWriteBits: 8, BufferAccesses: 2, RequantOps: 2, ActivationOps: 2, PoolOps: 4, AddOps: 2, NoCBits: 8}
+		BufferReadBits: 40, BufferWriteBits: 8, BufferAccesses: 2, RequantOps: 2, ActivationOps: 2, PoolOps: 4, AddOps: 2, NoCBits: 8,
+		PoolRounds: 1} // 1 output position, ceil(2 channels / 2 pooling units)
 	if c != want {
 		t.Fatalf("counts\n got %+v\nwant %+v", c, want)
 	}
@@ -145,6 +146,93 @@ func TestHandComputedChip(t *testing.T) {
 	}
 }
 
+// The periphery charged by read rounds (chip.dac_demux, chip.adc_mux), by
+// hand, on the layer of TestHandComputedChip: 9 DACs per crossbar (one
+// 9-row OU per round), 4 ADCs, DACs behind a 2:1 demux, ADCs behind a 2:1
+// mux. The crossbar uses 10 rows in 2 strips (OUs of 9 and 1 rows, 8
+// columns each), so rr = ceil(10/9) = 2 row rounds; an OU's 8 columns
+// take cr = ceil(8/4) = 2 conversion rounds. Per input step:
+//
+//	OU 9×8: DAC ceil(9/2)·rr·cr = 20, ADC ceil(8/2)·cr = 8, cells 9·8·rr·cr = 288
+//	OU 1×8: DAC ceil(1/2)·rr·cr = 4,  ADC 8,                cells 1·8·4 = 32
+//
+// over 4 input steps: 96 DAC rounds, 64 ADC rounds, 1280 cell rounds.
+// Energy (pJ): DAC 96·0.417 = 40.032, ADC 64·1.67 = 106.88, crossbar
+// 1280·(30/16384)/(2·2) = 0.5859375. MNSIM's per-crossbar rule gives the
+// same ADC and cells (4 rounds of ceil(8/2) ADCs and 10·8/4 cells) and 20
+// DAC rounds per step against these 24 (ceil(10/2) against ceil(9/2) +
+// ceil(1/2)). Latency: 2 OUs of 2 rounds per step, 4 steps: 16 cycles of
+// 100 ns, + NoC 1 ns + buffer 3 ns = 1604 ns.
+func TestReadRoundCharge(t *testing.T) {
+	l := &quant.Linear{Name: "fc", Op: "Gemm", K: 10, N: 2, Groups: 1, WBits: 4, ABits: 4,
+		Weights: [][]int32{{1, -2, 3, 4, -5, 6, 7, -8, 0, 1, 2, 3, 4, 5, 6, 7, -1, -1, 0, 5}}}
+	net := &quant.Network{Linears: []*quant.Linear{l},
+		Values: []quant.Value{{Name: "x", Shape: []int{10}, Bits: 4}, {Name: "y", Shape: []int{2}, Bits: 4}},
+		Ops:    []quant.Op{{Kind: quant.OpLinear, Name: "fc", In: []int{0}, Out: 1}}, Output: 1}
+	hw := handChip()
+	hw.Chip.DACsPerXbar, hw.Chip.ADCsPerXbar, hw.Chip.DACDemux, hw.Chip.ADCMux = 9, 4, 2, 2
+	mp := mapOrFail(t, net, hw.Geometry, mapper.Options{Scheme: "dense"})
+	s, err := Simulate(net, mp, hw, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts, err := AnalyticCounts(mp, hw, []int64{1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := counts[0]
+	if c.DACRoundDrives != 96 || c.ADCRoundConversions != 64 || c.CellRoundReads != 1280 ||
+		c.DACDrives != 40 || c.ADCConversions != 64 || c.CellReads != 320 {
+		t.Errorf("counts %+v: want 96 DAC, 64 ADC, 1280 cell rounds beside the physical 40, 64, 320", c)
+	}
+	x := []int32{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}
+	if err := s.MatMul(l, 0, x, 1, make([]int32, 2)); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Counted()[0]; got.DACRoundDrives != 96 || got.ADCRoundConversions != 64 || got.CellRoundReads != 1280 {
+		t.Errorf("simulated counts %+v differ from the analytic ones", got)
+	}
+	cost, err := s.Cost(counts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Each component's energy less its static power over the period (one
+	// tile of 2 PEs, 4 crossbars) is its dynamic energy.
+	e := cost.Layers[0].EnergyPJ
+	fp := footprint{crossbars: 4, pes: 2, tiles: 1}
+	for _, d := range []struct {
+		name string
+		pj   float64
+	}{{"dac", 40.032}, {"adc", 106.88}, {"crossbar", 0.5859375}} {
+		comp := &components[componentIndex(d.name)]
+		if got := e.Get(d.name) - comp.staticMW(&hw, &fp)*cost.PeriodNs; !near(got, d.pj) {
+			t.Errorf("%s energy %v pJ, want %v", d.name, got, d.pj)
+		}
+	}
+	if cost.Cycles != 16 || !near(cost.LatencyNs, 1604) {
+		t.Errorf("cycles %d latency %v ns, want 16 and 1604", cost.Cycles, cost.LatencyNs)
+	}
+}
+
+// Pooling rounds: output positions × ceil(channels / units).
+func TestPoolRounds(t *testing.T) {
+	for _, c := range []struct {
+		shape []int
+		units int64
+		want  int64
+	}{
+		{[]int{6, 14, 14}, 64, 196},   // MNSIM's LeNet pooling: 196 rounds of 100 ns = 19 600 ns
+		{[]int{128, 16, 16}, 64, 512}, // its VGG-8 first pooling: 2 channel batches × 256 positions
+		{[]int{1024, 1, 1}, 64, 16},
+		{[]int{6, 14, 14}, 0, 0},
+		{[]int{6}, 64, 0},
+	} {
+		if got := poolRounds(c.shape, c.units); got != c.want {
+			t.Errorf("poolRounds(%v, %d) = %d, want %d", c.shape, c.units, got, c.want)
+		}
+	}
+}
+
 // The layer pipeline by hand: stages of 100 and 50 ns, the second layer
 // needing 30 % of the first's output before its first vector and having
 // 5 vectors (10 ns each): it starts at 30 ns, would end at 80 ns but must
@@ -195,6 +283,9 @@ func TestChipValidate(t *testing.T) {
 		{func(c *Chip) { c.BufferBitsPerNs = -1 }, "chip.buffer_bits_per_ns"},
 		{func(c *Chip) { c.BufferBusyMW = -1 }, "chip.buffer_busy_mw"},
 		{func(c *Chip) { c.BufferBusyMW, c.BufferBitsPerNs = 1, 0 }, "chip.buffer_busy_mw"},
+		{func(c *Chip) { c.DACDemux = -1 }, "chip.dac_demux"},
+		{func(c *Chip) { c.DACDemux = 2 }, "chip.adc_mux"}, // one without the other
+		{func(c *Chip) { c.PoolingRoundPJ = math.Inf(1) }, "chip.pooling_round_pj"},
 	} {
 		hw := handChip()
 		c.edit(hw.Chip)

@@ -116,7 +116,8 @@ type group struct {
 	tabOnce sync.Once
 
 	crossbars  int
-	maxOUsXbar int64 // largest number of OUs on one crossbar
+	rounds     int64 // OU activations × their conversion rounds (HW.ouRounds)
+	maxOUsXbar int64 // largest number of such rounds on one crossbar
 	denseXbars int   // crossbars the dense mapping of this group occupies
 	physCols   int
 	ix         indexLayout
@@ -253,7 +254,9 @@ func compileGroup(li, gi int, l *quant.Linear, gm *mapper.GroupMap, scheme strin
 			return nil, fmt.Errorf("hwsim: %s: OU %d: sum column %d invalid (%d columns, complement owners: %v)", where, oi, ou.SumCol, ncols, comp)
 		}
 		g.ous[oi] = co
-		perXbar[ou.Crossbar]++
+		r := hw.ouRounds(int64(ou.ColCount))
+		perXbar[ou.Crossbar] += r
+		g.rounds += r
 	}
 	// The index model, now that the OUs are known to be valid.
 	var err error
@@ -349,8 +352,9 @@ func compileGroup(li, gi int, l *quant.Linear, gm *mapper.GroupMap, scheme strin
 
 	// Static per-vector counts and index storage.
 	ns := int64(len(g.steps))
-	for _, o := range g.ous {
-		w := ouWork{rows: int64(o.nrows), cols: int64(o.ncol), owners: int64(o.owners), index: o.idx, indexBits: g.ix.bits(o.idx)}
+	xr := xbarRows(gm)
+	for oi, o := range g.ous {
+		w := newOUWork(hw, int64(o.nrows), int64(o.ncol), xr[oi], int64(o.owners), o.idx, g.ix.bits(o.idx))
 		g.perVector.addActivations(&w, ns)
 		if n := len(g.runs); n > 0 {
 			p := &g.runs[n-1]

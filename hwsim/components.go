@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/rramc/rramc/mapper"
 	"github.com/rramc/rramc/quant"
 )
 
@@ -57,6 +58,16 @@ type Counts struct {
 	PoolOps       int64 `json:"pool_ops"`
 	AddOps        int64 `json:"add_ops"`
 	NoCBits       int64 `json:"noc_bits"`
+	// With a chip that charges the periphery by read rounds
+	// (chip.dac_demux, chip.adc_mux; zero otherwise): DAC drives and ADC
+	// conversions charged (powered DACs and ADCs times the rounds they
+	// are powered for), cell reads times rounds (priced at
+	// 1/(dac_demux·adc_mux) each), and the rounds of the tiles' pooling
+	// units (output positions × ceil(channels / pooling units)).
+	DACRoundDrives      int64 `json:"dac_round_drives,omitempty"`
+	ADCRoundConversions int64 `json:"adc_round_conversions,omitempty"`
+	CellRoundReads      int64 `json:"cell_round_reads,omitempty"`
+	PoolRounds          int64 `json:"pool_rounds,omitempty"`
 }
 
 // Counter names one action count of Counts.
@@ -82,6 +93,10 @@ const (
 	PoolOps
 	AddOps
 	NoCBits
+	DACRoundDrives
+	ADCRoundConversions
+	CellRoundReads
+	PoolRounds
 	numCounters
 )
 
@@ -92,6 +107,53 @@ type ouWork struct {
 	owners     int64   // owner entries applied to the conversions
 	index      ouIndex // index-table entries read
 	indexBits  int64   // their size in bits
+	// Read-round charges (chip.dac_demux and chip.adc_mux set, else 0):
+	// DACs and ADCs powered times their rounds, cells times rounds.
+	dacRounds, adcRounds, cellRounds int64
+}
+
+// xbarRows returns, for each OU of gm, the rows its crossbar uses: the
+// rows of the distinct row strips of the crossbar's OUs.
+func xbarRows(gm *mapper.GroupMap) []int64 {
+	type strip struct{ xbar, start int32 }
+	seen := map[strip]bool{}
+	used := map[int32]int64{}
+	for _, ou := range gm.OUs {
+		s := strip{ou.Crossbar, ou.RowStart}
+		if !seen[s] {
+			seen[s] = true
+			used[ou.Crossbar] += int64(ou.RowCount)
+		}
+	}
+	out := make([]int64, len(gm.OUs))
+	for i, ou := range gm.OUs {
+		out[i] = used[ou.Crossbar]
+	}
+	return out
+}
+
+// newOUWork is the work of one activation of an OU of rows × cols on a
+// crossbar whose used rows are xbarRows (all its OUs' row strips).
+//
+// Charged by read rounds (HW.Chip.roundCharge), the crossbar reads its
+// xbarRows in rr = ceil(xbarRows/dacs_per_xbar) rounds, one per OU row
+// strip, and converts the OU's columns in cr = ceil(cols/adcs_per_xbar)
+// rounds. In each of those rounds it powers ceil(xbarRows/dac_demux) DACs,
+// which this OU's share of the row strips (ceil(rows/dac_demux) of them,
+// over its rr strips) carries, ceil(cols/adc_mux) ADCs and rows·cols cells.
+// So one activation charges ceil(rows/dac_demux)·rr·cr DAC rounds,
+// ceil(cols/adc_mux)·cr ADC rounds and rows·cols·rr·cr cell rounds: summed
+// over a crossbar's row strips, MNSIM 2.0's per-crossbar charge.
+func newOUWork(hw *HW, rows, cols, xbarRows, owners int64, index ouIndex, indexBits int64) ouWork {
+	w := ouWork{rows: rows, cols: cols, owners: owners, index: index, indexBits: indexBits}
+	if c := hw.Chip; c.roundCharge() {
+		rr := ceilDiv(max(xbarRows, rows), int64(c.DACsPerXbar))
+		cr := ceilDiv(cols, int64(c.ADCsPerXbar))
+		w.dacRounds = ceilDiv(rows, int64(c.DACDemux)) * rr * cr
+		w.adcRounds = ceilDiv(cols, int64(c.ADCMux)) * cr
+		w.cellRounds = rows * cols * rr * cr
+	}
+	return w
 }
 
 // vectorWork is what one input vector of one layer group does besides its
@@ -166,6 +228,14 @@ var counters = [numCounters]counter{
 		perImage: func(w *imageWork) int64 { return w.adds }},
 	{id: NoCBits, field: func(c *Counts) *int64 { return &c.NoCBits },
 		perImage: func(w *imageWork) int64 { return w.nocBits }},
+	{id: DACRoundDrives, field: func(c *Counts) *int64 { return &c.DACRoundDrives },
+		perActivation: func(o *ouWork) int64 { return o.dacRounds }},
+	{id: ADCRoundConversions, field: func(c *Counts) *int64 { return &c.ADCRoundConversions },
+		perActivation: func(o *ouWork) int64 { return o.adcRounds }},
+	{id: CellRoundReads, field: func(c *Counts) *int64 { return &c.CellRoundReads },
+		perActivation: func(o *ouWork) int64 { return o.cellRounds }},
+	{id: PoolRounds, field: func(c *Counts) *int64 { return &c.PoolRounds },
+		perImage: func(w *imageWork) int64 { return w.poolRounds }},
 }
 
 // Get returns one counter's value.
@@ -294,12 +364,25 @@ func (h *HW) shiftAddUnits(f *footprint) float64 {
 // components lists the parts of the chip in report order; HARDWARE.md
 // gives the source of every constant.
 var components = [...]component{
+	// Charged by read rounds, a round's cells draw 1/(demux·mux) of a
+	// read each (MNSIM 2.0: only the cells behind the selected demux and
+	// mux positions conduct).
 	{name: "crossbar", label: "crossbar",
-		energy: func(hw *HW, c *Counts) float64 { return float64(c.CellReads) * hw.CellReadEnergyPJ },
+		energy: func(hw *HW, c *Counts) float64 {
+			if ch := hw.Chip; ch.roundCharge() {
+				return float64(c.CellRoundReads) * hw.CellReadEnergyPJ / float64(ch.DACDemux*ch.ADCMux)
+			}
+			return float64(c.CellReads) * hw.CellReadEnergyPJ
+		},
 		area:   func(hw *HW, f *footprint) float64 { return float64(f.crossbars) * hw.XbarAreaUM2 },
 		static: func(c *Chip, f *footprint) float64 { return float64(f.crossbars) * c.XbarStaticMW }},
 	{name: "dac", label: "DAC",
-		energy: func(hw *HW, c *Counts) float64 { return float64(c.DACDrives) * hw.DACEnergyPJ },
+		energy: func(hw *HW, c *Counts) float64 {
+			if hw.Chip.roundCharge() {
+				return float64(c.DACRoundDrives) * hw.DACEnergyPJ
+			}
+			return float64(c.DACDrives) * hw.DACEnergyPJ
+		},
 		area: func(hw *HW, f *footprint) float64 {
 			return float64(f.crossbars) * float64(hw.dacsPerXbar()) * hw.DACAreaUM2
 		},
@@ -307,7 +390,12 @@ var components = [...]component{
 			return float64(f.crossbars) * float64(c.DACsPerXbar) * c.DACStaticMW
 		}},
 	{name: "adc", label: "ADC",
-		energy: func(hw *HW, c *Counts) float64 { return float64(c.ADCConversions) * hw.ADCEnergy() },
+		energy: func(hw *HW, c *Counts) float64 {
+			if hw.Chip.roundCharge() {
+				return float64(c.ADCRoundConversions) * hw.ADCEnergy()
+			}
+			return float64(c.ADCConversions) * hw.ADCEnergy()
+		},
 		area: func(hw *HW, f *footprint) float64 {
 			return float64(f.crossbars) * float64(hw.adcsPerXbar()) * hw.ADCArea()
 		},
@@ -341,7 +429,9 @@ var components = [...]component{
 			return float64(f.pes)*(c.InputRegister.static()+c.OutputRegister.static()) + float64(f.tiles)*c.TileRegister.static()
 		}},
 	{name: "pooling", label: "pooling",
-		energy: chipOnly(func(ch *Chip, hw *HW, c *Counts) float64 { return float64(c.PoolOps) * ch.Pooling.EnergyPJ }),
+		energy: chipOnly(func(ch *Chip, hw *HW, c *Counts) float64 {
+			return float64(c.PoolOps)*ch.Pooling.EnergyPJ + float64(c.PoolRounds)*ch.PoolingRoundPJ
+		}),
 		area:   chipOnly(func(ch *Chip, hw *HW, f *footprint) float64 { return float64(f.tiles) * ch.Pooling.area() }),
 		static: func(c *Chip, f *footprint) float64 { return float64(f.tiles) * c.Pooling.static() }},
 	{name: "activation", label: "activation",

@@ -90,7 +90,7 @@ func AnalyticCounts(mp *mapper.Mapping, hw HW, vectors []int64) ([]Counts, error
 	if len(vectors) != len(mp.Layers) {
 		return nil, fmt.Errorf("hwsim: analytic counts: %d vector counts for %d layers", len(vectors), len(mp.Layers))
 	}
-	work, err := imageWorkOf(mp.Net)
+	work, err := imageWorkOf(mp.Net, &hw)
 	if err != nil {
 		return nil, err
 	}
@@ -108,14 +108,14 @@ func AnalyticCounts(mp *mapper.Mapping, hw HW, vectors []int64) ([]Counts, error
 			if err != nil {
 				return nil, fmt.Errorf("hwsim: analytic counts: layer %d: %w", li, err)
 			}
+			xr := xbarRows(gm)
 			for oi, ou := range gm.OUs {
 				var owners int64
 				for col := ou.ColStart; col < ou.ColStart+ou.ColCount; col++ {
 					owners += int64(gm.OwnerStart[col+1] - gm.OwnerStart[col])
 				}
-				w := ouWork{rows: int64(ou.RowCount), cols: int64(ou.ColCount), owners: owners,
-					index: ix.forOU(oi)}
-				w.indexBits = ix.bits(w.index)
+				idx := ix.forOU(oi)
+				w := newOUWork(&hw, int64(ou.RowCount), int64(ou.ColCount), xr[oi], owners, idx, ix.bits(idx))
 				t.addActivations(&w, v*ns)
 			}
 			t.addVectors(&vectorWork{lin: l, ix: &ix}, v)
@@ -184,7 +184,7 @@ func (g *group) serialOUs(model string) int64 {
 	}
 	// A layout larger than dense (possible only when a scheme's index
 	// columns outgrow its savings) keeps its own crossbars.
-	return ceilDiv(int64(len(g.ous)), int64(max(g.denseXbars, g.crossbars)))
+	return ceilDiv(g.rounds, int64(max(g.denseXbars, g.crossbars)))
 }
 
 // priceCounts applies the cost model (doc.go) to counts; work is the

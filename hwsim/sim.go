@@ -147,7 +147,7 @@ func newSimulator(net *quant.Network, mp *mapper.Mapping, hw HW, opts Options) (
 	if len(mp.Layers) != len(net.Linears) {
 		return nil, fmt.Errorf("hwsim: mapping has %d layers, network %d linear layers", len(mp.Layers), len(net.Linears))
 	}
-	work, err := imageWorkOf(net)
+	work, err := imageWorkOf(net, &hw)
 	if err != nil {
 		return nil, err
 	}
