@@ -131,8 +131,9 @@ type group struct {
 
 // compileGroup validates gm against l and the hardware and builds the
 // simulator's form of it. Every index read from the mapping is checked, so a
-// corrupt mapping file gives an error, never a panic.
-func compileGroup(li, gi int, l *quant.Linear, gm *mapper.GroupMap, scheme string, geo mapper.Geometry, hw *HW, seed uint64) (*group, error) {
+// corrupt mapping file gives an error, never a panic. fastPath folds the
+// exact fast path's matrix (ModeAuto); bit-serial mode skips that work.
+func compileGroup(li, gi int, l *quant.Linear, gm *mapper.GroupMap, scheme string, geo mapper.Geometry, hw *HW, seed uint64, fastPath bool) (*group, error) {
 	where := fmt.Sprintf("layer %d %q group %d", li, l.Name, gi)
 	if gm == nil {
 		return nil, fmt.Errorf("hwsim: %s: missing group map", where)
@@ -369,7 +370,7 @@ func compileGroup(li, gi int, l *quant.Linear, gm *mapper.GroupMap, scheme strin
 	g.perVector.addVectors(&vectorWork{lin: l, ix: &g.ix}, 1)
 	g.indexBits = g.ix.storage()
 
-	if hw.VariationSigma == 0 && hw.ADCNoiseSigmaLSB == 0 {
+	if fastPath && hw.VariationSigma == 0 && hw.ADCNoiseSigmaLSB == 0 {
 		fast, err := g.effectiveWeights()
 		if err != nil {
 			return nil, fmt.Errorf("hwsim: %s: %w", where, err)

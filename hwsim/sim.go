@@ -189,13 +189,12 @@ func newSimulator(net *quant.Network, mp *mapper.Mapping, hw HW, opts Options) (
 				}
 				j := jobs[i]
 				l := net.Linears[j.li]
-				g, err := compileGroup(j.li, j.gi, l, mp.Layers[j.li].Groups[j.gi], mp.Scheme, geo, &s.hw, opts.Seed)
+				// Bit-serial mode never takes the fast path: its matrix is
+				// not folded at all.
+				g, err := compileGroup(j.li, j.gi, l, mp.Layers[j.li].Groups[j.gi], mp.Scheme, geo, &s.hw, opts.Seed, opts.Mode != ModeBitSerial)
 				if err != nil {
 					errs[i] = err
 					continue
-				}
-				if opts.Mode == ModeBitSerial {
-					g.fast = nil
 				}
 				s.groups[j.li][j.gi] = g
 			}

@@ -143,16 +143,23 @@ func newTablePlan(g *group, hw *HW) *tablePlan {
 	qmax := float64(maxTableRows) * float64(g.maxLevel)
 	accBound := make([]float64, g.n) // Σ over strips of max |T| per output
 	outIdx := make([]int32, g.n)
+	seen := make([]uint64, (g.n+63)/64) // outputs of the current strip, as a bit set
 	for si := range tp.strips {
 		st := &tp.strips[si]
 		slices.Sort(st.cols)
+		// The strip's distinct outputs in ascending order, read off a bit
+		// set (sorting every owner entry dominated the plan's cost).
 		for _, c := range st.cols {
 			for _, ow := range g.own[g.ownStart[c]:g.ownStart[c+1]] {
-				st.outs = append(st.outs, ow.out)
+				seen[ow.out>>6] |= 1 << (ow.out & 63)
 			}
 		}
-		slices.Sort(st.outs)
-		st.outs = slices.Compact(st.outs)
+		for w, m := range seen {
+			for ; m != 0; m &= m - 1 {
+				st.outs = append(st.outs, int32(w*64+bits.TrailingZeros64(m)))
+			}
+			seen[w] = 0
+		}
 		st.out0 = -1
 		if len(st.outs) > 0 && int(st.outs[len(st.outs)-1]-st.outs[0]) == len(st.outs)-1 {
 			st.out0 = st.outs[0]
