@@ -55,6 +55,9 @@ func exportAdd(x *exportCtx) error {
 func (b *builder) add(n *importer.Node) error {
 	x, ok1 := b.input(n, 0)
 	y, ok2 := b.input(n, 1)
+	if ok1 != ok2 {
+		return b.constArith(n) // an activation plus a constant
+	}
 	if !ok1 || !ok2 {
 		b.unsupported(n, "operands must both be activations (constant addends are only fused after MatMul)")
 		return nil

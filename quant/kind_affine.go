@@ -7,12 +7,19 @@ import (
 	"github.com/rramc/rramc/importer"
 )
 
-// The integer op kind OpAffine: a BatchNormalization that could not be folded:
-// y = ±M_c·x + offset_c per channel.
+// The integer op kind OpAffine: y = ±M_j·x + offset_j, with parameters j
+// that repeat along the value: a BatchNormalization that could not be
+// folded (one per channel), or a Mul, Div, Add or Sub with a constant
+// operand broadcast over the activation (ConvNeXt's layer scale, ViT's
+// position embedding, attention's 1/√d). Element e of a sample uses
+// parameter j = (e / R) mod P, P = len(Mult), run length R = Axis when
+// Axis > 0, else size/P (one parameter per channel of a [C, ...] value).
 
 func init() {
 	registerKind(OpAffine, kindSpec{exec: execAffine, check: checkAffine, export: exportAffine, work: perOutput(requantWork)})
 	registerBuilder("BatchNormalization", (*builder).batchNorm)
+	registerBuilder("Div", (*builder).constArith)
+	registerBuilder("Sub", (*builder).constArith)
 }
 
 func execAffine(x *execCtx) error {
@@ -22,10 +29,10 @@ func execAffine(x *execCtx) error {
 	out := x.out
 	bs := x.bs
 	in := &n.Values[op.In[0]]
-	c := in.Shape[0]
-	inner := in.size() / c
+	c := len(op.Mult)
+	inner := affineRun(op, in)
 	src := vals[op.In[0]]
-	for i := 0; i < bs*c; i++ {
+	for i := 0; i < bs*in.size()/inner; i++ {
 		ch := i % c
 		m, off, neg := op.Mult[ch], int64(op.Bias[ch]), op.Neg[ch]
 		for j := i * inner; j < (i+1)*inner; j++ {
@@ -46,11 +53,20 @@ func checkAffine(x *checkCtx) error {
 	if len(in.Shape) < 1 || in.size() != out.size() {
 		return fmt.Errorf("input %v output %v", in.Shape, out.Shape)
 	}
-	c := in.Shape[0]
-	if len(op.Mult) != c || len(op.Bias) != c || len(op.Neg) != c {
-		return fmt.Errorf("%d channels, %d/%d/%d parameters", c, len(op.Mult), len(op.Bias), len(op.Neg))
+	c := len(op.Mult)
+	if c == 0 || len(op.Bias) != c || len(op.Neg) != c || op.Axis < 0 || op.Axis == 0 && in.size()%c != 0 ||
+		in.size()%(affineRun(op, in)*c) != 0 {
+		return fmt.Errorf("%d/%d/%d parameters, run length %d for input %v", len(op.Mult), len(op.Bias), len(op.Neg), op.Axis, in.Shape)
 	}
 	return nil
+}
+
+// affineRun is the run length R of each parameter (see the kind's comment).
+func affineRun(op *Op, in *Value) int {
+	if op.Axis > 0 {
+		return op.Axis
+	}
+	return max(1, in.size()/max(1, len(op.Mult)))
 }
 
 func exportAffine(x *exportCtx) error {
@@ -62,6 +78,9 @@ func exportAffine(x *exportCtx) error {
 	tmp := x.tmp
 	inV := &n.Values[op.In[0]]
 	c := inV.Shape[0]
+	if len(op.Mult) != c || affineRun(op, inV)*c != inV.size() {
+		return fmt.Errorf("a constant broadcast other than per channel has no QDQ form in this exporter")
+	}
 	dims := []int64{int64(c)}
 	for range inV.Shape[1:] {
 		dims = append(dims, 1)
@@ -124,4 +143,115 @@ func (b *builder) batchNorm(n *importer.Node) error {
 	op.Lo, op.Hi = clo, chi
 	b.emit(op)
 	return nil
+}
+
+// constArith builds OpAffine for a Mul, Div, Add or Sub of an activation
+// and a constant that broadcasts over it along one block of consecutive
+// axes (a scalar, a per-channel [C,1,1], a per-feature [D], a whole
+// [L, D] table).
+func (b *builder) constArith(n *importer.Node) error {
+	if len(n.Inputs) != 2 {
+		b.unsupported(n, "two operands expected")
+		return nil
+	}
+	xi := 0
+	x, ok := b.input(n, 0)
+	if !ok {
+		xi = 1
+		x, ok = b.input(n, 1)
+	}
+	c, okc := constFloats(b.g, n.Inputs[1-xi])
+	if !ok || !okc {
+		b.unsupported(n, "operands must be an activation and a constant, or two activations of one shape")
+		return nil
+	}
+	vx := b.net.Values[x]
+	ct := b.g.Initializers[n.Inputs[1-xi]]
+	p, run, ok := broadcastBlock(ct.Shape, vx.Shape)
+	if !ok {
+		b.unsupported(n, fmt.Sprintf("constant %v does not broadcast along one block of axes of %v per sample", ct.Shape, vx.Shape))
+		return nil
+	}
+	// y = a_j·x + s_j per parameter j
+	a := make([]float64, p)
+	s := make([]float64, p)
+	for j := range a {
+		v := float64(c[j])
+		switch {
+		case n.OpType == "Mul":
+			a[j] = v
+		case n.OpType == "Div" && xi == 0:
+			if v == 0 {
+				b.unsupported(n, "division by a constant 0")
+				return nil
+			}
+			a[j] = 1 / v
+		case n.OpType == "Add":
+			a[j], s[j] = 1, v
+		case n.OpType == "Sub" && xi == 0:
+			a[j], s[j] = 1, -v
+		case n.OpType == "Sub":
+			a[j], s[j] = -1, v
+		default:
+			b.unsupported(n, "a constant divided by an activation")
+			return nil
+		}
+	}
+	nonNeg := !vx.Signed
+	for j := range a {
+		nonNeg = nonNeg && a[j] >= 0 && s[j] >= 0
+	}
+	out := n.Outputs[0]
+	act, actOut, lo, hi, actNonNeg := b.activation(out)
+	if act != nil {
+		b.done[act] = true
+		out = actOut
+	}
+	sy, signed, clo, chi := b.encode(out, !(nonNeg || actNonNeg), lo, hi)
+	v := b.newValue(out, vx.Shape, sy, signed)
+	op := Op{Kind: OpAffine, Name: n.Name, In: []int{x}, Out: v, Lo: clo, Hi: chi, Axis: run,
+		Mult: make([]Multiplier, p), Bias: make([]int32, p), Neg: make([]bool, p)}
+	for j := range a {
+		op.Mult[j] = NewMultiplier(math.Abs(a[j]) * vx.Scale / sy)
+		op.Neg[j] = a[j] < 0
+		op.Bias[j] = roundSat32(s[j] / sy)
+	}
+	b.emit(op)
+	return nil
+}
+
+// broadcastBlock finds how a constant of shape cs broadcasts over a value
+// of per-sample shape vs (ONNX rules, the constant's leading axes aligned
+// to the batch at most with size 1): its axes larger than 1 must be one
+// block of consecutive axes equal to vs's. It returns the block's element
+// count p and the product run of the axes after it.
+func broadcastBlock(cs, vs []int) (p, run int, ok bool) {
+	full := len(vs) + 1 // with the batch axis
+	if len(cs) > full {
+		return 0, 0, false
+	}
+	first, last := -1, -1
+	for i, d := range cs {
+		ax := full - len(cs) + i // axis in the batch-including shape
+		if d == 1 {
+			continue
+		}
+		if ax == 0 || d != vs[ax-1] || first >= 0 && last != ax-1 {
+			return 0, 0, false
+		}
+		if first < 0 {
+			first = ax
+		}
+		last = ax
+	}
+	p, run = 1, 1
+	for ax := 1; ax < full; ax++ {
+		switch {
+		case first >= 0 && ax >= first && ax <= last:
+			p *= vs[ax-1]
+		case first < 0 || ax > last:
+			run *= vs[ax-1]
+		}
+	}
+	return p, run, true
 }

@@ -76,6 +76,9 @@ func exportMul(x *exportCtx) error {
 func (b *builder) mul(n *importer.Node) error {
 	x, ok1 := b.input(n, 0)
 	y, ok2 := b.input(n, 1)
+	if ok1 != ok2 {
+		return b.constArith(n) // an activation times a constant
+	}
 	if !ok1 || !ok2 {
 		b.unsupported(n, "operands must both be activations (a constant factor is folded into the neighbouring linear layer or BatchNorm)")
 		return nil

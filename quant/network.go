@@ -83,12 +83,16 @@ const (
 	OpLUT                         // elementwise function of one code by table lookup
 	OpMul                         // elementwise product of two values (broadcast), rescaled
 	OpGather                      // copies of input codes by an index map (Slice, Pad, Split, ...), fill code for padding
+	OpLayerNorm                   // LayerNormalization over the last axis in fixed point
+	OpSoftmax                     // Softmax over the last axis: exp table + integer normalization
+	OpMatMul                      // product of two activations on the digital units (attention)
 	opKindEnd
 )
 
 var opKindNames = [...]string{OpLinear: "Linear", OpAdd: "Add", OpMaxPool: "MaxPool", OpAvgPool: "AvgPool",
 	OpGlobalAvg: "GlobalAvgPool", OpGlobalMax: "GlobalMaxPool", OpClamp: "Clamp", OpReshape: "Reshape",
-	OpTranspose: "Transpose", OpConcat: "Concat", OpAffine: "Affine", OpLUT: "LUT", OpMul: "Mul", OpGather: "Gather"}
+	OpTranspose: "Transpose", OpConcat: "Concat", OpAffine: "Affine", OpLUT: "LUT", OpMul: "Mul", OpGather: "Gather",
+	OpLayerNorm: "LayerNorm", OpSoftmax: "Softmax", OpMatMul: "MatMul"}
 
 func (k OpKind) String() string {
 	if k > 0 && k < opKindEnd {

@@ -118,6 +118,14 @@ func prepareWith(m *importer.Model, calib *importer.Tensor, cfg Config,
 	if len(g.Outputs) == 0 {
 		return nil, fmt.Errorf("quant: %w: the model has no output", importer.ErrInvalidModel)
 	}
+	for c, fused := range fuseDecomposed(g) {
+		for w, f := range p.fates {
+			if f.Node == c {
+				f.Node = fused
+				p.fates[w] = f
+			}
+		}
+	}
 	swapMaxPoolRelu(g)
 	p.g, p.opset, p.byNode, p.inputName, p.cfg = g, mc.Opset(), map[*importer.Node]*floatLayer{}, g.Inputs[0].Name, cfg
 	if calib != nil {
