@@ -46,6 +46,8 @@ func runSweep(ctx context.Context, e *env, args []string) error {
 	hwVariants := fs.StringSlice("hw-variants", nil, "hardware axis: run the grid under each of these, comma-separated: "+
 		strings.Join(hwsim.VariantNames(), ", ")+" (built on --hw), a preset ("+strings.Join(hwsim.PresetNames(), ", ")+") or a hardware file; "+
 		"RESULTS.md then compares them side by side")
+	costOnlyVariants := fs.StringSlice("cost-only-variants", nil, "hardware variants (of --hw-variants) swept for their cost only: no image is simulated, "+
+		"no accuracy measured (the cost of an inference depends on the mapping alone); for variants whose lossy ADC needs the bit-serial simulation")
 	shares := fs.IntSlice("max-share", defaultSweepShare, "owner limits for the colsim family (2 = the paper's pairs, 0 = unlimited)")
 	out := fs.StringP("output", "o", "sweep-out", "output directory (points/ holds finished points: rerunning resumes)")
 	resultsMD := fs.String("results-md", "", "also write the RESULTS.md text to this file")
@@ -107,6 +109,9 @@ func runSweep(ctx context.Context, e *env, args []string) error {
 	}
 	variants, err := hardwareVariants(*hwVariants, hw)
 	if err != nil {
+		return err
+	}
+	if err := markCostOnly(variants, *costOnlyVariants); err != nil {
 		return err
 	}
 	cfg := sweep.Config{
@@ -373,6 +378,19 @@ func fmtTimes(v float64) string {
 		return "n/a"
 	}
 	return fmt.Sprintf("%.2fx", v)
+}
+
+// markCostOnly marks the named variants cost-only; each must be one of
+// the sweep's variants.
+func markCostOnly(variants []sweep.HWVariant, names []string) error {
+	for _, n := range names {
+		i := slices.IndexFunc(variants, func(v sweep.HWVariant) bool { return v.Name == n })
+		if i < 0 {
+			return usagef("--cost-only-variants: %q is not one of --hw-variants", n)
+		}
+		variants[i].CostOnly = true
+	}
+	return nil
 }
 
 // hardwareVariants resolves the --hw-variants names over the sweep's

@@ -109,6 +109,21 @@
 // Cost-only detection happens in the evaluator, so PointConfig and its key
 // are unchanged.
 //
+// Shared evaluation: the points of one quantized network (network, ratio,
+// quantization, images) share its golden outputs, the points of one
+// scheme, limit and geometry share one mapping whatever their hardware
+// variant, and where hwsim proves that the simulator computes the golden
+// model (Simulator.ComputesGolden: lossless ideal hardware, a mapping that
+// folds back to the weights exactly) no image is run through it: its
+// outputs are the golden outputs and its counts the mapping's
+// (Simulator.InferenceCounts). Only lossy or non-ideal hardware is
+// simulated image by image. Evaluator.Unshared computes every point by
+// itself; the tests check that both store the same bytes. A hardware
+// variant marked CostOnly (rramc sweep --cost-only-variants) simulates no
+// image at all: its points carry the exact cost of an inference and no
+// accuracy (PointConfig.CostOnly, part of the identity), for hardware whose
+// lossy ADC would need the bit-serial simulation of every image.
+//
 // Results.Report produces a self-contained report.html (inline SVG plots made
 // by gonum.org/v1/plot; no external script, style sheet, font or image: the
 // plots name Liberation Sans, the font gonum measures text with, followed by

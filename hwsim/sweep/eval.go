@@ -452,6 +452,11 @@ func (e *Evaluator) Evaluate(ctx context.Context, pc PointConfig) (*Point, error
 	var simOut *hwsim.Outputs
 	var counts []hwsim.Counts
 	switch {
+	case pc.CostOnly:
+		// A cost-only hardware variant: the counts of one inference
+		// follow from the mapping (only ADC saturations depend on the
+		// data, and no image is simulated, so their total is 0).
+		counts, err = sim.InferenceCounts()
 	case !e.Unshared && sim.ComputesGolden():
 		// The simulator provably computes the golden model's products
 		// for every input (lossless ideal hardware, a mapping that folds
@@ -491,16 +496,21 @@ func (e *Evaluator) Evaluate(ctx context.Context, pc PointConfig) (*Point, error
 	if err != nil {
 		return nil, err
 	}
+	costOnly, reason, images := me.costOnly, me.reason, me.n
+	if pc.CostOnly {
+		costOnly, images = true, 0
+		reason = strings.TrimPrefix(reason+"; ", "; ") + fmt.Sprintf("hardware variant %s is swept for its cost only: no image is simulated", pc.HWVariant)
+	}
 	p := &Point{
 		Model: pc.Model, ModelName: pc.ModelName, Prune: pc.Prune, Finetuned: pc.Finetuned, Scheme: pc.Scheme, MaxShare: mp.MaxShare,
 		XbarRows: hw.XbarRows, XbarCols: hw.XbarCols, OURows: hw.OURows, OUCols: hw.OUCols, CellBits: hw.CellBits,
-		ADCBits: hw.ADCBits, Sparsity: ne.net.TotalSparsity(), BitSparsity: tot.BitSparsity(), Images: me.n,
-		CostOnly: me.costOnly, CostOnlyReason: me.reason, Saturations: cost.Counts.ADCClipped + cost.Counts.ADCTruncated,
+		ADCBits: hw.ADCBits, Sparsity: ne.net.TotalSparsity(), BitSparsity: tot.BitSparsity(), Images: images,
+		CostOnly: costOnly, CostOnlyReason: reason, Saturations: cost.Counts.ADCClipped + cost.Counts.ADCTruncated,
 		OUActivations: cost.Counts.OUActivations, Cycles: cost.Cycles, LatencyNS: cost.LatencyNs,
 		EnergyPJ: cost.EnergyPJ.Total, Energy: cost.EnergyPJ.Components(), AreaUM2: cost.AreaUM2.Total,
 		IndexBits: cost.IndexBits, IndexEnergyPJ: cost.EnergyPJ.Get("index"), Crossbars: cost.Crossbars,
 	}
-	if !me.costOnly {
+	if !costOnly {
 		p.AccFloat, p.AccInt, p.AccSim = me.float.Accuracy(me.labels), ne.golden.Accuracy(me.labels), simOut.Accuracy(me.labels)
 		p.Agreement, p.BitExact = simOut.Top1Agreement(ne.golden), simOut.BitExact(ne.golden)
 	}

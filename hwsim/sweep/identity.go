@@ -45,6 +45,7 @@ type identity struct {
 	Mean          Floats          `json:"mean"`
 	Std           Floats          `json:"std"`
 	Resize        int             `json:"resize,omitempty"`
+	CostOnly      bool            `json:"cost_only,omitempty"`
 	// FirstImage and Images are the image range [FirstImage,
 	// FirstImage+Images) (Images 0 = to the end of the set).
 	FirstImage int    `json:"first_image"`
@@ -61,7 +62,7 @@ func (c *PointConfig) identity() identity {
 		hw = json.RawMessage("null")
 	}
 	return identity{SchemaVersion: SchemaVersion, ModelSHA256: c.ModelHash, Prune: c.Prune, Scheme: c.Scheme,
-		MaxShare: c.MaxShare, Finetuned: c.Finetuned, Quant: q, HW: hw, Data: c.Data, DataSHA256: c.DataHash, Labels: c.Labels, Mean: c.Mean, Std: c.Std, Resize: c.Resize,
+		MaxShare: c.MaxShare, Finetuned: c.Finetuned, Quant: q, HW: hw, Data: c.Data, DataSHA256: c.DataHash, Labels: c.Labels, Mean: c.Mean, Std: c.Std, Resize: c.Resize, CostOnly: c.CostOnly,
 		FirstImage: c.FirstImage, Images: c.Limit, Seed: c.Seed}
 }
 

@@ -43,6 +43,12 @@ type PointConfig struct {
 	// HWVariant names the hardware variant HW is (Config.Variants; "" in a
 	// sweep of one hardware). It is not part of the point's identity: HW is.
 	HWVariant string `json:"hw_variant,omitempty"`
+	// CostOnly asks for the cost of an inference only (a cost-only
+	// hardware variant, HWVariant.CostOnly): no image is simulated, the
+	// point's accuracies are not measured and its ADC saturations are a
+	// total over no image. It is part of the identity (omitted when false,
+	// so other points keep their ids).
+	CostOnly bool `json:"cost_only,omitempty"`
 	// FirstImage and Limit are the test images simulated: Limit images from
 	// FirstImage on (Limit 0 = to the end of the set). A whole point starts
 	// at 0; a part of a point split by image range (Config.ImagesPerTask)

@@ -228,7 +228,7 @@ func (c *Config) Jobs() ([]PointConfig, []ModelInfo, error) {
 				for _, ms := range sh {
 					for _, v := range variants {
 						jobs = append(jobs, PointConfig{Model: f.path, ModelName: m.info.Name, ModelHash: f.sha, Finetuned: m.finetd,
-							Prune: pr, Scheme: s, MaxShare: ms, Quant: qjson, HW: v.HW, HWVariant: v.Name, Limit: m.limit, Data: m.data.data, DataHash: m.data.hash,
+							Prune: pr, Scheme: s, MaxShare: ms, Quant: qjson, HW: v.HW, HWVariant: v.Name, CostOnly: v.CostOnly, Limit: m.limit, Data: m.data.data, DataHash: m.data.hash,
 							Labels: m.data.labels, Mean: m.data.mean, Std: m.data.std, Resize: m.data.resize, Seed: c.Seed})
 					}
 				}
@@ -242,6 +242,13 @@ func (c *Config) Jobs() ([]PointConfig, []ModelInfo, error) {
 type HWVariant struct {
 	Name string          `json:"name"`
 	HW   json.RawMessage `json:"hw"`
+	// CostOnly sweeps the variant for its cost only: its points simulate
+	// no image and measure no accuracy (PointConfig.CostOnly). The cost of
+	// an inference depends on the mapping alone, so it is exact; what is
+	// given up is the accuracy on that hardware, whose bit-serial
+	// simulation of lossy conversions can cost a thousand times the
+	// golden model.
+	CostOnly bool `json:"cost_only,omitempty"`
 }
 
 // variants returns the hardware axis: c.Variants with their JSON
@@ -261,7 +268,7 @@ func (c *Config) variants(hw json.RawMessage) ([]HWVariant, error) {
 		if err := json.Compact(&buf, v.HW); err != nil {
 			return nil, invalidf("hardware variant %s: %v", v.Name, err)
 		}
-		out[i] = HWVariant{Name: v.Name, HW: buf.Bytes()}
+		out[i] = HWVariant{Name: v.Name, HW: buf.Bytes(), CostOnly: v.CostOnly}
 		for _, o := range out[:i] {
 			if o.Name == v.Name {
 				return nil, invalidf("hardware variant %s given twice", v.Name)

@@ -3,8 +3,11 @@ package sweep
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/rramc/rramc/hwsim"
@@ -93,4 +96,55 @@ func countSharing() int {
 		}
 	}
 	return n
+}
+
+// A cost-only hardware variant prices exactly what simulating the images
+// would: its points equal the simulated points of the same hardware in
+// every cost field, layer by layer, and measure no accuracy.
+func TestCostOnlyVariantSameCost(t *testing.T) {
+	dir := t.TempDir()
+	h := hwsim.Defaults()
+	h.SetADCBits(3) // 9-row OUs: sums up to 9 clip at 7
+	js, err := h.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(costOnly bool) *Results {
+		cfg := Config{Models: []string{filepath.Join(testmodelsDir, "lenet5.onnx")}, Prune: []float64{0.5},
+			Schemes: []string{"dense", "sre", "colsim", "colsim-comp"}, MaxShare: []int{2}, Limit: 8,
+			Variants: []HWVariant{{Name: "adc3", HW: js, CostOnly: costOnly}}, Dir: filepath.Join(dir, fmt.Sprint(costOnly)),
+			Report: DefaultReportOptions(), Workers: 2}
+		r, err := Run(context.Background(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	sim, cost := run(false), run(true)
+	if len(sim.Points) != 4 || len(cost.Points) != 4 {
+		t.Fatalf("%d and %d points", len(sim.Points), len(cost.Points))
+	}
+	var saturated int64
+	for i := range sim.Points {
+		s, c := sim.Points[i], cost.Points[i]
+		saturated += s.Saturations
+		if !c.CostOnly || c.Images != 0 || c.AccSim != 0 || c.AccInt != 0 || c.BitExact != 0 || c.Saturations != 0 ||
+			!strings.Contains(c.CostOnlyReason, "hardware variant adc3") {
+			t.Errorf("%s: cost-only point %+v", c.Label(), c)
+		}
+		if s.CostOnly || s.Images != 8 {
+			t.Errorf("%s: simulated point cost_only %v images %d", s.Label(), s.CostOnly, s.Images)
+		}
+		// everything else is the same
+		c.Key, c.CostOnly, c.CostOnlyReason, c.Images, c.Saturations = s.Key, false, "", s.Images, s.Saturations
+		c.AccFloat, c.AccInt, c.AccSim, c.Agreement, c.BitExact = s.AccFloat, s.AccInt, s.AccSim, s.Agreement, s.BitExact
+		a, _ := json.Marshal(s)
+		b, _ := json.Marshal(c)
+		if !bytes.Equal(a, b) {
+			t.Errorf("%s: cost-only and simulated costs differ:\n%s\n%s", s.Label(), a, b)
+		}
+	}
+	if saturated == 0 {
+		t.Error("the 3-bit ADC never saturated: the comparison does not cover a lossy simulation")
+	}
 }

@@ -78,7 +78,7 @@ func units(jobs []PointConfig, perTask int) []Unit {
 	var us []Unit
 	for i, pc := range jobs {
 		id := pc.Key()
-		if perTask <= 0 || pc.Limit <= perTask {
+		if perTask <= 0 || pc.Limit <= perTask || pc.CostOnly {
 			us = append(us, Unit{Point: i, ID: id, Config: pc})
 			continue
 		}

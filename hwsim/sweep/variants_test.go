@@ -12,7 +12,7 @@ import (
 func TestJobsVariants(t *testing.T) {
 	f := &fakeEval{}
 	cfg := testConfig(t, f, 1)
-	cfg.Variants = []HWVariant{{"base", json.RawMessage(`{"ou_rows": 9}`)}, {"pipe", json.RawMessage(`{"ou_rows": 9, "cycle_model": "pipelined"}`)}}
+	cfg.Variants = []HWVariant{{Name: "base", HW: json.RawMessage(`{"ou_rows": 9}`)}, {Name: "pipe", HW: json.RawMessage(`{"ou_rows": 9, "cycle_model": "pipelined"}`)}}
 	jobs, _, err := cfg.Jobs()
 	if err != nil {
 		t.Fatal(err)
@@ -43,10 +43,10 @@ func TestJobsVariants(t *testing.T) {
 		variants []HWVariant
 		want     string
 	}{
-		{"same hardware", []HWVariant{{"a", json.RawMessage(`{"ou_rows": 9}`)}, {"b", json.RawMessage(`{"ou_rows":9}`)}}, "describe the same hardware"},
-		{"twice", []HWVariant{{"a", json.RawMessage(`{"ou_rows": 9}`)}, {"a", json.RawMessage(`{"ou_rows": 8}`)}}, "given twice"},
-		{"empty name", []HWVariant{{"", json.RawMessage(`{}`)}}, "bad name"},
-		{"bad json", []HWVariant{{"a", json.RawMessage(`{`)}}, "hardware variant a"},
+		{"same hardware", []HWVariant{{Name: "a", HW: json.RawMessage(`{"ou_rows": 9}`)}, {Name: "b", HW: json.RawMessage(`{"ou_rows":9}`)}}, "describe the same hardware"},
+		{"twice", []HWVariant{{Name: "a", HW: json.RawMessage(`{"ou_rows": 9}`)}, {Name: "a", HW: json.RawMessage(`{"ou_rows": 8}`)}}, "given twice"},
+		{"empty name", []HWVariant{{Name: "", HW: json.RawMessage(`{}`)}}, "bad name"},
+		{"bad json", []HWVariant{{Name: "a", HW: json.RawMessage(`{`)}}, "hardware variant a"},
 	} {
 		c := testConfig(t, f, 1)
 		c.Variants = tc.variants
@@ -72,7 +72,7 @@ func variantResults() *Results {
 	hw := json.RawMessage(`{"xbar_rows":128,"xbar_cols":128,"ou_rows":9,"ou_cols":8,"cell_bits":1,"adc_bits":8,"cycle_model":"iso-crossbar"}`)
 	hwAuto := json.RawMessage(`{"xbar_rows":128,"xbar_cols":128,"ou_rows":9,"ou_cols":8,"cell_bits":1,"adc_bits":4,"cycle_model":"iso-crossbar","chip":{"xbars_per_pe":8}}`)
 	r := &Results{SchemaVersion: SchemaVersion, Info: RunInfo{Models: []ModelInfo{{Name: "net", Path: "net.onnx"}},
-		Schemes: []string{"sre", "colsim"}, HW: hw, HWVariants: []HWVariant{{"base", hw}, {"auto", hwAuto}}}}
+		Schemes: []string{"sre", "colsim"}, HW: hw, HWVariants: []HWVariant{{Name: "base", HW: hw}, {Name: "auto", HW: hwAuto}}}}
 	add := func(v string, prune float64, scheme string, share int, cycles int64, energy float64) {
 		p := pt("net", prune, scheme, share, cycles, energy)
 		p.HWVariant = v
