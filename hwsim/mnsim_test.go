@@ -25,6 +25,7 @@ const mnsimAnchors = "../../shared/anchors/mnsim"
 type mnsimFigure struct {
 	latencyNs, energyPJ, areaUM2          float64
 	adc, buffer, crossbar, dac, digitalPJ float64
+	pooling                               float64 // part of digitalPJ
 }
 
 // readMNSIMBreakdown reads the totals and component energies of one of
@@ -67,7 +68,7 @@ func readMNSIMBreakdown(t *testing.T, path string) mnsimFigure {
 	return mnsimFigure{latencyNs: get("Entire latency", 1), areaUM2: get("Hardware area", 1),
 		energyPJ: get("Hardware energy", nJ), adc: get("ADC energy", nJ), buffer: get("Buffer energy", nJ),
 		crossbar: get("crossbar energy", nJ), dac: get("DAC energy", nJ),
-		digitalPJ: get("Pooling energy", nJ) + get("Other digital part energy", nJ)}
+		digitalPJ: get("Pooling energy", nJ) + get("Other digital part energy", nJ), pooling: get("Pooling energy", nJ)}
 }
 
 // mnsimCost maps an MNSIM network densely onto the mnsim preset and prices
@@ -185,4 +186,72 @@ func TestMNSIMVGG8(t *testing.T) {
 		t.Skipf("cannot write VGG-8 (needs python3-torch): %v\n%s", err, out)
 	}
 	checkMNSIM(t, "VGG-8", mnsimCost(t, filepath.Join(dir, "vgg8.onnx")), want)
+}
+
+// MNSIM 2.0's own accounting of the crossbar periphery, the source of the
+// mnsim preset's read-round model (chip.dac_demux, chip.adc_mux),
+// recomputed from its networks' layer shapes and checked against what it
+// printed. Every weight bit slice (8 per layer) has an array of its own;
+// a layer's rows are split into blocks of whole kernels of up to 256 rows
+// (fully connected layers: 256) and its outputs into blocks of 256, one
+// tile of 8 arrays per pair of blocks. An array with R used rows and c used
+// columns is read in ceil(R/128)·ceil(c/128) rounds for each of 9 input
+// bits and output position, and each round charges ceil(R/2) DACs (3.9 µW
+// for 3 ns), ceil(c/2) ADCs (1.26 mW for 8 ns) and R·c/4 cells (V²/R_cell
+// for 3.16 ns, V² = 0.1·(0.15 V)², R_cell = R_on·R_off/(0.67·R_off +
+// 0.33·R_on) with 10 kΩ and 1 MΩ). Pooling: 3.082 mW for 100 ns per output
+// position and 64 channels.
+func TestMNSIMAccounting(t *testing.T) {
+	type layer struct{ k, n, positions, kernel int } // kernel area, 0 for fc
+	type pool struct{ channels, positions int }
+	nets := []struct {
+		name   string
+		file   string
+		layers []layer
+		pools  []pool
+	}{
+		{"LeNet", "mnsim_lenet_breakdown.txt",
+			[]layer{{75, 6, 784, 25}, {150, 16, 100, 25}, {400, 120, 1, 25}, {120, 84, 1, 0}, {84, 10, 1, 0}},
+			[]pool{{6, 196}, {16, 25}}},
+		{"VGG-8", "mnsim_vgg8_breakdown.txt",
+			[]layer{{27, 128, 1024, 9}, {1152, 128, 1024, 9}, {1152, 256, 256, 9}, {2304, 256, 256, 9},
+				{2304, 512, 64, 9}, {4608, 512, 64, 9}, {4608, 1024, 4, 9}, {1024, 10, 1, 0}},
+			[]pool{{128, 256}, {256, 64}, {512, 16}, {1024, 1}}},
+	}
+	const (
+		dacPJ  = 3.9e-3 * 3 // mW × ns
+		adcPJ  = 1.26 * 8
+		cycles = 9
+	)
+	rCell := 1e4 * 1e6 / (0.67*1e6 + 0.33*1e4)
+	cellPJ := 0.1 * 0.15 * 0.15 / rCell * 3.16 * 1e3 // W × ns = nJ; ×1e3 pJ
+	ceil := func(a, b int) int { return (a + b - 1) / b }
+	for _, net := range nets {
+		want := readMNSIMBreakdown(t, filepath.Join(mnsimAnchors, net.file))
+		var dac, adc, cell, pooling float64
+		for _, l := range net.layers {
+			block := 256
+			if l.kernel > 0 {
+				block = 256 / l.kernel * l.kernel
+			}
+			tiles := ceil(l.k, block) * ceil(l.n, 256)
+			r, c := min(l.k, block), min(l.n, 256)
+			rounds := float64(tiles * 8 * cycles * l.positions * ceil(r, 128) * ceil(c, 128))
+			dac += rounds * float64(ceil(r, 2)) * dacPJ
+			adc += rounds * float64(ceil(c, 2)) * adcPJ
+			cell += rounds * float64(r*c) / 4 * cellPJ
+		}
+		for _, p := range net.pools {
+			pooling += float64(p.positions*ceil(p.channels, 64)) * 3.082 * 100
+		}
+		for _, c := range []struct {
+			what      string
+			got, want float64
+		}{{"DAC", dac, want.dac}, {"ADC", adc, want.adc}, {"crossbar", cell, want.crossbar}, {"pooling", pooling, want.pooling}} {
+			t.Logf("%s %s: recomputed %.6g pJ, printed %.6g pJ", net.name, c.what, c.got, c.want)
+			if math.Abs(c.got/c.want-1) > 0.001 {
+				t.Errorf("%s %s: recomputed %.6g pJ, MNSIM printed %.6g pJ", net.name, c.what, c.got, c.want)
+			}
+		}
+	}
 }
