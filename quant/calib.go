@@ -35,14 +35,9 @@ func newRangeStat(withHist bool) *rangeStat {
 }
 
 func (s *rangeStat) add(v []float32) {
-	for _, f := range v {
-		x := float64(f)
-		if math.IsNaN(x) {
-			continue
-		}
-		s.min = math.Min(s.min, x)
-		s.max = math.Max(s.max, x)
-	}
+	mn, mx := minMax(v)
+	s.min = math.Min(s.min, float64(mn))
+	s.max = math.Max(s.max, float64(mx))
 	s.count += int64(len(v))
 	if s.hist == nil {
 		return
@@ -61,6 +56,40 @@ func (s *rangeStat) add(v []float32) {
 		}
 		s.hist[int(a/s.top*histBins)]++
 	}
+}
+
+// minMax returns the smallest and largest non-NaN values of v (+Inf and
+// -Inf when there are none). Plain comparisons skip NaN (every comparison
+// with it is false); the sign of a zero extreme may differ from math.Min's,
+// which no caller sees (they test min < 0 and take magnitudes). Four
+// independent pairs keep the comparisons from waiting on each other.
+func minMax(v []float32) (float32, float32) {
+	inf := float32(math.Inf(1))
+	var mn, mx [4]float32
+	for j := range mn {
+		mn[j], mx[j] = inf, -inf
+	}
+	i := 0
+	for ; i+4 <= len(v); i += 4 {
+		q := (*[4]float32)(v[i : i+4])
+		for j, x := range q {
+			if x < mn[j] {
+				mn[j] = x
+			}
+			if x > mx[j] {
+				mx[j] = x
+			}
+		}
+	}
+	for ; i < len(v); i++ {
+		if x := v[i]; x < mn[0] {
+			mn[0] = x
+		}
+		if x := v[i]; x > mx[0] {
+			mx[0] = x
+		}
+	}
+	return min(mn[0], mn[1], mn[2], mn[3]), max(mx[0], mx[1], mx[2], mx[3])
 }
 
 // grow doubles top, merging bin pairs.

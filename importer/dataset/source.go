@@ -263,7 +263,8 @@ func (nz Normalize) String() string {
 // index in every dimension; what names the tensor (a file).
 func CheckFinite(what string, t *importer.Tensor) error {
 	for i, v := range t.Float {
-		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+		// NaN and ±Inf are the values whose exponent bits are all ones.
+		if math.Float32bits(v)&0x7f800000 == 0x7f800000 {
 			idx := make([]int, len(t.Shape))
 			r := i
 			for d := len(t.Shape) - 1; d >= 0; d-- {
