@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime/debug"
 	"slices"
 	"sort"
@@ -99,8 +100,8 @@ func TestONNXNodeConformance(t *testing.T) {
 		claimed[op] = true
 	}
 	tally := map[string]*opTally{}
-	missing := map[string]int{} // unclaimed op -> cases it blocks
-	var refusals []string
+	missing := map[string]int{}       // unclaimed op -> cases it blocks
+	refusals := map[string][]string{} // message (case path removed) -> cases
 	var total, blocked int
 	for _, e := range entries {
 		if !e.IsDir() {
@@ -143,7 +144,8 @@ func TestONNXNodeConformance(t *testing.T) {
 			tl.passed++
 		case outcomeRefused:
 			tl.refused++
-			refusals = append(refusals, fmt.Sprintf("%s: %s", e.Name(), msg))
+			key := strings.ReplaceAll(msg, dir, "<case>")
+			refusals[key] = append(refusals[key], e.Name())
 		case outcomeFailed:
 			tl.failed++
 			t.Errorf("%s: %s", e.Name(), msg)
@@ -151,9 +153,7 @@ func TestONNXNodeConformance(t *testing.T) {
 	}
 	t.Logf("ONNX node conformance (%s): %d cases, %d blocked by unclaimed ops, tolerance %g", root, total, blocked, conformanceTol)
 	t.Log(formatTally(tally, len(claimed)))
-	for _, r := range refusals {
-		t.Logf("refused %s", r)
-	}
+	t.Log(formatRefusals(refusals))
 	t.Log(formatMissing(missing))
 }
 
@@ -417,3 +417,79 @@ func formatMissing(missing map[string]int) string {
 	}
 	return b.String()
 }
+
+// formatRefusals groups the refused cases by message, most frequent first.
+func formatRefusals(refusals map[string][]string) string {
+	msgs := make([]string, 0, len(refusals))
+	n := 0
+	for m, cases := range refusals {
+		msgs = append(msgs, m)
+		n += len(cases)
+	}
+	sort.Slice(msgs, func(i, j int) bool {
+		if a, b := len(refusals[msgs[i]]), len(refusals[msgs[j]]); a != b {
+			return a > b
+		}
+		return msgs[i] < msgs[j]
+	})
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d cases refused with a message, %d distinct messages:", n, len(msgs))
+	for _, m := range msgs {
+		fmt.Fprintf(&b, "\n  %d× %s\n      cases: %s", len(refusals[m]), m, strings.Join(refusals[m], ", "))
+	}
+	return b.String()
+}
+
+// TestPyTorchConvertedWindows runs libonnx-testdata's pytorch-converted
+// cases of 1-D and 3-D Conv, AveragePool and MaxPool (PyTorch's own outputs
+// as the reference). They are written at opset 6, which rramc does not read;
+// the definitions of these three ops for the attributes the cases use are the
+// same at opset 7 (opset 7 adds count_include_pad, default 0; opset 8 adds
+// MaxPool's storage_order and Indices, default off), so each such model is
+// read with its opset relabelled 7 (one case is written at opset 12).
+func TestPyTorchConvertedWindows(t *testing.T) {
+	root := findNodeTestDir()
+	if root == "" {
+		t.Skip("ONNX node test data not installed (Debian: apt-get install libonnx-testdata; or set RRAMC_ONNX_NODE_TESTS)")
+	}
+	dirs, _ := filepath.Glob(filepath.Join(root, "..", "pytorch-converted", "test_*"))
+	ran := 0
+	for _, dir := range dirs {
+		name := filepath.Base(dir)
+		if !pytorchWindowCase.MatchString(name) {
+			continue
+		}
+		t.Run(name, func(t *testing.T) {
+			raw, err := os.ReadFile(filepath.Join(dir, "model.onnx"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var m onnxpb.ModelProto
+			if err := proto.Unmarshal(raw, &m); err != nil {
+				t.Fatal(err)
+			}
+			for _, op := range m.OpsetImport {
+				if op.GetDomain() == "" && op.GetVersion() < 7 {
+					if op.GetVersion() != 6 {
+						t.Fatalf("opset %d, the test expects 6 or a readable one", op.GetVersion())
+					}
+					op.Version = proto.Int64(7)
+				}
+			}
+			data, err := proto.Marshal(&m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if outcome, msg := runNodeCase(dir, data); outcome != outcomePassed {
+				t.Errorf("%s", msg)
+			}
+		})
+		ran++
+	}
+	if ran == 0 {
+		t.Skip("no pytorch-converted window cases next to the node cases")
+	}
+	t.Logf("%d pytorch-converted 1-D/3-D window cases", ran)
+}
+
+var pytorchWindowCase = regexp.MustCompile(`^test_(Conv|AvgPool|MaxPool)(1d|3d)`)

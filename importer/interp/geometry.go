@@ -59,21 +59,32 @@ func readConvAttrs(n *importer.Node, pool bool) (convAttrs, error) {
 	return a, nil
 }
 
-// params resolves the attributes for `spatial` (1 or 2) spatial dims and a
+// axisAttrs is one spatial axis of a window's attributes with ONNX's
+// defaults applied: kernel, stride, dilation, pads before and after.
+type axisAttrs struct{ k, s, d, pb, pe int }
+
+// maxSpatial is the highest spatial rank rramc's windows take (3-D Conv
+// and pooling over D×H×W).
+const maxSpatial = 3
+
+// axes resolves the attributes for `spatial` spatial dims (1 to 3) and a
 // kernel of the given size (from the weight shape when kernel_shape is
-// absent).
-func (a convAttrs) params(spatial int, kernel []int, ceil bool) (ConvParams, error) {
-	if spatial != 1 && spatial != 2 {
-		return ConvParams{}, fmt.Errorf("%d-D windows are not supported (1-D and 2-D only)", spatial)
+// absent), one entry per axis in the tensor's order.
+func (a convAttrs) axes(spatial int, kernel []int) ([]axisAttrs, error) {
+	if spatial < 1 || spatial > maxSpatial {
+		return nil, fmt.Errorf("%d-D windows are not supported (1-D to %d-D)", spatial, maxSpatial)
 	}
 	if a.kernel != nil {
 		if len(a.kernel) != spatial {
-			return ConvParams{}, fmt.Errorf("kernel_shape %v does not have %d dims", a.kernel, spatial)
+			return nil, fmt.Errorf("kernel_shape %v does not have %d dims", a.kernel, spatial)
 		}
 		if kernel != nil && !slices.Equal(a.kernel, kernel) {
-			return ConvParams{}, fmt.Errorf("kernel_shape %v differs from weight spatial shape %v", a.kernel, kernel)
+			return nil, fmt.Errorf("kernel_shape %v differs from weight spatial shape %v", a.kernel, kernel)
 		}
 		kernel = a.kernel
+	}
+	if len(kernel) != spatial {
+		return nil, fmt.Errorf("kernel %v does not have %d dims", kernel, spatial)
 	}
 	chk := func(name string, v []int, want int) error {
 		if v != nil && len(v) != want {
@@ -82,13 +93,13 @@ func (a convAttrs) params(spatial int, kernel []int, ceil bool) (ConvParams, err
 		return nil
 	}
 	if err := chk("strides", a.strides, spatial); err != nil {
-		return ConvParams{}, err
+		return nil, err
 	}
 	if err := chk("dilations", a.dilations, spatial); err != nil {
-		return ConvParams{}, err
+		return nil, err
 	}
 	if err := chk("pads", a.pads, 2*spatial); err != nil {
-		return ConvParams{}, err
+		return nil, err
 	}
 	get := func(v []int, i, def int) int {
 		if v == nil {
@@ -96,20 +107,35 @@ func (a convAttrs) params(spatial int, kernel []int, ceil bool) (ConvParams, err
 		}
 		return v[i]
 	}
-	p := ConvParams{AutoPad: a.autoPad, CeilMode: ceil}
-	if spatial == 1 {
-		p.KernelH, p.StrideH, p.DilationH = 1, 1, 1
-		p.KernelW, p.StrideW, p.DilationW = kernel[0], get(a.strides, 0, 1), get(a.dilations, 0, 1)
-		p.Pads = [4]int{0, get(a.pads, 0, 0), 0, get(a.pads, 1, 0)}
-	} else {
-		p.KernelH, p.KernelW = kernel[0], kernel[1]
-		p.StrideH, p.StrideW = get(a.strides, 0, 1), get(a.strides, 1, 1)
-		p.DilationH, p.DilationW = get(a.dilations, 0, 1), get(a.dilations, 1, 1)
-		p.Pads = [4]int{get(a.pads, 0, 0), get(a.pads, 1, 0), get(a.pads, 2, 0), get(a.pads, 3, 0)}
+	ax := make([]axisAttrs, spatial)
+	for i := range ax {
+		ax[i] = axisAttrs{k: kernel[i], s: get(a.strides, i, 1), d: get(a.dilations, i, 1),
+			pb: get(a.pads, i, 0), pe: get(a.pads, spatial+i, 0)}
+		if ax[i].s <= 0 || ax[i].d <= 0 {
+			return nil, fmt.Errorf("strides and dilations must be positive")
+		}
 	}
-	if p.StrideH <= 0 || p.StrideW <= 0 || p.DilationH <= 0 || p.DilationW <= 0 {
-		return p, fmt.Errorf("strides and dilations must be positive")
+	return ax, nil
+}
+
+// params resolves the attributes for `spatial` (1 or 2) spatial dims in
+// the 2-D form of ConvParams.
+func (a convAttrs) params(spatial int, kernel []int, ceil bool) (ConvParams, error) {
+	if spatial > 2 {
+		return ConvParams{}, fmt.Errorf("internal error: %d-D window in 2-D form", spatial)
 	}
+	ax, err := a.axes(spatial, kernel)
+	if err != nil {
+		return ConvParams{}, err
+	}
+	p := ConvParams{AutoPad: a.autoPad, CeilMode: ceil, KernelH: 1, StrideH: 1, DilationH: 1}
+	h, w := ax[0], ax[len(ax)-1]
+	if spatial == 2 {
+		p.KernelH, p.StrideH, p.DilationH = h.k, h.s, h.d
+		p.Pads[0], p.Pads[2] = h.pb, h.pe
+	}
+	p.KernelW, p.StrideW, p.DilationW = w.k, w.s, w.d
+	p.Pads[1], p.Pads[3] = w.pb, w.pe
 	return p, nil
 }
 
@@ -409,6 +435,185 @@ func Im2colRows[T any](g *ConvGeometry, src, dst []T, pad T) {
 						}
 						t++
 					}
+				}
+			}
+		}
+	}
+}
+
+// Axis is one spatial axis of a window resolved against its input size:
+// the attributes with defaults applied, the effective pads and the output
+// size (convAxis, the same arithmetic as ConvGeometry's axes).
+type Axis struct {
+	In, Kernel, Stride, Dil int
+	PadBegin, PadEnd        int
+	Out                     int
+}
+
+// WindowGeometry is the window of a Conv or pooling node over any number of
+// spatial axes (rramc's 3-D Conv and pooling; 1-D and 2-D windows resolve
+// to the same numbers, and their kernels use the 2-D form ConvGeometry).
+type WindowGeometry struct {
+	InC, Groups int
+	Axes        []Axis
+}
+
+// GroupC is the number of input channels per group.
+func (g *WindowGeometry) GroupC() int { return g.InC / g.Groups }
+
+// Taps is the number of kernel taps per channel (product of kernel sizes).
+func (g *WindowGeometry) Taps() int {
+	n := 1
+	for _, a := range g.Axes {
+		n *= a.Kernel
+	}
+	return n
+}
+
+// K is the im2col row count per group: GroupC·∏kernel.
+func (g *WindowGeometry) K() int { return g.GroupC() * g.Taps() }
+
+// P is the number of output positions (im2col columns), ∏out.
+func (g *WindowGeometry) P() int {
+	n := 1
+	for _, a := range g.Axes {
+		n *= a.Out
+	}
+	return n
+}
+
+// InSize is the number of input positions per channel, ∏in.
+func (g *WindowGeometry) InSize() int {
+	n := 1
+	for _, a := range g.Axes {
+		n *= a.In
+	}
+	return n
+}
+
+// OutShape is the spatial output shape.
+func (g *WindowGeometry) OutShape() []int {
+	s := make([]int, len(g.Axes))
+	for i, a := range g.Axes {
+		s[i] = a.Out
+	}
+	return s
+}
+
+// NodeWindowND resolves the window of a Conv, MaxPool or AveragePool node
+// over one sample of inC channels and the given spatial size (1 to 3
+// dims). kernel and groups are as for NodeWindow.
+func NodeWindowND(n *importer.Node, inC int, spatial, kernel []int, groups int) (WindowGeometry, error) {
+	pool := n.OpType != "Conv"
+	at, err := readConvAttrs(n, pool)
+	if err != nil {
+		return WindowGeometry{}, err
+	}
+	ceil := false
+	if pool {
+		c, err := n.AttrInt("ceil_mode", 0)
+		if err != nil {
+			return WindowGeometry{}, err
+		}
+		ceil = c != 0
+	}
+	ax, err := at.axes(len(spatial), kernel)
+	if err != nil {
+		return WindowGeometry{}, err
+	}
+	return newWindowGeometry(inC, groups, spatial, ax, at.autoPad, ceil)
+}
+
+// newWindowGeometry resolves per-axis attributes against the input, with
+// the same checks as NewConvGeometry.
+func newWindowGeometry(inC, groups int, spatial []int, ax []axisAttrs, autoPad string, ceil bool) (WindowGeometry, error) {
+	g := WindowGeometry{InC: inC, Groups: groups, Axes: make([]Axis, len(ax))}
+	switch {
+	case inC <= 0:
+		return g, fmt.Errorf("input has %d channels", inC)
+	case groups <= 0 || inC%groups != 0:
+		return g, fmt.Errorf("%d input channels cannot be split in %d groups", inC, groups)
+	}
+	for i, a := range ax {
+		switch {
+		case spatial[i] <= 0:
+			return g, fmt.Errorf("input spatial shape %v has an empty dimension", spatial)
+		case a.k <= 0:
+			return g, fmt.Errorf("kernel dimension %d is %d", i, a.k)
+		case a.k > 1<<20 || a.s > 1<<20 || a.d > 1<<20:
+			return g, fmt.Errorf("kernel, stride or dilation too large")
+		case a.pb < 0 || a.pe < 0 || a.pb > 1<<20 || a.pe > 1<<20:
+			return g, fmt.Errorf("pads %d, %d of axis %d out of range", a.pb, a.pe, i)
+		}
+		out, pb, pe, err := convAxis(spatial[i], a.k, a.s, a.d, a.pb, a.pe, autoPad, ceil)
+		if err != nil {
+			return g, fmt.Errorf("spatial axis %d: %w", i, err)
+		}
+		g.Axes[i] = Axis{In: spatial[i], Kernel: a.k, Stride: a.s, Dil: a.d, PadBegin: pb, PadEnd: pe, Out: out}
+	}
+	return g, nil
+}
+
+// tapIndex lists, for each kernel tap t and output position o of one axis,
+// the input coordinate o·stride − padBegin + t·dil, or −1 outside the input.
+func (a *Axis) tapIndex() []int {
+	idx := make([]int, a.Kernel*a.Out)
+	for t := 0; t < a.Kernel; t++ {
+		for o := 0; o < a.Out; o++ {
+			i := o*a.Stride - a.PadBegin + t*a.Dil
+			if i < 0 || i >= a.In {
+				i = -1
+			}
+			idx[t*a.Out+o] = i
+		}
+	}
+	return idx
+}
+
+// Im2colND is Im2col over any number of spatial axes: src holds
+// GroupC()×InSize() values of one group of one image; dst receives the
+// K()×P() matrix whose row (c, kernel tap in row-major order) and column
+// (output position in row-major order) holds the input value the tap
+// reads there, or pad outside the input. The row order is the flattening of
+// an ONNX weight [M, C/group, k...].
+func Im2colND[T any](g *WindowGeometry, src, dst []T, pad T) {
+	gc, p, in := g.GroupC(), g.P(), g.InSize()
+	if len(src) < gc*in || len(dst) < g.K()*p {
+		panic(fmt.Sprintf("interp.Im2colND: src %d / dst %d values too short for geometry %+v", len(src), len(dst), *g))
+	}
+	// Pad to three axes with leading unit axes so that one loop nest serves
+	// every rank.
+	axes := make([]Axis, 0, maxSpatial)
+	for len(axes)+len(g.Axes) < maxSpatial {
+		axes = append(axes, Axis{In: 1, Kernel: 1, Stride: 1, Dil: 1, Out: 1})
+	}
+	axes = append(axes, g.Axes...)
+	d, h, w := &axes[0], &axes[1], &axes[2]
+	ti := [3][]int{d.tapIndex(), h.tapIndex(), w.tapIndex()}
+	row := 0
+	for c := 0; c < gc; c++ {
+		plane := src[c*in : (c+1)*in]
+		for kd := 0; kd < d.Kernel; kd++ {
+			for kh := 0; kh < h.Kernel; kh++ {
+				for kw := 0; kw < w.Kernel; kw++ {
+					out := dst[row*p : (row+1)*p]
+					col := 0
+					for od := 0; od < d.Out; od++ {
+						z := ti[0][kd*d.Out+od]
+						for oh := 0; oh < h.Out; oh++ {
+							y := ti[1][kh*h.Out+oh]
+							for ow := 0; ow < w.Out; ow++ {
+								x := ti[2][kw*w.Out+ow]
+								if z < 0 || y < 0 || x < 0 {
+									out[col] = pad
+								} else {
+									out[col] = plane[(z*h.In+y)*w.In+x]
+								}
+								col++
+							}
+						}
+					}
+					row++
 				}
 			}
 		}

@@ -357,6 +357,24 @@ func inferWindow(n *importer.Node, x, w *ValueShape) ([]*ValueShape, error) {
 	if kernel == nil && at.kernel == nil {
 		return []*ValueShape{{DType: importer.Float, Dims: append(out, unknownDims(spatial)...), Known: true}}, nil
 	}
+	if spatial > 2 {
+		ax, err := at.axes(spatial, kernel)
+		if err != nil {
+			return nil, err
+		}
+		sp, ok := intsOf(x.Dims[2:])
+		if !ok {
+			return []*ValueShape{{DType: importer.Float, Dims: append(out, unknownDims(spatial)...), Known: true}}, nil
+		}
+		g, err := newWindowGeometry(1, 1, sp, ax, at.autoPad, ceil != 0)
+		if err != nil {
+			return nil, err
+		}
+		for _, o := range g.OutShape() {
+			out = append(out, fixed(o))
+		}
+		return []*ValueShape{{DType: importer.Float, Dims: out, Known: true}}, nil
+	}
 	p, err := at.params(spatial, kernel, ceil != 0)
 	if err != nil {
 		return nil, err

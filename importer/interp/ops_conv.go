@@ -42,7 +42,7 @@ func compileConv(c *compileCtx, n *importer.Node) (kernel, error) {
 		if err := checkConvWeight(w, at.group); err != nil {
 			return nil, err
 		}
-		if _, err := at.params(len(w.Shape)-2, w.Shape[2:], false); err != nil {
+		if _, err := at.axes(len(w.Shape)-2, w.Shape[2:]); err != nil {
 			return nil, err
 		}
 		cw := packConvWeights(w, at.group)
@@ -62,6 +62,9 @@ func compileConv(c *compileCtx, n *importer.Node) (kernel, error) {
 		}
 		if len(x.Shape) != len(w.Shape) {
 			return nil, fmt.Errorf("input %v and weight %v ranks differ", x.Shape, w.Shape)
+		}
+		if len(w.Shape) > 4 {
+			return convND(ar, n, x, w, b, at.group, pre)
 		}
 		p, err := at.params(len(w.Shape)-2, w.Shape[2:], false)
 		if err != nil {
@@ -107,6 +110,66 @@ func compileConv(c *compileCtx, n *importer.Node) (kernel, error) {
 		convForward(&g, cw, x.Float, b, out.Float, N, M, numWorkers())
 		return one(out), nil
 	}, nil
+}
+
+// convND is a Conv over three spatial axes (the rank the 2-D kernels do
+// not take): per image and group, Im2colND and one GEMM of the packed
+// weights with it, after the bias.
+func convND(ar *arena, n *importer.Node, x, w, b *importer.Tensor, groups int, pre *convWeights) ([]*importer.Tensor, error) {
+	N, C, M := x.Shape[0], x.Shape[1], w.Shape[0]
+	if C != w.Shape[1]*groups {
+		return nil, fmt.Errorf("input has %d channels, weight %v with group %d expects %d", C, w.Shape, groups, w.Shape[1]*groups)
+	}
+	g, err := NodeWindowND(n, C, x.Shape[2:], w.Shape[2:], groups)
+	if err != nil {
+		return nil, err
+	}
+	if b != nil {
+		if err := needFloat(b, "bias B"); err != nil {
+			return nil, err
+		}
+		if len(b.Shape) != 1 || b.Shape[0] != M {
+			return nil, fmt.Errorf("bias shape %v, want [%d]", b.Shape, M)
+		}
+	}
+	outShape := append([]int{N, M}, g.OutShape()...)
+	if _, err := importer.CheckNumElements(outShape); err != nil {
+		return nil, err
+	}
+	K, P := g.K(), g.P()
+	if _, err := importer.CheckNumElements([]int{K, P}); err != nil {
+		return nil, err
+	}
+	cw := pre
+	if cw == nil {
+		v := packConvWeights(w, groups)
+		cw = &v
+	}
+	out := ar.newFloat(outShape)
+	clear(out.Float)
+	workers := numWorkers()
+	col := make([]float32, K*P)
+	var packed []float32
+	in, gc, mg := g.InSize(), g.GroupC(), M/groups
+	for img := 0; img < N; img++ {
+		oi := out.Float[img*M*P : (img+1)*M*P]
+		if b != nil {
+			for m := 0; m < M; m++ {
+				row := oi[m*P : (m+1)*P]
+				for i := range row {
+					row[i] = b.Float[m]
+				}
+			}
+		}
+		for gi := 0; gi < groups; gi++ {
+			src := x.Float[(img*C+gi*gc)*in : (img*C+(gi+1)*gc)*in]
+			Im2colND(&g, src, col, 0)
+			pb := packB(col, P, K, P, false, packed, workers)
+			packed = pb.data
+			gemmPP(cw.groups[gi], pb, oi[gi*mg*P:(gi+1)*mg*P], P, workers)
+		}
+	}
+	return one(out), nil
 }
 
 func checkConvWeight(w *importer.Tensor, group int) error {

@@ -3,6 +3,7 @@ package interp
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/rramc/rramc/importer"
 )
@@ -37,6 +38,12 @@ func compilePool(c *compileCtx, n *importer.Node) (kernel, error) {
 		}
 		colMajor = so != 0
 		wantIdx = len(n.Outputs) > 1 && n.Outputs[1] != ""
+	}
+	if len(at.kernel) > 2 {
+		if wantIdx && colMajor {
+			return nil, fmt.Errorf("storage_order=1 (column-major Indices) is defined for 2-D pooling only")
+		}
+		return compilePoolND(n, isMax, cip != 0, wantIdx)
 	}
 	if _, err := at.params(len(at.kernel), nil, ceil != 0); err != nil {
 		return nil, err
@@ -92,6 +99,118 @@ func compilePool(c *compileCtx, n *importer.Node) (kernel, error) {
 		}
 		return one(out), nil
 	}, nil
+}
+
+// compilePoolND is MaxPool and AveragePool over three spatial axes (the
+// rank the 2-D kernels above do not take), from the same window geometry.
+func compilePoolND(n *importer.Node, isMax, includePad, wantIdx bool) (kernel, error) {
+	at, err := readConvAttrs(n, true)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := at.axes(len(at.kernel), nil); err != nil {
+		return nil, err
+	}
+	return func(ar *arena, ins []*importer.Tensor) ([]*importer.Tensor, error) {
+		x := ins[0]
+		if err := needFloat(x, "input X"); err != nil {
+			return nil, err
+		}
+		if len(x.Shape) != len(at.kernel)+2 {
+			return nil, fmt.Errorf("input %v does not match kernel_shape %v", x.Shape, at.kernel)
+		}
+		N, C := x.Shape[0], x.Shape[1]
+		if N == 0 || C == 0 {
+			return nil, fmt.Errorf("input %v is empty", x.Shape)
+		}
+		g, err := NodeWindowND(n, C, x.Shape[2:], nil, 1)
+		if err != nil {
+			return nil, err
+		}
+		outShape := append([]int{N, C}, g.OutShape()...)
+		if _, err := importer.CheckNumElements(outShape); err != nil {
+			return nil, err
+		}
+		out := ar.newFloat(outShape)
+		var idx *importer.Tensor
+		if wantIdx {
+			idx = &importer.Tensor{DType: importer.Int64, Shape: slices.Clone(outShape), Int: make([]int64, out.Len())}
+		}
+		poolND(&g, x.Float, out.Float, idx, N*C, isMax, includePad)
+		if wantIdx {
+			return []*importer.Tensor{out, idx}, nil
+		}
+		return one(out), nil
+	}, nil
+}
+
+// poolND pools planes of g.InSize() values over three spatial axes. As in
+// the 2-D kernels: taps outside the input are ignored (padding never wins a
+// max; a window with no tap inside gives the lowest float); the average
+// divides by the taps inside the input, or with includePad by the taps
+// inside the padded input, never counting taps past the end padding
+// (ceil_mode). A window is a box, so both counts are products over the
+// axes. idx, when not nil, receives MaxPool's Indices (flat row-major index
+// into X of the first maximum).
+func poolND(g *WindowGeometry, x, out []float32, idx *importer.Tensor, planes int, isMax, includePad bool) {
+	if len(g.Axes) != 3 {
+		panic(fmt.Sprintf("interp.poolND: %d axes", len(g.Axes)))
+	}
+	var taps [3]axisTaps
+	for i, a := range g.Axes {
+		taps[i] = makeAxisTaps(a.Out, a.In, a.Kernel, a.Stride, a.Dil, a.PadBegin, a.PadEnd)
+	}
+	d, h, w := g.Axes[0], g.Axes[1], g.Axes[2]
+	in, p := g.InSize(), g.P()
+	for pl := 0; pl < planes; pl++ {
+		plane := x[pl*in : (pl+1)*in]
+		o := out[pl*p : (pl+1)*p]
+		i := 0
+		for od := 0; od < d.Out; od++ {
+			for oh := 0; oh < h.Out; oh++ {
+				for ow := 0; ow < w.Out; ow++ {
+					m, best := float32(-math.MaxFloat32), -1
+					var s float32
+					for kd := taps[0].lo[od]; kd < taps[0].hi[od]; kd++ {
+						z := od*d.Stride - d.PadBegin + kd*d.Dil
+						for kh := taps[1].lo[oh]; kh < taps[1].hi[oh]; kh++ {
+							y := oh*h.Stride - h.PadBegin + kh*h.Dil
+							row := (z*h.In + y) * w.In
+							for kw := taps[2].lo[ow]; kw < taps[2].hi[ow]; kw++ {
+								xi := row + ow*w.Stride - w.PadBegin + kw*w.Dil
+								v := plane[xi]
+								if best < 0 || v > m {
+									m, best = v, xi
+								}
+								s += v
+							}
+						}
+					}
+					if isMax {
+						o[i] = m
+						if idx != nil {
+							idx.Int[pl*p+i] = int64(pl*in + max(best, 0))
+						}
+					} else {
+						cnt := 1
+						for a, o := range [3]int{od, oh, ow} {
+							if includePad {
+								cnt *= taps[a].padded[o]
+							} else {
+								cnt *= taps[a].hi[o] - taps[a].lo[o]
+							}
+						}
+						if cnt > 0 {
+							o[i] = s / float32(cnt)
+						} else {
+							o[i] = 0
+						}
+					}
+					i++
+				}
+			}
+		}
+	}
 }
 
 // axisTaps lists, per output position along one axis, the first and

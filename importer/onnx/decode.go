@@ -102,7 +102,13 @@ func (d *decoder) model(mp *onnxpb.ModelProto) (*importer.Model, error) {
 	if !ok {
 		return nil, invalidf(d.file, "opset_import", "the model imports no opset of the default ONNX domain")
 	}
-	if v < MinOpset || v > MaxOpset {
+	switch {
+	case v < MinOpset:
+		// Opsets 1-6 define several ops differently (BatchNormalization's
+		// spatial and is_test, Dropout's is_test, consumed_inputs...);
+		// rramc implements the definitions from opset 7 on only.
+		return nil, invalidf(d.file, "opset_import", "default-domain opset %d is not supported: by design rramc reads opsets %d to %d, not the older definitions (upgrade the model with onnx.version_converter.convert_version)", v, MinOpset, MaxOpset)
+	case v > MaxOpset:
 		return nil, invalidf(d.file, "opset_import", "default-domain opset %d is not supported (rramc reads opsets %d to %d)", v, MinOpset, MaxOpset)
 	}
 	if len(mp.MetadataProps) > 0 {
