@@ -2,12 +2,19 @@ package quant
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/rramc/rramc/importer"
 )
 
 // The integer op kinds OpGlobalAvg, OpGlobalMax: global average and max
-// pooling (same scale).
+// pooling. Max pooling keeps the input's codes; average pooling keeps them
+// too (rounded division by the window) unless its calibrated output range
+// is at most half the input's: then the average is requantized to a scale
+// of its own, y = clamp(M(Σ x)) with M = s_x/(HW·s_y), which keeps the
+// resolution an average of many codes would otherwise lose (ConvNeXt's
+// pooled features, squeeze-excitation means). Mult holds M (empty: same
+// scale).
 
 func init() {
 	registerKind(OpGlobalAvg, kindSpec{exec: execGlobalAvgGlobalMax, check: checkGlobalAvgGlobalMax, export: exportGlobalAvg, work: globalPoolWork})
@@ -46,7 +53,11 @@ func execGlobalAvgGlobalMax(x *execCtx) error {
 			for _, v := range p {
 				s += int64(v)
 			}
-			out[i] = clamp32(int32(roundDiv(s, int64(hw))), op.Lo, op.Hi)
+			if len(op.Mult) == 1 {
+				out[i] = clamp32(sat32(op.Mult[0].apply64(s)), op.Lo, op.Hi)
+			} else {
+				out[i] = clamp32(int32(roundDiv(s, int64(hw))), op.Lo, op.Hi)
+			}
 		}
 	}
 	return nil
@@ -57,6 +68,12 @@ func checkGlobalAvgGlobalMax(x *checkCtx) error {
 	out := x.out
 	if len(in.Shape) < 1 || out.size() != in.Shape[0] {
 		return fmt.Errorf("input %v output %v", in.Shape, out.Shape)
+	}
+	if len(x.op.Mult) > 1 || len(x.op.Mult) == 1 && (x.op.Kind != OpGlobalAvg || in.size() > 1<<23) {
+		return fmt.Errorf("%d multipliers for %s over %d codes", len(x.op.Mult), x.op.Kind, in.size())
+	}
+	if len(x.op.Mult) == 0 && (in.Scale != out.Scale || in.Signed != out.Signed || in.Bits != out.Bits) {
+		return fmt.Errorf("pooling without a multiplier changes the encoding")
 	}
 	return nil
 }
@@ -133,14 +150,13 @@ func (b *builder) reduce(n *importer.Node) error {
 	for range vx.Shape[1:] {
 		pooled = append(pooled, 1)
 	}
-	lo, hi := vx.Range()
 	keep := attrInt(n, "keepdims", 1) != 0
 	name := n.Outputs[0]
 	if !keep {
 		name += "__pooled"
 	}
-	v := b.aliasValue(name, x, pooled)
-	b.emit(Op{Kind: kind, Name: n.Name, In: []int{x}, Out: v, Lo: lo, Hi: hi})
+	b.emit(b.pooled(n, kind, name, x, pooled))
+	v := b.net.Ops[len(b.net.Ops)-1].Out
 	if !keep {
 		o := b.aliasValue(n.Outputs[0], v, []int{vx.Shape[0]})
 		b.emit(Op{Kind: OpReshape, Name: n.Name, In: []int{v}, Out: o})
@@ -166,8 +182,27 @@ func (b *builder) globalPool(n *importer.Node) error {
 	if n.OpType == "GlobalMaxPool" {
 		kind = OpGlobalMax
 	}
-	v := b.aliasValue(n.Outputs[0], x, shape)
-	lo, hi := vx.Range()
-	b.emit(Op{Kind: kind, Name: n.Name, In: []int{x}, Out: v, Lo: lo, Hi: hi})
+	b.emit(b.pooled(n, kind, n.Outputs[0], x, shape))
 	return nil
+}
+
+// pooled is the global pooling op of node n writing value name (shape) from
+// value x: the input's encoding, or for an average whose calibrated range
+// is at most half the input's (or a QDQ model gives it a scale of its own),
+// a scale of its own (see the kinds' comment).
+func (b *builder) pooled(n *importer.Node, kind OpKind, name string, x int, shape []int) Op {
+	vx := b.net.Values[x]
+	_, fixed := b.p.fixed[name] // a QDQ model's own scale for the average
+	if kind == OpGlobalAvg && (fixed || b.p.stats[name] != nil) && vx.size() <= 1<<23 {
+		sy, signed, lo, hi := b.encode(name, vx.Signed, math.Inf(-1), math.Inf(1))
+		if fixed && (sy != vx.Scale || signed != vx.Signed) || !fixed && sy <= vx.Scale/2 {
+			hw := vx.size() / vx.Shape[0]
+			v := b.newValue(name, shape, sy, signed)
+			return Op{Kind: kind, Name: n.Name, In: []int{x}, Out: v, Lo: lo, Hi: hi,
+				Mult: []Multiplier{NewMultiplier(vx.Scale / (float64(hw) * sy))}}
+		}
+	}
+	v := b.aliasValue(name, x, shape)
+	lo, hi := vx.Range()
+	return Op{Kind: kind, Name: n.Name, In: []int{x}, Out: v, Lo: lo, Hi: hi}
 }
