@@ -102,6 +102,15 @@
 // positions, so the two cannot disagree. ReduceMean and ReduceMax over every
 // axis after the channels are global average and max pooling.
 //
+// Resize, Upsample (nearest, linear, cubic; every coordinate mode): fixed
+// point, same scale. Along each axis every output index has up to 4 taps
+// (the float interpreter's own indices and weights, interp.ResizePlan) with
+// weights W = round(w·2^12), adjusted to sum to exactly 2^12;
+// y = clamp(round(Σ Π_d W_d · x / 2^(12·r))) over the product of the axes'
+// taps, one rounding (ties to even). Arguments PyTorch computes from shapes
+// (Shape → Slice → Concat → sizes) are folded from the static shapes, never
+// quantized.
+//
 // Concat: output scale s_y = max_i s_i; each input is requantized by
 // s_i/s_y (exactly unchanged when s_i = s_y).
 //

@@ -195,6 +195,18 @@ var cnnKindCases = []kindCase{
 		m := g.node("ReduceMax", []string{c}, "mx", aInts("axes", -1, -2))
 		return g.node("Mul", []string{c, m}, "y")
 	}},
+	{name: "segmentation-head-sizes-from-shapes", in: []int{3, 16, 16}, kind: OpResize, sqnr: 30, build: func(g *graphBuilder) string {
+		c := g.node("Relu", []string{g.conv("x", "c1", 3, 6, 3, 1)}, "r1")
+		p := g.node("MaxPool", []string{c}, "p", aInts("kernel_shape", 4, 4), aInts("strides", 4, 4))
+		h := g.conv(p, "head", 6, 4, 1, 1)
+		// PyTorch's F.interpolate(h, size=x.shape[-2:]): sizes = concat(shape(h)[:2], shape(x)[2:]).
+		sh := g.node("Shape", []string{h}, "sh")
+		nc := g.node("Slice", []string{sh, g.ints("s0", 0), g.ints("e0", 2), g.ints("a0", 0)}, "nc")
+		sx := g.node("Shape", []string{"x"}, "sx")
+		hw := g.node("Slice", []string{sx, g.ints("s1", 2), g.ints("e1", 4), g.ints("a1", 0)}, "hw")
+		sizes := g.node("Concat", []string{nc, hw}, "sizes", aInt("axis", 0))
+		return g.node("Resize", []string{h, "", "", sizes}, "y", aStr("mode", "linear"), aStr("coordinate_transformation_mode", "half_pixel"))
+	}},
 }
 
 func TestCNNKinds(t *testing.T) {
@@ -224,9 +236,9 @@ func TestCNNKinds(t *testing.T) {
 			if s := sqnrOf(ref.Float, got.Float); !(s >= tc.sqnr) {
 				t.Errorf("SQNR %.1f dB < %g dB", s, tc.sqnr)
 			}
-			// QDQ export read back: identical codes (lookup tables have no
-			// QDQ form; their export is refused).
-			if slices.ContainsFunc(net.Ops, func(op Op) bool { return op.Kind == OpLUT }) {
+			// QDQ export read back: identical codes (lookup tables and the
+			// fixed-point Resize have no QDQ form; their export is refused).
+			if slices.ContainsFunc(net.Ops, func(op Op) bool { return op.Kind == OpLUT || op.Kind == OpResize }) {
 				return
 			}
 			path := filepath.Join(t.TempDir(), "q.onnx")
@@ -251,6 +263,81 @@ func TestCNNKinds(t *testing.T) {
 			}
 			if !slices.Equal(a, b) {
 				t.Errorf("codes differ after the QDQ round trip")
+			}
+		})
+	}
+}
+
+// TestResizeAgainstFloat resizes the quantized network input itself, so that
+// the integer result can be compared code by code with the float
+// interpreter run on the dequantized input codes: every output code is
+// within 1/2 (the final rounding) plus the fixed-point weight error of the
+// exact value.
+func TestResizeAgainstFloat(t *testing.T) {
+	f := func(v float32) *importer.Attr {
+		return &importer.Attr{Name: "cubic_coeff_a", Kind: importer.AttrFloat, F: v}
+	}
+	for _, tc := range []struct {
+		name  string
+		in    []int
+		args  func(g *graphBuilder) []string
+		attrs []*importer.Attr
+	}{
+		{"nearest-x2-scales", []int{2, 3, 4}, func(g *graphBuilder) []string { return []string{"", g.floats("sc", 1, 1, 2, 2)} },
+			[]*importer.Attr{aStr("mode", "nearest")}},
+		{"nearest-round-asymmetric-x1.5", []int{2, 4, 4}, func(g *graphBuilder) []string { return []string{"", g.floats("sc", 1, 1, 1.5, 1.5)} },
+			[]*importer.Attr{aStr("mode", "nearest"), aStr("coordinate_transformation_mode", "asymmetric"), aStr("nearest_mode", "round_prefer_ceil")}},
+		{"bilinear-half-pixel-x8", []int{3, 3, 4}, func(g *graphBuilder) []string { return []string{"", "", g.ints("sz", 1, 3, 24, 32)} },
+			[]*importer.Attr{aStr("mode", "linear")}},
+		{"bilinear-align-corners-7to5", []int{1, 7, 7}, func(g *graphBuilder) []string { return []string{"", "", g.ints("sz", 1, 1, 5, 11)} },
+			[]*importer.Attr{aStr("mode", "linear"), aStr("coordinate_transformation_mode", "align_corners")}},
+		{"cubic-pytorch-half-pixel", []int{2, 5, 5}, func(g *graphBuilder) []string { return []string{"", g.floats("sc", 1, 1, 1.6, 2)} },
+			[]*importer.Attr{aStr("mode", "cubic"), aStr("coordinate_transformation_mode", "pytorch_half_pixel"), f(-0.5)}},
+		{"crop-and-resize-extrapolation", []int{1, 6, 6}, func(g *graphBuilder) []string {
+			return []string{g.floats("roi", 0, 0, -0.2, 0.1, 1, 1, 0.9, 1.3), "", g.ints("sz", 1, 1, 5, 7)}
+		}, []*importer.Attr{aStr("mode", "linear"), aStr("coordinate_transformation_mode", "tf_crop_and_resize"),
+			&importer.Attr{Name: "extrapolation_value", Kind: importer.AttrFloat, F: 0.5}}},
+		{"1d-linear", []int{3, 10}, func(g *graphBuilder) []string { return []string{"", g.floats("sc", 1, 1, 0.7)} },
+			[]*importer.Attr{aStr("mode", "linear")}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := newGraphBuilder(5)
+			y := g.node("Resize", append([]string{"x"}, tc.args(g)...), "y", tc.attrs...)
+			m := g.model(tc.in, y)
+			calib, x := randomBatch(1, 32, tc.in...), randomBatch(2, 1, tc.in...)
+			cfg := DefaultConfig()
+			cfg.Calib = 32
+			net, err := Quantize(m, calib, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(net.Ops) != 1 || net.Ops[0].Kind != OpResize {
+				t.Fatalf("program %v, want one Resize", net.Ops)
+			}
+			in := net.Values[net.Input]
+			codes := make([]int32, len(x.Float))
+			net.QuantizeInput(x.Float, codes)
+			deq := &importer.Tensor{DType: importer.Float, Shape: x.Shape, Float: make([]float32, len(codes))}
+			for i, c := range codes {
+				deq.Float[i] = float32(float64(c) * in.Scale)
+			}
+			ref := floatRun(t, m, deq)
+			got, shape, err := net.RunCodes(x, nil, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(shape, ref.Shape) {
+				t.Fatalf("shape %v, float %v", shape, ref.Shape)
+			}
+			lo, hi := in.Range()
+			worst := 0.0
+			for i, c := range got {
+				want := math.Min(math.Max(float64(ref.Float[i])/in.Scale, float64(lo)), float64(hi))
+				worst = math.Max(worst, math.Abs(float64(c)-want))
+			}
+			// 1/2 for the rounding, < 0.1 for the 12-bit weights of up to 16 taps.
+			if worst > 0.6 {
+				t.Errorf("an output code is %.3f codes from the exact interpolation", worst)
 			}
 		})
 	}

@@ -86,13 +86,14 @@ const (
 	OpLayerNorm                   // LayerNormalization over the last axis in fixed point
 	OpSoftmax                     // Softmax over the last axis: exp table + integer normalization
 	OpMatMul                      // product of two activations on the digital units (attention)
+	OpResize                      // Resize/Upsample: fixed-point separable interpolation (same scale)
 	opKindEnd
 )
 
 var opKindNames = [...]string{OpLinear: "Linear", OpAdd: "Add", OpMaxPool: "MaxPool", OpAvgPool: "AvgPool",
 	OpGlobalAvg: "GlobalAvgPool", OpGlobalMax: "GlobalMaxPool", OpClamp: "Clamp", OpReshape: "Reshape",
 	OpTranspose: "Transpose", OpConcat: "Concat", OpAffine: "Affine", OpLUT: "LUT", OpMul: "Mul", OpGather: "Gather",
-	OpLayerNorm: "LayerNorm", OpSoftmax: "Softmax", OpMatMul: "MatMul"}
+	OpLayerNorm: "LayerNorm", OpSoftmax: "Softmax", OpMatMul: "MatMul", OpResize: "Resize"}
 
 func (k OpKind) String() string {
 	if k > 0 && k < opKindEnd {

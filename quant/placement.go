@@ -166,6 +166,9 @@ type outcome struct {
 	// into is the node whose build fused this one (its activation, its bias
 	// Add): nothing runs for it on its own.
 	into *importer.Node
+	// folded says why a node that became no op needs none (shape
+	// arithmetic).
+	folded string
 }
 
 // aliasOnly: every op the node became shares its input's buffer (the
@@ -189,6 +192,8 @@ func (o *outcome) placeInto(np *NodePlacement) {
 		np.Where, np.Into, np.Reason = Folded, o.into.Name, "fused into its output stage"
 	case o.host:
 		np.Where, np.Reason = OnHost, "float "+np.Op+" of the dequantized output"
+	case o.folded != "":
+		np.Where, np.Reason = Folded, o.folded
 	case slices.Contains(o.kinds, OpLinear):
 		np.Where = OnCrossbar
 	case len(o.kinds) > 0 && !o.aliasOnly():

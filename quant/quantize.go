@@ -258,6 +258,8 @@ type builder struct {
 	// the one of the node being built.
 	outcomes map[*importer.Node]*outcome
 	cur      *outcome
+	// shapes are the inferred shapes and shape values (shapeValues).
+	shapes map[string]*interp.ValueShape
 }
 
 // build quantizes weights and compiles the integer program for cfg (only
@@ -453,6 +455,12 @@ func (b *builder) node(n *importer.Node) error {
 	}
 	if f := b.p.byNode[n]; f != nil {
 		return b.linear(n, f)
+	}
+	if b.isShapeArithmetic(n) {
+		if b.cur != nil {
+			b.cur.folded = "shape arithmetic: its values follow from the static shapes"
+		}
+		return nil
 	}
 	if build := builders[n.OpType]; build != nil {
 		return build(b, n)

@@ -108,3 +108,33 @@ func TestInferSymbolicBatch(t *testing.T) {
 		})
 	}
 }
+
+// A Resize whose sizes PyTorch computes from shapes (concat(shape(x)[:2],
+// constant)) has its output dims inferred, the batch symbol included, so
+// that later shape arithmetic stays known.
+func TestInferResizeSymbolicSizes(t *testing.T) {
+	g := &importer.Graph{
+		Inputs: []importer.ValueInfo{{Name: "x", DType: importer.Float,
+			Shape: []importer.Dim{{Param: "N"}, {Value: 3}, {Value: 4}, {Value: 5}}}},
+		Initializers: map[string]*importer.Tensor{
+			"s": importer.NewInt([]int{1}, []int64{0}), "e": importer.NewInt([]int{1}, []int64{2}),
+			"hw": importer.NewInt([]int{2}, []int64{8, 15}),
+		},
+		Nodes: []*importer.Node{
+			{Name: "shape", OpType: "Shape", Inputs: []string{"x"}, Outputs: []string{"sh"}},
+			{Name: "slice", OpType: "Slice", Inputs: []string{"sh", "s", "e"}, Outputs: []string{"nc"}},
+			{Name: "cat", OpType: "Concat", Inputs: []string{"nc", "hw"}, Outputs: []string{"sizes"},
+				Attrs: map[string]*importer.Attr{"axis": {Name: "axis", Kind: importer.AttrInt, I: 0}}},
+			{Name: "resize", OpType: "Resize", Inputs: []string{"x", "", "", "sizes"}, Outputs: []string{"y"},
+				Attrs: map[string]*importer.Attr{"mode": {Name: "mode", Kind: importer.AttrString, S: "linear"}}},
+		},
+		Outputs: []importer.ValueInfo{{Name: "y"}},
+	}
+	shapes, err := InferShapes(g, 13)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := importer.FormatDims(shapes["y"].Dims); got != "[N,3,8,15]" {
+		t.Errorf("Resize output inferred as %s, want [N,3,8,15]", got)
+	}
+}

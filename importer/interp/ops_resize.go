@@ -432,6 +432,11 @@ func shapeResize(sc *shapeCtx) ([]*ValueShape, error) {
 		return nil, err
 	}
 	unknown := []*ValueShape{{DType: x.DType, Dims: unknownDims(len(x.Dims)), Known: true}}
+	if len(sc.n.Inputs) > 3 && sc.n.Inputs[3] != "" && sc.cst(3) == nil {
+		if dims := symbolicSizes(sc, r, len(x.Dims), 3); dims != nil {
+			return []*ValueShape{{DType: x.DType, Dims: dims, Known: true}}, nil
+		}
+	}
 	in, ok := intsOf(x.Dims)
 	if !ok {
 		return unknown, nil
@@ -453,4 +458,60 @@ func shapeResize(sc *shapeCtx) ([]*ValueShape, error) {
 		return nil, err
 	}
 	return []*ValueShape{{DType: x.DType, Dims: dimsOf(shape), Known: true}}, nil
+}
+
+// ResizeAxis is the interpolation along one axis of a Resize: for every
+// output index, the input indices and their weights (no taps: the
+// extrapolation value).
+type ResizeAxis struct {
+	Index  [][]int
+	Weight [][]float64
+}
+
+// ResizePlan is what Resize or Upsample node n does to an input of shape
+// in: the output shape and, per axis, the separable interpolation taps
+// (output = Σ over the product of the axes' taps of Π weights · input), and
+// the extrapolation value. args are the node's inputs after the data (roi,
+// scales, sizes by opset; nil when absent). quant builds its integer Resize
+// from this plan, so the float and integer paths share one definition of
+// the coordinate and rounding modes.
+func ResizePlan(n *importer.Node, opset int64, in []int, args []*importer.Tensor) (out []int, axes []ResizeAxis, extrapolation float64, err error) {
+	r, err := readResizeAttrs(n, opset)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	roi, scales, sizes, err := r.inputs(append([]*importer.Tensor{nil}, args...), opset)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	out, scale, rs, re, err := r.plan(in, roi, scales, sizes)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	axes = make([]ResizeAxis, len(out))
+	for d := range out {
+		t := r.taps(in[d], out[d], scale[d], rs[d], re[d])
+		axes[d] = ResizeAxis{Index: t.idx, Weight: t.w}
+	}
+	return out, axes, r.extrap, nil
+}
+
+// symbolicSizes returns the output dims of a Resize whose sizes (input i)
+// are not constant but known up to symbols (PyTorch's interpolate writes
+// sizes = concat(shape(x)[:2], constant)): with sizes over every axis and
+// the stretch policy they are the output dims. nil otherwise.
+func symbolicSizes(sc *shapeCtx, r resizeAttrs, rank, i int) []importer.Dim {
+	if r.upsample || sc.c.opset < 11 || r.axes != nil || r.policy != "stretch" {
+		return nil
+	}
+	s := sc.in(i)
+	if s == nil || s.Vals == nil || len(s.Vals) != rank {
+		return nil
+	}
+	for _, d := range s.Vals {
+		if IsUnknownDim(d) || d.Param == "" && d.Value < 0 {
+			return nil
+		}
+	}
+	return append([]importer.Dim(nil), s.Vals...)
 }
