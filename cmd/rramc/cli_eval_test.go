@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rramc/rramc/hwsim"
 	"github.com/rramc/rramc/importer"
 	"github.com/rramc/rramc/importer/dataset"
 	"github.com/rramc/rramc/importer/interp"
@@ -430,5 +431,49 @@ func TestBadFlags(t *testing.T) {
 				t.Errorf("error lacks --mode: %s", stderr)
 			}
 		})
+	}
+}
+
+// TestSimComponentBreakdown: `sim` reports energy and area by cost
+// component, in the JSON (energy_pj and area_um2 keyed by component, the
+// parts adding up to the total) and in the text (one table column per
+// component, and the area by component), here on the mnsim whole-chip
+// preset.
+func TestSimComponentBreakdown(t *testing.T) {
+	t.Parallel()
+	lenet := modelPath(t, "lenet5")
+	args := []string{"sim", lenet, "--hw", "mnsim", "--scheme", "colsim", "--limit", "20"}
+	obj := runJSON(t, append(args, "--json")...)
+	names := hwsim.ComponentNames()
+	for _, key := range []string{"energy_pj", "area_um2"} {
+		sum := 0.0
+		for _, c := range names {
+			sum += num(t, obj, key, c)
+		}
+		if total := num(t, obj, key, "total"); total <= 0 || math.Abs(sum/total-1) > 1e-9 {
+			t.Errorf("%s: components add up to %v, total %v", key, sum, total)
+		}
+	}
+	for _, c := range []string{"crossbar", "dac", "adc", "buffer", "pooling"} {
+		if num(t, obj, "energy_pj", c) <= 0 {
+			t.Errorf("energy_pj.%s is not positive on the mnsim chip", c)
+		}
+	}
+	out, _ := mustRun(t, 0, args...)
+	labels := hwsim.ComponentLabels()
+	var header []string
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) > 0 && f[0] == "layer" {
+			header = f
+		}
+	}
+	for _, l := range labels {
+		if !strings.Contains(strings.Join(header, " "), l) {
+			t.Errorf("text table header %q lacks component %q", header, l)
+		}
+	}
+	if !strings.Contains(out, "area ") || !strings.Contains(out, "buffer ") {
+		t.Errorf("text output lacks the area breakdown:\n%s", out)
 	}
 }

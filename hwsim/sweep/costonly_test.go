@@ -251,6 +251,19 @@ func TestCostOnlyPoint(t *testing.T) {
 	if h := string(html); !strings.Contains(h, "n/a (cost only)") || strings.Contains(h, "rgbnet: accuracy vs pruning") {
 		t.Errorf("report.html does not mark the cost-only network")
 	}
+	// The per-component breakdown: a stacked bar of energy per scheme, one
+	// stack per component.
+	h := string(html)
+	end := strings.Index(h, "Energy of one inference by component")
+	start := strings.LastIndex(h[:max(end, 0)], "<figure>")
+	if end < 0 || start < 0 {
+		t.Fatalf("report.html has no energy-by-component figure")
+	}
+	for _, comp := range []string{"energy by component", "adc", "crossbar", "dac", "buffer"} {
+		if !strings.Contains(h[start:end], comp) {
+			t.Errorf("energy-by-component figure lacks %q", comp)
+		}
+	}
 	back, err := ReadResults(filepath.Join(cfg.Dir, "results.json"))
 	if err != nil {
 		t.Fatal(err)
