@@ -25,6 +25,11 @@ type worker struct {
 	// aggregate: sum the exact steps of a column at once (ModeAuto).
 	aggregate bool
 	xs        []int64 // gathered input codes of every rowset
+	// perStep keeps multi-word OUs on ouGeneric (routeSteps).
+	perStep bool
+	// wordIdx and wordVal list a plane's non-zero words (ouMultiWord).
+	wordIdx []int
+	wordVal []uint64
 
 	// local counters of what depends on the data (ADCClipped,
 	// ADCTruncated; indexed by Counter), added to the layer's at flush. The
@@ -84,6 +89,7 @@ func (w *worker) vector(x []int32, out []int32, vidx int64) {
 	clear(w.acc)
 	simple := words == 1 && w.hw.DACBits == 1 && !w.analog && g.hi == nil
 	simple2 := words == 1 && w.hw.DACBits == 1 && !w.analog && g.hi != nil
+	multi := words > 1 && w.hw.DACBits == 1 && !w.analog && !w.perStep
 	for ri := range g.runs {
 		o := &g.runs[ri]
 		ca := w.colacc[o.col0 : o.col0+o.ncol]
@@ -97,6 +103,8 @@ func (w *worker) vector(x []int32, out []int32, vidx int64) {
 			w.ouSimple(&o.cou, ca)
 		case simple2:
 			w.ouSimple2(&o.cou, ca)
+		case multi:
+			w.ouMultiWord(&o.cou, ca)
 		case w.analog:
 			w.ouAnalog(&o.cou, ca, vidx)
 		default:
@@ -453,6 +461,64 @@ func (w *worker) ouGeneric(o *cou, ca []int64) {
 				ca[i] -= q << st.b0
 			} else {
 				ca[i] += q << st.b0
+			}
+		}
+	}
+}
+
+// ouMultiWord is ouGeneric for OUs taller than 64 rows with 1-bit DACs
+// and ideal cells (1- or 2-bit): every step is one input plane, and only
+// the plane's non-zero words are visited (an OU taller than the layer's
+// rows, or a sparse plane after ReLU, leaves whole words empty). Same sums,
+// same conversions as ouGeneric.
+func (w *worker) ouMultiWord(o *cou, ca []int64) {
+	g := w.g
+	words := g.words
+	p := w.planes[g.rowsets[o.rs].planeOff : g.rowsets[o.rs].planeOff+g.a*words]
+	nz := w.nz[o.rs]
+	if cap(w.wordIdx) < words {
+		w.wordIdx = make([]int, words)
+		w.wordVal = make([]uint64, words)
+	}
+	kidx, kval := w.wordIdx[:words], w.wordVal[:words]
+	lo := g.cols[int(o.col0)*words : (int(o.col0)+len(ca))*words]
+	var hi []uint64
+	if g.hi != nil {
+		hi = g.hi[int(o.col0)*words : (int(o.col0)+len(ca))*words]
+	}
+	for _, st := range g.steps {
+		b := uint(st.b0)
+		if nz>>b&1 == 0 {
+			continue // the plane is zero: every sum is 0
+		}
+		nk := 0
+		for k, v := range p[int(b)*words : (int(b)+1)*words] {
+			if v != 0 {
+				kidx[nk], kval[nk] = k, v
+				nk++
+			}
+		}
+		ki, kv := kidx[:nk], kval[:nk]
+		for i := range ca {
+			cb := lo[i*words : (i+1)*words]
+			var cnt int
+			for j, k := range ki {
+				cnt += bits.OnesCount64(kv[j] & cb[k])
+			}
+			if hi != nil {
+				hb := hi[i*words : (i+1)*words]
+				for j, k := range ki {
+					cnt += 2 * bits.OnesCount64(kv[j]&hb[k])
+				}
+			}
+			q := int64(cnt)
+			if !o.lossless {
+				q = w.convert(q)
+			}
+			if st.neg {
+				ca[i] -= q << b
+			} else {
+				ca[i] += q << b
 			}
 		}
 	}

@@ -33,6 +33,9 @@ var routeCases = []routeCase{
 	{"128x128/1bit/adc5/sat", 128, 128, 128, 128, 1, 5, ADCSaturate, false, true},
 	{"128x128/2bit/adc6/trunc", 128, 128, 128, 128, 2, 6, ADCTruncate, false, true},
 	{"64x64/1bit/adc7", 64, 64, 64, 64, 1, 7, ADCSaturate, false, false},
+	{"256x256/1bit/adc6/sat", 256, 256, 256, 256, 1, 6, ADCSaturate, false, true},   // MNSIM's whole-crossbar OU
+	{"256x256/2bit/adc6/trunc", 256, 256, 256, 256, 2, 6, ADCTruncate, false, true}, // four-word columns, 2-bit cells
+	{"256x256/1bit/adc8", 256, 256, 256, 256, 1, 8, ADCSaturate, false, false},
 }
 
 // routeSchemes are the mapper schemes the comparison maps with: plain
@@ -50,6 +53,7 @@ var routeVariants = []struct {
 	set   func(s *Simulator)
 }{
 	{"generic", routeGeneric, nil},
+	{"generic per step", routeSteps, nil},
 	{"table", routeTable, nil},
 	{"table in blocks", routeTable, func(s *Simulator) {
 		// no tables kept between calls, built in blocks of a few strips

@@ -39,6 +39,9 @@ type Options struct {
 const (
 	routeTable   = "table"   // per-strip pattern tables (table.go)
 	routeGeneric = "generic" // per-column popcounts (kernel.go)
+	// routeSteps is the generic route with every multi-word OU on the
+	// per-step loop (ouGeneric), the reference for ouMultiWord.
+	routeSteps = "steps"
 )
 
 // Simulator runs the linear layers of a quantized network on the simulated
@@ -278,7 +281,7 @@ func (s *Simulator) MatMul(l *quant.Linear, gi int, x []int32, m int, out []int3
 		c.addScaled(&g.perVector, int64(m))
 		return nil
 	}
-	if tab := tablePlanOf(g, &s.hw); tab != nil && s.opts.route != routeGeneric && (s.opts.route == routeTable || tab.worthIt(m)) {
+	if tab := tablePlanOf(g, &s.hw); tab != nil && s.opts.route != routeGeneric && s.opts.route != routeSteps && (s.opts.route == routeTable || tab.worthIt(m)) {
 		lost := tab.matMul(g, &s.hw, x, m, out, s.opts.Workers, &s.tableBudget, s.tableBlock)
 		c.addScaled(&g.perVector, int64(m))
 		if s.hw.ADCMode == ADCTruncate {
@@ -303,6 +306,7 @@ func (s *Simulator) MatMul(l *quant.Linear, gi int, x []int32, m int, out []int3
 		}
 		run := func() {
 			wk := newWorker(g, &s.hw, s.opts.Seed, s.opts.Mode == ModeAuto)
+			wk.perStep = s.opts.route == routeSteps
 			for r := r0; r < r1; r++ {
 				wk.vector(x[r*g.k:(r+1)*g.k], out[r*g.n:(r+1)*g.n], base+int64(r))
 			}
