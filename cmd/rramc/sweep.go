@@ -230,16 +230,10 @@ func defaultSweepModels(dir string) ([]sweep.ModelSpec, error) {
 // the first 846 CIFAR-10 test images in the official binary format), with
 // the per-channel preprocessing they were trained with.
 var (
-	cifarNets  = []string{"resnet20_cifar10", "resnet56_cifar10"}
-	cifarData  = filepath.Join("data", "cifar10_test_first846.bin")
-	cifarMean  = []float32{0.4914, 0.4822, 0.4465}
-	cifarStd   = []float32{0.2023, 0.1994, 0.2010}
-	cifarLimit = map[string]int{
-		// ResNet-56 costs three times ResNet-20 per image: its points use
-		// the first 282 images (a third) so the default sweep stays within
-		// its time budget; ResNet-20 uses all 846.
-		"resnet56_cifar10": 282,
-	}
+	cifarNets = []string{"resnet20_cifar10", "resnet56_cifar10"}
+	cifarData = filepath.Join("data", "cifar10_test_first846.bin")
+	cifarMean = []float32{0.4914, 0.4822, 0.4465}
+	cifarStd  = []float32{0.2023, 0.1994, 0.2010}
 )
 
 // cifarModels returns the CIFAR-10 networks under shared, nil when the
@@ -255,7 +249,7 @@ func cifarModels(shared string) []sweep.ModelSpec {
 		if _, err := os.Stat(p); err != nil {
 			continue
 		}
-		specs = append(specs, sweep.ModelSpec{Path: p, Data: data, Mean: cifarMean, Std: cifarStd, Limit: cifarLimit[n]})
+		specs = append(specs, sweep.ModelSpec{Path: p, Data: data, Mean: cifarMean, Std: cifarStd})
 	}
 	return specs
 }

@@ -97,29 +97,44 @@ func shareRank(s int) int {
 	return s
 }
 
-// Validate checks every point, and that the points of one network are
-// either all cost-only or none (cost-only follows from the network's input).
+// Validate checks every point, and that the points of one network under
+// one hardware variant are either all cost-only or none (cost-only follows
+// from the network's input, or from a cost-only variant).
 func (r *Results) Validate() error {
-	costOnly := map[string]bool{}
+	type netVariant struct{ model, variant string }
+	costOnly := map[netVariant]bool{}
 	for i := range r.Points {
 		p := &r.Points[i]
 		if err := p.validate(); err != nil {
 			return fmt.Errorf("results point %d: %w", i, err)
 		}
-		if c, ok := costOnly[p.ModelName]; ok && c != p.CostOnly {
-			return fmt.Errorf("results point %d: network %s has cost-only and measured points", i, p.ModelName)
+		k := netVariant{p.ModelName, p.HWVariant}
+		if c, ok := costOnly[k]; ok && c != p.CostOnly {
+			return fmt.Errorf("results point %d: network %s has cost-only and measured points%s", i, p.ModelName, variantText(p.HWVariant))
 		}
-		costOnly[p.ModelName] = p.CostOnly
+		costOnly[k] = p.CostOnly
 	}
 	return nil
 }
 
+func variantText(v string) string {
+	if v == "" {
+		return ""
+	}
+	return " under hardware variant " + v
+}
+
 // CostOnly reports whether the points of network model are cost-only
-// (Point.CostOnly): no accuracy was measured.
+// (Point.CostOnly): no accuracy was measured. With a hardware axis it is
+// said of the first variant's points, the ones the tables show.
 func (r *Results) CostOnly(model string) bool {
+	first := ""
+	if len(r.Info.HWVariants) > 0 {
+		first = r.Info.HWVariants[0].Name
+	}
 	for i := range r.Points {
-		if r.Points[i].ModelName == model {
-			return r.Points[i].CostOnly
+		if p := &r.Points[i]; p.ModelName == model && p.HWVariant == first {
+			return p.CostOnly
 		}
 	}
 	return false
