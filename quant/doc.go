@@ -63,6 +63,13 @@
 //
 //	y = clamp(round((acc + q_b[c]) · M_c), lo, hi),   M_c = s_x·s_w[c] / s_y.
 //
+// ConvTranspose (1-D or 2-D, every attribute) and 1-D Conv are rewritten
+// into this 2-D Conv before calibration (lower.go): ConvTranspose as the
+// Conv of the input with s-1 zeros inserted between neighbours and padded
+// by (k-1)·d - pad_begin (negative: cropped), with the kernel flipped and
+// its channel axes swapped per group; the zero insertion and padding are
+// copies of codes (Reshape, Pad). 3-D convolutions are refused.
+//
 // A following Relu or Clip (the layer output's only consumer) is fused: it
 // sets [lo, hi] (Relu: [0, 2^A-1] and the output is unsigned; Clip: its
 // bounds in codes). For MatMul a following Add of a constant vector is the
@@ -77,7 +84,8 @@
 //	a' = round(a·2^20 · s_a/t),  b' = round(b·2^20 · s_b/t),
 //	y  = clamp(round((a' + b') · t/(2^20·s_y)), lo, hi)
 //
-// (each round a Multiplier application); a Relu after the Add fuses.
+// (each round a Multiplier application); a Relu after the Add fuses. The
+// operands may broadcast (numpy rules over the per-sample axes).
 //
 // Mul of two activations a and b (numpy broadcasting over the per-sample
 // axes: squeeze-and-excitation gates, SiLU x·σ(x), HardSwish written as

@@ -22,10 +22,26 @@ func execAdd(x *execCtx) error {
 	out := x.out
 	a, b := vals[op.In[0]], vals[op.In[1]]
 	ma, mb, mo := op.Mult[0], op.Mult[1], op.Mult[2]
-	for i := range out {
-		sa := ma.apply64(int64(a[i]) << addShift)
-		sb := mb.apply64(int64(b[i]) << addShift)
-		out[i] = clamp32(sat32(mo.apply64(sa+sb)), op.Lo, op.Hi)
+	va, vb := &x.n.Values[op.In[0]], &x.n.Values[op.In[1]]
+	if slices.Equal(va.Shape, vb.Shape) {
+		for i := range out {
+			sa := ma.apply64(int64(a[i]) << addShift)
+			sb := mb.apply64(int64(b[i]) << addShift)
+			out[i] = clamp32(sat32(mo.apply64(sa+sb)), op.Lo, op.Hi)
+		}
+		return nil
+	}
+	// Broadcasting operands (numpy rules over the per-sample axes).
+	sa, sb, err := broadcastStrides(va.Shape, vb.Shape, x.outV.Shape)
+	if err != nil {
+		return err
+	}
+	per, perA, perB := x.outV.size(), va.size(), vb.size()
+	for s := 0; s < x.bs; s++ {
+		as, bs, dst := a[s*perA:(s+1)*perA], b[s*perB:(s+1)*perB], out[s*per:(s+1)*per]
+		forEachBroadcast(x.outV.Shape, sa, sb, func(o, ia, ib int) {
+			dst[o] = clamp32(sat32(mo.apply64(ma.apply64(int64(as[ia])<<addShift)+mb.apply64(int64(bs[ib])<<addShift))), op.Lo, op.Hi)
+		})
 	}
 	return nil
 }
@@ -35,8 +51,15 @@ func checkAdd(x *checkCtx) error {
 	op := x.op
 	in := x.in
 	out := x.out
-	if len(op.Mult) != 3 || in.size() != out.size() || n.Values[op.In[1]].size() != out.size() {
-		return fmt.Errorf("operand sizes %d, %d -> %d", in.size(), n.Values[op.In[1]].size(), out.size())
+	if len(op.Mult) != 3 {
+		return fmt.Errorf("%d multipliers, want 3", len(op.Mult))
+	}
+	shape, err := broadcastShape(in.Shape, n.Values[op.In[1]].Shape)
+	if err != nil {
+		return err
+	}
+	if !slices.Equal(shape, out.Shape) {
+		return fmt.Errorf("operands %v + %v broadcast to %v, output is %v", in.Shape, n.Values[op.In[1]].Shape, shape, out.Shape)
 	}
 	return nil
 }
@@ -63,8 +86,9 @@ func (b *builder) add(n *importer.Node) error {
 		return nil
 	}
 	vx, vy := b.net.Values[x], b.net.Values[y]
-	if !slices.Equal(vx.Shape, vy.Shape) {
-		b.unsupported(n, fmt.Sprintf("broadcasting %v + %v", vx.Shape, vy.Shape))
+	shape, err := broadcastShape(vx.Shape, vy.Shape)
+	if err != nil {
+		b.unsupported(n, err.Error())
 		return nil
 	}
 	out := n.Outputs[0]
@@ -74,7 +98,7 @@ func (b *builder) add(n *importer.Node) error {
 		out = actOut
 	}
 	sy, signed, clo, chi := b.encode(out, !(nonNeg || !vx.Signed && !vy.Signed), lo, hi)
-	v := b.newValue(out, vx.Shape, sy, signed)
+	v := b.newValue(out, shape, sy, signed)
 	twice := 2 * math.Max(vx.Scale, vy.Scale)
 	op := Op{Kind: OpAdd, Name: n.Name, In: []int{x, y}, Out: v,
 		Mult: []Multiplier{NewMultiplier(vx.Scale / twice), NewMultiplier(vy.Scale / twice),

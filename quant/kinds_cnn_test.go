@@ -207,6 +207,11 @@ var cnnKindCases = []kindCase{
 		sizes := g.node("Concat", []string{nc, hw}, "sizes", aInt("axis", 0))
 		return g.node("Resize", []string{h, "", "", sizes}, "y", aStr("mode", "linear"), aStr("coordinate_transformation_mode", "half_pixel"))
 	}},
+	{name: "broadcasting-add-of-activations", in: []int{3, 5, 6}, kind: OpAdd, sqnr: 30, build: func(g *graphBuilder) string {
+		a := g.conv("x", "a", 3, 4, 3, 1)
+		col := g.node("MaxPool", []string{g.conv("x", "b", 3, 4, 1, 1)}, "colmax", aInts("kernel_shape", 5, 1))
+		return g.node("Add", []string{col, a}, "y")
+	}},
 }
 
 func TestCNNKinds(t *testing.T) {
@@ -341,4 +346,221 @@ func TestResizeAgainstFloat(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestLoweredConvolutions quantizes ConvTranspose (1-D and 2-D: strides,
+// pads, output_padding, output_shape, dilations, groups) and 1-D Conv, which
+// reach the crossbars as 2-D Convs. The network is the layer alone, on the
+// quantized input itself, so that its integer output can be checked code by
+// code against a brute-force integer ConvTranspose (scatter of input codes
+// times the original kernel's codes), requantized with the layer's own
+// multipliers; and the dequantized output against the float interpreter's
+// ConvTranspose (SQNR).
+func TestLoweredConvolutions(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		in     []int // per sample [C, D...]
+		wshape []int // ConvTranspose: [C, M/g, k...]; Conv: [M, C/g, k...]
+		op     string
+		attrs  []*importer.Attr
+	}{
+		{"convtranspose-s2-p1-op1", []int{3, 4, 5}, []int{3, 4, 3, 3}, "ConvTranspose",
+			[]*importer.Attr{aInts("strides", 2, 2), aInts("pads", 1, 1, 1, 1), aInts("output_padding", 1, 1)}},
+		{"convtranspose-groups-dilation", []int{4, 3, 3}, []int{4, 3, 2, 3}, "ConvTranspose",
+			[]*importer.Attr{aInt("group", 2), aInts("dilations", 2, 1), aInts("strides", 1, 3)}},
+		{"convtranspose-large-pads-crop", []int{2, 5, 5}, []int{2, 2, 3, 3}, "ConvTranspose",
+			[]*importer.Attr{aInts("strides", 2, 2), aInts("pads", 3, 0, 2, 4)}},
+		{"convtranspose-output-shape", []int{2, 4, 4}, []int{2, 3, 4, 4}, "ConvTranspose",
+			[]*importer.Attr{aInts("strides", 2, 2), aInts("output_shape", 9, 8)}},
+		{"convtranspose-depthwise-1d", []int{3, 7}, []int{3, 1, 4}, "ConvTranspose",
+			[]*importer.Attr{aInt("group", 3), aInts("strides", 3), aInts("pads", 1, 2)}},
+		{"conv-1d", []int{3, 12}, []int{5, 3, 3}, "Conv",
+			[]*importer.Attr{aInts("strides", 2), aInts("pads", 1, 0), aInts("dilations", 2)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := newGraphBuilder(11)
+			w := g.param("w", 0.4, tc.wshape...)
+			y := g.node(tc.op, []string{"x", w, g.param("b", 0.2, biasLen(tc.op, tc.wshape, tc.attrs))}, "y", tc.attrs...)
+			m := g.model(tc.in, y)
+			calib, x := randomBatch(1, 32, tc.in...), randomBatch(2, 3, tc.in...)
+			ref := floatRun(t, m, x)
+			cfg := DefaultConfig()
+			cfg.Calib, cfg.PerChannel = 32, true
+			net, err := Quantize(m, calib, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(net.Linears) != 1 || net.Linears[0].Op != "Conv" {
+				t.Fatalf("linears %v, want one Conv on the crossbars", net.Linears)
+			}
+			got, err := net.Run(x, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got.Shape, ref.Shape) {
+				t.Fatalf("output %v, float %v", got.Shape, ref.Shape)
+			}
+			if s := sqnrOf(ref.Float, got.Float); !(s >= 30) {
+				t.Errorf("SQNR %.1f dB < 30 dB", s)
+			}
+			if tc.op != "ConvTranspose" {
+				return
+			}
+			codes, _, err := net.RunCodes(x, nil, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := bruteConvTranspose(t, net, m, x, ref.Shape)
+			if !slices.Equal(codes, want) {
+				diff := 0
+				for i := range codes {
+					if codes[i] != want[i] {
+						diff++
+					}
+				}
+				t.Errorf("%d of %d output codes differ from the brute-force integer ConvTranspose", diff, len(codes))
+			}
+		})
+	}
+}
+
+func biasLen(op string, w []int, attrs []*importer.Attr) int {
+	if op == "Conv" {
+		return w[0]
+	}
+	g := 1
+	for _, a := range attrs {
+		if a.Name == "group" {
+			g = int(a.I)
+		}
+	}
+	return w[1] * g
+}
+
+// bruteConvTranspose computes the integer ConvTranspose straight from its
+// definition: every input code scatters code·W_code[c, m, t] to output
+// position i·s - pad_begin + t·d; then bias, the layer's multiplier per
+// channel and the clamp. The kernel codes are read back from the lowered
+// layer (flipped, channels swapped) and the pads from the float output's
+// size, so nothing of the lowering is reused.
+func bruteConvTranspose(t *testing.T, net *Network, m *importer.Model, x *importer.Tensor, outShape []int) []int32 {
+	t.Helper()
+	n := m.Graph.Nodes[0]
+	attr := func(name string, def []int64, sp int) []int {
+		v := def
+		if a := n.Attrs[name]; a != nil {
+			v = a.Ints
+		}
+		out := make([]int, sp)
+		for i := range out {
+			if v == nil {
+				out[i] = 1
+			} else {
+				out[i] = int(v[i])
+			}
+		}
+		return out
+	}
+	l := net.Linears[0]
+	var lin *Op
+	for i := range net.Ops {
+		if net.Ops[i].Kind == OpLinear {
+			lin = &net.Ops[i]
+		}
+	}
+	in := net.Values[net.Input].Shape
+	sp := in[1:]
+	group := 1
+	if a := n.Attrs["group"]; a != nil {
+		group = int(a.I)
+	}
+	w := m.Graph.Initializers[n.Inputs[1]]
+	k := w.Shape[2:]
+	kn := 1
+	for _, v := range k {
+		kn *= v
+	}
+	cg, mg := in[0]/group, w.Shape[1]
+	strides, dil := attr("strides", nil, len(sp)), attr("dilations", nil, len(sp))
+	outSp := outShape[2:]
+	// pad_begin from the explicit pads, or from output_shape (the total
+	// split with the odd one at the beginning).
+	padB := make([]int, len(sp))
+	if a := n.Attrs["pads"]; a != nil {
+		for i := range sp {
+			padB[i] = int(a.Ints[i])
+		}
+	} else if n.Attrs["output_shape"] != nil {
+		for i := range sp {
+			full := strides[i]*(sp[i]-1) + (k[i]-1)*dil[i] + 1
+			total := full - outSp[i]
+			padB[i] = total - total/2
+		}
+	}
+	codes := make([]int32, len(x.Float))
+	net.QuantizeInput(x.Float, codes)
+	per := 1
+	for _, d := range in {
+		per *= d
+	}
+	outPer := outShape[1]
+	for _, d := range outSp {
+		outPer *= d
+	}
+	lo, hi := lin.Lo, lin.Hi
+	result := make([]int32, x.Shape[0]*outPer)
+	for s := 0; s < x.Shape[0]; s++ {
+		acc := make([]int64, outPer)
+		src := codes[s*per : (s+1)*per]
+		spatialIn := per / in[0]
+		spatialOut := outPer / outShape[1]
+		for c := 0; c < in[0]; c++ {
+			gi, ci := c/cg, c%cg
+			for p := 0; p < spatialIn; p++ {
+				// multi-index of p
+				idx := make([]int, len(sp))
+				r := p
+				for d := len(sp) - 1; d >= 0; d-- {
+					idx[d], r = r%sp[d], r/sp[d]
+				}
+				for mo := 0; mo < mg; mo++ {
+					oc := gi*mg + mo
+					for tt := 0; tt < kn; tt++ {
+						tix := make([]int, len(k))
+						r := tt
+						for d := len(k) - 1; d >= 0; d-- {
+							tix[d], r = r%k[d], r/k[d]
+						}
+						off, inside := 0, true
+						for d := range sp {
+							o := idx[d]*strides[d] - padB[d] + tix[d]*dil[d]
+							if o < 0 || o >= outSp[d] {
+								inside = false
+								break
+							}
+							off = off*outSp[d] + o
+						}
+						if !inside {
+							continue
+						}
+						// Lowered kernel: row (ci, flipped t) of group gi, column mo.
+						row := ci*kn + (kn - 1 - tt)
+						wc := l.Weights[gi][row*l.N+mo]
+						acc[oc*spatialOut+off] += int64(src[c*spatialIn+p]) * int64(wc)
+					}
+				}
+			}
+		}
+		for oc := 0; oc < outShape[1]; oc++ {
+			mult := lin.Mult[0]
+			if len(lin.Mult) > 1 {
+				mult = lin.Mult[oc]
+			}
+			for p := 0; p < spatialOut; p++ {
+				v := acc[oc*spatialOut+p] + int64(lin.Bias[oc])
+				result[s*outPer+oc*spatialOut+p] = clamp32(sat32(mult.apply64(v)), lo, hi)
+			}
+		}
+	}
+	return result
 }

@@ -126,6 +126,9 @@ func prepareWith(m *importer.Model, calib *importer.Tensor, cfg Config,
 			}
 		}
 	}
+	if err := lowerLinears(g, mc.Opset()); err != nil {
+		return nil, err
+	}
 	swapMaxPoolRelu(g)
 	p.g, p.opset, p.byNode, p.inputName, p.cfg = g, mc.Opset(), map[*importer.Node]*floatLayer{}, g.Inputs[0].Name, cfg
 	if calib != nil {

@@ -289,3 +289,29 @@ func shapeConvTranspose(sc *shapeCtx) ([]*ValueShape, error) {
 	dims := append([]importer.Dim{x.Dims[0], fixed(int(mg.Value) * at.group)}, dimsOf(out)...)
 	return []*ValueShape{{DType: importer.Float, Dims: dims, Known: true}}, nil
 }
+
+// ConvTransposeGeometry is what ConvTranspose node n does to spatial input
+// size in with kernel k: the output size and begin padding per spatial
+// axis, with the strides, dilations and group count. quant lowers the node
+// to a Conv from it, so both paths share one reading of the attributes
+// (output_shape, auto_pad, output_padding).
+func ConvTransposeGeometry(n *importer.Node, in, k []int) (out, padBegin, strides, dilations []int, group int, err error) {
+	a, err := readConvTAttrs(n)
+	if err != nil {
+		return nil, nil, nil, nil, 0, err
+	}
+	if out, padBegin, err = a.geometry(in, k); err != nil {
+		return nil, nil, nil, nil, 0, err
+	}
+	strides, dilations = make([]int, len(in)), make([]int, len(in))
+	for i := range in {
+		strides[i], dilations[i] = 1, 1
+		if a.strides != nil {
+			strides[i] = a.strides[i]
+		}
+		if a.dilations != nil {
+			dilations[i] = a.dilations[i]
+		}
+	}
+	return out, padBegin, strides, dilations, a.group, nil
+}

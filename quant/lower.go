@@ -1,0 +1,238 @@
+package quant
+
+import (
+	"fmt"
+
+	"github.com/rramc/rramc/importer"
+	"github.com/rramc/rramc/importer/interp"
+)
+
+// Lowering to the crossbar's one convolution. The integer Linear kind
+// computes 2-D convolutions (im2col rows times a K×N weight matrix per
+// group). Before calibration, on quant's private copy of the graph, two
+// other linear layers are rewritten into it, exactly:
+//
+//   - ConvTranspose (1-D or 2-D, any strides, pads, output_padding,
+//     output_shape, dilations, groups) is a Conv over the input with s-1
+//     zeros inserted between neighbours and padded by (k-1)·d - pad_begin
+//     before and the rest after (negative pads crop), with the kernel
+//     flipped along every spatial axis and its two channel axes swapped per
+//     group: W'[g·M_g+m, c, t] = W[g·C_g+c, m, k-1-t]. The zero insertion
+//     and padding are copies of codes (a Reshape, a Pad and a Reshape, then a
+//     Pad), so the crossbar layer is an ordinary Conv that every mapping
+//     scheme takes; the inserted zeros cost crossbar reads like any padding.
+//   - A 1-D Conv is a 2-D Conv of height 1 between two Reshapes.
+//
+// The rewritten Conv keeps the original node (and its output name), so
+// placement reports the ConvTranspose or 1-D Conv where it runs: on the
+// crossbars.
+
+// lowerLinears rewrites g's ConvTranspose and 1-D Conv nodes with a
+// constant weight and known input shape; others are left for the builder
+// to refuse with a reason.
+func lowerLinears(g *importer.Graph, opset int64) error {
+	l := &lowering{g: g}
+	// ConvTranspose first: a 1-D one becomes a 1-D Conv, lowered next.
+	for _, pass := range []struct {
+		op    string
+		lower func(*importer.Node) (pre, post []*importer.Node, err error)
+	}{{"ConvTranspose", l.convTranspose}, {"Conv", l.conv1D}} {
+		var err error
+		if l.shapes, err = interp.InferShapes(g, opset); err != nil {
+			return err
+		}
+		var nodes []*importer.Node
+		for _, n := range g.Nodes {
+			var pre, post []*importer.Node
+			if n.OpType == pass.op && n.InDefaultDomain() {
+				if pre, post, err = pass.lower(n); err != nil {
+					return err
+				}
+			}
+			nodes = append(nodes, pre...)
+			nodes = append(nodes, n)
+			nodes = append(nodes, post...)
+		}
+		g.Nodes = nodes
+	}
+	return nil
+}
+
+type lowering struct {
+	g      *importer.Graph
+	shapes map[string]*interp.ValueShape
+	seq    int
+}
+
+func (l *lowering) name(n *importer.Node, what string) string {
+	l.seq++
+	return fmt.Sprintf("%s__%s%d", n.Name, what, l.seq)
+}
+
+// spatial returns the per-sample shape of value name ([C, D...]) when it is
+// static.
+func (l *lowering) spatial(name string) ([]int, bool) {
+	s := l.shapes[name]
+	if s == nil || !s.Known || len(s.Dims) < 3 {
+		return nil, false
+	}
+	out := make([]int, len(s.Dims)-1)
+	for i, d := range s.Dims[1:] {
+		if d.Param != "" || d.Value <= 0 {
+			return nil, false
+		}
+		out[i] = int(d.Value)
+	}
+	return out, true
+}
+
+func (l *lowering) ints(n *importer.Node, what string, v ...int64) string {
+	name := l.name(n, what)
+	l.g.Initializers[name] = importer.NewInt([]int{len(v)}, v)
+	return name
+}
+
+func (l *lowering) node(n *importer.Node, op string, in []string, what string) *importer.Node {
+	return &importer.Node{Name: l.name(n, what), OpType: op, Inputs: in,
+		Outputs: []string{l.name(n, what+"_out")}, Attrs: map[string]*importer.Attr{}}
+}
+
+func intsAttr(name string, v []int) *importer.Attr {
+	a := &importer.Attr{Name: name, Kind: importer.AttrInts}
+	for _, x := range v {
+		a.Ints = append(a.Ints, int64(x))
+	}
+	return a
+}
+
+// convTranspose rewrites n into a Conv and returns the copy ops to run
+// before it.
+func (l *lowering) convTranspose(n *importer.Node) (pre, post []*importer.Node, err error) {
+	if len(n.Inputs) < 2 {
+		return nil, nil, nil
+	}
+	w := l.g.Initializers[n.Inputs[1]]
+	in, ok := l.spatial(n.Inputs[0])
+	if w == nil || !w.DType.IsFloat() || !ok || len(w.Shape) != len(in)+1 || len(in) > 3 || len(w.Float) != w.Len() {
+		return nil, nil, nil // refused later: the weight is not a constant, or the shape is unknown
+	}
+	c, sp := in[0], in[1:]
+	k := w.Shape[2:]
+	out, padB, strides, dil, group, err := interp.ConvTransposeGeometry(n, sp, k)
+	if err != nil {
+		return nil, nil, fmt.Errorf("quant: %w: %s: %v", importer.ErrInvalidModel, nodeWhere(n), err)
+	}
+	if w.Shape[0] != c || c%group != 0 {
+		return nil, nil, fmt.Errorf("quant: %w: %s: weight %v for %d input channels in %d groups", importer.ErrInvalidModel, nodeWhere(n), w.Shape, c, group)
+	}
+	cg, mg := c/group, w.Shape[1]
+	x := n.Inputs[0]
+	// Zero insertion: [C, D1, 1, D2, 1, ...] padded to [C, D1, s1, ...]
+	// and merged to [C, D1·s1, ...].
+	stretched := false
+	for _, s := range strides {
+		stretched = stretched || s > 1
+	}
+	if stretched {
+		split := []int64{0, int64(c)}
+		merged := []int64{0, int64(c)}
+		pads := make([]int64, 2*(2+2*len(sp)))
+		for i, d := range sp {
+			split = append(split, int64(d), 1)
+			merged = append(merged, int64(d*strides[i]))
+			pads[len(pads)/2+2+2*i+1] = int64(strides[i] - 1)
+		}
+		r1 := l.node(n, "Reshape", []string{x, l.ints(n, "split", split...)}, "split")
+		p1 := l.node(n, "Pad", []string{r1.Outputs[0], l.ints(n, "zeros", pads...)}, "zeros")
+		r2 := l.node(n, "Reshape", []string{p1.Outputs[0], l.ints(n, "merged", merged...)}, "merged")
+		pre = append(pre, r1, p1, r2)
+		x = r2.Outputs[0]
+	}
+	// Padding (negative: cropping) of the stretched input, which has s-1
+	// zeros after its last element; pads over [N, C, D...], begins then ends.
+	rank := 2 + len(sp)
+	pads := make([]int64, 2*rank)
+	padded := false
+	for i, d := range sp {
+		ext := (k[i]-1)*dil[i] + 1
+		u := (d-1)*strides[i] + 1
+		pb := ext - 1 - padB[i]
+		pe := out[i] - 1 + ext - u - pb - (strides[i] - 1)
+		pads[2+i], pads[rank+2+i] = int64(pb), int64(pe)
+		padded = padded || pb != 0 || pe != 0
+	}
+	if padded {
+		p := l.node(n, "Pad", []string{x, l.ints(n, "pads", pads...)}, "pad")
+		pre = append(pre, p)
+		x = p.Outputs[0]
+	}
+	// The flipped, channel-swapped kernel.
+	kn := 1
+	for _, v := range k {
+		kn *= v
+	}
+	nw := &importer.Tensor{DType: importer.Float, Shape: append([]int{group * mg, cg}, k...), Float: make([]float32, w.Len())}
+	for gi := 0; gi < group; gi++ {
+		for ci := 0; ci < cg; ci++ {
+			for m := 0; m < mg; m++ {
+				src := w.Float[((gi*cg+ci)*mg+m)*kn : ((gi*cg+ci)*mg+m+1)*kn]
+				dst := nw.Float[((gi*mg+m)*cg+ci)*kn : ((gi*mg+m)*cg+ci+1)*kn]
+				for t := range src {
+					dst[kn-1-t] = src[t]
+				}
+			}
+		}
+	}
+	wname := l.name(n, "weight")
+	l.g.Initializers[wname] = nw
+	n.OpType = "Conv"
+	n.Inputs = append([]string{x, wname}, n.Inputs[2:]...)
+	n.Attrs = map[string]*importer.Attr{
+		"kernel_shape": intsAttr("kernel_shape", k),
+		"dilations":    intsAttr("dilations", dil),
+		"group":        {Name: "group", Kind: importer.AttrInt, I: int64(group)},
+	}
+	return pre, nil, nil
+}
+
+// conv1D rewrites a 1-D Conv n into a 2-D Conv of height 1, returning the
+// reshapes to run before and after it.
+func (l *lowering) conv1D(n *importer.Node) (pre, post []*importer.Node, err error) {
+	if len(n.Inputs) < 2 {
+		return nil, nil, nil
+	}
+	w := l.g.Initializers[n.Inputs[1]]
+	in, ok := l.spatial(n.Inputs[0])
+	if w == nil || !ok || len(in) != 2 || len(w.Shape) != 3 {
+		return nil, nil, nil
+	}
+	y := n.Outputs[0]
+	ys, ok := l.spatial(y)
+	if !ok || len(ys) != 2 {
+		return nil, nil, nil
+	}
+	r1 := l.node(n, "Reshape", []string{n.Inputs[0], l.ints(n, "rows", 0, int64(in[0]), 1, int64(in[1]))}, "rows")
+	nw := &importer.Tensor{DType: w.DType, Shape: []int{w.Shape[0], w.Shape[1], 1, w.Shape[2]}, Float: w.Float, Int: w.Int}
+	wname := l.name(n, "weight")
+	l.g.Initializers[wname] = nw
+	attrs := map[string]*importer.Attr{}
+	for k, a := range n.Attrs {
+		attrs[k] = a
+	}
+	for _, name := range []string{"kernel_shape", "strides", "dilations"} {
+		if a := n.Attrs[name]; a != nil && len(a.Ints) == 1 {
+			def := int64(1)
+			attrs[name] = &importer.Attr{Name: name, Kind: importer.AttrInts, Ints: []int64{def, a.Ints[0]}}
+		}
+	}
+	if a := n.Attrs["pads"]; a != nil && len(a.Ints) == 2 {
+		attrs["pads"] = &importer.Attr{Name: "pads", Kind: importer.AttrInts, Ints: []int64{0, a.Ints[0], 0, a.Ints[1]}}
+	}
+	n.Inputs = append([]string{r1.Outputs[0], wname}, n.Inputs[2:]...)
+	n.Attrs = attrs
+	conv := l.name(n, "conv2d")
+	n.Outputs = []string{conv}
+	r2 := &importer.Node{Name: l.name(n, "unrows"), OpType: "Reshape", Attrs: map[string]*importer.Attr{},
+		Inputs: []string{conv, l.ints(n, "cols", 0, int64(ys[0]), int64(ys[1]))}, Outputs: []string{y}}
+	return []*importer.Node{r1}, []*importer.Node{r2}, nil
+}
