@@ -88,6 +88,10 @@ type Chip struct {
 	// times and charges its pooling module. Added to the pooling unit's
 	// energy per operation.
 	PoolingRoundPJ float64 `json:"pooling_round_pj,omitempty"`
+	// MergePJ is the energy of merging one output's partial sums from the
+	// PEs of a tile, per input vector and tile (MNSIM 2.0's joint module),
+	// charged to the adder.
+	MergePJ float64 `json:"merge_pj,omitempty"`
 }
 
 // roundCharge reports whether the crossbar periphery is charged by read
@@ -145,7 +149,7 @@ func (c *Chip) validate(h *HW) error {
 		{"chip.xbar_static_mw", c.XbarStaticMW}, {"chip.dac_static_mw", c.DACStaticMW},
 		{"chip.adc_static_mw", c.ADCStaticMW}, {"chip.shift_add_static_mw", c.ShiftAddStaticMW},
 		{"chip.buffer_static_mw", c.BufferStaticMW}, {"chip.buffer_busy_mw", c.BufferBusyMW},
-		{"chip.pooling_round_pj", c.PoolingRoundPJ},
+		{"chip.pooling_round_pj", c.PoolingRoundPJ}, {"chip.merge_pj", c.MergePJ},
 	}
 	for _, u := range []struct {
 		name string
@@ -261,10 +265,11 @@ type imageWork struct {
 
 // imageWorkOf walks the integer program once. Ops before the first linear
 // layer are charged to it; every other op to the linear layer before it.
-// The pooling rounds need the chip's pooling units (none: no rounds).
+// The pooling rounds need the chip's pooling units and are counted only
+// when the chip charges them (chip.pooling_round_pj).
 func imageWorkOf(net *quant.Network, hw *HW) ([]imageWork, error) {
 	poolUnits := int64(0)
-	if hw != nil && hw.Chip != nil && hw.Chip.Pooling.Count >= 1 {
+	if hw != nil && hw.Chip != nil && hw.Chip.Pooling.Count >= 1 && hw.Chip.PoolingRoundPJ > 0 {
 		poolUnits = int64(hw.Chip.Pooling.Count)
 	}
 	w := make([]imageWork, len(net.Linears))

@@ -77,8 +77,7 @@ func TestHandComputedChip(t *testing.T) {
 	}
 	c := counts[0]
 	want := Counts{Vectors: 1, OUActivations: 8, ADCConversions: 64, CellReads: 320, DACDrives: 40, ShiftAdds: 64,
-		BufferReadBits: 40, BufferWriteBits: 8, BufferAccesses: 2, RequantOps: 2, ActivationOps: 2, PoolOps: 4, AddOps: 2, NoCBits: 8,
-		PoolRounds: 1} // 1 output position, ceil(2 channels / 2 pooling units)
+		BufferReadBits: 40, BufferWriteBits: 8, BufferAccesses: 2, RequantOps: 2, ActivationOps: 2, PoolOps: 4, AddOps: 2, NoCBits: 8}
 	if c != want {
 		t.Fatalf("counts\n got %+v\nwant %+v", c, want)
 	}
@@ -212,6 +211,28 @@ func TestReadRoundCharge(t *testing.T) {
 	if cost.Cycles != 16 || !near(cost.LatencyNs, 1604) {
 		t.Errorf("cycles %d latency %v ns, want 16 and 1604", cost.Cycles, cost.LatencyNs)
 	}
+	// Partial-sum merges (chip.merge_pj): the crossbar's 8 columns hold 2
+	// outputs of 4 digit columns, so 2 merges per vector at 2.5 pJ: 5 pJ
+	// more adder energy, and none counted without merge_pj.
+	if c.MergeOps != 0 {
+		t.Errorf("%d merges counted without chip.merge_pj", c.MergeOps)
+	}
+	hw.Chip.MergePJ = 2.5
+	mcounts, err := AnalyticCounts(mp, hw, []int64{1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, err := Simulate(net, mp, hw, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mcost, err := ms.Cost(mcounts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mcounts[0].MergeOps != 2 || !near(mcost.EnergyPJ.Get("adder"), cost.EnergyPJ.Get("adder")+5) {
+		t.Errorf("merges %d, adder %v pJ; want 2 and %v", mcounts[0].MergeOps, mcost.EnergyPJ.Get("adder"), cost.EnergyPJ.Get("adder")+5)
+	}
 }
 
 // Pooling rounds: output positions × ceil(channels / units).
@@ -286,6 +307,7 @@ func TestChipValidate(t *testing.T) {
 		{func(c *Chip) { c.DACDemux = -1 }, "chip.dac_demux"},
 		{func(c *Chip) { c.DACDemux = 2 }, "chip.adc_mux"}, // one without the other
 		{func(c *Chip) { c.PoolingRoundPJ = math.Inf(1) }, "chip.pooling_round_pj"},
+		{func(c *Chip) { c.MergePJ = -1 }, "chip.merge_pj"},
 	} {
 		hw := handChip()
 		c.edit(hw.Chip)

@@ -367,7 +367,8 @@ func compileGroup(li, gi int, l *quant.Linear, gm *mapper.GroupMap, scheme strin
 		}
 		g.runs = append(g.runs, run{cou: o})
 	}
-	g.perVector.addVectors(&vectorWork{lin: l, ix: &g.ix}, 1)
+	vw := newVectorWork(hw, l, &g.ix, gm)
+	g.perVector.addVectors(&vw, 1)
 	g.indexBits = g.ix.storage()
 
 	if fastPath && hw.VariationSigma == 0 && hw.ADCNoiseSigmaLSB == 0 {

@@ -68,6 +68,10 @@ type Counts struct {
 	ADCRoundConversions int64 `json:"adc_round_conversions,omitempty"`
 	CellRoundReads      int64 `json:"cell_round_reads,omitempty"`
 	PoolRounds          int64 `json:"pool_rounds,omitempty"`
+	// MergeOps counts the output partial sums the layer's crossbars
+	// produce per input vector (each crossbar's outputs), merged on their
+	// tile; charged only with chip.merge_pj.
+	MergeOps int64 `json:"merge_ops,omitempty"`
 }
 
 // Counter names one action count of Counts.
@@ -97,6 +101,7 @@ const (
 	ADCRoundConversions
 	CellRoundReads
 	PoolRounds
+	MergeOps
 	numCounters
 )
 
@@ -161,6 +166,35 @@ func newOUWork(hw *HW, rows, cols, xbarRows, owners int64, index ouIndex, indexB
 type vectorWork struct {
 	lin *quant.Linear
 	ix  *indexLayout
+	// outputs is the number of output partial sums the group's crossbars
+	// produce per vector: each crossbar's columns (those of one of its row
+	// strips) over the digit columns of one output.
+	outputs int64
+}
+
+// newVectorWork is the per-vector work of group gm of layer l; the partial
+// sums are counted only when the hardware charges their merging.
+func newVectorWork(hw *HW, l *quant.Linear, ix *indexLayout, gm *mapper.GroupMap) vectorWork {
+	v := vectorWork{lin: l, ix: ix}
+	if hw.Chip != nil && hw.Chip.MergePJ > 0 {
+		digits := int64(mapper.DigitCount(l.WBits, hw.CellBits))
+		first := map[int32]int32{} // crossbar → its first row strip
+		for _, ou := range gm.OUs {
+			if s, ok := first[ou.Crossbar]; !ok || ou.RowStart < s {
+				first[ou.Crossbar] = ou.RowStart
+			}
+		}
+		cols := map[int32]int64{}
+		for _, ou := range gm.OUs {
+			if ou.RowStart == first[ou.Crossbar] {
+				cols[ou.Crossbar] += int64(ou.ColCount)
+			}
+		}
+		for _, c := range cols {
+			v.outputs += ceilDiv(c, digits)
+		}
+	}
+	return v
 }
 
 // counter defines one action count and where its value comes from: the
@@ -236,6 +270,8 @@ var counters = [numCounters]counter{
 		perActivation: func(o *ouWork) int64 { return o.cellRounds }},
 	{id: PoolRounds, field: func(c *Counts) *int64 { return &c.PoolRounds },
 		perImage: func(w *imageWork) int64 { return w.poolRounds }},
+	{id: MergeOps, field: func(c *Counts) *int64 { return &c.MergeOps },
+		perVector: func(v *vectorWork) int64 { return v.outputs }},
 }
 
 // Get returns one counter's value.
@@ -441,7 +477,7 @@ var components = [...]component{
 	// Requantization and residual additions.
 	{name: "adder", label: "adder",
 		energy: chipOnly(func(ch *Chip, hw *HW, c *Counts) float64 {
-			return float64(c.RequantOps+c.AddOps) * ch.Adder.EnergyPJ
+			return float64(c.RequantOps+c.AddOps)*ch.Adder.EnergyPJ + float64(c.MergeOps)*ch.MergePJ
 		}),
 		area:   chipOnly(func(ch *Chip, hw *HW, f *footprint) float64 { return float64(f.tiles) * ch.Adder.area() }),
 		static: func(c *Chip, f *footprint) float64 { return float64(f.tiles) * c.Adder.static() }},

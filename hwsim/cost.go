@@ -118,7 +118,8 @@ func AnalyticCounts(mp *mapper.Mapping, hw HW, vectors []int64) ([]Counts, error
 				w := newOUWork(&hw, int64(ou.RowCount), int64(ou.ColCount), xr[oi], owners, idx, ix.bits(idx))
 				t.addActivations(&w, v*ns)
 			}
-			t.addVectors(&vectorWork{lin: l, ix: &ix}, v)
+			vw := newVectorWork(&hw, l, &ix, gm)
+			t.addVectors(&vw, v)
 		}
 		out[li] = t.counts(v*int64(len(lm.Groups)), &hw, &work[li])
 	}

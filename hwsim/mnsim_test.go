@@ -25,7 +25,7 @@ const mnsimAnchors = "../../shared/anchors/mnsim"
 type mnsimFigure struct {
 	latencyNs, energyPJ, areaUM2          float64
 	adc, buffer, crossbar, dac, digitalPJ float64
-	pooling                               float64 // part of digitalPJ
+	pooling, joint                        float64 // parts of digitalPJ
 }
 
 // readMNSIMBreakdown reads the totals and component energies of one of
@@ -68,7 +68,8 @@ func readMNSIMBreakdown(t *testing.T, path string) mnsimFigure {
 	return mnsimFigure{latencyNs: get("Entire latency", 1), areaUM2: get("Hardware area", 1),
 		energyPJ: get("Hardware energy", nJ), adc: get("ADC energy", nJ), buffer: get("Buffer energy", nJ),
 		crossbar: get("crossbar energy", nJ), dac: get("DAC energy", nJ),
-		digitalPJ: get("Pooling energy", nJ) + get("Other digital part energy", nJ), pooling: get("Pooling energy", nJ)}
+		digitalPJ: get("Pooling energy", nJ) + get("Other digital part energy", nJ), pooling: get("Pooling energy", nJ),
+		joint: get("|---joint_module energy", nJ)}
 }
 
 // mnsimCost maps an MNSIM network densely onto the mnsim preset and prices
@@ -200,7 +201,9 @@ func TestMNSIMVGG8(t *testing.T) {
 // for 3 ns), ceil(c/2) ADCs (1.26 mW for 8 ns) and R·c/4 cells (V²/R_cell
 // for 3.16 ns, V² = 0.1·(0.15 V)², R_cell = R_on·R_off/(0.67·R_off +
 // 0.33·R_on) with 10 kΩ and 1 MΩ). Pooling: 3.082 mW for 100 ns per output
-// position and 64 channels.
+// position and 64 channels. Joint module (the adders merging a tile's 4
+// PEs' partial sums): 3·ceil(c/2) units of 0.2531 mW per tile for 4 ns per
+// output position.
 func TestMNSIMAccounting(t *testing.T) {
 	type layer struct{ k, n, positions, kernel int } // kernel area, 0 for fc
 	type pool struct{ channels, positions int }
@@ -228,7 +231,7 @@ func TestMNSIMAccounting(t *testing.T) {
 	ceil := func(a, b int) int { return (a + b - 1) / b }
 	for _, net := range nets {
 		want := readMNSIMBreakdown(t, filepath.Join(mnsimAnchors, net.file))
-		var dac, adc, cell, pooling float64
+		var dac, adc, cell, pooling, joint float64
 		for _, l := range net.layers {
 			block := 256
 			if l.kernel > 0 {
@@ -240,6 +243,7 @@ func TestMNSIMAccounting(t *testing.T) {
 			dac += rounds * float64(ceil(r, 2)) * dacPJ
 			adc += rounds * float64(ceil(c, 2)) * adcPJ
 			cell += rounds * float64(r*c) / 4 * cellPJ
+			joint += float64(tiles*3*ceil(c, 2)*l.positions) * 0.2531 * 4
 		}
 		for _, p := range net.pools {
 			pooling += float64(p.positions*ceil(p.channels, 64)) * 3.082 * 100
@@ -247,7 +251,7 @@ func TestMNSIMAccounting(t *testing.T) {
 		for _, c := range []struct {
 			what      string
 			got, want float64
-		}{{"DAC", dac, want.dac}, {"ADC", adc, want.adc}, {"crossbar", cell, want.crossbar}, {"pooling", pooling, want.pooling}} {
+		}{{"DAC", dac, want.dac}, {"ADC", adc, want.adc}, {"crossbar", cell, want.crossbar}, {"pooling", pooling, want.pooling}, {"joint module", joint, want.joint}} {
 			t.Logf("%s %s: recomputed %.6g pJ, printed %.6g pJ", net.name, c.what, c.got, c.want)
 			if math.Abs(c.got/c.want-1) > 0.001 {
 				t.Errorf("%s %s: recomputed %.6g pJ, MNSIM printed %.6g pJ", net.name, c.what, c.got, c.want)
