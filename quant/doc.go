@@ -68,7 +68,11 @@
 // Conv of the input with s-1 zeros inserted between neighbours and padded
 // by (k-1)·d - pad_begin (negative: cropped), with the kernel flipped and
 // its channel axes swapped per group; the zero insertion and padding are
-// copies of codes (Reshape, Pad). 3-D convolutions are refused.
+// copies of codes (Reshape, Pad). A 3-D Conv becomes a 2-D Conv over its
+// depth taps stacked as channels and its output depths stacked along the
+// height (a Gather of the padded input, the same weights read as
+// [M, C/g·k_d, k_h, k_w], and a Slice dropping the rows that straddle two
+// depths), so ConvTranspose of 3 spatial axes goes through the same path.
 //
 // A following Relu or Clip (the layer output's only consumer) is fused: it
 // sets [lo, hi] (Relu: [0, 2^A-1] and the output is unsigned; Clip: its

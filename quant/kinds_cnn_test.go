@@ -376,6 +376,12 @@ func TestLoweredConvolutions(t *testing.T) {
 			[]*importer.Attr{aInt("group", 3), aInts("strides", 3), aInts("pads", 1, 2)}},
 		{"conv-1d", []int{3, 12}, []int{5, 3, 3}, "Conv",
 			[]*importer.Attr{aInts("strides", 2), aInts("pads", 1, 0), aInts("dilations", 2)}},
+		{"conv-3d", []int{4, 5, 7, 6}, []int{6, 2, 3, 3, 2}, "Conv",
+			[]*importer.Attr{aInt("group", 2), aInts("strides", 2, 2, 1), aInts("pads", 1, 1, 0, 1, 0, 1), aInts("dilations", 2, 1, 2)}},
+		{"conv-3d-same", []int{2, 4, 4, 4}, []int{3, 2, 3, 3, 3}, "Conv",
+			[]*importer.Attr{aStr("auto_pad", "SAME_UPPER"), aInts("strides", 1, 3, 1)}},
+		{"convtranspose-3d", []int{2, 3, 3, 2}, []int{2, 2, 2, 3, 2}, "ConvTranspose",
+			[]*importer.Attr{aInts("strides", 2, 1, 2), aInts("pads", 0, 1, 0, 1, 0, 1)}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := newGraphBuilder(11)

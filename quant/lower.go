@@ -22,6 +22,14 @@ import (
 //     Pad), so the crossbar layer is an ordinary Conv that every mapping
 //     scheme takes; the inserted zeros cost crossbar reads like any padding.
 //   - A 1-D Conv is a 2-D Conv of height 1 between two Reshapes.
+//   - A 3-D Conv is a 2-D Conv over the depth taps stacked as channels:
+//     the padded input X[C, D, H, W] is gathered into X'[c·k_d + t, z, h, w]
+//     = X[c, z·s_d + t·d_d, h, w] for the D_out output depths, the depths are
+//     stacked along the height ([C·k_d, D_out·H', W], H' the padded height
+//     rounded up to a multiple of the row stride, so that no kept output row
+//     reads across two depths), the kernel is the same numbers read as
+//     [M, C/g·k_d, k_h, k_w], and the rows of each depth that straddle two
+//     are dropped from the output (Pad, Reshape, Slice).
 //
 // The rewritten Conv keeps the original node (and its output name), so
 // placement reports the ConvTranspose or 1-D Conv where it runs: on the
@@ -36,7 +44,7 @@ func lowerLinears(g *importer.Graph, opset int64) error {
 	for _, pass := range []struct {
 		op    string
 		lower func(*importer.Node) (pre, post []*importer.Node, err error)
-	}{{"ConvTranspose", l.convTranspose}, {"Conv", l.conv1D}} {
+	}{{"ConvTranspose", l.convTranspose}, {"Conv", l.conv1D}, {"Conv", l.conv3D}} {
 		var err error
 		if l.shapes, err = interp.InferShapes(g, opset); err != nil {
 			return err
@@ -113,7 +121,7 @@ func (l *lowering) convTranspose(n *importer.Node) (pre, post []*importer.Node, 
 	}
 	w := l.g.Initializers[n.Inputs[1]]
 	in, ok := l.spatial(n.Inputs[0])
-	if w == nil || !w.DType.IsFloat() || !ok || len(w.Shape) != len(in)+1 || len(in) > 3 || len(w.Float) != w.Len() {
+	if w == nil || !w.DType.IsFloat() || !ok || len(w.Shape) != len(in)+1 || len(in) > 4 || len(w.Float) != w.Len() {
 		return nil, nil, nil // refused later: the weight is not a constant, or the shape is unknown
 	}
 	c, sp := in[0], in[1:]
@@ -235,4 +243,74 @@ func (l *lowering) conv1D(n *importer.Node) (pre, post []*importer.Node, err err
 	r2 := &importer.Node{Name: l.name(n, "unrows"), OpType: "Reshape", Attrs: map[string]*importer.Attr{},
 		Inputs: []string{conv, l.ints(n, "cols", 0, int64(ys[0]), int64(ys[1]))}, Outputs: []string{y}}
 	return []*importer.Node{r1}, []*importer.Node{r2}, nil
+}
+
+// conv3D rewrites a 3-D Conv n into a 2-D Conv over stacked depth taps,
+// returning the copies to run before and after it.
+func (l *lowering) conv3D(n *importer.Node) (pre, post []*importer.Node, err error) {
+	if len(n.Inputs) < 2 {
+		return nil, nil, nil
+	}
+	w := l.g.Initializers[n.Inputs[1]]
+	in, ok := l.spatial(n.Inputs[0])
+	if w == nil || !ok || len(in) != 4 || len(w.Shape) != 5 {
+		return nil, nil, nil
+	}
+	group := int(attrInt(n, "group", 1))
+	geo, err := interp.NodeWindowND(n, in[0], in[1:], w.Shape[2:], group)
+	if err != nil {
+		return nil, nil, fmt.Errorf("quant: %w: %s: %v", importer.ErrInvalidModel, nodeWhere(n), err)
+	}
+	c, m := in[0], w.Shape[0]
+	d, h, wd := geo.Axes[0], geo.Axes[1], geo.Axes[2]
+	hp := h.In + h.PadBegin + h.PadEnd
+	extra := (h.Stride - hp%h.Stride) % h.Stride
+	hp += extra
+	x := n.Inputs[0]
+	if d.PadBegin+d.PadEnd+h.PadBegin+h.PadEnd+extra+wd.PadBegin+wd.PadEnd > 0 {
+		p := l.node(n, "Pad", []string{x, l.ints(n, "pads", 0, 0, int64(d.PadBegin), int64(h.PadBegin), int64(wd.PadBegin),
+			0, 0, int64(d.PadEnd), int64(h.PadEnd+extra), int64(wd.PadEnd))}, "pad")
+		pre = append(pre, p)
+		x = p.Outputs[0]
+	}
+	taps := make([]int64, 0, d.Out*d.Kernel)
+	for z := 0; z < d.Out; z++ {
+		for t := 0; t < d.Kernel; t++ {
+			taps = append(taps, int64(z*d.Stride+t*d.Dil))
+		}
+	}
+	tapsName := l.name(n, "depths")
+	l.g.Initializers[tapsName] = importer.NewInt([]int{d.Out, d.Kernel}, taps)
+	gather := l.node(n, "Gather", []string{x, tapsName}, "depths")
+	gather.Attrs["axis"] = &importer.Attr{Name: "axis", Kind: importer.AttrInt, I: 2}
+	tr := l.node(n, "Transpose", []string{gather.Outputs[0]}, "tapsfirst")
+	tr.Attrs["perm"] = &importer.Attr{Name: "perm", Kind: importer.AttrInts, Ints: []int64{0, 1, 3, 2, 4, 5}}
+	stack := l.node(n, "Reshape", []string{tr.Outputs[0],
+		l.ints(n, "stacked", 0, int64(c*d.Kernel), int64(d.Out*hp), int64(wd.In+wd.PadBegin+wd.PadEnd))}, "stack")
+	pre = append(pre, gather, tr, stack)
+
+	wname := l.name(n, "weight")
+	l.g.Initializers[wname] = &importer.Tensor{DType: w.DType, Float: w.Float, Int: w.Int,
+		Shape: []int{m, w.Shape[1] * w.Shape[2], w.Shape[3], w.Shape[4]}}
+	y := n.Outputs[0]
+	conv := l.name(n, "conv2d")
+	n.Inputs = append([]string{stack.Outputs[0], wname}, n.Inputs[2:]...)
+	n.Outputs = []string{conv}
+	n.Attrs = map[string]*importer.Attr{
+		"kernel_shape": intsAttr("kernel_shape", []int{h.Kernel, wd.Kernel}),
+		"strides":      intsAttr("strides", []int{h.Stride, wd.Stride}),
+		"dilations":    intsAttr("dilations", []int{h.Dil, wd.Dil}),
+		"group":        {Name: "group", Kind: importer.AttrInt, I: int64(group)},
+	}
+	// Rows: (D_out·H' - ext_h)/s_h + 1 computed, D_out·H'/s_h wanted; the
+	// first H_out of each depth's H'/s_h rows are the output.
+	ext := (h.Kernel-1)*h.Dil + 1
+	rows := (d.Out*hp-ext)/h.Stride + 1
+	perDepth := hp / h.Stride
+	fill := l.node(n, "Pad", []string{conv, l.ints(n, "rowpads", 0, 0, 0, 0, 0, 0, int64(d.Out*perDepth-rows), 0)}, "rows")
+	split := l.node(n, "Reshape", []string{fill.Outputs[0], l.ints(n, "depthrows", 0, int64(m), int64(d.Out), int64(perDepth), int64(wd.Out))}, "split")
+	keep := &importer.Node{Name: l.name(n, "keep"), OpType: "Slice", Attrs: map[string]*importer.Attr{},
+		Inputs:  []string{split.Outputs[0], l.ints(n, "s", 0), l.ints(n, "e", int64(h.Out)), l.ints(n, "a", 3)},
+		Outputs: []string{y}}
+	return pre, []*importer.Node{fill, split, keep}, nil
 }
