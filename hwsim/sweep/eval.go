@@ -47,6 +47,10 @@ type Evaluator struct {
 	// geometry; mapOrder is its LRU order, bounded like nets.
 	maps     map[string]*mapEntry
 	mapOrder []string
+	// bounds holds the lower bounds on OU activations per layer of the
+	// cached networks per geometry and sharing limit (boundKey).
+	bounds     map[string]*boundEntry
+	boundOrder []string
 	// keep bounds the cached quantized networks.
 	keep int
 	// sources holds the opened data per data specification (sourceKey).
@@ -92,6 +96,11 @@ type mapEntry struct {
 	mp   *mapper.Mapping
 }
 
+type boundEntry struct {
+	once  sync.Once
+	layer []int64 // per layer, per input bit, summed over the groups
+}
+
 // NewEvaluator returns an evaluator for cfg's data set. Points evaluated in
 // parallel (cfg.Workers > 1) each use one goroutine inside; a single point
 // at a time uses every core.
@@ -115,7 +124,7 @@ func NewEvaluator(cfg Config) (*Evaluator, error) {
 	if cfg.Workers > 1 {
 		w = 1
 	}
-	return &Evaluator{Workers: w, models: map[string]*modelEntry{}, nets: map[string]*netEntry{}, maps: map[string]*mapEntry{},
+	return &Evaluator{Workers: w, models: map[string]*modelEntry{}, nets: map[string]*netEntry{}, maps: map[string]*mapEntry{}, bounds: map[string]*boundEntry{},
 		keep: 2 * max(cfg.Workers, 1), sources: map[string]*sourceEntry{}}, nil
 }
 
@@ -370,6 +379,43 @@ func (e *Evaluator) mapping(pc *PointConfig, ne *netEntry, geo mapper.Geometry) 
 	return me.mp, me.err
 }
 
+// activationBound returns, per layer of ne's network, the lower bound on
+// OU activations per input bit of any layout on geo in which a physical
+// column serves at most share logical columns (mapper.ActivationBound;
+// share 0 = any number), once per network, geometry and limit: the schemes
+// of one sharing rule share it.
+func (e *Evaluator) activationBound(ne *netEntry, geo mapper.Geometry, share int) []int64 {
+	key := fmt.Sprintf("%p|%d|%+v", ne, share, geo)
+	e.mu.Lock()
+	be, ok := e.bounds[key]
+	if !ok {
+		be = &boundEntry{}
+		e.bounds[key] = be
+	}
+	e.boundOrder = touchLRU(e.boundOrder, key, e.keep*4, func(k string) { delete(e.bounds, k) })
+	e.mu.Unlock()
+	be.once.Do(func() {
+		be.layer = make([]int64, len(ne.net.Linears))
+		for li, l := range ne.net.Linears {
+			d := mapper.Dims{K: l.K, N: l.N, Bits: l.WBits, CellBits: geo.CellBits}
+			for _, w := range l.Weights {
+				be.layer[li] += mapper.ActivationBound(w, d, geo, share)
+			}
+		}
+	})
+	return be.layer
+}
+
+// boundShare is the sharing rule a scheme's layouts obey, for the lower
+// bound: its limit when it shares columns, else one logical column per
+// physical column.
+func boundShare(scheme string, maxShare int) int {
+	if mapper.UsesMaxShare(scheme) {
+		return maxShare
+	}
+	return 1
+}
+
 // touchLRU moves key to the end of order (most recent) and drops the
 // oldest keys beyond keep with drop.
 func touchLRU(order []string, key string, keep int, drop func(string)) []string {
@@ -506,7 +552,7 @@ func (e *Evaluator) Evaluate(ctx context.Context, pc PointConfig) (*Point, error
 		XbarRows: hw.XbarRows, XbarCols: hw.XbarCols, OURows: hw.OURows, OUCols: hw.OUCols, CellBits: hw.CellBits,
 		ADCBits: hw.ADCBits, Sparsity: ne.net.TotalSparsity(), BitSparsity: tot.BitSparsity(), Images: images,
 		CostOnly: costOnly, CostOnlyReason: reason, Saturations: cost.Counts.ADCClipped + cost.Counts.ADCTruncated,
-		OUActivations: cost.Counts.OUActivations, Cycles: cost.Cycles, LatencyNS: cost.LatencyNs,
+		OUActivations: cost.Counts.OUActivations, Cycles: cost.Cycles, LatencyNS: cost.LatencyNs, PeriodNS: cost.PeriodNs,
 		EnergyPJ: cost.EnergyPJ.Total, Energy: cost.EnergyPJ.Components(), AreaUM2: cost.AreaUM2.Total,
 		IndexBits: cost.IndexBits, IndexEnergyPJ: cost.EnergyPJ.Get("index"), Crossbars: cost.Crossbars,
 	}
@@ -516,6 +562,15 @@ func (e *Evaluator) Evaluate(ctx context.Context, pc PointConfig) (*Point, error
 	}
 	if len(ne.net.Linears) > 0 {
 		p.WBits, p.ABits = ne.net.Linears[0].WBits, ne.net.Linears[0].ABits
+	}
+	// The bound is per input bit and vector; every OU of a layer fires
+	// once per input step and vector, so a layer's activations over its
+	// OUs are the factor that puts the bound in the same units.
+	bound := e.activationBound(ne, hw.Geometry, boundShare(pc.Scheme, pc.MaxShare))
+	for li, lc := range cost.Layers {
+		if lc.OUs > 0 && li < len(bound) {
+			p.OUActivationBound += bound[li] * (lc.Counts.OUActivations / int64(lc.OUs))
+		}
 	}
 	for _, lc := range cost.Layers {
 		p.Layers = append(p.Layers, LayerRow{Index: lc.Index, Name: lc.Name, OUActivations: lc.Counts.OUActivations,

@@ -121,7 +121,10 @@ func hwSummary(raw json.RawMessage) string {
 }
 
 // writeVariants writes the paper's comparison (the paper's method and the
-// best scheme against sre) under every hardware variant of r, and what
+// best scheme against sre) under every hardware variant of r in one table,
+// performance measured three ways (OU cycles as the cycle model counts
+// them, one image's latency, the pipeline period where there is one), how
+// much of the saving survives under the whole-chip variants, and what
 // dominates each variant's energy. It writes nothing for a sweep of one
 // hardware.
 func writeVariants(b *bytes.Buffer, r *Results, gs []Gain) {
@@ -129,36 +132,97 @@ func writeVariants(b *bytes.Buffer, r *Results, gs []Gain) {
 		return
 	}
 	f := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
+	method := SchemeLabel(PaperMethod.Scheme, PaperMethod.MaxShare, true)
 	f("## The paper's comparison under each hardware variant\n\n")
 	f("The same networks, ratios and schemes run under each hardware variant; gains compare points of one variant only. "+
 		"%s and the best scheme (highest mean energy saving against %s) against %s: mean over networks and ratios, "+
-		"and the range of the per-ratio means. The first variant is the one every other table of this file shows.\n\n",
-		SchemeLabel(PaperMethod.Scheme, PaperMethod.MaxShare, true), PaperBaseline, PaperBaseline)
-	f("| variant | hardware | %s perf. improvement | range over ratios | %s energy saving | range over ratios | best scheme | its perf. improvement | its energy saving | range over ratios |\n",
-		SchemeLabel(PaperMethod.Scheme, PaperMethod.MaxShare, true), SchemeLabel(PaperMethod.Scheme, PaperMethod.MaxShare, true))
-	f("|---|---|--:|--:|--:|--:|---|--:|--:|--:|\n")
-	var notes []string
-	for _, v := range r.Info.HWVariants {
+		"and the range of the per-ratio means. The first variant is the one every other table of this file shows. "+
+		"Performance is given three ways: *cycles* as the variant's cycle model counts them (iso-crossbar: OU activations "+
+		"summed over the layers; pipelined: the cycles of the slowest layer, i.e. the time between two images, so the "+
+		"improvement is in throughput); *latency*, one image's time through the network, including the buffer and "+
+		"interconnect time of a whole-chip variant; *throughput*, from the pipeline period, where the layers form a "+
+		"pipeline (cycle model pipelined or a whole chip).\n\n",
+		method, PaperBaseline, PaperBaseline)
+	if co := costOnlyVariants(r); len(co) > 0 {
+		f("The points of %s %s cost only: no image was simulated under %s, so %s no accuracy (their ADCs are narrower than "+
+			"an OU's full-scale column sum, so their simulation is bit-serial, about a thousand times the golden model's work, "+
+			"which the sweep's time budget cannot hold for every point). Their costs are exact: the cost of an inference "+
+			"depends on the mapping alone.\n\n",
+			plural(len(co), "variant", "variants"), codeList(co), plural(len(co), "it", "them"), plural(len(co), "it has", "they have"))
+	}
+	f("| variant | hardware | method | perf. improvement (cycles) | range over ratios | latency improvement | throughput improvement | energy saving | range over ratios |\n")
+	f("|---|---|---|--:|--:|--:|--:|--:|--:|\n")
+	first := map[string]float64{}
+	var survive, notes []string
+	for vi, v := range r.Info.HWVariants {
+		view := r.onlyVariant(v.Name)
 		sums := Summaries(variantGains(gs, v.Name, PaperBaseline))
-		row := []string{"`" + v.Name + "`", hwSummary(v.HW)}
+		var rows []*Summary
 		if s := findSummary(sums, PaperMethod); s != nil && s.Points > 0 {
-			row = append(row, pct(s.MeanPerf), pct(s.PerfRangeLo)+"–"+pct(s.PerfRangeHi), times(s.MeanEnergy), times(s.EnergyRangeLo)+"–"+times(s.EnergyRangeHi))
-		} else {
-			row = append(row, "–", "–", "–", "–")
+			rows = append(rows, s)
 		}
-		if s := bestSummary(sums); s != nil {
-			row = append(row, SchemeLabel(s.Scheme, s.MaxShare, true), pct(s.MeanPerf), times(s.MeanEnergy), times(s.EnergyRangeLo)+"–"+times(s.EnergyRangeHi))
-		} else {
-			row = append(row, "–", "–", "–", "–")
+		if s := bestSummary(sums); s != nil && (len(rows) == 0 || s.Scheme != rows[0].Scheme || s.MaxShare != rows[0].MaxShare) {
+			rows = append(rows, s)
 		}
-		f("| %s |\n", strings.Join(row, " | "))
+		if len(rows) == 0 {
+			f("| `%s` | %s | – | – | – | – | – | – | – |\n", v.Name, hwSummary(v.HW))
+		}
+		for i, s := range rows {
+			m := Method{s.Scheme, s.MaxShare}
+			label := m.Label()
+			if m != PaperMethod {
+				label += " (best)"
+			}
+			latS, perS := "–", "–"
+			if lat, n := timeGain(view, m, PaperBaseline, false); n > 0 {
+				latS = pct(lat)
+			}
+			if per, n := timeGain(view, m, PaperBaseline, true); n > 0 {
+				perS = pct(per)
+			}
+			name, hw := "", ""
+			if i == 0 {
+				name, hw = "`"+v.Name+"`", hwSummary(v.HW)
+			}
+			f("| %s | %s | %s | %s | %s–%s | %s | %s | %s | %s–%s |\n", name, hw, label, pct(s.MeanPerf), pct(s.PerfRangeLo), pct(s.PerfRangeHi),
+				latS, perS, times(s.MeanEnergy), times(s.EnergyRangeLo), times(s.EnergyRangeHi))
+			if vi == 0 {
+				first[m.Label()] = s.MeanEnergy
+			} else if base, ok := first[m.Label()]; ok && strings.Contains(hwSummary(v.HW), "whole chip") {
+				survive = append(survive, survivalText(v.Name, r.Info.HWVariants[0].Name, m.Label(), base, s.MeanEnergy))
+			}
+		}
 		notes = append(notes, energyNote(r, v.Name))
 	}
-	f("\nWhat dominates the energy (share of the summed energy of one inference over the variant's networks and ratios):\n\n")
+	f("\n")
+	if len(survive) > 0 {
+		f("How much of the energy saving survives when the whole chip is charged (the whole-chip variants against the first):\n\n")
+		for _, s := range survive {
+			f("- %s\n", s)
+		}
+		f("\n")
+	}
+	f("What dominates the energy (share of the summed energy of one inference over the variant's networks and ratios):\n\n")
 	for _, n := range notes {
 		f("- %s\n", n)
 	}
 	f("\n")
+}
+
+// survivalText compares method's mean energy saving against sre under a
+// whole-chip variant v with the first variant's: the share of the saving
+// beyond 1x that remains.
+func survivalText(v, first, method string, base, got float64) string {
+	s := fmt.Sprintf("`%s`: %s saves %s against %s, %s under `%s`", v, method, times(got), PaperBaseline, times(base), first)
+	switch {
+	case base > 1 && got >= 1:
+		s += fmt.Sprintf(": %.0f %% of the saving beyond 1x survives", 100*(got-1)/(base-1))
+	case base > 1:
+		s += ": none of the saving survives (it costs more energy)"
+	default:
+		s += ": there is no saving to keep under the first variant"
+	}
+	return s + "."
 }
 
 // energyNote says which components dominate variant v's energy, for the

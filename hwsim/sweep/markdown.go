@@ -100,8 +100,10 @@ func WriteResultsMarkdown(r *Results) ([]byte, error) {
 	f("\n")
 	writeVariants(&b, all, allGains)
 	writeClaims(&b, r, gs)
-
+	writeHybrid(&b, gs)
+	writeBound(&b, r)
 	writeFamilies(&b, r)
+	writeNetworks(&b, r)
 
 	// Configuration.
 	f("## Configuration\n\n")

@@ -33,6 +33,9 @@ type ModelSpec struct {
 	Mean, Std    []float32
 	Resize       int
 	Limit        int
+	// Note says where the network and its data come from, for RESULTS.md
+	// (ModelInfo.Note).
+	Note string
 }
 
 // FinetunedSuffix names the network of a model family's fine-tuned sparse
@@ -139,7 +142,7 @@ func (c *Config) sweptModels() ([]sweptModel, error) {
 		if err != nil {
 			return nil, fmt.Errorf("sweep: model %s: %w", s.Path, err)
 		}
-		info := ModelInfo{Name: unique(name), Path: s.Path, SHA256: sum}
+		info := ModelInfo{Name: unique(name), Path: s.Path, SHA256: sum, Note: s.Note}
 		if s.Data != "" {
 			info.Data = d.data
 		}

@@ -190,9 +190,19 @@ type Point struct {
 	// over the synthetic image(s) simulated.
 	Saturations int64 `json:"adc_saturations"`
 	// Costs of one inference.
-	OUActivations int64      `json:"ou_activations"`
-	Cycles        int64      `json:"cycles"`
-	LatencyNS     float64    `json:"latency_ns"`
+	OUActivations int64 `json:"ou_activations"`
+	// OUActivationBound is a lower bound on the OU activations of one
+	// inference of any layout of the network on the point's geometry that
+	// obeys the scheme's sharing rule (its limit; one logical column per
+	// physical column for schemes that do not share): mapper's
+	// ActivationBound per layer, times the layer's input vectors and steps.
+	OUActivationBound int64   `json:"ou_activation_bound"`
+	Cycles            int64   `json:"cycles"`
+	LatencyNS         float64 `json:"latency_ns"`
+	// PeriodNS is the time between two images leaving the pipeline when
+	// the layers form one (cycle_model pipelined, or a chip hierarchy);
+	// 0 otherwise.
+	PeriodNS      float64    `json:"period_ns,omitempty"`
 	EnergyPJ      float64    `json:"energy_pj"`
 	Energy        Energy     `json:"energy_by_component_pj,omitempty"`
 	AreaUM2       float64    `json:"area_um2"`

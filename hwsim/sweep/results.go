@@ -23,6 +23,8 @@ type ModelInfo struct {
 	// ordinary network).
 	Family string   `json:"family,omitempty"`
 	Files  []string `json:"files,omitempty"`
+	// Note says where the network and its data come from (ModelSpec.Note).
+	Note string `json:"note,omitempty"`
 }
 
 // RunInfo is the exact configuration a sweep ran with: enough to rerun it and

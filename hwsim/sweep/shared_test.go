@@ -129,6 +129,9 @@ func TestCostOnlyVariantSameCost(t *testing.T) {
 	for i := range sim.Points {
 		s, c := sim.Points[i], cost.Points[i]
 		saturated += s.Saturations
+		if s.OUActivationBound <= 0 || s.OUActivationBound > s.OUActivations {
+			t.Errorf("%s: OU activations %d, lower bound %d", s.Label(), s.OUActivations, s.OUActivationBound)
+		}
 		if !c.CostOnly || c.Images != 0 || c.AccSim != 0 || c.AccInt != 0 || c.BitExact != 0 || c.Saturations != 0 ||
 			!strings.Contains(c.CostOnlyReason, "hardware variant adc3") {
 			t.Errorf("%s: cost-only point %+v", c.Label(), c)
