@@ -136,6 +136,21 @@
 // input permutation (rowreorder) read once per vector. Output codes are
 // assumed A bits wide for the buffer traffic.
 //
+// A chip that charges the periphery by read rounds (chip.dac_demux D and
+// chip.adc_mux M, HARDWARE.md) also counts, with rr_o = ceil(R_o /
+// dacs_per_xbar) the row rounds of the R_o rows OU o's crossbar uses and
+// cr_o = ceil(w_o / adcs_per_xbar) its conversion rounds,
+//
+//	DAC round drives       = V · S · Σ_o ceil(h_o/D)·rr_o·cr_o
+//	ADC round conversions  = V · S · Σ_o ceil(w_o/M)·cr_o
+//	cell round reads       = V · S · Σ_o h_o·w_o·rr_o·cr_o
+//
+// and prices these instead of the three above (cell round reads at
+// cell_read_energy_pj/(D·M)); an activation then takes cr_o cycles. With
+// chip.merge_pj, merges = V · Σ over crossbars of their columns over the
+// digit columns of one output; with chip.pooling_round_pj, pooling rounds
+// = output positions × ceil(channels / pooling units) per image.
+//
 // Timing: the OUs of one crossbar fire one after another; all crossbars of
 // a layer (of every group) work in parallel; one activation takes one cycle
 // of cycle_ns = max(1000/clock_mhz, xbar_read_latency_ns, adc_latency_ns)
