@@ -140,15 +140,16 @@ func xbarRows(gm *mapper.GroupMap) []int64 {
 // newOUWork is the work of one activation of an OU of rows × cols on a
 // crossbar whose used rows are xbarRows (all its OUs' row strips).
 //
-// Charged by read rounds (HW.Chip.roundCharge), the crossbar reads its
-// xbarRows in rr = ceil(xbarRows/dacs_per_xbar) rounds, one per OU row
-// strip, and converts the OU's columns in cr = ceil(cols/adcs_per_xbar)
-// rounds. In each of those rounds it powers ceil(xbarRows/dac_demux) DACs,
-// which this OU's share of the row strips (ceil(rows/dac_demux) of them,
-// over its rr strips) carries, ceil(cols/adc_mux) ADCs and rows·cols cells.
-// So one activation charges ceil(rows/dac_demux)·rr·cr DAC rounds,
-// ceil(cols/adc_mux)·cr ADC rounds and rows·cols·rr·cr cell rounds: summed
-// over a crossbar's row strips, MNSIM 2.0's per-crossbar charge.
+// Charged by read rounds (HW.Chip.roundCharge), a crossbar with R used rows
+// reads them in rr = ceil(R/dacs_per_xbar) rounds, one per OU row strip,
+// and converts an OU's columns in cr = ceil(cols/adcs_per_xbar) rounds;
+// every round powers ceil(R/dac_demux) DACs, ceil(cols/adc_mux) ADCs and
+// the OU's cells (each priced at 1/(dac_demux·adc_mux) of a read). Each
+// strip carries its own rows' share of the DACs in all rr rounds, so one
+// activation charges ceil(rows/dac_demux)·rr·cr DAC rounds,
+// ceil(cols/adc_mux)·cr ADC rounds and rows·cols·rr·cr cell rounds; summed
+// over a crossbar's strips this is MNSIM 2.0's per-crossbar charge (up to
+// rounding each strip's DACs up on its own).
 func newOUWork(hw *HW, rows, cols, xbarRows, owners int64, index ouIndex, indexBits int64) ouWork {
 	w := ouWork{rows: rows, cols: cols, owners: owners, index: index, indexBits: indexBits}
 	if c := hw.Chip; c.roundCharge() {
