@@ -122,7 +122,17 @@ func Run(ctx context.Context, src dataset.Source, in importer.ValueInfo, opts Ru
 }
 
 // checkLabels refuses labels outside the classes of output y (n samples).
+// A model that outputs its labels (an integer output, ArgMax) does not say
+// how many classes it has; then only negative labels are refused.
 func checkLabels(src dataset.Source, first int, labels []int, y *importer.Tensor, n int) error {
+	if y != nil && !y.IsFloat() {
+		for i, l := range labels {
+			if l < 0 {
+				return fmt.Errorf("%s: %w: label %d of sample %d is negative", src.Name(), dataset.ErrInvalidData, l, first+i)
+			}
+		}
+		return nil
+	}
 	if y == nil || n == 0 || len(y.Float)%n != 0 {
 		return nil // add reports the malformed output
 	}
@@ -137,6 +147,9 @@ func checkLabels(src dataset.Source, first int, labels []int, y *importer.Tensor
 }
 
 func (o *Outputs) add(y *importer.Tensor, n int) error {
+	if y != nil && !y.IsFloat() {
+		return o.addLabels(y, n)
+	}
 	top, err := importer.ArgMaxRows(y)
 	if err != nil {
 		return err
@@ -155,6 +168,24 @@ func (o *Outputs) add(y *importer.Tensor, n int) error {
 		o.Rows = append(o.Rows, h.Sum64())
 	}
 	o.Top1 = append(o.Top1, top...)
+	return nil
+}
+
+// addLabels takes an integer output of one value per sample as the
+// model's own top-1 class (an ArgMax at the end of the graph). Integer
+// outputs of another shape carry no class to score.
+func (o *Outputs) addLabels(y *importer.Tensor, n int) error {
+	if len(y.Int) != n || y.Len() != n {
+		return fmt.Errorf("%w: model output is %v %v for %d samples: an integer output is scored only as one class label per sample", importer.ErrInvalidModel, y.DType, y.Shape, n)
+	}
+	var buf [8]byte
+	for _, v := range y.Int {
+		h := fnv.New64a()
+		binary.LittleEndian.PutUint64(buf[:], uint64(v))
+		h.Write(buf[:])
+		o.Rows = append(o.Rows, h.Sum64())
+		o.Top1 = append(o.Top1, int(v))
+	}
 	return nil
 }
 
@@ -235,7 +266,11 @@ func NetInput(net *quant.Network) importer.ValueInfo {
 	for _, d := range v.Shape {
 		dims = append(dims, importer.Dim{Value: int64(d)})
 	}
-	return importer.ValueInfo{Name: net.InputName, DType: importer.Float, Shape: dims}
+	dt := net.InputDType
+	if dt == importer.Undefined {
+		dt = importer.Float
+	}
+	return importer.ValueInfo{Name: net.InputName, DType: dt, Shape: dims}
 }
 
 // EvalOptions control Evaluate.

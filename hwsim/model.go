@@ -59,6 +59,14 @@ func LoadModel(path string) (*Model, error) {
 // Stage runs the float32 model.
 func (m *Model) Stage() Stage {
 	return func(x *importer.Tensor) (*importer.Tensor, error) {
+		if m.Input.DType.IsInteger() {
+			// A source's batch for an integer input holds its whole values
+			// as floats (dataset.Source).
+			var err error
+			if x, err = importer.WholeValues(x, m.Input.DType); err != nil {
+				return nil, fmt.Errorf("%s: input %q: %w", m.Path, m.Input.Name, err)
+			}
+		}
 		res, err := m.Program.Run(map[string]*importer.Tensor{m.Input.Name: x})
 		if err != nil {
 			return nil, fmt.Errorf("%s: float model: %w", m.Path, err)

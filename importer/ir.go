@@ -2,6 +2,7 @@ package importer
 
 import (
 	"maps"
+	"math"
 	"slices"
 )
 
@@ -31,6 +32,40 @@ const (
 // IsFloat reports whether values of type t are held in Tensor.Float.
 func (t DataType) IsFloat() bool {
 	return t == Float || t == Double || t == Float16 || t == BFloat16
+}
+
+// IsInteger reports whether t is an integer type (not bool): a model
+// input of such a type takes whole numbers, e.g. image bytes.
+func (t DataType) IsInteger() bool {
+	switch t {
+	case Uint8, Int8, Uint16, Int16, Int32, Int64, Uint32, Uint64:
+		return true
+	}
+	return false
+}
+
+// IntRange is the range of values of integer type t (Bool: 0..1; uint64
+// is capped at MaxInt64, what an int64 holds).
+func (t DataType) IntRange() (lo, hi int64) {
+	switch t {
+	case Int8:
+		return math.MinInt8, math.MaxInt8
+	case Uint8:
+		return 0, math.MaxUint8
+	case Bool:
+		return 0, 1
+	case Int16:
+		return math.MinInt16, math.MaxInt16
+	case Uint16:
+		return 0, math.MaxUint16
+	case Int32:
+		return math.MinInt32, math.MaxInt32
+	case Uint32:
+		return 0, math.MaxUint32
+	case Uint64:
+		return 0, math.MaxInt64
+	}
+	return math.MinInt64, math.MaxInt64
 }
 
 // Size returns the byte size of one element of type t as stored in ONNX's

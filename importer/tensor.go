@@ -3,6 +3,7 @@ package importer
 import (
 	"fmt"
 	"math"
+	"slices"
 )
 
 // MaxTensorElements is the largest element count one tensor may have (2^31-1;
@@ -231,6 +232,29 @@ func BroadcastShapes(shapes ...[]int) ([]int, error) {
 				return nil, fmt.Errorf("shapes %v are not broadcastable (dim %d: %d vs %d)", shapes, off+i-rank, o, d)
 			}
 		}
+	}
+	return out, nil
+}
+
+// WholeValues converts a float tensor of whole numbers to integer type dt
+// (a batch of image bytes carried as floats, for a model whose input is
+// uint8). A value that is not a whole number in dt's range is an error
+// naming its index: it would not survive the conversion.
+func WholeValues(t *Tensor, dt DataType) (*Tensor, error) {
+	if !dt.IsInteger() {
+		return nil, fmt.Errorf("%w: %v is not an integer type", ErrInvalidModel, dt)
+	}
+	if !t.IsFloat() {
+		return nil, fmt.Errorf("%w: %v values given where floats holding whole numbers were expected", ErrInvalidModel, t.DType)
+	}
+	lo, hi := dt.IntRange()
+	out := &Tensor{DType: dt, Shape: slices.Clone(t.Shape), Int: make([]int64, len(t.Float))}
+	for i, v := range t.Float {
+		f := float64(v)
+		if f != math.Trunc(f) || f < float64(lo) || f > float64(hi) {
+			return nil, fmt.Errorf("%w: value %v at index %d is not a whole number in %v's range %d..%d", ErrInvalidModel, v, i, dt, lo, hi)
+		}
+		out.Int[i] = int64(f)
 	}
 	return out, nil
 }

@@ -158,7 +158,17 @@ func calibrate(g *importer.Graph, inputName string, x *importer.Tensor, n int, w
 		shape := append([]int{hi - lo}, x.Shape[1:]...)
 		in := &importer.Tensor{DType: importer.Float, Shape: shape, Float: x.Float[lo*per : hi*per]}
 		get(inputName).add(in.Float)
-		_, err := prog.RunObserved(map[string]*importer.Tensor{inputName: in}, func(node *importer.Node, outs []*importer.Tensor) {
+		feed := in
+		if dt := g.Inputs[0].DType; dt.IsInteger() {
+			// An integer input (image bytes) gets its whole values in
+			// its own type; the integer network quantizes the same
+			// values (its input encoding is calibrated on them).
+			var err error
+			if feed, err = importer.WholeValues(in, dt); err != nil {
+				return nil, fmt.Errorf("quant: calibration data for input %q: %w", inputName, err)
+			}
+		}
+		_, err := prog.RunObserved(map[string]*importer.Tensor{inputName: feed}, func(node *importer.Node, outs []*importer.Tensor) {
 			for i, t := range outs {
 				if t != nil && t.DType.IsFloat() && i < len(node.Outputs) {
 					get(node.Outputs[i]).add(t.Float)

@@ -1,6 +1,10 @@
 package quant
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/rramc/rramc/importer"
+)
 
 // check validates the structure of a Network before it runs: every index in
 // range, every size consistent, so that a hand-built or decoded network gives
@@ -9,6 +13,11 @@ func (n *Network) check() error {
 	nv := len(n.Values)
 	if nv == 0 || n.Input < 0 || n.Input >= nv || n.Output < 0 || n.Output >= nv {
 		return fmt.Errorf("quant: network: input %d / output %d outside %d values", n.Input, n.Output, nv)
+	}
+	for _, dt := range []importer.DataType{n.InputDType, n.OutputDType} {
+		if dt != importer.Undefined && !dt.IsFloat() && !dt.IsInteger() {
+			return fmt.Errorf("quant: network: input or output element type %v", dt)
+		}
 	}
 	for i := range n.Values {
 		v := &n.Values[i]

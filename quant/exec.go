@@ -40,8 +40,16 @@ func (n *Network) RunWorkers(x *importer.Tensor, mm MatMulFunc, workers int) (*i
 	if err != nil {
 		return nil, err
 	}
-	out := &importer.Tensor{DType: importer.Float, Shape: shape, Float: make([]float32, len(codes))}
 	s := n.Values[n.Output].Scale
+	if n.OutputDType.IsInteger() {
+		// Whole values (labels, counts): the dequantized codes rounded.
+		out := &importer.Tensor{DType: n.OutputDType, Shape: shape, Int: make([]int64, len(codes))}
+		for i, c := range codes {
+			out.Int[i] = int64(math.Round(float64(c) * s))
+		}
+		return out, nil
+	}
+	out := &importer.Tensor{DType: importer.Float, Shape: shape, Float: make([]float32, len(codes))}
 	for i, c := range codes {
 		out.Float[i] = float32(float64(c) * s)
 	}

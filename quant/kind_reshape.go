@@ -8,7 +8,9 @@ import (
 )
 
 // The integer op kind OpReshape: ops that change only the shape: the codes are
-// shared, unchanged.
+// shared, unchanged. A Cast of whole numbers to a float type (a uint8 image
+// input entering the graph) is one too: the value each code stands for does
+// not change.
 
 func init() {
 	registerKind(OpReshape, kindSpec{alias: true, keepsEncoding: true, check: checkReshape, export: exportReshape})
@@ -18,6 +20,7 @@ func init() {
 	registerBuilder("Unsqueeze", (*builder).reshape)
 	registerBuilder("Identity", (*builder).reshape)
 	registerBuilder("Dropout", (*builder).reshape)
+	registerBuilder("Cast", (*builder).reshape)
 }
 
 func exportReshape(x *exportCtx) error {
@@ -59,6 +62,14 @@ func (b *builder) reshape(n *importer.Node) error {
 	var shape []int
 	switch n.OpType {
 	case "Identity", "Dropout":
+		shape = vx.Shape
+	case "Cast":
+		to, _ := n.AttrInt("to", 0)
+		from := b.dtype(n.Inputs[0])
+		if !importer.DataType(to).IsFloat() || !(from.IsInteger() || from == importer.Bool) {
+			b.unsupported(n, fmt.Sprintf("Cast from %v to %v (only whole numbers to a float type keep every code's value)", from, importer.DataType(to)))
+			return nil
+		}
 		shape = vx.Shape
 	case "Flatten":
 		axis := int(attrInt(n, "axis", 1))
@@ -169,4 +180,15 @@ func (b *builder) reshape(n *importer.Node) error {
 	v := b.aliasValue(n.Outputs[0], x, shape)
 	b.emit(Op{Kind: OpReshape, Name: n.Name, In: []int{x}, Out: v})
 	return nil
+}
+
+// dtype is the element type of value name in the float graph: the
+// declared input type, or what shape inference found.
+func (b *builder) dtype(name string) importer.DataType {
+	for _, in := range b.g.Inputs {
+		if in.Name == name {
+			return in.DType
+		}
+	}
+	return b.g.ValueInfo[name].DType
 }

@@ -5,11 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"math"
+
+	"github.com/rramc/rramc/importer"
 )
 
 // Binary encoding of a Network (used inside mapping files).
 //
-//	magic "RRQN", uvarint version (1), then the fields in declaration order:
+//	magic "RRQN", uvarint version (2; 1 is read too: it lacks the input and
+//	output element types, which are then float), then the fields in
+//	declaration order:
 //	integers as zigzag varints, floats as 8-byte little-endian IEEE 754,
 //	strings and slices as a uvarint length followed by the elements.
 //
@@ -19,7 +23,7 @@ import (
 // panic or a huge allocation.
 const (
 	netMagic   = "RRQN"
-	netVersion = 1
+	netVersion = 2
 )
 
 // ErrCorrupt is wrapped by every UnmarshalNetwork error.
@@ -78,6 +82,8 @@ func (n *Network) MarshalBinary() ([]byte, error) {
 	e.str(n.OutputName)
 	e.str(n.Post)
 	e.int(int64(n.PostAxis))
+	e.int(int64(n.InputDType))
+	e.int(int64(n.OutputDType))
 
 	e.uint(uint64(len(n.Values)))
 	for _, v := range n.Values {
@@ -275,8 +281,9 @@ func UnmarshalNetwork(data []byte) (*Network, error) {
 		return nil, fmt.Errorf("%w: bad magic (not a quantized network)", ErrCorrupt)
 	}
 	d := &decoder{b: data[len(netMagic):]}
-	if v := d.uint(); d.err == nil && v != netVersion {
-		return nil, fmt.Errorf("%w: version %d, this build reads version %d", ErrCorrupt, v, netVersion)
+	version := d.uint()
+	if d.err == nil && (version < 1 || version > netVersion) {
+		return nil, fmt.Errorf("%w: version %d, this build reads versions 1 to %d", ErrCorrupt, version, netVersion)
 	}
 	n := &Network{}
 	c := &n.Config
@@ -300,6 +307,10 @@ func UnmarshalNetwork(data []byte) (*Network, error) {
 	n.OutputName = d.str()
 	n.Post = d.str()
 	n.PostAxis = d.small("post axis")
+	if version >= 2 {
+		n.InputDType = importer.DataType(d.small("input element type"))
+		n.OutputDType = importer.DataType(d.small("output element type"))
+	}
 	if n.Post != "" && n.Post != "Softmax" && n.Post != "LogSoftmax" {
 		d.fail("post op %q", n.Post)
 	}

@@ -1,5 +1,7 @@
 package quant
 
+import "github.com/rramc/rramc/importer"
+
 // Network is a quantized network: its crossbar-mappable layers and the
 // integer program around them. It is self-contained (no reference to the
 // ONNX model it came from): MarshalBinary/UnmarshalNetwork carry it inside
@@ -25,6 +27,11 @@ type Network struct {
 	// domain.
 	Post     string
 	PostAxis int
+	// InputDType and OutputDType are the element types of the model's input
+	// and output (Undefined: float). An integer input (image bytes the graph
+	// normalizes) is fed its whole values; an integer output (ArgMax labels)
+	// is returned by Run as a tensor of that type.
+	InputDType, OutputDType importer.DataType
 	// Config is the configuration the network was built with (zero for an
 	// imported pre-quantized network apart from the bit widths).
 	Config Config
@@ -87,13 +94,14 @@ const (
 	OpSoftmax                     // Softmax over the last axis: exp table + integer normalization
 	OpMatMul                      // product of two activations on the digital units (attention)
 	OpResize                      // Resize/Upsample: fixed-point separable interpolation (same scale)
+	OpArgMax                      // index of the largest code along an axis (a class label)
 	opKindEnd
 )
 
 var opKindNames = [...]string{OpLinear: "Linear", OpAdd: "Add", OpMaxPool: "MaxPool", OpAvgPool: "AvgPool",
 	OpGlobalAvg: "GlobalAvgPool", OpGlobalMax: "GlobalMaxPool", OpClamp: "Clamp", OpReshape: "Reshape",
 	OpTranspose: "Transpose", OpConcat: "Concat", OpAffine: "Affine", OpLUT: "LUT", OpMul: "Mul", OpGather: "Gather",
-	OpLayerNorm: "LayerNorm", OpSoftmax: "Softmax", OpMatMul: "MatMul", OpResize: "Resize"}
+	OpLayerNorm: "LayerNorm", OpSoftmax: "Softmax", OpMatMul: "MatMul", OpResize: "Resize", OpArgMax: "ArgMax"}
 
 func (k OpKind) String() string {
 	if k > 0 && k < opKindEnd {

@@ -8,6 +8,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/rramc/rramc/importer"
 	"github.com/rramc/rramc/importer/atomicfile"
 	"github.com/rramc/rramc/importer/onnxpb"
 )
@@ -49,8 +50,14 @@ func (n *Network) EncodeQDQ() ([]byte, error) {
 	}
 	w := &qdqWriter{n: n, g: &onnxpb.GraphProto{Name: proto.String("rramc_qdq")}, fname: make([]string, len(n.Values))}
 	in := &n.Values[n.Input]
-	w.g.Input = append(w.g.Input, valueInfo(n.InputName, in.Shape))
-	w.fname[n.Input] = w.qdq(n.Input, n.InputName, math.MinInt32, math.MaxInt32)
+	w.g.Input = append(w.g.Input, valueInfo(n.InputName, in.Shape, n.InputDType))
+	src := n.InputName
+	if n.InputDType.IsInteger() {
+		// whole values (image bytes) enter the float graph through a Cast
+		src = w.name(n.InputName + "_float")
+		w.node("Cast", []string{n.InputName}, src, attrI("to", int64(onnxpb.TensorProto_FLOAT)))
+	}
+	w.fname[n.Input] = w.qdq(n.Input, src, math.MinInt32, math.MaxInt32)
 	for i := range n.Ops {
 		if err := w.op(&n.Ops[i]); err != nil {
 			return nil, fmt.Errorf("quant: export %s %q: %w", n.Ops[i].Kind, n.Ops[i].Name, err)
@@ -64,7 +71,7 @@ func (n *Network) EncodeQDQ() ([]byte, error) {
 		attrs = append(attrs, attrI("axis", int64(n.PostAxis)))
 	}
 	w.node(outOp, []string{last}, n.OutputName, attrs...)
-	w.g.Output = append(w.g.Output, valueInfo(n.OutputName, n.Values[n.Output].Shape))
+	w.g.Output = append(w.g.Output, valueInfo(n.OutputName, n.Values[n.Output].Shape, n.OutputDType))
 	m := &onnxpb.ModelProto{
 		IrVersion:       proto.Int64(7),
 		ProducerName:    proto.String("rramc"),
@@ -144,8 +151,11 @@ func attrIs(name string, v ...int64) *onnxpb.AttributeProto {
 	return &onnxpb.AttributeProto{Name: proto.String(name), Type: onnxpb.AttributeProto_INTS.Enum(), Ints: v}
 }
 
-func valueInfo(name string, shape []int) *onnxpb.ValueInfoProto {
-	tt := &onnxpb.TypeProto_Tensor{ElemType: proto.Int32(int32(onnxpb.TensorProto_FLOAT))}
+func valueInfo(name string, shape []int, dt importer.DataType) *onnxpb.ValueInfoProto {
+	if dt == importer.Undefined || dt.IsFloat() {
+		dt = importer.Float
+	}
+	tt := &onnxpb.TypeProto_Tensor{ElemType: proto.Int32(int32(dt))}
 	if shape != nil {
 		sp := &onnxpb.TensorShapeProto{Dim: []*onnxpb.TensorShapeProto_Dimension{{Value: &onnxpb.TensorShapeProto_Dimension_DimParam{DimParam: "N"}}}}
 		for _, d := range shape {

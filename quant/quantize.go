@@ -290,6 +290,12 @@ func (b *builder) run() (*Network, error) {
 	sx, signed, _, _ := b.encode(p.inputName, signed, math.Inf(-1), math.Inf(1))
 	b.net.Input = b.newValue(p.inputName, p.inShape, sx, signed)
 	b.net.InputName = p.inputName
+	b.net.InputDType, b.net.OutputDType = b.g.Inputs[0].DType, b.g.Outputs[0].DType
+	if b.net.OutputDType == importer.Undefined {
+		if vi, ok := b.g.ValueInfo[b.g.Outputs[0].Name]; ok {
+			b.net.OutputDType = vi.DType
+		}
+	}
 	for _, n := range b.g.Nodes {
 		if b.done[n] {
 			continue

@@ -21,6 +21,8 @@ import (
 // RRAMC_TORCHVISION_DIR holds them, every torchvision export.
 func TestPlacementAgreesWithQuantize(t *testing.T) {
 	paths, err := filepath.Glob("*.onnx")
+	more, _ := filepath.Glob("intio/*.onnx")
+	paths = append(paths, more...)
 	if err != nil || len(paths) == 0 {
 		t.Fatalf("no committed models: %v", err)
 	}
@@ -56,7 +58,7 @@ func TestPlacementAgreesWithQuantize(t *testing.T) {
 }
 
 // randomInput is n samples in [0, 1) of m's declared input shape (batch
-// dimension n).
+// dimension n); whole numbers 0..255 for an integer input (image bytes).
 func randomInput(t *testing.T, m *importer.Model, n int) *importer.Tensor {
 	t.Helper()
 	in := m.Graph.Inputs[0]
@@ -71,6 +73,9 @@ func randomInput(t *testing.T, m *importer.Model, n int) *importer.Tensor {
 	r := rand.New(rand.NewPCG(1, 2))
 	for i := range x.Float {
 		x.Float[i] = r.Float32()
+		if in.DType.IsInteger() {
+			x.Float[i] = float32(r.IntN(256))
+		}
 	}
 	return x
 }

@@ -3,6 +3,7 @@ package dataset
 import (
 	"bytes"
 	"fmt"
+	"math"
 
 	"github.com/rramc/rramc/importer"
 )
@@ -79,6 +80,17 @@ func (s *tensorSource) Fit(in importer.ValueInfo) error {
 	}
 	if !ok {
 		return fmt.Errorf("model input %q: %w", in.Name, invalidf("%s has samples of shape %v, the input takes %s", s.name, sh[1:], fmtDims(in.Shape)))
+	}
+	if in.DType.IsInteger() {
+		// The values are fed as they are, converted to the input's type:
+		// each must be a whole number that type holds.
+		lo, hi := in.DType.IntRange()
+		for i, v := range s.x.Float {
+			if f := float64(v); f != math.Trunc(f) || f < float64(lo) || f > float64(hi) {
+				return fmt.Errorf("model input %q: %w", in.Name, invalidf("it is %v; %s holds %v at index %d, not a whole number in %d..%d (give the %v values themselves, e.g. image bytes before normalization)",
+					in.DType, s.name, v, i, lo, hi, in.DType))
+			}
+		}
 	}
 	return nil
 }

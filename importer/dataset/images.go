@@ -48,6 +48,12 @@ func (s *imageSource) Fit(in importer.ValueInfo) error {
 	if _, _, _, err := s.shape(in); err != nil {
 		return err
 	}
+	if in.DType.IsInteger() || in.DType == importer.Bool {
+		if lo, hi := in.DType.IntRange(); lo > 0 || hi < 255 {
+			return fmt.Errorf("model input %q: %w", in.Name, invalidf("it is %v, which cannot hold the 8-bit values 0..255 of %s", in.DType, s.name))
+		}
+		return nil
+	}
 	_, _, err := s.norm.forChannels(s.c)
 	return err
 }
@@ -61,9 +67,14 @@ func (s *imageSource) Batch(in importer.ValueInfo, start, n int) (*importer.Tens
 	if err != nil {
 		return nil, err
 	}
-	mean, std, err := s.norm.forChannels(s.c)
-	if err != nil {
-		return nil, err
+	// A model whose input is an integer type takes the bytes themselves
+	// (its graph normalizes them): pixel p is fed as p.
+	raw := in.DType.IsInteger()
+	var mean, std []float32
+	if !raw {
+		if mean, std, err = s.norm.forChannels(s.c); err != nil {
+			return nil, err
+		}
 	}
 	px, err := s.pixels(start, n, h, w)
 	if err != nil {
@@ -76,16 +87,21 @@ func (s *imageSource) Batch(in importer.ValueInfo, start, n int) (*importer.Tens
 	if err != nil {
 		return nil, err
 	}
-	return &importer.Tensor{DType: importer.Float, Shape: shape, Float: normalize(px, s.c, h*w, l == NHWC, mean, std)}, nil
+	return &importer.Tensor{DType: importer.Float, Shape: shape, Float: normalize(px, s.c, h*w, l == NHWC, mean, std, raw)}, nil
 }
 
 // normalize maps CHW images to floats with a per-channel table (only 256
-// inputs exist per channel), writing HWC order when hwc is set.
-func normalize(px []uint8, c, hw int, hwc bool, mean, std []float32) []float32 {
+// inputs exist per channel), writing HWC order when hwc is set; raw keeps
+// the byte values (mean and std unused).
+func normalize(px []uint8, c, hw int, hwc bool, mean, std []float32, raw bool) []float32 {
 	lut := make([][256]float32, c)
 	for ch := range c {
 		for p := range 256 {
-			lut[ch][p] = (float32(p)/255 - mean[ch]) / std[ch]
+			if raw {
+				lut[ch][p] = float32(p)
+			} else {
+				lut[ch][p] = (float32(p)/255 - mean[ch]) / std[ch]
+			}
 		}
 	}
 	out := make([]float32, len(px))

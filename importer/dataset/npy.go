@@ -509,7 +509,7 @@ func (s *NPYStream) Write(t *importer.Tensor) error {
 			b = le.AppendUint64(b, math.Float64bits(float64(v)))
 		}
 	default:
-		lo, hi := intRange(dt)
+		lo, hi := dt.IntRange()
 		for i, v := range t.Int {
 			if v < lo || v > hi {
 				return invalidf("npy: element %d value %d outside the range of %s", s.written+i, v, s.typ.descr)
@@ -540,28 +540,6 @@ func (s *NPYStream) Close() error {
 		return invalidf("npy: %d elements written, the header declares %d", s.written, s.want)
 	}
 	return nil
-}
-
-func intRange(dt importer.DataType) (lo, hi int64) {
-	switch dt {
-	case importer.Int8:
-		return math.MinInt8, math.MaxInt8
-	case importer.Uint8:
-		return 0, math.MaxUint8
-	case importer.Bool:
-		return 0, 1
-	case importer.Int16:
-		return math.MinInt16, math.MaxInt16
-	case importer.Uint16:
-		return 0, math.MaxUint16
-	case importer.Int32:
-		return math.MinInt32, math.MaxInt32
-	case importer.Uint32:
-		return 0, math.MaxUint32
-	case importer.Uint64:
-		return 0, math.MaxInt64
-	}
-	return math.MinInt64, math.MaxInt64
 }
 
 // WriteNPY writes t to path through a temporary file in the same directory

@@ -30,7 +30,10 @@ type Source interface {
 	// samples; the error says why not.
 	Fit(in importer.ValueInfo) error
 	// Batch returns samples [start, start+n) as a float32 tensor shaped for
-	// in (dimension 0 is n).
+	// in (dimension 0 is n). For an input of an integer type (a model that
+	// takes image bytes and normalizes them itself) the values are the
+	// whole numbers to feed, 8-bit images unnormalized; Fit has checked that
+	// the type holds them, and importer.WholeValues converts the batch.
 	Batch(in importer.ValueInfo, start, n int) (*importer.Tensor, error)
 }
 
