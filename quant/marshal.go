@@ -11,9 +11,10 @@ import (
 
 // Binary encoding of a Network (used inside mapping files).
 //
-//	magic "RRQN", uvarint version (2; 1 is read too: it lacks the input and
-//	output element types, which are then float), then the fields in
-//	declaration order:
+//	magic "RRQN", uvarint version, then the fields in declaration order.
+//	Version 2 has the input and output element types after PostAxis;
+//	version 1 lacks them (both float), and a network with float input and
+//	output is still written as version 1, byte for byte as before:
 //	integers as zigzag varints, floats as 8-byte little-endian IEEE 754,
 //	strings and slices as a uvarint length followed by the elements.
 //
@@ -61,7 +62,11 @@ func (n *Network) MarshalBinary() ([]byte, error) {
 		return nil, err
 	}
 	e := &encoder{b: []byte(netMagic)}
-	e.uint(netVersion)
+	version := uint64(1)
+	if n.hasTypedIO() {
+		version = netVersion
+	}
+	e.uint(version)
 	c := &n.Config
 	for _, v := range []int{c.WBits, c.ABits, c.Calib, c.Workers} {
 		e.int(int64(v))
@@ -82,8 +87,10 @@ func (n *Network) MarshalBinary() ([]byte, error) {
 	e.str(n.OutputName)
 	e.str(n.Post)
 	e.int(int64(n.PostAxis))
-	e.int(int64(n.InputDType))
-	e.int(int64(n.OutputDType))
+	if version >= 2 {
+		e.int(int64(n.InputDType))
+		e.int(int64(n.OutputDType))
+	}
 
 	e.uint(uint64(len(n.Values)))
 	for _, v := range n.Values {
@@ -410,4 +417,14 @@ func UnmarshalNetwork(data []byte) (*Network, error) {
 		return nil, fmt.Errorf("%w: %w", ErrCorrupt, err)
 	}
 	return n, nil
+}
+
+// hasTypedIO reports an input or output that is not float (version 2).
+func (n *Network) hasTypedIO() bool {
+	for _, dt := range []importer.DataType{n.InputDType, n.OutputDType} {
+		if dt != importer.Undefined && dt != importer.Float {
+			return true
+		}
+	}
+	return false
 }

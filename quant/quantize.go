@@ -290,10 +290,17 @@ func (b *builder) run() (*Network, error) {
 	sx, signed, _, _ := b.encode(p.inputName, signed, math.Inf(-1), math.Inf(1))
 	b.net.Input = b.newValue(p.inputName, p.inShape, sx, signed)
 	b.net.InputName = p.inputName
-	b.net.InputDType, b.net.OutputDType = b.g.Inputs[0].DType, b.g.Outputs[0].DType
-	if b.net.OutputDType == importer.Undefined {
-		if vi, ok := b.g.ValueInfo[b.g.Outputs[0].Name]; ok {
-			b.net.OutputDType = vi.DType
+	// Only integer element types are recorded (float is the zero value).
+	outType := b.g.Outputs[0].DType
+	if vi, ok := b.g.ValueInfo[b.g.Outputs[0].Name]; ok && outType == importer.Undefined {
+		outType = vi.DType
+	}
+	for _, f := range []struct {
+		dst *importer.DataType
+		dt  importer.DataType
+	}{{&b.net.InputDType, b.g.Inputs[0].DType}, {&b.net.OutputDType, outType}} {
+		if f.dt.IsInteger() {
+			*f.dst = f.dt
 		}
 	}
 	for _, n := range b.g.Nodes {
