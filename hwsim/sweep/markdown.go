@@ -102,7 +102,7 @@ func WriteResultsMarkdown(r *Results) ([]byte, error) {
 	writeClaims(&b, r, gs)
 	writeHybrid(&b, gs)
 	writeBound(&b, r)
-	writeFamilies(&b, r)
+	writeFamilies(&b, r, gs)
 	writeNetworks(&b, r)
 
 	// Configuration.
