@@ -168,7 +168,7 @@ func calibrate(g *importer.Graph, inputName string, x *importer.Tensor, n int, w
 				return nil, fmt.Errorf("quant: calibration data for input %q: %w", inputName, err)
 			}
 		}
-		_, err := prog.RunObserved(map[string]*importer.Tensor{inputName: feed}, func(node *importer.Node, outs []*importer.Tensor) {
+		_, err := prog.RunVisited(map[string]*importer.Tensor{inputName: feed}, func(node *importer.Node, outs []*importer.Tensor) {
 			for i, t := range outs {
 				if t != nil && t.DType.IsFloat() && i < len(node.Outputs) {
 					get(node.Outputs[i]).add(t.Float)

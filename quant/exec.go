@@ -103,7 +103,8 @@ func (n *Network) RunCodes(x *importer.Tensor, mm MatMulFunc, workers int) ([]in
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ws := &workState{golden: golden, bufs: make([][]int32, len(n.Values)), vals: make([][]int32, len(n.Values))}
+			ws := getWorkState(n, golden)
+			defer workStates.Put(ws)
 			for !failed.Load() {
 				t := int(next.Add(1) - 1)
 				if t >= tasks {
@@ -130,8 +131,10 @@ func (n *Network) RunCodes(x *importer.Tensor, mm MatMulFunc, workers int) ([]in
 
 // workState is one worker's reusable memory: a buffer per value (the shapes
 // repeat from chunk to chunk) and the lowering scratch, so that a run
-// allocates per worker, not per chunk.
+// allocates per worker, not per chunk; workStates keeps them between runs
+// (an evaluation calls RunCodes once per batch of a few dozen samples).
 type workState struct {
+	net    *Network  // the network whose values bufs holds
 	golden bool      // mm is the golden GEMM: Conv may take the fused byte path
 	bufs   [][]int32 // owned buffers by value index
 	vals   [][]int32 // current contents (aliases for reshapes)
@@ -142,6 +145,24 @@ type workState struct {
 	mults  []Multiplier
 	biases []int64
 	offs   []int
+}
+
+var workStates sync.Pool
+
+// getWorkState returns a workState for a run of n, reusing a pooled one
+// (its value buffers only when it last ran n).
+func getWorkState(n *Network, golden bool) *workState {
+	ws, _ := workStates.Get().(*workState)
+	if ws == nil {
+		ws = &workState{}
+	}
+	if ws.net != n || len(ws.bufs) != len(n.Values) {
+		ws.net = n
+		ws.bufs = make([][]int32, len(n.Values))
+		ws.vals = make([][]int32, len(n.Values))
+	}
+	ws.golden = golden
+	return ws
 }
 
 func grow(b []int32, n int) []int32 {

@@ -99,10 +99,15 @@ func (d *dataFlags) openLabelled() (dataset.Source, error) {
 // calibration opens the calibration data: the embedded MNIST training
 // subset for --data mnist, the data itself otherwise (its first --calib
 // samples).
-func (d *dataFlags) calibration() (dataset.Source, error) {
+func (d *dataFlags) calibration(evalData dataset.Source) (dataset.Source, error) {
 	spec, err := d.spec()
 	if err != nil {
 		return nil, err
+	}
+	if evalData != nil && spec.Calibration().Data == spec.Data {
+		// The calibration data is the evaluation data, already in memory
+		// (a shard narrows the images run, not the source).
+		return evalData, nil
 	}
 	return dataset.Open(spec.Calibration())
 }

@@ -155,7 +155,7 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	}
 	if doInt || doSim {
 		ts := time.Now()
-		net, err := quantizeModel(e, m, &df, &qf)
+		net, err := quantizeModelFrom(e, m, &df, &qf, src)
 		if err != nil {
 			return err
 		}

@@ -66,10 +66,17 @@ func openModel(path string) (*hwsim.Model, error) {
 // quantizeModel calibrates and quantizes m on the calibration data of df,
 // printing a note when --calib asks for more samples than there are.
 func quantizeModel(e *env, m *hwsim.Model, df *dataFlags, qf *quantFlags) (*quant.Network, error) {
+	return quantizeModelFrom(e, m, df, qf, nil)
+}
+
+// quantizeModelFrom is quantizeModel for a caller that already opened the
+// evaluation data (evalData, nil when not): when the calibration data is
+// that same data, it is not read a second time.
+func quantizeModelFrom(e *env, m *hwsim.Model, df *dataFlags, qf *quantFlags, evalData dataset.Source) (*quant.Network, error) {
 	if err := qf.cfg.Validate(); err != nil {
 		return nil, usagef("%v", err)
 	}
-	calib, err := df.calibration()
+	calib, err := df.calibration(evalData)
 	if err != nil {
 		return nil, err
 	}

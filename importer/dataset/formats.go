@@ -18,9 +18,21 @@ var npyFormat = format{
 }
 
 func openNPY(path string, spec Spec) (Source, error) {
-	x, err := ReadNPY(path)
+	data, err := readCapped(path)
 	if err != nil {
 		return nil, err
+	}
+	shape, typ, payload, err := splitNPY(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	var x *importer.Tensor
+	if typ.dtype == importer.Uint8 && (len(shape) == 3 || len(shape) == 4) {
+		// 8-bit images are kept as the file's bytes (a tensor would widen
+		// every pixel to 64 bits first).
+		x = &importer.Tensor{DType: importer.Uint8, Shape: shape}
+	} else if x, err = decodeNPYPayload(shape, typ, payload); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if len(x.Shape) < 1 || x.Shape[0] < 1 {
 		return nil, invalidf("%s: shape %v: want [N, ...] with N >= 1 samples", path, x.Shape)
@@ -48,10 +60,7 @@ func openNPY(path string, spec Spec) (Source, error) {
 		if len(x.Shape) == 4 {
 			c, h = x.Shape[1], x.Shape[2]
 		}
-		px := make([]uint8, len(x.Int))
-		for i, v := range x.Int {
-			px[i] = uint8(v)
-		}
+		px := payload
 		sz := c * h * w
 		return &imageSource{name: path, n: x.Shape[0], labels: labels, norm: spec.Norm.orDefault(DefaultNorm), c: c, h: h, w: w,
 			pixels: func(start, n, _, _ int) ([]uint8, error) { return px[start*sz : (start+n)*sz], nil }}, nil

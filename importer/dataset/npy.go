@@ -84,7 +84,13 @@ func readCapped(path string) ([]byte, error) {
 	if fi, err := f.Stat(); err == nil && fi.IsDir() {
 		return nil, invalidf("%s is a directory, not a file", path)
 	}
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
+	// Read into a buffer of the file's size (one allocation; ReadAll's
+	// doubling would hold up to twice the file at once), still bounded.
+	var data []byte
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() <= MaxFileBytes {
+		data = make([]byte, 0, fi.Size()+1)
+	}
+	data, err = readAllInto(data, io.LimitReader(f, MaxFileBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -100,8 +106,18 @@ func readCapped(path string) ([]byte, error) {
 // float64 values are rounded to float32 (the tensor type rramc computes in)
 // with DType Double kept; uint64 values above MaxInt64 are rejected.
 func DecodeNPY(data []byte) (*importer.Tensor, error) {
+	shape, typ, payload, err := splitNPY(data)
+	if err != nil {
+		return nil, err
+	}
+	return decodeNPYPayload(shape, typ, payload)
+}
+
+// splitNPY checks a .npy file's header and returns its shape, element type
+// and payload (exactly shape-product × item-size bytes).
+func splitNPY(data []byte) (shape []int, typ npyType, payload []byte, err error) {
 	if len(data) < 10 || string(data[:6]) != npyMagic {
-		return nil, invalidf("npy: missing \\x93NUMPY magic")
+		return nil, typ, nil, invalidf("npy: missing \\x93NUMPY magic")
 	}
 	major, minor := data[6], data[7]
 	var hlen, off int
@@ -110,30 +126,30 @@ func DecodeNPY(data []byte) (*importer.Tensor, error) {
 		hlen, off = int(binary.LittleEndian.Uint16(data[8:])), 10
 	case (major == 2 || major == 3) && minor == 0:
 		if len(data) < 12 {
-			return nil, invalidf("npy: truncated header length")
+			return nil, typ, nil, invalidf("npy: truncated header length")
 		}
 		h := binary.LittleEndian.Uint32(data[8:])
 		if uint64(h) > uint64(len(data)) {
-			return nil, invalidf("npy: header length %d exceeds file size %d", h, len(data))
+			return nil, typ, nil, invalidf("npy: header length %d exceeds file size %d", h, len(data))
 		}
 		hlen, off = int(h), 12
 	default:
-		return nil, invalidf("npy: format version %d.%d not supported (want 1.0, 2.0 or 3.0)", major, minor)
+		return nil, typ, nil, invalidf("npy: format version %d.%d not supported (want 1.0, 2.0 or 3.0)", major, minor)
 	}
 	if hlen > len(data)-off {
-		return nil, invalidf("npy: header length %d exceeds the %d bytes after it", hlen, len(data)-off)
+		return nil, typ, nil, invalidf("npy: header length %d exceeds the %d bytes after it", hlen, len(data)-off)
 	}
 	hdr, err := parseNPYHeader(string(data[off : off+hlen]))
 	if err != nil {
-		return nil, err
+		return nil, typ, nil, err
 	}
-	payload := data[off+hlen:]
-	typ, err := lookupDescr(hdr.descr)
+	payload = data[off+hlen:]
+	typ, err = lookupDescr(hdr.descr)
 	if err != nil {
-		return nil, err
+		return nil, typ, nil, err
 	}
 	if hdr.fortran {
-		return nil, invalidf("npy: fortran_order True not supported (save a C-contiguous array)")
+		return nil, typ, nil, invalidf("npy: fortran_order True not supported (save a C-contiguous array)")
 	}
 	count := 1
 	if slices.Contains(hdr.shape, 0) {
@@ -146,14 +162,20 @@ func DecodeNPY(data []byte) (*importer.Tensor, error) {
 		// Bounded by the payload: no product can overflow, nothing is
 		// allocated from a forged dimension.
 		if d != 0 && count > len(payload)/typ.size/d {
-			return nil, invalidf("npy: shape %v of %s needs more than the %d payload bytes present", hdr.shape[:i+1], hdr.descr, len(payload))
+			return nil, typ, nil, invalidf("npy: shape %v of %s needs more than the %d payload bytes present", hdr.shape[:i+1], hdr.descr, len(payload))
 		}
 		count *= d
 	}
 	if count*typ.size != len(payload) {
-		return nil, invalidf("npy: shape %v of %s needs %d payload bytes, file has %d", hdr.shape, hdr.descr, count*typ.size, len(payload))
+		return nil, typ, nil, invalidf("npy: shape %v of %s needs %d payload bytes, file has %d", hdr.shape, hdr.descr, count*typ.size, len(payload))
 	}
-	t := &importer.Tensor{DType: typ.dtype, Shape: hdr.shape}
+	return hdr.shape, typ, payload, nil
+}
+
+// decodeNPYPayload converts a checked payload to a tensor.
+func decodeNPYPayload(shape []int, typ npyType, payload []byte) (*importer.Tensor, error) {
+	count := len(payload) / typ.size
+	t := &importer.Tensor{DType: typ.dtype, Shape: shape}
 	le := binary.LittleEndian
 	switch typ.dtype {
 	case importer.Float:
@@ -585,4 +607,22 @@ func ReadLabelsNPY(path string) ([]int, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return l, nil
+}
+
+// readAllInto appends everything r yields to buf (growing it only when the
+// reader gives more than its capacity).
+func readAllInto(buf []byte, r io.Reader) ([]byte, error) {
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
 }

@@ -21,12 +21,12 @@ import (
 
 const thirdPartyDir = "../../shared/models/third_party"
 
-// testmodelsDir is ../testmodels, or $RRAMC_TESTMODELS when set.
+// testmodelsDir is the repository's testmodels (../../testmodels), or $RRAMC_TESTMODELS when set.
 func testmodelsDir() string {
 	if d := os.Getenv("RRAMC_TESTMODELS"); d != "" {
 		return d
 	}
-	return "../testmodels"
+	return "../../testmodels"
 }
 
 // evalResult is what one pass over the test set gives.

@@ -325,13 +325,26 @@ func (p *Program) Inputs() []importer.ValueInfo { return p.inputs }
 // name); a mismatch gives an error wrapping ErrInvalidModel that names the
 // input.
 func (p *Program) Run(inputs map[string]*importer.Tensor) (map[string]*importer.Tensor, error) {
-	return p.RunObserved(inputs, nil)
+	return p.run(inputs, nil, true)
 }
 
 // RunObserved is Run that calls observe after each node with the node and its
 // outputs (nil for an omitted optional output). observe must not modify the
 // tensors; it may keep them.
 func (p *Program) RunObserved(inputs map[string]*importer.Tensor, observe func(n *importer.Node, outs []*importer.Tensor)) (map[string]*importer.Tensor, error) {
+	return p.run(inputs, observe, false)
+}
+
+// RunVisited is RunObserved for an observer that does not keep the tensors
+// past its call (a statistic over them, say): their buffers are recycled as
+// in Run, so the run's memory is Run's, not every activation of the graph.
+func (p *Program) RunVisited(inputs map[string]*importer.Tensor, visit func(n *importer.Node, outs []*importer.Tensor)) (map[string]*importer.Tensor, error) {
+	return p.run(inputs, visit, true)
+}
+
+// run executes the graph, recycling activation buffers when recycle is set
+// (the observer, if any, must then not keep the tensors it sees).
+func (p *Program) run(inputs map[string]*importer.Tensor, observe func(n *importer.Node, outs []*importer.Tensor), recycle bool) (map[string]*importer.Tensor, error) {
 	if err := p.checkInputs(inputs); err != nil {
 		return nil, err
 	}
@@ -343,7 +356,7 @@ func (p *Program) RunObserved(inputs map[string]*importer.Tensor, observe func(n
 		slots[p.inSlot[i]] = inputs[in.Name]
 	}
 	var ar *arena
-	if observe == nil {
+	if recycle {
 		ar = &arena{}
 	}
 	var ins []*importer.Tensor
