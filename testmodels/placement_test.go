@@ -21,8 +21,10 @@ import (
 // RRAMC_TORCHVISION_DIR holds them, every torchvision export.
 func TestPlacementAgreesWithQuantize(t *testing.T) {
 	paths, err := filepath.Glob("*.onnx")
-	more, _ := filepath.Glob("intio/*.onnx")
-	paths = append(paths, more...)
+	for _, dir := range []string{"intio", "conv3d"} {
+		more, _ := filepath.Glob(filepath.Join(dir, "*.onnx"))
+		paths = append(paths, more...)
+	}
 	if err != nil || len(paths) == 0 {
 		t.Fatalf("no committed models: %v", err)
 	}
