@@ -570,3 +570,46 @@ func bruteConvTranspose(t *testing.T, net *Network, m *importer.Model, x *import
 	}
 	return result
 }
+
+// TestDigitalWork holds the digital work each kind states for the cost
+// model against counts worked out by hand for the squeeze-and-excitation
+// block on an [8, 6, 6] input (288 codes) and a ×2 bilinear resize of its
+// output (1152 codes, 2×2 taps each in the interior; the border rows and
+// columns keep 2 taps because half_pixel clamps the second to the edge).
+func TestDigitalWork(t *testing.T) {
+	g := newGraphBuilder(7)
+	se := cnnKindCases[0].build(g)
+	y := g.node("Resize", []string{se, "", g.floats("sc", 1, 1, 2, 2)}, "up", aStr("mode", "linear"))
+	m := g.model([]int{8, 6, 6}, y)
+	cfg := DefaultConfig()
+	cfg.Calib = 16
+	net, err := Quantize(m, randomBatch(1, 16, 8, 6, 6), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]DigitalWork{
+		"r1":   {Requant: 288, Activations: 288}, // conv + fused Relu
+		"gap":  {PoolOps: 288},
+		"f1":   {Requant: 4, Activations: 4},
+		"fc2":  {Requant: 8, Activations: 8},
+		"gate": {Activations: 8},       // HardSigmoid table
+		"y":    {Requant: 2 * 288},     // product and rescale
+		"up":   {PoolOps: 8 * 144 * 4}, // 4 taps per output code
+	}
+	seen := 0
+	for i := range net.Ops {
+		op := &net.Ops[i]
+		name := net.Values[op.Out].Name
+		w, ok := want[name]
+		if !ok {
+			continue
+		}
+		seen++
+		if got := net.Work(op); got != w {
+			t.Errorf("%s (%s): work %+v, want %+v", name, op.Kind, got, w)
+		}
+	}
+	if seen != len(want) {
+		t.Errorf("found %d of the %d ops", seen, len(want))
+	}
+}
