@@ -94,6 +94,8 @@ type mapEntry struct {
 	once sync.Once
 	err  error
 	mp   *mapper.Mapping
+	// bitSparsity is the mapping's total bit sparsity (mapper.Stats).
+	bitSparsity float64
 }
 
 type boundEntry struct {
@@ -354,10 +356,12 @@ func (e *Evaluator) network(ctx context.Context, pc *PointConfig, me *modelEntry
 // mapping maps pc's scheme and sharing limit on geo once per cached
 // network: the hardware variants of one geometry share it (the mapping
 // depends on nothing else; the simulators only read it).
-func (e *Evaluator) mapping(pc *PointConfig, ne *netEntry, geo mapper.Geometry) (*mapper.Mapping, error) {
+func (e *Evaluator) mapping(pc *PointConfig, ne *netEntry, geo mapper.Geometry) (*mapEntry, error) {
 	opts := mapper.Options{Scheme: pc.Scheme, MaxShare: pc.MaxShare, Workers: e.workers()}
 	if e.Unshared {
-		return mapper.Map(ne.net, geo, opts)
+		me := &mapEntry{}
+		me.mp, me.bitSparsity, me.err = mapAndStats(ne.net, geo, opts)
+		return me, me.err
 	}
 	key := fmt.Sprintf("%p|%s|%d|%+v", ne, pc.Scheme, pc.MaxShare, geo)
 	e.mu.Lock()
@@ -368,7 +372,7 @@ func (e *Evaluator) mapping(pc *PointConfig, ne *netEntry, geo mapper.Geometry) 
 	}
 	e.mapOrder = touchLRU(e.mapOrder, key, e.keep*4, func(k string) { delete(e.maps, k) })
 	e.mu.Unlock()
-	me.once.Do(func() { me.mp, me.err = mapper.Map(ne.net, geo, opts) })
+	me.once.Do(func() { me.mp, me.bitSparsity, me.err = mapAndStats(ne.net, geo, opts) })
 	if me.err != nil {
 		e.mu.Lock()
 		if e.maps[key] == me {
@@ -376,7 +380,20 @@ func (e *Evaluator) mapping(pc *PointConfig, ne *netEntry, geo mapper.Geometry) 
 		}
 		e.mu.Unlock()
 	}
-	return me.mp, me.err
+	return me, me.err
+}
+
+// mapAndStats maps net and returns the mapping with its bit sparsity.
+func mapAndStats(net *quant.Network, geo mapper.Geometry, opts mapper.Options) (*mapper.Mapping, float64, error) {
+	mp, err := mapper.Map(net, geo, opts)
+	if err != nil {
+		return nil, 0, err
+	}
+	_, tot, err := mp.Stats()
+	if err != nil {
+		return nil, 0, err
+	}
+	return mp, tot.BitSparsity(), nil
 }
 
 // activationBound returns, per layer of ne's network, the lower bound on
@@ -487,10 +504,11 @@ func (e *Evaluator) Evaluate(ctx context.Context, pc PointConfig) (*Point, error
 	if err != nil {
 		return nil, err
 	}
-	mp, err := e.mapping(&pc, ne, hw.Geometry)
+	ment, err := e.mapping(&pc, ne, hw.Geometry)
 	if err != nil {
 		return nil, err
 	}
+	mp := ment.mp
 	sim, err := hwsim.Simulate(ne.net, mp, hw, hwsim.Options{Workers: e.workers(), Seed: pc.SimSeed()})
 	if err != nil {
 		return nil, err
@@ -538,10 +556,6 @@ func (e *Evaluator) Evaluate(ctx context.Context, pc PointConfig) (*Point, error
 	if err != nil {
 		return nil, err
 	}
-	_, tot, err := mp.Stats()
-	if err != nil {
-		return nil, err
-	}
 	costOnly, reason, images := me.costOnly, me.reason, me.n
 	if pc.CostOnly {
 		costOnly, images = true, 0
@@ -550,7 +564,7 @@ func (e *Evaluator) Evaluate(ctx context.Context, pc PointConfig) (*Point, error
 	p := &Point{
 		Model: pc.Model, ModelName: pc.ModelName, Prune: pc.Prune, Finetuned: pc.Finetuned, Scheme: pc.Scheme, MaxShare: mp.MaxShare,
 		XbarRows: hw.XbarRows, XbarCols: hw.XbarCols, OURows: hw.OURows, OUCols: hw.OUCols, CellBits: hw.CellBits,
-		ADCBits: hw.ADCBits, Sparsity: ne.net.TotalSparsity(), BitSparsity: tot.BitSparsity(), Images: images,
+		ADCBits: hw.ADCBits, Sparsity: ne.net.TotalSparsity(), BitSparsity: ment.bitSparsity, Images: images,
 		CostOnly: costOnly, CostOnlyReason: reason, Saturations: cost.Counts.ADCClipped + cost.Counts.ADCTruncated,
 		OUActivations: cost.Counts.OUActivations, Cycles: cost.Cycles, LatencyNS: cost.LatencyNs, PeriodNS: cost.PeriodNs,
 		EnergyPJ: cost.EnergyPJ.Total, Energy: cost.EnergyPJ.Components(), AreaUM2: cost.AreaUM2.Total,
