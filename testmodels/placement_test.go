@@ -21,7 +21,7 @@ import (
 // RRAMC_TORCHVISION_DIR holds them, every torchvision export.
 func TestPlacementAgreesWithQuantize(t *testing.T) {
 	paths, err := filepath.Glob("*.onnx")
-	for _, dir := range []string{"intio", "conv3d"} {
+	for _, dir := range []string{"intio", "conv3d", "decoder"} {
 		more, _ := filepath.Glob(filepath.Join(dir, "*.onnx"))
 		paths = append(paths, more...)
 	}
