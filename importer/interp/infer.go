@@ -334,8 +334,13 @@ func inferBinary(op string, a, b *ValueShape) *ValueShape {
 
 func inferWindow(n *importer.Node, x, w *ValueShape) ([]*ValueShape, error) {
 	isConv := n.OpType == "Conv"
+	// MaxPool keeps an integer input's type; Conv and AveragePool are float.
+	dt := importer.Float
+	if !isConv && x.DType != importer.Undefined {
+		dt = x.DType
+	}
 	if !x.Known || len(x.Dims) < 3 {
-		return []*ValueShape{{DType: importer.Float}}, nil
+		return []*ValueShape{{DType: dt}}, nil
 	}
 	at, err := readConvAttrs(n, !isConv)
 	if err != nil {
@@ -345,7 +350,7 @@ func inferWindow(n *importer.Node, x, w *ValueShape) ([]*ValueShape, error) {
 	var kernel []int
 	if isConv {
 		if !w.Known || len(w.Dims) != len(x.Dims) {
-			return []*ValueShape{{DType: importer.Float}}, nil
+			return []*ValueShape{{DType: dt}}, nil
 		}
 		out[1] = w.Dims[0]
 		if k, ok := intsOf(w.Dims[2:]); ok {
@@ -355,7 +360,7 @@ func inferWindow(n *importer.Node, x, w *ValueShape) ([]*ValueShape, error) {
 	ceil, _ := n.AttrInt("ceil_mode", 0)
 	spatial := len(x.Dims) - 2
 	if kernel == nil && at.kernel == nil {
-		return []*ValueShape{{DType: importer.Float, Dims: append(out, unknownDims(spatial)...), Known: true}}, nil
+		return []*ValueShape{{DType: dt, Dims: append(out, unknownDims(spatial)...), Known: true}}, nil
 	}
 	if spatial > 2 {
 		ax, err := at.axes(spatial, kernel)
@@ -364,7 +369,7 @@ func inferWindow(n *importer.Node, x, w *ValueShape) ([]*ValueShape, error) {
 		}
 		sp, ok := intsOf(x.Dims[2:])
 		if !ok {
-			return []*ValueShape{{DType: importer.Float, Dims: append(out, unknownDims(spatial)...), Known: true}}, nil
+			return []*ValueShape{{DType: dt, Dims: append(out, unknownDims(spatial)...), Known: true}}, nil
 		}
 		g, err := newWindowGeometry(1, 1, sp, ax, at.autoPad, ceil != 0)
 		if err != nil {
@@ -373,7 +378,7 @@ func inferWindow(n *importer.Node, x, w *ValueShape) ([]*ValueShape, error) {
 		for _, o := range g.OutShape() {
 			out = append(out, fixed(o))
 		}
-		return []*ValueShape{{DType: importer.Float, Dims: out, Known: true}}, nil
+		return []*ValueShape{{DType: dt, Dims: out, Known: true}}, nil
 	}
 	p, err := at.params(spatial, kernel, ceil != 0)
 	if err != nil {
@@ -381,7 +386,7 @@ func inferWindow(n *importer.Node, x, w *ValueShape) ([]*ValueShape, error) {
 	}
 	sp, ok := intsOf(x.Dims[2:])
 	if !ok {
-		return []*ValueShape{{DType: importer.Float, Dims: append(out, unknownDims(spatial)...), Known: true}}, nil
+		return []*ValueShape{{DType: dt, Dims: append(out, unknownDims(spatial)...), Known: true}}, nil
 	}
 	h, wd := 1, sp[len(sp)-1]
 	if spatial == 2 {
@@ -395,7 +400,7 @@ func inferWindow(n *importer.Node, x, w *ValueShape) ([]*ValueShape, error) {
 		out = append(out, fixed(g.OutH))
 	}
 	out = append(out, fixed(g.OutW))
-	return []*ValueShape{{DType: importer.Float, Dims: out, Known: true}}, nil
+	return []*ValueShape{{DType: dt, Dims: out, Known: true}}, nil
 }
 
 func unknownDims(n int) []importer.Dim {

@@ -9,10 +9,38 @@ import (
 )
 
 func init() {
-	register("MaxPool", 1, 1, compilePool, shapeWindow)
+	register("MaxPool", 1, 1, compileMaxPoolAnyType, shapeWindow)
 	register("AveragePool", 1, 1, compilePool, shapeWindow)
 	register("GlobalAveragePool", 1, 1, compileGlobalPool, shapeGlobalPool)
 	register("GlobalMaxPool", 1, 1, compileGlobalPool, shapeGlobalPool)
+}
+
+// compileMaxPoolAnyType is MaxPool for float and integer inputs (opset 12
+// adds int8 and uint8): integer values are pooled as float32, which holds
+// every integer up to 2^24 exactly (a max only picks one of its inputs), and
+// the result (and Indices) keep the input's type.
+func compileMaxPoolAnyType(c *compileCtx, n *importer.Node) (kernel, error) {
+	k, err := compilePool(c, n)
+	if err != nil {
+		return nil, err
+	}
+	return func(ar *arena, ins []*importer.Tensor) ([]*importer.Tensor, error) {
+		x := ins[0]
+		if x == nil || x.IsFloat() || !x.DType.IsInteger() {
+			return k(ar, ins)
+		}
+		for i, v := range x.Int {
+			if v > 1<<24 || v < -(1<<24) {
+				return nil, fmt.Errorf("integer input X: value %d at index %d is beyond 2^24, which float32 pooling cannot hold exactly", v, i)
+			}
+		}
+		outs, err := k(ar, []*importer.Tensor{castTensor(x, importer.Float)})
+		if err != nil {
+			return nil, err
+		}
+		outs[0] = castTensor(outs[0], x.DType)
+		return outs, nil
+	}, nil
 }
 
 func compilePool(c *compileCtx, n *importer.Node) (kernel, error) {
