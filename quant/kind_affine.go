@@ -167,10 +167,15 @@ func (b *builder) constArith(n *importer.Node) error {
 	}
 	vx := b.net.Values[x]
 	ct := b.g.Initializers[n.Inputs[1-xi]]
-	p, run, ok := broadcastBlock(ct.Shape, vx.Shape)
+	p, run, ok := broadcastBlock(ct.Shape, vx.Shape, b.lead)
 	if !ok {
-		b.unsupported(n, fmt.Sprintf("constant %v does not broadcast along one block of axes of %v per sample", ct.Shape, vx.Shape))
-		return nil
+		// any other broadcast (Swin's attention mask [1, W, 1, L, L] over
+		// [1, W, heads, L, L]): one parameter per element
+		if c, ok = expandConst(ct, vx.Shape, b.lead); !ok {
+			b.unsupported(n, fmt.Sprintf("constant %v does not broadcast to %v per sample", ct.Shape, vx.Shape))
+			return nil
+		}
+		p, run = len(c), 1
 	}
 	// y = a_j·x + s_j per parameter j
 	a := make([]float64, p)
@@ -221,22 +226,23 @@ func (b *builder) constArith(n *importer.Node) error {
 }
 
 // broadcastBlock finds how a constant of shape cs broadcasts over a value
-// of per-sample shape vs (ONNX rules, the constant's leading axes aligned
-// to the batch at most with size 1): its axes larger than 1 must be one
-// block of consecutive axes equal to vs's. It returns the block's element
-// count p and the product run of the axes after it.
-func broadcastBlock(cs, vs []int) (p, run int, ok bool) {
-	full := len(vs) + 1 // with the batch axis
+// of per-sample shape vs (ONNX rules; with lead 1 the value's batch axis
+// is outside vs and the constant may meet it with size 1 only): its axes
+// larger than 1 must be one block of consecutive axes equal to vs's. It
+// returns the block's element count p and the product run of the axes
+// after it.
+func broadcastBlock(cs, vs []int, lead int) (p, run int, ok bool) {
+	full := len(vs) + lead // rank of the ONNX value
 	if len(cs) > full {
 		return 0, 0, false
 	}
 	first, last := -1, -1
 	for i, d := range cs {
-		ax := full - len(cs) + i // axis in the batch-including shape
+		ax := full - len(cs) + i - lead // axis of vs (-1: the batch axis)
 		if d == 1 {
 			continue
 		}
-		if ax == 0 || d != vs[ax-1] || first >= 0 && last != ax-1 {
+		if ax < 0 || d != vs[ax] || first >= 0 && last != ax-1 {
 			return 0, 0, false
 		}
 		if first < 0 {
@@ -245,13 +251,56 @@ func broadcastBlock(cs, vs []int) (p, run int, ok bool) {
 		last = ax
 	}
 	p, run = 1, 1
-	for ax := 1; ax < full; ax++ {
+	for ax, d := range vs {
 		switch {
 		case first >= 0 && ax >= first && ax <= last:
-			p *= vs[ax-1]
+			p *= d
 		case first < 0 || ax > last:
-			run *= vs[ax-1]
+			run *= d
 		}
 	}
 	return p, run, true
+}
+
+// expandConst broadcasts the float constant t (numpy rules) to a value of
+// per-sample shape vs (lead as in broadcastBlock), element by element.
+func expandConst(t *importer.Tensor, vs []int, lead int) ([]float32, bool) {
+	full := len(vs) + lead
+	if len(t.Shape) > full || len(t.Float) != t.Len() {
+		return nil, false
+	}
+	// stride of each axis of vs in t (0 where t broadcasts)
+	st := make([]int, len(vs))
+	s := 1
+	for i := len(t.Shape) - 1; i >= 0; i-- {
+		ax := full - len(t.Shape) + i - lead
+		d := t.Shape[i]
+		switch {
+		case ax < 0 && d != 1, ax >= 0 && d != 1 && d != vs[ax]:
+			return nil, false
+		case ax >= 0 && d != 1:
+			st[ax] = s
+		}
+		s *= d
+	}
+	size := 1
+	for _, d := range vs {
+		size *= d
+	}
+	out := make([]float32, size)
+	idx := make([]int, len(vs))
+	off := 0
+	for e := range out {
+		out[e] = t.Float[off]
+		for a := len(vs) - 1; a >= 0; a-- {
+			idx[a]++
+			off += st[a]
+			if idx[a] < vs[a] {
+				break
+			}
+			off -= st[a] * vs[a]
+			idx[a] = 0
+		}
+	}
+	return out, true
 }

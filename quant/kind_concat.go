@@ -88,16 +88,19 @@ func (b *builder) concat(n *importer.Node) error {
 	for i := range n.Inputs {
 		x, ok := b.input(n, i)
 		if !ok {
-			b.unsupported(n, "every input must be an activation")
-			return nil
+			if x, ok = b.constant(n.Inputs[i]); !ok {
+				b.unsupported(n, "every input must be an activation or a constant with a batch axis of 1")
+				return nil
+			}
 		}
 		ins = append(ins, x)
 	}
 	v0 := b.net.Values[ins[0]]
 	axis := int(attrInt(n, "axis", 1))
 	if axis < 0 {
-		axis += len(v0.Shape) + 1
+		axis += len(v0.Shape) + b.lead
 	}
+	axis += 1 - b.lead // as an axis of [batch, per-sample shape...]
 	if axis < 1 || axis > len(v0.Shape) {
 		b.unsupported(n, fmt.Sprintf("axis %d", axis))
 		return nil

@@ -3,6 +3,7 @@ package quant
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/rramc/rramc/importer"
 	"github.com/rramc/rramc/importer/interp"
@@ -161,7 +162,10 @@ const fillMarker = -1
 // index map and shape, and the padding value (nil when n does not pad); why
 // is set when the node is not a per-sample copy with constant arguments.
 func (b *builder) indexMaps(n *importer.Node, in []int) (maps [][]int32, shapes [][]int, fill *float64, why string) {
-	const samples = 2
+	// With the batch axis outside the value (lead 1) the op runs on two
+	// samples; a graph quantized at batch 1 (lead 0) has no batch axis
+	// left to prove anything about, and its values are whole tensors.
+	samples := 1 + b.lead
 	per := 1
 	for _, d := range in {
 		per *= d
@@ -235,7 +239,11 @@ func (b *builder) indexMaps(n *importer.Node, in []int) (maps [][]int32, shapes 
 	if err != nil {
 		return nil, nil, nil, err.Error()
 	}
-	res, err := p.Run(map[string]*importer.Tensor{data: importer.NewInt(append([]int{samples}, in...), pos)})
+	dataShape := slices.Clone(in)
+	if b.lead == 1 {
+		dataShape = append([]int{samples}, in...)
+	}
+	res, err := p.Run(map[string]*importer.Tensor{data: importer.NewInt(dataShape, pos)})
 	if err != nil {
 		return nil, nil, nil, err.Error()
 	}
@@ -245,7 +253,7 @@ func (b *builder) indexMaps(n *importer.Node, in []int) (maps [][]int32, shapes 
 			continue
 		}
 		t := res[o]
-		if t == nil || len(t.Shape) == 0 || t.Shape[0] != samples || t.DType.IsFloat() || len(t.Int) != t.Len() {
+		if t == nil || len(t.Shape) < b.lead || b.lead == 1 && t.Shape[0] != samples || t.DType.IsFloat() || len(t.Int) != t.Len() {
 			return nil, nil, nil, "the batch axis is not kept"
 		}
 		oper := t.Len() / samples
@@ -268,7 +276,7 @@ func (b *builder) indexMaps(n *importer.Node, in []int) (maps [][]int32, shapes 
 			}
 		}
 		maps = append(maps, m)
-		shapes = append(shapes, append([]int(nil), t.Shape[1:]...))
+		shapes = append(shapes, append([]int(nil), t.Shape[b.lead:]...))
 	}
 	return maps, shapes, fill, ""
 }

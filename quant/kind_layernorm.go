@@ -142,12 +142,12 @@ func (b *builder) layerNorm(n *importer.Node) error {
 		return nil
 	}
 	vx := b.net.Values[x]
-	r := len(vx.Shape) + 1
+	r := len(vx.Shape) + b.lead
 	axis := int(attrInt(n, "axis", -1))
 	if axis < 0 {
 		axis += r
 	}
-	if axis != r-1 || len(vx.Shape) == 0 {
+	if axis != r-1 || len(vx.Shape) == 0 || r < 2 {
 		b.unsupported(n, fmt.Sprintf("normalization over axis %d of rank %d (only the last axis)", axis, r))
 		return nil
 	}

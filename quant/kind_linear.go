@@ -127,13 +127,19 @@ func (b *builder) linear(n *importer.Node, f *floatLayer) error {
 		op.Win = win
 		outShape = []int{f.cout, win.OutH, win.OutW}
 	case "Gemm":
-		if len(inV.Shape) != 1 || inV.Shape[0] != f.k {
+		// one row per sample; in a graph quantized at batch 1 (b.lead = 0)
+		// the value is the whole [M, K] matrix
+		rows := len(inV.Shape) == 2 && b.lead == 0
+		if !(len(inV.Shape) == 1 || rows) || inV.Shape[len(inV.Shape)-1] != f.k {
 			return fmt.Errorf("quant: %w: %s: input %v per sample, weight wants %d features", importer.ErrInvalidModel, nodeWhere(n), inV.Shape, f.k)
 		}
 		alpha = float64(attrFloat(n, "alpha", 1))
 		beta = float64(attrFloat(n, "beta", 1))
 		l.K, l.N = f.k, f.cout
 		outShape = []int{f.cout}
+		if rows {
+			outShape = []int{inV.Shape[0], f.cout}
+		}
 		if len(n.Inputs) > 2 && n.Inputs[2] != "" && f.bias == nil {
 			c, okc := constFloats(b.g, n.Inputs[2])
 			if !okc || len(c) != 1 {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/rramc/rramc/importer"
 )
@@ -18,6 +19,7 @@ import (
 func init() {
 	registerKind(OpMatMul, kindSpec{inputs: 2, exec: execMatMul, check: checkMatMul, export: exportMatMul, work: workMatMul})
 	registerBuilder("MatMul", (*builder).matMul)
+	registerBuilder("Einsum", (*builder).einsum)
 }
 
 // matMulDims returns the batch count (product of the leading axes), M, K
@@ -96,6 +98,11 @@ func (b *builder) matMul(n *importer.Node) error {
 		b.unsupported(n, "operands must be activations or a constant weight matrix")
 		return nil
 	}
+	return b.matMulOf(n, x, y)
+}
+
+// matMulOf emits OpMatMul of values x and y for node n.
+func (b *builder) matMulOf(n *importer.Node, x, y int) error {
 	va, vb := b.net.Values[x], b.net.Values[y]
 	if len(va.Shape) < 2 || len(vb.Shape) != len(va.Shape) || !slices.Equal(va.Shape[:len(va.Shape)-2], vb.Shape[:len(vb.Shape)-2]) ||
 		va.Shape[len(va.Shape)-1] != vb.Shape[len(vb.Shape)-2] {
@@ -109,4 +116,58 @@ func (b *builder) matMul(n *importer.Node) error {
 	b.emit(Op{Kind: OpMatMul, Name: n.Name, In: []int{x, y}, Out: v, Lo: lo, Hi: hi,
 		Mult: []Multiplier{NewMultiplier(va.Scale * vb.Scale / sy)}})
 	return nil
+}
+
+// einsum builds the two Einsum equations attention is written with
+// (MaxViT): "...ij,...jd->...id" (a product) and "...id,...jd->...ij" (a
+// product with the second operand's last two axes swapped, by OpTranspose),
+// with the same letters for the leading axes of both operands and the
+// output.
+func (b *builder) einsum(n *importer.Node) error {
+	eq, _ := n.AttrString("equation", "")
+	eq = strings.ReplaceAll(eq, " ", "")
+	lhs, out, ok := strings.Cut(eq, "->")
+	a, c, ok2 := strings.Cut(lhs, ",")
+	if !ok || !ok2 || len(n.Inputs) != 2 || len(a) < 2 || len(a) != len(c) || len(out) != len(a) ||
+		a[:len(a)-2] != c[:len(c)-2] || out[:len(out)-2] != a[:len(a)-2] {
+		b.unsupported(n, fmt.Sprintf("equation %q (only batched products of two operands)", eq))
+		return nil
+	}
+	i, k := a[len(a)-2], a[len(a)-1]
+	r := len(a) - 2
+	var transposeB bool
+	switch {
+	case c[r] == k && out[r] == i && out[r+1] == c[r+1] && c[r+1] != i && c[r+1] != k:
+		// A[i,k]·B[k,d]
+	case c[r+1] == k && out[r] == i && out[r+1] == c[r] && c[r] != i && c[r] != k:
+		transposeB = true // A[i,k]·B[j,k]
+	default:
+		b.unsupported(n, fmt.Sprintf("equation %q (only batched products of two operands)", eq))
+		return nil
+	}
+	x, ok1 := b.input(n, 0)
+	y, ok3 := b.input(n, 1)
+	if !ok1 || !ok3 {
+		b.unsupported(n, "operands must be activations")
+		return nil
+	}
+	if transposeB {
+		vy := b.net.Values[y]
+		rk := len(vy.Shape)
+		if rk < 2 {
+			b.unsupported(n, fmt.Sprintf("operand %v", vy.Shape))
+			return nil
+		}
+		perm := make([]int, rk)
+		for j := range perm {
+			perm[j] = j
+		}
+		perm[rk-2], perm[rk-1] = rk-1, rk-2
+		shape := slices.Clone(vy.Shape)
+		shape[rk-2], shape[rk-1] = shape[rk-1], shape[rk-2]
+		t := b.aliasValue(n.Inputs[1]+"__T", y, shape)
+		b.emit(Op{Kind: OpTranspose, Name: n.Name + "__T", In: []int{y}, Out: t, Perm: perm})
+		y = t
+	}
+	return b.matMulOf(n, x, y)
 }

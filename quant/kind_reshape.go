@@ -59,6 +59,10 @@ func (b *builder) reshape(n *importer.Node) error {
 	}
 	vx := b.net.Values[x]
 	size := vx.size()
+	if b.lead == 0 {
+		// quantized at batch 1: every shape is the graph's own, inferred
+		return b.reshapeTo(n, x, size)
+	}
 	var shape []int
 	switch n.OpType {
 	case "Identity", "Dropout":
@@ -191,4 +195,31 @@ func (b *builder) dtype(name string) importer.DataType {
 		}
 	}
 	return b.g.ValueInfo[name].DType
+}
+
+// reshapeTo is reshape for a graph quantized at batch 1 (b.lead = 0): the
+// output takes the shape the passes inferred for it, which is concrete
+// there.
+func (b *builder) reshapeTo(n *importer.Node, x, size int) error {
+	vi, ok := b.g.ValueInfo[n.Outputs[0]]
+	if !ok || vi.Shape == nil {
+		b.unsupported(n, "output shape unknown")
+		return nil
+	}
+	shape := make([]int, len(vi.Shape))
+	p := 1
+	for i, d := range vi.Shape {
+		if d.Value <= 0 {
+			b.unsupported(n, fmt.Sprintf("output dimension %d is not fixed", i))
+			return nil
+		}
+		shape[i] = int(d.Value)
+		p *= shape[i]
+	}
+	if p != size {
+		return fmt.Errorf("quant: %w: %s: %v cannot become %v", importer.ErrInvalidModel, nodeWhere(n), b.net.Values[x].Shape, shape)
+	}
+	v := b.aliasValue(n.Outputs[0], x, shape)
+	b.emit(Op{Kind: OpReshape, Name: n.Name, In: []int{x}, Out: v})
+	return nil
 }

@@ -106,7 +106,7 @@ func (b *builder) softmax(n *importer.Node) error {
 		def = 1
 	}
 	axis := int(attrInt(n, "axis", def))
-	r := len(b.net.Values[x].Shape) + 1
+	r := len(b.net.Values[x].Shape) + b.lead
 	if axis < 0 {
 		axis += r
 	}

@@ -65,6 +65,21 @@ func (b *builder) transpose(n *importer.Node) error {
 	}
 	vx := b.net.Values[x]
 	perm := attrInts(n, "perm")
+	if b.lead == 0 {
+		// quantized at batch 1: perm permutes the value's own axes
+		if perm == nil {
+			for i := len(vx.Shape) - 1; i >= 0; i-- {
+				perm = append(perm, i)
+			}
+		}
+		if len(perm) != len(vx.Shape) {
+			return fmt.Errorf("quant: %w: %s: perm %v for rank %d", importer.ErrInvalidModel, nodeWhere(n), perm, len(vx.Shape))
+		}
+		perm = append([]int{0}, perm...)
+		for i := range perm[1:] {
+			perm[i+1]++
+		}
+	}
 	r := len(vx.Shape) + 1
 	if perm == nil {
 		b.unsupported(n, "default perm reverses the batch dimension")

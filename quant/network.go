@@ -95,13 +95,15 @@ const (
 	OpMatMul                      // product of two activations on the digital units (attention)
 	OpResize                      // Resize/Upsample: fixed-point separable interpolation (same scale)
 	OpArgMax                      // index of the largest code along an axis (a class label)
+	OpConst                       // codes of a constant tensor (ViT's class token), the same for every sample
 	opKindEnd
 )
 
 var opKindNames = [...]string{OpLinear: "Linear", OpAdd: "Add", OpMaxPool: "MaxPool", OpAvgPool: "AvgPool",
 	OpGlobalAvg: "GlobalAvgPool", OpGlobalMax: "GlobalMaxPool", OpClamp: "Clamp", OpReshape: "Reshape",
 	OpTranspose: "Transpose", OpConcat: "Concat", OpAffine: "Affine", OpLUT: "LUT", OpMul: "Mul", OpGather: "Gather",
-	OpLayerNorm: "LayerNorm", OpSoftmax: "Softmax", OpMatMul: "MatMul", OpResize: "Resize", OpArgMax: "ArgMax"}
+	OpLayerNorm: "LayerNorm", OpSoftmax: "Softmax", OpMatMul: "MatMul", OpResize: "Resize", OpArgMax: "ArgMax",
+	OpConst: "Const"}
 
 func (k OpKind) String() string {
 	if k > 0 && k < opKindEnd {

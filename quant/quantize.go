@@ -27,7 +27,11 @@ type prepared struct {
 	stats     map[string]*rangeStat
 	inputName string
 	inShape   []int // per sample
-	cfg       Config
+	// lead is 1 when the ONNX batch axis is outside every value's Shape
+	// (the graph keeps its samples apart), 0 when the graph is quantized at
+	// batch 1 because it moves the batch axis (see atBatchOne).
+	lead int
+	cfg  Config
 	// fixed holds activation encodings and fixedW weight scales given by a
 	// pre-quantized (QDQ) model, by value / weight initializer name.
 	fixed  map[string]actSpec
@@ -103,9 +107,18 @@ func prepareWith(m *importer.Model, calib *importer.Tensor, cfg Config,
 		}
 	}
 	beforeOpt := mc.Graph.Nodes
+	unopt := mc
 	mc, fates, err := passes.OptimizeTraced(mc)
 	if err != nil {
 		return nil, err
+	}
+	p.lead = 1
+	if movesBatch(mc.Graph) && atBatchOne(unopt.Graph) {
+		// optimize again at batch 1: the shape chains fold to constants
+		if mc, fates, err = passes.OptimizeTraced(unopt); err != nil {
+			return nil, err
+		}
+		p.lead = 0
 	}
 	p.fates = make(map[*importer.Node]passes.Fate, len(fates))
 	for i, f := range fates {
@@ -133,8 +146,11 @@ func prepareWith(m *importer.Model, calib *importer.Tensor, cfg Config,
 	p.g, p.opset, p.byNode, p.inputName, p.cfg = g, mc.Opset(), map[*importer.Node]*floatLayer{}, g.Inputs[0].Name, cfg
 	if calib != nil {
 		p.inShape = slices.Clone(calib.Shape[1:])
+		if p.lead == 0 {
+			p.inShape = append([]int{1}, p.inShape...)
+		}
 	} else {
-		for _, d := range g.Inputs[0].Shape[min(1, len(g.Inputs[0].Shape)):] {
+		for _, d := range g.Inputs[0].Shape[min(p.lead, len(g.Inputs[0].Shape)):] {
 			if d.Value <= 0 {
 				return nil, fmt.Errorf("%w: input %q has no fixed shape; pass calibration data", ErrInvalidConfig, p.inputName)
 			}
@@ -257,6 +273,9 @@ type builder struct {
 	missing []string
 	// dry: build for Placement (no calibration, go on past problems).
 	dry bool
+	// lead is the prepared graph's (1: the batch axis is outside every
+	// value; 0: quantized at batch 1, see atBatchOne).
+	lead int
 	// outcomes records what each node of g became (placement.go); cur is
 	// the one of the node being built.
 	outcomes map[*importer.Node]*outcome
@@ -274,7 +293,7 @@ func (p *prepared) build(cfg Config) (*Network, error) {
 
 func (p *prepared) newBuilder(cfg Config, dry bool) *builder {
 	return &builder{p: p, cfg: cfg, g: p.g, cons: consumers(p.g), net: &Network{Config: cfg},
-		vals: map[string]int{}, done: map[*importer.Node]bool{}, dry: dry,
+		vals: map[string]int{}, done: map[*importer.Node]bool{}, dry: dry, lead: p.lead,
 		outcomes: map[*importer.Node]*outcome{}}
 }
 
@@ -324,6 +343,10 @@ func (b *builder) run() (*Network, error) {
 	o, ok := b.vals[outName]
 	if !ok {
 		return nil, fmt.Errorf("quant: graph output %q is not produced by the integer program", outName)
+	}
+	if b.lead == 0 {
+		// the output without its batch axis, as the caller reads it
+		o = b.batchForm(outName, o, false)
 	}
 	b.net.Output, b.net.OutputName = o, outName
 	for _, l := range b.net.Linears {
@@ -468,6 +491,12 @@ func (b *builder) node(n *importer.Node) error {
 	}
 	if len(n.Outputs) == 0 {
 		return nil
+	}
+	if b.lead == 0 {
+		if why := b.adaptInputs(n); why != "" {
+			b.unsupported(n, why)
+			return nil
+		}
 	}
 	if f := b.p.byNode[n]; f != nil {
 		return b.linear(n, f)

@@ -67,6 +67,7 @@ func TestTransformerKinds(t *testing.T) {
 			"gamma": randT(1, dim), "beta": randT(0.2, dim), "two": scalar(2), "eps": scalar(1e-5),
 			"sqrt2": scalar(float32(math.Sqrt2)), "one": scalar(1), "half": scalar(0.5), "quarter": scalar(0.25),
 			"perFeature": randT(1, dim), "table": randT(0.5, seq, dim), "perRow": randT(1, seq, 1), "c": scalar(0.3),
+			"cls": randT(1, 1, 1, dim),
 		}
 	}
 	lnNode := &node{Name: "ln", OpType: "LayerNormalization", Inputs: []string{"h", "gamma", "beta"}, Outputs: []string{"y"},
@@ -94,6 +95,29 @@ func TestTransformerKinds(t *testing.T) {
 			nd("Sub", []string{"c", "f"}, "y"),
 		}, []OpKind{OpLinear, OpAffine, OpAffine, OpAffine, OpAffine, OpAffine, OpAffine}, 25}, // six 8-bit requantizations in a row
 	}
+	eq := func(e string) *importer.Attr {
+		return &importer.Attr{Name: "equation", Kind: importer.AttrString, S: e}
+	}
+	cases = append(cases, []struct {
+		name    string
+		nodes   []*node
+		kinds   []OpKind
+		minSQNR float64
+	}{
+		{"Einsum attention", []*node{
+			nd("MatMul", []string{"x", "w1"}, "q"), nd("MatMul", []string{"x", "w2"}, "k"), nd("MatMul", []string{"x", "w3"}, "v"),
+			nd("Einsum", []string{"q", "k"}, "s", eq("b i d, b j d -> b i j")), nd("Softmax", []string{"s"}, "p"),
+			nd("Einsum", []string{"p", "v"}, "y", eq("bij,bjd->bid")),
+		}, []OpKind{OpLinear, OpLinear, OpLinear, OpTranspose, OpMatMul, OpSoftmax, OpMatMul}, 25},
+		// the batch axis moved to the middle and back, and a constant
+		// concatenated in front (ViT's layout and class token): quantized at
+		// batch 1
+		{"batch axis moved", []*node{
+			nd("Transpose", []string{"x"}, "xt", ints("perm", 1, 0, 2)), nd("MatMul", []string{"xt", "w1"}, "h"),
+			nd("Transpose", []string{"h"}, "ht", ints("perm", 1, 0, 2)),
+			nd("Concat", []string{"cls", "ht"}, "y", &importer.Attr{Name: "axis", Kind: importer.AttrInt, I: 1}),
+		}, []OpKind{OpTranspose, OpLinear, OpTranspose, OpConst, OpConcat}, 30},
+	}...)
 	calib, x := randT(1, 64, seq, dim), randT(1, 16, seq, dim)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -106,7 +130,14 @@ func TestTransformerKinds(t *testing.T) {
 				ValueInfo:    map[string]importer.ValueInfo{},
 			}
 			m := &importer.Model{IRVersion: 8, Opsets: map[string]int64{"": 17}, Graph: g}
-			ref := floatRun(t, m, x)
+			// the float reference one sample at a time (the last case's
+			// graph holds only at batch 1)
+			var ref importer.Tensor
+			per := seq * dim
+			for s := 0; s < x.Shape[0]; s++ {
+				o := floatRun(t, m, importer.NewFloat([]int{1, seq, dim}, x.Float[s*per:(s+1)*per]))
+				ref.Float = append(ref.Float, o.Float...)
+			}
 			cfg := DefaultConfig()
 			cfg.Calib = 64
 			net, err := Quantize(m, calib, cfg)
