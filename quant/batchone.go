@@ -90,7 +90,7 @@ func (b *builder) adaptInputs(n *importer.Node) string {
 		if !full && len(b.net.Values[v].Shape) == b.onnxRank(name) && (len(b.net.Values[v].Shape) == 0 || b.net.Values[v].Shape[0] != 1) {
 			return fmt.Sprintf("input %q %v: its first axis is not a batch axis of 1, which %s needs", name, b.net.Values[v].Shape, n.OpType)
 		}
-		b.batchForm(name, v, full)
+		b.batchForm(n.Name, name, v, full)
 	}
 	return ""
 }
@@ -108,9 +108,9 @@ func (b *builder) onnxRank(name string) int {
 }
 
 // batchForm re-registers value v (named name) with its full ONNX shape
-// (full) or without the leading axis of size 1, through a free alias, and
-// returns the value that now stands for name.
-func (b *builder) batchForm(name string, v int, full bool) int {
+// (full) or without the leading axis of size 1, through a free alias that
+// belongs to node node, and returns the value that now stands for name.
+func (b *builder) batchForm(node, name string, v int, full bool) int {
 	s := b.net.Values[v].Shape
 	r := b.onnxRank(name)
 	var shape []int
@@ -123,6 +123,6 @@ func (b *builder) batchForm(name string, v int, full bool) int {
 		return v
 	}
 	a := b.aliasValue(name, v, shape)
-	b.emit(Op{Kind: OpReshape, Name: name + "__batch", In: []int{v}, Out: a})
+	b.emit(Op{Kind: OpReshape, Name: node, In: []int{v}, Out: a})
 	return a
 }

@@ -18,8 +18,9 @@ import (
 
 // fuseDecomposed rewrites the decomposed LayerNorm and Gelu chains of g in
 // place (nodes stay in topological order: the fused node takes the place of
-// the chain's last node). It returns the fused node of every node of a
-// rewritten chain, so that placement reports the chain as the op it became.
+// the chain's last node, and its name). It returns the fused node of every
+// node of a rewritten chain, so that placement reports the chain's last
+// node as the op it became and the others as folded into it.
 func fuseDecomposed(g *importer.Graph) map[*importer.Node]*importer.Node {
 	into := map[*importer.Node]*importer.Node{}
 	for _, match := range []func(*chainView, *importer.Node) (*importer.Node, []*importer.Node){matchLayerNorm, matchGelu} {
@@ -41,6 +42,7 @@ func fuseDecomposed(g *importer.Graph) map[*importer.Node]*importer.Node {
 			if clash {
 				continue
 			}
+			fused.Name = chain[len(chain)-1].Name
 			for _, c := range chain {
 				removed[c] = true
 				into[c] = fused

@@ -88,7 +88,7 @@ func (b *builder) concat(n *importer.Node) error {
 	for i := range n.Inputs {
 		x, ok := b.input(n, i)
 		if !ok {
-			if x, ok = b.constant(n.Inputs[i]); !ok {
+			if x, ok = b.constant(n, n.Inputs[i]); !ok {
 				b.unsupported(n, "every input must be an activation or a constant with a batch axis of 1")
 				return nil
 			}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+
+	"github.com/rramc/rramc/importer"
 )
 
 // The integer op kind OpConst: the codes of a constant tensor that enters the
@@ -45,10 +47,10 @@ func exportConst(x *exportCtx) error {
 }
 
 // constant makes the float initializer name an integer value of its own
-// (OpConst), for an op that reads it beside activations. Its shape must
+// (OpConst), for node n, which reads it beside activations. Its shape must
 // match the values it meets: with the batch axis outside the values
 // (lead 1) it must have a leading axis of size 1, which is dropped.
-func (b *builder) constant(name string) (int, bool) {
+func (b *builder) constant(n *importer.Node, name string) (int, bool) {
 	t := b.g.Initializers[name]
 	if t == nil || !t.DType.IsFloat() || len(t.Float) != t.Len() || len(t.Shape) < b.lead || b.lead == 1 && t.Shape[0] != 1 {
 		return 0, false
@@ -65,7 +67,7 @@ func (b *builder) constant(name string) (int, bool) {
 	s := shortScale(m / float64(qmax))
 	v := b.newValue(name, slices.Clone(t.Shape[b.lead:]), s, signed)
 	lo, hi := codeRange(b.cfg.ABits, signed)
-	op := Op{Kind: OpConst, Name: name, In: []int{b.net.Input}, Out: v, Lo: lo, Hi: hi, Table: make([]int32, len(t.Float))}
+	op := Op{Kind: OpConst, Name: n.Name, In: []int{b.net.Input}, Out: v, Lo: lo, Hi: hi, Table: make([]int32, len(t.Float))}
 	for i, f := range t.Float {
 		op.Table[i] = clamp32(roundSat32(float64(f)/s), lo, hi)
 	}

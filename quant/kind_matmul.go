@@ -166,7 +166,7 @@ func (b *builder) einsum(n *importer.Node) error {
 		shape := slices.Clone(vy.Shape)
 		shape[rk-2], shape[rk-1] = shape[rk-1], shape[rk-2]
 		t := b.aliasValue(n.Inputs[1]+"__T", y, shape)
-		b.emit(Op{Kind: OpTranspose, Name: n.Name + "__T", In: []int{y}, Out: t, Perm: perm})
+		b.emit(Op{Kind: OpTranspose, Name: n.Name, In: []int{y}, Out: t, Perm: perm})
 		y = t
 	}
 	return b.matMulOf(n, x, y)

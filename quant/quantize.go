@@ -31,7 +31,10 @@ type prepared struct {
 	// (the graph keeps its samples apart), 0 when the graph is quantized at
 	// batch 1 because it moves the batch axis (see atBatchOne).
 	lead int
-	cfg  Config
+	// fusedInto maps the nodes of a decomposed LayerNorm or Gelu chain
+	// (but its last) to the op they were fused into (fuse.go).
+	fusedInto map[*importer.Node]*importer.Node
+	cfg       Config
 	// fixed holds activation encodings and fixedW weight scales given by a
 	// pre-quantized (QDQ) model, by value / weight initializer name.
 	fixed  map[string]actSpec
@@ -131,12 +134,17 @@ func prepareWith(m *importer.Model, calib *importer.Tensor, cfg Config,
 	if len(g.Outputs) == 0 {
 		return nil, fmt.Errorf("quant: %w: the model has no output", importer.ErrInvalidModel)
 	}
+	p.fusedInto = map[*importer.Node]*importer.Node{}
 	for c, fused := range fuseDecomposed(g) {
-		for w, f := range p.fates {
-			if f.Node == c {
-				f.Node = fused
-				p.fates[w] = f
+		if c.Name == fused.Name { // the chain's last node: it is the fused op
+			for w, f := range p.fates {
+				if f.Node == c {
+					f.Node = fused
+					p.fates[w] = f
+				}
 			}
+		} else {
+			p.fusedInto[c] = fused
 		}
 	}
 	if err := lowerLinears(g, mc.Opset()); err != nil {
@@ -292,9 +300,13 @@ func (p *prepared) build(cfg Config) (*Network, error) {
 }
 
 func (p *prepared) newBuilder(cfg Config, dry bool) *builder {
-	return &builder{p: p, cfg: cfg, g: p.g, cons: consumers(p.g), net: &Network{Config: cfg},
+	b := &builder{p: p, cfg: cfg, g: p.g, cons: consumers(p.g), net: &Network{Config: cfg},
 		vals: map[string]int{}, done: map[*importer.Node]bool{}, dry: dry, lead: p.lead,
 		outcomes: map[*importer.Node]*outcome{}}
+	for c, fused := range p.fusedInto {
+		b.outcomes[c] = &outcome{into: fused}
+	}
+	return b
 }
 
 // run compiles the integer program. A dry builder (Placement) does not stop
@@ -346,7 +358,7 @@ func (b *builder) run() (*Network, error) {
 	}
 	if b.lead == 0 {
 		// the output without its batch axis, as the caller reads it
-		o = b.batchForm(outName, o, false)
+		o = b.batchForm(outName, outName, o, false)
 	}
 	b.net.Output, b.net.OutputName = o, outName
 	for _, l := range b.net.Linears {
