@@ -101,7 +101,9 @@
 // positive scale); padding never wins. AveragePool, GlobalAveragePool: same
 // scale, y = round(Σ codes / count) as an exact integer division (count = the
 // window's positions inside the image, or including the padding with
-// count_include_pad). Relu/Clip standing alone: clamp of codes at the same
+// count_include_pad); a global average whose calibrated range is at most
+// half its input's gets a scale of its own, y = clamp(round(Σ codes ·
+// s_x/(count·s_y))), so that it keeps its resolution. Relu/Clip standing alone: clamp of codes at the same
 // scale (Relu of a signed value becomes an unsigned value). Flatten, Reshape,
 // Squeeze, Unsqueeze, Identity, Dropout: codes unchanged (the batch
 // dimension must stay first); Transpose permutes the per-sample axes.
@@ -133,6 +135,32 @@
 // Sigmoid, Tanh, LeakyRelu, Elu, Selu, HardSigmoid, HardSwish, Softplus: a
 // table over every input code, T[q] = clamp(round(f(q·s_x)/s_y)) — exact
 // integer lookup at run time.
+//
+// Transformer kinds. PyTorch's decomposed LayerNorm (ReduceMean, Sub, Pow,
+// ReduceMean, Add ε, Sqrt, Div, Mul γ, Add β) and GELU (Div √2, Erf, Add 1,
+// Mul x, Mul ½) chains are fused before calibration into
+// LayerNormalization and Gelu (fuse.go); Gelu is then a lookup table.
+// LayerNormalization over the last axis is fixed point: per row of D codes,
+// V = D·Σx² − (Σx)² + round(ε·D²/s_x²), n_i = round((D·x_i − Σx)·2^16/√V)
+// with an exact integer square root and a 128-bit quotient, and
+// y_i = clamp(±round(n_i·|γ_i|/(s_y·2^16)) + round(β_i/s_y)).
+// Softmax over the last axis inside the network: e_i = T[max − x_i] with
+// T[k] = round(2^30·exp(−k·s_x)), y_i = clamp(round(⌊e_i·2^31/Σe⌋ ·
+// 2^-31/s_y)). MatMul and Einsum ("...ij,...jd->...id", "...id,...jd->...ij")
+// of two activations: exact int64 sums of code products, rounded once by
+// s_a·s_b/s_y; neither operand is a constant, so they run on the digital
+// units, not on crossbars. Mul, Div, Add and Sub of an activation and a
+// constant (layer scale, 1/√d, position embedding, attention masks):
+// y = clamp(±round(x·|a_j|·s_x/s_y) + round(b_j/s_y)) with the constant's
+// parameters repeating along the value (an Affine). A constant concatenated
+// beside activations (a class token) is quantized once at its own scale.
+//
+// Graphs that move the batch axis (sequence-first attention, window
+// partitions folding the batch into the window count, shape arithmetic on
+// a symbolic batch) are quantized at batch 1: the input's batch dimension
+// is fixed to 1 before optimization, every shape then folds, and each value
+// is the whole batch-1 tensor (batchone.go); the integer program still runs
+// any number of samples.
 //
 // A Softmax/LogSoftmax producing the graph output is not part of the integer
 // program: Run dequantizes the last integer value (code·s) and applies it in
