@@ -9,7 +9,9 @@ import (
 
 // Graphs that move the batch axis. The integer program runs samples
 // independently: each value's Shape leaves out the batch axis, which the
-// ONNX graph keeps first. Transformers break that: ViT's attention puts the
+// ONNX graph keeps first. A graph whose values do not all keep the input's
+// batch axis first, and which cannot be built that way, is quantized at
+// batch 1 instead (prepareAt). Transformers break that: ViT's attention puts the
 // sequence first and the batch second, Swin's and MaxViT's window
 // partitions fold the batch into the window count ([B·64, 49, C]), and
 // their shape arithmetic (Shape → Gather → Div → Reshape) does not fold
@@ -54,18 +56,23 @@ func movesBatch(g *importer.Graph) bool {
 	return false
 }
 
-// atBatchOne fixes the batch dimension of g's input to 1 and reports
-// whether it could (the dimension was symbolic or already 1).
-func atBatchOne(g *importer.Graph) bool {
+// batchPinnable reports whether g's input batch dimension can be fixed to
+// 1 (it is symbolic or already 1).
+func batchPinnable(g *importer.Graph) bool {
 	if len(g.Inputs) != 1 || len(g.Inputs[0].Shape) == 0 {
 		return false
 	}
-	d := &g.Inputs[0].Shape[0]
-	if d.Param == "" && d.Value != 1 && !interp.IsUnknownDim(*d) && d.Value > 0 {
-		return false
+	d := g.Inputs[0].Shape[0]
+	return d.Param != "" || d.Value == 1 || interp.IsUnknownDim(d) || d.Value <= 0
+}
+
+// runDry builds the program without calibration (as Placement does) and
+// reports whether some node had no integer form.
+func (b *builder) runDry() (failed bool) {
+	if _, err := b.run(); err != nil {
+		return true
 	}
-	*d = importer.Dim{Value: 1}
-	return true
+	return len(b.unsup) > 0
 }
 
 // batchFirstOps are the ops whose builders take values without the batch

@@ -84,6 +84,14 @@ func prepare(m *importer.Model, calib *importer.Tensor, cfg Config) (*prepared, 
 // calibrated, the input shape comes from the model).
 func prepareWith(m *importer.Model, calib *importer.Tensor, cfg Config,
 	rewrite func(*importer.Model) (map[string]actSpec, map[string]weightSpec, error), dry bool) (*prepared, error) {
+	return prepareAt(m, calib, cfg, rewrite, dry, false)
+}
+
+// prepareAt is prepareWith, at batch 1 when atOne (see batchone.go). A graph
+// that moves the batch axis and cannot be built with the batch outside its
+// values is prepared again at batch 1.
+func prepareAt(m *importer.Model, calib *importer.Tensor, cfg Config,
+	rewrite func(*importer.Model) (map[string]actSpec, map[string]weightSpec, error), dry, atOne bool) (*prepared, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -110,18 +118,17 @@ func prepareWith(m *importer.Model, calib *importer.Tensor, cfg Config,
 		}
 	}
 	beforeOpt := mc.Graph.Nodes
-	unopt := mc
+	p.lead = 1
+	if atOne {
+		// the input's batch fixed to 1: the shape chains fold to constants
+		in := &mc.Graph.Inputs[0]
+		in.Shape = slices.Clone(in.Shape) // the caller's model stays as it is
+		in.Shape[0] = importer.Dim{Value: 1}
+		p.lead = 0
+	}
 	mc, fates, err := passes.OptimizeTraced(mc)
 	if err != nil {
 		return nil, err
-	}
-	p.lead = 1
-	if movesBatch(mc.Graph) && atBatchOne(unopt.Graph) {
-		// optimize again at batch 1: the shape chains fold to constants
-		if mc, fates, err = passes.OptimizeTraced(unopt); err != nil {
-			return nil, err
-		}
-		p.lead = 0
 	}
 	p.fates = make(map[*importer.Node]passes.Fate, len(fates))
 	for i, f := range fates {
@@ -167,6 +174,11 @@ func prepareWith(m *importer.Model, calib *importer.Tensor, cfg Config,
 	}
 	if err := p.collectLayers(); err != nil {
 		return nil, err
+	}
+	if !atOne && movesBatch(g) && batchPinnable(m.Graph) {
+		if b := p.newBuilder(cfg, true); b.runDry() {
+			return prepareAt(m, calib, cfg, rewrite, dry, true)
+		}
 	}
 	if dry {
 		return p, nil
