@@ -1,8 +1,6 @@
 package interp
 
 import (
-	"math"
-
 	"github.com/rramc/rramc/importer"
 )
 
@@ -14,6 +12,7 @@ func init() {
 			return nil, err
 		}
 		a, b := ab[0], ab[1]
-		return func(x float64) float64 { return math.Max(0, math.Min(1, a*x+b)) }, nil
+		// Built-in min and max: math.Min and math.Max semantics, inlined.
+		return func(x float64) float64 { return max(0, min(1, a*x+b)) }, nil
 	})
 }

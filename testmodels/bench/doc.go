@@ -6,7 +6,10 @@
 // Workloads: LeNet-5, the small ResNet, VGG-BN and the MLP over the 10,000
 // MNIST test images at batch 64; ResNet-18 and MobileNetV2 (random
 // weights, exported by testmodels/train.py --resnet18 --mobilenetv2, not
-// committed) on the manifest's deterministic 3×224×224 probe at batch 1.
+// committed) on the manifest's deterministic 3×224×224 probe at batch 1;
+// torchvision's ResNet-50 and MobileNetV3-large (the opset-13 exports of
+// testmodels/torchvision_export.py, in -tv-dir or $RRAMC_TORCHVISION_DIR)
+// on the same probe at batch 1. A workload whose file is missing is skipped.
 // Before timing, the first batch goes through both runtimes and the largest
 // absolute output difference is reported (max_diff), so a fast wrong answer
 // shows up.

@@ -27,8 +27,12 @@ import (
 // workload is one row of the comparison: a model and the inputs both
 // runtimes see.
 type workload struct {
-	name  string // model file is <name>.onnx in the models directory
-	batch int    // images per Run call
+	name string // model file is <name>.onnx in the models directory
+	// torchvision, when set, names the model's directory among the
+	// torchvision exports (testmodels/torchvision_export.py, -tv-dir): the
+	// file is <tv-dir>/<torchvision>/opset13.onnx.
+	torchvision string
+	batch       int // images per Run call
 	iters int    // sweeps over the inputs per timed pass
 	// inputs builds the whole input set (first axis = images).
 	inputs func(in importer.ValueInfo) (*importer.Tensor, error)
@@ -56,22 +60,25 @@ func imagenetProbe(importer.ValueInfo) (*importer.Tensor, error) {
 }
 
 var workloads = []workload{
-	{"lenet5", 64, 1, mnistTest},
-	{"resnet_small", 64, 1, mnistTest},
-	{"vgg_bn", 64, 1, mnistTest},
-	{"mlp", 64, 1, mnistTest},
-	{"resnet18", 1, 10, imagenetProbe},
-	{"mobilenetv2", 1, 20, imagenetProbe},
+	{"lenet5", "", 64, 1, mnistTest},
+	{"resnet_small", "", 64, 1, mnistTest},
+	{"vgg_bn", "", 64, 1, mnistTest},
+	{"mlp", "", 64, 1, mnistTest},
+	{"resnet18", "", 1, 10, imagenetProbe},
+	{"mobilenetv2", "", 1, 20, imagenetProbe},
+	{"resnet50", "resnet50", 1, 5, imagenetProbe},
+	{"mobilenetv3", "mobilenet_v3_large", 1, 20, imagenetProbe},
 }
 
 func main() {
 	here, _ := os.Getwd()
-	models := flag.String("models", "lenet5,resnet_small,vgg_bn,mlp,resnet18,mobilenetv2", "comma-separated workloads")
+	models := flag.String("models", "lenet5,resnet_small,vgg_bn,mlp,resnet18,mobilenetv2,resnet50,mobilenetv3", "comma-separated workloads")
 	dir := flag.String("dir", filepath.Join(here, "testmodels"), "directory holding the .onnx files")
 	nodeModules := flag.String("node-modules", os.Getenv("ORT_NODE_MODULES"), "node_modules directory with onnxruntime-node 1.30.0 (default $ORT_NODE_MODULES)")
 	reps := flag.Int("reps", 5, "interleaved timed passes per runtime")
 	profile := flag.String("cpuprofile", "", "write a CPU profile of rramc's passes to PREFIX-<model>.prof")
 	threads := flag.Int("threads", 2, "threads for both runtimes (GOMAXPROCS and onnxruntime intra-op threads)")
+	tvDir := flag.String("tv-dir", os.Getenv("RRAMC_TORCHVISION_DIR"), "directory of the torchvision exports, for resnet50 and mobilenetv3 (default $RRAMC_TORCHVISION_DIR)")
 	flag.Parse()
 	if *threads < 1 {
 		fail(fmt.Errorf("-threads %d: want at least 1", *threads))
@@ -99,6 +106,9 @@ func main() {
 		}
 		w := workloads[i]
 		path := filepath.Join(*dir, w.name+".onnx")
+		if w.torchvision != "" {
+			path = filepath.Join(*tvDir, w.torchvision, "opset13.onnx")
+		}
 		if _, err := os.Stat(path); err != nil {
 			fmt.Printf("%-13s skipped: %v\n", w.name, err)
 			continue
