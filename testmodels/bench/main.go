@@ -33,7 +33,7 @@ type workload struct {
 	// file is <tv-dir>/<torchvision>/opset13.onnx.
 	torchvision string
 	batch       int // images per Run call
-	iters int    // sweeps over the inputs per timed pass
+	iters       int // sweeps over the inputs per timed pass
 	// inputs builds the whole input set (first axis = images).
 	inputs func(in importer.ValueInfo) (*importer.Tensor, error)
 }
