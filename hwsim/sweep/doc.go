@@ -96,7 +96,9 @@
 // deterministic pattern x[i] = ((i mod 251)/250 − 0.5)·2 over the flat
 // index of the batch (sample 0 is testmodels.ReferenceInput), and one
 // synthetic image (one fixed batch) is simulated in ModeAuto to get the
-// counts of one inference. These counts depend only on the mapping and the
+// counts of one inference (unless the simulator provably computes the
+// golden model: then the counts come from the mapping, see Shared
+// evaluation below). These counts depend only on the mapping and the
 // input vectors per layer, never on the input values (hwsim.AnalyticCounts;
 // the tests check the equality), so cycles, energy, area and index overhead
 // are exact; only ADC saturations are data-dependent, and are counted over

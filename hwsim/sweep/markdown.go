@@ -41,7 +41,10 @@ func WriteResultsMarkdown(r *Results) ([]byte, error) {
 	}
 	every := "Every"
 	if len(r.CostOnlyModels()) < len(models) {
-		f("Every accuracy below is measured by the accelerator simulator (bit-serial OU by OU; on ideal, lossless hardware its exact fast path, which hwsim's tests prove bit-identical) on %s; ",
+		f("Every accuracy below is the accelerator simulator's (bit-serial OU by OU where a conversion can lose information; on ideal, "+
+			"lossless hardware, where hwsim proves for the point's mapping that the simulator computes the integer golden model exactly "+
+			"(every layer on its exact fast path, whose folded matrix equals the weights), its outputs are the golden model's and the "+
+			"images are not run through it a second time) on %s; ",
 			testSetText(r))
 		every = "every"
 	}
@@ -58,7 +61,7 @@ func WriteResultsMarkdown(r *Results) ([]byte, error) {
 	if co := r.CostOnlyModels(); len(co) > 0 {
 		f("%s %s %s cost only: %s input cannot take %s images, so no accuracy is measured (shown as n/a, never as 0). "+
 			"%s network is quantized and pruned like the others, with activation ranges calibrated on %s, and its cost is "+
-			"that of one simulated image of that pattern. The counts of an inference depend only on the mapping and the "+
+			"that of one inference of that pattern. The counts of an inference depend only on the mapping and the "+
 			"number of input vectors per layer, not on the input values (only ADC saturations, 0 on lossless hardware, do), "+
 			"so these costs are those of any input.\n\n",
 			plural(len(co), "Network", "Networks"), codeList(co), plural(len(co), "is", "are"), plural(len(co), "its", "their"),

@@ -99,7 +99,9 @@ func writeBound(w io.Writer, r *Results) {
 		"rule (its limit; one logical column per physical column for the schemes that do not share) on the same crossbar and OU: " +
 		"the relaxations of the packing problem in mapper (rows: owner entries an OU can hold; columns: OUs a column's " +
 		"nonzero digits need), solved exactly for tiny groups. 1.00x would be optimal; the bound is not always reachable, so a " +
-		"ratio above 1 is an upper limit on what a better heuristic could still save.\n\n")
+		"ratio above 1 is an upper limit on what a better heuristic could still save. With unlimited sharing (/∞) the bound is " +
+		"loose: a one-row strip serves a whole row with one physical column per nonzero level, so the bound cannot exceed the " +
+		"nonzero rows, and the large /∞ ratios say more about the bound than about the schemes.\n\n")
 	head, rule := []string{"network", "prune"}, []string{"---", "--:"}
 	for _, m := range methods {
 		head = append(head, m.Label())
