@@ -109,10 +109,14 @@ func checkPlacement(t *testing.T, m *importer.Model, calib *importer.Tensor) {
 	byName := map[string]quant.NodePlacement{}
 	dup := map[string]bool{}
 	for _, n := range plan.Nodes {
-		if _, seen := byName[n.Node]; seen || n.Node == "" {
-			dup[n.Node] = true
+		name := n.Node
+		if n.As != "" {
+			name = n.As // the op a chain was fused into, placed on its last node
 		}
-		byName[n.Node] = n
+		if _, seen := byName[name]; seen || name == "" {
+			dup[name] = true
+		}
+		byName[name] = n
 	}
 	if qerr != nil {
 		if plan.Runs() {
@@ -133,9 +137,12 @@ func checkPlacement(t *testing.T, m *importer.Model, calib *importer.Tensor) {
 		if len(named) == 0 {
 			t.Errorf("Quantize's error names no node: %v", qerr)
 		}
+		if t.Failed() {
+			t.Logf("Quantize: %.3000v", qerr)
+		}
 		if errors.Is(qerr, quant.ErrUnsupported) {
 			for _, p := range plan.Nodes {
-				if p.Where == quant.Unsupported && !dup[p.Node] && !named[p.Node] {
+				if p.Where == quant.Unsupported && !dup[p.Node] && !named[p.Node] && !named[p.As] {
 					t.Errorf("placement calls node %q (%s) unsupported (%s); Quantize does not name it", p.Node, p.Op, p.Reason)
 				}
 			}
@@ -171,12 +178,16 @@ func checkPlacement(t *testing.T, m *importer.Model, calib *importer.Tensor) {
 		}
 	}
 	for _, p := range plan.Nodes {
-		if dup[p.Node] {
+		name := p.Node
+		if p.As != "" {
+			name = p.As
+		}
+		if dup[name] {
 			continue
 		}
 		for _, k := range p.Kinds {
-			if !slices.Contains(built[p.Node], k) {
-				t.Errorf("placement gives node %q (%s) kind %s; Quantize built %v", p.Node, p.Op, k, built[p.Node])
+			if !slices.Contains(built[name], k) {
+				t.Errorf("placement gives node %q (%s) kind %s; Quantize built %v", name, p.Op, k, built[name])
 			}
 		}
 		if (p.Where == quant.OnHost) != (net.Post != "" && net.Post == p.Op) {
@@ -184,6 +195,7 @@ func checkPlacement(t *testing.T, m *importer.Model, calib *importer.Tensor) {
 		}
 	}
 	if t.Failed() {
+		t.Logf("Quantize: %.2000v", qerr)
 		for _, p := range plan.Nodes {
 			t.Log(fmt.Sprintf("%s %s %s %v %s %s", p.Node, p.Op, p.Where, p.Kinds, p.Into, p.Reason))
 		}
