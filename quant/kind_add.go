@@ -39,8 +39,11 @@ func execAdd(x *execCtx) error {
 	per, perA, perB := x.outV.size(), va.size(), vb.size()
 	for s := 0; s < x.bs; s++ {
 		as, bs, dst := a[s*perA:(s+1)*perA], b[s*perB:(s+1)*perB], out[s*per:(s+1)*per]
-		forEachBroadcast(x.outV.Shape, sa, sb, func(o, ia, ib int) {
-			dst[o] = clamp32(sat32(mo.apply64(ma.apply64(int64(as[ia])<<addShift)+mb.apply64(int64(bs[ib])<<addShift))), op.Lo, op.Hi)
+		forEachRun(x.outV.Shape, sa, sb, func(o, ia, ib, n, da, db int) {
+			for k := 0; k < n; k++ {
+				a, b := int64(as[ia+k*da]), int64(bs[ib+k*db])
+				dst[o+k] = clamp32(sat32(mo.apply64(ma.apply64(a<<addShift)+mb.apply64(b<<addShift))), op.Lo, op.Hi)
+			}
 		})
 	}
 	return nil

@@ -41,8 +41,10 @@ func execMul(x *execCtx) error {
 	perA, perB := n.Values[op.In[0]].size(), n.Values[op.In[1]].size()
 	for s := 0; s < x.bs; s++ {
 		as, bs, out := a[s*perA:(s+1)*perA], b[s*perB:(s+1)*perB], x.out[s*per:(s+1)*per]
-		forEachBroadcast(x.outV.Shape, sa, sb, func(o, ia, ib int) {
-			out[o] = clamp32(sat32(m.apply64(int64(as[ia])*int64(bs[ib]))), op.Lo, op.Hi)
+		forEachRun(x.outV.Shape, sa, sb, func(o, ia, ib, n, da, db int) {
+			for k := 0; k < n; k++ {
+				out[o+k] = clamp32(sat32(m.apply64(int64(as[ia+k*da])*int64(bs[ib+k*db]))), op.Lo, op.Hi)
+			}
 		})
 	}
 	return nil
@@ -151,31 +153,47 @@ func broadcastStrides(a, b, out []int) (sa, sb []int, err error) {
 	return strides(a), strides(b), nil
 }
 
-// forEachBroadcast calls f for every per-sample output index o in order,
-// with the matching indices into the two operands.
-func forEachBroadcast(out, sa, sb []int, f func(o, ia, ib int)) {
-	r := len(out)
-	total := 1
-	for _, d := range out {
-		total *= d
+// forEachRun walks the per-sample output in order by runs: f gets the
+// first output index o of a run of n codes and the operands' first indices
+// and steps along it. Trailing axes along which both operands step
+// uniformly are merged, so equal shapes give one run and a per-channel
+// gate [C,1,1] over [C,H,W] one run per channel.
+func forEachRun(out, sa, sb []int, f func(o, ia, ib, n, da, db int)) {
+	// Axes of size 1 move nothing: drop them.
+	var dims, as, bs []int
+	for ax, d := range out {
+		if d != 1 {
+			dims, as, bs = append(dims, d), append(as, sa[ax]), append(bs, sb[ax])
+		}
 	}
+	r := len(dims)
 	if r == 0 {
-		f(0, 0, 0)
+		f(0, 0, 0, 1, 0, 0)
 		return
 	}
-	idx := make([]int, r)
+	inner, n := r-1, dims[r-1]
+	for inner > 0 && as[inner-1] == as[inner]*dims[inner] && bs[inner-1] == bs[inner]*dims[inner] {
+		inner--
+		n *= dims[inner]
+	}
+	da, db := as[r-1], bs[r-1]
+	idx := make([]int, inner)
+	total := 1
+	for _, d := range dims[:inner] {
+		total *= d
+	}
 	ia, ib := 0, 0
 	for o := 0; o < total; o++ {
-		f(o, ia, ib)
-		for ax := r - 1; ax >= 0; ax-- {
+		f(o*n, ia, ib, n, da, db)
+		for ax := inner - 1; ax >= 0; ax-- {
 			idx[ax]++
-			ia += sa[ax]
-			ib += sb[ax]
-			if idx[ax] < out[ax] {
+			ia += as[ax]
+			ib += bs[ax]
+			if idx[ax] < dims[ax] {
 				break
 			}
-			ia -= sa[ax] * out[ax]
-			ib -= sb[ax] * out[ax]
+			ia -= as[ax] * dims[ax]
+			ib -= bs[ax] * dims[ax]
 			idx[ax] = 0
 		}
 	}

@@ -613,3 +613,48 @@ func TestDigitalWork(t *testing.T) {
 		t.Errorf("found %d of the %d ops", seen, len(want))
 	}
 }
+
+// TestForEachRun checks the run-wise broadcast walk against the operand
+// indices computed one output at a time from the multi-index.
+func TestForEachRun(t *testing.T) {
+	for _, tc := range [][2][]int{
+		{{3, 4, 5}, {3, 4, 5}}, {{3, 4, 5}, {3, 1, 1}}, {{3, 1, 1}, {3, 4, 5}}, {{1, 4, 5}, {3, 4, 5}},
+		{{3, 4, 1}, {3, 1, 5}}, {{5}, {2, 3, 5}}, {{2, 1, 3}, {1, 1}}, {{1, 1}, {1, 1}}, {{4, 1, 6}, {4, 1, 1}},
+		{{}, {2, 2}}, {{2, 3, 1, 4}, {2, 1, 1, 1}},
+	} {
+		a, b := tc[0], tc[1]
+		out, err := broadcastShape(a, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sa, sb, err := broadcastStrides(a, b, out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		total := 1
+		for _, d := range out {
+			total *= d
+		}
+		gotA, gotB := make([]int, total), make([]int, total)
+		for i := range gotA {
+			gotA[i], gotB[i] = -1, -1
+		}
+		forEachRun(out, sa, sb, func(o, ia, ib, n, da, db int) {
+			for k := 0; k < n; k++ {
+				gotA[o+k], gotB[o+k] = ia+k*da, ib+k*db
+			}
+		})
+		for o := 0; o < total; o++ {
+			ia, ib, r := 0, 0, o
+			for ax := len(out) - 1; ax >= 0; ax-- {
+				i := r % out[ax]
+				r /= out[ax]
+				ia += i * sa[ax]
+				ib += i * sb[ax]
+			}
+			if gotA[o] != ia || gotB[o] != ib {
+				t.Fatalf("%v × %v: output %d reads (%d, %d), want (%d, %d)", a, b, o, gotA[o], gotB[o], ia, ib)
+			}
+		}
+	}
+}
