@@ -117,6 +117,10 @@ func TestTransformerKinds(t *testing.T) {
 			nd("Transpose", []string{"h"}, "ht", ints("perm", 1, 0, 2)),
 			nd("Concat", []string{"cls", "ht"}, "y", &importer.Attr{Name: "axis", Kind: importer.AttrInt, I: 1}),
 		}, []OpKind{OpTranspose, OpLinear, OpTranspose, OpConst, OpConcat}, 30},
+		// an average far below its input's range gets a scale of its own
+		{"global average at its own scale", []*node{
+			nd("MatMul", []string{"x", "w1"}, "h"), nd("GlobalAveragePool", []string{"h"}, "y"),
+		}, []OpKind{OpLinear, OpGlobalAvg}, 30},
 	}...)
 	calib, x := randT(1, 64, seq, dim), randT(1, 16, seq, dim)
 	for _, tc := range cases {
@@ -152,6 +156,20 @@ func TestTransformerKinds(t *testing.T) {
 			}
 			if !slices.Equal(kinds, tc.kinds) {
 				t.Errorf("built kinds %v, want %v", kinds, tc.kinds)
+			}
+			// placement agrees: every node runs (a fused chain's last node
+			// as the fused kind, the others folded into it)
+			plan, err := Placement(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !plan.Runs() || plan.CrossbarLayers != len(net.Linears) {
+				t.Errorf("placement: %s", plan.Verdict())
+			}
+			for _, op := range net.Ops {
+				if op.Kind == OpGlobalAvg && len(op.Mult) != 1 {
+					t.Errorf("global average kept its input's scale (%d multipliers)", len(op.Mult))
+				}
 			}
 			got, err := net.Run(x, nil)
 			if err != nil {
