@@ -154,6 +154,10 @@ func hasFill(m []int32) bool {
 	return false
 }
 
+// maxIndexMap bounds the per-sample size of a copied value: the map is
+// computed on two samples of int64 positions (256 MiB at the bound).
+const maxIndexMap = 1 << 24
+
 // fillMarker replaces the padding value when the index map is computed.
 const fillMarker = -1
 
@@ -170,8 +174,8 @@ func (b *builder) indexMaps(n *importer.Node, in []int) (maps [][]int32, shapes 
 	for _, d := range in {
 		per *= d
 	}
-	if per*samples > math.MaxInt32 {
-		return nil, nil, nil, fmt.Sprintf("input of %d codes per sample is too large for an index map", per)
+	if per > maxIndexMap {
+		return nil, nil, nil, fmt.Sprintf("input of %d codes per sample is too large for an index map (at most %d)", per, maxIndexMap)
 	}
 	pos := make([]int64, samples*per)
 	for i := range pos {
