@@ -199,6 +199,12 @@ func newSimulator(net *quant.Network, mp *mapper.Mapping, hw HW, opts Options) (
 					errs[i] = err
 					continue
 				}
+				if opts.Mode == ModeBitSerial {
+					// Every group runs bit-serially: plan its table route
+					// here, on all workers, rather than on first use one
+					// layer at a time.
+					tablePlanOf(g, &s.hw)
+				}
 				s.groups[j.li][j.gi] = g
 			}
 		}()

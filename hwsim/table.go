@@ -132,6 +132,19 @@ func newTablePlan(g *group, hw *HW) *tablePlan {
 		}
 		st.lossless = true
 	}
+	// Columns per strip, in one backing array sized up front (appending
+	// strip by strip dominated the plan's cost on large layers).
+	ncols := make([]int, len(tp.strips))
+	total := 0
+	for _, o := range g.ous {
+		ncols[o.rs] += int(o.ncol)
+		total += int(o.ncol)
+	}
+	backing := make([]int32, 0, total)
+	for i := range tp.strips {
+		tp.strips[i].cols = backing[len(backing) : len(backing) : len(backing)+ncols[i]]
+		backing = backing[:len(backing)+ncols[i]]
+	}
 	for _, o := range g.ous {
 		st := &tp.strips[o.rs]
 		for c := o.col0; c < o.col0+o.ncol; c++ {
@@ -154,6 +167,11 @@ func newTablePlan(g *group, hw *HW) *tablePlan {
 				seen[ow.out>>6] |= 1 << (ow.out & 63)
 			}
 		}
+		distinct := 0
+		for _, m := range seen {
+			distinct += bits.OnesCount64(m)
+		}
+		st.outs = make([]int32, 0, distinct)
 		for w, m := range seen {
 			for ; m != 0; m &= m - 1 {
 				st.outs = append(st.outs, int32(w*64+bits.TrailingZeros64(m)))
