@@ -363,6 +363,10 @@ func (e *Evaluator) mapping(pc *PointConfig, ne *netEntry, geo mapper.Geometry) 
 		me.mp, me.bitSparsity, me.err = mapAndStats(ne.net, geo, opts)
 		return me, me.err
 	}
+	// The other workers' points of this mapping wait for it: like
+	// quantization, it uses every core (the mapping does not depend on
+	// the number of workers).
+	opts.Workers = runtime.GOMAXPROCS(0)
 	key := fmt.Sprintf("%p|%s|%d|%+v", ne, pc.Scheme, pc.MaxShare, geo)
 	e.mu.Lock()
 	me, ok := e.maps[key]
