@@ -139,10 +139,7 @@ func shiftConvGroup(g *ConvGeometry, s *shiftPlan, pa packedA, src []float32, bi
 	for m := 0; m < np*gemmMR; m++ {
 		row := grid[m*ldc : (m+1)*ldc]
 		if bias != nil && m < pa.m {
-			v := bias[m]
-			for i := range row {
-				row[i] = v
-			}
+			fill(row, bias[m])
 		} else {
 			clear(row)
 		}

@@ -213,11 +213,7 @@ func convForward(g *ConvGeometry, cw *convWeights, x []float32, b *importer.Tens
 		}
 		if b != nil {
 			for m := 0; m < M; m++ {
-				v := b.Float[m]
-				row := oi[m*P : (m+1)*P]
-				for i := range row {
-					row[i] = v
-				}
+				fill(oi[m*P:(m+1)*P], b.Float[m])
 			}
 		}
 		gc := g.GroupC()
