@@ -252,7 +252,7 @@ func WholeValues(t *Tensor, dt DataType) (*Tensor, error) {
 	for i, v := range t.Float {
 		f := float64(v)
 		if f != math.Trunc(f) || f < float64(lo) || f > float64(hi) {
-			return nil, fmt.Errorf("%w: value %v at index %d is not a whole number in %v's range %d..%d", ErrInvalidModel, v, i, dt, lo, hi)
+			return nil, fmt.Errorf("value %v at index %d is not a whole number in %v's range %d..%d", v, i, dt, lo, hi)
 		}
 		out.Int[i] = int64(f)
 	}

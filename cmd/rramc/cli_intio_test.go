@@ -126,6 +126,28 @@ func TestIntegerIO(t *testing.T) {
 		})
 	}
 
+	// Whole numbers saved as float32 feed the uint8 input as they are.
+	t.Run("run whole floats into uint8 input", func(t *testing.T) {
+		t.Parallel()
+		u8 := readNPY(t, intio("images_u8.npy"))
+		f := importer.NewFloat(u8.Shape, make([]float32, u8.Len()))
+		for i, v := range u8.Int {
+			f.Float[i] = float32(v)
+		}
+		dir := t.TempDir()
+		in, out := filepath.Join(dir, "x.npy"), filepath.Join(dir, "y.npy")
+		if err := dataset.WriteNPY(in, f); err != nil {
+			t.Fatal(err)
+		}
+		mustRun(t, exitOK, "run", intio("uint8_input.onnx"), "--input", in, "--output", out)
+		got, ref := readNPY(t, out), readNPY(t, intio("uint8_input_ref.npy"))
+		for i := range ref.Float {
+			if d := math.Abs(float64(got.Float[i] - ref.Float[i])); d > 1e-4*math.Max(1, math.Abs(float64(ref.Float[i]))) {
+				t.Fatalf("element %d = %v, reference %v", i, got.Float[i], ref.Float[i])
+			}
+		}
+	})
+
 	// Data the input's type cannot take is refused, naming the input and
 	// its type, in every command that feeds it.
 	refusals := []struct {
@@ -134,7 +156,7 @@ func TestIntegerIO(t *testing.T) {
 		want []string
 	}{
 		{"run float data into uint8 input", []string{"run", intio("uint8_input.onnx"), "--input", intio("images_f32.npy"), "--output", filepath.Join(t.TempDir(), "y.npy")},
-			[]string{`"image"`, "uint8", "float32"}},
+			[]string{`--input`, "images_f32.npy", `model's input "image" is uint8`, "0.1254902 at index 0"}},
 		{"eval float data into uint8 input", []string{"eval", intio("uint8_input.onnx"), "--data", intio("images_f32.npy"), "--labels", intio("labels.npy")},
 			[]string{`model input "image"`, "uint8", "images_f32.npy", "index 0"}},
 		{"quantize float data into uint8 input", []string{"quantize", intio("uint8_input.onnx"), "--data", intio("images_f32.npy"), "-o", filepath.Join(t.TempDir(), "q.onnx")},

@@ -77,6 +77,16 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	if err := checkInputFile(*input, prog.Inputs()[0], x); err != nil {
 		return err
 	}
+	if in := prog.Inputs()[0]; in.DType.IsInteger() && x.IsFloat() {
+		// Whole numbers saved as floats feed an integer input as they are
+		// (the data commands do the same); anything else is refused here,
+		// naming the file, not the model.
+		whole, err := importer.WholeValues(x, in.DType)
+		if err != nil {
+			return usagef("--input %s holds %v values; the model's input %q is %v: %v", *input, x.DType, in.Name, in.DType, err)
+		}
+		x = whole
+	}
 	r := &batchRunner{prog: prog, x: x, batch: *batch}
 	outName := prog.Graph().Outputs[0].Name
 	switch {
