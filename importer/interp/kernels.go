@@ -216,6 +216,14 @@ func gemmBlock(pa packedA, pb []float32, k, n int, c []float32, ldc int, p0, p1,
 				ap := pa.data[p*gemmMR*k+k0*gemmMR : p*gemmMR*k+(k0+kc)*gemmMR]
 				r0 := p * gemmMR
 				h := min(gemmMR, m-r0)
+				if w == gemmNR && p+2 < p1 && r0+3*gemmMR <= m {
+					ap1 := pa.data[(p+1)*gemmMR*k+k0*gemmMR : (p+1)*gemmMR*k+(k0+kc)*gemmMR]
+					ap2 := pa.data[(p+2)*gemmMR*k+k0*gemmMR : (p+2)*gemmMR*k+(k0+kc)*gemmMR]
+					if microKernel3(kc, ap, ap1, ap2, bp, c[r0*ldc+c0:], ldc) {
+						p += 2
+						continue
+					}
+				}
 				if w == gemmNR && p+1 < p1 && r0+2*gemmMR <= m {
 					ap1 := pa.data[(p+1)*gemmMR*k+k0*gemmMR : (p+1)*gemmMR*k+(k0+kc)*gemmMR]
 					if microKernel2(kc, ap, ap1, bp, c[r0*ldc+c0:], ldc) {

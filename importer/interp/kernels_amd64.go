@@ -143,3 +143,22 @@ func microKernelIndirect3(kc int, a0, a1, a2, b []float32, off []int, maxOff int
 	sgemmIndirect18x16(kc, &a0[0], &a1[0], &a2[0], &b[0], &off[0], &c[0], ldc)
 	return true
 }
+
+// sgemmKernel18x16 is sgemmKernel12x16 over three A panels (18 rows).
+//
+//go:noescape
+func sgemmKernel18x16(kc int, a0, a1, a2, b, c *float32, ldc int)
+
+// microKernel3 is microKernel2 for three row panels (C rows 0..17).
+func microKernel3(kc int, a0, a1, a2, b, c []float32, ldc int) bool {
+	if !useAsmKernel || !useAVX512 || kc <= 0 {
+		return false
+	}
+	_ = a0[kc*gemmMR-1]
+	_ = a1[kc*gemmMR-1]
+	_ = a2[kc*gemmMR-1]
+	_ = b[kc*gemmNR-1]
+	_ = c[(3*gemmMR-1)*ldc+gemmNR-1]
+	sgemmKernel18x16(kc, &a0[0], &a1[0], &a2[0], &b[0], &c[0], ldc)
+	return true
+}

@@ -26,3 +26,5 @@ func depthwiseRow(w, b []float32, offs []int, maxOff int, out []float32, bias fl
 func microKernelIndirect3(kc int, a0, a1, a2, b []float32, off []int, maxOff int, c []float32, ldc int) bool {
 	return false
 }
+
+func microKernel3(kc int, a0, a1, a2, b, c []float32, ldc int) bool { return false }
