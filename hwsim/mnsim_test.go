@@ -4,13 +4,13 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/rramc/rramc/importer"
+	"github.com/rramc/rramc/importer/graphtest"
 	"github.com/rramc/rramc/importer/onnx"
 	"github.com/rramc/rramc/mapper"
 	"github.com/rramc/rramc/quant"
@@ -72,15 +72,44 @@ func readMNSIMBreakdown(t *testing.T, path string) mnsimFigure {
 		joint: get("|---joint_module energy", nJ)}
 }
 
-// mnsimCost maps an MNSIM network densely onto the mnsim preset and prices
-// one image (counts from the mapping, not a simulation: a dense mapping's
-// costs do not depend on the weights).
-func mnsimCost(t *testing.T, path string) *Cost {
+// mnsimVGG8Model is MNSIM 2.0's VGG-8 (its network script's 'vgg8'): 3×3
+// convolutions 3-128-128-pool-256-256-pool-512-512-pool-1024 (no padding)
+// -pool, then a 1024→10 fully connected layer; no bias, ReLU after each
+// convolution, 2×2 max pooling of stride 2, 3×32×32 inputs. Weights are
+// He-normal like the script's kaiming_normal_, drawn from a seeded Go
+// generator: a dense mapping's cost depends on the layer shapes, not on
+// the weights' exact draw.
+func mnsimVGG8Model() *importer.Model {
+	g := graphtest.New(8)
+	x, cin := "x", 3
+	for i, l := range []struct{ cout, pad int }{{128, 1}, {128, 1}, {0, 0}, {256, 1}, {256, 1}, {0, 0}, {512, 1}, {512, 1}, {0, 0}, {1024, 0}, {0, 0}} {
+		name := "f" + strconv.Itoa(i)
+		if l.cout == 0 {
+			x = g.Node("MaxPool", []string{x}, name, graphtest.AInts("kernel_shape", 2, 2), graphtest.AInts("strides", 2, 2))
+			continue
+		}
+		x = g.Node("Relu", []string{g.KaimingConv(x, name, cin, l.cout, 3, l.pad)}, name+"_relu")
+		cin = l.cout
+	}
+	x = g.Node("Flatten", []string{x}, "flat", graphtest.AInt("axis", 1))
+	return g.Model([]int{3, 32, 32}, g.KaimingLinear(x, "fc", 1024, 10))
+}
+
+// loadModel reads an ONNX file, failing the test on error.
+func loadModel(t *testing.T, path string) *importer.Model {
 	t.Helper()
 	m, err := onnx.Load(path)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return m
+}
+
+// mnsimCost maps an MNSIM network densely onto the mnsim preset and prices
+// one image (counts from the mapping, not a simulation: a dense mapping's
+// costs do not depend on the weights).
+func mnsimCost(t *testing.T, m *importer.Model) *Cost {
+	t.Helper()
 	rng := rand.New(rand.NewPCG(1, 2))
 	x := make([]float32, 8*3*32*32)
 	for i := range x {
@@ -167,26 +196,17 @@ func TestMNSIMLeNet(t *testing.T) {
 	if _, err := os.Stat(path); err != nil {
 		t.Skipf("MNSIM anchors not available: %v", err)
 	}
-	checkMNSIM(t, "LeNet", mnsimCost(t, path), want)
+	checkMNSIM(t, "LeNet", mnsimCost(t, loadModel(t, path)), want)
 }
 
-// MNSIM 2.0 on its VGG-8, the network held out from the calibration: the
-// ONNX file is written by MNSIM's network script (PyTorch). Every figure
-// must hold the bars.
+// MNSIM 2.0 on its VGG-8, the network held out from the calibration,
+// built in Go (mnsimVGG8Model). Every figure must hold the bars.
 func TestMNSIMVGG8(t *testing.T) {
 	if testing.Short() {
-		t.Skip("VGG-8 takes a minute")
+		t.Skip("VGG-8 takes seconds")
 	}
 	want := readMNSIMBreakdown(t, filepath.Join(mnsimAnchors, "mnsim_vgg8_breakdown.txt"))
-	script := filepath.Join(mnsimAnchors, "make_nets.py")
-	if _, err := os.Stat(script); err != nil {
-		t.Skipf("MNSIM anchors not available: %v", err)
-	}
-	dir := t.TempDir()
-	if out, err := exec.Command("/usr/bin/python3", script, dir).CombinedOutput(); err != nil {
-		t.Skipf("cannot write VGG-8 (needs python3-torch): %v\n%s", err, out)
-	}
-	checkMNSIM(t, "VGG-8", mnsimCost(t, filepath.Join(dir, "vgg8.onnx")), want)
+	checkMNSIM(t, "VGG-8", mnsimCost(t, mnsimVGG8Model()), want)
 }
 
 // MNSIM 2.0's own accounting of the crossbar periphery, the source of the

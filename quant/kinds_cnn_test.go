@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/rramc/rramc/importer"
+	"github.com/rramc/rramc/importer/graphtest"
 	"github.com/rramc/rramc/importer/onnx"
 )
 
@@ -16,79 +17,6 @@ import (
 // resizing). Each is quantized at 8 bits and checked against the float
 // interpreter's output (SQNR), the kind it must produce is required in the
 // program, and the QDQ export read back must give the identical codes.
-
-// graphBuilder assembles a test graph node by node.
-type graphBuilder struct {
-	r     *rand.Rand
-	init  map[string]*importer.Tensor
-	nodes []*importer.Node
-}
-
-func newGraphBuilder(seed int64) *graphBuilder {
-	return &graphBuilder{r: rand.New(rand.NewSource(seed)), init: map[string]*importer.Tensor{}}
-}
-
-// param adds a random float initializer.
-func (g *graphBuilder) param(name string, scale float32, shape ...int) string {
-	t := &importer.Tensor{DType: importer.Float, Shape: shape}
-	t.Float = make([]float32, t.Len())
-	for i := range t.Float {
-		t.Float[i] = float32(g.r.NormFloat64()) * scale
-	}
-	g.init[name] = t
-	return name
-}
-
-// ints adds an int64 initializer.
-func (g *graphBuilder) ints(name string, v ...int64) string {
-	g.init[name] = &importer.Tensor{DType: importer.Int64, Shape: []int{len(v)}, Int: v}
-	return name
-}
-
-// floats adds a float initializer with the given values.
-func (g *graphBuilder) floats(name string, v ...float32) string {
-	g.init[name] = &importer.Tensor{DType: importer.Float, Shape: []int{len(v)}, Float: v}
-	return name
-}
-
-func (g *graphBuilder) node(op string, in []string, out string, attrs ...*importer.Attr) string {
-	n := &importer.Node{Name: out + "_node", OpType: op, Inputs: in, Outputs: []string{out}, Attrs: map[string]*importer.Attr{}}
-	for _, a := range attrs {
-		n.Attrs[a.Name] = a
-	}
-	g.nodes = append(g.nodes, n)
-	return out
-}
-
-// conv adds a Conv with bias (kernel k, pads k/2, group g).
-func (g *graphBuilder) conv(x, out string, cin, cout, k, group int) string {
-	return g.node("Conv", []string{x, g.param(out+"_w", 0.4, cout, cin/group, k, k), g.param(out+"_b", 0.1, cout)}, out,
-		aInts("pads", int64(k/2), int64(k/2), int64(k/2), int64(k/2)), aInt("group", int64(group)))
-}
-
-func (g *graphBuilder) model(in []int, out string) *importer.Model {
-	dims := []importer.Dim{{Param: "N"}}
-	for _, d := range in {
-		dims = append(dims, importer.Dim{Value: int64(d)})
-	}
-	gr := &importer.Graph{Name: "kinds", Nodes: g.nodes,
-		Inputs:       []importer.ValueInfo{{Name: "x", DType: importer.Float, Shape: dims}},
-		Outputs:      []importer.ValueInfo{{Name: out, DType: importer.Float}},
-		Initializers: g.init, ValueInfo: map[string]importer.ValueInfo{}}
-	return &importer.Model{IRVersion: 8, Opsets: map[string]int64{"": 13}, Graph: gr}
-}
-
-func aInts(name string, v ...int64) *importer.Attr {
-	return &importer.Attr{Name: name, Kind: importer.AttrInts, Ints: v}
-}
-
-func aInt(name string, v int64) *importer.Attr {
-	return &importer.Attr{Name: name, Kind: importer.AttrInt, I: v}
-}
-
-func aStr(name, v string) *importer.Attr {
-	return &importer.Attr{Name: name, Kind: importer.AttrString, S: v}
-}
 
 func randomBatch(seed int64, n int, shape ...int) *importer.Tensor {
 	r := rand.New(rand.NewSource(seed))
@@ -117,109 +45,108 @@ type kindCase struct {
 	name string
 	in   []int
 	// build adds the nodes and returns the output value.
-	build func(g *graphBuilder) string
+	build func(g *graphtest.Builder) string
 	kind  OpKind  // must occur in the program
 	sqnr  float64 // lowest acceptable SQNR vs float, dB
 }
 
 var cnnKindCases = []kindCase{
-	{name: "squeeze-excitation", in: []int{8, 6, 6}, kind: OpMul, sqnr: 30, build: func(g *graphBuilder) string {
-		c := g.node("Relu", []string{g.conv("x", "c1", 8, 8, 3, 1)}, "r1")
-		p := g.node("GlobalAveragePool", []string{c}, "gap")
-		f := g.node("Relu", []string{g.conv(p, "fc1", 8, 4, 1, 1)}, "f1")
-		s := g.node("HardSigmoid", []string{g.conv(f, "fc2", 4, 8, 1, 1)}, "gate", &importer.Attr{Name: "alpha", Kind: importer.AttrFloat, F: 1.0 / 6})
-		return g.node("Mul", []string{c, s}, "y")
+	{name: "squeeze-excitation", in: []int{8, 6, 6}, kind: OpMul, sqnr: 30, build: func(g *graphtest.Builder) string {
+		c := g.Node("Relu", []string{g.Conv("x", "c1", 8, 8, 3, 1)}, "r1")
+		p := g.Node("GlobalAveragePool", []string{c}, "gap")
+		f := g.Node("Relu", []string{g.Conv(p, "fc1", 8, 4, 1, 1)}, "f1")
+		s := g.Node("HardSigmoid", []string{g.Conv(f, "fc2", 4, 8, 1, 1)}, "gate", &importer.Attr{Name: "alpha", Kind: importer.AttrFloat, F: 1.0 / 6})
+		return g.Node("Mul", []string{c, s}, "y")
 	}},
-	{name: "gate-first-silu", in: []int{4, 5, 5}, kind: OpMul, sqnr: 30, build: func(g *graphBuilder) string {
-		c := g.conv("x", "c1", 4, 6, 3, 1)
-		s := g.node("Sigmoid", []string{c}, "sig")
-		m := g.node("Mul", []string{s, c}, "silu")
-		return g.conv(m, "c2", 6, 3, 1, 1)
+	{name: "gate-first-silu", in: []int{4, 5, 5}, kind: OpMul, sqnr: 30, build: func(g *graphtest.Builder) string {
+		c := g.Conv("x", "c1", 4, 6, 3, 1)
+		s := g.Node("Sigmoid", []string{c}, "sig")
+		m := g.Node("Mul", []string{s, c}, "silu")
+		return g.Conv(m, "c2", 6, 3, 1, 1)
 	}},
-	{name: "product-of-branches", in: []int{3, 4, 4}, kind: OpMul, sqnr: 30, build: func(g *graphBuilder) string {
-		a := g.conv("x", "a", 3, 5, 3, 1)
-		b := g.conv("x", "b", 3, 5, 1, 1)
-		return g.node("Mul", []string{a, b}, "y")
+	{name: "product-of-branches", in: []int{3, 4, 4}, kind: OpMul, sqnr: 30, build: func(g *graphtest.Builder) string {
+		a := g.Conv("x", "a", 3, 5, 3, 1)
+		b := g.Conv("x", "b", 3, 5, 1, 1)
+		return g.Node("Mul", []string{a, b}, "y")
 	}},
-	{name: "spatial-gate-broadcast-over-channels", in: []int{2, 4, 6}, kind: OpMul, sqnr: 30, build: func(g *graphBuilder) string {
-		a := g.conv("x", "a", 2, 3, 3, 1)
-		s := g.node("Sigmoid", []string{g.conv("x", "s", 2, 1, 3, 1)}, "gate")
-		return g.node("Mul", []string{s, a}, "y")
+	{name: "spatial-gate-broadcast-over-channels", in: []int{2, 4, 6}, kind: OpMul, sqnr: 30, build: func(g *graphtest.Builder) string {
+		a := g.Conv("x", "a", 2, 3, 3, 1)
+		s := g.Node("Sigmoid", []string{g.Conv("x", "s", 2, 1, 3, 1)}, "gate")
+		return g.Node("Mul", []string{s, a}, "y")
 	}},
-	{name: "channel-shuffle", in: []int{4, 5, 5}, kind: OpGather, sqnr: 30, build: func(g *graphBuilder) string {
-		c := g.node("Relu", []string{g.conv("x", "c1", 4, 8, 3, 1)}, "r1")
-		a := g.node("Slice", []string{c, g.ints("s0", 0), g.ints("e0", 4), g.ints("ax0", 1)}, "half0")
-		h := g.node("Slice", []string{c, g.ints("s1", 4), g.ints("e1", 8), g.ints("ax1", 1)}, "half1")
-		h = g.node("Relu", []string{g.conv(h, "c2", 4, 4, 3, 4)}, "r2")
-		cat := g.node("Concat", []string{a, h}, "cat", aInt("axis", 1))
-		r := g.node("Reshape", []string{cat, g.ints("shp", 0, 2, 4, 5, 5)}, "grp")
-		t := g.node("Transpose", []string{r}, "shuf", aInts("perm", 0, 2, 1, 3, 4))
-		return g.node("Reshape", []string{t, g.ints("shp2", 0, -1, 5, 5)}, "y")
+	{name: "channel-shuffle", in: []int{4, 5, 5}, kind: OpGather, sqnr: 30, build: func(g *graphtest.Builder) string {
+		c := g.Node("Relu", []string{g.Conv("x", "c1", 4, 8, 3, 1)}, "r1")
+		a := g.Node("Slice", []string{c, g.Ints("s0", 0), g.Ints("e0", 4), g.Ints("ax0", 1)}, "half0")
+		h := g.Node("Slice", []string{c, g.Ints("s1", 4), g.Ints("e1", 8), g.Ints("ax1", 1)}, "half1")
+		h = g.Node("Relu", []string{g.Conv(h, "c2", 4, 4, 3, 4)}, "r2")
+		cat := g.Node("Concat", []string{a, h}, "cat", graphtest.AInt("axis", 1))
+		r := g.Node("Reshape", []string{cat, g.Ints("shp", 0, 2, 4, 5, 5)}, "grp")
+		t := g.Node("Transpose", []string{r}, "shuf", graphtest.AInts("perm", 0, 2, 1, 3, 4))
+		return g.Node("Reshape", []string{t, g.Ints("shp2", 0, -1, 5, 5)}, "y")
 	}},
-	{name: "strided-negative-slice", in: []int{3, 6, 6}, kind: OpGather, sqnr: 30, build: func(g *graphBuilder) string {
-		c := g.conv("x", "c1", 3, 4, 3, 1)
-		return g.node("Slice", []string{c, g.ints("s", -1, 1), g.ints("e", -100, 6), g.ints("ax", 3, 2), g.ints("st", -2, 2)}, "y")
+	{name: "strided-negative-slice", in: []int{3, 6, 6}, kind: OpGather, sqnr: 30, build: func(g *graphtest.Builder) string {
+		c := g.Conv("x", "c1", 3, 4, 3, 1)
+		return g.Node("Slice", []string{c, g.Ints("s", -1, 1), g.Ints("e", -100, 6), g.Ints("ax", 3, 2), g.Ints("st", -2, 2)}, "y")
 	}},
-	{name: "pad-then-average", in: []int{3, 5, 5}, kind: OpGather, sqnr: 30, build: func(g *graphBuilder) string {
-		c := g.node("Relu", []string{g.conv("x", "c1", 3, 4, 3, 1)}, "r1")
-		p := g.node("Pad", []string{c, g.ints("pads", 0, 0, 1, 1, 0, 0, 1, 1)}, "padded")
-		return g.node("AveragePool", []string{p}, "y", aInts("kernel_shape", 3, 3))
+	{name: "pad-then-average", in: []int{3, 5, 5}, kind: OpGather, sqnr: 30, build: func(g *graphtest.Builder) string {
+		c := g.Node("Relu", []string{g.Conv("x", "c1", 3, 4, 3, 1)}, "r1")
+		p := g.Node("Pad", []string{c, g.Ints("pads", 0, 0, 1, 1, 0, 0, 1, 1)}, "padded")
+		return g.Node("AveragePool", []string{p}, "y", graphtest.AInts("kernel_shape", 3, 3))
 	}},
-	{name: "pad-constant-value", in: []int{2, 4, 4}, kind: OpGather, sqnr: 30, build: func(g *graphBuilder) string {
-		c := g.conv("x", "c1", 2, 3, 3, 1)
-		return g.node("Pad", []string{c, g.ints("pads", 0, 0, 2, 0, 0, 0, 1, 3), g.floats("v", 0.75)}, "y")
+	{name: "pad-constant-value", in: []int{2, 4, 4}, kind: OpGather, sqnr: 30, build: func(g *graphtest.Builder) string {
+		c := g.Conv("x", "c1", 2, 3, 3, 1)
+		return g.Node("Pad", []string{c, g.Ints("pads", 0, 0, 2, 0, 0, 0, 1, 3), g.Floats("v", 0.75)}, "y")
 	}},
-	{name: "pad-reflect-edge", in: []int{2, 4, 4}, kind: OpGather, sqnr: 30, build: func(g *graphBuilder) string {
-		c := g.conv("x", "c1", 2, 3, 3, 1)
-		r := g.node("Pad", []string{c, g.ints("pads", 0, 0, 2, 1, 0, 0, 1, 2)}, "refl", aStr("mode", "reflect"))
-		return g.node("Pad", []string{r, g.ints("pads2", 0, 0, 1, 1, 0, 0, 1, 1)}, "y", aStr("mode", "edge"))
+	{name: "pad-reflect-edge", in: []int{2, 4, 4}, kind: OpGather, sqnr: 30, build: func(g *graphtest.Builder) string {
+		c := g.Conv("x", "c1", 2, 3, 3, 1)
+		r := g.Node("Pad", []string{c, g.Ints("pads", 0, 0, 2, 1, 0, 0, 1, 2)}, "refl", graphtest.AStr("mode", "reflect"))
+		return g.Node("Pad", []string{r, g.Ints("pads2", 0, 0, 1, 1, 0, 0, 1, 1)}, "y", graphtest.AStr("mode", "edge"))
 	}},
-	{name: "split-add", in: []int{2, 4, 4}, kind: OpGather, sqnr: 30, build: func(g *graphBuilder) string {
-		c := g.conv("x", "c1", 2, 6, 3, 1)
-		g.nodes = append(g.nodes, &importer.Node{Name: "split", OpType: "Split", Inputs: []string{c, g.ints("sizes", 2, 4)}, Outputs: []string{"p", "q"},
-			Attrs: map[string]*importer.Attr{"axis": aInt("axis", 1)}})
-		q := g.node("Slice", []string{"q", g.ints("s", 1), g.ints("e", 3), g.ints("ax", 1)}, "q2")
-		return g.node("Add", []string{"p", q}, "y")
+	{name: "split-add", in: []int{2, 4, 4}, kind: OpGather, sqnr: 30, build: func(g *graphtest.Builder) string {
+		c := g.Conv("x", "c1", 2, 6, 3, 1)
+		g.NodeOutputs("Split", []string{c, g.Ints("sizes", 2, 4)}, []string{"p", "q"}, graphtest.AInt("axis", 1))
+		q := g.Node("Slice", []string{"q", g.Ints("s", 1), g.Ints("e", 3), g.Ints("ax", 1)}, "q2")
+		return g.Node("Add", []string{"p", q}, "y")
 	}},
-	{name: "depth-to-space", in: []int{2, 3, 3}, kind: OpGather, sqnr: 30, build: func(g *graphBuilder) string {
-		c := g.conv("x", "c1", 2, 8, 3, 1)
-		return g.node("DepthToSpace", []string{c}, "y", aInt("blocksize", 2), aStr("mode", "CRD"))
+	{name: "depth-to-space", in: []int{2, 3, 3}, kind: OpGather, sqnr: 30, build: func(g *graphtest.Builder) string {
+		c := g.Conv("x", "c1", 2, 8, 3, 1)
+		return g.Node("DepthToSpace", []string{c}, "y", graphtest.AInt("blocksize", 2), graphtest.AStr("mode", "CRD"))
 	}},
-	{name: "reduce-mean-classifier", in: []int{3, 6, 6}, kind: OpGlobalAvg, sqnr: 30, build: func(g *graphBuilder) string {
-		c := g.node("Relu", []string{g.conv("x", "c1", 3, 8, 3, 1)}, "r1")
-		m := g.node("ReduceMean", []string{c}, "mean", aInts("axes", 2, 3), aInt("keepdims", 0))
-		return g.node("Gemm", []string{m, g.param("fcw", 0.4, 5, 8), g.param("fcb", 0.1, 5)}, "y", aInt("transB", 1))
+	{name: "reduce-mean-classifier", in: []int{3, 6, 6}, kind: OpGlobalAvg, sqnr: 30, build: func(g *graphtest.Builder) string {
+		c := g.Node("Relu", []string{g.Conv("x", "c1", 3, 8, 3, 1)}, "r1")
+		m := g.Node("ReduceMean", []string{c}, "mean", graphtest.AInts("axes", 2, 3), graphtest.AInt("keepdims", 0))
+		return g.Node("Gemm", []string{m, g.Param("fcw", 0.4, 5, 8), g.Param("fcb", 0.1, 5)}, "y", graphtest.AInt("transB", 1))
 	}},
-	{name: "reduce-max-keepdims", in: []int{3, 6, 6}, kind: OpGlobalMax, sqnr: 30, build: func(g *graphBuilder) string {
-		c := g.conv("x", "c1", 3, 4, 3, 1)
-		m := g.node("ReduceMax", []string{c}, "mx", aInts("axes", -1, -2))
-		return g.node("Mul", []string{c, m}, "y")
+	{name: "reduce-max-keepdims", in: []int{3, 6, 6}, kind: OpGlobalMax, sqnr: 30, build: func(g *graphtest.Builder) string {
+		c := g.Conv("x", "c1", 3, 4, 3, 1)
+		m := g.Node("ReduceMax", []string{c}, "mx", graphtest.AInts("axes", -1, -2))
+		return g.Node("Mul", []string{c, m}, "y")
 	}},
-	{name: "segmentation-head-sizes-from-shapes", in: []int{3, 16, 16}, kind: OpResize, sqnr: 30, build: func(g *graphBuilder) string {
-		c := g.node("Relu", []string{g.conv("x", "c1", 3, 6, 3, 1)}, "r1")
-		p := g.node("MaxPool", []string{c}, "p", aInts("kernel_shape", 4, 4), aInts("strides", 4, 4))
-		h := g.conv(p, "head", 6, 4, 1, 1)
+	{name: "segmentation-head-sizes-from-shapes", in: []int{3, 16, 16}, kind: OpResize, sqnr: 30, build: func(g *graphtest.Builder) string {
+		c := g.Node("Relu", []string{g.Conv("x", "c1", 3, 6, 3, 1)}, "r1")
+		p := g.Node("MaxPool", []string{c}, "p", graphtest.AInts("kernel_shape", 4, 4), graphtest.AInts("strides", 4, 4))
+		h := g.Conv(p, "head", 6, 4, 1, 1)
 		// PyTorch's F.interpolate(h, size=x.shape[-2:]): sizes = concat(shape(h)[:2], shape(x)[2:]).
-		sh := g.node("Shape", []string{h}, "sh")
-		nc := g.node("Slice", []string{sh, g.ints("s0", 0), g.ints("e0", 2), g.ints("a0", 0)}, "nc")
-		sx := g.node("Shape", []string{"x"}, "sx")
-		hw := g.node("Slice", []string{sx, g.ints("s1", 2), g.ints("e1", 4), g.ints("a1", 0)}, "hw")
-		sizes := g.node("Concat", []string{nc, hw}, "sizes", aInt("axis", 0))
-		return g.node("Resize", []string{h, "", "", sizes}, "y", aStr("mode", "linear"), aStr("coordinate_transformation_mode", "half_pixel"))
+		sh := g.Node("Shape", []string{h}, "sh")
+		nc := g.Node("Slice", []string{sh, g.Ints("s0", 0), g.Ints("e0", 2), g.Ints("a0", 0)}, "nc")
+		sx := g.Node("Shape", []string{"x"}, "sx")
+		hw := g.Node("Slice", []string{sx, g.Ints("s1", 2), g.Ints("e1", 4), g.Ints("a1", 0)}, "hw")
+		sizes := g.Node("Concat", []string{nc, hw}, "sizes", graphtest.AInt("axis", 0))
+		return g.Node("Resize", []string{h, "", "", sizes}, "y", graphtest.AStr("mode", "linear"), graphtest.AStr("coordinate_transformation_mode", "half_pixel"))
 	}},
-	{name: "broadcasting-add-of-activations", in: []int{3, 5, 6}, kind: OpAdd, sqnr: 30, build: func(g *graphBuilder) string {
-		a := g.conv("x", "a", 3, 4, 3, 1)
-		col := g.node("MaxPool", []string{g.conv("x", "b", 3, 4, 1, 1)}, "colmax", aInts("kernel_shape", 5, 1))
-		return g.node("Add", []string{col, a}, "y")
+	{name: "broadcasting-add-of-activations", in: []int{3, 5, 6}, kind: OpAdd, sqnr: 30, build: func(g *graphtest.Builder) string {
+		a := g.Conv("x", "a", 3, 4, 3, 1)
+		col := g.Node("MaxPool", []string{g.Conv("x", "b", 3, 4, 1, 1)}, "colmax", graphtest.AInts("kernel_shape", 5, 1))
+		return g.Node("Add", []string{col, a}, "y")
 	}},
 }
 
 func TestCNNKinds(t *testing.T) {
 	for _, tc := range cnnKindCases {
 		t.Run(tc.name, func(t *testing.T) {
-			g := newGraphBuilder(7)
+			g := graphtest.New(7)
 			out := tc.build(g)
-			m := g.model(tc.in, out)
+			m := g.Model(tc.in, out)
 			calib, x := randomBatch(1, 64, tc.in...), randomBatch(2, 16, tc.in...)
 			ref := floatRun(t, m, x)
 			cfg := DefaultConfig()
@@ -285,30 +212,30 @@ func TestResizeAgainstFloat(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		in    []int
-		args  func(g *graphBuilder) []string
+		args  func(g *graphtest.Builder) []string
 		attrs []*importer.Attr
 	}{
-		{"nearest-x2-scales", []int{2, 3, 4}, func(g *graphBuilder) []string { return []string{"", g.floats("sc", 1, 1, 2, 2)} },
-			[]*importer.Attr{aStr("mode", "nearest")}},
-		{"nearest-round-asymmetric-x1.5", []int{2, 4, 4}, func(g *graphBuilder) []string { return []string{"", g.floats("sc", 1, 1, 1.5, 1.5)} },
-			[]*importer.Attr{aStr("mode", "nearest"), aStr("coordinate_transformation_mode", "asymmetric"), aStr("nearest_mode", "round_prefer_ceil")}},
-		{"bilinear-half-pixel-x8", []int{3, 3, 4}, func(g *graphBuilder) []string { return []string{"", "", g.ints("sz", 1, 3, 24, 32)} },
-			[]*importer.Attr{aStr("mode", "linear")}},
-		{"bilinear-align-corners-7to5", []int{1, 7, 7}, func(g *graphBuilder) []string { return []string{"", "", g.ints("sz", 1, 1, 5, 11)} },
-			[]*importer.Attr{aStr("mode", "linear"), aStr("coordinate_transformation_mode", "align_corners")}},
-		{"cubic-pytorch-half-pixel", []int{2, 5, 5}, func(g *graphBuilder) []string { return []string{"", g.floats("sc", 1, 1, 1.6, 2)} },
-			[]*importer.Attr{aStr("mode", "cubic"), aStr("coordinate_transformation_mode", "pytorch_half_pixel"), f(-0.5)}},
-		{"crop-and-resize-extrapolation", []int{1, 6, 6}, func(g *graphBuilder) []string {
-			return []string{g.floats("roi", 0, 0, -0.2, 0.1, 1, 1, 0.9, 1.3), "", g.ints("sz", 1, 1, 5, 7)}
-		}, []*importer.Attr{aStr("mode", "linear"), aStr("coordinate_transformation_mode", "tf_crop_and_resize"),
+		{"nearest-x2-scales", []int{2, 3, 4}, func(g *graphtest.Builder) []string { return []string{"", g.Floats("sc", 1, 1, 2, 2)} },
+			[]*importer.Attr{graphtest.AStr("mode", "nearest")}},
+		{"nearest-round-asymmetric-x1.5", []int{2, 4, 4}, func(g *graphtest.Builder) []string { return []string{"", g.Floats("sc", 1, 1, 1.5, 1.5)} },
+			[]*importer.Attr{graphtest.AStr("mode", "nearest"), graphtest.AStr("coordinate_transformation_mode", "asymmetric"), graphtest.AStr("nearest_mode", "round_prefer_ceil")}},
+		{"bilinear-half-pixel-x8", []int{3, 3, 4}, func(g *graphtest.Builder) []string { return []string{"", "", g.Ints("sz", 1, 3, 24, 32)} },
+			[]*importer.Attr{graphtest.AStr("mode", "linear")}},
+		{"bilinear-align-corners-7to5", []int{1, 7, 7}, func(g *graphtest.Builder) []string { return []string{"", "", g.Ints("sz", 1, 1, 5, 11)} },
+			[]*importer.Attr{graphtest.AStr("mode", "linear"), graphtest.AStr("coordinate_transformation_mode", "align_corners")}},
+		{"cubic-pytorch-half-pixel", []int{2, 5, 5}, func(g *graphtest.Builder) []string { return []string{"", g.Floats("sc", 1, 1, 1.6, 2)} },
+			[]*importer.Attr{graphtest.AStr("mode", "cubic"), graphtest.AStr("coordinate_transformation_mode", "pytorch_half_pixel"), f(-0.5)}},
+		{"crop-and-resize-extrapolation", []int{1, 6, 6}, func(g *graphtest.Builder) []string {
+			return []string{g.Floats("roi", 0, 0, -0.2, 0.1, 1, 1, 0.9, 1.3), "", g.Ints("sz", 1, 1, 5, 7)}
+		}, []*importer.Attr{graphtest.AStr("mode", "linear"), graphtest.AStr("coordinate_transformation_mode", "tf_crop_and_resize"),
 			&importer.Attr{Name: "extrapolation_value", Kind: importer.AttrFloat, F: 0.5}}},
-		{"1d-linear", []int{3, 10}, func(g *graphBuilder) []string { return []string{"", g.floats("sc", 1, 1, 0.7)} },
-			[]*importer.Attr{aStr("mode", "linear")}},
+		{"1d-linear", []int{3, 10}, func(g *graphtest.Builder) []string { return []string{"", g.Floats("sc", 1, 1, 0.7)} },
+			[]*importer.Attr{graphtest.AStr("mode", "linear")}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			g := newGraphBuilder(5)
-			y := g.node("Resize", append([]string{"x"}, tc.args(g)...), "y", tc.attrs...)
-			m := g.model(tc.in, y)
+			g := graphtest.New(5)
+			y := g.Node("Resize", append([]string{"x"}, tc.args(g)...), "y", tc.attrs...)
+			m := g.Model(tc.in, y)
 			calib, x := randomBatch(1, 32, tc.in...), randomBatch(2, 1, tc.in...)
 			cfg := DefaultConfig()
 			cfg.Calib = 32
@@ -365,29 +292,29 @@ func TestLoweredConvolutions(t *testing.T) {
 		attrs  []*importer.Attr
 	}{
 		{"convtranspose-s2-p1-op1", []int{3, 4, 5}, []int{3, 4, 3, 3}, "ConvTranspose",
-			[]*importer.Attr{aInts("strides", 2, 2), aInts("pads", 1, 1, 1, 1), aInts("output_padding", 1, 1)}},
+			[]*importer.Attr{graphtest.AInts("strides", 2, 2), graphtest.AInts("pads", 1, 1, 1, 1), graphtest.AInts("output_padding", 1, 1)}},
 		{"convtranspose-groups-dilation", []int{4, 3, 3}, []int{4, 3, 2, 3}, "ConvTranspose",
-			[]*importer.Attr{aInt("group", 2), aInts("dilations", 2, 1), aInts("strides", 1, 3)}},
+			[]*importer.Attr{graphtest.AInt("group", 2), graphtest.AInts("dilations", 2, 1), graphtest.AInts("strides", 1, 3)}},
 		{"convtranspose-large-pads-crop", []int{2, 5, 5}, []int{2, 2, 3, 3}, "ConvTranspose",
-			[]*importer.Attr{aInts("strides", 2, 2), aInts("pads", 3, 0, 2, 4)}},
+			[]*importer.Attr{graphtest.AInts("strides", 2, 2), graphtest.AInts("pads", 3, 0, 2, 4)}},
 		{"convtranspose-output-shape", []int{2, 4, 4}, []int{2, 3, 4, 4}, "ConvTranspose",
-			[]*importer.Attr{aInts("strides", 2, 2), aInts("output_shape", 9, 8)}},
+			[]*importer.Attr{graphtest.AInts("strides", 2, 2), graphtest.AInts("output_shape", 9, 8)}},
 		{"convtranspose-depthwise-1d", []int{3, 7}, []int{3, 1, 4}, "ConvTranspose",
-			[]*importer.Attr{aInt("group", 3), aInts("strides", 3), aInts("pads", 1, 2)}},
+			[]*importer.Attr{graphtest.AInt("group", 3), graphtest.AInts("strides", 3), graphtest.AInts("pads", 1, 2)}},
 		{"conv-1d", []int{3, 12}, []int{5, 3, 3}, "Conv",
-			[]*importer.Attr{aInts("strides", 2), aInts("pads", 1, 0), aInts("dilations", 2)}},
+			[]*importer.Attr{graphtest.AInts("strides", 2), graphtest.AInts("pads", 1, 0), graphtest.AInts("dilations", 2)}},
 		{"conv-3d", []int{4, 5, 7, 6}, []int{6, 2, 3, 3, 2}, "Conv",
-			[]*importer.Attr{aInt("group", 2), aInts("strides", 2, 2, 1), aInts("pads", 1, 1, 0, 1, 0, 1), aInts("dilations", 2, 1, 2)}},
+			[]*importer.Attr{graphtest.AInt("group", 2), graphtest.AInts("strides", 2, 2, 1), graphtest.AInts("pads", 1, 1, 0, 1, 0, 1), graphtest.AInts("dilations", 2, 1, 2)}},
 		{"conv-3d-same", []int{2, 4, 4, 4}, []int{3, 2, 3, 3, 3}, "Conv",
-			[]*importer.Attr{aStr("auto_pad", "SAME_UPPER"), aInts("strides", 1, 3, 1)}},
+			[]*importer.Attr{graphtest.AStr("auto_pad", "SAME_UPPER"), graphtest.AInts("strides", 1, 3, 1)}},
 		{"convtranspose-3d", []int{2, 3, 3, 2}, []int{2, 2, 2, 3, 2}, "ConvTranspose",
-			[]*importer.Attr{aInts("strides", 2, 1, 2), aInts("pads", 0, 1, 0, 1, 0, 1)}},
+			[]*importer.Attr{graphtest.AInts("strides", 2, 1, 2), graphtest.AInts("pads", 0, 1, 0, 1, 0, 1)}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			g := newGraphBuilder(11)
-			w := g.param("w", 0.4, tc.wshape...)
-			y := g.node(tc.op, []string{"x", w, g.param("b", 0.2, biasLen(tc.op, tc.wshape, tc.attrs))}, "y", tc.attrs...)
-			m := g.model(tc.in, y)
+			g := graphtest.New(11)
+			w := g.Param("w", 0.4, tc.wshape...)
+			y := g.Node(tc.op, []string{"x", w, g.Param("b", 0.2, biasLen(tc.op, tc.wshape, tc.attrs))}, "y", tc.attrs...)
+			m := g.Model(tc.in, y)
 			calib, x := randomBatch(1, 32, tc.in...), randomBatch(2, 3, tc.in...)
 			ref := floatRun(t, m, x)
 			cfg := DefaultConfig()
@@ -577,10 +504,10 @@ func bruteConvTranspose(t *testing.T, net *Network, m *importer.Model, x *import
 // output (1152 codes, 2×2 taps each in the interior; the border rows and
 // columns keep 2 taps because half_pixel clamps the second to the edge).
 func TestDigitalWork(t *testing.T) {
-	g := newGraphBuilder(7)
+	g := graphtest.New(7)
 	se := cnnKindCases[0].build(g)
-	y := g.node("Resize", []string{se, "", g.floats("sc", 1, 1, 2, 2)}, "up", aStr("mode", "linear"))
-	m := g.model([]int{8, 6, 6}, y)
+	y := g.Node("Resize", []string{se, "", g.Floats("sc", 1, 1, 2, 2)}, "up", graphtest.AStr("mode", "linear"))
+	m := g.Model([]int{8, 6, 6}, y)
 	cfg := DefaultConfig()
 	cfg.Calib = 16
 	net, err := Quantize(m, randomBatch(1, 16, 8, 6, 6), cfg)
