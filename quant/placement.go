@@ -53,10 +53,6 @@ type NodePlacement struct {
 	Into string `json:"into,omitempty"`
 	// Reason says how a node was folded or why it is unsupported.
 	Reason string `json:"reason,omitempty"`
-	// As names the node quant compiled in its place when it differs: the
-	// one op a decomposed chain (LayerNorm, GELU) was fused into, placed on
-	// the chain's last node (the chain's other nodes are Folded into it).
-	As string `json:"as,omitempty"`
 }
 
 // Plan is the placement of every node of a model.
@@ -140,13 +136,8 @@ func Placement(m *importer.Model) (*Plan, error) {
 			if fate.Node != nil {
 				np.Into = fate.Node.Name
 			}
-		case fate.Node.Name != w.Name && !sameOutput(fate.Node, w):
-			np.Where, np.Into, np.Reason = Folded, fate.Node.Name, "part of the chain quantized as one "+fate.Node.OpType
 		default:
 			b.outcomes[fate.Node].placeInto(&np)
-			if fate.Node.Name != w.Name {
-				np.As = fate.Node.Name
-			}
 		}
 		switch np.Where {
 		case OnCrossbar:
@@ -285,10 +276,4 @@ func (b *builder) placeholder(n *importer.Node) {
 		}
 		b.newValue(out, shape, 1, true)
 	}
-}
-
-// sameOutput: compiled node k produces written node w's first output (k
-// is w, or the op a chain ending in w was fused into).
-func sameOutput(k, w *importer.Node) bool {
-	return len(k.Outputs) > 0 && len(w.Outputs) > 0 && k.Outputs[0] == w.Outputs[0]
 }

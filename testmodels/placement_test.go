@@ -109,14 +109,10 @@ func checkPlacement(t *testing.T, m *importer.Model, calib *importer.Tensor) {
 	byName := map[string]quant.NodePlacement{}
 	dup := map[string]bool{}
 	for _, n := range plan.Nodes {
-		name := n.Node
-		if n.As != "" {
-			name = n.As // the op a chain was fused into, placed on its last node
+		if _, seen := byName[n.Node]; seen || n.Node == "" {
+			dup[n.Node] = true
 		}
-		if _, seen := byName[name]; seen || name == "" {
-			dup[name] = true
-		}
-		byName[name] = n
+		byName[n.Node] = n
 	}
 	if qerr != nil {
 		if plan.Runs() {
@@ -142,7 +138,7 @@ func checkPlacement(t *testing.T, m *importer.Model, calib *importer.Tensor) {
 		}
 		if errors.Is(qerr, quant.ErrUnsupported) {
 			for _, p := range plan.Nodes {
-				if p.Where == quant.Unsupported && !dup[p.Node] && !named[p.Node] && !named[p.As] {
+				if p.Where == quant.Unsupported && !dup[p.Node] && !named[p.Node] {
 					t.Errorf("placement calls node %q (%s) unsupported (%s); Quantize does not name it", p.Node, p.Op, p.Reason)
 				}
 			}
@@ -178,16 +174,12 @@ func checkPlacement(t *testing.T, m *importer.Model, calib *importer.Tensor) {
 		}
 	}
 	for _, p := range plan.Nodes {
-		name := p.Node
-		if p.As != "" {
-			name = p.As
-		}
-		if dup[name] {
+		if dup[p.Node] {
 			continue
 		}
 		for _, k := range p.Kinds {
-			if !slices.Contains(built[name], k) {
-				t.Errorf("placement gives node %q (%s) kind %s; Quantize built %v", name, p.Op, k, built[name])
+			if !slices.Contains(built[p.Node], k) {
+				t.Errorf("placement gives node %q (%s) kind %s; Quantize built %v", p.Node, p.Op, k, built[p.Node])
 			}
 		}
 		if (p.Where == quant.OnHost) != (net.Post != "" && net.Post == p.Op) {
