@@ -141,14 +141,15 @@ func (r *Results) energyComponents() []string {
 }
 
 // EncodeCSV returns one row per point (network totals; per-layer rows are in
-// the JSON), with one column per energy component. The accuracy cells of a
+// the JSON), with one column per energy component; hw_variant is empty in
+// a sweep of one hardware, period_ns 0 without a pipeline. The accuracy cells of a
 // cost-only point (cost_only = true) are empty.
 func (r *Results) EncodeCSV() ([]byte, error) {
 	comps := r.energyComponents()
-	head := []string{"point_id", "model_name", "model", "prune", "scheme", "max_share", "weight_bits", "activation_bits",
+	head := []string{"point_id", "model_name", "model", "prune", "scheme", "max_share", "hw_variant", "weight_bits", "activation_bits",
 		"xbar_rows", "xbar_cols", "ou_rows", "ou_cols", "cell_bits", "adc_bits", "sparsity", "bit_sparsity",
 		"images", "cost_only", "accuracy_float", "accuracy_int", "accuracy_sim", "top1_agreement", "bit_exact", "adc_saturations",
-		"ou_activations", "cycles", "latency_ns", "energy_pj"}
+		"ou_activations", "ou_activation_bound", "cycles", "latency_ns", "period_ns", "energy_pj"}
 	for _, c := range comps {
 		head = append(head, "energy_"+c+"_pj")
 	}
@@ -158,7 +159,7 @@ func (r *Results) EncodeCSV() ([]byte, error) {
 	w.Write(head)
 	for i := range r.Points {
 		p := &r.Points[i]
-		row := []string{p.Key, p.ModelName, p.Model, fmtF(p.Prune), p.Scheme, strconv.Itoa(p.MaxShare),
+		row := []string{p.Key, p.ModelName, p.Model, fmtF(p.Prune), p.Scheme, strconv.Itoa(p.MaxShare), p.HWVariant,
 			strconv.Itoa(p.WBits), strconv.Itoa(p.ABits), strconv.Itoa(p.XbarRows), strconv.Itoa(p.XbarCols),
 			strconv.Itoa(p.OURows), strconv.Itoa(p.OUCols), strconv.Itoa(p.CellBits), strconv.Itoa(p.ADCBits),
 			fmtF(p.Sparsity), fmtF(p.BitSparsity), strconv.Itoa(p.Images), strconv.FormatBool(p.CostOnly)}
@@ -167,8 +168,8 @@ func (r *Results) EncodeCSV() ([]byte, error) {
 		} else {
 			row = append(row, fmtF(p.AccFloat), fmtF(p.AccInt), fmtF(p.AccSim), fmtF(p.Agreement), fmtF(p.BitExact))
 		}
-		row = append(row, fmtI(p.Saturations), fmtI(p.OUActivations), fmtI(p.Cycles),
-			fmtF(p.LatencyNS), fmtF(p.EnergyPJ))
+		row = append(row, fmtI(p.Saturations), fmtI(p.OUActivations), fmtI(p.OUActivationBound), fmtI(p.Cycles),
+			fmtF(p.LatencyNS), fmtF(p.PeriodNS), fmtF(p.EnergyPJ))
 		for _, c := range comps {
 			row = append(row, fmtF(p.Energy[c]))
 		}
