@@ -120,6 +120,10 @@ type group struct {
 	maxOUsXbar int64 // largest number of such rounds on one crossbar
 	denseXbars int   // crossbars the dense mapping of this group occupies
 	physCols   int
+	// colsT is a word-major copy of cols (word k of column c at
+	// colsT[k·physCols+c]) for multi-word 1-bit cells with the AVX-512
+	// kernel, nil otherwise.
+	colsT []uint64
 	ix         indexLayout
 	indexBits  int64 // index storage
 	// perVector holds the counts of one input vector: every OU fires once
@@ -377,6 +381,14 @@ func compileGroup(li, gi int, l *quant.Linear, gm *mapper.GroupMap, scheme strin
 			return nil, fmt.Errorf("hwsim: %s: %w", where, err)
 		}
 		g.fast = fast
+	}
+	if g.words > 1 && g.hi == nil && hasVPOPCNT {
+		g.colsT = make([]uint64, g.words*g.physCols)
+		for c := 0; c < g.physCols; c++ {
+			for k := 0; k < g.words; k++ {
+				g.colsT[k*g.physCols+c] = g.cols[c*g.words+k]
+			}
+		}
 	}
 	return g, nil
 }

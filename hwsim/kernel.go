@@ -27,9 +27,13 @@ type worker struct {
 	xs        []int64 // gathered input codes of every rowset
 	// perStep keeps multi-word OUs on ouGeneric (routeSteps).
 	perStep bool
-	// wordIdx and wordVal list a plane's non-zero words (ouMultiWord).
+	// scalar keeps ouMultiWord off its AVX-512 kernel (routeScalar).
+	scalar bool
+	// wordIdx and wordVal list a plane's non-zero words (ouMultiWord),
+	// wordOff is the kernel's scratch for their byte offsets.
 	wordIdx []int
 	wordVal []uint64
+	wordOff []int
 
 	// local counters of what depends on the data (ADCClipped,
 	// ADCTruncated; indexed by Counter), added to the layer's at flush. The
@@ -479,6 +483,7 @@ func (w *worker) ouMultiWord(o *cou, ca []int64) {
 	if cap(w.wordIdx) < words {
 		w.wordIdx = make([]int, words)
 		w.wordVal = make([]uint64, words)
+		w.wordOff = make([]int, words)
 	}
 	kidx, kval := w.wordIdx[:words], w.wordVal[:words]
 	lo := g.cols[int(o.col0)*words : (int(o.col0)+len(ca))*words]
@@ -499,7 +504,22 @@ func (w *worker) ouMultiWord(o *cou, ca []int64) {
 			}
 		}
 		ki, kv := kidx[:nk], kval[:nk]
-		for i := range ca {
+		first := 0
+		if g.colsT != nil && hi == nil && !w.scalar {
+			// Whole blocks of 8 columns with AVX-512 (word-major copy of
+			// the cells), through the same ADC; the rest below.
+			d, top, counter := uint(0), int64(math.MaxInt64), ADCClipped
+			if !o.lossless {
+				top = w.maxCode
+				if w.truncate {
+					d, top, counter = w.truncD, w.maxCode<<w.truncD, ADCTruncated
+				}
+			}
+			var lost int64
+			first, lost = convertColsWSIMD(ca, g.colsT[o.col0:], g.physCols, ki, kv, w.wordOff[:words], d, top, b, st.neg)
+			w.n[counter] += lost
+		}
+		for i := first; i < len(ca); i++ {
 			cb := lo[i*words : (i+1)*words]
 			var cnt int
 			for j, k := range ki {

@@ -12,6 +12,9 @@ import (
 func exactCols8(cols *uint64, n int, planes *uint64, shifts *uint64, np int, ps uint64, sb uint64, out *int64)
 
 //go:noescape
+func convertColsW8(colsT *uint64, n int, koff *int, kval *uint64, nk int, d uint64, top uint64, sh uint64, neg uint64, out *int64) int
+
+//go:noescape
 func convertCols8(cols *uint64, n int, p uint64, d uint64, top uint64, sh uint64, neg uint64, out *int64) int
 
 // hasVPOPCNT reports AVX-512F + AVX-512 VPOPCNTDQ with the OS saving ZMM
@@ -56,4 +59,26 @@ func convertColsSIMD(ca []int64, cols []uint64, p uint64, d uint, top int64, sh 
 		ng = 1
 	}
 	return n, int64(convertCols8(&cols[0], n, p, uint64(d), uint64(top), uint64(sh), ng, &ca[0]))
+}
+
+// convertColsWSIMD is convertColsSIMD for multi-word columns stored
+// word-major (colsT[k·stride + c], c from the OU's first column): the
+// plane's non-zero words are words[j] = kval[j] at word index kidx[j]. It
+// handles the largest multiple of 8 of the len(ca) columns and returns how
+// many it did and how many conversions lost information.
+func convertColsWSIMD(ca []int64, colsT []uint64, stride int, kidx []int, kval []uint64, koff []int, d uint, top int64, sh uint, neg bool) (done int, lost int64) {
+	n := len(ca) &^ 7
+	if !hasVPOPCNT || !cpu.X86.HasAVX512DQ || n == 0 || len(kidx) == 0 {
+		return 0, 0
+	}
+	koff = koff[:len(kidx)]
+	for j, k := range kidx {
+		_ = colsT[k*stride+n-1] // every load of the kernel is in bounds
+		koff[j] = k * stride * 8
+	}
+	var ng uint64
+	if neg {
+		ng = 1
+	}
+	return n, int64(convertColsW8(&colsT[0], n, &koff[0], &kval[0], len(kidx), uint64(d), uint64(top), uint64(sh), ng, &ca[0]))
 }

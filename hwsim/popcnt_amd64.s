@@ -101,3 +101,67 @@ cdone:
 	MOVQ R8, ret+64(FP)
 	VZEROUPPER
 	RET
+
+// func convertColsW8(colsT *uint64, n int, koff *int, kval *uint64, nk int, d uint64, top uint64, sh uint64, neg uint64, out *int64) int
+//
+// convertCols8 for columns of several words, stored word-major (word k of
+// column c at colsT + koff[j] bytes for the j-th listed word, c
+// consecutive): for every block of 8 columns, s = Σ_j popcount(kval[j] &
+// word), then the same ADC and accumulation. nk ≥ 1. AVX-512F, VPOPCNTDQ
+// and DQ.
+TEXT ·convertColsW8(SB), NOSPLIT, $0-88
+	MOVQ colsT+0(FP), SI
+	MOVQ n+8(FP), CX
+	MOVQ koff+16(FP), R11
+	MOVQ kval+24(FP), R12
+	MOVQ nk+32(FP), R13
+	VPBROADCASTQ d+40(FP), Z6
+	VPBROADCASTQ top+48(FP), Z7
+	VPBROADCASTQ sh+56(FP), Z8
+	MOVQ neg+64(FP), R9
+	MOVQ out+72(FP), DI
+	XORQ R8, R8
+	SHRQ $3, CX
+	JZ wdone
+
+wblock:
+	VPXORQ Z4, Z4, Z4
+	XORQ BX, BX
+
+wword:
+	MOVQ (R11)(BX*8), AX
+	VPBROADCASTQ (R12)(BX*8), Z5
+	VPANDQ (SI)(AX*1), Z5, Z1
+	VPOPCNTQ Z1, Z1
+	VPADDQ Z1, Z4, Z4
+	INCQ BX
+	CMPQ BX, R13
+	JLT wword
+	VPSRLVQ Z6, Z4, Z2
+	VPSLLVQ Z6, Z2, Z2
+	VPMINUQ Z7, Z2, Z2
+	VPCMPQ $4, Z2, Z4, K2
+	KMOVB K2, AX
+	POPCNTL AX, AX
+	ADDQ AX, R8
+	VPSLLVQ Z8, Z2, Z2
+	VMOVDQU64 (DI), Z3
+	TESTQ R9, R9
+	JNZ wneg
+	VPADDQ Z2, Z3, Z3
+	JMP wstore
+
+wneg:
+	VPSUBQ Z2, Z3, Z3
+
+wstore:
+	VMOVDQU64 Z3, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ wblock
+
+wdone:
+	MOVQ R8, ret+80(FP)
+	VZEROUPPER
+	RET

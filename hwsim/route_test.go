@@ -54,6 +54,7 @@ var routeVariants = []struct {
 }{
 	{"generic", routeGeneric, nil},
 	{"generic per step", routeSteps, nil},
+	{"generic without AVX-512 multi-word kernel", routeScalar, nil},
 	{"table", routeTable, nil},
 	{"table in blocks", routeTable, func(s *Simulator) {
 		// no tables kept between calls, built in blocks of a few strips

@@ -42,6 +42,9 @@ const (
 	// routeSteps is the generic route with every multi-word OU on the
 	// per-step loop (ouGeneric), the reference for ouMultiWord.
 	routeSteps = "steps"
+	// routeScalar is the generic route without ouMultiWord's AVX-512
+	// kernel.
+	routeScalar = "scalar"
 )
 
 // Simulator runs the linear layers of a quantized network on the simulated
@@ -287,7 +290,7 @@ func (s *Simulator) MatMul(l *quant.Linear, gi int, x []int32, m int, out []int3
 		c.addScaled(&g.perVector, int64(m))
 		return nil
 	}
-	if tab := tablePlanOf(g, &s.hw); tab != nil && s.opts.route != routeGeneric && s.opts.route != routeSteps && (s.opts.route == routeTable || tab.worthIt(m)) {
+	if tab := tablePlanOf(g, &s.hw); tab != nil && s.opts.route != routeGeneric && s.opts.route != routeSteps && s.opts.route != routeScalar && (s.opts.route == routeTable || tab.worthIt(m)) {
 		lost := tab.matMul(g, &s.hw, x, m, out, s.opts.Workers, &s.tableBudget, s.tableBlock)
 		c.addScaled(&g.perVector, int64(m))
 		if s.hw.ADCMode == ADCTruncate {
@@ -313,6 +316,7 @@ func (s *Simulator) MatMul(l *quant.Linear, gi int, x []int32, m int, out []int3
 		run := func() {
 			wk := newWorker(g, &s.hw, s.opts.Seed, s.opts.Mode == ModeAuto)
 			wk.perStep = s.opts.route == routeSteps
+			wk.scalar = s.opts.route == routeScalar
 			for r := r0; r < r1; r++ {
 				wk.vector(x[r*g.k:(r+1)*g.k], out[r*g.n:(r+1)*g.n], base+int64(r))
 			}
