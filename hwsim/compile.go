@@ -123,9 +123,9 @@ type group struct {
 	// colsT is a word-major copy of cols (word k of column c at
 	// colsT[k·physCols+c]) for multi-word 1-bit cells with the AVX-512
 	// kernel, nil otherwise.
-	colsT []uint64
-	ix         indexLayout
-	indexBits  int64 // index storage
+	colsT     []uint64
+	ix        indexLayout
+	indexBits int64 // index storage
 	// perVector holds the counts of one input vector: every OU fires once
 	// per input step whatever its inputs, so they are fixed at compile time
 	// (the kernel counts only what depends on the data).
