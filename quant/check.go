@@ -21,7 +21,7 @@ func (n *Network) check() error {
 	}
 	for i := range n.Values {
 		v := &n.Values[i]
-		if v.Bits < 2 || v.Bits > 8 {
+		if (v.Bits < 2 || v.Bits > 8) && v.Bits != digitalBits {
 			return fmt.Errorf("quant: value %q: %d bits", v.Name, v.Bits)
 		}
 		if !(v.Scale > 0) {

@@ -27,6 +27,16 @@
 //     input is the one value classified by data, not by proof: unsigned when
 //     no calibration input is negative (raw pixels), signed otherwise;
 //     inputs are quantized as round(x/s) clamped to the code range.
+//   - The residual stream is 16-bit (digitalBits): a value produced by an
+//     Add (of two activations or of a constant, such as a position
+//     embedding) or a Concat and read only by Adds and LayerNormalizations
+//     never enters a crossbar, and the digital units read wider codes at
+//     no cost in crossbar cycles. One A-bit scale for a whole tensor leaves
+//     a row far below the rest (a transformer's class token, ~40x below the
+//     patch rows in ViT-B/16) at a code or two, which the LayerNorm reading
+//     it amplifies to full size; at 16 bits it keeps ~13 bits. Crossbar
+//     inputs, lookup-table inputs and the network output stay A bits; a
+//     pre-quantized (QDQ) model keeps its 8-bit values.
 //   - Biases are int32 at the accumulator scale s_x·s_w[c]:
 //     q_b = round(b / (s_x·s_w[c])).
 //
@@ -89,7 +99,11 @@
 //	y  = clamp(round((a' + b') · t/(2^20·s_y)), lo, hi)
 //
 // (each round a Multiplier application); a Relu after the Add fuses. The
-// operands may broadcast (numpy rules over the per-sample axes).
+// operands may broadcast (numpy rules over the per-sample axes). An Add
+// with a 16-bit operand or output rescales each operand straight to the
+// output scale with F = 12 fraction bits (fewer if |a'| would reach 2^30),
+// a' = round(a·2^F·s_a/s_y), y = clamp(round((a' + b')·2^-F), lo, hi): the
+// common scale 2·max(s_a, s_b) would drop the finer operand's resolution.
 //
 // Mul of two activations a and b (numpy broadcasting over the per-sample
 // axes: squeeze-and-excitation gates, SiLU x·σ(x), HardSwish written as
@@ -126,7 +140,8 @@
 // quantized.
 //
 // Concat: output scale s_y = max_i s_i; each input is requantized by
-// s_i/s_y (exactly unchanged when s_i = s_y).
+// s_i/s_y (exactly unchanged when s_i = s_y). A 16-bit Concat (the start of
+// a residual stream) has its own calibrated scale instead.
 //
 // BatchNormalization that passes.Optimize could not fold into a preceding
 // linear layer: y = a_c·x + b_c with a_c = γ/√(σ²+ε), b_c = β - μ·a_c,

@@ -23,11 +23,12 @@ func execAdd(x *execCtx) error {
 	a, b := vals[op.In[0]], vals[op.In[1]]
 	ma, mb, mo := op.Mult[0], op.Mult[1], op.Mult[2]
 	va, vb := &x.n.Values[op.In[0]], &x.n.Values[op.In[1]]
+	addShift := addShiftFor(va, vb, x.outV)
 	if slices.Equal(va.Shape, vb.Shape) {
 		for i := range out {
 			sa := ma.apply64(int64(a[i]) << addShift)
 			sb := mb.apply64(int64(b[i]) << addShift)
-			out[i] = clamp32(sat32(mo.apply64(sa+sb)), op.Lo, op.Hi)
+			out[i] = clamp32(sat32(mo.apply64(sat32Wide(sa+sb))), op.Lo, op.Hi)
 		}
 		return nil
 	}
@@ -42,11 +43,42 @@ func execAdd(x *execCtx) error {
 		forEachRun(x.outV.Shape, sa, sb, func(o, ia, ib, n, da, db int) {
 			for k := 0; k < n; k++ {
 				a, b := int64(as[ia+k*da]), int64(bs[ib+k*db])
-				dst[o+k] = clamp32(sat32(mo.apply64(ma.apply64(a<<addShift)+mb.apply64(b<<addShift))), op.Lo, op.Hi)
+				dst[o+k] = clamp32(sat32(mo.apply64(sat32Wide(ma.apply64(a<<addShift)+mb.apply64(b<<addShift)))), op.Lo, op.Hi)
 			}
 		})
 	}
 	return nil
+}
+
+// wideAddFrac is the number of fraction bits of an Add operand rescaled
+// to the output scale when a code is wider than 8 bits (wideAdd).
+const wideAddFrac = 12
+
+// wideAdd reports whether an Add reads or writes codes wider than 8 bits.
+// Such an Add rescales each operand to the output scale itself, a' =
+// round(a·2^F·s_a/s_y), and y = round((a' + b')·2^-F): the 8-bit scheme's
+// common scale 2·max(s_a, s_b) would drop the fine operand's resolution
+// when the scales differ by the 2^8 between the widths, and its shift by
+// addShift would overflow the Multiplier's 32-bit operand.
+func wideAdd(a, b, y *Value) bool {
+	return a.Bits > 8 || b.Bits > 8 || y.Bits > 8
+}
+
+// addShiftFor is the left shift of the operands before their first
+// Multiplier: addShift for 8-bit codes, none for a wideAdd.
+// sat32Wide saturates the rescaled sum to ±2^31, inside the Multiplier's
+// 32-bit operand range: never reached by 8-bit codes (|a'| + |b'| < 2^29) nor
+// by a wideAdd within its fraction bits' bound; beyond it the output
+// clamps anyway.
+func sat32Wide(v int64) int64 {
+	return min(max(v, -1<<31), 1<<31)
+}
+
+func addShiftFor(a, b, y *Value) int {
+	if wideAdd(a, b, y) {
+		return 0
+	}
+	return addShift
 }
 
 func checkAdd(x *checkCtx) error {
@@ -100,13 +132,27 @@ func (b *builder) add(n *importer.Node) error {
 		b.done[act] = true
 		out = actOut
 	}
-	sy, signed, clo, chi := b.encode(out, !(nonNeg || !vx.Signed && !vy.Signed), lo, hi)
-	v := b.newValue(out, shape, sy, signed)
-	twice := 2 * math.Max(vx.Scale, vy.Scale)
-	op := Op{Kind: OpAdd, Name: n.Name, In: []int{x, y}, Out: v,
-		Mult: []Multiplier{NewMultiplier(vx.Scale / twice), NewMultiplier(vy.Scale / twice),
-			NewMultiplier(twice / (float64(int64(1)<<addShift) * sy))}}
-	op.Lo, op.Hi = clo, chi
+	bits := b.residualBits(out)
+	sy, signed, clo, chi := b.encodeBits(out, bits, !(nonNeg || !vx.Signed && !vy.Signed), lo, hi)
+	v := b.newValueBits(out, shape, sy, signed, bits)
+	op := Op{Kind: OpAdd, Name: n.Name, In: []int{x, y}, Out: v, Lo: clo, Hi: chi}
+	if wideAdd(&vx, &vy, &b.net.Values[v]) {
+		// each operand straight to the output scale with wideAddFrac
+		// fraction bits (at most what keeps |a'| below 2^30), one rounding
+		// of the sum
+		frac := wideAddFrac
+		for _, w := range []*Value{&vx, &vy} {
+			lo, hi := w.Range()
+			frac = min(frac, 30-int(math.Ceil(math.Log2(math.Max(-float64(lo), float64(hi))*w.Scale/sy))))
+		}
+		frac = max(frac, 0)
+		op.Mult = []Multiplier{NewMultiplier(math.Ldexp(vx.Scale/sy, frac)), NewMultiplier(math.Ldexp(vy.Scale/sy, frac)),
+			NewMultiplier(math.Ldexp(1, -frac))}
+	} else {
+		twice := 2 * math.Max(vx.Scale, vy.Scale)
+		op.Mult = []Multiplier{NewMultiplier(vx.Scale / twice), NewMultiplier(vy.Scale / twice),
+			NewMultiplier(twice / (float64(int64(1)<<addShift) * sy))}
+	}
 	b.emit(op)
 	return nil
 }

@@ -212,8 +212,12 @@ func (b *builder) constArith(n *importer.Node) error {
 		b.done[act] = true
 		out = actOut
 	}
-	sy, signed, clo, chi := b.encode(out, !(nonNeg || actNonNeg), lo, hi)
-	v := b.newValue(out, vx.Shape, sy, signed)
+	bits := b.cfg.ABits
+	if n.OpType == "Add" {
+		bits = b.residualBits(out) // a position embedding added to the residual stream
+	}
+	sy, signed, clo, chi := b.encodeBits(out, bits, !(nonNeg || actNonNeg), lo, hi)
+	v := b.newValueBits(out, vx.Shape, sy, signed, bits)
 	op := Op{Kind: OpAffine, Name: n.Name, In: []int{x}, Out: v, Lo: clo, Hi: chi, Axis: run,
 		Mult: make([]Multiplier, p), Bias: make([]int32, p), Neg: make([]bool, p)}
 	for j := range a {

@@ -122,9 +122,20 @@ func (b *builder) concat(n *importer.Node) error {
 		sy = math.Max(sy, v.Scale)
 		signed = signed || v.Signed
 	}
-	out := b.newValue(n.Outputs[0], shape, sy, signed)
+	bits := b.residualBits(n.Outputs[0])
+	if bits != b.cfg.ABits && b.p.stats[n.Outputs[0]] == nil {
+		bits = b.cfg.ABits
+	}
+	if bits != b.cfg.ABits {
+		// the start of a residual stream (a class token beside the patch
+		// embeddings): its own calibrated scale at the wide width keeps
+		// each input's resolution, where max_i s_i would leave a small
+		// input (the class token) at a code or two
+		sy, signed, _, _ = b.encodeBits(n.Outputs[0], bits, signed, math.Inf(-1), math.Inf(1))
+	}
+	out := b.newValueBits(n.Outputs[0], shape, sy, signed, bits)
 	op := Op{Kind: OpConcat, Name: n.Name, In: ins, Out: out, Axis: axis - 1}
-	op.Lo, op.Hi = codeRange(b.cfg.ABits, signed)
+	op.Lo, op.Hi = codeRange(bits, signed)
 	for _, x := range ins {
 		op.Mult = append(op.Mult, NewMultiplier(b.net.Values[x].Scale/sy))
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"slices"
 
 	"github.com/rramc/rramc/importer"
 )
@@ -21,14 +22,37 @@ import (
 // √V is computed as R = isqrt(V·4^k) ≈ √V·2^k with k chosen so that R has
 // about 31 significant bits, and n_i = round(|d_i|·2^(16+k) / R) with a
 // 128-bit product and quotient, so no step overflows or depends on float
-// arithmetic. Op fields: Mult, Neg, Bias per feature; Table[0] = E.
+// arithmetic. Op fields: Mult, Neg, Bias per feature; Table = E as
+// [E mod 2^31] or, when E ≥ 2^31 (a fine scale: digitalBits-wide input),
+// [E mod 2^31, ⌊E/2^31⌋].
 
 // layerNormFrac is the number of fraction bits of the normalized value n_i.
 const layerNormFrac = 16
 
-// maxLayerNormFeatures bounds D so that every intermediate fits: |d_i| <
-// 2^29, V < 2^62, |n_i| ≤ √D·2^16 < 2^26.
+// maxLayerNormFeatures bounds D so that every intermediate fits: for 8-bit
+// codes |d_i| < 2^29, V < 2^62, |n_i| ≤ √D·2^16 < 2^26.
 const maxLayerNormFeatures = 1 << 20
+
+// maxWideLayerNormFeatures is the bound for digitalBits-wide input codes:
+// V ≤ D²·2^30 < 2^62, |n_i| ≤ √D·2^16 < 2^24.
+const maxWideLayerNormFeatures = 1 << 15
+
+// layerNormFeatureLimit is the largest D for input codes of the given width.
+func layerNormFeatureLimit(bits int) int {
+	if bits > 8 {
+		return maxWideLayerNormFeatures
+	}
+	return maxLayerNormFeatures
+}
+
+// layerNormEps reads E from the op's Table (see the kind's comment).
+func layerNormEps(op *Op) int64 {
+	e := int64(op.Table[0])
+	if len(op.Table) > 1 {
+		e += int64(op.Table[1]) << 31
+	}
+	return e
+}
 
 func init() {
 	registerKind(OpLayerNorm, kindSpec{exec: execLayerNorm, check: checkLayerNorm, export: exportLayerNorm, work: workLayerNorm})
@@ -39,7 +63,7 @@ func execLayerNorm(x *execCtx) error {
 	op := x.op
 	in := x.vals[op.In[0]]
 	d := len(op.Mult)
-	eps := int64(op.Table[0])
+	eps := layerNormEps(op)
 	for r := 0; r+d <= len(in); r += d {
 		layerNormRow(in[r:r+d], x.out[r:r+d], op, eps)
 	}
@@ -112,10 +136,11 @@ func isqrt64(v uint64) uint64 {
 func checkLayerNorm(x *checkCtx) error {
 	op, in, out := x.op, x.in, x.out
 	d := len(op.Mult)
-	if len(in.Shape) == 0 || in.Shape[len(in.Shape)-1] != d || d > maxLayerNormFeatures || in.size() != out.size() {
+	if len(in.Shape) == 0 || in.Shape[len(in.Shape)-1] != d || d > layerNormFeatureLimit(in.Bits) || in.size() != out.size() {
 		return fmt.Errorf("%d features for input %v, output %v", d, in.Shape, out.Shape)
 	}
-	if len(op.Neg) != d || len(op.Bias) != d || len(op.Table) != 1 || op.Table[0] < 0 {
+	if len(op.Neg) != d || len(op.Bias) != d || len(op.Table) < 1 || len(op.Table) > 2 || slices.Min(op.Table) < 0 ||
+		len(op.Table) == 2 && op.Table[1] >= 1<<24 {
 		return fmt.Errorf("%d/%d/%d parameters for %d features", len(op.Neg), len(op.Bias), len(op.Table), d)
 	}
 	return nil
@@ -162,8 +187,8 @@ func (b *builder) layerNorm(n *importer.Node) error {
 		b.unsupported(n, "scale and shift must be constants of one value per feature")
 		return nil
 	}
-	if d > maxLayerNormFeatures {
-		b.unsupported(n, fmt.Sprintf("%d features (at most %d)", d, maxLayerNormFeatures))
+	if limit := layerNormFeatureLimit(vx.Bits); d > limit {
+		b.unsupported(n, fmt.Sprintf("%d features (at most %d for %d-bit input)", d, limit, vx.Bits))
 		return nil
 	}
 	eps := float64(attrFloat(n, "epsilon", 1e-5))
@@ -179,8 +204,12 @@ func (b *builder) layerNorm(n *importer.Node) error {
 			op.Bias[i] = roundSat32(float64(beta[min(i, len(beta)-1)]) / sy)
 		}
 	}
-	e := math.Round(eps * float64(d) * float64(d) / (vx.Scale * vx.Scale))
-	op.Table = []int32{int32(math.Min(e, math.MaxInt32))}
+	// E below 2^55 keeps V < 2^62 (ε far above the variance is clamped)
+	e := int64(math.Min(math.Round(eps*float64(d)*float64(d)/(vx.Scale*vx.Scale)), 1<<55-1))
+	op.Table = []int32{int32(e & (1<<31 - 1))}
+	if e >= 1<<31 {
+		op.Table = append(op.Table, int32(e>>31))
+	}
 	b.emit(op)
 	return nil
 }

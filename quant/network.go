@@ -55,6 +55,10 @@ func (v *Value) Range() (lo, hi int32) {
 	return codeRange(v.Bits, v.Signed)
 }
 
+// digitalBits is the code width of values that only the digital units
+// read (see residualBits); every other value is activation_bits wide.
+const digitalBits = 16
+
 func codeRange(bits int, signed bool) (lo, hi int32) {
 	if signed {
 		return -(1 << (bits - 1)), 1<<(bits-1) - 1

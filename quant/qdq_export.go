@@ -48,6 +48,11 @@ func (n *Network) EncodeQDQ() ([]byte, error) {
 	if err := n.check(); err != nil {
 		return nil, err
 	}
+	for i := range n.Values {
+		if v := &n.Values[i]; v.Bits > 8 {
+			return nil, fmt.Errorf("quant: QDQ export: value %q has %d-bit codes (the exporter writes 8-bit QDQ)", v.Name, v.Bits)
+		}
+	}
 	w := &qdqWriter{n: n, g: &onnxpb.GraphProto{Name: proto.String("rramc_qdq")}, fname: make([]string, len(n.Values))}
 	in := &n.Values[n.Input]
 	w.g.Input = append(w.g.Input, valueInfo(n.InputName, in.Shape, n.InputDType))

@@ -383,7 +383,12 @@ func (b *builder) run() (*Network, error) {
 }
 
 func (b *builder) newValue(name string, shape []int, scale float64, signed bool) int {
-	b.net.Values = append(b.net.Values, Value{Name: name, Shape: slices.Clone(shape), Scale: scale, Signed: signed, Bits: b.cfg.ABits})
+	return b.newValueBits(name, shape, scale, signed, b.cfg.ABits)
+}
+
+// newValueBits is newValue for codes of the given width.
+func (b *builder) newValueBits(name string, shape []int, scale float64, signed bool, bits int) int {
+	b.net.Values = append(b.net.Values, Value{Name: name, Shape: slices.Clone(shape), Scale: scale, Signed: signed, Bits: bits})
 	b.vals[name] = len(b.net.Values) - 1
 	return len(b.net.Values) - 1
 }
@@ -395,6 +400,30 @@ func (b *builder) aliasValue(name string, src int, shape []int) int {
 	b.net.Values = append(b.net.Values, v)
 	b.vals[name] = len(b.net.Values) - 1
 	return len(b.net.Values) - 1
+}
+
+// residualBits is the code width of a residual-stream value: one that only
+// the digital units read. The crossbars take activation_bits-wide inputs,
+// but a digital adder or LayerNorm unit reads any width, and one scale for
+// a whole tensor of A-bit codes can leave a row that is much smaller than
+// the rest (a transformer's class token: its row is ~40x below the patch
+// rows after the position embedding) at a code or two, which the
+// LayerNorm reading it then amplifies to full size. Sums of the residual
+// stream (Add, as the producer) therefore keep digitalBits-wide codes when
+// every reader is another Add or a LayerNormalization; anything else (a
+// crossbar, a lookup table, the network output, any value of a
+// pre-quantized model) keeps A bits.
+func (b *builder) residualBits(name string) int {
+	readers := b.cons[name]
+	if len(b.p.fixed) > 0 || len(readers) == 0 || isGraphOutput(b.g, name) {
+		return b.cfg.ABits
+	}
+	for _, r := range readers {
+		if r.OpType != "Add" && r.OpType != "LayerNormalization" {
+			return b.cfg.ABits
+		}
+	}
+	return digitalBits
 }
 
 // scaleBits is the number of significant bits kept in activation scales.
@@ -420,6 +449,11 @@ func shortScale(s float64) float64 {
 // are rounded to scaleBits significant bits (see shortScale), which also
 // makes them exact float32 values for the QDQ export.
 func (b *builder) encode(name string, signed bool, lo, hi float64) (scale float64, sgn bool, clo, chi int32) {
+	return b.encodeBits(name, b.cfg.ABits, signed, lo, hi)
+}
+
+// encodeBits is encode for codes of the given width.
+func (b *builder) encodeBits(name string, bits int, signed bool, lo, hi float64) (scale float64, sgn bool, clo, chi int32) {
 	if f, ok := b.p.fixed[name]; ok {
 		scale, signed = f.scale, f.signed
 		lo, hi = math.Max(lo, f.lo), math.Min(hi, f.hi)
@@ -438,10 +472,10 @@ func (b *builder) encode(name string, signed bool, lo, hi float64) (scale float6
 		if !(r > 0) || math.IsInf(r, 0) {
 			r = 1 // an all-zero value: any scale represents it exactly
 		}
-		_, qmax := codeRange(b.cfg.ABits, signed)
+		_, qmax := codeRange(bits, signed)
 		scale = shortScale(r / float64(qmax))
 	}
-	clo, chi = clampCodes(lo, hi, scale, b.cfg.ABits, signed)
+	clo, chi = clampCodes(lo, hi, scale, bits, signed)
 	return scale, signed, clo, chi
 }
 
