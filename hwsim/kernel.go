@@ -96,12 +96,15 @@ func (w *worker) vector(x []int32, out []int32, vidx int64) {
 	multi := words > 1 && w.hw.DACBits == 1 && !w.analog && !w.perStep
 	for ri := range g.runs {
 		o := &g.runs[ri]
-		ca := w.colacc[o.col0 : o.col0+o.ncol]
-		clear(ca)
 		if w.nz[o.rs] == 0 && !w.analog {
-			// All inputs zero: every ideal column sum is 0 and converts to 0.
+			// All inputs zero: every ideal column sum is 0 and converts to
+			// 0, and the shift-and-add below skips the run (its columns'
+			// values, and any complement owner's sum column, which sits on
+			// the same wordlines, are all 0).
 			continue
 		}
+		ca := w.colacc[o.col0 : o.col0+o.ncol]
+		clear(ca)
 		switch {
 		case simple:
 			w.ouSimple(&o.cou, ca)
@@ -120,6 +123,9 @@ func (w *worker) vector(x []int32, out []int32, vidx int64) {
 	// OUs since a sum column may sit in a sibling OU.
 	for ri := range g.runs {
 		o := &g.runs[ri]
+		if w.nz[o.rs] == 0 && !w.analog {
+			continue // adds 0 to every output it feeds
+		}
 		var sum int64
 		if o.sumCol >= 0 {
 			sum = w.colacc[o.sumCol]
