@@ -111,29 +111,14 @@ func exportAdd(x *exportCtx) error {
 
 // add emits OpAdd for the sum of two integer values of the same shape.
 func (b *builder) add(n *importer.Node) error {
-	x, ok1 := b.input(n, 0)
-	y, ok2 := b.input(n, 1)
-	if ok1 != ok2 {
-		return b.constArith(n) // an activation plus a constant
+	bin, ok, err := b.binaryOperands(n, "operands must both be activations (constant addends are only fused after MatMul)")
+	if !ok {
+		return err
 	}
-	if !ok1 || !ok2 {
-		b.unsupported(n, "operands must both be activations (constant addends are only fused after MatMul)")
-		return nil
-	}
-	vx, vy := b.net.Values[x], b.net.Values[y]
-	shape, err := broadcastShape(vx.Shape, vy.Shape)
-	if err != nil {
-		b.unsupported(n, err.Error())
-		return nil
-	}
-	out := n.Outputs[0]
-	act, actOut, lo, hi, nonNeg := b.activation(out)
-	if act != nil {
-		b.done[act] = true
-		out = actOut
-	}
+	x, y, vx, vy, shape := bin.x, bin.y, bin.vx, bin.vy, bin.shape
+	out, lo, hi := bin.out, bin.lo, bin.hi
 	bits := b.residualBits(out)
-	sy, signed, clo, chi := b.encodeBits(out, bits, !(nonNeg || !vx.Signed && !vy.Signed), lo, hi)
+	sy, signed, clo, chi := b.encodeBits(out, bits, bin.signedOut(), lo, hi)
 	v := b.newValueBits(out, shape, sy, signed, bits)
 	op := Op{Kind: OpAdd, Name: n.Name, In: []int{x, y}, Out: v, Lo: clo, Hi: chi}
 	if wideAdd(&vx, &vy, &b.net.Values[v]) {

@@ -76,20 +76,51 @@ func exportMul(x *exportCtx) error {
 
 // mul emits OpMul for the product of two integer values.
 func (b *builder) mul(n *importer.Node) error {
+	bin, ok, err := b.binaryOperands(n, "operands must both be activations (a constant factor is folded into the neighbouring linear layer or BatchNorm)")
+	if !ok {
+		return err
+	}
+	x, y, vx, vy, shape := bin.x, bin.y, bin.vx, bin.vy, bin.shape
+	out, lo, hi := bin.out, bin.lo, bin.hi
+	sy, signed, clo, chi := b.encode(out, bin.signedOut(), lo, hi)
+	v := b.newValue(out, shape, sy, signed)
+	b.emit(Op{Kind: OpMul, Name: n.Name, In: []int{x, y}, Out: v, Lo: clo, Hi: chi,
+		Mult: []Multiplier{NewMultiplier(vx.Scale * vy.Scale / sy)}})
+	return nil
+}
+
+// binaryOperands are the two activation operands of an elementwise binary
+// node (Add, Mul) and the output value it writes, after a following
+// activation is fused into its output clamp.
+type binaryOperands struct {
+	x, y   int   // operand values
+	vx, vy Value // their descriptions
+	shape  []int // the numpy broadcast of their per-sample shapes
+	out    string
+	lo, hi float64 // the output's calibrated range
+	nonNeg bool    // the output is known to be non-negative
+}
+
+// binaryOperands reads the operands of a binary node. An activation with a
+// constant operand goes to constArith instead; two constants, or shapes that
+// do not broadcast, mark the node unsupported (why says what the kind
+// needs). ok is false when the node has been handled or refused, and err
+// is then what the caller returns.
+func (b *builder) binaryOperands(n *importer.Node, why string) (bin binaryOperands, ok bool, err error) {
 	x, ok1 := b.input(n, 0)
 	y, ok2 := b.input(n, 1)
 	if ok1 != ok2 {
-		return b.constArith(n) // an activation times a constant
+		return bin, false, b.constArith(n) // an activation and a constant
 	}
 	if !ok1 || !ok2 {
-		b.unsupported(n, "operands must both be activations (a constant factor is folded into the neighbouring linear layer or BatchNorm)")
-		return nil
+		b.unsupported(n, why)
+		return bin, false, nil
 	}
 	vx, vy := b.net.Values[x], b.net.Values[y]
 	shape, err := broadcastShape(vx.Shape, vy.Shape)
 	if err != nil {
 		b.unsupported(n, err.Error())
-		return nil
+		return bin, false, nil
 	}
 	out := n.Outputs[0]
 	act, actOut, lo, hi, nonNeg := b.activation(out)
@@ -97,12 +128,12 @@ func (b *builder) mul(n *importer.Node) error {
 		b.done[act] = true
 		out = actOut
 	}
-	sy, signed, clo, chi := b.encode(out, !(nonNeg || !vx.Signed && !vy.Signed), lo, hi)
-	v := b.newValue(out, shape, sy, signed)
-	b.emit(Op{Kind: OpMul, Name: n.Name, In: []int{x, y}, Out: v, Lo: clo, Hi: chi,
-		Mult: []Multiplier{NewMultiplier(vx.Scale * vy.Scale / sy)}})
-	return nil
+	return binaryOperands{x: x, y: y, vx: vx, vy: vy, shape: shape, out: out, lo: lo, hi: hi, nonNeg: nonNeg}, true, nil
 }
+
+// signedOut reports whether the output needs signed codes: unless it is
+// known non-negative or both operands are unsigned.
+func (o binaryOperands) signedOut() bool { return !(o.nonNeg || !o.vx.Signed && !o.vy.Signed) }
 
 // broadcastShape is the numpy broadcast of two per-sample shapes (the batch
 // dimension, first and equal for both, is not part of them).

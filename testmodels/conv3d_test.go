@@ -4,11 +4,9 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/rramc/rramc/hwsim"
 	"github.com/rramc/rramc/importer/dataset"
 	"github.com/rramc/rramc/importer/onnx"
 	"github.com/rramc/rramc/importer/passes"
-	"github.com/rramc/rramc/mapper"
 	"github.com/rramc/rramc/quant"
 )
 
@@ -72,21 +70,5 @@ func TestConv3D(t *testing.T) {
 	if codes, _, err := back.RunCodes(x, nil, 0); err != nil || !slices.Equal(codes, want) {
 		t.Fatalf("decoded network: %v, outputs equal %v", err, slices.Equal(codes, want))
 	}
-	hw := hwsim.Defaults()
-	for _, scheme := range mapper.SchemeNames() {
-		mp, err := mapper.Map(net, hw.Geometry, mapper.Options{Scheme: scheme, MaxShare: 2})
-		if err != nil {
-			t.Errorf("map %s: %v", scheme, err)
-			continue
-		}
-		sim, err := hwsim.Simulate(net, mp, hw, hwsim.Options{})
-		if err != nil {
-			t.Errorf("simulate %s: %v", scheme, err)
-			continue
-		}
-		codes, _, err := net.RunCodes(x, sim.MatMul, 0)
-		if err != nil || !slices.Equal(codes, want) {
-			t.Errorf("%s: simulated output differs from the golden model (%v)", scheme, err)
-		}
-	}
+	schemesBitIdentical(t, net, x, want)
 }

@@ -2,14 +2,11 @@ package testmodels_test
 
 import (
 	"path/filepath"
-	"slices"
 	"testing"
 
-	"github.com/rramc/rramc/hwsim"
 	"github.com/rramc/rramc/importer/dataset"
 	"github.com/rramc/rramc/importer/onnx"
 	"github.com/rramc/rramc/importer/passes"
-	"github.com/rramc/rramc/mapper"
 	"github.com/rramc/rramc/quant"
 )
 
@@ -79,25 +76,5 @@ func TestDecoderPipeline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hw := hwsim.Defaults()
-	for _, scheme := range mapper.SchemeNames() {
-		mp, err := mapper.Map(net, hw.Geometry, mapper.Options{Scheme: scheme, MaxShare: 2})
-		if err != nil {
-			t.Errorf("map %s: %v", scheme, err)
-			continue
-		}
-		sim, err := hwsim.Simulate(net, mp, hw, hwsim.Options{})
-		if err != nil {
-			t.Errorf("simulate %s: %v", scheme, err)
-			continue
-		}
-		got, _, err := net.RunCodes(x, sim.MatMul, 0)
-		if err != nil {
-			t.Errorf("simulate %s: %v", scheme, err)
-			continue
-		}
-		if !slices.Equal(got, wantCodes) {
-			t.Errorf("%s: simulated output differs from the golden model", scheme)
-		}
-	}
+	schemesBitIdentical(t, net, x, wantCodes)
 }

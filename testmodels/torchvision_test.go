@@ -310,34 +310,44 @@ func TestTorchvisionPipeline(t *testing.T) {
 				table.add("%-30s %6.1f dB  not mapped: %d weights > %d (RRAMC_TORCHVISION_MAP_ALL=1 maps it)", m.name, s, weights, mapWeightLimit)
 				return
 			}
-			hw := hwsim.Defaults()
-			var identical []string
-			for _, scheme := range mapper.SchemeNames() {
-				mp, err := mapper.Map(net, hw.Geometry, mapper.Options{Scheme: scheme, MaxShare: 2})
-				if err != nil {
-					t.Errorf("map %s: %v", scheme, err)
-					continue
-				}
-				sim, err := hwsim.Simulate(net, mp, hw, hwsim.Options{})
-				if err != nil {
-					t.Errorf("simulate %s: %v", scheme, err)
-					continue
-				}
-				gotCodes, _, err := net.RunCodes(m.input, sim.MatMul, 0)
-				if err != nil {
-					t.Errorf("simulate %s: %v", scheme, err)
-					continue
-				}
-				if !slices.Equal(gotCodes, wantCodes) {
-					t.Errorf("%s: simulated output differs from the golden model", scheme)
-					continue
-				}
-				identical = append(identical, scheme)
-			}
+			identical := schemesBitIdentical(t, net, m.input, wantCodes)
 			table.add("%-30s %6.1f dB  %s", m.name, s, strings.Join(identical, ", "))
 		})
 	}
 	t.Logf("torchvision int8 pipeline (opset %d, 8-bit per-channel weights, SQNR >= %g dB):\n%s", pipelineOpset, minSQNR, &table)
+}
+
+// schemesBitIdentical maps net with every registered scheme onto the
+// default hardware, simulates x on each mapping and returns the schemes
+// whose output codes equal want (the golden model's); every other scheme
+// is reported as a test error.
+func schemesBitIdentical(t *testing.T, net *quant.Network, x *importer.Tensor, want []int32) []string {
+	t.Helper()
+	hw := hwsim.Defaults()
+	var identical []string
+	for _, scheme := range mapper.SchemeNames() {
+		mp, err := mapper.Map(net, hw.Geometry, mapper.Options{Scheme: scheme, MaxShare: 2})
+		if err != nil {
+			t.Errorf("map %s: %v", scheme, err)
+			continue
+		}
+		sim, err := hwsim.Simulate(net, mp, hw, hwsim.Options{})
+		if err != nil {
+			t.Errorf("simulate %s: %v", scheme, err)
+			continue
+		}
+		got, _, err := net.RunCodes(x, sim.MatMul, 0)
+		if err != nil {
+			t.Errorf("simulate %s: %v", scheme, err)
+			continue
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: simulated output differs from the golden model", scheme)
+			continue
+		}
+		identical = append(identical, scheme)
+	}
+	return identical
 }
 
 // quantRefusal matches one refused node in quant's error: its op type and
