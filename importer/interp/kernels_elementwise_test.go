@@ -55,3 +55,51 @@ func TestReluClampBits(t *testing.T) {
 		}
 	}
 }
+
+// TestElementwiseParallelBits runs ReLU, clamp and a HardSwish-shaped map
+// on one goroutine and split over several, at lengths around the
+// elementwiseGrain split points, and requires the same bits (NaN payloads
+// included) everywhere.
+func TestElementwiseParallelBits(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	hardSwish := func(x float32) float32 {
+		return float32(float64(x) * math.Max(0, math.Min(1, float64(x)/6+0.5)))
+	}
+	kernels := []struct {
+		name string
+		run  func(dst, src []float32, workers int)
+	}{
+		{"relu", reluParallel},
+		{"clamp", func(dst, src []float32, w int) { clampParallel(dst, src, 0, 6, w) }},
+		{"hardswish", func(dst, src []float32, w int) { mapParallel(dst, src, hardSwish, w) }},
+	}
+	for _, n := range []int{0, 1, 2*elementwiseGrain - 1, 2 * elementwiseGrain, 3*elementwiseGrain + 17, 112 * 112 * 32} {
+		src := make([]float32, n)
+		for i := range src {
+			switch r.IntN(50) {
+			case 0:
+				src[i] = float32(math.NaN())
+			case 1:
+				src[i] = math.Float32frombits(0xffc00001)
+			default:
+				src[i] = float32(r.NormFloat64() * 4)
+			}
+		}
+		for _, k := range kernels {
+			serial := make([]float32, n)
+			k.run(serial, src, 1)
+			for _, workers := range []int{2, 3, 8} {
+				par := make([]float32, n)
+				for i := range par {
+					par[i] = -7 // a value no kernel writes for these inputs
+				}
+				k.run(par, src, workers)
+				for i := range serial {
+					if math.Float32bits(par[i]) != math.Float32bits(serial[i]) {
+						t.Fatalf("%s n=%d workers=%d: [%d] = %#x, serial %#x", k.name, n, workers, i, math.Float32bits(par[i]), math.Float32bits(serial[i]))
+					}
+				}
+			}
+		}
+	}
+}

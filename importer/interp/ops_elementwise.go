@@ -46,9 +46,7 @@ func compileUnary(f func(float32) float32) func(c *compileCtx, n *importer.Node)
 				return nil, err
 			}
 			out := ar.newFloat(x.Shape)
-			for i, v := range x.Float {
-				out.Float[i] = f(v)
-			}
+			mapParallel(out.Float, x.Float, f, numWorkers())
 			return one(out), nil
 		}, nil
 	}
@@ -63,7 +61,7 @@ func compileRelu(c *compileCtx, n *importer.Node) (kernel, error) {
 			return nil, err
 		}
 		out := ar.newFloat(x.Shape)
-		reluSlice(out.Float, x.Float)
+		reluParallel(out.Float, x.Float, numWorkers())
 		return one(out), nil
 	}, nil
 }
@@ -101,7 +99,7 @@ func compileClip(c *compileCtx, n *importer.Node) (kernel, error) {
 		}
 		if x.IsFloat() {
 			out := ar.newFloat(x.Shape)
-			clampSlice(out.Float, x.Float, l, h)
+			clampParallel(out.Float, x.Float, l, h, numWorkers())
 			return one(out), nil
 		}
 		out := &importer.Tensor{DType: x.DType, Shape: append([]int(nil), x.Shape...), Int: make([]int64, len(x.Int))}
