@@ -107,15 +107,7 @@ func TestShiftConv(t *testing.T) {
 					cw := packConvWeights(wt, tc.groups)
 					run := func(shift bool) []float32 {
 						useShiftConv = shift
-						out := make([]float32, tc.n*tc.m*g.P())
-						for i := range out {
-							out[i] = float32(math.NaN()) // every element must be written
-						}
-						if b == nil {
-							clear(out)
-						}
-						convForward(&g, &cw, x, b, out, tc.n, tc.m, workers)
-						return out
+						return convForwardChecked(&g, &cw, x, b, tc.n, tc.m, workers)
 					}
 					got, im2col := run(true), run(false)
 					if !slices.Equal(got, im2col) {
@@ -182,15 +174,7 @@ func TestBatchConv(t *testing.T) {
 					cw := packConvWeights(wt, 1)
 					run := func(lanes bool) []float32 {
 						useBatchConv = lanes
-						out := make([]float32, tc.n*tc.m*g.P())
-						for i := range out {
-							out[i] = float32(math.NaN()) // every element must be written
-						}
-						if b == nil {
-							clear(out)
-						}
-						convForward(&g, &cw, x, b, out, tc.n, tc.m, workers)
-						return out
+						return convForwardChecked(&g, &cw, x, b, tc.n, tc.m, workers)
 					}
 					got, perImage := run(true), run(false)
 					if !slices.Equal(got, perImage) {
@@ -204,4 +188,18 @@ func TestBatchConv(t *testing.T) {
 			}
 		}
 	}
+}
+
+// convForwardChecked runs convForward into an output filled with NaN where
+// the kernel adds to a bias (so an element the path never writes shows up)
+// and with zeros where it accumulates from nothing.
+func convForwardChecked(g *ConvGeometry, cw *convWeights, x []float32, b *importer.Tensor, n, m, workers int) []float32 {
+	out := make([]float32, n*m*g.P())
+	if b != nil {
+		for i := range out {
+			out[i] = float32(math.NaN()) // every element must be written
+		}
+	}
+	convForward(g, cw, x, b, out, n, m, workers)
+	return out
 }
