@@ -59,3 +59,46 @@ func TestInstanceNormalization(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestPointwiseSliceKernelsMatchFunc checks every slice kernel
+// (pointwiseSpec.bindSlice) bit for bit against float32(f(float64(x))) of
+// the op's function, the definition the quantizer's tables also use, over
+// ordinary values, clamp edges, signed zeros, infinities and NaN.
+func TestPointwiseSliceKernelsMatchFunc(t *testing.T) {
+	xs := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0, float32(math.Copysign(0, -1)), -3, 3, -2.5, 2.5, 1e-38, -1e-38, 7.25, -7.25, 0.1, math.MaxFloat32, -math.MaxFloat32}
+	for i := -1000; i <= 1000; i++ {
+		xs = append(xs, float32(i)/97)
+	}
+	tests := []struct {
+		op    string
+		attrs []*importer.Attr
+	}{
+		{"HardSwish", nil},
+		{"HardSigmoid", nil},
+		{"HardSigmoid", []*importer.Attr{aFloat("alpha", 0.5), aFloat("beta", 0.6)}},
+		{"HardSigmoid", []*importer.Attr{aFloat("alpha", 1.0/6), aFloat("beta", 0.5)}},
+	}
+	for _, tc := range tests {
+		n := &importer.Node{OpType: tc.op, Attrs: attrMap(tc.attrs...)}
+		spec := pointwiseTable[tc.op]
+		if spec.bindSlice == nil {
+			t.Fatalf("%s has no slice kernel", tc.op)
+		}
+		f, _, _, err := PointwiseFunc(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fs, err := spec.bindSlice(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := make([]float32, len(xs))
+		fs(got, xs)
+		for i, x := range xs {
+			want := float32(f(float64(x)))
+			if math.Float32bits(got[i]) != math.Float32bits(want) {
+				t.Errorf("%s %v at %g: slice kernel %g, function %g", tc.op, tc.attrs, x, got[i], want)
+			}
+		}
+	}
+}

@@ -20,6 +20,12 @@ type pointwiseSpec struct {
 	bind func(n *importer.Node) (func(float64) float64, error)
 	// nonNegative: f(x) ≥ 0 for every x (the integer output may be unsigned).
 	nonNegative bool
+	// bindSlice, when set, returns the float kernel over whole slices:
+	// dst[i] = float32(f(float64(src[i]))) with the same bits as bind's
+	// function, but as one loop the compiler inlines f into instead of a
+	// call through a closure per value (the activations that run over
+	// every value of a MobileNet).
+	bindSlice func(n *importer.Node) (func(dst, src []float32), error)
 }
 
 var pointwiseTable = map[string]*pointwiseSpec{}
@@ -27,8 +33,15 @@ var pointwiseTable = map[string]*pointwiseSpec{}
 // registerPointwise registers op as a one-input activation: its kernel,
 // its shape rule (the input's) and its function for other stages.
 func registerPointwise(op string, nonNegative bool, bind func(n *importer.Node) (func(float64) float64, error)) {
-	pointwiseTable[op] = &pointwiseSpec{bind: bind, nonNegative: nonNegative}
-	register(op, 1, 1, compilePointwise(bind), shapeSame)
+	registerPointwiseSlice(op, nonNegative, bind, nil)
+}
+
+// registerPointwiseSlice is registerPointwise with a slice kernel
+// (pointwiseSpec.bindSlice) for the float interpreter.
+func registerPointwiseSlice(op string, nonNegative bool, bind func(n *importer.Node) (func(float64) float64, error), bindSlice func(n *importer.Node) (func(dst, src []float32), error)) {
+	spec := &pointwiseSpec{bind: bind, nonNegative: nonNegative, bindSlice: bindSlice}
+	pointwiseTable[op] = spec
+	register(op, 1, 1, spec.compile, shapeSame)
 }
 
 // fixedPointwise is the bind function of an activation without attributes.
@@ -52,14 +65,28 @@ func PointwiseFunc(n *importer.Node) (f func(float64) float64, nonNegative, ok b
 	return f, spec.nonNegative, true, nil
 }
 
-func compilePointwise(bind func(n *importer.Node) (func(float64) float64, error)) func(c *compileCtx, n *importer.Node) (kernel, error) {
-	return func(c *compileCtx, n *importer.Node) (kernel, error) {
-		f, err := bind(n)
-		if err != nil {
-			return nil, err
-		}
+func (spec *pointwiseSpec) compile(c *compileCtx, n *importer.Node) (kernel, error) {
+	f, err := spec.bind(n)
+	if err != nil {
+		return nil, err
+	}
+	if spec.bindSlice == nil {
 		return compileUnary(func(x float32) float32 { return float32(f(float64(x))) })(c, n)
 	}
+	fs, err := spec.bindSlice(n)
+	if err != nil {
+		return nil, err
+	}
+	return func(ar *arena, ins []*importer.Tensor) ([]*importer.Tensor, error) {
+		x := ins[0]
+		if err := needFloat(x, "input"); err != nil {
+			return nil, err
+		}
+		out := ar.newFloat(x.Shape)
+		dst := out.Float
+		parallelElementwise(len(x.Float), numWorkers(), func(lo, hi int) { fs(dst[lo:hi], x.Float[lo:hi]) })
+		return one(out), nil
+	}, nil
 }
 
 // floatAttrs reads float attributes with defaults, in order.
