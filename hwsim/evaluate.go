@@ -261,16 +261,17 @@ func (s *Simulator) Stage() Stage {
 // and the network's sample shape), for feeding a source to a network read
 // from a mapping file.
 func NetInput(net *quant.Network) importer.ValueInfo {
-	v := net.Values[net.Input]
+	in := net.Inputs[0]
+	v := net.Values[in.Value]
 	dims := []importer.Dim{{Param: "batch"}}
 	for _, d := range v.Shape {
 		dims = append(dims, importer.Dim{Value: int64(d)})
 	}
-	dt := net.InputDType
+	dt := in.DType
 	if dt == importer.Undefined {
 		dt = importer.Float
 	}
-	return importer.ValueInfo{Name: net.InputName, DType: dt, Shape: dims}
+	return importer.ValueInfo{Name: in.Name, DType: dt, Shape: dims}
 }
 
 // EvalOptions control Evaluate.

@@ -88,7 +88,7 @@ func validNet(ls ...*quant.Linear) *quant.Network {
 		net.Values = append(net.Values, quant.Value{Name: fmt.Sprintf("v%d", len(net.Values)), Shape: shape, Scale: 1, Signed: true, Bits: 8})
 		return len(net.Values) - 1
 	}
-	net.Input = v(s)
+	net.Inputs = []quant.Input{{Value: v(s)}}
 	for i, l := range ls {
 		if l.WScale == nil {
 			l.WScale = []float64{0.01}
@@ -97,7 +97,7 @@ func validNet(ls ...*quant.Linear) *quant.Network {
 		c := l.K * l.Groups
 		h := s / c
 		in := v(c, h, 1)
-		net.Ops = append(net.Ops, quant.Op{Kind: quant.OpReshape, Name: fmt.Sprintf("r%d", i), In: []int{net.Input}, Out: in, Lo: -128, Hi: 127})
+		net.Ops = append(net.Ops, quant.Op{Kind: quant.OpReshape, Name: fmt.Sprintf("r%d", i), In: []int{net.Inputs[0].Value}, Out: in, Lo: -128, Hi: 127})
 		out := v(l.Groups*l.N, h, 1)
 		net.Ops = append(net.Ops, quant.Op{Kind: quant.OpLinear, Name: l.Name, In: []int{in}, Out: out, Linear: i,
 			Win:  &quant.Window{KH: 1, KW: 1, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, InC: c, InH: h, InW: 1, OutH: h, OutW: 1},

@@ -108,7 +108,7 @@ func Sweep(m *importer.Model, calib, x *importer.Tensor, labels []int, base Conf
 	for _, pr := range prunes {
 		cfg := base
 		cfg.Prune = pr
-		p, err := prepare(m, calib, cfg)
+		p, err := prepare(m, oneBatch(calib), cfg)
 		if err != nil {
 			return nil, err
 		}

@@ -56,14 +56,22 @@ func movesBatch(g *importer.Graph) bool {
 	return false
 }
 
-// batchPinnable reports whether g's input batch dimension can be fixed to
-// 1 (it is symbolic or already 1).
+// batchPinnable reports whether the batch dimension of every input of g
+// can be fixed to 1 (it is symbolic or already 1).
 func batchPinnable(g *importer.Graph) bool {
-	if len(g.Inputs) != 1 || len(g.Inputs[0].Shape) == 0 {
+	if len(g.Inputs) == 0 {
 		return false
 	}
-	d := g.Inputs[0].Shape[0]
-	return d.Param != "" || d.Value == 1 || interp.IsUnknownDim(d) || d.Value <= 0
+	for _, in := range g.Inputs {
+		if len(in.Shape) == 0 {
+			return false
+		}
+		d := in.Shape[0]
+		if !(d.Param != "" || d.Value == 1 || interp.IsUnknownDim(d) || d.Value <= 0) {
+			return false
+		}
+	}
+	return true
 }
 
 // runDry builds the program without calibration (as Placement does) and
@@ -106,8 +114,10 @@ func (b *builder) adaptInputs(n *importer.Node) string {
 func (b *builder) onnxRank(name string) int {
 	vi, ok := b.g.ValueInfo[name]
 	if !ok || vi.Shape == nil {
-		if len(b.g.Inputs) > 0 && b.g.Inputs[0].Name == name {
-			return len(b.g.Inputs[0].Shape)
+		for _, in := range b.g.Inputs {
+			if in.Name == name {
+				return len(in.Shape)
+			}
 		}
 		return -1
 	}

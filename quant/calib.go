@@ -131,10 +131,10 @@ func (s *rangeStat) percentile(p float64) float64 {
 	return m
 }
 
-// calibrate runs the float graph g on the first n samples of x (batches of
-// calibBatch) and records, for the graph input and every float node output,
-// its range.
-func calibrate(g *importer.Graph, inputName string, x *importer.Tensor, n int, withHist bool) (map[string]*rangeStat, error) {
+// calibrate runs the float graph g on the first n samples of xs (xs[i]
+// feeding graph input i, in batches of calibBatch) and records, for every
+// graph input and every float node output, its range.
+func calibrate(g *importer.Graph, xs []*importer.Tensor, n int, withHist bool) (map[string]*rangeStat, error) {
 	prog, err := interp.NewProgram(g)
 	if err != nil {
 		return nil, err
@@ -148,27 +148,32 @@ func calibrate(g *importer.Graph, inputName string, x *importer.Tensor, n int, w
 		}
 		return s
 	}
-	per := 1
-	for _, d := range x.Shape[1:] {
-		per *= d
-	}
 	step := fixedBatch(g, calibBatch)
 	for lo := 0; lo < n; lo += step {
 		hi := min(lo+step, n)
-		shape := append([]int{hi - lo}, x.Shape[1:]...)
-		in := &importer.Tensor{DType: importer.Float, Shape: shape, Float: x.Float[lo*per : hi*per]}
-		get(inputName).add(in.Float)
-		feed := in
-		if dt := g.Inputs[0].DType; dt.IsInteger() {
-			// An integer input (image bytes) gets its whole values in
-			// its own type; the integer network quantizes the same
-			// values (its input encoding is calibrated on them).
-			var err error
-			if feed, err = importer.WholeValues(in, dt); err != nil {
-				return nil, fmt.Errorf("quant: calibration data for input %q: %w", inputName, err)
+		feeds := make(map[string]*importer.Tensor, len(xs))
+		for i, x := range xs {
+			gin := g.Inputs[i]
+			per := 1
+			for _, d := range x.Shape[1:] {
+				per *= d
 			}
+			shape := append([]int{hi - lo}, x.Shape[1:]...)
+			in := &importer.Tensor{DType: importer.Float, Shape: shape, Float: x.Float[lo*per : hi*per]}
+			get(gin.Name).add(in.Float)
+			feed := in
+			if gin.DType.IsInteger() {
+				// An integer input (image bytes) gets its whole values in
+				// its own type; the integer network quantizes the same
+				// values (its input encoding is calibrated on them).
+				var err error
+				if feed, err = importer.WholeValues(in, gin.DType); err != nil {
+					return nil, fmt.Errorf("quant: calibration data for input %q: %w", gin.Name, err)
+				}
+			}
+			feeds[gin.Name] = feed
 		}
-		_, err := prog.RunVisited(map[string]*importer.Tensor{inputName: feed}, func(node *importer.Node, outs []*importer.Tensor) {
+		_, err := prog.RunVisited(feeds, func(node *importer.Node, outs []*importer.Tensor) {
 			for i, t := range outs {
 				if t != nil && t.DType.IsFloat() && i < len(node.Outputs) {
 					get(node.Outputs[i]).add(t.Float)

@@ -11,10 +11,20 @@ import (
 // an error instead of a panic.
 func (n *Network) check() error {
 	nv := len(n.Values)
-	if nv == 0 || n.Input < 0 || n.Input >= nv || n.Output < 0 || n.Output >= nv {
-		return fmt.Errorf("quant: network: input %d / output %d outside %d values", n.Input, n.Output, nv)
+	if nv == 0 || n.Output < 0 || n.Output >= nv {
+		return fmt.Errorf("quant: network: output %d outside %d values", n.Output, nv)
 	}
-	for _, dt := range []importer.DataType{n.InputDType, n.OutputDType} {
+	if len(n.Inputs) == 0 || len(n.Inputs) > nv {
+		return fmt.Errorf("quant: network: %d inputs for %d values", len(n.Inputs), nv)
+	}
+	written := make([]bool, nv)
+	for _, in := range n.Inputs {
+		if in.Value < 0 || in.Value >= nv || written[in.Value] {
+			return fmt.Errorf("quant: network: input %q: value %d outside %d values or taken by another input", in.Name, in.Value, nv)
+		}
+		written[in.Value] = true
+	}
+	for _, dt := range n.ioTypes() {
 		if dt != importer.Undefined && !dt.IsFloat() && !dt.IsInteger() {
 			return fmt.Errorf("quant: network: input or output element type %v", dt)
 		}
@@ -60,8 +70,6 @@ func (n *Network) check() error {
 			}
 		}
 	}
-	written := make([]bool, nv)
-	written[n.Input] = true
 	for i := range n.Ops {
 		op := &n.Ops[i]
 		if err := n.checkOp(op, written); err != nil {
@@ -77,7 +85,7 @@ func (n *Network) check() error {
 
 func (n *Network) checkOp(op *Op, written []bool) error {
 	nv := len(n.Values)
-	if op.Out < 0 || op.Out >= nv || op.Out == n.Input {
+	if op.Out < 0 || op.Out >= nv || n.isInput(op.Out) {
 		return fmt.Errorf("output value %d invalid", op.Out)
 	}
 	if written[op.Out] {
@@ -132,4 +140,13 @@ func checkWindow(w *Window, in *Value) error {
 		return fmt.Errorf("output %d×%d too large for window %+v", w.OutH, w.OutW, *w)
 	}
 	return nil
+}
+
+// ioTypes are the element types of every input and of the output.
+func (n *Network) ioTypes() []importer.DataType {
+	dts := make([]importer.DataType, 0, len(n.Inputs)+1)
+	for _, in := range n.Inputs {
+		dts = append(dts, in.DType)
+	}
+	return append(dts, n.OutputDType)
 }

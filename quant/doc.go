@@ -24,9 +24,11 @@
 //     largest magnitude seen on the calibration set (CalibMinMax) or the
 //     Config.Percentile-th percentile of the magnitudes (CalibPercentile,
 //     from a 4096-bin histogram whose range doubles as needed). The network
-//     input is the one value classified by data, not by proof: unsigned when
-//     no calibration input is negative (raw pixels), signed otherwise;
-//     inputs are quantized as round(x/s) clamped to the code range.
+//     inputs are the values classified by data, not by proof: each input
+//     (a model may have several: two towers, an image and a mask) is
+//     unsigned when none of its own calibration samples is negative (raw
+//     pixels), signed otherwise, with a scale of its own; inputs are
+//     quantized as round(x/s) clamped to the code range.
 //   - The residual stream is 16-bit (digitalBits): a value produced by an
 //     Add (of two activations or of a constant, such as a position
 //     embedding) or a Concat and read only by Adds and LayerNormalizations
@@ -172,7 +174,7 @@
 //
 // Graphs that move the batch axis (sequence-first attention, window
 // partitions folding the batch into the window count, shape arithmetic on
-// a symbolic batch) are quantized at batch 1: the input's batch dimension
+// a symbolic batch) are quantized at batch 1: the inputs' batch dimension
 // is fixed to 1 before optimization, every shape then folds, and each value
 // is the whole batch-1 tensor (batchone.go); the integer program still runs
 // any number of samples.

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -18,7 +20,8 @@ const chunkSamples = 32
 // calibrated input scale, runs the integer program and returns the
 // dequantized output (code·scale, float32), with the graph's trailing
 // Softmax/LogSoftmax applied if it had one. mm computes every linear layer's
-// product; nil means the exact golden GEMM (GoldenMatMul).
+// product; nil means the exact golden GEMM (GoldenMatMul). A network with
+// several inputs runs through RunInputs.
 //
 // With mm nil the batch is split over the Config.Workers goroutines
 // (GOMAXPROCS when 0); with a caller's mm, calls are serial (one goroutine)
@@ -36,7 +39,13 @@ func (n *Network) Run(x *importer.Tensor, mm MatMulFunc) (*importer.Tensor, erro
 // RunWorkers is Run with an explicit number of goroutines (0 = GOMAXPROCS);
 // mm must be safe for concurrent use when workers != 1.
 func (n *Network) RunWorkers(x *importer.Tensor, mm MatMulFunc, workers int) (*importer.Tensor, error) {
-	codes, shape, err := n.RunCodes(x, mm, workers)
+	return n.RunInputs([]*importer.Tensor{x}, mm, workers)
+}
+
+// RunInputs is RunWorkers for every network input: xs[i] is the batch of
+// Inputs[i], all with the same batch size.
+func (n *Network) RunInputs(xs []*importer.Tensor, mm MatMulFunc, workers int) (*importer.Tensor, error) {
+	codes, shape, err := n.RunCodesInputs(xs, mm, workers)
 	if err != nil {
 		return nil, err
 	}
@@ -65,17 +74,50 @@ func (n *Network) RunWorkers(x *importer.Tensor, mm MatMulFunc, workers int) (*i
 // output value (shape [batch, ...]) without dequantization: the bit-exact
 // result simulators compare against.
 func (n *Network) RunCodes(x *importer.Tensor, mm MatMulFunc, workers int) ([]int32, []int, error) {
+	return n.RunCodesInputs([]*importer.Tensor{x}, mm, workers)
+}
+
+// batchOf checks that xs holds one float batch per network input, all of
+// the same size, and returns that size.
+func (n *Network) batchOf(xs []*importer.Tensor) (int, error) {
+	if len(xs) != len(n.Inputs) {
+		return 0, fmt.Errorf("quant: run: %d input batches for the network's %d inputs (%s)", len(xs), len(n.Inputs), n.inputNames())
+	}
+	bs := -1
+	for i, x := range xs {
+		in := n.Inputs[i]
+		if x == nil || len(x.Shape) == 0 {
+			return 0, fmt.Errorf("quant: run: input %q must have a batch dimension", in.Name)
+		}
+		v := &n.Values[in.Value]
+		if x.Shape[0] <= 0 || len(x.Float) != x.Shape[0]*v.size() {
+			return 0, fmt.Errorf("quant: run: input %v (%d floats) does not hold a batch of %q %v", x.Shape, len(x.Float), in.Name, v.Shape)
+		}
+		if bs >= 0 && x.Shape[0] != bs {
+			return 0, fmt.Errorf("quant: run: input %q has a batch of %d, input %q of %d", in.Name, x.Shape[0], n.Inputs[0].Name, bs)
+		}
+		bs = x.Shape[0]
+	}
+	return bs, nil
+}
+
+// inputNames lists the input names for messages.
+func (n *Network) inputNames() string {
+	names := make([]string, len(n.Inputs))
+	for i, in := range n.Inputs {
+		names[i] = strconv.Quote(in.Name)
+	}
+	return strings.Join(names, ", ")
+}
+
+// RunCodesInputs is RunCodes for every network input (see RunInputs).
+func (n *Network) RunCodesInputs(xs []*importer.Tensor, mm MatMulFunc, workers int) ([]int32, []int, error) {
 	if err := n.check(); err != nil {
 		return nil, nil, err
 	}
-	if x == nil || len(x.Shape) == 0 {
-		return nil, nil, fmt.Errorf("quant: run: input must have a batch dimension")
-	}
-	in := &n.Values[n.Input]
-	per := in.size()
-	bs := x.Shape[0]
-	if bs <= 0 || len(x.Float) != bs*per {
-		return nil, nil, fmt.Errorf("quant: run: input %v (%d floats) does not hold a batch of %q %v", x.Shape, len(x.Float), n.InputName, in.Shape)
+	bs, err := n.batchOf(xs)
+	if err != nil {
+		return nil, nil, err
 	}
 	golden := mm == nil
 	if golden {
@@ -105,13 +147,18 @@ func (n *Network) RunCodes(x *importer.Tensor, mm MatMulFunc, workers int) ([]in
 			defer wg.Done()
 			ws := getWorkState(n, golden)
 			defer workStates.Put(ws)
+			chunk := make([][]float32, len(xs))
 			for !failed.Load() {
 				t := int(next.Add(1) - 1)
 				if t >= tasks {
 					return
 				}
 				lo, hi := t*chunkSamples, min((t+1)*chunkSamples, bs)
-				codes, err := n.runChunk(x.Float[lo*per:hi*per], hi-lo, mm, ws)
+				for i, x := range xs {
+					per := len(x.Float) / bs
+					chunk[i] = x.Float[lo*per : hi*per]
+				}
+				codes, err := n.runChunk(chunk, hi-lo, mm, ws)
 				if err != nil {
 					errOnce.Do(func() { firstErr = err })
 					failed.Store(true)
@@ -172,10 +219,10 @@ func grow(b []int32, n int) []int32 {
 	return b[:n]
 }
 
-// QuantizeInput converts float inputs to input codes: round(x/s) (ties to
-// even) clamped to the input value's code range.
-func (n *Network) QuantizeInput(x []float32, dst []int32) {
-	in := &n.Values[n.Input]
+// QuantizeInput converts float values of input i to its codes: round(x/s)
+// (ties to even) clamped to the input value's code range.
+func (n *Network) QuantizeInput(i int, x []float32, dst []int32) {
+	in := &n.Values[n.Inputs[i].Value]
 	lo, hi := in.Range()
 	inv := 1 / in.Scale
 	for i, v := range x {
@@ -183,11 +230,14 @@ func (n *Network) QuantizeInput(x []float32, dst []int32) {
 	}
 }
 
-func (n *Network) runChunk(x []float32, bs int, mm MatMulFunc, ws *workState) ([]int32, error) {
+// runChunk runs bs samples, xs[i] holding those of input i.
+func (n *Network) runChunk(xs [][]float32, bs int, mm MatMulFunc, ws *workState) ([]int32, error) {
 	vals := ws.vals
-	ws.bufs[n.Input] = grow(ws.bufs[n.Input], len(x))
-	vals[n.Input] = ws.bufs[n.Input]
-	n.QuantizeInput(x, vals[n.Input])
+	for i, in := range n.Inputs {
+		ws.bufs[in.Value] = grow(ws.bufs[in.Value], len(xs[i]))
+		vals[in.Value] = ws.bufs[in.Value]
+		n.QuantizeInput(i, xs[i], vals[in.Value])
+	}
 	for i := range n.Ops {
 		op := &n.Ops[i]
 		if err := n.exec(op, ws, bs, mm); err != nil {

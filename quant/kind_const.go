@@ -12,7 +12,7 @@ import (
 // integer program as an operand of its own (ViT's class token, concatenated
 // in front of the patch embeddings), quantized once at a scale of its own and
 // written for every sample: Table holds one sample's codes. Its one input is
-// the network input, which only orders the op; no arithmetic is done, so it
+// the first network input, which only orders the op; no arithmetic is done, so it
 // is no digital work (the codes sit in the buffer like weights).
 
 func init() {
@@ -28,8 +28,8 @@ func execConst(x *execCtx) error {
 }
 
 func checkConst(x *checkCtx) error {
-	if x.op.In[0] != x.n.Input {
-		return fmt.Errorf("input %d is not the network input", x.op.In[0])
+	if !x.n.isInput(x.op.In[0]) {
+		return fmt.Errorf("input %d is not a network input", x.op.In[0])
 	}
 	if len(x.op.Table) != x.out.size() {
 		return fmt.Errorf("%d codes for %v", len(x.op.Table), x.out.Shape)
@@ -67,7 +67,7 @@ func (b *builder) constant(n *importer.Node, name string) (int, bool) {
 	s := shortScale(m / float64(qmax))
 	v := b.newValue(name, slices.Clone(t.Shape[b.lead:]), s, signed)
 	lo, hi := codeRange(b.cfg.ABits, signed)
-	op := Op{Kind: OpConst, Name: n.Name, In: []int{b.net.Input}, Out: v, Lo: lo, Hi: hi, Table: make([]int32, len(t.Float))}
+	op := Op{Kind: OpConst, Name: n.Name, In: []int{b.net.Inputs[0].Value}, Out: v, Lo: lo, Hi: hi, Table: make([]int32, len(t.Float))}
 	for i, f := range t.Float {
 		op.Table[i] = clamp32(roundSat32(float64(f)/s), lo, hi)
 	}

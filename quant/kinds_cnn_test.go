@@ -246,9 +246,9 @@ func TestResizeAgainstFloat(t *testing.T) {
 			if len(net.Ops) != 1 || net.Ops[0].Kind != OpResize {
 				t.Fatalf("program %v, want one Resize", net.Ops)
 			}
-			in := net.Values[net.Input]
+			in := net.Values[net.Inputs[0].Value]
 			codes := make([]int32, len(x.Float))
-			net.QuantizeInput(x.Float, codes)
+			net.QuantizeInput(0, x.Float, codes)
 			deq := &importer.Tensor{DType: importer.Float, Shape: x.Shape, Float: make([]float32, len(codes))}
 			for i, c := range codes {
 				deq.Float[i] = float32(float64(c) * in.Scale)
@@ -401,7 +401,7 @@ func bruteConvTranspose(t *testing.T, net *Network, m *importer.Model, x *import
 			lin = &net.Ops[i]
 		}
 	}
-	in := net.Values[net.Input].Shape
+	in := net.Values[net.Inputs[0].Value].Shape
 	sp := in[1:]
 	group := 1
 	if a := n.Attrs["group"]; a != nil {
@@ -431,7 +431,7 @@ func bruteConvTranspose(t *testing.T, net *Network, m *importer.Model, x *import
 		}
 	}
 	codes := make([]int32, len(x.Float))
-	net.QuantizeInput(x.Float, codes)
+	net.QuantizeInput(0, x.Float, codes)
 	per := 1
 	for _, d := range in {
 		per *= d

@@ -14,8 +14,12 @@ import (
 //	magic "RRQN", uvarint version, then the fields in declaration order.
 //	Version 2 has the input and output element types after PostAxis;
 //	version 1 lacks them (both float), and a network with float input and
-//	output is still written as version 1, byte for byte as before:
-//	integers as zigzag varints, floats as 8-byte little-endian IEEE 754,
+//	output is still written as version 1, byte for byte as before.
+//	Version 3 (networks with several inputs) has, where versions 1 and 2
+//	have the input's value index and name, the number of inputs and each
+//	input's value index and name, and after PostAxis each input's element
+//	type and the output's. A one-input network is written as version 1 or
+//	2 as before. Integers as zigzag varints, floats as 8-byte little-endian IEEE 754,
 //	strings and slices as a uvarint length followed by the elements.
 //
 // Every length is checked against the bytes left before anything is
@@ -24,7 +28,7 @@ import (
 // panic or a huge allocation.
 const (
 	netMagic   = "RRQN"
-	netVersion = 2
+	netVersion = 3
 )
 
 // ErrCorrupt is wrapped by every UnmarshalNetwork error.
@@ -63,8 +67,11 @@ func (n *Network) MarshalBinary() ([]byte, error) {
 	}
 	e := &encoder{b: []byte(netMagic)}
 	version := uint64(1)
-	if n.hasTypedIO() {
-		version = netVersion
+	switch {
+	case len(n.Inputs) > 1:
+		version = 3
+	case n.hasTypedIO():
+		version = 2
 	}
 	e.uint(version)
 	c := &n.Config
@@ -81,15 +88,21 @@ func (n *Network) MarshalBinary() ([]byte, error) {
 	e.bool(c.PruneFirst)
 	e.bool(c.PruneLast)
 
-	e.int(int64(n.Input))
-	e.str(n.InputName)
+	if version >= 3 {
+		e.uint(uint64(len(n.Inputs)))
+	}
+	for _, in := range n.Inputs {
+		e.int(int64(in.Value))
+		e.str(in.Name)
+	}
 	e.int(int64(n.Output))
 	e.str(n.OutputName)
 	e.str(n.Post)
 	e.int(int64(n.PostAxis))
 	if version >= 2 {
-		e.int(int64(n.InputDType))
-		e.int(int64(n.OutputDType))
+		for _, dt := range n.ioTypes() {
+			e.int(int64(dt))
+		}
 	}
 
 	e.uint(uint64(len(n.Values)))
@@ -308,14 +321,23 @@ func UnmarshalNetwork(data []byte) (*Network, error) {
 		c.Workers = 0
 	}
 
-	n.Input = d.small("input")
-	n.InputName = d.str()
+	inputs := 1
+	if version >= 3 {
+		inputs = d.count("inputs", 2)
+	}
+	n.Inputs = make([]Input, inputs)
+	for i := range n.Inputs {
+		n.Inputs[i].Value = d.small("input")
+		n.Inputs[i].Name = d.str()
+	}
 	n.Output = d.small("output")
 	n.OutputName = d.str()
 	n.Post = d.str()
 	n.PostAxis = d.small("post axis")
 	if version >= 2 {
-		n.InputDType = importer.DataType(d.small("input element type"))
+		for i := range n.Inputs {
+			n.Inputs[i].DType = importer.DataType(d.small("input element type"))
+		}
 		n.OutputDType = importer.DataType(d.small("output element type"))
 	}
 	if n.Post != "" && n.Post != "Softmax" && n.Post != "LogSoftmax" {
@@ -421,7 +443,7 @@ func UnmarshalNetwork(data []byte) (*Network, error) {
 
 // hasTypedIO reports an input or output that is not float (version 2).
 func (n *Network) hasTypedIO() bool {
-	for _, dt := range []importer.DataType{n.InputDType, n.OutputDType} {
+	for _, dt := range n.ioTypes() {
 		if dt != importer.Undefined && dt != importer.Float {
 			return true
 		}

@@ -9,14 +9,14 @@ import "github.com/rramc/rramc/importer"
 type Network struct {
 	// Linears are the crossbar-mappable layers in program order.
 	Linears []*Linear
-	// Values are the integer tensors of the program. Value Input holds the
-	// quantized network input; Ops write the others.
+	// Values are the integer tensors of the program. The Inputs' values hold
+	// the quantized network inputs; Ops write the others.
 	Values []Value
 	// Ops is the integer program in execution order.
 	Ops []Op
-	// Input is the value index of the network input; InputName its ONNX name.
-	Input     int
-	InputName string
+	// Inputs are the network inputs in the model's graph-input order (one
+	// for most models; two towers or an image and a mask take several).
+	Inputs []Input
 	// Output is the value index dequantized by Run; OutputName the ONNX
 	// output it stands for.
 	Output     int
@@ -27,16 +27,48 @@ type Network struct {
 	// domain.
 	Post     string
 	PostAxis int
-	// InputDType and OutputDType are the element types of the model's input
-	// and output (Undefined: float). An integer input (image bytes the graph
-	// normalizes) is fed its whole values; an integer output (ArgMax labels)
-	// is returned by Run as a tensor of that type.
-	InputDType, OutputDType importer.DataType
+	// OutputDType is the element type of the model's output (Undefined:
+	// float); an integer output (ArgMax labels) is returned by Run as a
+	// tensor of that type.
+	OutputDType importer.DataType
 	// Config is the configuration the network was built with (zero for an
 	// imported pre-quantized network apart from the bit widths).
 	Config Config
 	// Layers holds per-linear-layer statistics, Layers[i] for Linears[i].
 	Layers []LayerStats
+}
+
+// Input is one network input: the value its quantized codes go to, with
+// its own calibrated scale and signedness.
+type Input struct {
+	// Value is the value index of the input's codes; Name its ONNX name.
+	Value int
+	Name  string
+	// DType is the element type of the model's input (Undefined: float). An
+	// integer input (image bytes the graph normalizes) is fed its whole
+	// values.
+	DType importer.DataType
+}
+
+// InputIndex returns the position of the input named name in n.Inputs
+// (-1 when there is none).
+func (n *Network) InputIndex(name string) int {
+	for i, in := range n.Inputs {
+		if in.Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// isInput reports whether value v is a network input.
+func (n *Network) isInput(v int) bool {
+	for _, in := range n.Inputs {
+		if in.Value == v {
+			return true
+		}
+	}
+	return false
 }
 
 // Value is one integer tensor of the program: codes q with real value q·Scale

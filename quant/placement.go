@@ -107,7 +107,7 @@ func plural(n int, what string) string {
 // Placement says where each node of m runs once quantized with the
 // default configuration, without calibration data (the input shape comes
 // from the model's declared input, batch dimension excluded). It returns an
-// error when the model cannot be prepared at all (not one input, an input
+// error when the model cannot be prepared at all (no input, an input
 // without a fixed shape, a graph the passes refuse); a node that cannot be
 // quantized is not an error but an Unsupported entry with its reason, and
 // placement goes on past it. m is not modified.

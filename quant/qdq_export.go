@@ -54,15 +54,16 @@ func (n *Network) EncodeQDQ() ([]byte, error) {
 		}
 	}
 	w := &qdqWriter{n: n, g: &onnxpb.GraphProto{Name: proto.String("rramc_qdq")}, fname: make([]string, len(n.Values))}
-	in := &n.Values[n.Input]
-	w.g.Input = append(w.g.Input, valueInfo(n.InputName, in.Shape, n.InputDType))
-	src := n.InputName
-	if n.InputDType.IsInteger() {
-		// whole values (image bytes) enter the float graph through a Cast
-		src = w.name(n.InputName + "_float")
-		w.node("Cast", []string{n.InputName}, src, attrI("to", int64(onnxpb.TensorProto_FLOAT)))
+	for _, in := range n.Inputs {
+		w.g.Input = append(w.g.Input, valueInfo(in.Name, n.Values[in.Value].Shape, in.DType))
+		src := in.Name
+		if in.DType.IsInteger() {
+			// whole values (image bytes) enter the float graph through a Cast
+			src = w.name(in.Name + "_float")
+			w.node("Cast", []string{in.Name}, src, attrI("to", int64(onnxpb.TensorProto_FLOAT)))
+		}
+		w.fname[in.Value] = w.qdq(in.Value, src, math.MinInt32, math.MaxInt32)
 	}
-	w.fname[n.Input] = w.qdq(n.Input, src, math.MinInt32, math.MaxInt32)
 	for i := range n.Ops {
 		if err := w.op(&n.Ops[i]); err != nil {
 			return nil, fmt.Errorf("quant: export %s %q: %w", n.Ops[i].Kind, n.Ops[i].Name, err)
@@ -85,7 +86,7 @@ func (n *Network) EncodeQDQ() ([]byte, error) {
 		Graph:           w.g,
 		MetadataProps: []*onnxpb.StringStringEntryProto{
 			{Key: proto.String(metaWBits), Value: proto.String(strconv.Itoa(n.weightBits()))},
-			{Key: proto.String(metaABits), Value: proto.String(strconv.Itoa(n.Values[n.Input].Bits))},
+			{Key: proto.String(metaABits), Value: proto.String(strconv.Itoa(n.Values[n.Inputs[0].Value].Bits))},
 		},
 	}
 	return proto.Marshal(m)

@@ -35,6 +35,11 @@ func IsQDQ(m *importer.Model) bool {
 // every needed value has one). cfg supplies pruning and calibration settings;
 // the bit widths come from the file's rramc metadata when present, else 8.
 func QuantizeQDQ(m *importer.Model, calib *importer.Tensor, cfg Config) (*Network, error) {
+	return quantizeQDQ(m, oneBatch(calib), cfg)
+}
+
+// quantizeQDQ is QuantizeQDQ with a calibration batch per graph input.
+func quantizeQDQ(m *importer.Model, calib []*importer.Tensor, cfg Config) (*Network, error) {
 	if m != nil {
 		for key, dst := range map[string]*int{metaWBits: &cfg.WBits, metaABits: &cfg.ABits} {
 			*dst = 8
@@ -254,8 +259,5 @@ func qparams(g *importer.Graph, n *importer.Node) (scale []float32, zp []int64, 
 // model (IsQDQ) and with Quantize otherwise: the entry point for tools that
 // accept both.
 func QuantizeAny(m *importer.Model, calib *importer.Tensor, cfg Config) (*Network, error) {
-	if IsQDQ(m) {
-		return QuantizeQDQ(m, calib, cfg)
-	}
-	return Quantize(m, calib, cfg)
+	return QuantizeInputs(m, oneBatch(calib), cfg)
 }

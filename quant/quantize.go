@@ -20,13 +20,15 @@ var ErrUnsupported = errors.New("not supported by the integer model")
 // widths: the optimized, pruned float graph and its calibration ranges. It is
 // reused across weight widths (the ranges do not depend on them).
 type prepared struct {
-	g         *importer.Graph
-	opset     int64
-	layers    []*floatLayer
-	byNode    map[*importer.Node]*floatLayer
-	stats     map[string]*rangeStat
-	inputName string
-	inShape   []int // per sample
+	g      *importer.Graph
+	opset  int64
+	layers []*floatLayer
+	byNode map[*importer.Node]*floatLayer
+	stats  map[string]*rangeStat
+	// inputNames and inShapes (per sample) are the graph inputs', in
+	// graph-input order.
+	inputNames []string
+	inShapes   [][]int
 	// lead is 1 when the ONNX batch axis is outside every value's Shape
 	// (the graph keeps its samples apart), 0 when the graph is quantized at
 	// batch 1 because it moves the batch axis (see atBatchOne).
@@ -62,10 +64,22 @@ type weightSpec struct {
 	axis   int
 }
 
-// Quantize prunes, calibrates and quantizes the float model m. calib is a
-// batch of preprocessed calibration inputs (first dimension = samples) of
-// which the first cfg.Calib are used. m is not modified.
+// Quantize prunes, calibrates and quantizes the float model m, which has
+// one input. calib is a batch of preprocessed calibration inputs (first
+// dimension = samples) of which the first cfg.Calib are used. m is not
+// modified.
 func Quantize(m *importer.Model, calib *importer.Tensor, cfg Config) (*Network, error) {
+	return QuantizeInputs(m, oneBatch(calib), cfg)
+}
+
+// QuantizeInputs is Quantize for a model with any number of inputs (a
+// pre-quantized QDQ model goes through QuantizeQDQ): calib[i] is the
+// calibration batch of graph input i, every batch with the same number of
+// samples. Each input gets its own scale and signedness from its own data.
+func QuantizeInputs(m *importer.Model, calib []*importer.Tensor, cfg Config) (*Network, error) {
+	if IsQDQ(m) {
+		return quantizeQDQ(m, calib, cfg)
+	}
 	p, err := prepare(m, calib, cfg)
 	if err != nil {
 		return nil, err
@@ -73,8 +87,16 @@ func Quantize(m *importer.Model, calib *importer.Tensor, cfg Config) (*Network, 
 	return p.build(p.cfg)
 }
 
+// oneBatch is the calibration batches of a one-input model (nil: none).
+func oneBatch(calib *importer.Tensor) []*importer.Tensor {
+	if calib == nil {
+		return nil
+	}
+	return []*importer.Tensor{calib}
+}
+
 // prepare validates cfg, optimizes and prunes a copy of m and calibrates it.
-func prepare(m *importer.Model, calib *importer.Tensor, cfg Config) (*prepared, error) {
+func prepare(m *importer.Model, calib []*importer.Tensor, cfg Config) (*prepared, error) {
 	return prepareWith(m, calib, cfg, nil, false)
 }
 
@@ -82,7 +104,7 @@ func prepare(m *importer.Model, calib *importer.Tensor, cfg Config) (*prepared, 
 // import) that returns fixed activation encodings and weight scales. calib
 // may be nil only with a rewrite or when dry (Placement: nothing is
 // calibrated, the input shape comes from the model).
-func prepareWith(m *importer.Model, calib *importer.Tensor, cfg Config,
+func prepareWith(m *importer.Model, calib []*importer.Tensor, cfg Config,
 	rewrite func(*importer.Model) (map[string]actSpec, map[string]weightSpec, error), dry bool) (*prepared, error) {
 	return prepareAt(m, calib, cfg, rewrite, dry, false)
 }
@@ -90,7 +112,7 @@ func prepareWith(m *importer.Model, calib *importer.Tensor, cfg Config,
 // prepareAt is prepareWith, at batch 1 when atOne (see batchone.go). A graph
 // that moves the batch axis and cannot be built with the batch outside its
 // values is prepared again at batch 1.
-func prepareAt(m *importer.Model, calib *importer.Tensor, cfg Config,
+func prepareAt(m *importer.Model, calib []*importer.Tensor, cfg Config,
 	rewrite func(*importer.Model) (map[string]actSpec, map[string]weightSpec, error), dry, atOne bool) (*prepared, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -100,11 +122,8 @@ func prepareAt(m *importer.Model, calib *importer.Tensor, cfg Config,
 		return nil, fmt.Errorf("quant: no model graph")
 	}
 	if calib != nil {
-		if len(calib.Shape) < 2 || len(calib.Float) != calib.Len() || calib.Shape[0] == 0 {
-			return nil, fmt.Errorf("%w: calibration data must be a float batch [N, ...], have shape %v", ErrInvalidConfig, calib.Shape)
-		}
-		if cfg.Calib > calib.Shape[0] {
-			return nil, invalid("calib %d is larger than the %d calibration samples available", cfg.Calib, calib.Shape[0])
+		if err := checkCalib(m.Graph, calib, cfg.Calib); err != nil {
+			return nil, err
 		}
 	} else if rewrite == nil && !dry {
 		return nil, fmt.Errorf("%w: no calibration data", ErrInvalidConfig)
@@ -120,10 +139,13 @@ func prepareAt(m *importer.Model, calib *importer.Tensor, cfg Config,
 	beforeOpt := mc.Graph.Nodes
 	p.lead = 1
 	if atOne {
-		// the input's batch fixed to 1: the shape chains fold to constants
-		in := &mc.Graph.Inputs[0]
-		in.Shape = slices.Clone(in.Shape) // the caller's model stays as it is
-		in.Shape[0] = importer.Dim{Value: 1}
+		// the inputs' batch fixed to 1: the shape chains fold to constants
+		mc.Graph.Inputs = slices.Clone(mc.Graph.Inputs)
+		for i := range mc.Graph.Inputs {
+			in := &mc.Graph.Inputs[i]
+			in.Shape = slices.Clone(in.Shape) // the caller's model stays as it is
+			in.Shape[0] = importer.Dim{Value: 1}
+		}
 		p.lead = 0
 	}
 	mc, fates, err := passes.OptimizeTraced(mc)
@@ -135,8 +157,11 @@ func prepareAt(m *importer.Model, calib *importer.Tensor, cfg Config,
 		p.fates[beforeOpt[i]] = f
 	}
 	g := mc.Graph
-	if len(g.Inputs) != 1 {
-		return nil, fmt.Errorf("quant: %w: the model has %d inputs; the integer model takes exactly one", importer.ErrInvalidModel, len(g.Inputs))
+	if len(g.Inputs) == 0 {
+		return nil, fmt.Errorf("quant: %w: the model has no input", importer.ErrInvalidModel)
+	}
+	if calib != nil && len(calib) != len(g.Inputs) {
+		return nil, fmt.Errorf("%w: %d calibration batches for the model's %d inputs", ErrInvalidConfig, len(calib), len(g.Inputs))
 	}
 	if len(g.Outputs) == 0 {
 		return nil, fmt.Errorf("quant: %w: the model has no output", importer.ErrInvalidModel)
@@ -158,19 +183,24 @@ func prepareAt(m *importer.Model, calib *importer.Tensor, cfg Config,
 		return nil, err
 	}
 	swapMaxPoolRelu(g)
-	p.g, p.opset, p.byNode, p.inputName, p.cfg = g, mc.Opset(), map[*importer.Node]*floatLayer{}, g.Inputs[0].Name, cfg
-	if calib != nil {
-		p.inShape = slices.Clone(calib.Shape[1:])
-		if p.lead == 0 {
-			p.inShape = append([]int{1}, p.inShape...)
-		}
-	} else {
-		for _, d := range g.Inputs[0].Shape[min(p.lead, len(g.Inputs[0].Shape)):] {
-			if d.Value <= 0 {
-				return nil, fmt.Errorf("%w: input %q has no fixed shape; pass calibration data", ErrInvalidConfig, p.inputName)
+	p.g, p.opset, p.byNode, p.cfg = g, mc.Opset(), map[*importer.Node]*floatLayer{}, cfg
+	for i, gin := range g.Inputs {
+		p.inputNames = append(p.inputNames, gin.Name)
+		var shape []int
+		if calib != nil {
+			shape = slices.Clone(calib[i].Shape[1:])
+			if p.lead == 0 {
+				shape = append([]int{1}, shape...)
 			}
-			p.inShape = append(p.inShape, int(d.Value))
+		} else {
+			for _, d := range gin.Shape[min(p.lead, len(gin.Shape)):] {
+				if d.Value <= 0 {
+					return nil, fmt.Errorf("%w: input %q has no fixed shape; pass calibration data", ErrInvalidConfig, gin.Name)
+				}
+				shape = append(shape, int(d.Value))
+			}
 		}
+		p.inShapes = append(p.inShapes, shape)
 	}
 	if err := p.collectLayers(); err != nil {
 		return nil, err
@@ -185,13 +215,41 @@ func prepareAt(m *importer.Model, calib *importer.Tensor, cfg Config,
 	}
 	prune(p.layers, cfg)
 	if calib != nil {
-		st, err := calibrate(g, p.inputName, calib, cfg.Calib, cfg.CalibMethod == CalibPercentile)
+		st, err := calibrate(g, calib, cfg.Calib, cfg.CalibMethod == CalibPercentile)
 		if err != nil {
 			return nil, err
 		}
 		p.stats = st
 	}
 	return p, nil
+}
+
+// checkCalib checks the calibration batches before anything runs: one
+// float batch [N, ...] per graph input of g, all with the same N, holding at
+// least calib samples. Errors name the input.
+func checkCalib(g *importer.Graph, calib []*importer.Tensor, n int) error {
+	name := func(i int) string {
+		if i < len(g.Inputs) {
+			return g.Inputs[i].Name
+		}
+		return fmt.Sprint("#", i)
+	}
+	for i, x := range calib {
+		if x == nil || len(x.Shape) < 2 || len(x.Float) != x.Len() || x.Shape[0] == 0 {
+			var shape []int
+			if x != nil {
+				shape = x.Shape
+			}
+			return fmt.Errorf("%w: calibration data of input %q must be a float batch [N, ...], have shape %v", ErrInvalidConfig, name(i), shape)
+		}
+		if x.Shape[0] != calib[0].Shape[0] {
+			return fmt.Errorf("%w: calibration data of input %q has %d samples, of input %q %d", ErrInvalidConfig, name(i), x.Shape[0], name(0), calib[0].Shape[0])
+		}
+	}
+	if len(calib) > 0 && n > calib[0].Shape[0] {
+		return invalid("calib %d is larger than the %d calibration samples available", n, calib[0].Shape[0])
+	}
+	return nil
 }
 
 // collectLayers finds the Conv/Gemm/MatMul nodes with a constant weight, in
@@ -326,25 +384,26 @@ func (p *prepared) newBuilder(cfg Config, dry bool) *builder {
 // unsupported nodes (see placeholder).
 func (b *builder) run() (*Network, error) {
 	p := b.p
-	signed := true
-	if st := p.stats[p.inputName]; st != nil {
-		signed = st.min < 0
+	for i, name := range p.inputNames {
+		// each input is unsigned or signed by its own calibration data
+		signed := true
+		if st := p.stats[name]; st != nil {
+			signed = st.min < 0
+		}
+		sx, signed, _, _ := b.encode(name, signed, math.Inf(-1), math.Inf(1))
+		in := Input{Value: b.newValue(name, p.inShapes[i], sx, signed), Name: name}
+		// Only integer element types are recorded (float is the zero value).
+		if dt := b.g.Inputs[i].DType; dt.IsInteger() {
+			in.DType = dt
+		}
+		b.net.Inputs = append(b.net.Inputs, in)
 	}
-	sx, signed, _, _ := b.encode(p.inputName, signed, math.Inf(-1), math.Inf(1))
-	b.net.Input = b.newValue(p.inputName, p.inShape, sx, signed)
-	b.net.InputName = p.inputName
-	// Only integer element types are recorded (float is the zero value).
 	outType := b.g.Outputs[0].DType
 	if vi, ok := b.g.ValueInfo[b.g.Outputs[0].Name]; ok && outType == importer.Undefined {
 		outType = vi.DType
 	}
-	for _, f := range []struct {
-		dst *importer.DataType
-		dt  importer.DataType
-	}{{&b.net.InputDType, b.g.Inputs[0].DType}, {&b.net.OutputDType, outType}} {
-		if f.dt.IsInteger() {
-			*f.dst = f.dt
-		}
+	if outType.IsInteger() {
+		b.net.OutputDType = outType
 	}
 	for _, n := range b.g.Nodes {
 		if b.done[n] {

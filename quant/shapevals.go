@@ -68,10 +68,10 @@ func (b *builder) constDims(name string) (dims []importer.Dim, ok bool) {
 	return s.Vals, true
 }
 
-// batchDim is the graph input's batch dimension as the shape inference
+// batchDim is the graph inputs' batch dimension as the shape inference
 // names it.
 func (b *builder) batchDim() (importer.Dim, bool) {
-	s := b.shapeValues()[b.p.inputName]
+	s := b.shapeValues()[b.p.inputNames[0]] // every input shares the batch
 	if s == nil || !s.Known || len(s.Dims) == 0 {
 		return importer.Dim{}, false
 	}

@@ -4,6 +4,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/rramc/rramc/importer"
+
 	"github.com/rramc/rramc/importer/dataset"
 	"github.com/rramc/rramc/importer/onnx"
 	"github.com/rramc/rramc/importer/passes"
@@ -76,5 +78,5 @@ func TestDecoderPipeline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	schemesBitIdentical(t, net, x, wantCodes)
+	schemesBitIdentical(t, net, []*importer.Tensor{x}, wantCodes)
 }

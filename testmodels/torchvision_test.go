@@ -222,12 +222,16 @@ func TestTorchvisionFloat(t *testing.T) {
 	t.Logf("torchvision float32 (tolerance %g relative, max over the output):\n%s", torchvisionTol, &table)
 }
 
-func runFloat(model *importer.Model, x *importer.Tensor) (*importer.Tensor, error) {
+func runFloat(model *importer.Model, xs ...*importer.Tensor) (*importer.Tensor, error) {
 	p, err := interp.NewModelProgram(model)
 	if err != nil {
 		return nil, err
 	}
-	outs, err := p.Run(map[string]*importer.Tensor{model.Graph.Inputs[0].Name: x})
+	feeds := map[string]*importer.Tensor{}
+	for i, x := range xs {
+		feeds[model.Graph.Inputs[i].Name] = x
+	}
+	outs, err := p.Run(feeds)
 	if err != nil {
 		return nil, err
 	}
@@ -310,7 +314,7 @@ func TestTorchvisionPipeline(t *testing.T) {
 				table.add("%-30s %6.1f dB  not mapped: %d weights > %d (RRAMC_TORCHVISION_MAP_ALL=1 maps it)", m.name, s, weights, mapWeightLimit)
 				return
 			}
-			identical := schemesBitIdentical(t, net, m.input, wantCodes)
+			identical := schemesBitIdentical(t, net, []*importer.Tensor{m.input}, wantCodes)
 			table.add("%-30s %6.1f dB  %s", m.name, s, strings.Join(identical, ", "))
 		})
 	}
@@ -321,7 +325,7 @@ func TestTorchvisionPipeline(t *testing.T) {
 // default hardware, simulates x on each mapping and returns the schemes
 // whose output codes equal want (the golden model's); every other scheme
 // is reported as a test error.
-func schemesBitIdentical(t *testing.T, net *quant.Network, x *importer.Tensor, want []int32) []string {
+func schemesBitIdentical(t *testing.T, net *quant.Network, xs []*importer.Tensor, want []int32) []string {
 	t.Helper()
 	hw := hwsim.Defaults()
 	var identical []string
@@ -336,7 +340,7 @@ func schemesBitIdentical(t *testing.T, net *quant.Network, x *importer.Tensor, w
 			t.Errorf("simulate %s: %v", scheme, err)
 			continue
 		}
-		got, _, err := net.RunCodes(x, sim.MatMul, 0)
+		got, _, err := net.RunCodesInputs(xs, sim.MatMul, 0)
 		if err != nil {
 			t.Errorf("simulate %s: %v", scheme, err)
 			continue

@@ -1,0 +1,68 @@
+"""Builds rramc's two-input test model and its PyTorch reference output.
+
+    /usr/bin/python3 testmodels/multiin/make_model.py
+
+Writes, next to this script:
+
+  two_towers.onnx  inputs "image" float32 [batch,1,8,8] (values in 0..1) and
+                   "mask" float32 [batch,2,8,8] (signed, about N(0,1)); a
+                   Conv 3x3 (4 channels, pads 1) + Relu tower on each, the
+                   towers joined by Add, the sum concatenated with the mask
+                   tower on the channels, MaxPool 2x2, Flatten, Gemm ->
+                   "logits" float32 [batch,10]
+  image.npy        64 float32 samples of "image" [64,1,8,8]
+  mask.npy         64 float32 samples of "mask" [64,2,8,8]
+  labels.npy       64 int64 labels in 0..9 (every other one the model's own
+                   answer, so accuracy has hits to count)
+  ref.npy          float32 [64,10]: PyTorch's output of the model on
+                   image.npy and mask.npy
+
+The weights come from a seeded generator (torch.manual_seed), so the files
+are reproducible; the reference is PyTorch's own forward pass, independent
+of rramc.
+"""
+import os
+
+import numpy as np
+import torch
+from torch import nn
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+N = 64
+
+
+class TwoTowers(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.image_tower = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU())
+        self.mask_tower = nn.Sequential(nn.Conv2d(2, 4, 3, padding=1), nn.ReLU())
+        self.pool = nn.MaxPool2d(2)
+        self.head = nn.Linear(8 * 4 * 4, 10)
+
+    def forward(self, image, mask):
+        a = self.image_tower(image)
+        b = self.mask_tower(mask)
+        joined = torch.cat([a + b, b], dim=1)
+        return self.head(torch.flatten(self.pool(joined), 1))
+
+
+def main():
+    torch.manual_seed(20261130)
+    model = TwoTowers().eval()
+    rng = np.random.default_rng(20261130)
+    image = rng.uniform(0, 1, size=(N, 1, 8, 8)).astype(np.float32)
+    mask = rng.normal(0, 1, size=(N, 2, 8, 8)).astype(np.float32)
+    with torch.no_grad():
+        ref = model(torch.from_numpy(image), torch.from_numpy(mask)).numpy()
+    labels = rng.integers(0, 10, size=N).astype(np.int64)
+    labels[::2] = ref.argmax(axis=1)[::2]
+    torch.onnx.export(model, (torch.from_numpy(image[:1]), torch.from_numpy(mask[:1])),
+                      os.path.join(HERE, "two_towers.onnx"), opset_version=13,
+                      input_names=["image", "mask"], output_names=["logits"],
+                      dynamic_axes={"image": {0: "batch"}, "mask": {0: "batch"}, "logits": {0: "batch"}})
+    for name, arr in (("image", image), ("mask", mask), ("labels", labels), ("ref", ref)):
+        np.save(os.path.join(HERE, name + ".npy"), arr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,124 @@
+package testmodels_test
+
+import (
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/rramc/rramc/importer"
+	"github.com/rramc/rramc/importer/dataset"
+	"github.com/rramc/rramc/importer/onnx"
+	"github.com/rramc/rramc/quant"
+)
+
+// readTwoTowers loads the committed two-input model (multiin/make_model.py:
+// a Conv tower on each input joined by Add and Concat into a Gemm) with its
+// inputs in graph-input order and PyTorch's output on them.
+func readTwoTowers(t *testing.T) (m *importer.Model, xs []*importer.Tensor, ref *importer.Tensor) {
+	t.Helper()
+	m, err := onnx.Load(filepath.Join("multiin", "two_towers.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"image", "mask", "ref"} {
+		x, err := dataset.ReadNPY(filepath.Join("multiin", name+".npy"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if name == "ref" {
+			ref = x
+		} else {
+			xs = append(xs, x)
+		}
+	}
+	return m, xs, ref
+}
+
+// TestTwoInputs runs the two-input model through every stage: float32
+// equals PyTorch; each input gets its own encoding from its own data (the
+// image is unsigned, the mask signed); the int8 golden model tracks the
+// float output (SQNR); the network and its QDQ export round-trip; every
+// mapping scheme simulates bit-identical to the golden model.
+func TestTwoInputs(t *testing.T) {
+	m, xs, ref := readTwoTowers(t)
+	got, err := runFloat(m, xs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e, err := relErr(got.Float, ref.Float); err != nil || e > 1e-5 {
+		t.Fatalf("float32 vs PyTorch: relative error %g (%v)", e, err)
+	}
+	cfg := quant.DefaultConfig()
+	cfg.PerChannel, cfg.Calib = true, xs[0].Shape[0]
+	net, err := quant.QuantizeInputs(m, xs, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(net.Inputs) != 2 || net.Inputs[0].Name != "image" || net.Inputs[1].Name != "mask" {
+		t.Fatalf("inputs %+v, want image and mask in graph order", net.Inputs)
+	}
+	for i, wantSigned := range []bool{false, true} {
+		if v := net.Values[net.Inputs[i].Value]; v.Signed != wantSigned {
+			t.Errorf("input %q: signed %v, want %v (from its own data)", v.Name, v.Signed, wantSigned)
+		}
+	}
+	if len(net.Linears) != 3 {
+		t.Fatalf("%d crossbar layers, want 3 (two Convs and the Gemm)", len(net.Linears))
+	}
+	golden, err := net.RunInputs(xs, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := sqnrDB(got.Float, golden.Float)
+	t.Logf("int8 golden model vs float: SQNR %.1f dB", s)
+	if !(s >= 30) {
+		t.Errorf("int8 golden model vs float: SQNR %.1f dB < 30 dB", s)
+	}
+	want, _, err := net.RunCodesInputs(xs, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := net.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := quant.UnmarshalNetwork(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if codes, _, err := back.RunCodesInputs(xs, nil, 0); err != nil || !slices.Equal(codes, want) {
+		t.Fatalf("decoded network: %v, outputs equal %v", err, slices.Equal(codes, want))
+	}
+	// The QDQ export, imported again, is the same integer network.
+	qdq, err := net.EncodeQDQ()
+	if err != nil {
+		t.Fatal(err)
+	}
+	qm, err := onnx.Decode(qdq, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(qm.Graph.Inputs) != 2 {
+		t.Fatalf("QDQ export has %d inputs, want 2", len(qm.Graph.Inputs))
+	}
+	imported, err := quant.QuantizeInputs(qm, nil, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if codes, _, err := imported.RunCodesInputs(xs, nil, 0); err != nil || !slices.Equal(codes, want) {
+		t.Fatalf("QDQ round trip: %v, outputs equal %v", err, slices.Equal(codes, want))
+	}
+	schemesBitIdentical(t, net, xs, want)
+
+	// The batches must agree in size, and every input needs one.
+	if _, err := net.RunInputs(xs[:1], nil, 0); err == nil {
+		t.Error("one batch for two inputs: no error")
+	}
+	short := &importer.Tensor{DType: importer.Float, Shape: append([]int{2}, xs[1].Shape[1:]...), Float: xs[1].Float[:2*xs[1].Len()/xs[1].Shape[0]]}
+	if _, err := net.RunInputs([]*importer.Tensor{xs[0], short}, nil, 0); err == nil {
+		t.Error("batches of 64 and 2 samples: no error")
+	}
+	if _, err := quant.QuantizeInputs(m, []*importer.Tensor{xs[0], short}, cfg); err == nil {
+		t.Error("calibration batches of 64 and 2 samples: no error")
+	}
+}
