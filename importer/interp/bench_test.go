@@ -18,7 +18,12 @@ import (
 // skipping when it is absent.
 func benchProgram(b *testing.B, file string) *interp.Program {
 	b.Helper()
-	path := filepath.Join(testmodelsDir(), file)
+	return benchProgramAt(b, filepath.Join(testmodelsDir(), file))
+}
+
+// benchProgramAt is benchProgram for a model file at path.
+func benchProgramAt(b *testing.B, path string) *interp.Program {
+	b.Helper()
 	if _, err := os.Stat(path); err != nil {
 		b.Skipf("%s not present: %v", path, err)
 	}
@@ -80,6 +85,38 @@ func cpuTime() time.Duration {
 
 func reportCPU(b *testing.B, start time.Duration) {
 	b.ReportMetric(float64(cpuTime()-start)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
+}
+
+// BenchmarkMobileNetV2Batch1: one 3×224×224 image through MobileNetV2
+// (testmodels/mobilenetv2.onnx, not committed; skipped when absent).
+func BenchmarkMobileNetV2Batch1(b *testing.B) {
+	benchBatch1(b, benchProgram(b, "mobilenetv2.onnx"))
+}
+
+// BenchmarkMobileNetV3Batch1: one 3×224×224 image through torchvision's
+// MobileNetV3-large (the opset-13 export in $RRAMC_TORCHVISION_DIR;
+// skipped when unset).
+func BenchmarkMobileNetV3Batch1(b *testing.B) {
+	dir := os.Getenv("RRAMC_TORCHVISION_DIR")
+	if dir == "" {
+		b.Skip("RRAMC_TORCHVISION_DIR not set")
+	}
+	benchBatch1(b, benchProgramAt(b, filepath.Join(dir, "mobilenet_v3_large", "opset13.onnx")))
+}
+
+// benchBatch1 times p on the deterministic 3×224×224 probe.
+func benchBatch1(b *testing.B, p *interp.Program) {
+	x := resnet18Input()
+	name := p.Inputs()[0].Name
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu := cpuTime()
+	for b.Loop() {
+		if _, err := p.Run(map[string]*importer.Tensor{name: x}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	reportCPU(b, cpu)
 }
 
 // BenchmarkResNet18Batch1: one 3×224×224 image through ResNet-18

@@ -22,6 +22,11 @@ type opSpec struct {
 	minIn, maxIn int // accepted input counts (maxIn -1 = unbounded)
 	compile      func(c *compileCtx, n *importer.Node) (kernel, error)
 	shape        shapeRule
+	// epilogue and fused, when set, let a producer apply this activation to
+	// its output (fuse.go): epilogue binds an activation node, fused
+	// compiles a producer node with an epilogue.
+	epilogue func(c *compileCtx, n *importer.Node) epilogue
+	fused    func(c *compileCtx, n *importer.Node, ep epilogue) (kernel, error)
 }
 
 // shapeRule infers the output shapes of one node from what is known about
@@ -107,6 +112,7 @@ type Program struct {
 	g       *importer.Graph
 	opset   int64
 	steps   []step
+	fused   []step // steps with activations fused (fuse.go), nil if none
 	nslots  int
 	slotOf  map[string]int
 	consts  []constSlot
@@ -286,21 +292,15 @@ func NewProgram(g *importer.Graph, opts ...ProgramOption) (*Program, error) {
 	for _, s := range p.outSlot {
 		keep[s] = true
 	}
-	last := make([]int, p.nslots)
-	for i := range last {
-		last[i] = -1
+	last := lastReaders(p.steps, p.nslots)
+	assignFrees(p.steps, last, keep)
+	fused, err := p.fuseSteps(cc, keep)
+	if err != nil {
+		return nil, err
 	}
-	for i, st := range p.steps {
-		for _, s := range st.in {
-			if s >= 0 {
-				last[s] = i
-			}
-		}
-	}
-	for s, i := range last {
-		if i >= 0 && !keep[s] {
-			p.steps[i].free = append(p.steps[i].free, s)
-		}
+	if fused != nil {
+		assignFrees(fused, lastReaders(fused, p.nslots), keep)
+		p.fused = fused
 	}
 	p.unread = make([]bool, p.nslots)
 	for _, st := range p.steps {
@@ -311,6 +311,36 @@ func NewProgram(g *importer.Graph, opts ...ProgramOption) (*Program, error) {
 		}
 	}
 	return p, nil
+}
+
+// lastReaders returns, per slot, the index of the last step reading it
+// (-1: none).
+func lastReaders(steps []step, nslots int) []int {
+	last := make([]int, nslots)
+	for i := range last {
+		last[i] = -1
+	}
+	for i, st := range steps {
+		for _, s := range st.in {
+			if s >= 0 {
+				last[s] = i
+			}
+		}
+	}
+	return last
+}
+
+// assignFrees sets each step's free list: the slots (not kept) whose last
+// reader it is.
+func assignFrees(steps []step, last []int, keep []bool) {
+	for i := range steps {
+		steps[i].free = nil
+	}
+	for s, i := range last {
+		if i >= 0 && !keep[s] {
+			steps[i].free = append(steps[i].free, s)
+		}
+	}
 }
 
 // Graph returns the graph the program was compiled from.
@@ -359,9 +389,13 @@ func (p *Program) run(inputs map[string]*importer.Tensor, observe func(n *import
 	if recycle {
 		ar = &arena{}
 	}
+	steps := p.steps
+	if observe == nil && p.fused != nil {
+		steps = p.fused
+	}
 	var ins []*importer.Tensor
-	for si := range p.steps {
-		st := &p.steps[si]
+	for si := range steps {
+		st := &steps[si]
 		ins = ins[:0]
 		for _, s := range st.in {
 			if s < 0 {
@@ -379,7 +413,7 @@ func (p *Program) run(inputs map[string]*importer.Tensor, observe func(n *import
 			// training statistics) are only legal when unused.
 			for i := len(outs); i < len(st.out); i++ {
 				if st.out[i] >= 0 {
-					if p.used(st.out[i], si) {
+					if p.used(steps, st.out[i], si) {
 						return nil, importer.NodeErrorf(st.node, "output %d (%q) is not computed by this interpreter", i, st.node.Outputs[i])
 					}
 				}
@@ -415,14 +449,15 @@ func (p *Program) run(inputs map[string]*importer.Tensor, observe func(n *import
 	return res, nil
 }
 
-// used reports whether slot s is read by a step after si or is a graph output.
-func (p *Program) used(s, si int) bool {
+// used reports whether slot s is read by a step after steps[si] or is a
+// graph output.
+func (p *Program) used(steps []step, s, si int) bool {
 	for _, o := range p.outSlot {
 		if o == s {
 			return true
 		}
 	}
-	for _, st := range p.steps[si+1:] {
+	for _, st := range steps[si+1:] {
 		for _, x := range st.in {
 			if x == s {
 				return true

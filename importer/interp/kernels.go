@@ -181,7 +181,9 @@ var gemmPool = sync.Pool{New: func() any { return new(gemmScratch) }}
 
 // gemmPP computes C += A·B from packed operands with up to workers
 // goroutines, splitting by column panels or row panels, whichever has more.
-func gemmPP(pa packedA, pb packedB, c []float32, ldc int, workers int) {
+// ep, when not nil, is applied to the M×N result block by block as each
+// is final (while it is still in cache).
+func gemmPP(pa packedA, pb packedB, c []float32, ldc int, workers int, ep epilogue) {
 	m, n, k := pa.m, pb.n, pa.k
 	if m == 0 || n == 0 || k == 0 {
 		return
@@ -193,22 +195,27 @@ func gemmPP(pa packedA, pb packedB, c []float32, ldc int, workers int) {
 	np := (m + gemmMR - 1) / gemmMR
 	switch {
 	case workers <= 1 || m*n*k < 1<<16:
-		gemmBlock(pa, pb.data, k, n, c, ldc, 0, np, 0, nq)
+		gemmBlock(pa, pb.data, k, n, c, ldc, 0, np, 0, nq, ep)
 	case nq >= np || nq >= 4*workers:
-		parallelFor(nq, workers, func(q0, q1 int) { gemmBlock(pa, pb.data, k, n, c, ldc, 0, np, q0, q1) })
+		parallelFor(nq, workers, func(q0, q1 int) { gemmBlock(pa, pb.data, k, n, c, ldc, 0, np, q0, q1, ep) })
 	default:
-		parallelFor(np, workers, func(p0, p1 int) { gemmBlock(pa, pb.data, k, n, c, ldc, p0, p1, 0, nq) })
+		parallelFor(np, workers, func(p0, p1 int) { gemmBlock(pa, pb.data, k, n, c, ldc, p0, p1, 0, nq, ep) })
 	}
 }
 
 // gemmBlock runs the micro-kernel over row panels [p0,p1) × column panels
-// [q0,q1) of packed A and B, blocking k by gemmKC.
-func gemmBlock(pa packedA, pb []float32, k, n int, c []float32, ldc int, p0, p1, q0, q1 int) {
+// [q0,q1) of packed A and B, blocking k by gemmKC. In the last k-block,
+// ep (if any) runs over the rows of every epiloguePanels finished column
+// panels.
+func gemmBlock(pa packedA, pb []float32, k, n int, c []float32, ldc int, p0, p1, q0, q1 int, ep epilogue) {
 	m := pa.m
 	var tmp [gemmMR * gemmNR]float32
 	for k0 := 0; k0 < k; k0 += gemmKC {
 		kc := min(gemmKC, k-k0)
 		for q := q0; q < q1; q++ {
+			if ep != nil && k0+kc == k && q > q0 && (q-q0)%epiloguePanels == 0 {
+				ep.applyRows(c, ldc, p0*gemmMR, min(p1*gemmMR, m), (q-epiloguePanels)*gemmNR, q*gemmNR)
+			}
 			bp := pb[q*gemmNR*k+k0*gemmNR : q*gemmNR*k+(k0+kc)*gemmNR]
 			c0 := q * gemmNR
 			w := min(gemmNR, n-c0)
@@ -246,6 +253,10 @@ func gemmBlock(pa packedA, pb []float32, k, n int, c []float32, ldc int, p0, p1,
 				}
 			}
 		}
+		if ep != nil && k0+kc == k && q1 > q0 {
+			last := q0 + (q1-1-q0)/epiloguePanels*epiloguePanels
+			ep.applyRows(c, ldc, p0*gemmMR, min(p1*gemmMR, m), last*gemmNR, min(q1*gemmNR, n))
+		}
 	}
 }
 
@@ -279,7 +290,7 @@ func Gemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, l
 	s := gemmPool.Get().(*gemmScratch)
 	pa := packA(a, lda, m, k, transA, s.a)
 	pb := packB(b, ldb, k, n, transB, s.b, workers)
-	gemmPP(pa, pb, c, ldc, workers)
+	gemmPP(pa, pb, c, ldc, workers, nil)
 	s.a, s.b = pa.data, pb.data
 	gemmPool.Put(s)
 }

@@ -131,7 +131,7 @@ func (s *shiftPlan) pad(g *ConvGeometry, src, dst []float32) {
 // output channels) = W_g ⊛ src (+ bias, mg values or nil). pad and grid
 // are scratch of at least s.input and np·gemmMR·s.cols floats. workers > 1
 // splits the column panels across goroutines.
-func shiftConvGroup(g *ConvGeometry, s *shiftPlan, pa packedA, src []float32, bias []float32, out []float32, pad, grid []float32, workers int) {
+func shiftConvGroup(g *ConvGeometry, s *shiftPlan, pa packedA, src []float32, bias []float32, out []float32, pad, grid []float32, workers int, ep epilogue) {
 	s.pad(g, src, pad)
 	np := (pa.m + gemmMR - 1) / gemmMR
 	ldc := s.cols
@@ -153,6 +153,7 @@ func shiftConvGroup(g *ConvGeometry, s *shiftPlan, pa packedA, src []float32, bi
 	P := g.P()
 	for m := 0; m < pa.m; m++ {
 		s.crop(g, grid[m*ldc:], out[m*P:(m+1)*P])
+		ep.apply(out[m*P : (m+1)*P])
 	}
 }
 
@@ -206,7 +207,7 @@ func microKernelIndirectGo(kc int, a, b []float32, off []int, c []float32, ldc i
 
 // shiftConvImage computes all groups of one image (x: InC×InH×InW, out:
 // M×P) with the shifted-plane kernel; b is the bias tensor or nil.
-func shiftConvImage(g *ConvGeometry, s *shiftPlan, groups []packedA, x []float32, b *importer.Tensor, out []float32, sc *gemmScratch, workers int) {
+func shiftConvImage(g *ConvGeometry, s *shiftPlan, groups []packedA, x []float32, b *importer.Tensor, out []float32, sc *gemmScratch, workers int, ep epilogue) {
 	gc, P := g.GroupC(), g.P()
 	if depthwise(g, s, groups) {
 		// One output channel per group: a 6-row GEMM panel would be 5/6
@@ -231,6 +232,7 @@ func shiftConvImage(g *ConvGeometry, s *shiftPlan, groups []packedA, x []float32
 				s.pad(g, x[gi*gc*g.InH*g.InW:(gi+1)*gc*g.InH*g.InW], ws.pad)
 				depthwiseRow(groups[gi].data, ws.pad, s.offs, s.maxOff, ws.grid, bias)
 				s.crop(g, ws.grid, out[gi*P:(gi+1)*P])
+				ep.apply(out[gi*P : (gi+1)*P])
 			}
 		})
 		return
@@ -244,7 +246,7 @@ func shiftConvImage(g *ConvGeometry, s *shiftPlan, groups []packedA, x []float32
 			bias = b.Float[gi*pa.m : (gi+1)*pa.m]
 		}
 		src := x[gi*gc*g.InH*g.InW : (gi+1)*gc*g.InH*g.InW]
-		shiftConvGroup(g, s, pa, src, bias, out[gi*pa.m*P:(gi+1)*pa.m*P], sc.pad, sc.grid, workers)
+		shiftConvGroup(g, s, pa, src, bias, out[gi*pa.m*P:(gi+1)*pa.m*P], sc.pad, sc.grid, workers, ep)
 	}
 }
 

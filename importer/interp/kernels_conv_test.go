@@ -200,6 +200,6 @@ func convForwardChecked(g *ConvGeometry, cw *convWeights, x []float32, b *import
 			out[i] = float32(math.NaN()) // every element must be written
 		}
 	}
-	convForward(g, cw, x, b, out, n, m, workers)
+	convForward(g, cw, x, b, out, n, m, workers, nil)
 	return out
 }

@@ -10,6 +10,7 @@ import (
 
 func init() {
 	register("Conv", 2, 3, compileConv, shapeWindow)
+	registerFusedProducer("Conv", compileConvEpilogue)
 	register("Gemm", 2, 3, compileGemm, shapeGemm)
 	register("MatMul", 2, 2, compileMatMul, shapeMatMul)
 }
@@ -33,6 +34,12 @@ func packConvWeights(w *importer.Tensor, groups int) convWeights {
 var colPool = sync.Pool{New: func() any { return new([]float32) }}
 
 func compileConv(c *compileCtx, n *importer.Node) (kernel, error) {
+	return compileConvEpilogue(c, n, nil)
+}
+
+// compileConvEpilogue is compileConv with an activation fused into the
+// output (ep nil: none); see fuse.go.
+func compileConvEpilogue(c *compileCtx, n *importer.Node, ep epilogue) (kernel, error) {
 	at, err := readConvAttrs(n, false)
 	if err != nil {
 		return nil, err
@@ -64,7 +71,7 @@ func compileConv(c *compileCtx, n *importer.Node) (kernel, error) {
 			return nil, fmt.Errorf("input %v and weight %v ranks differ", x.Shape, w.Shape)
 		}
 		if len(w.Shape) > 4 {
-			return convND(ar, n, x, w, b, at.group, pre)
+			return convND(ar, n, x, w, b, at.group, pre, ep)
 		}
 		p, err := at.params(len(w.Shape)-2, w.Shape[2:], false)
 		if err != nil {
@@ -107,7 +114,7 @@ func compileConv(c *compileCtx, n *importer.Node) (kernel, error) {
 		if b == nil {
 			clear(out.Float)
 		}
-		convForward(&g, cw, x.Float, b, out.Float, N, M, numWorkers())
+		convForward(&g, cw, x.Float, b, out.Float, N, M, numWorkers(), ep)
 		return one(out), nil
 	}, nil
 }
@@ -115,7 +122,7 @@ func compileConv(c *compileCtx, n *importer.Node) (kernel, error) {
 // convND is a Conv over three spatial axes (the rank the 2-D kernels do
 // not take): per image and group, Im2colND and one GEMM of the packed
 // weights with it, after the bias.
-func convND(ar *arena, n *importer.Node, x, w, b *importer.Tensor, groups int, pre *convWeights) ([]*importer.Tensor, error) {
+func convND(ar *arena, n *importer.Node, x, w, b *importer.Tensor, groups int, pre *convWeights, ep epilogue) ([]*importer.Tensor, error) {
 	N, C, M := x.Shape[0], x.Shape[1], w.Shape[0]
 	if C != w.Shape[1]*groups {
 		return nil, fmt.Errorf("input has %d channels, weight %v with group %d expects %d", C, w.Shape, groups, w.Shape[1]*groups)
@@ -166,9 +173,10 @@ func convND(ar *arena, n *importer.Node, x, w, b *importer.Tensor, groups int, p
 			Im2colND(&g, src, col, 0)
 			pb := packB(col, P, K, P, false, packed, workers)
 			packed = pb.data
-			gemmPP(cw.groups[gi], pb, oi[gi*mg*P:(gi+1)*mg*P], P, workers)
+			gemmPP(cw.groups[gi], pb, oi[gi*mg*P:(gi+1)*mg*P], P, workers, nil)
 		}
 	}
+	ep.apply(out.Float)
 	return one(out), nil
 }
 
@@ -192,8 +200,9 @@ func checkConvWeight(w *importer.Tensor, group int) error {
 // With more images than workers the batch is split across goroutines (one
 // single-threaded GEMM per image, or per batchLanes images on the
 // batch-lane path); otherwise each image's GEMMs use all workers. All give
-// identical results (see gemmPP and kernels_convbatch.go).
-func convForward(g *ConvGeometry, cw *convWeights, x []float32, b *importer.Tensor, out []float32, N, M, workers int) {
+// identical results (see gemmPP and kernels_convbatch.go). ep, when not
+// nil, is applied to every output value once it is final.
+func convForward(g *ConvGeometry, cw *convWeights, x []float32, b *importer.Tensor, out []float32, N, M, workers int, ep epilogue) {
 	imgIn := g.InC * g.InH * g.InW
 	P := g.P()
 	mg := M / g.Groups
@@ -208,7 +217,7 @@ func convForward(g *ConvGeometry, cw *convWeights, x []float32, b *importer.Tens
 		xi := x[img*imgIn : (img+1)*imgIn]
 		oi := out[img*M*P : (img+1)*M*P]
 		if plan != nil {
-			shiftConvImage(g, plan, cw.groups, xi, b, oi, s, inner)
+			shiftConvImage(g, plan, cw.groups, xi, b, oi, s, inner, ep)
 			return
 		}
 		if b != nil {
@@ -231,7 +240,7 @@ func convForward(g *ConvGeometry, cw *convWeights, x []float32, b *importer.Tens
 				pb = packedB{k: g.K(), n: P, data: s.b[:need]}
 			}
 			s.b = pb.data
-			gemmPP(cw.groups[gi], pb, oi[gi*mg*P:(gi+1)*mg*P], P, inner)
+			gemmPP(cw.groups[gi], pb, oi[gi*mg*P:(gi+1)*mg*P], P, inner, ep)
 		}
 	}
 	var lanes *batchPlan
@@ -256,6 +265,7 @@ func convForward(g *ConvGeometry, cw *convWeights, x []float32, b *importer.Tens
 				}
 				for ; img+batchLanes <= hi; img += batchLanes {
 					convLanes(g, lanes, cw.groups[0], x[img*imgIn:(img+batchLanes)*imgIn], bias, out[img*M*P:(img+batchLanes)*M*P], s)
+					ep.apply(out[img*M*P : (img+batchLanes)*M*P])
 				}
 			}
 			for ; img < hi; img++ {
@@ -341,7 +351,7 @@ func compileGemm(c *compileCtx, n *importer.Node) (kernel, error) {
 			s.b = v.data
 			pb = &v
 		}
-		gemmPP(pa, *pb, out.Float, nn, workers)
+		gemmPP(pa, *pb, out.Float, nn, workers, nil)
 		gemmPool.Put(s)
 		if alpha != 1 {
 			for i := range out.Float {
@@ -439,7 +449,7 @@ func matMul(ar *arena, a, b *importer.Tensor, pre *packedB) (*importer.Tensor, e
 			pb = packB(b.Float, nn, k, nn, false, s.b, workers)
 			s.b = pb.data
 		}
-		gemmPP(pa, pb, out.Float, nn, workers)
+		gemmPP(pa, pb, out.Float, nn, workers, nil)
 	} else {
 		ast := broadcastStrides(as[:len(as)-2], batch)
 		bst := broadcastStrides(bs[:len(bs)-2], batch)
@@ -457,7 +467,7 @@ func matMul(ar *arena, a, b *importer.Tensor, pre *packedB) (*importer.Tensor, e
 			s.a = pa.data
 			pb := packB(bm, nn, k, nn, false, s.b, workers)
 			s.b = pb.data
-			gemmPP(pa, pb, out.Float[bi*m*nn:(bi+1)*m*nn], nn, workers)
+			gemmPP(pa, pb, out.Float[bi*m*nn:(bi+1)*m*nn], nn, workers, nil)
 			for d := len(idx) - 1; d >= 0; d-- {
 				idx[d]++
 				if idx[d] < batch[d] {

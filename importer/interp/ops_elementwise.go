@@ -12,6 +12,9 @@ func init() {
 		register(op, 2, 2, compileBinary, shapeBinary)
 	}
 	register("Relu", 1, 1, compileRelu, shapeSame)
+	registerEpilogue("Relu", func(*compileCtx, *importer.Node) epilogue {
+		return func(v []float32) { reluSlice(v, v) }
+	})
 	registerPointwise("Sigmoid", true, fixedPointwise(func(x float64) float64 { return 1 / (1 + math.Exp(-x)) }))
 	registerPointwise("Tanh", false, fixedPointwise(math.Tanh))
 	registerPointwise("Neg", false, fixedPointwise(func(x float64) float64 { return -x }))
@@ -33,6 +36,7 @@ func init() {
 		}, nil
 	})
 	register("Clip", 1, 3, compileClip, shapeSame)
+	registerEpilogue("Clip", clipEpilogue)
 	register("Identity", 1, 1, compileIdentity, shapeIdentity)
 	register("Dropout", 1, 3, compileDropout, shapeDropout)
 	register("Cast", 1, 1, compileCast, shapeCast)
@@ -68,34 +72,15 @@ func compileRelu(c *compileCtx, n *importer.Node) (kernel, error) {
 
 // Clip: before opset 11 min/max are attributes, from 11 optional inputs.
 func compileClip(c *compileCtx, n *importer.Node) (kernel, error) {
-	lo, hi := float32(math.Inf(-1)), float32(math.Inf(1))
-	if c.opset < 11 && len(n.Inputs) == 1 {
-		var err error
-		if lo, err = n.AttrFloat("min", lo); err != nil {
-			return nil, err
-		}
-		if hi, err = n.AttrFloat("max", hi); err != nil {
-			return nil, err
-		}
+	lo, hi, err := clipAttrBounds(c, n)
+	if err != nil {
+		return nil, err
 	}
 	return func(ar *arena, ins []*importer.Tensor) ([]*importer.Tensor, error) {
 		x := ins[0]
-		l, h := lo, hi
-		for i, p := range []*float32{&l, &h} {
-			if i+1 < len(ins) && ins[i+1] != nil {
-				b := ins[i+1]
-				if len(b.Shape) != 0 && b.Len() != 1 {
-					return nil, fmt.Errorf("clip bound %d must be a scalar, have shape %v", i+1, b.Shape)
-				}
-				if b.Len() != 1 {
-					return nil, fmt.Errorf("clip bound %d is empty", i+1)
-				}
-				if b.IsFloat() {
-					*p = b.Float[0]
-				} else {
-					*p = float32(b.Int[0])
-				}
-			}
+		l, h, err := clipBounds(lo, hi, ins[1:])
+		if err != nil {
+			return nil, err
 		}
 		if x.IsFloat() {
 			out := ar.newFloat(x.Shape)
@@ -114,6 +99,69 @@ func compileClip(c *compileCtx, n *importer.Node) (kernel, error) {
 		}
 		return one(out), nil
 	}, nil
+}
+
+// clipAttrBounds returns the bounds of a Clip before opset 11 from its
+// attributes, otherwise ±Inf (the defaults of the omitted inputs).
+func clipAttrBounds(c *compileCtx, n *importer.Node) (lo, hi float32, err error) {
+	lo, hi = float32(math.Inf(-1)), float32(math.Inf(1))
+	if c.opset < 11 && len(n.Inputs) == 1 {
+		if lo, err = n.AttrFloat("min", lo); err != nil {
+			return 0, 0, err
+		}
+		if hi, err = n.AttrFloat("max", hi); err != nil {
+			return 0, 0, err
+		}
+	}
+	return lo, hi, nil
+}
+
+// clipBounds overrides lo and hi with Clip's min and max inputs (nil or
+// absent: kept).
+func clipBounds(lo, hi float32, bounds []*importer.Tensor) (float32, float32, error) {
+	for i, p := range []*float32{&lo, &hi} {
+		if i < len(bounds) && bounds[i] != nil {
+			b := bounds[i]
+			if len(b.Shape) != 0 && b.Len() != 1 {
+				return 0, 0, fmt.Errorf("clip bound %d must be a scalar, have shape %v", i+1, b.Shape)
+			}
+			if b.Len() != 1 {
+				return 0, 0, fmt.Errorf("clip bound %d is empty", i+1)
+			}
+			if b.IsFloat() {
+				*p = b.Float[0]
+			} else {
+				*p = float32(b.Int[0])
+			}
+		}
+	}
+	return lo, hi, nil
+}
+
+// clipEpilogue is the fused form of a Clip whose bounds are known when
+// compiling (attributes or initializers); nil when a bound is computed at
+// run time or is invalid (the unfused kernel then reports it).
+func clipEpilogue(c *compileCtx, n *importer.Node) epilogue {
+	lo, hi, err := clipAttrBounds(c, n)
+	if err != nil {
+		return nil
+	}
+	var bounds []*importer.Tensor
+	for i := 1; i < len(n.Inputs); i++ {
+		if n.Inputs[i] == "" {
+			bounds = append(bounds, nil)
+			continue
+		}
+		b := c.constInput(n, i)
+		if b == nil {
+			return nil
+		}
+		bounds = append(bounds, b)
+	}
+	if lo, hi, err = clipBounds(lo, hi, bounds); err != nil {
+		return nil
+	}
+	return func(v []float32) { clampSlice(v, v, lo, hi) }
 }
 
 func compileIdentity(c *compileCtx, n *importer.Node) (kernel, error) {
