@@ -89,6 +89,7 @@ func (b *builder) runDry() (failed bool) {
 var batchFirstOps = map[string]bool{
 	"Conv": true, "MaxPool": true, "AveragePool": true, "GlobalAveragePool": true,
 	"GlobalMaxPool": true, "BatchNormalization": true, "ReduceMean": true, "ReduceMax": true,
+	"ReduceMin": true, "ReduceSum": true,
 	"Resize": true, "Upsample": true, "ConvTranspose": true, "InstanceNormalization": true,
 }
 

@@ -132,6 +132,16 @@
 // positions, so the two cannot disagree. ReduceMean and ReduceMax over every
 // axis after the channels are global average and max pooling.
 //
+// MaxPool and AveragePool over one or three spatial axes, and ReduceMax,
+// ReduceMin, ReduceSum, ReduceMean over any other per-sample axes (kept or
+// dropped; axes as attribute or constant input; noop_with_empty_axes):
+// grouped reductions by a per-sample index map (kind_reduce.go), the window
+// geometry being the float interpreter's (interp.NodeWindowND). Max and
+// Min pick a code (same scale); Sum and Mean add the group's codes exactly
+// and requantize once, y = round(S·M0/(d·2^Shift)) with d the group length
+// for Mean, ties to even. A reduction over the batch axis is refused (every
+// sample runs on its own).
+//
 // Resize, Upsample (nearest, linear, cubic; every coordinate mode): fixed
 // point, same scale. Along each axis every output index has up to 4 taps
 // (the float interpreter's own indices and weights, interp.ResizePlan) with

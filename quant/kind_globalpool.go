@@ -133,13 +133,11 @@ func (b *builder) reduce(n *importer.Node) error {
 		reduced[a] = true
 	}
 	if len(axes) == 0 || reduced[0] || reduced[1] || r < 3 {
-		b.unsupported(n, fmt.Sprintf("axes %v: only the reduction of every axis after the channels is integer (global pooling)", axes))
-		return nil
+		return b.reduceGroups(n) // other axes: a grouped reduction (kind_reduce.go)
 	}
 	for a := 2; a < r; a++ {
 		if !reduced[a] {
-			b.unsupported(n, fmt.Sprintf("axes %v: only the reduction of every axis after the channels is integer (global pooling)", axes))
-			return nil
+			return b.reduceGroups(n)
 		}
 	}
 	kind := OpGlobalAvg

@@ -92,7 +92,8 @@ func (b *builder) pool(n *importer.Node) error {
 	vx := b.net.Values[x]
 	ks := attrInts(n, "kernel_shape")
 	if len(ks) != 2 {
-		return fmt.Errorf("quant: %w: %s: kernel_shape %v (2-D only)", importer.ErrInvalidModel, nodeWhere(n), ks)
+		// one or three spatial axes: a grouped reduction (kind_reduce.go)
+		return b.windowPool(n, x)
 	}
 	w, err := window(n, vx.Shape, nil)
 	if err != nil {

@@ -112,26 +112,30 @@ type OpKind uint8
 
 // Integer ops. Their exact arithmetic is documented in doc.go.
 const (
-	OpLinear    OpKind = iota + 1 // Conv/Gemm/MatMul through MatMulFunc, + bias, requant, clamp
-	OpAdd                         // elementwise sum of two values rescaled to a common scale
-	OpMaxPool                     // 2-D max pooling (same scale)
-	OpAvgPool                     // 2-D average pooling (same scale, rounded division)
-	OpGlobalAvg                   // global average pooling (same scale)
-	OpGlobalMax                   // global max pooling (same scale)
-	OpClamp                       // Relu / Clip: clamp codes to [Lo, Hi] (same scale)
-	OpReshape                     // Flatten/Reshape/Squeeze/Unsqueeze/Identity/Dropout: codes unchanged
-	OpTranspose                   // permutation of the per-sample axes
-	OpConcat                      // concatenation with every input rescaled to the output scale
-	OpAffine                      // per-channel y = ±M_c·x + Offset_c (BatchNorm that could not be folded)
-	OpLUT                         // elementwise function of one code by table lookup
-	OpMul                         // elementwise product of two values (broadcast), rescaled
-	OpGather                      // copies of input codes by an index map (Slice, Pad, Split, ...), fill code for padding
-	OpLayerNorm                   // LayerNormalization over the last axis in fixed point
-	OpSoftmax                     // Softmax over the last axis: exp table + integer normalization
-	OpMatMul                      // product of two activations on the digital units (attention)
-	OpResize                      // Resize/Upsample: fixed-point separable interpolation (same scale)
-	OpArgMax                      // index of the largest code along an axis (a class label)
-	OpConst                       // codes of a constant tensor (ViT's class token), the same for every sample
+	OpLinear     OpKind = iota + 1 // Conv/Gemm/MatMul through MatMulFunc, + bias, requant, clamp
+	OpAdd                          // elementwise sum of two values rescaled to a common scale
+	OpMaxPool                      // 2-D max pooling (same scale)
+	OpAvgPool                      // 2-D average pooling (same scale, rounded division)
+	OpGlobalAvg                    // global average pooling (same scale)
+	OpGlobalMax                    // global max pooling (same scale)
+	OpClamp                        // Relu / Clip: clamp codes to [Lo, Hi] (same scale)
+	OpReshape                      // Flatten/Reshape/Squeeze/Unsqueeze/Identity/Dropout: codes unchanged
+	OpTranspose                    // permutation of the per-sample axes
+	OpConcat                       // concatenation with every input rescaled to the output scale
+	OpAffine                       // per-channel y = ±M_c·x + Offset_c (BatchNorm that could not be folded)
+	OpLUT                          // elementwise function of one code by table lookup
+	OpMul                          // elementwise product of two values (broadcast), rescaled
+	OpGather                       // copies of input codes by an index map (Slice, Pad, Split, ...), fill code for padding
+	OpLayerNorm                    // LayerNormalization over the last axis in fixed point
+	OpSoftmax                      // Softmax over the last axis: exp table + integer normalization
+	OpMatMul                       // product of two activations on the digital units (attention)
+	OpResize                       // Resize/Upsample: fixed-point separable interpolation (same scale)
+	OpArgMax                       // index of the largest code along an axis (a class label)
+	OpConst                        // codes of a constant tensor (ViT's class token), the same for every sample
+	OpReduceMax                    // largest code of each group of an index map (pooling of any rank, ReduceMax on any axes)
+	OpReduceMin                    // smallest code of each group of an index map
+	OpReduceSum                    // sum of each group of an index map, requantized
+	OpReduceMean                   // average of each group of an index map, requantized
 	opKindEnd
 )
 
@@ -139,7 +143,7 @@ var opKindNames = [...]string{OpLinear: "Linear", OpAdd: "Add", OpMaxPool: "MaxP
 	OpGlobalAvg: "GlobalAvgPool", OpGlobalMax: "GlobalMaxPool", OpClamp: "Clamp", OpReshape: "Reshape",
 	OpTranspose: "Transpose", OpConcat: "Concat", OpAffine: "Affine", OpLUT: "LUT", OpMul: "Mul", OpGather: "Gather",
 	OpLayerNorm: "LayerNorm", OpSoftmax: "Softmax", OpMatMul: "MatMul", OpResize: "Resize", OpArgMax: "ArgMax",
-	OpConst: "Const"}
+	OpConst: "Const", OpReduceMax: "ReduceMax", OpReduceMin: "ReduceMin", OpReduceSum: "ReduceSum", OpReduceMean: "ReduceMean"}
 
 func (k OpKind) String() string {
 	if k > 0 && k < opKindEnd {

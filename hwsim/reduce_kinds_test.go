@@ -1,0 +1,96 @@
+package hwsim
+
+import (
+	"math/rand"
+	"slices"
+	"testing"
+
+	"github.com/rramc/rramc/importer"
+	"github.com/rramc/rramc/importer/graphtest"
+	"github.com/rramc/rramc/mapper"
+	"github.com/rramc/rramc/quant"
+)
+
+// TestReduceKindsSimulated: networks whose digital part is the grouped
+// reductions (1-D and 3-D pooling, Reduce over channels and other axes)
+// after crossbar layers. Every scheme's ideal simulation is bit-identical
+// to the golden model, and each reduction states digital work for the
+// cost model.
+func TestReduceKindsSimulated(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		in    []int
+		build func(g *graphtest.Builder) string
+	}{
+		{"conv1d-pools-reducesum", []int{3, 16}, func(g *graphtest.Builder) string {
+			c := g.Node("Conv", []string{"x", g.Param("w1", 0.4, 6, 3, 3)}, "c1", graphtest.AInts("pads", 1, 1))
+			p := g.Node("MaxPool", []string{c}, "p1", graphtest.AInts("kernel_shape", 3), graphtest.AInts("strides", 2), graphtest.AInts("pads", 1, 1))
+			a := g.Node("AveragePool", []string{p}, "p2", graphtest.AInts("kernel_shape", 2), graphtest.AInts("strides", 2))
+			return g.Node("ReduceSum", []string{a, g.Ints("axes", 2)}, "y", graphtest.AInt("keepdims", 0))
+		}},
+		{"conv3d-pool3d-reducemean-channels", []int{2, 4, 5, 5}, func(g *graphtest.Builder) string {
+			c := g.Node("Conv", []string{"x", g.Param("w1", 0.4, 4, 2, 3, 3, 3)}, "c1", graphtest.AInts("pads", 1, 1, 1, 1, 1, 1))
+			p := g.Node("AveragePool", []string{c}, "p1", graphtest.AInts("kernel_shape", 2, 2, 2), graphtest.AInts("strides", 2, 2, 2), graphtest.AInt("ceil_mode", 1))
+			m := g.Node("ReduceMax", []string{p}, "m", graphtest.AInts("axes", 1), graphtest.AInt("keepdims", 1))
+			return g.Node("ReduceMin", []string{m}, "y", graphtest.AInts("axes", -1))
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := graphtest.New(4)
+			m := g.Model(tc.in, tc.build(g))
+			calib, x := randBatch(1, 32, tc.in), randBatch(2, 4, tc.in)
+			cfg := quant.DefaultConfig()
+			cfg.Calib = 32
+			net, err := quant.Quantize(m, calib, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			reductions := 0
+			for i := range net.Ops {
+				op := &net.Ops[i]
+				switch op.Kind {
+				case quant.OpReduceMax, quant.OpReduceMin, quant.OpReduceSum, quant.OpReduceMean:
+					reductions++
+					if w := net.Work(op); w.PoolOps <= 0 {
+						t.Errorf("%s %q states no digital work: %+v", op.Kind, op.Name, w)
+					}
+				}
+			}
+			if reductions < 3 {
+				t.Fatalf("%d grouped reductions in the program, want 3", reductions)
+			}
+			want, _, err := net.RunCodes(x, nil, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			hw := Defaults()
+			for _, scheme := range mapper.SchemeNames() {
+				mp, err := mapper.Map(net, hw.Geometry, mapper.Options{Scheme: scheme, MaxShare: 2})
+				if err != nil {
+					t.Fatalf("map %s: %v", scheme, err)
+				}
+				sim, err := Simulate(net, mp, hw, Options{})
+				if err != nil {
+					t.Fatalf("simulate %s: %v", scheme, err)
+				}
+				got, _, err := net.RunCodes(x, sim.MatMul, 0)
+				if err != nil {
+					t.Fatalf("simulate %s: %v", scheme, err)
+				}
+				if !slices.Equal(got, want) {
+					t.Errorf("%s: simulated output differs from the golden model", scheme)
+				}
+			}
+		})
+	}
+}
+
+func randBatch(seed int64, n int, shape []int) *importer.Tensor {
+	r := rand.New(rand.NewSource(seed))
+	t := &importer.Tensor{DType: importer.Float, Shape: append([]int{n}, shape...)}
+	t.Float = make([]float32, t.Len())
+	for i := range t.Float {
+		t.Float[i] = float32(r.NormFloat64())
+	}
+	return t
+}
