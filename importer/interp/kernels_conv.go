@@ -107,6 +107,15 @@ func (s *shiftPlan) pad(g *ConvGeometry, src, dst []float32) {
 				ph := g.PadT + h // row in the padded plane
 				base := (ph%sh)*sw*plane + (ph/sh)*s.wq
 				row := in[h*g.InW : (h+1)*g.InW]
+				if sw == 2 {
+					// Input column w goes to phase (PadL+w) mod 2 at
+					// column (PadL+w)/2: the even columns to one phase,
+					// the odd ones to the other, in order.
+					even := out[base+(g.PadL%2)*plane+g.PadL/2:]
+					odd := out[base+((g.PadL+1)%2)*plane+(g.PadL+1)/2:]
+					deinterleave2(even[:(len(row)+1)/2], odd[:len(row)/2], row)
+					continue
+				}
 				// Column phase r takes the input columns w with
 				// (PadL + w) mod sw = r, in order.
 				for r := 0; r < sw; r++ {
@@ -125,6 +134,22 @@ func (s *shiftPlan) pad(g *ConvGeometry, src, dst []float32) {
 		}
 	}
 	clear(dst[g.GroupC()*channel:])
+}
+
+// deinterleave2 writes src's even-indexed values to even and its
+// odd-indexed ones to odd, in order (len(even) = ⌈len(src)/2⌉,
+// len(odd) = ⌊len(src)/2⌋).
+func deinterleave2(even, odd, src []float32) {
+	n := len(src) / 2
+	even, odd = even[:(len(src)+1)/2], odd[:n]
+	j := deinterleave2Vector(even[:n], odd, src)
+	for ; j < n; j++ {
+		p := (*[2]float32)(src[2*j:])
+		even[j], odd[j] = p[0], p[1]
+	}
+	if len(src)%2 == 1 {
+		even[n] = src[2*n]
+	}
 }
 
 // shiftConvGroup computes one group of one image: out (mg×P, the group's

@@ -76,6 +76,8 @@ func TestShiftConv(t *testing.T) {
 		{1, 4, 13, 11, 5, 1, 3, [4]int{2, 0, 1, 2}, 2, true, 3, 3},     // stride 3, dilation 2, asymmetric pads
 		{2, 3, 9, 10, 7, 1, 3, [4]int{1, 1, 1, 1}, 1, true, 2, 1},      // stride 2 by 1
 		{1, 6, 9, 9, 6, 6, 3, [4]int{1, 1, 1, 1}, 1, true, 2, 2},       // depthwise, strided
+		{1, 6, 7, 75, 6, 6, 3, [4]int{1, 1, 1, 1}, 1, true, 2, 2},      // depthwise, strided, rows long enough for the vector phase split
+		{1, 3, 5, 64, 4, 1, 3, [4]int{0, 0, 1, 1}, 1, true, 2, 2},      // strided, even rows, no left pad
 		{1, 5, 8, 8, 4, 1, 2, [4]int{0, 0, 0, 0}, 1, true, 2, 2},       // 2×2/2: one phase per tap
 		{2, 32, 28, 28, 32, 32, 3, [4]int{1, 1, 1, 1}, 1, false, 1, 1}, // depthwise, channels split across workers
 		{1, 5, 11, 9, 5, 5, 5, [4]int{2, 2, 2, 2}, 1, true, 1, 1},      // depthwise 5×5
@@ -202,4 +204,104 @@ func convForwardChecked(g *ConvGeometry, cw *convWeights, x []float32, b *import
 	}
 	convForward(g, cw, x, b, out, n, m, workers, nil)
 	return out
+}
+
+// TestDeinterleave2 checks the stride-2 phase split against the plain
+// loop for row lengths around the vector kernel's 32-value steps.
+func TestDeinterleave2(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for n := 0; n <= 100; n++ {
+		src := randSlice(r, n)
+		even := make([]float32, (n+1)/2+1)
+		odd := make([]float32, n/2+1)
+		even[len(even)-1], odd[len(odd)-1] = -7, -7 // past the end: untouched
+		deinterleave2(even, odd, src)
+		for i, v := range src {
+			got := even[i/2]
+			if i%2 == 1 {
+				got = odd[i/2]
+			}
+			if got != v {
+				t.Fatalf("n=%d: value %d = %g, want %g", n, i, got, v)
+			}
+		}
+		if even[len(even)-1] != -7 || odd[len(odd)-1] != -7 {
+			t.Fatalf("n=%d: wrote past the phase rows", n)
+		}
+	}
+}
+
+// TestConv1x1Direct checks the 1×1 convolution read straight from the
+// input planes against the packed GEMM (bit for bit) and the naive loop,
+// with a fused clamp, over output channel counts that fill whole row
+// panels or leave a remainder (MobileNet's 16, 24, 32, 96, 160), K deeper
+// than gemmKC, images and worker counts, and both micro-kernel families.
+func TestConv1x1Direct(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	cases := []struct{ n, c, h, w, m int }{
+		{1, 16, 8, 8, 96},
+		{1, 96, 4, 12, 24},
+		{1, 32, 16, 16, 16},
+		{2, 300, 4, 4, 7},
+		{1, 24, 28, 28, 160},
+		{3, 5, 2, 8, 32},
+	}
+	clamp := epilogue(func(v []float32) { clampSlice(v, v, 0, 0.5) })
+	for _, asm := range []bool{true, false} {
+		for _, tc := range cases {
+			for _, bias := range []bool{true, false} {
+				for _, ep := range []epilogue{nil, clamp} {
+					for _, workers := range []int{1, 2, 3} {
+						name := fmt.Sprintf("asm=%v/n%d_c%d_%dx%d_m%d/bias=%v/ep=%v/w=%d", asm, tc.n, tc.c, tc.h, tc.w, tc.m, bias, ep != nil, workers)
+						t.Run(name, func(t *testing.T) {
+							savedAsm := useAsmKernel
+							useAsmKernel = asm && savedAsm
+							defer func() { useAsmKernel = savedAsm; useConv1x1Direct = true }()
+							g, err := NewConvGeometry(tc.c, tc.h, tc.w, 1, ConvParams{KernelH: 1, KernelW: 1, StrideH: 1, StrideW: 1, DilationH: 1, DilationW: 1})
+							if err != nil {
+								t.Fatal(err)
+							}
+							if !conv1x1Applies(&g) {
+								t.Fatal("the direct 1×1 path does not apply")
+							}
+							wt := importer.NewFloat([]int{tc.m, tc.c, 1, 1}, randSlice(r, tc.m*tc.c))
+							x := randSlice(r, tc.n*tc.c*tc.h*tc.w)
+							var b *importer.Tensor
+							var bv []float32
+							if bias {
+								bv = randSlice(r, tc.m)
+								b = importer.NewFloat([]int{tc.m}, bv)
+							}
+							cw := packConvWeights(wt, 1)
+							run := func(direct bool) []float32 {
+								useConv1x1Direct = direct
+								out := convForwardChecked(&g, &cw, x, b, tc.n, tc.m, workers)
+								ep.apply(out) // the epilogue is idempotent: applied again, same bits
+								fused := make([]float32, len(out))
+								if b != nil {
+									for i := range fused {
+										fused[i] = float32(math.NaN()) // every element must be written
+									}
+								}
+								convForward(&g, &cw, x, b, fused, tc.n, tc.m, workers, ep)
+								if !slices.Equal(fused, out) {
+									t.Errorf("direct=%v: fused epilogue differs from a separate pass by up to %g", direct, maxAbsDiff(fused, out))
+								}
+								return fused
+							}
+							got, packed := run(true), run(false)
+							if !slices.Equal(got, packed) {
+								t.Errorf("direct 1×1 differs from the packed GEMM by up to %g", maxAbsDiff(got, packed))
+							}
+							want := naiveGeomConv(&g, wt.Float, bv, x, tc.n, tc.m)
+							ep.apply(want)
+							if d := maxAbsDiff(got, want); !(d < 1e-4) {
+								t.Errorf("direct 1×1 differs from the naive loop by %g", d)
+							}
+						})
+					}
+				}
+			}
+		}
+	}
 }

@@ -40,3 +40,20 @@ func avgPool2x2Vector(dst, r0, r1 []float32, div float32) int {
 	avgPool2x2AVX512(&dst[0], &r0[0], &r1[0], n, div)
 	return n
 }
+
+//go:noescape
+func deinterleave2AVX512(even, odd, src *float32, n int)
+
+// deinterleave2Vector sets even[j] = src[2j] and odd[j] = src[2j+1] for
+// the leading multiple of 16 of j < len(even) and returns how many it did
+// (0 without AVX-512). len(odd) ≥ len(even), len(src) ≥ 2·len(even).
+func deinterleave2Vector(even, odd, src []float32) int {
+	n := len(even) &^ 15
+	if n == 0 || !useAsmKernel || !useAVX512 {
+		return 0
+	}
+	_ = odd[n-1]
+	_ = src[2*n-1]
+	deinterleave2AVX512(&even[0], &odd[0], &src[0], n)
+	return n
+}

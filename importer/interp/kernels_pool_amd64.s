@@ -120,3 +120,32 @@ avgloop:
 	JGT avgloop
 	VZEROUPPER
 	RET
+
+// func deinterleave2AVX512(even, odd, src *float32, n int)
+// n ≥ 16, a multiple of 16: even[j] = src[2j], odd[j] = src[2j+1] for
+// j < n (the stride-2 phase split of kernels_conv.go's pad).
+TEXT ·deinterleave2AVX512(SB), NOSPLIT, $0-32
+	MOVQ even+0(FP), DI
+	MOVQ odd+8(FP), DX
+	MOVQ src+16(FP), SI
+	MOVQ n+24(FP), CX
+	VMOVUPS pool2even<>(SB), Z8
+	MOVL $1, AX
+	VPBROADCASTD AX, Z9
+	VPADDD Z9, Z8, Z9             // odd selectors: 1, 3, ..., 31
+deintloop:
+	VMOVUPS (SI), Z0
+	VMOVUPS 64(SI), Z1
+	VMOVAPS Z8, Z4
+	VPERMI2PS Z1, Z0, Z4
+	VMOVAPS Z9, Z5
+	VPERMI2PS Z1, Z0, Z5
+	VMOVUPS Z4, (DI)
+	VMOVUPS Z5, (DX)
+	ADDQ $128, SI
+	ADDQ $64, DI
+	ADDQ $64, DX
+	SUBQ $16, CX
+	JGT deintloop
+	VZEROUPPER
+	RET
