@@ -95,6 +95,9 @@ func (n *Network) checkOp(op *Op, written []bool) error {
 	if spec == nil {
 		return fmt.Errorf("unknown op kind %d", op.Kind)
 	}
+	if op.Mode < 0 || op.Mode >= max(spec.modes, 1) {
+		return fmt.Errorf("mode %d of op kind %s", op.Mode, op.Kind)
+	}
 	wantIn := spec.inputs
 	if wantIn == 0 {
 		wantIn = 1

@@ -6,16 +6,38 @@ import (
 	"github.com/rramc/rramc/importer"
 )
 
-// The integer op kind OpArgMax: the index of the largest code along one
-// per-sample axis (ArgMax; the first index on ties, select_last_index 0).
-// Codes are the real values over one positive scale, so the index is the
-// float model's exactly. The output is a whole number (scale 1, unsigned):
-// a class label, which Run returns as the graph's integer output.
+// The integer op kind OpArgMax: the index of the largest (ArgMax) or
+// smallest (ArgMin) code along one per-sample axis, the first index on ties
+// or, with select_last_index, the last. Codes are the real values over one
+// positive scale, so the index is the float model's exactly. The output is
+// a whole number (scale 1, unsigned): a class label, which Run returns as
+// the graph's integer output.
+
+// Op.Mode of OpArgMax: bit argModeMin picks the smallest code, bit
+// argModeLast the last index among equal ones.
+const (
+	argModeMin  = 1
+	argModeLast = 2
+)
 
 func init() {
-	registerKind(OpArgMax, kindSpec{exec: execArgMax, check: checkArgMax, export: exportArgMax,
+	registerKind(OpArgMax, kindSpec{modes: 4, exec: execArgMax, check: checkArgMax, export: exportArgMax,
 		work: func(n *Network, op *Op) DigitalWork { return DigitalWork{PoolOps: n.elems(op.In[0])} }})
 	registerBuilder("ArgMax", (*builder).argMax)
+	registerBuilder("ArgMin", (*builder).argMax)
+}
+
+// argBetter reports whether code c replaces the current best code at the
+// next index (mode as Op.Mode): strictly better keeps the first index on
+// ties, better-or-equal moves to the last.
+func argBetter(mode int, c, best int32) bool {
+	if mode&argModeMin != 0 {
+		c, best = best, c
+	}
+	if mode&argModeLast != 0 {
+		return c >= best
+	}
+	return c > best
 }
 
 // argMaxSplit is the input shape around axis: outer blocks of length
@@ -43,7 +65,7 @@ func execArgMax(x *execCtx) error {
 				best := 0
 				base := o*length*inner + i
 				for j := 1; j < length; j++ {
-					if src[base+j*inner] > src[base+best*inner] {
+					if argBetter(x.op.Mode, src[base+j*inner], src[base+best*inner]) {
 						best = j
 					}
 				}
@@ -73,12 +95,17 @@ func exportArgMax(x *exportCtx) error {
 	if len(x.out.Shape) == len(x.n.Values[x.op.In[0]].Shape) {
 		keep = 1
 	}
-	x.w.node("ArgMax", []string{x.in}, x.tmp, attrI("axis", int64(x.op.Axis+1)), attrI("keepdims", keep))
+	op := "ArgMax"
+	if x.op.Mode&argModeMin != 0 {
+		op = "ArgMin"
+	}
+	x.w.node(op, []string{x.in}, x.tmp, attrI("axis", int64(x.op.Axis+1)), attrI("keepdims", keep),
+		attrI("select_last_index", int64(x.op.Mode/argModeLast)))
 	x.w.fname[x.op.Out] = x.tmp
 	return nil
 }
 
-// argMax builds ArgMax over a per-sample axis (not the batch).
+// argMax builds ArgMax or ArgMin over a per-sample axis (not the batch).
 func (b *builder) argMax(n *importer.Node) error {
 	x, ok := b.input(n, 0)
 	if !ok {
@@ -88,12 +115,17 @@ func (b *builder) argMax(n *importer.Node) error {
 	vx := b.net.Values[x]
 	axis := int(attrInt(n, "axis", 0))
 	if axis < 0 {
-		axis += len(vx.Shape) + 1
+		axis += len(vx.Shape) + b.lead
+	}
+	axis += 1 - b.lead // as an axis of [batch, per-sample shape...]
+	mode := 0
+	if n.OpType == "ArgMin" {
+		mode |= argModeMin
+	}
+	if attrInt(n, "select_last_index", 0) != 0 {
+		mode |= argModeLast
 	}
 	switch {
-	case attrInt(n, "select_last_index", 0) != 0:
-		b.unsupported(n, "select_last_index=1")
-		return nil
 	case axis < 1 || axis > len(vx.Shape):
 		b.unsupported(n, fmt.Sprintf("axis %d (the batch axis, or outside the input)", attrInt(n, "axis", 0)))
 		return nil
@@ -109,6 +141,6 @@ func (b *builder) argMax(n *importer.Node) error {
 		b.unsupported(n, fmt.Sprintf("%d classes do not fit %d-bit codes", vx.Shape[axis], b.net.Values[v].Bits))
 		return nil
 	}
-	b.emit(Op{Kind: OpArgMax, Name: n.Name, In: []int{x}, Out: v, Axis: axis, Lo: 0, Hi: int32(vx.Shape[axis] - 1)})
+	b.emit(Op{Kind: OpArgMax, Name: n.Name, In: []int{x}, Out: v, Axis: axis, Lo: 0, Hi: int32(vx.Shape[axis] - 1), Mode: mode})
 	return nil
 }

@@ -8,9 +8,9 @@ import (
 )
 
 // The integer op kind OpReshape: ops that change only the shape: the codes are
-// shared, unchanged. A Cast of whole numbers to a float type (a uint8 image
-// input entering the graph) is one too: the value each code stands for does
-// not change.
+// shared, unchanged. A Cast that keeps every code's value (whole numbers to
+// a float type: a uint8 image input entering the graph; see kind_cast.go)
+// is one too.
 
 func init() {
 	registerKind(OpReshape, kindSpec{alias: true, keepsEncoding: true, check: checkReshape, export: exportReshape})
@@ -20,7 +20,6 @@ func init() {
 	registerBuilder("Unsqueeze", (*builder).reshape)
 	registerBuilder("Identity", (*builder).reshape)
 	registerBuilder("Dropout", (*builder).reshape)
-	registerBuilder("Cast", (*builder).reshape)
 }
 
 func exportReshape(x *exportCtx) error {
@@ -65,15 +64,7 @@ func (b *builder) reshape(n *importer.Node) error {
 	}
 	var shape []int
 	switch n.OpType {
-	case "Identity", "Dropout":
-		shape = vx.Shape
-	case "Cast":
-		to, _ := n.AttrInt("to", 0)
-		from := b.dtype(n.Inputs[0])
-		if !importer.DataType(to).IsFloat() || !(from.IsInteger() || from == importer.Bool) {
-			b.unsupported(n, fmt.Sprintf("Cast from %v to %v (only whole numbers to a float type keep every code's value)", from, importer.DataType(to)))
-			return nil
-		}
+	case "Identity", "Dropout", "Cast": // Cast: one that keeps every code's value (see cast)
 		shape = vx.Shape
 	case "Flatten":
 		axis := int(attrInt(n, "axis", 1))

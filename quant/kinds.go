@@ -21,7 +21,10 @@ type kindSpec struct {
 	// its own).
 	keepsEncoding bool
 	// alias: the output shares the input's buffer (nothing executes).
-	alias  bool
+	alias bool
+	// modes is the number of variants the kind has (Op.Mode in [0, modes);
+	// 0: the kind has one, Mode 0).
+	modes  int
 	exec   func(x *execCtx) error
 	check  func(x *checkCtx) error
 	export func(x *exportCtx) error

@@ -19,8 +19,10 @@ import (
 //	have the input's value index and name, the number of inputs and each
 //	input's value index and name, and after PostAxis each input's element
 //	type and the output's. A one-input network is written as version 1 or
-//	2 as before. Integers as zigzag varints, floats as 8-byte little-endian IEEE 754,
-//	strings and slices as a uvarint length followed by the elements.
+//	2 as before. Version 4 is version 3 with each op's Mode after its
+//	Table; it is written only when some op has a Mode other than 0, so
+//	every other network keeps its bytes. Integers as zigzag varints,
+//	floats as 8-byte little-endian IEEE 754, strings and slices as a uvarint length followed by the elements.
 //
 // Every length is checked against the bytes left before anything is
 // allocated, and the decoded network is validated (indices, shapes, code
@@ -28,7 +30,7 @@ import (
 // panic or a huge allocation.
 const (
 	netMagic   = "RRQN"
-	netVersion = 3
+	netVersion = 4
 )
 
 // ErrCorrupt is wrapped by every UnmarshalNetwork error.
@@ -68,6 +70,8 @@ func (n *Network) MarshalBinary() ([]byte, error) {
 	e := &encoder{b: []byte(netMagic)}
 	version := uint64(1)
 	switch {
+	case n.hasModes():
+		version = 4
 	case len(n.Inputs) > 1:
 		version = 3
 	case n.hasTypedIO():
@@ -162,6 +166,9 @@ func (n *Network) MarshalBinary() ([]byte, error) {
 		e.int(int64(op.Axis))
 		e.ints(op.Perm)
 		e.i32s(op.Table)
+		if version >= 4 {
+			e.int(int64(op.Mode))
+		}
 	}
 	e.uint(uint64(len(n.Layers)))
 	for _, s := range n.Layers {
@@ -418,6 +425,9 @@ func UnmarshalNetwork(data []byte) (*Network, error) {
 		op.Axis = d.small("axis")
 		op.Perm = d.ints("perm")
 		op.Table = d.i32s("table")
+		if version >= 4 {
+			op.Mode = d.small("mode")
+		}
 		if d.err != nil {
 			break
 		}
@@ -439,6 +449,16 @@ func UnmarshalNetwork(data []byte) (*Network, error) {
 		return nil, fmt.Errorf("%w: %w", ErrCorrupt, err)
 	}
 	return n, nil
+}
+
+// hasModes reports an op with a Mode other than 0 (version 4).
+func (n *Network) hasModes() bool {
+	for i := range n.Ops {
+		if n.Ops[i].Mode != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // hasTypedIO reports an input or output that is not float (version 2).

@@ -136,6 +136,11 @@ const (
 	OpReduceMin                    // smallest code of each group of an index map
 	OpReduceSum                    // sum of each group of an index map, requantized
 	OpReduceMean                   // average of each group of an index map, requantized
+	OpHardmax                      // 1 at the first largest code along an axis, 0 elsewhere
+	OpCompare                      // Equal/Less/Greater/...: 0/1 from exact comparisons of two values' real values
+	OpLogic                        // Not/And/Or/Xor of 0/1 values (broadcast)
+	OpWhere                        // per element, the code of one of two values (requantized to the output scale) by a 0/1 condition
+	OpTopK                         // the k largest or smallest codes along an axis, or their indices
 	opKindEnd
 )
 
@@ -143,7 +148,8 @@ var opKindNames = [...]string{OpLinear: "Linear", OpAdd: "Add", OpMaxPool: "MaxP
 	OpGlobalAvg: "GlobalAvgPool", OpGlobalMax: "GlobalMaxPool", OpClamp: "Clamp", OpReshape: "Reshape",
 	OpTranspose: "Transpose", OpConcat: "Concat", OpAffine: "Affine", OpLUT: "LUT", OpMul: "Mul", OpGather: "Gather",
 	OpLayerNorm: "LayerNorm", OpSoftmax: "Softmax", OpMatMul: "MatMul", OpResize: "Resize", OpArgMax: "ArgMax",
-	OpConst: "Const", OpReduceMax: "ReduceMax", OpReduceMin: "ReduceMin", OpReduceSum: "ReduceSum", OpReduceMean: "ReduceMean"}
+	OpConst: "Const", OpReduceMax: "ReduceMax", OpReduceMin: "ReduceMin", OpReduceSum: "ReduceSum", OpReduceMean: "ReduceMean",
+	OpHardmax: "Hardmax", OpCompare: "Compare", OpLogic: "Logic", OpWhere: "Where", OpTopK: "TopK"}
 
 func (k OpKind) String() string {
 	if k > 0 && k < opKindEnd {
@@ -189,6 +195,10 @@ type Op struct {
 	Axis int
 	// Perm is the per-sample axis permutation (OpTranspose).
 	Perm []int
+	// Mode is the variant of kinds that have several (OpArgMax: ArgMin,
+	// select_last_index; OpCompare: the relation; OpLogic: the function;
+	// OpTopK: smallest first, indices); 0 is the first variant.
+	Mode int
 	// Table maps code c to Table[c-Lo_in] (OpLUT; Lo_in is the input's lowest
 	// code); for OpGather it is the per-sample index map: output code i is
 	// input code Table[i], or the fill code where Table[i] = -1.

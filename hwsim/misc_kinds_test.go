@@ -1,0 +1,112 @@
+package hwsim
+
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/rramc/rramc/importer"
+	"github.com/rramc/rramc/importer/graphtest"
+	"github.com/rramc/rramc/mapper"
+	"github.com/rramc/rramc/quant"
+)
+
+// TestMiscKindsSimulated runs the digital kinds of indices, one-hot
+// outputs, comparisons, logic, selection and casts behind crossbar layers:
+// the bit-serial simulation must be bit-identical to the golden model under
+// every mapping scheme, and the cost model must charge each of those ops
+// the digital work its kind states.
+func TestMiscKindsSimulated(t *testing.T) {
+	ai := graphtest.AInt
+	for _, tc := range []struct {
+		name  string
+		kinds []quant.OpKind
+		build func(g *graphtest.Builder) string
+	}{
+		{"argmin-last", []quant.OpKind{quant.OpArgMax}, func(g *graphtest.Builder) string {
+			c := g.Conv("x", "c", 2, 4, 3, 1)
+			return g.Node("ArgMin", []string{c}, "y", ai("axis", 1), ai("select_last_index", 1))
+		}},
+		{"hardmax", []quant.OpKind{quant.OpHardmax}, func(g *graphtest.Builder) string {
+			c := g.Node("Relu", []string{g.Conv("x", "c", 2, 4, 3, 1)}, "r")
+			return g.Node("Hardmax", []string{c}, "y", ai("axis", 1))
+		}},
+		{"compare-branches-and-cast", []quant.OpKind{quant.OpCompare, quant.OpLUT}, func(g *graphtest.Builder) string {
+			a := g.Conv("x", "a", 2, 3, 3, 1)
+			b := g.Conv("x", "b", 2, 3, 1, 1)
+			l := g.Node("Less", []string{a, b}, "l")
+			e := g.Node("Cast", []string{l}, "lf", ai("to", int64(importer.Float)))
+			return g.Node("Cast", []string{g.Node("Mul", []string{e, a}, "m")}, "y", ai("to", int64(importer.Int8)))
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := graphtest.New(9)
+			m := g.Model([]int{2, 5, 5}, tc.build(g))
+			rng := rand.New(rand.NewPCG(3, 4))
+			x := make([]float32, 6*2*5*5)
+			for i := range x {
+				x[i] = float32(rng.NormFloat64())
+			}
+			cfg := quant.DefaultConfig()
+			cfg.Calib = 4
+			net, err := quant.Quantize(m, importer.NewFloat([]int{6, 2, 5, 5}, x), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			in := importer.NewFloat([]int{2, 2, 5, 5}, x[4*50:])
+			want, _, err := net.RunCodes(in, nil, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, k := range tc.kinds {
+				found := false
+				for i := range net.Ops {
+					op := &net.Ops[i]
+					if op.Kind != k {
+						continue
+					}
+					found = true
+					if w := net.Work(op); w == (quant.DigitalWork{}) {
+						t.Errorf("%s op %q states no digital work", k, op.Name)
+					}
+				}
+				if !found {
+					t.Fatalf("no %s op in the program", k)
+				}
+			}
+			hw := Defaults()
+			work, err := imageWorkOf(net, &hw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var charged, stated int64
+			for _, w := range work {
+				charged += w.poolOps + w.activations + w.requant + w.adds
+			}
+			for i := range net.Ops {
+				w := net.Work(&net.Ops[i])
+				stated += w.PoolOps + w.Activations + w.Requant + w.Adds
+			}
+			if charged != stated || stated == 0 {
+				t.Errorf("cost model charges %d digital operations, the ops state %d", charged, stated)
+			}
+			for _, scheme := range mapper.SchemeNames() {
+				mp, err := mapper.Map(net, hw.Geometry, mapper.Options{Scheme: scheme, MaxShare: 2})
+				if err != nil {
+					t.Fatalf("map %s: %v", scheme, err)
+				}
+				sim, err := Simulate(net, mp, hw, Options{})
+				if err != nil {
+					t.Fatalf("simulate %s: %v", scheme, err)
+				}
+				got, _, err := net.RunCodes(in, sim.MatMul, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !slices.Equal(got, want) {
+					t.Errorf("%s: simulated output differs from the golden model", scheme)
+				}
+			}
+		})
+	}
+}
