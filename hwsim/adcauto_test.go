@@ -166,7 +166,7 @@ func TestADCAutoBitExactOnTestModels(t *testing.T) {
 	for _, path := range testModels(t) {
 		t.Run(filepath.Base(path), func(t *testing.T) {
 			net, src := quantizedModel(t, path, 0.5)
-			x, err := src.Batch(NetInput(net), 0, images)
+			x, err := src.Batch(NetInputs(net)[0], 0, images)
 			if err != nil {
 				t.Fatal(err)
 			}

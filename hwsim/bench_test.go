@@ -247,7 +247,7 @@ func benchMNISTModel(b *testing.B, model, mode string, hw HW, scheme string) {
 		b.Fatal(err)
 	}
 	// The golden model's share of the time is measured separately.
-	x, err := src.Batch(NetInput(net), 0, src.Len())
+	x, err := src.Batch(NetInputs(net)[0], 0, src.Len())
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -226,8 +226,10 @@
 // evaluate.go and model.go are rramc's one evaluation layer, used by the
 // CLI's eval and sim, the sweep and the Go example. LoadModel builds the
 // float model (Model.Stage runs it) and Model.Quantize the integer network,
-// calibrated on a dataset.Source. Run feeds any dataset.Source (MNIST, .npy,
-// IDX, CIFAR, image folders) batch by batch to one or more Stages (float,
+// calibrated on a dataset.Source per model input. A Feed binds one
+// dataset.Source (MNIST, .npy, IDX, CIFAR, image folders) to each model
+// input (OneInput for the usual one); Run feeds it batch by batch, every
+// input's part of a sample together, to one or more Stages (float,
 // GoldenStage, Simulator.Stage), each batch built once, refuses labels
 // outside the model's classes, and returns per stage the Outputs a
 // comparison needs: the top-1 class and a hash of the exact output row per

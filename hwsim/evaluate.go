@@ -15,12 +15,13 @@ import (
 
 // This file is rramc's one evaluation layer: the float model, the integer
 // golden model and the simulated accelerator are all fed from a
-// dataset.Source by Run, and compared by the functions below. The CLI's
+// Feed (a dataset.Source per model input) by Run, and compared by the functions below. The CLI's
 // eval and sim, the sweep and the Go example use it.
 
 // Stage runs one batch through one form of the model (float32, golden,
-// simulated) and returns its output, first dimension the batch.
-type Stage func(x *importer.Tensor) (*importer.Tensor, error)
+// simulated) and returns its output, first dimension the batch. xs holds
+// the batch of every model input, in input order.
+type Stage func(xs []*importer.Tensor) (*importer.Tensor, error)
 
 // Outputs is what comparisons need of one stage's outputs: per sample, the
 // top-1 class and a 64-bit FNV-1a hash of the output row's exact bits (the
@@ -43,8 +44,9 @@ type RunOptions struct {
 	Progress func(done, total int)
 }
 
-// Samples is the number of samples Run uses of src under opts.
-func (o RunOptions) Samples(src dataset.Source) int {
+// Samples is the number of samples Run uses of src (a dataset.Source or a
+// Feed) under opts.
+func (o RunOptions) Samples(src interface{ Len() int }) int {
 	n := max(src.Len()-max(o.First, 0), 0)
 	if o.Limit > 0 && o.Limit < n {
 		return o.Limit
@@ -53,7 +55,7 @@ func (o RunOptions) Samples(src dataset.Source) int {
 }
 
 // labels returns the labels of the samples Run uses (nil when src has none).
-func (o RunOptions) labels(src dataset.Source) []int {
+func (o RunOptions) labels(src Feed) []int {
 	l := src.Labels()
 	if l == nil {
 		return nil
@@ -65,14 +67,15 @@ func (o RunOptions) labels(src dataset.Source) []int {
 // is built once) and returns each stage's outputs. When src has labels they
 // are checked against the classes of the first output: a label the model
 // cannot predict is refused, so no accuracy is silently wrong.
-func Run(ctx context.Context, src dataset.Source, in importer.ValueInfo, opts RunOptions, stages ...Stage) ([]*Outputs, error) {
+func Run(ctx context.Context, src Feed, opts RunOptions, stages ...Stage) ([]*Outputs, error) {
 	total := opts.Samples(src)
 	if total <= 0 || opts.First < 0 {
 		return nil, fmt.Errorf("%s: %w: no samples from %d on (it has %d)", src.Name(), dataset.ErrInvalidData, opts.First, src.Len())
 	}
-	if err := src.Fit(in); err != nil {
+	if err := src.Fit(); err != nil {
 		return nil, err
 	}
+	in := src.Inputs[0] // the inputs share the batch axis
 	bs := opts.BatchSize
 	if bs <= 0 {
 		bs = 500
@@ -96,17 +99,17 @@ func Run(ctx context.Context, src dataset.Source, in importer.ValueInfo, opts Ru
 			return nil, err
 		}
 		n := min(bs, total-start)
-		x, err := src.Batch(in, opts.First+start, n)
+		xs, err := src.Batch(opts.First+start, n)
 		if err != nil {
 			return nil, err
 		}
 		for i, stage := range stages {
-			y, err := stage(x)
+			y, err := stage(xs)
 			if err != nil {
 				return nil, err
 			}
 			if start == 0 && i == 0 && labels != nil {
-				if err := checkLabels(src, opts.First, labels, y, n); err != nil {
+				if err := checkLabels(src.Name(), opts.First, labels, y, n); err != nil {
 					return nil, err
 				}
 			}
@@ -124,11 +127,11 @@ func Run(ctx context.Context, src dataset.Source, in importer.ValueInfo, opts Ru
 // checkLabels refuses labels outside the classes of output y (n samples).
 // A model that outputs its labels (an integer output, ArgMax) does not say
 // how many classes it has; then only negative labels are refused.
-func checkLabels(src dataset.Source, first int, labels []int, y *importer.Tensor, n int) error {
+func checkLabels(src string, first int, labels []int, y *importer.Tensor, n int) error {
 	if y != nil && !y.IsFloat() {
 		for i, l := range labels {
 			if l < 0 {
-				return fmt.Errorf("%s: %w: label %d of sample %d is negative", src.Name(), dataset.ErrInvalidData, l, first+i)
+				return fmt.Errorf("%s: %w: label %d of sample %d is negative", src, dataset.ErrInvalidData, l, first+i)
 			}
 		}
 		return nil
@@ -140,7 +143,7 @@ func checkLabels(src dataset.Source, first int, labels []int, y *importer.Tensor
 	for i, l := range labels {
 		if l < 0 || l >= classes {
 			return fmt.Errorf("%s: %w: label %d of sample %d is outside the model's %d classes (0..%d)",
-				src.Name(), dataset.ErrInvalidData, l, first+i, classes, classes-1)
+				src, dataset.ErrInvalidData, l, first+i, classes, classes-1)
 		}
 	}
 	return nil
@@ -230,8 +233,8 @@ func countEqual(a, b []int) int {
 
 // GoldenStage runs the integer golden model of net.
 func GoldenStage(net *quant.Network, workers int) Stage {
-	return func(x *importer.Tensor) (*importer.Tensor, error) {
-		y, err := net.RunWorkers(x, nil, workers)
+	return func(xs []*importer.Tensor) (*importer.Tensor, error) {
+		y, err := net.RunInputs(xs, nil, workers)
 		if err != nil {
 			return nil, fmt.Errorf("golden model: %w", err)
 		}
@@ -248,8 +251,8 @@ func (s *Simulator) Stage() Stage {
 	if s.hw.ADCNoiseSigmaLSB > 0 {
 		workers = 1
 	}
-	return func(x *importer.Tensor) (*importer.Tensor, error) {
-		y, err := s.net.RunWorkers(x, s.MatMul, workers)
+	return func(xs []*importer.Tensor) (*importer.Tensor, error) {
+		y, err := s.net.RunInputs(xs, s.MatMul, workers)
 		if err != nil {
 			return nil, fmt.Errorf("simulation: %w", err)
 		}
@@ -257,21 +260,23 @@ func (s *Simulator) Stage() Stage {
 	}
 }
 
-// NetInput describes the input of a quantized network (a symbolic batch
-// and the network's sample shape), for feeding a source to a network read
-// from a mapping file.
-func NetInput(net *quant.Network) importer.ValueInfo {
-	in := net.Inputs[0]
-	v := net.Values[in.Value]
-	dims := []importer.Dim{{Param: "batch"}}
-	for _, d := range v.Shape {
-		dims = append(dims, importer.Dim{Value: int64(d)})
+// NetInputs describes the inputs of a quantized network (a symbolic batch
+// and each input's sample shape), for feeding data to a network read from
+// a mapping file.
+func NetInputs(net *quant.Network) []importer.ValueInfo {
+	ins := make([]importer.ValueInfo, len(net.Inputs))
+	for i, in := range net.Inputs {
+		dims := []importer.Dim{{Param: "batch"}}
+		for _, d := range net.Values[in.Value].Shape {
+			dims = append(dims, importer.Dim{Value: int64(d)})
+		}
+		dt := in.DType
+		if dt == importer.Undefined {
+			dt = importer.Float
+		}
+		ins[i] = importer.ValueInfo{Name: in.Name, DType: dt, Shape: dims}
 	}
-	dt := in.DType
-	if dt == importer.Undefined {
-		dt = importer.Float
-	}
-	return importer.ValueInfo{Name: in.Name, DType: dt, Shape: dims}
+	return ins
 }
 
 // EvalOptions control Evaluate.
@@ -295,9 +300,9 @@ func timedStage(s Stage, name string, seconds map[string]float64) Stage {
 	if seconds == nil {
 		return s
 	}
-	return func(x *importer.Tensor) (*importer.Tensor, error) {
+	return func(xs []*importer.Tensor) (*importer.Tensor, error) {
 		t0 := time.Now()
-		y, err := s(x)
+		y, err := s(xs)
 		seconds[name] += time.Since(t0).Seconds()
 		return y, err
 	}
@@ -347,7 +352,7 @@ type Report struct {
 // float model when opts.Float is set) and reports accuracy, agreement and
 // the per-inference cost. It resets the simulator's counters first. The
 // source must have labels.
-func Evaluate(ctx context.Context, sim *Simulator, src dataset.Source, in importer.ValueInfo, opts EvalOptions) (*Report, error) {
+func Evaluate(ctx context.Context, sim *Simulator, src Feed, opts EvalOptions) (*Report, error) {
 	labels := opts.labels(src)
 	if labels == nil {
 		return nil, fmt.Errorf("%s: %w: no labels to measure accuracy against", src.Name(), dataset.ErrInvalidData)
@@ -363,7 +368,7 @@ func Evaluate(ctx context.Context, sim *Simulator, src dataset.Source, in import
 	if opts.Float != nil {
 		stages = append(stages, timedStage(opts.Float, "float", opts.StageSeconds))
 	}
-	outs, err := Run(ctx, src, in, opts.RunOptions, stages...)
+	outs, err := Run(ctx, src, opts.RunOptions, stages...)
 	if err != nil {
 		return nil, err
 	}

@@ -33,7 +33,8 @@ func (s *countSource) Batch(in importer.ValueInfo, start, n int) (*importer.Tens
 // oneHot is a 3-class stage whose top-1 is the sample value mod 3 (shifted
 // by shift), so the expected outputs follow from the sample numbers alone.
 func oneHot(shift int, batches *[][]float32) Stage {
-	return func(x *importer.Tensor) (*importer.Tensor, error) {
+	return func(xs []*importer.Tensor) (*importer.Tensor, error) {
+		x := xs[0]
 		if batches != nil {
 			*batches = append(*batches, slices.Clone(x.Float))
 		}
@@ -58,7 +59,7 @@ func TestRun(t *testing.T) {
 	in := importer.ValueInfo{Name: "x", Shape: []importer.Dim{{Param: "N"}, {Value: 1}}}
 	var seen [][]float32
 	opts := RunOptions{First: 5, Limit: 12, BatchSize: 5}
-	outs, err := Run(context.Background(), src, in, opts, oneHot(0, &seen), oneHot(0, nil), oneHot(1, nil))
+	outs, err := Run(context.Background(), OneInput(src, in), opts, oneHot(0, &seen), oneHot(0, nil), oneHot(1, nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +72,7 @@ func TestRun(t *testing.T) {
 			t.Fatalf("batch %d = %v, want %v", i, seen[i], want[i])
 		}
 	}
-	l := opts.labels(src)
+	l := opts.labels(OneInput(src, in))
 	if !slices.Equal(l, labels[5:17]) {
 		t.Fatalf("labels %v", l)
 	}
@@ -107,7 +108,7 @@ func TestRunRefuses(t *testing.T) {
 		{"no samples", in, RunOptions{First: 10}, "no samples"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := Run(context.Background(), &countSource{n: 10, labels: labels}, tc.in, tc.opts, oneHot(0, nil))
+			_, err := Run(context.Background(), OneInput(&countSource{n: 10, labels: labels}, tc.in), tc.opts, oneHot(0, nil))
 			if err == nil || !errors.Is(err, dataset.ErrInvalidData) || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want ErrInvalidData with %q", err, tc.want)
 			}

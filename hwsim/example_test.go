@@ -37,7 +37,8 @@ func Example() {
 	}
 	cfg := quant.DefaultConfig() // 8-bit weights and activations
 	cfg.Calib, cfg.Prune = 256, 0.5
-	net, _, err := m.Quantize(calib, cfg)
+	// one calibration source per model input (lenet5 has one)
+	net, _, err := m.Quantize([]dataset.Source{calib}, cfg)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -50,7 +51,7 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	rep, err := hwsim.Evaluate(context.Background(), sim, test, m.Input,
+	rep, err := hwsim.Evaluate(context.Background(), sim, hwsim.OneInput(test, m.Inputs[0]),
 		hwsim.EvalOptions{RunOptions: hwsim.RunOptions{Limit: 200}, Float: m.Stage()})
 	if err != nil {
 		log.Fatal(err)

@@ -23,7 +23,7 @@ func TestComputesGolden(t *testing.T) {
 	for _, path := range paths {
 		t.Run(filepath.Base(path), func(t *testing.T) {
 			net, src := quantizedModel(t, path, 0.5)
-			x, err := src.Batch(NetInput(net), 0, images)
+			x, err := src.Batch(NetInputs(net)[0], 0, images)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -116,7 +116,7 @@ func checkMNISTBitIdentical(t *testing.T, path string, hw HW, serial int, logf b
 	t.Helper()
 	net, src := quantizedModel(t, path, 0.5)
 	n := src.Len()
-	x, err := src.Batch(NetInput(net), 0, n)
+	x, err := src.Batch(NetInputs(net)[0], 0, n)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +124,7 @@ func checkMNISTBitIdentical(t *testing.T, path string, hw HW, serial int, logf b
 	if err != nil {
 		t.Fatal(err)
 	}
-	xs, err := src.Batch(NetInput(net), 0, serial)
+	xs, err := src.Batch(NetInputs(net)[0], 0, serial)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,7 +232,7 @@ func evaluateMapped(t *testing.T, net *quant.Network, src dataset.Source, hw HW,
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := Evaluate(context.Background(), s, src, NetInput(net), EvalOptions{RunOptions: RunOptions{Limit: limit, BatchSize: 250}})
+	r, err := Evaluate(context.Background(), s, OneInput(src, NetInputs(net)[0]), EvalOptions{RunOptions: RunOptions{Limit: limit, BatchSize: 250}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -254,17 +254,17 @@ func TestEvaluateCostsMatchAnalytic(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		in := NetInput(net)
-		r, err := Evaluate(context.Background(), s, src, in, EvalOptions{RunOptions: RunOptions{Limit: 20, BatchSize: 7}})
+		in := NetInputs(net)[0]
+		r, err := Evaluate(context.Background(), s, OneInput(src, in), EvalOptions{RunOptions: RunOptions{Limit: 20, BatchSize: 7}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		// Precomputed golden outputs give the same report.
-		gold, err := Run(context.Background(), src, in, RunOptions{Limit: 20, BatchSize: 20}, GoldenStage(net, 0))
+		gold, err := Run(context.Background(), OneInput(src, in), RunOptions{Limit: 20, BatchSize: 20}, GoldenStage(net, 0))
 		if err != nil {
 			t.Fatal(err)
 		}
-		r2, err := Evaluate(context.Background(), s, src, in, EvalOptions{RunOptions: RunOptions{Limit: 20, BatchSize: 6}, Golden: gold[0]})
+		r2, err := Evaluate(context.Background(), s, OneInput(src, in), EvalOptions{RunOptions: RunOptions{Limit: 20, BatchSize: 6}, Golden: gold[0]})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -22,12 +22,13 @@ type Model struct {
 	Graph *importer.Model
 	// Program runs the optimized model in float32.
 	Program *interp.Program
-	// Input is the model's one input; Output the name of its first output.
-	Input  importer.ValueInfo
+	// Inputs are the model's inputs in graph order; Output the name of its
+	// first output.
+	Inputs []importer.ValueInfo
 	Output string
 }
 
-// LoadModel loads, optimizes and compiles a model with one input.
+// LoadModel loads, optimizes and compiles a model.
 func LoadModel(path string) (*Model, error) {
 	m, err := onnx.Load(path)
 	if err != nil {
@@ -43,8 +44,8 @@ func LoadModel(path string) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(prog.Inputs()) != 1 {
-		return nil, fmt.Errorf("%s: %w: model has %d inputs, rramc needs exactly 1", path, importer.ErrInvalidModel, len(prog.Inputs()))
+	if len(prog.Inputs()) == 0 {
+		return nil, fmt.Errorf("%s: %w: model has no input", path, importer.ErrInvalidModel)
 	}
 	if len(prog.Graph().Outputs) == 0 {
 		return nil, fmt.Errorf("%s: %w: no output", path, importer.ErrInvalidModel)
@@ -53,7 +54,7 @@ func LoadModel(path string) (*Model, error) {
 	if quant.IsQDQ(m) {
 		graph = m
 	}
-	return &Model{Path: path, Graph: graph, Program: prog, Input: prog.Inputs()[0], Output: prog.Graph().Outputs[0].Name}, nil
+	return &Model{Path: path, Graph: graph, Program: prog, Inputs: prog.Inputs(), Output: prog.Graph().Outputs[0].Name}, nil
 }
 
 // floatChunk is the number of samples the float stage runs at once: its
@@ -65,41 +66,58 @@ const floatChunk = 64
 // chunks (each sample's output does not depend on the others in its batch)
 // unless the model declares a fixed batch size.
 func (m *Model) Stage() Stage {
-	run := func(x *importer.Tensor) (*importer.Tensor, error) {
-		if m.Input.DType.IsInteger() {
-			// A source's batch for an integer input holds its whole values
-			// as floats (dataset.Source).
-			var err error
-			if x, err = importer.WholeValues(x, m.Input.DType); err != nil {
-				return nil, fmt.Errorf("%s: input %q: %w", m.Path, m.Input.Name, err)
-			}
+	run := func(xs []*importer.Tensor) (*importer.Tensor, error) {
+		if len(xs) != len(m.Inputs) {
+			return nil, fmt.Errorf("%s: %d input batches for the model's %d inputs", m.Path, len(xs), len(m.Inputs))
 		}
-		res, err := m.Program.Run(map[string]*importer.Tensor{m.Input.Name: x})
+		feeds := make(map[string]*importer.Tensor, len(xs))
+		for i, x := range xs {
+			in := m.Inputs[i]
+			if in.DType.IsInteger() {
+				// A source's batch for an integer input holds its whole
+				// values as floats (dataset.Source).
+				var err error
+				if x, err = importer.WholeValues(x, in.DType); err != nil {
+					return nil, fmt.Errorf("%s: input %q: %w", m.Path, in.Name, err)
+				}
+			}
+			feeds[in.Name] = x
+		}
+		res, err := m.Program.Run(feeds)
 		if err != nil {
 			return nil, fmt.Errorf("%s: float model: %w", m.Path, err)
 		}
 		return res[m.Output], nil
 	}
-	fixed := len(m.Input.Shape) > 0 && m.Input.Shape[0].Value > 0
-	return func(x *importer.Tensor) (*importer.Tensor, error) {
-		n := 0
-		if len(x.Shape) > 0 {
-			n = x.Shape[0]
+	fixed := len(m.Inputs[0].Shape) > 0 && m.Inputs[0].Shape[0].Value > 0
+	return func(xs []*importer.Tensor) (*importer.Tensor, error) {
+		n, chunkable := 0, !fixed
+		for i, x := range xs {
+			if i == 0 && len(x.Shape) > 0 {
+				n = x.Shape[0]
+			}
+			if len(x.Shape) == 0 || x.Shape[0] != n || x.DType != importer.Float || n == 0 || len(x.Float)%n != 0 {
+				chunkable = false
+			}
 		}
-		if fixed || n <= floatChunk || x.DType != importer.Float || len(x.Float)%n != 0 {
-			return run(x)
+		if !chunkable || n <= floatChunk {
+			return run(xs)
 		}
-		per := len(x.Float) / n
 		var out *importer.Tensor
+		part := make([]*importer.Tensor, len(xs))
 		for lo := 0; lo < n; lo += floatChunk {
 			hi := min(lo+floatChunk, n)
-			shape := append([]int{hi - lo}, x.Shape[1:]...)
-			y, err := run(&importer.Tensor{DType: importer.Float, Shape: shape, Float: x.Float[lo*per : hi*per]})
+			for i, x := range xs {
+				per := len(x.Float) / n
+				shape := append([]int{hi - lo}, x.Shape[1:]...)
+				part[i] = &importer.Tensor{DType: importer.Float, Shape: shape, Float: x.Float[lo*per : hi*per]}
+			}
+			y, err := run(part)
 			if err != nil {
 				return nil, err
 			}
 			if y == nil || y.DType != importer.Float || len(y.Shape) == 0 || y.Shape[0] != hi-lo {
-				return run(x) // not one output row per sample: run the batch whole
+				return run(xs) // not one output row per sample: run the batch whole
 			}
 			if out == nil {
 				outShape := append([]int{n}, y.Shape[1:]...)
@@ -108,32 +126,33 @@ func (m *Model) Stage() Stage {
 			out.Float = append(out.Float, y.Float...)
 		}
 		if len(out.Float) != importer.NumElements(out.Shape) {
-			return run(x)
+			return run(xs)
 		}
 		return out, nil
 	}
 }
 
 // Quantize builds the integer network of m, calibrated on the first
-// cfg.Calib samples of calib (a pre-quantized QDQ model keeps its own
-// scales). When calib has fewer samples, all of them are used and note says
-// so.
-func (m *Model) Quantize(calib dataset.Source, cfg quant.Config) (net *quant.Network, note string, err error) {
-	if err := calib.Fit(m.Input); err != nil {
+// cfg.Calib samples of calib, one source per model input (a pre-quantized
+// QDQ model keeps its own scales). When calib has fewer samples, all of
+// them are used and note says so.
+func (m *Model) Quantize(calib []dataset.Source, cfg quant.Config) (net *quant.Network, note string, err error) {
+	feed := Feed{Inputs: m.Inputs, Sources: calib}
+	if err := feed.Fit(); err != nil {
 		return nil, "", err
 	}
-	if n := calib.Len(); cfg.Calib > n {
-		note = fmt.Sprintf("calib %d: %s has %d samples; calibrating on all of them", cfg.Calib, calib.Name(), n)
+	if n := feed.Len(); cfg.Calib > n {
+		note = fmt.Sprintf("calib %d: %s has %d samples; calibrating on all of them", cfg.Calib, feed.Name(), n)
 		cfg.Calib = n
 	}
-	x, err := calib.Batch(m.Input, 0, max(cfg.Calib, 1))
+	xs, err := feed.Batch(0, max(cfg.Calib, 1))
 	if err != nil {
 		return nil, "", err
 	}
-	if err := dataset.CheckFinite(calib.Name(), x); err != nil {
+	if err := feed.CheckFinite(xs); err != nil {
 		return nil, "", err
 	}
-	if net, err = quant.QuantizeAny(m.Graph, x, cfg); err != nil {
+	if net, err = quant.QuantizeInputs(m.Graph, xs, cfg); err != nil {
 		return nil, "", fmt.Errorf("%s: %w", m.Path, err)
 	}
 	return net, note, nil

@@ -68,7 +68,7 @@ func TestSparseModels(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			outs, err := hwsim.Run(context.Background(), src, model.Input, hwsim.RunOptions{}, model.Stage())
+			outs, err := hwsim.Run(context.Background(), hwsim.OneInput(src, model.Inputs[0]), hwsim.RunOptions{}, model.Stage())
 			if err != nil {
 				t.Fatal(err)
 			}

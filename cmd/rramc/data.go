@@ -1,10 +1,12 @@
 package main
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/rramc/rramc/hwsim"
+	"github.com/rramc/rramc/importer"
 	"github.com/rramc/rramc/importer/dataset"
 	"github.com/spf13/pflag"
 )
@@ -15,7 +17,7 @@ func init() {
 
 // dataFlags are the flags every command that reads data shares.
 type dataFlags struct {
-	data   string
+	data   inputFiles
 	labels string
 	limit  int
 	// first is the first input used (eval and sim --shard set it).
@@ -28,8 +30,9 @@ type dataFlags struct {
 }
 
 func (d *dataFlags) register(fs *pflag.FlagSet) {
-	fs.StringVar(&d.data, "data", "mnist", `"mnist" (embedded 10k MNIST test set), a .npy file [N, ...], an IDX image file, a CIFAR-10/100 .bin file, or a folder of class folders holding PNG/JPEG images`)
-	fs.StringVar(&d.labels, "labels", "", "labels file: .npy (integer class per input) for .npy data, IDX for IDX images; not needed by quantize and map")
+	d.data = inputFiles{vals: []string{"mnist"}}
+	fs.Var(&d.data, "data", `"mnist" (embedded 10k MNIST test set), a .npy file [N, ...], an IDX image file, a CIFAR-10/100 .bin file, or a folder of class folders holding PNG/JPEG images; a model with several inputs takes --data NAME=FILE once per input (NAME its input name)`)
+	fs.StringVar(&d.labels, "labels", "", "labels file: .npy (integer class per input) for .npy data, IDX for IDX images; not needed by quantize and map; with several inputs, the labels of the samples (given with the first input's data)")
 	fs.IntVar(&d.limit, "limit", 0, "use only the first N inputs (0 = all)")
 	fs.StringVar(&d.mean, "mean", "", "8-bit image preprocessing x = (pixel/255 - mean)/std: one value or one per channel, comma-separated (default 0.1307 for mnist, 0 otherwise)")
 	fs.StringVar(&d.std, "std", "", "see --mean (default 0.3081 for mnist, 1 otherwise)")
@@ -53,8 +56,18 @@ func parseFloats(flag, s string) ([]float32, error) {
 	return out, nil
 }
 
-// spec resolves the flags to a data specification.
+// spec resolves the flags to the specification of the one --data (the
+// sweep, whose data is one image set).
 func (d *dataFlags) spec() (dataset.Spec, error) {
+	if len(d.data.vals) != 1 {
+		return dataset.Spec{}, usagef("--data given %d times: this command takes one data set", len(d.data.vals))
+	}
+	return d.specFor(d.data.vals[0], d.labels)
+}
+
+// specFor is the data specification of one file with the flags'
+// preprocessing.
+func (d *dataFlags) specFor(data, labels string) (dataset.Spec, error) {
 	if d.limit < 0 {
 		return dataset.Spec{}, usagef("--limit %d: must be >= 0", d.limit)
 	}
@@ -72,44 +85,141 @@ func (d *dataFlags) spec() (dataset.Spec, error) {
 	if err != nil {
 		return dataset.Spec{}, err
 	}
-	return dataset.Spec{Data: d.data, Labels: d.labels, Norm: dataset.Normalize{Mean: mean, Std: std}, Resize: d.resize}, nil
+	return dataset.Spec{Data: data, Labels: labels, Norm: dataset.Normalize{Mean: mean, Std: std}, Resize: d.resize}, nil
 }
 
-// open opens the data (the evaluation set).
-func (d *dataFlags) open() (dataset.Source, error) {
-	spec, err := d.spec()
+// specs resolves the flags to one data specification per model input
+// (ins, in graph order). The --labels file goes with the first input's
+// data: the labels are the samples', whichever input they are read with.
+func (d *dataFlags) specs(ins []importer.ValueInfo) ([]dataset.Spec, error) {
+	files, err := d.data.bind("data", ins)
 	if err != nil {
 		return nil, err
 	}
-	return dataset.Open(spec)
+	specs := make([]dataset.Spec, len(files))
+	for i, f := range files {
+		labels := ""
+		if i == 0 {
+			labels = d.labels
+		}
+		if specs[i], err = d.specFor(f, labels); err != nil {
+			return nil, err
+		}
+	}
+	return specs, nil
 }
 
-// openLabelled opens the data and requires labels (accuracy needs them).
-func (d *dataFlags) openLabelled() (dataset.Source, error) {
-	src, err := d.open()
+// openSpecs opens one source per spec as the data of the inputs ins.
+func openSpecs(specs []dataset.Spec, ins []importer.ValueInfo) (hwsim.Feed, error) {
+	feed := hwsim.Feed{Inputs: ins}
+	for _, spec := range specs {
+		src, err := dataset.Open(spec)
+		if err != nil {
+			return hwsim.Feed{}, err
+		}
+		feed.Sources = append(feed.Sources, src)
+	}
+	return feed, nil
+}
+
+// openLabelled opens the data of the inputs ins (the evaluation set) and
+// requires labels (accuracy needs them).
+func (d *dataFlags) openLabelled(ins []importer.ValueInfo) (hwsim.Feed, error) {
+	specs, err := d.specs(ins)
+	if err != nil {
+		return hwsim.Feed{}, err
+	}
+	feed, err := openSpecs(specs, ins)
+	if err != nil {
+		return hwsim.Feed{}, err
+	}
+	if feed.Labels() == nil {
+		return hwsim.Feed{}, usagef("--data %s needs --labels FILE: it holds no labels to measure accuracy against", specs[0].Data)
+	}
+	return feed, nil
+}
+
+// calibration opens the calibration data of the inputs ins: the embedded
+// MNIST training subset for --data mnist, the data itself otherwise (its
+// first --calib samples).
+func (d *dataFlags) calibration(ins []importer.ValueInfo, evalData *hwsim.Feed) ([]dataset.Source, error) {
+	specs, err := d.specs(ins)
 	if err != nil {
 		return nil, err
 	}
-	if src.Labels() == nil {
-		return nil, usagef("--data %s needs --labels FILE: it holds no labels to measure accuracy against", d.data)
+	same := true
+	for i := range specs {
+		same = same && specs[i].Calibration().Data == specs[i].Data
+		specs[i] = specs[i].Calibration()
 	}
-	return src, nil
-}
-
-// calibration opens the calibration data: the embedded MNIST training
-// subset for --data mnist, the data itself otherwise (its first --calib
-// samples).
-func (d *dataFlags) calibration(evalData dataset.Source) (dataset.Source, error) {
-	spec, err := d.spec()
-	if err != nil {
-		return nil, err
-	}
-	if evalData != nil && spec.Calibration().Data == spec.Data {
+	if evalData != nil && same {
 		// The calibration data is the evaluation data, already in memory
 		// (a shard narrows the images run, not the source).
-		return evalData, nil
+		return evalData.Sources, nil
 	}
-	return dataset.Open(spec.Calibration())
+	feed, err := openSpecs(specs, ins)
+	return feed.Sources, err
+}
+
+// inputFiles is a flag naming the data of a model's inputs: one value
+// (the data of a model with one input), or NAME=FILE once per input. A
+// plain value is the file of a one-input model even if it holds "=" (a
+// path may), unless what precedes it is the input's name.
+type inputFiles struct {
+	vals []string
+	set  bool // given on the command line (the first value replaces the default)
+}
+
+func (f *inputFiles) String() string { return strings.Join(f.vals, " ") }
+func (f *inputFiles) Type() string   { return "string" }
+
+func (f *inputFiles) Set(v string) error {
+	if !f.set {
+		f.vals, f.set = nil, true
+	}
+	f.vals = append(f.vals, v)
+	return nil
+}
+
+// bind returns the file of every input of ins, in order. Errors name the
+// flag, the input and the file: an input without data, a NAME that is no
+// input, an input given twice.
+func (f *inputFiles) bind(flag string, ins []importer.ValueInfo) ([]string, error) {
+	names := make([]string, len(ins))
+	for i, in := range ins {
+		names[i] = strconv.Quote(in.Name)
+	}
+	list := strings.Join(names, ", ")
+	if len(ins) == 1 && len(f.vals) == 1 {
+		v := f.vals[0]
+		if name, file, ok := strings.Cut(v, "="); ok && name == ins[0].Name {
+			return []string{file}, nil
+		}
+		return []string{v}, nil
+	}
+	files := make([]string, len(ins))
+	for _, v := range f.vals {
+		name, file, ok := strings.Cut(v, "=")
+		if !ok {
+			return nil, usagef("--%s %s: the model has %d inputs (%s): give --%s NAME=FILE once for each", flag, v, len(ins), list, flag)
+		}
+		i := slices.IndexFunc(ins, func(in importer.ValueInfo) bool { return in.Name == name })
+		switch {
+		case i < 0:
+			return nil, usagef("--%s %s: the model has no input %q (its inputs: %s)", flag, v, name, list)
+		case files[i] != "":
+			return nil, usagef("--%s %s: input %q already has --%s %s=%s", flag, v, name, flag, name, files[i])
+		case file == "":
+			return nil, usagef("--%s %s: no file for input %q", flag, v, name)
+		}
+		files[i] = file
+	}
+	for i, file := range files {
+		if file == "" {
+			return nil, usagef("the model's input %s has no --%s: give --%s %s=FILE for each of its inputs (%s)", names[i], flag, flag, ins[i].Name, list)
+		}
+	}
+	return files, nil
 }
 
 // runOptions are the evaluation-layer options of the flags.

@@ -9,7 +9,7 @@
 // The commands:
 //
 //	inspect   describe an ONNX model: inputs, opset, ops, layers, unsupported ops
-//	run       run a model in float32 on one input tensor (.pb or .npy)
+//	run       run a model in float32 on an input tensor (.pb or .npy; one per model input)
 //	eval      top-1 accuracy on a dataset: float, int (golden) and simulated;
 //	          with no model, the bundled LeNet-5 (the README's first command)
 //	quantize  quantize and prune a model, write it as QDQ ONNX
@@ -18,6 +18,9 @@
 //	sweep     quantize, map and simulate over pruning ratios × schemes; results
 //	          files, report.html, RESULTS.md
 //	hw        print ('hw defaults') or validate ('hw check FILE') a hardware description
+//
+// A model with several inputs takes its data by input name, once per input:
+// --data NAME=FILE (eval, sim, quantize, map), --input NAME=FILE (run).
 //
 // Exit codes are a contract for scripts and CI: 0 ok, 1 runtime failure,
 // 2 bad input or usage (the message names the file, node or field), 3 the

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/rramc/rramc/hwsim"
-	"github.com/rramc/rramc/importer/dataset"
 	"github.com/rramc/rramc/mapper"
 	"github.com/rramc/rramc/quant"
 	"github.com/rramc/rramc/testmodels"
@@ -135,7 +134,7 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	src, err := openEvalData(&df, m.Input)
+	src, err := openEvalData(&df, m.Inputs)
 	if err != nil {
 		return err
 	}
@@ -144,7 +143,7 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	if doFloat {
 		ts := time.Now()
 		p := newProgress(e, "float32", r.Images)
-		outs, err := hwsim.Run(ctx, src, m.Input, df.runOptions(df.batch, p), m.Stage())
+		outs, err := hwsim.Run(ctx, src, df.runOptions(df.batch, p), m.Stage())
 		p.done()
 		if err != nil {
 			return err
@@ -155,7 +154,7 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	}
 	if doInt || doSim {
 		ts := time.Now()
-		net, err := quantizeModelFrom(e, m, &df, &qf, src)
+		net, err := quantizeModelFrom(e, m, &df, &qf, &src)
 		if err != nil {
 			return err
 		}
@@ -171,7 +170,7 @@ func runEval(ctx context.Context, e *env, args []string) error {
 		if doInt && !doSim {
 			ts = time.Now()
 			p := newProgress(e, "integer", r.Images)
-			outs, err := hwsim.Run(ctx, src, m.Input, df.runOptions(max(df.batch, 256), p), hwsim.GoldenStage(net, net.Config.Workers))
+			outs, err := hwsim.Run(ctx, src, df.runOptions(max(df.batch, 256), p), hwsim.GoldenStage(net, net.Config.Workers))
 			p.done()
 			if err != nil {
 				return err
@@ -181,7 +180,7 @@ func runEval(ctx context.Context, e *env, args []string) error {
 			r.StageSeconds["int"] = time.Since(ts).Seconds()
 		}
 		if doSim {
-			if err := evalSim(ctx, e, r, &stages{path: display, in: m.Input, net: net}, src, &df, &hf); err != nil {
+			if err := evalSim(ctx, e, r, &stages{path: display, ins: m.Inputs, net: net}, src, &df, &hf); err != nil {
 				return err
 			}
 		}
@@ -197,7 +196,7 @@ func runEval(ctx context.Context, e *env, args []string) error {
 // evalSim simulates the chosen scheme over the data (which also yields the
 // golden model's accuracy) and costs the baselines on one image each, since
 // cycles and energy do not depend on the input values.
-func evalSim(ctx context.Context, e *env, r *evalResult, st *stages, src dataset.Source, df *dataFlags, hf *hwFlags) error {
+func evalSim(ctx context.Context, e *env, r *evalResult, st *stages, src hwsim.Feed, df *dataFlags, hf *hwFlags) error {
 	hw, err := hf.hardware()
 	if err != nil {
 		return err
@@ -237,7 +236,7 @@ func evalSim(ctx context.Context, e *env, r *evalResult, st *stages, src dataset
 		if err != nil {
 			return err
 		}
-		rep, err := hwsim.Evaluate(ctx, sim, src, st.in, hwsim.EvalOptions{RunOptions: hwsim.RunOptions{Limit: 1}})
+		rep, err := hwsim.Evaluate(ctx, sim, src, hwsim.EvalOptions{RunOptions: hwsim.RunOptions{Limit: 1}})
 		if err != nil {
 			return err
 		}

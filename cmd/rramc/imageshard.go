@@ -3,8 +3,8 @@ package main
 import (
 	"fmt"
 
+	"github.com/rramc/rramc/hwsim"
 	"github.com/rramc/rramc/hwsim/sweep"
-	"github.com/rramc/rramc/importer/dataset"
 	"github.com/spf13/pflag"
 )
 
@@ -41,7 +41,7 @@ func shardRange(s sweep.Shard, total int) (first, n int) {
 }
 
 // apply narrows df to the shard's image range of src.
-func (s *imageShard) apply(df *dataFlags, src dataset.Source) error {
+func (s *imageShard) apply(df *dataFlags, src hwsim.Feed) error {
 	if s.spec == "" {
 		return nil
 	}

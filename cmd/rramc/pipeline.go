@@ -8,7 +8,6 @@ import (
 
 	"github.com/rramc/rramc/hwsim"
 	"github.com/rramc/rramc/importer"
-	"github.com/rramc/rramc/importer/dataset"
 	"github.com/rramc/rramc/mapper"
 	"github.com/rramc/rramc/quant"
 )
@@ -22,7 +21,7 @@ func init() {
 type stages struct {
 	path  string
 	model *hwsim.Model // nil when started from a mapping file
-	in    importer.ValueInfo
+	ins   []importer.ValueInfo
 	net   *quant.Network
 	hw    hwsim.HW
 	mp    *mapper.Mapping
@@ -72,11 +71,11 @@ func quantizeModel(e *env, m *hwsim.Model, df *dataFlags, qf *quantFlags) (*quan
 // quantizeModelFrom is quantizeModel for a caller that already opened the
 // evaluation data (evalData, nil when not): when the calibration data is
 // that same data, it is not read a second time.
-func quantizeModelFrom(e *env, m *hwsim.Model, df *dataFlags, qf *quantFlags, evalData dataset.Source) (*quant.Network, error) {
+func quantizeModelFrom(e *env, m *hwsim.Model, df *dataFlags, qf *quantFlags, evalData *hwsim.Feed) (*quant.Network, error) {
 	if err := qf.cfg.Validate(); err != nil {
 		return nil, usagef("%v", err)
 	}
-	calib, err := df.calibration(evalData)
+	calib, err := df.calibration(m.Inputs, evalData)
 	if err != nil {
 		return nil, err
 	}
@@ -101,7 +100,7 @@ func buildNetwork(e *env, path string, df *dataFlags, qf *quantFlags) (*stages, 
 	if err := st.timed("quantize", func() (err error) { net, err = quantizeModel(e, m, df, qf); return err }); err != nil {
 		return nil, err
 	}
-	st.model, st.in, st.net = m, m.Input, net
+	st.model, st.ins, st.net = m, m.Inputs, net
 	return st, nil
 }
 
@@ -126,7 +125,7 @@ func buildMapping(e *env, path string, df *dataFlags, qf *quantFlags, hf *hwFlag
 		if err := hw.Validate(); err != nil {
 			return nil, err
 		}
-		st.in, st.net, st.hw, st.mp = hwsim.NetInput(mp.Net), mp.Net, hw, mp
+		st.ins, st.net, st.hw, st.mp = hwsim.NetInputs(mp.Net), mp.Net, hw, mp
 		return st, nil
 	}
 	st, err := buildNetwork(e, path, df, qf)
@@ -186,18 +185,18 @@ func checkInputFile(path string, in importer.ValueInfo, x *importer.Tensor) erro
 	return nil
 }
 
-// openEvalData opens the labelled evaluation data for the stages' input
-// and checks that the input takes it.
-func openEvalData(df *dataFlags, in importer.ValueInfo) (dataset.Source, error) {
-	src, err := df.openLabelled()
+// openEvalData opens the labelled evaluation data for the stages' inputs
+// and checks that the inputs take it.
+func openEvalData(df *dataFlags, ins []importer.ValueInfo) (hwsim.Feed, error) {
+	feed, err := df.openLabelled(ins)
 	if err != nil {
-		return nil, err
+		return hwsim.Feed{}, err
 	}
-	if err := src.Fit(in); err != nil {
-		return nil, err
+	if err := feed.Fit(); err != nil {
+		return hwsim.Feed{}, err
 	}
-	if err := df.shard.apply(df, src); err != nil {
-		return nil, err
+	if err := df.shard.apply(df, feed); err != nil {
+		return hwsim.Feed{}, err
 	}
-	return src, nil
+	return feed, nil
 }

@@ -17,7 +17,7 @@ import (
 )
 
 func init() {
-	register(&command{name: "run", summary: "run a model in float32 on one input tensor (.pb or .npy)", run: runRun})
+	register(&command{name: "run", summary: "run a model in float32 on an input tensor (.pb or .npy; one per model input)", run: runRun})
 }
 
 // readTensor reads an ONNX TensorProto (.pb) or NumPy (.npy) file, by extension.
@@ -45,13 +45,14 @@ func writeTensor(path, name string, t *importer.Tensor) error {
 
 func runRun(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "run", "MODEL.onnx --input FILE [--output FILE] [--batch N]")
-	input := fs.String("input", "", "input tensor, .pb (ONNX TensorProto) or .npy")
+	var input inputFiles
+	fs.Var(&input, "input", "input tensor, .pb (ONNX TensorProto) or .npy; a model with several inputs takes --input NAME=FILE once per input (NAME its input name)")
 	output := fs.String("output", "", "write the first output here (.pb or .npy); default: print it")
 	batch := fs.Int("batch", 64, "inputs per forward pass when the model's leading input axis is a batch axis (bounds memory on large inputs)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() != 1 || *input == "" {
+	if fs.NArg() != 1 || len(input.vals) == 0 {
 		return usagef("run: want MODEL and --input FILE")
 	}
 	if *batch < 1 || *batch > 1<<16 {
@@ -70,24 +71,21 @@ func runRun(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	prog := m.Program
-	x, err := readTensor(*input)
+	files, err := input.bind("input", prog.Inputs())
 	if err != nil {
 		return err
 	}
-	if err := checkInputFile(*input, prog.Inputs()[0], x); err != nil {
-		return err
-	}
-	if in := prog.Inputs()[0]; in.DType.IsInteger() && x.IsFloat() {
-		// Whole numbers saved as floats feed an integer input as they are
-		// (the data commands do the same); anything else is refused here,
-		// naming the file, not the model.
-		whole, err := importer.WholeValues(x, in.DType)
-		if err != nil {
-			return usagef("--input %s holds %v values; the model's input %q is %v: %v", *input, x.DType, in.Name, in.DType, err)
+	xs := make([]*importer.Tensor, len(files))
+	for i, file := range files {
+		if xs[i], err = readInputFile(file, prog.Inputs()[i]); err != nil {
+			return err
 		}
-		x = whole
+		if i > 0 && len(xs[i].Shape) > 0 && len(xs[0].Shape) > 0 && xs[i].Shape[0] != xs[0].Shape[0] {
+			return usagef("--input %s holds %d samples (input %q), --input %s %d (input %q): every input needs one per sample",
+				file, xs[i].Shape[0], prog.Inputs()[i].Name, files[0], xs[0].Shape[0], prog.Inputs()[0].Name)
+		}
 	}
-	r := &batchRunner{prog: prog, x: x, batch: *batch}
+	r := &batchRunner{prog: prog, xs: xs, batch: *batch}
 	outName := prog.Graph().Outputs[0].Name
 	switch {
 	case *output == "":
@@ -147,6 +145,29 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	}
 }
 
+// readInputFile reads the tensor file for model input in and checks it
+// against the input (checkInputFile, element type).
+func readInputFile(path string, in importer.ValueInfo) (*importer.Tensor, error) {
+	x, err := readTensor(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkInputFile(path, in, x); err != nil {
+		return nil, err
+	}
+	if in.DType.IsInteger() && x.IsFloat() {
+		// Whole numbers saved as floats feed an integer input as they are
+		// (the data commands do the same); anything else is refused here,
+		// naming the file, not the model.
+		whole, err := importer.WholeValues(x, in.DType)
+		if err != nil {
+			return nil, usagef("--input %s holds %v values; the model's input %q is %v: %v", path, x.DType, in.Name, in.DType, err)
+		}
+		x = whole
+	}
+	return x, nil
+}
+
 // printValues prints a tensor's values separated by spaces (a leading space
 // unless first).
 func printValues(w io.Writer, y *importer.Tensor, first bool) {
@@ -171,13 +192,13 @@ func printValues(w io.Writer, y *importer.Tensor, first bool) {
 	}
 }
 
-// batchRunner runs a program on one input tensor, in slices of up to batch
-// samples along the leading axis when the model declares that axis as a
-// batch (symbolic or unknown size), so the activations of only one slice
-// are alive at a time.
+// batchRunner runs a program on its input tensors (xs[i] for input i), in
+// slices of up to batch samples along the leading axis when the model
+// declares that axis of every input as a batch (symbolic or unknown size),
+// so the activations of only one slice are alive at a time.
 type batchRunner struct {
 	prog  *interp.Program
-	x     *importer.Tensor
+	xs    []*importer.Tensor
 	batch int
 
 	modelErr error // set when the model itself failed (not the output sink)
@@ -187,10 +208,14 @@ type batchRunner struct {
 // called once with the whole output's shape and element type and returns
 // put, which receives the output slice by slice and finally nil.
 func (r *batchRunner) stream(ctx context.Context, open func(shape []int, dt importer.DataType) (func(*importer.Tensor) error, error)) error {
-	in := r.prog.Inputs()[0]
+	ins := r.prog.Inputs()
 	outName := r.prog.Graph().Outputs[0].Name
-	run := func(x *importer.Tensor) (*importer.Tensor, error) {
-		res, err := r.prog.Run(map[string]*importer.Tensor{in.Name: x})
+	run := func(xs []*importer.Tensor) (*importer.Tensor, error) {
+		feeds := make(map[string]*importer.Tensor, len(xs))
+		for i, x := range xs {
+			feeds[ins[i].Name] = x
+		}
+		res, err := r.prog.Run(feeds)
 		if err != nil {
 			r.modelErr = err
 			return nil, err
@@ -198,12 +223,23 @@ func (r *batchRunner) stream(ctx context.Context, open func(shape []int, dt impo
 		return res[outName], nil
 	}
 	n := 0
-	if len(r.x.Shape) > 0 {
-		n = r.x.Shape[0]
+	if len(r.xs[0].Shape) > 0 {
+		n = r.xs[0].Shape[0]
 	}
-	batched := len(in.Shape) > 0 && in.Shape[0].Value <= 0 && len(r.x.Shape) == len(in.Shape) && n > r.batch
+	batched := n > r.batch
+	for i, in := range ins {
+		x := r.xs[i]
+		batched = batched && len(in.Shape) > 0 && in.Shape[0].Value <= 0 && len(x.Shape) == len(in.Shape) && x.Shape[0] == n
+	}
+	slice := func(start, m int) []*importer.Tensor {
+		part := make([]*importer.Tensor, len(r.xs))
+		for i, x := range r.xs {
+			part[i] = sliceSamples(x, start, m)
+		}
+		return part
+	}
 	if !batched {
-		y, err := run(r.x)
+		y, err := run(r.xs)
 		if err != nil {
 			return err
 		}
@@ -215,7 +251,7 @@ func (r *batchRunner) stream(ctx context.Context, open func(shape []int, dt impo
 			return err
 		}
 		m := min(r.batch, n-start)
-		y, err := run(sliceSamples(r.x, start, m))
+		y, err := run(slice(start, m))
 		if err != nil {
 			r.modelErr = fmt.Errorf("inputs %d..%d: %w", start, start+m-1, err)
 			return r.modelErr
@@ -227,7 +263,7 @@ func (r *batchRunner) stream(ctx context.Context, open func(shape []int, dt impo
 			}
 			// The output does not follow the batch axis (a model that
 			// mixes samples): run the whole tensor at once.
-			if y, err = run(r.x); err != nil {
+			if y, err = run(r.xs); err != nil {
 				return err
 			}
 			return sinkAll(open, y)

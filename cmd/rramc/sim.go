@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/rramc/rramc/hwsim"
-	"github.com/rramc/rramc/importer/dataset"
 )
 
 func init() {
@@ -17,7 +16,7 @@ func init() {
 
 // simulate runs the golden model, the simulator and (for a model file) the
 // float model over the data.
-func simulate(ctx context.Context, e *env, st *stages, src dataset.Source, df *dataFlags, hf *hwFlags, batch int) (*hwsim.Report, error) {
+func simulate(ctx context.Context, e *env, st *stages, src hwsim.Feed, df *dataFlags, hf *hwFlags, batch int) (*hwsim.Report, error) {
 	var sim *hwsim.Simulator
 	if err := st.timed("compile", func() (err error) { sim, err = hwsim.Simulate(st.net, st.mp, st.hw, hf.simOptions()); return err }); err != nil {
 		return nil, err
@@ -28,7 +27,7 @@ func simulate(ctx context.Context, e *env, st *stages, src dataset.Source, df *d
 	if st.model != nil {
 		opts.Float = st.model.Stage()
 	}
-	return hwsim.Evaluate(ctx, sim, src, st.in, opts)
+	return hwsim.Evaluate(ctx, sim, src, opts)
 }
 
 func runSim(ctx context.Context, e *env, args []string) error {
@@ -72,7 +71,7 @@ func runSim(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	src, err := openEvalData(&df, st.in)
+	src, err := openEvalData(&df, st.ins)
 	if err != nil {
 		return err
 	}

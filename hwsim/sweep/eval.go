@@ -219,7 +219,11 @@ func (e *Evaluator) loadModel(ctx context.Context, pc *PointConfig, me *modelEnt
 	if err != nil {
 		return err
 	}
-	me.model, me.in, me.first, me.n = m, m.Input, first, n
+	if len(m.Inputs) != 1 {
+		// a sweep point's data is one image set: one input
+		return fmt.Errorf("%s: %w: the sweep takes models with one input; this one has %d", pc.Model, importer.ErrInvalidModel, len(m.Inputs))
+	}
+	me.model, me.in, me.first, me.n = m, m.Inputs[0], first, n
 	if ferr := me.src.test.Fit(me.in); ferr != nil {
 		return costOnlyModel(pc, me, fmt.Sprintf("input %q of shape %s does not take %s samples: %v",
 			me.in.Name, fmtShape(me.in.Shape), dataName(pc.Data), ferr))
@@ -230,7 +234,7 @@ func (e *Evaluator) loadModel(ctx context.Context, pc *PointConfig, me *modelEnt
 	if sh := me.in.Shape; len(sh) > 0 && sh[0].Value > evalBatch {
 		return fmt.Errorf("%s: %w: fixed batch size %d", pc.Model, importer.ErrInvalidModel, sh[0].Value)
 	}
-	outs, err := hwsim.Run(ctx, me.src.test, me.in, me.runOptions(), m.Stage())
+	outs, err := hwsim.Run(ctx, hwsim.OneInput(me.src.test, me.in), me.runOptions(), m.Stage())
 	if err != nil {
 		return err
 	}
@@ -479,11 +483,11 @@ func (e *Evaluator) quantize(ctx context.Context, pc *PointConfig, me *modelEntr
 		ne.net = net
 		return nil
 	}
-	net, _, err := me.model.Quantize(me.src.calib, qc)
+	net, _, err := me.model.Quantize([]dataset.Source{me.src.calib}, qc)
 	if err != nil {
 		return fmt.Errorf("%s prune %g: %w", pc.Model, pc.Prune, err)
 	}
-	outs, err := hwsim.Run(ctx, me.src.test, me.in, me.runOptions(), hwsim.GoldenStage(net, runtime.GOMAXPROCS(0)))
+	outs, err := hwsim.Run(ctx, hwsim.OneInput(me.src.test, me.in), me.runOptions(), hwsim.GoldenStage(net, runtime.GOMAXPROCS(0)))
 	if err != nil {
 		return fmt.Errorf("%s prune %g: %w", pc.Model, pc.Prune, err)
 	}
@@ -546,7 +550,7 @@ func (e *Evaluator) Evaluate(ctx context.Context, pc PointConfig) (*Point, error
 		}
 		counts, err = sim.PerImage(sim.Counted(), int64(me.batch))
 	default:
-		outs, err := hwsim.Run(ctx, me.src.test, me.in, me.runOptions(), sim.Stage())
+		outs, err := hwsim.Run(ctx, hwsim.OneInput(me.src.test, me.in), me.runOptions(), sim.Stage())
 		if err != nil {
 			return nil, err
 		}

@@ -1,0 +1,177 @@
+package main
+
+import (
+	"math"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rramc/rramc/importer"
+	"github.com/rramc/rramc/importer/dataset"
+	"github.com/rramc/rramc/importer/onnx"
+	"github.com/rramc/rramc/quant"
+)
+
+// multiin is a file of the two-input model of testmodels/multiin
+// (make_model.py: inputs "image" and "mask", PyTorch's reference output).
+func multiin(name string) string { return filepath.Join("..", "..", "testmodels", "multiin", name) }
+
+// TestSeveralInputs runs the two-input model through every command with
+// one --data NAME=FILE (--input NAME=FILE for run) per input: run equals
+// PyTorch; eval's float accuracy is the reference's and its integer
+// accuracy the library's golden model's; the simulation of the model and
+// of its mapping file is bit-identical to the golden model; the QDQ export
+// runs with the same inputs.
+func TestSeveralInputs(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	model, image, mask, labels := multiin("two_towers.onnx"), multiin("image.npy"), multiin("mask.npy"), multiin("labels.npy")
+	data := []string{"--data", "image=" + image, "--data", "mask=" + mask}
+	ref := readNPY(t, multiin("ref.npy"))
+
+	// run, the inputs given in either order.
+	for _, order := range [][]string{{"image=" + image, "mask=" + mask}, {"mask=" + mask, "image=" + image}} {
+		out := filepath.Join(dir, "y.npy")
+		mustRun(t, exitOK, "run", model, "--input", order[0], "--input", order[1], "--output", out)
+		got := readNPY(t, out)
+		if got.Len() != ref.Len() {
+			t.Fatalf("run: shape %v, reference %v", got.Shape, ref.Shape)
+		}
+		for i := range ref.Float {
+			if d := math.Abs(float64(got.Float[i] - ref.Float[i])); d > 1e-5*math.Max(1, math.Abs(float64(ref.Float[i]))) {
+				t.Fatalf("run %v: element %d = %v, PyTorch %v", order, i, got.Float[i], ref.Float[i])
+			}
+		}
+	}
+
+	// The library's golden model on the same data, calibrated on all 64
+	// samples as eval does with --calib 64.
+	m, err := onnx.Load(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	xs := []*importer.Tensor{readNPY(t, image), readNPY(t, mask)}
+	cfg := quant.DefaultConfig()
+	cfg.Calib = 64
+	net, err := quant.QuantizeInputs(m, xs, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden, err := net.RunInputs(xs, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	ev := runJSON(t, append([]string{"eval", model, "--labels", labels, "--calib", "64", "--mode", "all", "--json"}, data...)...)
+	if got, want := num(t, ev, "accuracy_float"), accuracyOf(t, ref, labels); got != want {
+		t.Errorf("eval: accuracy_float %v, PyTorch's output scores %v", got, want)
+	}
+	accInt := num(t, ev, "accuracy_int")
+	if want := accuracyOf(t, golden, labels); accInt != want {
+		t.Errorf("eval: accuracy_int %v, the library's golden model scores %v", accInt, want)
+	}
+	if num(t, ev, "bit_exact") != 1 {
+		t.Errorf("eval: bit_exact %v", num(t, ev, "bit_exact"))
+	}
+
+	mp := filepath.Join(dir, "m.rmap")
+	mustRun(t, exitOK, append([]string{"map", model, "--calib", "64", "-o", mp}, data...)...)
+	for _, args := range [][]string{{mp}, {model, "--calib", "64"}} {
+		target := args[0]
+		sim := runJSON(t, append(append([]string{"sim", "--labels", labels, "--json"}, args...), data...)...)
+		if num(t, sim, "bit_exact") != 1 || num(t, sim, "accuracy_sim") != accInt {
+			t.Errorf("sim %s: bit_exact %v, accuracy_sim %v (eval's accuracy_int %v)", target, num(t, sim, "bit_exact"), num(t, sim, "accuracy_sim"), accInt)
+		}
+	}
+
+	q := filepath.Join(dir, "q.onnx")
+	mustRun(t, exitOK, append([]string{"quantize", model, "--calib", "64", "-o", q}, data...)...)
+	qe := runJSON(t, append([]string{"eval", q, "--labels", labels, "--mode", "int", "--json"}, data...)...)
+	if got := num(t, qe, "accuracy_int"); got != accInt {
+		t.Errorf("eval of the QDQ export: accuracy_int %v, the model's %v", got, accInt)
+	}
+
+	in := runJSON(t, "inspect", "--json", model)
+	if in["runs_end_to_end"] != true {
+		t.Errorf("inspect: %v", in["verdict"])
+	}
+}
+
+// accuracyOf is the top-1 accuracy of outputs y against a labels file.
+func accuracyOf(t *testing.T, y *importer.Tensor, labelsFile string) float64 {
+	t.Helper()
+	labels, err := dataset.ReadLabelsNPY(labelsFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	top, err := importer.ArgMaxRows(y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hits := 0
+	for i, l := range labels {
+		if top[i] == l {
+			hits++
+		}
+	}
+	return float64(hits) / float64(len(labels))
+}
+
+// TestSeveralInputsErrors: every way to get the inputs' data wrong is exit
+// 2 with a message naming the input and the file.
+func TestSeveralInputsErrors(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	model, image, mask, labels := multiin("two_towers.onnx"), multiin("image.npy"), multiin("mask.npy"), multiin("labels.npy")
+	m := readNPY(t, mask)
+	per := m.Len() / m.Shape[0]
+	short := filepath.Join(dir, "mask10.npy")
+	if err := dataset.WriteNPY(short, importer.NewFloat(append([]int{10}, m.Shape[1:]...), m.Float[:10*per])); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"plain --data for two inputs", []string{"eval", model, "--data", image, "--labels", labels},
+			[]string{"--data " + image, `2 inputs ("image", "mask")`, "NAME=FILE"}},
+		{"missing input", []string{"sim", model, "--data", "image=" + image, "--labels", labels},
+			[]string{`input "mask" has no --data`, "--data mask=FILE"}},
+		{"unknown input", []string{"map", model, "--data", "image=" + image, "--data", "mask=" + mask, "--data", "masc=" + mask, "--stats"},
+			[]string{`no input "masc"`, "masc=" + mask}},
+		{"input given twice", []string{"quantize", model, "--data", "image=" + image, "--data", "image=" + mask, "-o", filepath.Join(dir, "q.onnx")},
+			[]string{`input "image" already has --data image=` + image}},
+		{"batch sizes differ", []string{"eval", model, "--data", "image=" + image, "--data", "mask=" + short, "--labels", labels},
+			[]string{`input "mask" (` + short + `) has 10 samples`, `input "image" (` + image + `) 64`}},
+		{"batch sizes differ in calibration", []string{"quantize", model, "--data", "image=" + image, "--data", "mask=" + short, "-o", filepath.Join(dir, "q.onnx")},
+			[]string{`input "mask" (` + short + `) has 10 samples`}},
+		{"shape mismatch", []string{"eval", model, "--data", "image=" + image, "--data", "mask=" + image, "--labels", labels},
+			[]string{`input "mask"`, image, "[batch,2,8,8]"}},
+		{"run: missing input", []string{"run", model, "--input", "image=" + image},
+			[]string{`input "mask" has no --input`}},
+		{"run: batch sizes differ", []string{"run", model, "--input", "image=" + image, "--input", "mask=" + short},
+			[]string{short, "10 samples", `"mask"`, image}},
+		{"run: shape mismatch", []string{"run", model, "--input", "image=" + image, "--input", "mask=" + image},
+			[]string{"--input " + image, `input "mask"`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, stderr := mustRun(t, exitBadInput, tc.args...)
+			for _, w := range tc.want {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("stderr %q lacks %q", stderr, w)
+				}
+			}
+		})
+	}
+	// A one-input model takes NAME=FILE too, and a path holding "=" as it is.
+	lenet := filepath.Join("..", "..", "testmodels", "lenet5.onnx")
+	x := readNPY(t, intio("images_f32.npy"))
+	odd := filepath.Join(dir, "a=b.npy")
+	if err := dataset.WriteNPY(odd, x); err != nil {
+		t.Fatal(err)
+	}
+	for _, input := range []string{"input=" + intio("images_f32.npy"), odd} {
+		mustRun(t, exitOK, "run", lenet, "--input", input, "--output", filepath.Join(dir, "y.npy"))
+	}
+}
