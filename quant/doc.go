@@ -75,16 +75,25 @@
 //
 //	y = clamp(round((acc + q_b[c]) · M_c), lo, hi),   M_c = s_x·s_w[c] / s_y.
 //
-// ConvTranspose (1-D or 2-D, every attribute) and 1-D Conv are rewritten
-// into this 2-D Conv before calibration (lower.go): ConvTranspose as the
-// Conv of the input with s-1 zeros inserted between neighbours and padded
-// by (k-1)·d - pad_begin (negative: cropped), with the kernel flipped and
-// its channel axes swapped per group; the zero insertion and padding are
-// copies of codes (Reshape, Pad). A 3-D Conv becomes a 2-D Conv over its
+// A 1-D Conv is rewritten into this 2-D Conv before calibration
+// (lower.go) as one of height 1. A 3-D Conv becomes a 2-D Conv over its
 // depth taps stacked as channels and its output depths stacked along the
 // height (a Gather of the padded input, the same weights read as
 // [M, C/g·k_d, k_h, k_w], and a Slice dropping the rows that straddle two
-// depths), so ConvTranspose of 3 spatial axes goes through the same path.
+// depths).
+//
+// ConvTranspose (1-D, 2-D or 3-D, every attribute) is split into phases
+// (kind_convtranspose.go): the outputs whose positions have one residue
+// modulo the stride along every axis are a stride-1 Conv of the input
+// itself with the kernel taps of that residue (flipped, dilation
+// d/gcd(s, d)), each phase an OpLinear of its own, so the crossbars hold
+// every weight once and read no inserted zeros. All phases share the
+// layer's per-channel weight scales (of the whole kernel), bias,
+// multipliers and fused activation: each output code is exactly
+// clamp(round((Σ_taps x·w + q_b[c])·M_c)). Positions whose residue has no
+// tap (kernel smaller than stride) hold the bias alone,
+// clamp(round(q_b[c]·M_c)) (an OpConst), and one OpGather interleaves the
+// phase outputs and those codes into the output.
 //
 // A following Relu or Clip (the layer output's only consumer) is fused: it
 // sets [lo, hi] (Relu: [0, 2^A-1] and the output is unsigned; Clip: its

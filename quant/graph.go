@@ -117,7 +117,9 @@ func swapMaxPoolRelu(g *importer.Graph) {
 	}
 }
 
-func isLinearOp(op string) bool { return op == "Conv" || op == "Gemm" || op == "MatMul" }
+func isLinearOp(op string) bool {
+	return op == "Conv" || op == "ConvTranspose" || op == "Gemm" || op == "MatMul"
+}
 
 // Attribute reads go through importer's checked accessors, the one
 // definition of how an attribute is read. quant builds its integer program

@@ -12,8 +12,11 @@ import (
 // The integer op kind OpGather: ops that only move codes. Every output code
 // is a copy of one input code of the same sample, or a fill code (constant
 // padding): Slice, Split, Pad (constant, edge, reflect), Gather with
-// constant indices, DepthToSpace, SpaceToDepth, Tile, Expand. The encoding
-// is the input's; nothing is computed.
+// constant indices, DepthToSpace, SpaceToDepth, Tile, Expand, and the
+// interleaving of a ConvTranspose's phase outputs (kind_convtranspose.go).
+// With several inputs (all of one encoding) the index map reads the
+// concatenation of one sample's codes of every input, in order. The
+// encoding is the input's; nothing is computed.
 //
 // The index map is not written here a second time: the builder runs the
 // float interpreter's own kernel of the node on a tensor of code positions
@@ -23,7 +26,7 @@ import (
 // the padded positions.
 
 func init() {
-	registerKind(OpGather, kindSpec{keepsEncoding: true, exec: execGather, check: checkGather, export: exportGather})
+	registerKind(OpGather, kindSpec{inputs: -1, keepsEncoding: true, exec: execGather, check: checkGather, export: exportGather})
 	for _, op := range []string{"Slice", "Split", "Pad", "Gather", "DepthToSpace", "SpaceToDepth", "Tile", "Expand"} {
 		registerBuilder(op, (*builder).gather)
 	}
@@ -39,11 +42,28 @@ func gatherFill(op *Op) int32 {
 
 func execGather(x *execCtx) error {
 	op := x.op
-	src := x.vals[op.In[0]]
-	per, inPer := x.outV.size(), x.n.Values[op.In[0]].size()
+	per := x.outV.size()
 	fill := gatherFill(op)
+	src := x.vals[op.In[0]]
+	inPer := x.n.Values[op.In[0]].size()
+	var joined []int32
+	if len(op.In) > 1 {
+		inPer = x.n.gatherInputs(op)
+		joined = make([]int32, inPer)
+	}
 	for s := 0; s < x.bs; s++ {
-		in, out := src[s*inPer:(s+1)*inPer], x.out[s*per:(s+1)*per]
+		var in []int32
+		if joined == nil {
+			in = src[s*inPer : (s+1)*inPer]
+		} else {
+			pos := 0
+			for _, vi := range op.In {
+				vp := x.n.Values[vi].size()
+				pos += copy(joined[pos:], x.vals[vi][s*vp:(s+1)*vp])
+			}
+			in = joined
+		}
+		out := x.out[s*per : (s+1)*per]
 		for i, j := range op.Table {
 			if j < 0 {
 				out[i] = fill
@@ -55,11 +75,23 @@ func execGather(x *execCtx) error {
 	return nil
 }
 
+// gatherInputs is the number of codes per sample the index map of op
+// reads: those of all its inputs.
+func (n *Network) gatherInputs(op *Op) int {
+	t := 0
+	for _, vi := range op.In {
+		t += n.Values[vi].size()
+	}
+	return t
+}
+
 func checkGather(x *checkCtx) error {
 	op := x.op
-	in, out := x.in, x.out
-	if in.Scale != out.Scale || in.Bits != out.Bits || in.Signed != out.Signed {
-		return fmt.Errorf("a copy changes the encoding")
+	out := x.out
+	for _, vi := range op.In {
+		if in := &x.n.Values[vi]; in.Scale != out.Scale || in.Bits != out.Bits || in.Signed != out.Signed {
+			return fmt.Errorf("a copy changes the encoding")
+		}
 	}
 	if len(op.Table) != out.size() {
 		return fmt.Errorf("index map of %d entries for %d output codes", len(op.Table), out.size())
@@ -70,7 +102,7 @@ func checkGather(x *checkCtx) error {
 	if f := gatherFill(op); f < x.olo || f > x.ohi {
 		return fmt.Errorf("fill code %d outside the value's codes", f)
 	}
-	n := int32(in.size())
+	n := int32(x.n.gatherInputs(op))
 	for _, j := range op.Table {
 		if j < -1 || j >= n {
 			return fmt.Errorf("index %d outside the %d input codes", j, n)
@@ -79,15 +111,30 @@ func checkGather(x *checkCtx) error {
 	return nil
 }
 
-// exportGather writes the copy as ONNX: the sample flattened, one fill
-// element appended, a Gather by the index map (fill positions point at the
-// appended element) and the output shape restored.
+// exportGather writes the copy as ONNX: each input's sample flattened (and
+// concatenated when there are several), one fill element appended, a Gather
+// by the index map (fill positions point at the appended element) and the
+// output shape restored.
 func exportGather(x *exportCtx) error {
 	w := x.w
 	op := x.op
 	in := x.n.Values[op.In[0]]
 	flat := w.name(x.out.Name + "_flat")
-	w.node("Reshape", []string{x.in, w.int64s(x.out.Name+"_flatshape", []int64{-1, int64(in.size())})}, flat)
+	var flats []string
+	for i, vi := range op.In {
+		src := w.fname[vi]
+		if i == 0 {
+			src = x.in
+		}
+		f := w.name(fmt.Sprintf("%s_flat%d", x.out.Name, i))
+		w.node("Reshape", []string{src, w.int64s(fmt.Sprintf("%s_flatshape%d", x.out.Name, i), []int64{-1, int64(x.n.Values[vi].size())})}, f)
+		flats = append(flats, f)
+	}
+	if len(flats) == 1 {
+		flat = flats[0]
+	} else {
+		w.node("Concat", flats, flat, attrI("axis", 1))
+	}
 	padded := w.name(x.out.Name + "_padded")
 	fill := w.floats(x.out.Name+"_fill", nil, []float32{float32(gatherFill(op)) * float32(in.Scale)})
 	w.node("Pad", []string{flat, w.int64s(x.out.Name+"_pads", []int64{0, 0, 0, 1}), fill}, padded)
@@ -95,7 +142,7 @@ func exportGather(x *exportCtx) error {
 	for i, j := range op.Table {
 		idx[i] = int64(j)
 		if j < 0 {
-			idx[i] = int64(in.size())
+			idx[i] = int64(x.n.gatherInputs(op))
 		}
 	}
 	g := w.name(x.out.Name + "_gathered")

@@ -86,6 +86,9 @@ func exportLinear(x *exportCtx) error {
 // linear quantizes the weights of f and emits an OpLinear with its fused
 // bias Add (MatMul) and activation.
 func (b *builder) linear(n *importer.Node, f *floatLayer) error {
+	if f.convT != nil {
+		return b.convTranspose(n, f)
+	}
 	in, ok := b.input(n, 0)
 	if !ok {
 		b.unsupported(n, "input is not an integer value")
@@ -97,12 +100,7 @@ func (b *builder) linear(n *importer.Node, f *floatLayer) error {
 	if l.Name == "" {
 		l.Name = fmt.Sprintf("%s_%d", n.OpType, l.Index)
 	}
-	for _, o := range b.net.Linears {
-		if o.Name == l.Name { // names must be unique (mapping files key on them)
-			l.Name = fmt.Sprintf("%s_%d", l.Name, l.Index)
-			break
-		}
-	}
+	l.Name = b.uniqueLinearName(l.Name, l.Index)
 	op := Op{Kind: OpLinear, Name: l.Name, In: []int{in}, Linear: l.Index}
 	var outShape []int
 	bias := make([]float64, f.cout)
@@ -179,85 +177,127 @@ func (b *builder) linear(n *importer.Node, f *floatLayer) error {
 	op.Out = y
 	op.Lo, op.Hi = clo, chi
 
-	// weights: per output channel c, scale s_c = max|w_c|·alpha / (2^(B-1)-1)
+	wantAxis := 0
+	if f.kn {
+		wantAxis = 1
+	}
+	var codes []int32
+	var err error
+	if l.WScale, codes, err = b.weightCodes(n, f, alpha, wantAxis); err != nil {
+		return err
+	}
+	l.Weights = make([][]int32, l.Groups)
+	for g := range l.Weights {
+		l.Weights[g] = make([]int32, l.K*l.N)
+	}
+	for c := 0; c < f.cout; c++ {
+		g, nn := c/l.N, c%l.N
+		wg := l.Weights[g]
+		for kk, q := range codes[c*f.k : (c+1)*f.k] {
+			wg[kk*l.N+nn] = q
+		}
+	}
+	op.Bias, op.Mult = requantOf(bias, inV.Scale, l.WScale, sy)
+	zeros, pruned := f.zeros(codes, 0, len(codes))
+	b.net.Linears = append(b.net.Linears, l)
+	b.net.Layers = append(b.net.Layers, LayerStats{Name: l.Name, Weights: f.cout * f.k, Pruned: pruned, Zeros: zeros, PrunedChannels: f.prunedCh})
+	b.emit(op)
+	return nil
+}
+
+// uniqueLinearName is name, or name_index when a layer already has it:
+// mapping files key on layer names.
+func (b *builder) uniqueLinearName(name string, index int) string {
+	for _, o := range b.net.Linears {
+		if o.Name == name {
+			return fmt.Sprintf("%s_%d", name, index)
+		}
+	}
+	return name
+}
+
+// weightCodes quantizes f's weights (times alpha) per output channel c to
+// B-bit codes at scale s_c = max_k |w_ck|·|alpha| / (2^(B-1)-1), or one scale
+// for the tensor: scales has one entry per channel (or one), codes[c·f.k+kk]
+// is weight kk of channel c. Weights of a pre-quantized model keep their
+// scales (one, or one per channel along ONNX axis wantAxis of the weight).
+func (b *builder) weightCodes(n *importer.Node, f *floatLayer, alpha float64, wantAxis int) (scales []float64, codes []int32, err error) {
 	qmax := float64(int32(1)<<(b.cfg.WBits-1) - 1)
 	nsc := 1
 	if b.cfg.PerChannel {
 		nsc = f.cout
 	}
-	l.WScale = make([]float64, nsc)
+	scales = make([]float64, nsc)
 	for c := 0; c < f.cout; c++ {
 		m := 0.0
 		for kk := 0; kk < f.k; kk++ {
 			m = math.Max(m, math.Abs(float64(f.w[f.index(c, kk)])*alpha))
 		}
 		if nsc > 1 {
-			l.WScale[c] = m
+			scales[c] = m
 		} else {
-			l.WScale[0] = math.Max(l.WScale[0], m)
+			scales[0] = math.Max(scales[0], m)
 		}
 	}
-	for i, m := range l.WScale {
+	for i, m := range scales {
 		if m > 0 {
-			l.WScale[i] = float64(float32(m / qmax))
+			scales[i] = float64(float32(m / qmax))
 		} else {
-			l.WScale[i] = 1
+			scales[i] = 1
 		}
 	}
 	if ws, ok := b.p.fixedW[n.Inputs[1]]; ok {
 		// pre-quantized weights keep their scales; the codes round back exactly
-		wantAxis := 0
-		if f.kn {
-			wantAxis = 1
-		}
 		switch {
 		case len(ws.scales) == 1:
 			nsc = 1
 		case len(ws.scales) == f.cout && ws.axis == wantAxis:
 			nsc = f.cout
 		default:
-			return fmt.Errorf("quant: %w: %s: weight %q has %d scales along axis %d; the crossbar needs one per tensor or per output channel (axis %d)",
+			return nil, nil, fmt.Errorf("quant: %w: %s: weight %q has %d scales along axis %d; the crossbar needs one per tensor or per output channel (axis %d)",
 				ErrUnsupported, nodeWhere(n), n.Inputs[1], len(ws.scales), ws.axis, wantAxis)
 		}
-		l.WScale = make([]float64, nsc)
-		for i := range l.WScale {
-			l.WScale[i] = ws.scales[i] * math.Abs(alpha)
+		scales = make([]float64, nsc)
+		for i := range scales {
+			scales[i] = ws.scales[i] * math.Abs(alpha)
 		}
 	}
-	l.Weights = make([][]int32, l.Groups)
-	for g := range l.Weights {
-		l.Weights[g] = make([]int32, l.K*l.N)
-	}
-	zeros, pruned := 0, 0
+	codes = make([]int32, f.cout*f.k)
 	for c := 0; c < f.cout; c++ {
-		s := l.WScale[min(c, nsc-1)]
-		g, nn := c/l.N, c%l.N
-		wg := l.Weights[g]
+		s := scales[min(c, nsc-1)]
 		for kk := 0; kk < f.k; kk++ {
-			w := float64(f.w[f.index(c, kk)]) * alpha
-			if w == 0 {
-				pruned++
-			}
-			q := clamp32(roundSat32(w/s), int32(-qmax-1), int32(qmax))
-			if q == 0 {
-				zeros++
-			}
-			wg[kk*l.N+nn] = q
+			codes[c*f.k+kk] = clamp32(roundSat32(float64(f.w[f.index(c, kk)])*alpha/s), int32(-qmax-1), int32(qmax))
 		}
 	}
-	// bias at scale s_x·s_c; requantization by s_x·s_c/s_y
-	op.Bias = make([]int32, f.cout)
-	op.Mult = make([]Multiplier, nsc)
-	for c := range op.Bias {
-		op.Bias[c] = roundSat32(bias[c] / (inV.Scale * l.WScale[min(c, nsc-1)]))
+	return scales, codes, nil
+}
+
+// zeros counts, over channel-major positions [from, to) of f's weights
+// (c·f.k+kk), the zero codes and the weights pruning set to zero.
+func (f *floatLayer) zeros(codes []int32, from, to int) (zeros, pruned int) {
+	for i := from; i < to; i++ {
+		if codes[i] == 0 {
+			zeros++
+		}
+		if f.w[f.index(i/f.k, i%f.k)] == 0 {
+			pruned++
+		}
 	}
-	for i, s := range l.WScale {
-		op.Mult[i] = NewMultiplier(inV.Scale * s / sy)
+	return zeros, pruned
+}
+
+// requantOf is the bias at scale s_x·s_w[c] and the requantization
+// multiplier s_x·s_w[c]/s_y of a linear layer's output channels.
+func requantOf(bias []float64, sx float64, wscale []float64, sy float64) ([]int32, []Multiplier) {
+	q := make([]int32, len(bias))
+	for c := range q {
+		q[c] = roundSat32(bias[c] / (sx * wscale[min(c, len(wscale)-1)]))
 	}
-	b.net.Linears = append(b.net.Linears, l)
-	b.net.Layers = append(b.net.Layers, LayerStats{Name: l.Name, Weights: f.cout * f.k, Pruned: pruned, Zeros: zeros, PrunedChannels: f.prunedCh})
-	b.emit(op)
-	return nil
+	mult := make([]Multiplier, len(wscale))
+	for i, s := range wscale {
+		mult[i] = NewMultiplier(sx * s / sy)
+	}
+	return q, mult
 }
 
 // window resolves Conv or pooling geometry for an input of per-sample shape

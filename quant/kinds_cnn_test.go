@@ -5,6 +5,7 @@ import (
 	"math/rand"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/rramc/rramc/importer"
@@ -309,6 +310,25 @@ func TestLoweredConvolutions(t *testing.T) {
 			[]*importer.Attr{graphtest.AStr("auto_pad", "SAME_UPPER"), graphtest.AInts("strides", 1, 3, 1)}},
 		{"convtranspose-3d", []int{2, 3, 3, 2}, []int{2, 2, 2, 3, 2}, "ConvTranspose",
 			[]*importer.Attr{graphtest.AInts("strides", 2, 1, 2), graphtest.AInts("pads", 0, 1, 0, 1, 0, 1)}},
+		// kernel smaller than the stride: phases without taps are bias only
+		{"convtranspose-kernel-below-stride", []int{2, 4, 5}, []int{2, 3, 2, 1}, "ConvTranspose",
+			[]*importer.Attr{graphtest.AInts("strides", 3, 2)}},
+		// dilation sharing a factor with the stride (every tap of the
+		// height in one residue class) and coprime with it (the width)
+		{"convtranspose-dilation-stride", []int{3, 4, 4}, []int{3, 2, 3, 3}, "ConvTranspose",
+			[]*importer.Attr{graphtest.AInts("strides", 2, 2), graphtest.AInts("dilations", 2, 3), graphtest.AInts("pads", 1, 0, 0, 2)}},
+		{"convtranspose-groups-output-padding-asymmetric", []int{4, 3, 4}, []int{4, 2, 3, 3}, "ConvTranspose",
+			[]*importer.Attr{graphtest.AInt("group", 2), graphtest.AInts("strides", 2, 3), graphtest.AInts("output_padding", 1, 2),
+				graphtest.AInts("pads", 0, 1, 2, 0)}},
+		{"convtranspose-same-lower", []int{2, 3, 3}, []int{2, 2, 4, 4}, "ConvTranspose",
+			[]*importer.Attr{graphtest.AInts("strides", 2, 2), graphtest.AStr("auto_pad", "SAME_LOWER")}},
+		{"convtranspose-same-upper-3d", []int{2, 2, 3, 3}, []int{2, 2, 3, 2, 3}, "ConvTranspose",
+			[]*importer.Attr{graphtest.AInts("strides", 2, 1, 2), graphtest.AStr("auto_pad", "SAME_UPPER")}},
+		{"convtranspose-1d-dilated", []int{3, 6}, []int{3, 2, 3}, "ConvTranspose",
+			[]*importer.Attr{graphtest.AInts("strides", 2), graphtest.AInts("dilations", 3), graphtest.AInts("pads", 2, 1), graphtest.AInts("output_padding", 1)}},
+		{"convtranspose-3d-groups-crop", []int{4, 3, 2, 3}, []int{4, 1, 1, 3, 2}, "ConvTranspose",
+			[]*importer.Attr{graphtest.AInt("group", 2), graphtest.AInts("strides", 2, 2, 3), graphtest.AInts("pads", 0, 3, 0, 1, 0, 1),
+				graphtest.AInts("dilations", 1, 1, 2)}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := graphtest.New(11)
@@ -323,8 +343,17 @@ func TestLoweredConvolutions(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(net.Linears) != 1 || net.Linears[0].Op != "Conv" {
-				t.Fatalf("linears %v, want one Conv on the crossbars", net.Linears)
+			// On the crossbars: Convs holding every weight once (one for a
+			// Conv, one per phase with taps for a ConvTranspose).
+			held := 0
+			for _, l := range net.Linears {
+				if l.Op != "Conv" {
+					t.Fatalf("linear %q is a %s, want a Conv on the crossbars", l.Name, l.Op)
+				}
+				held += l.Groups * l.K * l.N
+			}
+			if wlen := net.Layers[0].Weights; tc.op == "Conv" && len(net.Linears) != 1 || held != product(tc.wshape) {
+				t.Fatalf("%d linears hold %d weights (first %d), want the kernel's %d once", len(net.Linears), held, wlen, product(tc.wshape))
 			}
 			got, err := net.Run(x, nil)
 			if err != nil {
@@ -373,9 +402,10 @@ func biasLen(op string, w []int, attrs []*importer.Attr) int {
 // bruteConvTranspose computes the integer ConvTranspose straight from its
 // definition: every input code scatters code·W_code[c, m, t] to output
 // position i·s - pad_begin + t·d; then bias, the layer's multiplier per
-// channel and the clamp. The kernel codes are read back from the lowered
-// layer (flipped, channels swapped) and the pads from the float output's
-// size, so nothing of the lowering is reused.
+// channel and the clamp. The kernel codes are quantized here from the float
+// kernel (per output channel, max|w|/127), the pads come from the float
+// output's size, and the bias and multipliers are those every phase of the
+// layer shares (checked), so nothing of the phase decomposition is reused.
 func bruteConvTranspose(t *testing.T, net *Network, m *importer.Model, x *importer.Tensor, outShape []int) []int32 {
 	t.Helper()
 	n := m.Graph.Nodes[0]
@@ -394,11 +424,16 @@ func bruteConvTranspose(t *testing.T, net *Network, m *importer.Model, x *import
 		}
 		return out
 	}
-	l := net.Linears[0]
 	var lin *Op
 	for i := range net.Ops {
-		if net.Ops[i].Kind == OpLinear {
-			lin = &net.Ops[i]
+		op := &net.Ops[i]
+		if op.Kind != OpLinear {
+			continue
+		}
+		if lin == nil {
+			lin = op
+		} else if !slices.Equal(op.Bias, lin.Bias) || !slices.Equal(op.Mult, lin.Mult) || op.Lo != lin.Lo || op.Hi != lin.Hi {
+			t.Fatalf("phases %s and %s requantize differently", lin.Name, op.Name)
 		}
 	}
 	in := net.Values[net.Inputs[0].Value].Shape
@@ -414,6 +449,25 @@ func bruteConvTranspose(t *testing.T, net *Network, m *importer.Model, x *import
 		kn *= v
 	}
 	cg, mg := in[0]/group, w.Shape[1]
+	// per output channel oc = g·mg + m: scale max|w|/127 (rounded to float32)
+	wcode := make([]int32, len(w.Float))
+	for g := 0; g < group; g++ {
+		for m := 0; m < mg; m++ {
+			at := func(ci, tt int) int { return ((g*cg+ci)*mg+m)*kn + tt }
+			mx := 0.0
+			for ci := 0; ci < cg; ci++ {
+				for tt := 0; tt < kn; tt++ {
+					mx = math.Max(mx, math.Abs(float64(w.Float[at(ci, tt)])))
+				}
+			}
+			sc := float64(float32(mx / 127))
+			for ci := 0; ci < cg; ci++ {
+				for tt := 0; tt < kn; tt++ {
+					wcode[at(ci, tt)] = int32(math.Max(-128, math.Min(127, math.RoundToEven(float64(w.Float[at(ci, tt)])/sc))))
+				}
+			}
+		}
+	}
 	strides, dil := attr("strides", nil, len(sp)), attr("dilations", nil, len(sp))
 	outSp := outShape[2:]
 	// pad_begin from the explicit pads, or from output_shape (the total
@@ -423,11 +477,16 @@ func bruteConvTranspose(t *testing.T, net *Network, m *importer.Model, x *import
 		for i := range sp {
 			padB[i] = int(a.Ints[i])
 		}
-	} else if n.Attrs["output_shape"] != nil {
+	} else if a := n.Attrs["auto_pad"]; n.Attrs["output_shape"] != nil || a != nil && strings.HasPrefix(a.S, "SAME") {
+		// the total split with the odd one at the end for SAME_UPPER, at
+		// the beginning otherwise
 		for i := range sp {
 			full := strides[i]*(sp[i]-1) + (k[i]-1)*dil[i] + 1
 			total := full - outSp[i]
 			padB[i] = total - total/2
+			if a != nil && a.S == "SAME_UPPER" {
+				padB[i] = total / 2
+			}
 		}
 	}
 	codes := make([]int32, len(x.Float))
@@ -448,7 +507,7 @@ func bruteConvTranspose(t *testing.T, net *Network, m *importer.Model, x *import
 		spatialIn := per / in[0]
 		spatialOut := outPer / outShape[1]
 		for c := 0; c < in[0]; c++ {
-			gi, ci := c/cg, c%cg
+			gi := c / cg
 			for p := 0; p < spatialIn; p++ {
 				// multi-index of p
 				idx := make([]int, len(sp))
@@ -476,9 +535,7 @@ func bruteConvTranspose(t *testing.T, net *Network, m *importer.Model, x *import
 						if !inside {
 							continue
 						}
-						// Lowered kernel: row (ci, flipped t) of group gi, column mo.
-						row := ci*kn + (kn - 1 - tt)
-						wc := l.Weights[gi][row*l.N+mo]
+						wc := wcode[(c*mg+mo)*kn+tt]
 						acc[oc*spatialOut+off] += int64(src[c*spatialIn+p]) * int64(wc)
 					}
 				}
@@ -583,5 +640,74 @@ func TestForEachRun(t *testing.T) {
 				t.Fatalf("%v × %v: output %d reads (%d, %d), want (%d, %d)", a, b, o, gotA[o], gotB[o], ia, ib)
 			}
 		}
+	}
+}
+
+func product(v []int) int {
+	p := 1
+	for _, d := range v {
+		p *= d
+	}
+	return p
+}
+
+// TestConvTransposeFeedsPhases counts what a strided ConvTranspose feeds
+// the crossbars: the input codes driven onto wordlines (Σ rows·K over every
+// MatMulFunc call) against a count of the zero-inserted lowering it
+// replaces, worked out here from the definition: one im2col row per output
+// position and group, of C/g·Π k inputs (the zeros included). The phases
+// feed about stride^d times fewer, d the number of spatial axes.
+func TestConvTransposeFeedsPhases(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		in     []int // per sample [C, D...]
+		wshape []int // [C, M/g, k...]
+		attrs  []*importer.Attr
+		ratio  float64 // about stride^d
+	}{
+		{"2d-k3-s2", []int{8, 6, 7}, []int{8, 4, 3, 3},
+			[]*importer.Attr{graphtest.AInts("strides", 2, 2), graphtest.AInts("pads", 1, 1, 1, 1), graphtest.AInts("output_padding", 1, 1)}, 4},
+		{"2d-k4-s2-groups", []int{8, 5, 5}, []int{8, 3, 4, 4},
+			[]*importer.Attr{graphtest.AInt("group", 2), graphtest.AInts("strides", 2, 2), graphtest.AInts("pads", 1, 1, 1, 1)}, 4},
+		{"1d-k5-s3", []int{4, 9}, []int{4, 4, 5}, []*importer.Attr{graphtest.AInts("strides", 3)}, 3},
+		{"3d-k2-s2", []int{2, 3, 4, 4}, []int{2, 3, 2, 2, 2}, []*importer.Attr{graphtest.AInts("strides", 2, 2, 2)}, 8},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := graphtest.New(3)
+			y := g.Node("ConvTranspose", []string{"x", g.Param("w", 0.4, tc.wshape...)}, "y", tc.attrs...)
+			m := g.Model(tc.in, y)
+			cfg := DefaultConfig()
+			cfg.Calib = 8
+			net, err := Quantize(m, randomBatch(1, 8, tc.in...), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var codes, rows int64
+			count := func(l *Linear, g int, x []int32, mrows int, out []int32) error {
+				codes += int64(mrows) * int64(l.K)
+				rows += int64(mrows)
+				return GoldenMatMul(l, g, x, mrows, out)
+			}
+			x := randomBatch(2, 1, tc.in...)
+			got, err := net.Run(x, count)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// the zero-inserted lowering: per output position and group,
+			// C/g·Π k codes
+			group := 1
+			for _, a := range tc.attrs {
+				if a.Name == "group" {
+					group = int(a.I)
+				}
+			}
+			positions := int64(product(got.Shape[2:]))
+			old := positions * int64(group) * int64(tc.in[0]/group*product(tc.wshape[2:]))
+			r := float64(old) / float64(codes)
+			t.Logf("%d output positions: %d wordline codes (%d rows) vs %d zero-inserted: %.2fx fewer", positions, codes, rows, old, r)
+			if r < 0.85*tc.ratio || r > 1.15*tc.ratio {
+				t.Errorf("the phases feed %.2fx fewer codes than the zero-inserted lowering, want about %gx", r, tc.ratio)
+			}
+		})
 	}
 }

@@ -10,17 +10,10 @@ import (
 // Lowering to the crossbar's one convolution. The integer Linear kind
 // computes 2-D convolutions (im2col rows times a K×N weight matrix per
 // group). Before calibration, on quant's private copy of the graph, two
-// other linear layers are rewritten into it, exactly:
+// other linear layers are rewritten into it, exactly (ConvTranspose is not
+// rewritten: the builder splits it into stride-1 phases,
+// kind_convtranspose.go):
 //
-//   - ConvTranspose (1-D or 2-D, any strides, pads, output_padding,
-//     output_shape, dilations, groups) is a Conv over the input with s-1
-//     zeros inserted between neighbours and padded by (k-1)·d - pad_begin
-//     before and the rest after (negative pads crop), with the kernel
-//     flipped along every spatial axis and its two channel axes swapped per
-//     group: W'[g·M_g+m, c, t] = W[g·C_g+c, m, k-1-t]. The zero insertion
-//     and padding are copies of codes (a Reshape, a Pad and a Reshape, then a
-//     Pad), so the crossbar layer is an ordinary Conv that every mapping
-//     scheme takes; the inserted zeros cost crossbar reads like any padding.
 //   - A 1-D Conv is a 2-D Conv of height 1 between two Reshapes.
 //   - A 3-D Conv is a 2-D Conv over the depth taps stacked as channels:
 //     the padded input X[C, D, H, W] is gathered into X'[c·k_d + t, z, h, w]
@@ -32,19 +25,17 @@ import (
 //     are dropped from the output (Pad, Reshape, Slice).
 //
 // The rewritten Conv keeps the original node (and its output name), so
-// placement reports the ConvTranspose or 1-D Conv where it runs: on the
-// crossbars.
+// placement reports the 1-D or 3-D Conv where it runs: on the crossbars.
 
-// lowerLinears rewrites g's ConvTranspose and 1-D Conv nodes with a
-// constant weight and known input shape; others are left for the builder
-// to refuse with a reason.
+// lowerLinears rewrites g's 1-D and 3-D Conv nodes with a constant weight
+// and known input shape; others are left for the builder to refuse with a
+// reason.
 func lowerLinears(g *importer.Graph, opset int64) error {
 	l := &lowering{g: g}
-	// ConvTranspose first: a 1-D one becomes a 1-D Conv, lowered next.
 	for _, pass := range []struct {
 		op    string
 		lower func(*importer.Node) (pre, post []*importer.Node, err error)
-	}{{"ConvTranspose", l.convTranspose}, {"Conv", l.conv1D}, {"Conv", l.conv3D}} {
+	}{{"Conv", l.conv1D}, {"Conv", l.conv3D}} {
 		var err error
 		if l.shapes, err = interp.InferShapes(g, opset); err != nil {
 			return err
@@ -111,96 +102,6 @@ func intsAttr(name string, v []int) *importer.Attr {
 		a.Ints = append(a.Ints, int64(x))
 	}
 	return a
-}
-
-// convTranspose rewrites n into a Conv and returns the copy ops to run
-// before it.
-func (l *lowering) convTranspose(n *importer.Node) (pre, post []*importer.Node, err error) {
-	if len(n.Inputs) < 2 {
-		return nil, nil, nil
-	}
-	w := l.g.Initializers[n.Inputs[1]]
-	in, ok := l.spatial(n.Inputs[0])
-	if w == nil || !w.DType.IsFloat() || !ok || len(w.Shape) != len(in)+1 || len(in) > 4 || len(w.Float) != w.Len() {
-		return nil, nil, nil // refused later: the weight is not a constant, or the shape is unknown
-	}
-	c, sp := in[0], in[1:]
-	k := w.Shape[2:]
-	out, padB, strides, dil, group, err := interp.ConvTransposeGeometry(n, sp, k)
-	if err != nil {
-		return nil, nil, fmt.Errorf("quant: %w: %s: %v", importer.ErrInvalidModel, nodeWhere(n), err)
-	}
-	if w.Shape[0] != c || c%group != 0 {
-		return nil, nil, fmt.Errorf("quant: %w: %s: weight %v for %d input channels in %d groups", importer.ErrInvalidModel, nodeWhere(n), w.Shape, c, group)
-	}
-	cg, mg := c/group, w.Shape[1]
-	x := n.Inputs[0]
-	// Zero insertion: [C, D1, 1, D2, 1, ...] padded to [C, D1, s1, ...]
-	// and merged to [C, D1·s1, ...].
-	stretched := false
-	for _, s := range strides {
-		stretched = stretched || s > 1
-	}
-	if stretched {
-		split := []int64{0, int64(c)}
-		merged := []int64{0, int64(c)}
-		pads := make([]int64, 2*(2+2*len(sp)))
-		for i, d := range sp {
-			split = append(split, int64(d), 1)
-			merged = append(merged, int64(d*strides[i]))
-			pads[len(pads)/2+2+2*i+1] = int64(strides[i] - 1)
-		}
-		r1 := l.node(n, "Reshape", []string{x, l.ints(n, "split", split...)}, "split")
-		p1 := l.node(n, "Pad", []string{r1.Outputs[0], l.ints(n, "zeros", pads...)}, "zeros")
-		r2 := l.node(n, "Reshape", []string{p1.Outputs[0], l.ints(n, "merged", merged...)}, "merged")
-		pre = append(pre, r1, p1, r2)
-		x = r2.Outputs[0]
-	}
-	// Padding (negative: cropping) of the stretched input, which has s-1
-	// zeros after its last element; pads over [N, C, D...], begins then ends.
-	rank := 2 + len(sp)
-	pads := make([]int64, 2*rank)
-	padded := false
-	for i, d := range sp {
-		ext := (k[i]-1)*dil[i] + 1
-		u := (d-1)*strides[i] + 1
-		pb := ext - 1 - padB[i]
-		pe := out[i] - 1 + ext - u - pb - (strides[i] - 1)
-		pads[2+i], pads[rank+2+i] = int64(pb), int64(pe)
-		padded = padded || pb != 0 || pe != 0
-	}
-	if padded {
-		p := l.node(n, "Pad", []string{x, l.ints(n, "pads", pads...)}, "pad")
-		pre = append(pre, p)
-		x = p.Outputs[0]
-	}
-	// The flipped, channel-swapped kernel.
-	kn := 1
-	for _, v := range k {
-		kn *= v
-	}
-	nw := &importer.Tensor{DType: importer.Float, Shape: append([]int{group * mg, cg}, k...), Float: make([]float32, w.Len())}
-	for gi := 0; gi < group; gi++ {
-		for ci := 0; ci < cg; ci++ {
-			for m := 0; m < mg; m++ {
-				src := w.Float[((gi*cg+ci)*mg+m)*kn : ((gi*cg+ci)*mg+m+1)*kn]
-				dst := nw.Float[((gi*mg+m)*cg+ci)*kn : ((gi*mg+m)*cg+ci+1)*kn]
-				for t := range src {
-					dst[kn-1-t] = src[t]
-				}
-			}
-		}
-	}
-	wname := l.name(n, "weight")
-	l.g.Initializers[wname] = nw
-	n.OpType = "Conv"
-	n.Inputs = append([]string{x, wname}, n.Inputs[2:]...)
-	n.Attrs = map[string]*importer.Attr{
-		"kernel_shape": intsAttr("kernel_shape", k),
-		"dilations":    intsAttr("dilations", dil),
-		"group":        {Name: "group", Kind: importer.AttrInt, I: int64(group)},
-	}
-	return pre, nil, nil
 }
 
 // conv1D rewrites a 1-D Conv n into a 2-D Conv of height 1, returning the

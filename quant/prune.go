@@ -19,17 +19,28 @@ type floatLayer struct {
 	cout int       // output channels (Groups·N)
 	k    int       // weights per output channel
 	// layout of w: "oc" = channel-major [Cout, K] (Conv, Gemm transB),
-	// "kn" = [K, N] (Gemm without transB, MatMul)
-	kn bool
+	// "kn" = [K, N] (Gemm without transB, MatMul); convT, when set, is
+	// ConvTranspose's [C_in, Cout/groups, taps...]
+	kn    bool
+	convT *convTLayout
 	// pruned is the number of weights zeroed by pruning; prunedCh the
 	// channels removed by structured pruning.
 	pruned, prunedCh int
 }
 
+// convTLayout is the weight layout of a ConvTranspose: cg input channels
+// and mg output channels per group, taps kernel positions.
+type convTLayout struct{ cg, mg, taps int }
+
 // index returns the position in w of weight kk of channel c.
 func (f *floatLayer) index(c, kk int) int {
 	if f.kn {
 		return kk*f.cout + c
+	}
+	if t := f.convT; t != nil {
+		// weight kk = c_in·taps + tap of output channel g·mg + m
+		g, m, ci, tap := c/t.mg, c%t.mg, kk/t.taps, kk%t.taps
+		return ((g*t.cg+ci)*t.mg+m)*t.taps + tap
 	}
 	return c*f.k + kk
 }

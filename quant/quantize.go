@@ -279,6 +279,18 @@ func (p *prepared) collectLayers() error {
 				return fmt.Errorf("quant: %w: %s: only 2-D convolutions are supported (weight %v)", ErrUnsupported, nodeWhere(n), wt.Shape)
 			}
 			f.cout, f.k = wt.Shape[0], wt.Shape[1]*wt.Shape[2]*wt.Shape[3]
+		case "ConvTranspose":
+			// [C_in, Cout/groups, k...]; the builder checks it against the input
+			group := int(attrInt(n, "group", 1))
+			if len(wt.Shape) < 3 || group < 1 || wt.Shape[0]%group != 0 {
+				return fmt.Errorf("quant: %w: %s: weight %v with group %d", importer.ErrInvalidModel, nodeWhere(n), wt.Shape, group)
+			}
+			taps := 1
+			for _, d := range wt.Shape[2:] {
+				taps *= d
+			}
+			f.convT = &convTLayout{cg: wt.Shape[0] / group, mg: wt.Shape[1], taps: taps}
+			f.cout, f.k = group*wt.Shape[1], wt.Shape[0]/group*taps
 		case "Gemm":
 			if len(wt.Shape) != 2 {
 				return fmt.Errorf("quant: %w: %s: weight shape %v", importer.ErrInvalidModel, nodeWhere(n), wt.Shape)
