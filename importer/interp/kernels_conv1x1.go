@@ -54,11 +54,15 @@ func conv1x1Image(pa packedA, x, bias, out []float32, P, workers int, ep epilogu
 			q0, q1 := ch*conv1x1Chunk, min((ch+1)*conv1x1Chunk, nq)
 			c0, c1 := q0*gemmNR, q1*gemmNR
 			for r := 0; r < m; r++ {
+				// A plain loop: rows of a few panels are too short for
+				// fill's doubling copies to pay for their calls.
 				row := out[r*P+c0 : r*P+c1]
+				var v float32
 				if bias != nil {
-					fill(row, bias[r])
-				} else {
-					clear(row)
+					v = bias[r]
+				}
+				for j := range row {
+					row[j] = v
 				}
 			}
 			for k0 := 0; k0 < k; k0 += gemmKC {

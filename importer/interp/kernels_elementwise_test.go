@@ -3,7 +3,10 @@ package interp
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
+
+	"github.com/rramc/rramc/importer"
 )
 
 // TestReluClampBits checks the vector ReLU and clamp kernels against the
@@ -99,6 +102,60 @@ func TestElementwiseParallelBits(t *testing.T) {
 						t.Fatalf("%s n=%d workers=%d: [%d] = %#x, serial %#x", k.name, n, workers, i, math.Float32bits(par[i]), math.Float32bits(serial[i]))
 					}
 				}
+			}
+		}
+	}
+}
+
+// TestBroadcastLoopParallel checks that the split broadcast walk visits
+// every output element once with the operand offsets of the serial walk,
+// for the shapes of a residual Add, a squeeze-excitation Mul, a per-channel
+// bias and two-sided broadcasting, large enough to be split and with rows
+// cut at range boundaries.
+func TestBroadcastLoopParallel(t *testing.T) {
+	cases := []struct{ a, b []int }{
+		{[]int{1, 24, 56, 56}, []int{1, 24, 56, 56}},
+		{[]int{1, 960, 7, 7}, []int{1, 960, 1, 1}},
+		{[]int{1, 72, 28, 28}, []int{1, 72, 1, 1}},
+		{[]int{3, 16, 37, 29}, []int{16, 1, 1}},
+		{[]int{7, 1, 4099}, []int{1, 13, 1}},
+		{[]int{5}, []int{1}},
+		{[]int{2, 0, 3}, []int{1}},
+	}
+	type pair struct{ ia, ib int }
+	walk := func(as, bs, out []int, workers int) []pair {
+		got := make([]pair, importer.NumElements(out))
+		for i := range got {
+			got[i] = pair{-1, -1}
+		}
+		visits := make([]int32, len(got))
+		fn := func(o, ia, sa, ib, sb, cnt int) {
+			for i := 0; i < cnt; i++ {
+				got[o+i] = pair{ia + i*sa, ib + i*sb}
+				visits[o+i]++ // ranges are disjoint: no two goroutines touch one element
+			}
+		}
+		if workers == 0 {
+			broadcastLoop(as, bs, out, fn)
+		} else {
+			broadcastLoopParallel(as, bs, out, workers, fn)
+		}
+		for i, v := range visits {
+			if v != 1 {
+				t.Fatalf("%v %v workers=%d: element %d visited %d times", as, bs, workers, i, v)
+			}
+		}
+		return got
+	}
+	for _, tc := range cases {
+		out, err := importer.BroadcastShapes(tc.a, tc.b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		serial := walk(tc.a, tc.b, out, 0)
+		for _, workers := range []int{1, 2, 3, 8} {
+			if got := walk(tc.a, tc.b, out, workers); !slices.Equal(got, serial) {
+				t.Errorf("%v %v workers=%d: offsets differ from the serial walk", tc.a, tc.b, workers)
 			}
 		}
 	}

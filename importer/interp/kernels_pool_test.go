@@ -3,7 +3,10 @@ package interp
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
+
+	"github.com/rramc/rramc/importer"
 )
 
 // TestPool2x2Vector checks the vector 2×2/2 max and average pooling against
@@ -55,6 +58,44 @@ func TestPool2x2Vector(t *testing.T) {
 							}
 						}
 					}
+				}
+			}
+		}
+	}
+}
+
+// TestGlobalPoolParallelBits checks GlobalAveragePool and GlobalMaxPool on
+// an input large enough to split over the workers (a MobileNet's last
+// squeeze-excitation, 960×7×7) against one worker, bit for bit, and the
+// average against a plain float64 mean.
+func TestGlobalPoolParallelBits(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	x := importer.NewFloat([]int{1, 960, 7, 7}, randSlice(r, 960*49))
+	for _, op := range []string{"GlobalAveragePool", "GlobalMaxPool"} {
+		var serial *importer.Tensor
+		for _, procs := range []int{1, 2, 3} {
+			restore := setProcs(procs)
+			got, err := runOp(t, 13, op, nil, x)
+			restore()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if serial == nil {
+				serial = got
+				continue
+			}
+			if !slices.Equal(got.Float, serial.Float) {
+				t.Errorf("%s with %d workers differs from one", op, procs)
+			}
+		}
+		if op == "GlobalAveragePool" {
+			for c := range 960 {
+				var s float64
+				for _, v := range x.Float[c*49 : (c+1)*49] {
+					s += float64(v)
+				}
+				if want := float32(s / 49); serial.Float[c] != want {
+					t.Fatalf("channel %d: mean %g, want %g", c, serial.Float[c], want)
 				}
 			}
 		}

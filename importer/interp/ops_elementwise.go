@@ -381,7 +381,7 @@ func binary(ar *arena, op binOp, a, b *importer.Tensor) (*importer.Tensor, error
 	}
 	if a.IsFloat() {
 		out := ar.newFloat(shape)
-		broadcastLoop(a.Shape, b.Shape, shape, func(o, ia, sa, ib, sb, cnt int) {
+		broadcastLoopParallel(a.Shape, b.Shape, shape, numWorkers(), func(o, ia, sa, ib, sb, cnt int) {
 			floatRow(op, out.Float[o:o+cnt], a.Float, ia, sa, b.Float, ib, sb)
 		})
 		return out, nil
@@ -483,48 +483,86 @@ func floatRow(op binOp, dst, a []float32, ia, sa int, b []float32, ib, sb int) {
 // that e.g. [N,C,H,W] + [C,1,1] becomes rows of H·W with a constant b. For
 // each row it calls fn(outOffset, aOffset, aStride, bOffset, bStride, count).
 func broadcastLoop(as, bs, out []int, fn func(o, ia, sa, ib, sb, cnt int)) {
+	w := newBroadcastWalk(as, bs, out)
+	w.run(0, w.total, fn)
+}
+
+// broadcastLoopParallel is broadcastLoop with the output split into
+// contiguous element ranges across up to workers goroutines (one when the
+// output is under two elementwiseGrain); a row crossing a range boundary is
+// cut in two. fn must write only its output range.
+func broadcastLoopParallel(as, bs, out []int, workers int, fn func(o, ia, sa, ib, sb, cnt int)) {
+	w := newBroadcastWalk(as, bs, out)
+	parallelElementwise(w.total, workers, func(lo, hi int) { w.run(lo, hi, fn) })
+}
+
+// broadcastWalk is the merged iteration space of one broadcast: dims (the
+// last is the row) and each operand's stride per dim.
+type broadcastWalk struct {
+	dims, da, db []int
+	total        int
+}
+
+func newBroadcastWalk(as, bs, out []int) broadcastWalk {
 	rank := len(out)
 	sta := broadcastStrides(as, out)
 	stb := broadcastStrides(bs, out)
 	// Merge dims: dims i-1 and i merge when both operands' strides are
 	// contiguous across them (stride[i-1] == stride[i]*out[i]).
-	var dims, da, db []int
+	var w broadcastWalk
 	for i := 0; i < rank; i++ {
 		if out[i] == 1 {
 			continue
 		}
-		if k := len(dims) - 1; k >= 0 && da[k] == sta[i]*out[i] && db[k] == stb[i]*out[i] {
-			dims[k] *= out[i]
-			da[k], db[k] = sta[i], stb[i]
+		if k := len(w.dims) - 1; k >= 0 && w.da[k] == sta[i]*out[i] && w.db[k] == stb[i]*out[i] {
+			w.dims[k] *= out[i]
+			w.da[k], w.db[k] = sta[i], stb[i]
 			continue
 		}
-		dims = append(dims, out[i])
-		da = append(da, sta[i])
-		db = append(db, stb[i])
+		w.dims = append(w.dims, out[i])
+		w.da = append(w.da, sta[i])
+		w.db = append(w.db, stb[i])
 	}
-	total := importer.NumElements(out)
-	if total == 0 {
+	w.total = importer.NumElements(out)
+	return w
+}
+
+// run calls fn over the output elements [e0, e1), row by row.
+func (w *broadcastWalk) run(e0, e1 int, fn func(o, ia, sa, ib, sb, cnt int)) {
+	if e0 >= e1 {
 		return
 	}
-	if len(dims) == 0 {
+	if len(w.dims) == 0 {
 		fn(0, 0, 0, 0, 0, 1)
 		return
 	}
-	last := len(dims) - 1
-	cnt := dims[last]
+	last := len(w.dims) - 1
+	cnt, sa, sb := w.dims[last], w.da[last], w.db[last]
+	// The multi-index of e0's row, and the operands' offsets at e0.
 	idx := make([]int, last)
 	ia, ib := 0, 0
-	for o := 0; o < total; o += cnt {
-		fn(o, ia, da[last], ib, db[last], cnt)
+	r := e0 / cnt
+	for d := last - 1; d >= 0; d-- {
+		idx[d] = r % w.dims[d]
+		r /= w.dims[d]
+		ia += idx[d] * w.da[d]
+		ib += idx[d] * w.db[d]
+	}
+	o, skip := e0-e0%cnt, e0%cnt
+	for o < e1 {
+		n := min(cnt, e1-o) - skip
+		fn(o+skip, ia+skip*sa, sa, ib+skip*sb, sb, n)
+		skip = 0
+		o += cnt
 		for d := last - 1; d >= 0; d-- {
 			idx[d]++
-			ia += da[d]
-			ib += db[d]
-			if idx[d] < dims[d] {
+			ia += w.da[d]
+			ib += w.db[d]
+			if idx[d] < w.dims[d] {
 				break
 			}
-			ia -= da[d] * dims[d]
-			ib -= db[d] * dims[d]
+			ia -= w.da[d] * w.dims[d]
+			ib -= w.db[d] * w.dims[d]
 			idx[d] = 0
 		}
 	}

@@ -390,26 +390,35 @@ func compileGlobalPool(c *compileCtx, n *importer.Node) (kernel, error) {
 		if sp == 0 {
 			return nil, fmt.Errorf("input %v has empty spatial dims", x.Shape)
 		}
-		for i := range out.Float {
-			plane := x.Float[i*sp : (i+1)*sp]
-			if isMax {
-				m := plane[0]
-				for _, v := range plane[1:] {
-					if v > m {
-						m = v
-					}
-				}
-				out.Float[i] = m
-				continue
-			}
-			// float64 sum: the mean of a large plane stays exact to float32
-			// rounding whatever the summation order of the reference.
-			var s float64
-			for _, v := range plane {
-				s += float64(v)
-			}
-			out.Float[i] = float32(s / float64(sp))
+		// The planes are independent: workers split them when the input
+		// is worth it (a squeeze-excitation pool sees every activation).
+		workers := numWorkers()
+		if len(x.Float) < 2*elementwiseGrain {
+			workers = 1
 		}
+		parallelFor(len(out.Float), workers, func(i0, i1 int) {
+			for i := i0; i < i1; i++ {
+				plane := x.Float[i*sp : (i+1)*sp]
+				if isMax {
+					m := plane[0]
+					for _, v := range plane[1:] {
+						if v > m {
+							m = v
+						}
+					}
+					out.Float[i] = m
+					continue
+				}
+				// float64 sum: the mean of a large plane stays exact to
+				// float32 rounding whatever the summation order of the
+				// reference.
+				var s float64
+				for _, v := range plane {
+					s += float64(v)
+				}
+				out.Float[i] = float32(s / float64(sp))
+			}
+		})
 		return one(out), nil
 	}, nil
 }
