@@ -18,71 +18,101 @@ var npyFormat = format{
 }
 
 func openNPY(path string, spec Spec) (Source, error) {
-	data, err := readCapped(path)
+	file, err := openNPYFile(path)
 	if err != nil {
 		return nil, err
 	}
-	shape, typ, payload, err := splitNPY(data)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	var x *importer.Tensor
-	if typ.dtype == importer.Uint8 && (len(shape) == 3 || len(shape) == 4) {
-		// 8-bit images are kept as the file's bytes (a tensor would widen
-		// every pixel to 64 bits first).
-		x = &importer.Tensor{DType: importer.Uint8, Shape: shape}
-	} else if x, err = decodeNPYPayload(shape, typ, payload); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if len(x.Shape) < 1 || x.Shape[0] < 1 {
-		return nil, invalidf("%s: shape %v: want [N, ...] with N >= 1 samples", path, x.Shape)
+	shape, typ := file.shape, file.typ
+	if len(shape) < 1 || shape[0] < 1 {
+		return nil, invalidf("%s: shape %v: want [N, ...] with N >= 1 samples", path, shape)
 	}
 	var labels []int
 	if spec.Labels != "" {
 		if labels, err = ReadLabelsNPY(spec.Labels); err != nil {
 			return nil, err
 		}
-		if len(labels) != x.Shape[0] {
-			return nil, invalidf("%s has %d samples (shape %v) but %s has %d labels", path, x.Shape[0], x.Shape, spec.Labels, len(labels))
+		if len(labels) != shape[0] {
+			return nil, invalidf("%s has %d samples (shape %v) but %s has %d labels", path, shape[0], shape, spec.Labels, len(labels))
 		}
 	}
 	switch {
-	case x.DType.IsFloat():
+	case typ.dtype.IsFloat():
 		if len(spec.Norm.Mean) > 0 || len(spec.Norm.Std) > 0 {
-			return nil, invalidf("%s holds %v values, fed to the model as they are: mean and std apply to 8-bit images only", path, x.DType)
+			return nil, invalidf("%s holds %v values, fed to the model as they are: mean and std apply to 8-bit images only", path, typ.dtype)
 		}
-		if err := CheckFinite(path, x); err != nil {
+		s := &tensorSource{name: path, file: file, labels: labels}
+		if err := s.scan(func(base int, v []float32) error { return checkFiniteAt(path, shape, base, v) }); err != nil {
 			return nil, err
 		}
-		return &tensorSource{name: path, x: x, labels: labels}, nil
-	case x.DType == importer.Uint8 && (len(x.Shape) == 3 || len(x.Shape) == 4):
-		c, h, w := 1, x.Shape[1], x.Shape[len(x.Shape)-1]
-		if len(x.Shape) == 4 {
-			c, h = x.Shape[1], x.Shape[2]
+		return s, nil
+	case typ.dtype == importer.Uint8 && (len(shape) == 3 || len(shape) == 4):
+		// 8-bit images are read as the file's bytes, a batch at a time.
+		c, h, w := 1, shape[1], shape[len(shape)-1]
+		if len(shape) == 4 {
+			c, h = shape[1], shape[2]
 		}
-		px := payload
 		sz := c * h * w
-		return &imageSource{name: path, n: x.Shape[0], labels: labels, norm: spec.Norm.orDefault(DefaultNorm), c: c, h: h, w: w,
-			pixels: func(start, n, _, _ int) ([]uint8, error) { return px[start*sz : (start+n)*sz], nil }}, nil
+		return &imageSource{name: path, n: shape[0], labels: labels, norm: spec.Norm.orDefault(DefaultNorm), c: c, h: h, w: w,
+			pixels: func(start, n, _, _ int) ([]uint8, error) { return file.read(start*sz, n*sz) }}, nil
 	}
-	return nil, invalidf("%s: %v array of shape %v: want floating point [N, ...] (preprocessed) or uint8 images [N,C,H,W] or [N,H,W]", path, x.DType, x.Shape)
+	return nil, invalidf("%s: %v array of shape %v: want floating point [N, ...] (preprocessed) or uint8 images [N,C,H,W] or [N,H,W]", path, typ.dtype, shape)
 }
 
-// tensorSource feeds a preprocessed float array [N, ...] as it is.
+// tensorSource feeds a preprocessed float array [N, ...] as it is, read
+// from its file a batch at a time.
 type tensorSource struct {
 	name   string
-	x      *importer.Tensor
+	file   *npyPayloadFile
 	labels []int
 }
 
 func (s *tensorSource) Name() string  { return s.name }
-func (s *tensorSource) Len() int      { return s.x.Shape[0] }
+func (s *tensorSource) Len() int      { return s.file.shape[0] }
 func (s *tensorSource) Labels() []int { return s.labels }
+
+// sampleLen is the number of values in one sample.
+func (s *tensorSource) sampleLen() int { return importer.NumElements(s.file.shape[1:]) }
+
+// samples decodes samples [start, start+n) as float32 values.
+func (s *tensorSource) samples(start, n int) (*importer.Tensor, error) {
+	per := s.sampleLen()
+	b, err := s.file.read(start*per, n*per)
+	if err != nil {
+		return nil, err
+	}
+	t, err := decodeNPYPayload(append([]int{n}, s.file.shape[1:]...), s.file.typ, b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", s.name, err)
+	}
+	t.DType = importer.Float
+	return t, nil
+}
+
+// scan calls fn on every value of the array, in chunks of whole samples
+// of about a megabyte (base: the flat index of v[0]).
+func (s *tensorSource) scan(fn func(base int, v []float32) error) error {
+	per := s.sampleLen()
+	if per == 0 {
+		return nil
+	}
+	chunk := max(1, (1<<20)/(per*s.file.typ.size))
+	for start := 0; start < s.Len(); start += chunk {
+		n := min(chunk, s.Len()-start)
+		t, err := s.samples(start, n)
+		if err != nil {
+			return err
+		}
+		if err := fn(start*per, t.Float); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // Fit implements Source: the model input must have the array's rank and
 // agree with every fixed dimension after the batch.
 func (s *tensorSource) Fit(in importer.ValueInfo) error {
-	sh := s.x.Shape
+	sh := s.file.shape
 	ok := len(in.Shape) == len(sh)
 	for i := 1; ok && i < len(sh); i++ {
 		ok = dimIs(in.Shape[i], sh[i])
@@ -94,12 +124,15 @@ func (s *tensorSource) Fit(in importer.ValueInfo) error {
 		// The values are fed as they are, converted to the input's type:
 		// each must be a whole number that type holds.
 		lo, hi := in.DType.IntRange()
-		for i, v := range s.x.Float {
-			if f := float64(v); f != math.Trunc(f) || f < float64(lo) || f > float64(hi) {
-				return fmt.Errorf("model input %q: %w", in.Name, invalidf("it is %v; %s holds %v at index %d, not a whole number in %d..%d (give the %v values themselves, e.g. image bytes before normalization)",
-					in.DType, s.name, v, i, lo, hi, in.DType))
+		return s.scan(func(base int, vals []float32) error {
+			for i, v := range vals {
+				if f := float64(v); f != math.Trunc(f) || f < float64(lo) || f > float64(hi) {
+					return fmt.Errorf("model input %q: %w", in.Name, invalidf("it is %v; %s holds %v at index %d, not a whole number in %d..%d (give the %v values themselves, e.g. image bytes before normalization)",
+						in.DType, s.name, v, base+i, lo, hi, in.DType))
+				}
 			}
-		}
+			return nil
+		})
 	}
 	return nil
 }
@@ -109,8 +142,7 @@ func (s *tensorSource) Batch(in importer.ValueInfo, start, n int) (*importer.Ten
 	if start < 0 || n < 0 || start > s.Len() || n > s.Len()-start {
 		return nil, invalidf("%s: samples [%d, %d+%d) out of range (it has %d)", s.name, start, start, n, s.Len())
 	}
-	per := len(s.x.Float) / s.Len()
-	return &importer.Tensor{DType: importer.Float, Shape: append([]int{n}, s.x.Shape[1:]...), Float: s.x.Float[start*per : (start+n)*per]}, nil
+	return s.samples(start, n)
 }
 
 // idxFormat: an MNIST-format image file (N×rows×cols unsigned bytes, plain

@@ -116,40 +116,130 @@ func DecodeNPY(data []byte) (*importer.Tensor, error) {
 // splitNPY checks a .npy file's header and returns its shape, element type
 // and payload (exactly shape-product × item-size bytes).
 func splitNPY(data []byte) (shape []int, typ npyType, payload []byte, err error) {
+	shape, typ, off, err := parseNPYHead(data, len(data))
+	if err != nil {
+		return nil, typ, nil, err
+	}
+	return shape, typ, data[off:], nil
+}
+
+// npyHeadMax is how much of a file openNPYFile reads for the header: any
+// header of format 1.0 (its length is 16 bits) and far more than numpy
+// writes in the later formats.
+const npyHeadMax = 1<<16 + 16
+
+// npyPayloadFile is a .npy file whose payload is read in ranges of elements when
+// needed instead of held whole (a float32 array would otherwise be in
+// memory twice, as bytes and decoded). A file that is not a regular file
+// (a pipe) is read whole once, as it cannot be read at an offset.
+type npyPayloadFile struct {
+	path  string
+	shape []int
+	typ   npyType
+	off   int64  // payload offset in the file
+	data  []byte // the payload, when read whole
+}
+
+// openNPYFile checks the file's header and its size against the shape.
+func openNPYFile(path string) (*npyPayloadFile, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if fi.IsDir() {
+		return nil, invalidf("%s is a directory, not a file", path)
+	}
+	if !fi.Mode().IsRegular() {
+		data, err := readCapped(path)
+		if err != nil {
+			return nil, err
+		}
+		shape, typ, payload, err := splitNPY(data)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		return &npyPayloadFile{path: path, shape: shape, typ: typ, data: payload}, nil
+	}
+	if fi.Size() > MaxFileBytes {
+		return nil, fmt.Errorf("%s: %w", path, invalidf("larger than %d bytes", MaxFileBytes))
+	}
+	head := make([]byte, min(fi.Size(), npyHeadMax))
+	if _, err := io.ReadFull(f, head); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	shape, typ, off, err := parseNPYHead(head, int(fi.Size()))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &npyPayloadFile{path: path, shape: shape, typ: typ, off: int64(off)}, nil
+}
+
+// read returns the payload bytes of elements [first, first+n) (in range:
+// the caller checks).
+func (f *npyPayloadFile) read(first, n int) ([]byte, error) {
+	lo, hi := first*f.typ.size, (first+n)*f.typ.size
+	if f.data != nil {
+		return f.data[lo:hi], nil
+	}
+	fh, err := os.Open(f.path)
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	buf := make([]byte, hi-lo)
+	if _, err := fh.ReadAt(buf, f.off+int64(lo)); err != nil {
+		return nil, fmt.Errorf("%s: reading bytes %d..%d of the payload: %w", f.path, lo, hi, err)
+	}
+	return buf, nil
+}
+
+// parseNPYHead checks the header at the start of a .npy file of size bytes
+// (data holds at least the header) and returns the shape, the element
+// type and the payload's offset; the payload must be exactly
+// shape-product × item-size bytes.
+func parseNPYHead(data []byte, size int) (shape []int, typ npyType, off int, err error) {
 	if len(data) < 10 || string(data[:6]) != npyMagic {
-		return nil, typ, nil, invalidf("npy: missing \\x93NUMPY magic")
+		return nil, typ, 0, invalidf("npy: missing \\x93NUMPY magic")
 	}
 	major, minor := data[6], data[7]
-	var hlen, off int
+	var hlen int
 	switch {
 	case major == 1 && minor == 0:
 		hlen, off = int(binary.LittleEndian.Uint16(data[8:])), 10
 	case (major == 2 || major == 3) && minor == 0:
 		if len(data) < 12 {
-			return nil, typ, nil, invalidf("npy: truncated header length")
+			return nil, typ, 0, invalidf("npy: truncated header length")
 		}
 		h := binary.LittleEndian.Uint32(data[8:])
-		if uint64(h) > uint64(len(data)) {
-			return nil, typ, nil, invalidf("npy: header length %d exceeds file size %d", h, len(data))
+		if uint64(h) > uint64(size) {
+			return nil, typ, 0, invalidf("npy: header length %d exceeds file size %d", h, size)
 		}
 		hlen, off = int(h), 12
 	default:
-		return nil, typ, nil, invalidf("npy: format version %d.%d not supported (want 1.0, 2.0 or 3.0)", major, minor)
+		return nil, typ, 0, invalidf("npy: format version %d.%d not supported (want 1.0, 2.0 or 3.0)", major, minor)
+	}
+	if hlen > size-off {
+		return nil, typ, 0, invalidf("npy: header length %d exceeds the %d bytes after it", hlen, size-off)
 	}
 	if hlen > len(data)-off {
-		return nil, typ, nil, invalidf("npy: header length %d exceeds the %d bytes after it", hlen, len(data)-off)
+		return nil, typ, 0, invalidf("npy: header length %d is longer than the %d bytes read", hlen, len(data)-off)
 	}
 	hdr, err := parseNPYHeader(string(data[off : off+hlen]))
 	if err != nil {
-		return nil, typ, nil, err
+		return nil, typ, 0, err
 	}
-	payload = data[off+hlen:]
+	payloadLen := size - off - hlen
 	typ, err = lookupDescr(hdr.descr)
 	if err != nil {
-		return nil, typ, nil, err
+		return nil, typ, 0, err
 	}
 	if hdr.fortran {
-		return nil, typ, nil, invalidf("npy: fortran_order True not supported (save a C-contiguous array)")
+		return nil, typ, 0, invalidf("npy: fortran_order True not supported (save a C-contiguous array)")
 	}
 	count := 1
 	if slices.Contains(hdr.shape, 0) {
@@ -161,15 +251,15 @@ func splitNPY(data []byte) (shape []int, typ npyType, payload []byte, err error)
 		}
 		// Bounded by the payload: no product can overflow, nothing is
 		// allocated from a forged dimension.
-		if d != 0 && count > len(payload)/typ.size/d {
-			return nil, typ, nil, invalidf("npy: shape %v of %s needs more than the %d payload bytes present", hdr.shape[:i+1], hdr.descr, len(payload))
+		if d != 0 && count > payloadLen/typ.size/d {
+			return nil, typ, 0, invalidf("npy: shape %v of %s needs more than the %d payload bytes present", hdr.shape[:i+1], hdr.descr, payloadLen)
 		}
 		count *= d
 	}
-	if count*typ.size != len(payload) {
-		return nil, typ, nil, invalidf("npy: shape %v of %s needs %d payload bytes, file has %d", hdr.shape, hdr.descr, count*typ.size, len(payload))
+	if count*typ.size != payloadLen {
+		return nil, typ, 0, invalidf("npy: shape %v of %s needs %d payload bytes, file has %d", hdr.shape, hdr.descr, count*typ.size, payloadLen)
 	}
-	return hdr.shape, typ, payload, nil
+	return hdr.shape, typ, off + hlen, nil
 }
 
 // decodeNPYPayload converts a checked payload to a tensor.

@@ -265,18 +265,24 @@ func (nz Normalize) String() string {
 // CheckFinite returns an error naming the first NaN or ±Inf of t, with its
 // index in every dimension; what names the tensor (a file).
 func CheckFinite(what string, t *importer.Tensor) error {
-	for i, v := range t.Float {
+	return checkFiniteAt(what, t.Shape, 0, t.Float)
+}
+
+// checkFiniteAt is CheckFinite for the values v of an array of the given
+// shape that start at flat index base.
+func checkFiniteAt(what string, shape []int, base int, v []float32) error {
+	for i, x := range v {
 		// NaN and ±Inf are the values whose exponent bits are all ones.
-		if math.Float32bits(v)&0x7f800000 == 0x7f800000 {
-			idx := make([]int, len(t.Shape))
-			r := i
-			for d := len(t.Shape) - 1; d >= 0; d-- {
-				if t.Shape[d] > 0 {
-					idx[d] = r % t.Shape[d]
-					r /= t.Shape[d]
+		if math.Float32bits(x)&0x7f800000 == 0x7f800000 {
+			idx := make([]int, len(shape))
+			r := base + i
+			for d := len(shape) - 1; d >= 0; d-- {
+				if shape[d] > 0 {
+					idx[d] = r % shape[d]
+					r /= shape[d]
 				}
 			}
-			return invalidf("%s: element %v (flat index %d) is %v: data must be finite", what, idx, i, v)
+			return invalidf("%s: element %v (flat index %d) is %v: data must be finite", what, idx, base+i, x)
 		}
 	}
 	return nil

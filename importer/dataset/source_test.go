@@ -1,6 +1,7 @@
 package dataset
 
 import (
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -154,5 +155,54 @@ func TestNormalizeChannels(t *testing.T) {
 	}
 	if _, _, err := (Normalize{Mean: []float32{0}, Std: []float32{0}}).forChannels(1); err == nil {
 		t.Fatal("std 0 accepted")
+	}
+}
+
+// TestNPYSourceReadsBatches: a float .npy source reads its samples from the
+// file a batch at a time; every batch equals the same samples of the whole
+// array decoded at once (float32 and float64), and a NaN past the first
+// megabyte (a later chunk of the open-time check) is found with its index.
+func TestNPYSourceReadsBatches(t *testing.T) {
+	const n, per = 3000, 105 // 1.26 MB of float32: two chunks of the check
+	shape := []int{n, 3, 5, 7}
+	for _, dt := range []importer.DataType{importer.Float, importer.Double} {
+		x := &importer.Tensor{DType: dt, Shape: shape, Float: make([]float32, n*per)}
+		for i := range x.Float {
+			x.Float[i] = float32(i%977)/97 - 5
+		}
+		path := tmpNPY(t, dt.String()+".npy", x)
+		whole, err := ReadNPY(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		src, err := Open(Spec{Data: path})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if src.Len() != n {
+			t.Fatalf("%v: %d samples, want %d", dt, src.Len(), n)
+		}
+		in := importer.ValueInfo{Name: "x", Shape: []importer.Dim{{Param: "N"}, {Value: 3}, {Value: 5}, {Value: 7}}}
+		for _, r := range [][2]int{{0, 1}, {0, 64}, {1000, 777}, {2999, 1}, {0, n}} {
+			b, err := src.Batch(in, r[0], r[1])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if b.DType != importer.Float || !slices.Equal(b.Shape, []int{r[1], 3, 5, 7}) {
+				t.Fatalf("%v batch %v: %v %v", dt, r, b.DType, b.Shape)
+			}
+			if !slices.Equal(b.Float, whole.Float[r[0]*per:(r[0]+r[1])*per]) {
+				t.Fatalf("%v batch %v differs from the decoded array", dt, r)
+			}
+		}
+		if _, err := src.Batch(in, 2999, 2); err == nil {
+			t.Fatalf("%v: batch past the end accepted", dt)
+		}
+	}
+	x := &importer.Tensor{DType: importer.Float, Shape: shape, Float: make([]float32, n*per)}
+	x.Float[2900*per+8] = float32(math.Inf(-1))
+	_, err := Open(Spec{Data: tmpNPY(t, "inf.npy", x)})
+	if want := "element [2900 0 1 1] (flat index 304508) is -Inf"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("err = %v, want it to contain %q", err, want)
 	}
 }
