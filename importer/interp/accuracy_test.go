@@ -374,3 +374,48 @@ func TestOptimizeRealModels(t *testing.T) {
 		})
 	}
 }
+
+// TestTestmodelsFusedBits: on every testmodel, Run (with its fused
+// Conv → Add → Relu and Conv → Relu chains) gives the same bits as
+// RunVisited (node by node) on 40 MNIST images, a batch that takes the
+// batch-lane convolutions, and on one image.
+func TestTestmodelsFusedBits(t *testing.T) {
+	man := readManifest(t)
+	set, err := dataset.MNISTTest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, mm := range man.Models {
+		t.Run(name, func(t *testing.T) {
+			for variant, prog := range loadVariants(t, filepath.Join(testmodelsDir(), mm.File)) {
+				in := prog.Inputs()[0]
+				if len(in.Shape) > 0 && in.Shape[0].Value > 0 {
+					continue // fixed batch
+				}
+				for _, n := range []int{40, 1} {
+					x, err := set.BatchFor(in, 0, n, mm.Preprocessing.Mean, mm.Preprocessing.Std)
+					if err != nil {
+						t.Fatal(err)
+					}
+					feed := map[string]*importer.Tensor{in.Name: x}
+					fused, err := prog.Run(feed)
+					if err != nil {
+						t.Fatal(err)
+					}
+					plain, err := prog.RunVisited(feed, func(*importer.Node, []*importer.Tensor) {})
+					if err != nil {
+						t.Fatal(err)
+					}
+					for out, want := range plain {
+						got := fused[out].Float
+						for i, v := range want.Float {
+							if math.Float32bits(got[i]) != math.Float32bits(v) {
+								t.Fatalf("%s, batch %d: %s[%d] fused %v, node by node %v", variant, n, out, i, got[i], v)
+							}
+						}
+					}
+				}
+			}
+		})
+	}
+}

@@ -1,6 +1,10 @@
 package interp
 
-import "github.com/rramc/rramc/importer"
+import (
+	"slices"
+
+	"github.com/rramc/rramc/importer"
+)
 
 // Activation fusion. A node whose output feeds only an activation (a Conv
 // followed by Relu or a Clip with constant bounds, the pairs of nearly
@@ -54,22 +58,19 @@ func registerFusedProducer(op string, compile func(c *compileCtx, n *importer.No
 // read only by a fusable activation replaced by one step computing both
 // (the activation's step dropped), or nil when nothing fuses.
 func (p *Program) fuseSteps(cc *compileCtx, keep []bool) ([]step, error) {
-	readers := make([][]int, p.nslots) // steps reading each slot, once per input
-	for i, st := range p.steps {
-		for _, s := range st.in {
-			if s >= 0 {
-				readers[s] = append(readers[s], i)
-			}
-		}
+	steps, err := p.fuseResiduals(cc, keep)
+	if err != nil {
+		return nil, err
 	}
+	readers := slotReaders(steps, p.nslots)
 	var fused []step
-	drop := make([]bool, len(p.steps))
-	for i, st := range p.steps {
+	drop := make([]bool, len(steps))
+	for i, st := range steps {
 		if drop[i] {
 			continue
 		}
 		spec := opTable[st.node.OpType]
-		if spec.fused == nil || len(st.out) != 1 || st.out[0] < 0 {
+		if spec.fused == nil || st.chain || len(st.out) != 1 || st.out[0] < 0 {
 			fused = append(fused, st)
 			continue
 		}
@@ -79,7 +80,7 @@ func (p *Program) fuseSteps(cc *compileCtx, keep []bool) ([]step, error) {
 			fused = append(fused, st)
 			continue
 		}
-		act := p.steps[r[0]]
+		act := steps[r[0]]
 		aspec := opTable[act.node.OpType]
 		if aspec.epilogue == nil || len(act.in) == 0 || act.in[0] != s || len(act.out) != 1 {
 			fused = append(fused, st)
@@ -101,4 +102,183 @@ func (p *Program) fuseSteps(cc *compileCtx, keep []bool) ([]step, error) {
 		return nil, nil
 	}
 	return fused, nil
+}
+
+// slotReaders lists, per slot, the steps reading it (once per input).
+func slotReaders(steps []step, nslots int) [][]int {
+	readers := make([][]int, nslots)
+	for i, st := range steps {
+		for _, s := range st.in {
+			if s >= 0 {
+				readers[s] = append(readers[s], i)
+			}
+		}
+	}
+	return readers
+}
+
+// Residual fusion. In a residual block the last Conv's output is read only
+// by an Add with the block's shortcut, whose sum is read only by an
+// activation: Conv → Add → Relu, two more passes over the activations.
+// Fused, the Conv adds the shortcut and applies the activation to each
+// output row as it is final (residual.apply), in the same float32
+// operations as the separate nodes: the one addition with the operands in
+// the Add node's order, then the activation's epilogue function.
+
+// residualSpec is what a producer compiled with a fused residual Add
+// needs to know: on which side of the Add its output is, and the
+// activation after the Add (nil: none). The residual tensor itself is the
+// fused step's last input.
+type residualSpec struct {
+	first bool // the Add computes shortcut + output (else output + shortcut)
+	act   epilogue
+}
+
+// residual is a residualSpec bound to the shortcut's values for one run.
+type residual struct {
+	residualSpec
+	r     []float32 // the shortcut, indexed like the output (nil: none, act only)
+	shape []int     // the shortcut's shape
+}
+
+// fits reports whether rs can be applied to an output of the given shape:
+// the shortcut must have exactly that shape.
+func (rs *residual) fits(shape []int) bool {
+	return rs == nil || rs.r == nil || slices.Equal(rs.shape, shape)
+}
+
+// sub returns the residual of output values [lo, hi).
+func (rs *residual) sub(lo, hi int) *residual {
+	if rs == nil || rs.r == nil {
+		return rs
+	}
+	s := *rs
+	s.r = rs.r[lo:hi]
+	return &s
+}
+
+// apply finishes v, the output values [off, off+len(v)) of the range rs
+// covers: the Add with the shortcut, then the activation.
+func (rs *residual) apply(v []float32, off int) {
+	if rs == nil {
+		return
+	}
+	if rs.r != nil {
+		r := rs.r[off : off+len(v)]
+		if rs.first {
+			for i := range v {
+				v[i] = r[i] + v[i]
+			}
+		} else {
+			for i := range v {
+				v[i] += r[i]
+			}
+		}
+	}
+	rs.act.apply(v)
+}
+
+// applyParallel runs apply over all of out split over workers.
+func (rs *residual) applyParallel(out []float32, workers int) {
+	if rs == nil {
+		return
+	}
+	parallelElementwise(len(out), workers, func(lo, hi int) { rs.apply(out[lo:hi], lo) })
+}
+
+// registerResidualProducer declares that op can fuse a residual Add (and
+// the activation after it) into its output.
+func registerResidualProducer(op string, compile func(c *compileCtx, n *importer.Node, rs residualSpec) (kernel, error)) {
+	opTable[op].residualFused = compile
+}
+
+// registerResidualAdd declares op the elementwise float32 addition a
+// residual producer fuses (Add).
+func registerResidualAdd(op string) { opTable[op].residualAdd = true }
+
+// fuseResiduals returns p.steps with every chain producer → Add [→
+// activation] replaced by one step, where the producer's output is read
+// only by the Add and the activation (if any) is the only reader of the
+// Add's output. When both operands of the Add are such producers, the
+// later one takes the Add. The fused step runs at the Add's position
+// (every input is computed by then); it reads the producer's inputs and
+// then the shortcut.
+func (p *Program) fuseResiduals(cc *compileCtx, keep []bool) ([]step, error) {
+	readers := slotReaders(p.steps, p.nslots)
+	producedBy := make([]int, p.nslots)
+	for i := range producedBy {
+		producedBy[i] = -1
+	}
+	for i, st := range p.steps {
+		for _, s := range st.out {
+			if s >= 0 {
+				producedBy[s] = i
+			}
+		}
+	}
+	sole := func(s int) int { // the one step reading slot s, or -1
+		if s < 0 || keep[s] || len(readers[s]) != 1 {
+			return -1
+		}
+		return readers[s][0]
+	}
+	drop := make([]bool, len(p.steps))
+	at := map[int]step{}
+	for j, add := range p.steps {
+		if !opTable[add.node.OpType].residualAdd || len(add.in) != 2 || len(add.out) != 1 || add.in[0] == add.in[1] {
+			continue
+		}
+		// The operand computed last by a residual producer read only here.
+		side := -1
+		for k, s := range add.in {
+			if s < 0 || sole(s) != j {
+				continue
+			}
+			i := producedBy[s]
+			if i < 0 || drop[i] || opTable[p.steps[i].node.OpType].residualFused == nil || len(p.steps[i].out) != 1 {
+				continue
+			}
+			if side < 0 || i > producedBy[add.in[side]] {
+				side = k
+			}
+		}
+		if side < 0 {
+			continue
+		}
+		pi := producedBy[add.in[side]]
+		prod := p.steps[pi]
+		rs := residualSpec{first: side == 1}
+		out := add.out
+		act := -1
+		if a := sole(add.out[0]); a >= 0 {
+			as := p.steps[a]
+			if spec := opTable[as.node.OpType]; spec.epilogue != nil && len(as.in) > 0 && as.in[0] == add.out[0] && len(as.out) == 1 {
+				if rs.act = spec.epilogue(cc, as.node); rs.act != nil {
+					act, out = a, as.out
+				}
+			}
+		}
+		run, err := opTable[prod.node.OpType].residualFused(cc, prod.node, rs)
+		if err != nil {
+			return nil, importer.NodeError(prod.node, err)
+		}
+		in := append(append([]int(nil), prod.in...), add.in[1-side])
+		at[j] = step{node: prod.node, run: run, in: in, out: out, chain: true}
+		drop[pi] = true
+		if act >= 0 {
+			drop[act] = true
+		}
+	}
+	if len(at) == 0 {
+		return p.steps, nil
+	}
+	var steps []step
+	for i, st := range p.steps {
+		if fs, ok := at[i]; ok {
+			steps = append(steps, fs)
+		} else if !drop[i] {
+			steps = append(steps, st)
+		}
+	}
+	return steps, nil
 }

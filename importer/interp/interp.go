@@ -27,6 +27,10 @@ type opSpec struct {
 	// compiles a producer node with an epilogue.
 	epilogue func(c *compileCtx, n *importer.Node) epilogue
 	fused    func(c *compileCtx, n *importer.Node, ep epilogue) (kernel, error)
+	// residualFused compiles a producer node with a residual Add (and an
+	// activation after it) fused in; residualAdd marks the Add it fuses.
+	residualFused func(c *compileCtx, n *importer.Node, rs residualSpec) (kernel, error)
+	residualAdd   bool
 }
 
 // shapeRule infers the output shapes of one node from what is known about
@@ -104,6 +108,9 @@ type step struct {
 	in   []int // slot per input, -1 for an omitted optional input
 	out  []int // slot per output, -1 for an omitted optional output
 	free []int // slots whose last reader is this step (released after it runs)
+	// chain: the step already computes a fused chain (fuse.go) and takes
+	// no further epilogue.
+	chain bool
 }
 
 // Program is a compiled graph ready to run in float32. It is safe for

@@ -88,3 +88,10 @@ func (a *arena) release(t *importer.Tensor) {
 		floatPools[c].Put(&buf)
 	}
 }
+
+// discard recycles t, a value the arena handed out that no slot holds
+// (the intermediate of a fused step).
+func (a *arena) discard(t *importer.Tensor) {
+	a.hold(t)
+	a.release(t)
+}

@@ -202,7 +202,7 @@ func convForwardChecked(g *ConvGeometry, cw *convWeights, x []float32, b *import
 			out[i] = float32(math.NaN()) // every element must be written
 		}
 	}
-	convForward(g, cw, x, b, out, n, m, workers, nil)
+	convForward(g, cw, x, b, out, n, m, workers, nil, nil)
 	return out
 }
 

@@ -90,9 +90,9 @@ func (s *batchPlan) interleave(g *ConvGeometry, x, dst []float32) {
 
 // convLanes computes batchLanes images (x: consecutive InC×InH×InW images,
 // out: consecutive M×P outputs) with the batch-lane kernel; bias is M values
-// or nil. sc provides the interleaved input (pad) and the lane-interleaved
+// or nil; rs (nil: none) finishes each output row. sc provides the interleaved input (pad) and the lane-interleaved
 // output (grid, Mpad × P × batchLanes).
-func convLanes(g *ConvGeometry, s *batchPlan, pa packedA, x, bias, out []float32, sc *gemmScratch) {
+func convLanes(g *ConvGeometry, s *batchPlan, pa packedA, x, bias, out []float32, sc *gemmScratch, rs *residual) {
 	sc.pad = grow(sc.pad, s.input)
 	s.interleave(g, x, sc.pad)
 	P := g.P()
@@ -121,15 +121,19 @@ func convLanes(g *ConvGeometry, s *batchPlan, pa packedA, x, bias, out []float32
 			}
 		}
 	}
-	// De-interleave: out[n][m][p] = grid[m][p][n], written in order.
+	// De-interleave: out[n][m][p] = grid[m][p][n], then the residual and
+	// activation on the row while it is in cache. One grid row
+	// (P·batchLanes values) serves all batchLanes images before the next
+	// is read.
 	M := pa.m
-	for n := 0; n < batchLanes; n++ {
-		for m := 0; m < M; m++ {
+	for m := 0; m < M; m++ {
+		for n := 0; n < batchLanes; n++ {
 			dst := out[(n*M+m)*P : (n*M+m+1)*P]
 			src := grid[m*ldc+n : m*ldc+n+(P-1)*batchLanes+1]
 			for p := range dst {
 				dst[p] = src[p*batchLanes]
 			}
+			rs.apply(dst, (n*M+m)*P)
 		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 func init() {
 	register("Conv", 2, 3, compileConv, shapeWindow)
 	registerFusedProducer("Conv", compileConvEpilogue)
+	registerResidualProducer("Conv", compileConvResidual)
 	register("Gemm", 2, 3, compileGemm, shapeGemm)
 	register("MatMul", 2, 2, compileMatMul, shapeMatMul)
 }
@@ -40,6 +41,21 @@ func compileConv(c *compileCtx, n *importer.Node) (kernel, error) {
 // compileConvEpilogue is compileConv with an activation fused into the
 // output (ep nil: none); see fuse.go.
 func compileConvEpilogue(c *compileCtx, n *importer.Node, ep epilogue) (kernel, error) {
+	return compileConvFused(c, n, ep, nil)
+}
+
+// compileConvResidual is compileConv with a residual Add and the
+// activation after it fused into the output (fuse.go): its kernel takes
+// the shortcut after the Conv's own inputs. A shortcut of another shape
+// than the output (one that broadcasts) is added by the Add's own
+// computation after the convolution.
+func compileConvResidual(c *compileCtx, n *importer.Node, rs residualSpec) (kernel, error) {
+	return compileConvFused(c, n, nil, &rs)
+}
+
+// compileConvFused compiles a Conv with an activation epilogue ep or a
+// residual rs fused in (at most one; both nil: the plain Conv).
+func compileConvFused(c *compileCtx, n *importer.Node, ep epilogue, rspec *residualSpec) (kernel, error) {
 	at, err := readConvAttrs(n, false)
 	if err != nil {
 		return nil, err
@@ -55,44 +71,46 @@ func compileConvEpilogue(c *compileCtx, n *importer.Node, ep epilogue) (kernel, 
 		cw := packConvWeights(w, at.group)
 		pre = &cw
 	}
-	return func(ar *arena, ins []*importer.Tensor) ([]*importer.Tensor, error) {
+	// conv reports whether it applied rs (not when the shortcut's shape is
+	// not the output's).
+	conv := func(ar *arena, ins []*importer.Tensor, rs *residual) (*importer.Tensor, bool, error) {
 		x, w := ins[0], ins[1]
 		var b *importer.Tensor
 		if len(ins) > 2 {
 			b = ins[2]
 		}
 		if err := needFloat(x, "input X"); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		if err := checkConvWeight(w, at.group); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		if len(x.Shape) != len(w.Shape) {
-			return nil, fmt.Errorf("input %v and weight %v ranks differ", x.Shape, w.Shape)
+			return nil, false, fmt.Errorf("input %v and weight %v ranks differ", x.Shape, w.Shape)
 		}
 		if len(w.Shape) > 4 {
-			return convND(ar, n, x, w, b, at.group, pre, ep)
+			return convND(ar, n, x, w, b, at.group, pre, ep, rs)
 		}
 		p, err := at.params(len(w.Shape)-2, w.Shape[2:], false)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		N, C := x.Shape[0], x.Shape[1]
 		H, W := spatialHW(x.Shape)
 		if C != w.Shape[1]*at.group {
-			return nil, fmt.Errorf("input has %d channels, weight %v with group %d expects %d", C, w.Shape, at.group, w.Shape[1]*at.group)
+			return nil, false, fmt.Errorf("input has %d channels, weight %v with group %d expects %d", C, w.Shape, at.group, w.Shape[1]*at.group)
 		}
 		g, err := NewConvGeometry(C, H, W, at.group, p)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		M := w.Shape[0]
 		if b != nil {
 			if err := needFloat(b, "bias B"); err != nil {
-				return nil, err
+				return nil, false, err
 			}
 			if len(b.Shape) != 1 || b.Shape[0] != M {
-				return nil, fmt.Errorf("bias shape %v, want [%d]", b.Shape, M)
+				return nil, false, fmt.Errorf("bias shape %v, want [%d]", b.Shape, M)
 			}
 		}
 		outShape := []int{N, M, g.OutH, g.OutW}
@@ -100,52 +118,89 @@ func compileConvEpilogue(c *compileCtx, n *importer.Node, ep epilogue) (kernel, 
 			outShape = []int{N, M, g.OutW}
 		}
 		if _, err := importer.CheckNumElements(outShape); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		if _, err := importer.CheckNumElements([]int{g.K(), g.P()}); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		cw := pre
 		if cw == nil {
 			v := packConvWeights(w, at.group)
 			cw = &v
 		}
+		if !rs.fits(outShape) {
+			rs = nil
+		}
 		out := ar.newFloat(outShape)
 		if b == nil {
 			clear(out.Float)
 		}
-		convForward(&g, cw, x.Float, b, out.Float, N, M, numWorkers(), ep)
-		return one(out), nil
+		convForward(&g, cw, x.Float, b, out.Float, N, M, numWorkers(), ep, rs)
+		return out, rs != nil, nil
+	}
+	if rspec == nil {
+		return func(ar *arena, ins []*importer.Tensor) ([]*importer.Tensor, error) {
+			y, _, err := conv(ar, ins, nil)
+			if err != nil {
+				return nil, err
+			}
+			return one(y), nil
+		}, nil
+	}
+	return func(ar *arena, ins []*importer.Tensor) ([]*importer.Tensor, error) {
+		short := ins[len(ins)-1]
+		ins = ins[:len(ins)-1]
+		var rs *residual
+		if short.IsFloat() {
+			rs = &residual{residualSpec: *rspec, r: short.Float, shape: short.Shape}
+		}
+		y, applied, err := conv(ar, ins, rs)
+		if err != nil || applied {
+			return one(y), err
+		}
+		// The Add node's own computation (broadcasting, type errors), then
+		// the activation.
+		a, b := y, short
+		if rspec.first {
+			a, b = short, y
+		}
+		sum, err := binary(ar, opAdd, a, b)
+		ar.discard(y)
+		if err != nil {
+			return nil, err
+		}
+		rspec.act.apply(sum.Float)
+		return one(sum), nil
 	}, nil
 }
 
 // convND is a Conv over three spatial axes (the rank the 2-D kernels do
 // not take): per image and group, Im2colND and one GEMM of the packed
 // weights with it, after the bias.
-func convND(ar *arena, n *importer.Node, x, w, b *importer.Tensor, groups int, pre *convWeights, ep epilogue) ([]*importer.Tensor, error) {
+func convND(ar *arena, n *importer.Node, x, w, b *importer.Tensor, groups int, pre *convWeights, ep epilogue, rs *residual) (*importer.Tensor, bool, error) {
 	N, C, M := x.Shape[0], x.Shape[1], w.Shape[0]
 	if C != w.Shape[1]*groups {
-		return nil, fmt.Errorf("input has %d channels, weight %v with group %d expects %d", C, w.Shape, groups, w.Shape[1]*groups)
+		return nil, false, fmt.Errorf("input has %d channels, weight %v with group %d expects %d", C, w.Shape, groups, w.Shape[1]*groups)
 	}
 	g, err := NodeWindowND(n, C, x.Shape[2:], w.Shape[2:], groups)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if b != nil {
 		if err := needFloat(b, "bias B"); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		if len(b.Shape) != 1 || b.Shape[0] != M {
-			return nil, fmt.Errorf("bias shape %v, want [%d]", b.Shape, M)
+			return nil, false, fmt.Errorf("bias shape %v, want [%d]", b.Shape, M)
 		}
 	}
 	outShape := append([]int{N, M}, g.OutShape()...)
 	if _, err := importer.CheckNumElements(outShape); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	K, P := g.K(), g.P()
 	if _, err := importer.CheckNumElements([]int{K, P}); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	cw := pre
 	if cw == nil {
@@ -177,7 +232,11 @@ func convND(ar *arena, n *importer.Node, x, w, b *importer.Tensor, groups int, p
 		}
 	}
 	ep.apply(out.Float)
-	return one(out), nil
+	if !rs.fits(outShape) {
+		return out, false, nil
+	}
+	rs.applyParallel(out.Float, workers)
+	return out, rs != nil, nil
 }
 
 func checkConvWeight(w *importer.Tensor, group int) error {
@@ -201,8 +260,10 @@ func checkConvWeight(w *importer.Tensor, group int) error {
 // single-threaded GEMM per image, or per batchLanes images on the
 // batch-lane path); otherwise each image's GEMMs use all workers. All give
 // identical results (see gemmPP and kernels_convbatch.go). ep, when not
-// nil, is applied to every output value once it is final.
-func convForward(g *ConvGeometry, cw *convWeights, x []float32, b *importer.Tensor, out []float32, N, M, workers int, ep epilogue) {
+// nil, is applied to every output value once it is final; rs, when not
+// nil (ep is then nil), to each image's or batch of images' output once
+// it is complete (or each output row on the batch-lane path).
+func convForward(g *ConvGeometry, cw *convWeights, x []float32, b *importer.Tensor, out []float32, N, M, workers int, ep epilogue, rs *residual) {
 	imgIn := g.InC * g.InH * g.InW
 	P := g.P()
 	mg := M / g.Groups
@@ -272,13 +333,19 @@ func convForward(g *ConvGeometry, cw *convWeights, x []float32, b *importer.Tens
 				if b != nil {
 					bias = b.Float
 				}
+				// The epilogue runs on each output row as it is
+				// de-interleaved.
+				rows := rs
+				if rows == nil && ep != nil {
+					rows = &residual{residualSpec: residualSpec{act: ep}}
+				}
 				for ; img+batchLanes <= hi; img += batchLanes {
-					convLanes(g, lanes, cw.groups[0], x[img*imgIn:(img+batchLanes)*imgIn], bias, out[img*M*P:(img+batchLanes)*M*P], s)
-					ep.apply(out[img*M*P : (img+batchLanes)*M*P])
+					convLanes(g, lanes, cw.groups[0], x[img*imgIn:(img+batchLanes)*imgIn], bias, out[img*M*P:(img+batchLanes)*M*P], s, rows.sub(img*M*P, (img+batchLanes)*M*P))
 				}
 			}
 			for ; img < hi; img++ {
 				one(img, 1, s)
+				rs.sub(img*M*P, (img+1)*M*P).apply(out[img*M*P:(img+1)*M*P], 0)
 			}
 			gemmPool.Put(s)
 		})
@@ -289,6 +356,7 @@ func convForward(g *ConvGeometry, cw *convWeights, x []float32, b *importer.Tens
 		one(img, workers, s)
 	}
 	gemmPool.Put(s)
+	rs.applyParallel(out[:N*M*P], workers)
 }
 
 // ---------------------------------------------------------------------------

@@ -11,6 +11,7 @@ func init() {
 	for _, op := range []string{"Add", "Sub", "Mul", "Div"} {
 		register(op, 2, 2, compileBinary, shapeBinary)
 	}
+	registerResidualAdd("Add")
 	register("Relu", 1, 1, compileRelu, shapeSame)
 	registerEpilogue("Relu", func(*compileCtx, *importer.Node) epilogue {
 		return func(v []float32) { reluSlice(v, v) }

@@ -42,6 +42,29 @@ func registerPointwiseSlice(op string, nonNegative bool, bind func(n *importer.N
 	spec := &pointwiseSpec{bind: bind, nonNegative: nonNegative, bindSlice: bindSlice}
 	pointwiseTable[op] = spec
 	register(op, 1, 1, spec.compile, shapeSame)
+	registerEpilogue(op, spec.epilogue)
+}
+
+// epilogue is the activation fused into a producer (fuse.go): the float
+// kernel's own loop over each block of values, in place; nil when an
+// attribute is invalid (the unfused kernel then reports it).
+func (spec *pointwiseSpec) epilogue(c *compileCtx, n *importer.Node) epilogue {
+	if spec.bindSlice != nil {
+		fs, err := spec.bindSlice(n)
+		if err != nil {
+			return nil
+		}
+		return func(v []float32) { fs(v, v) }
+	}
+	f, err := spec.bind(n)
+	if err != nil {
+		return nil
+	}
+	return func(v []float32) {
+		for i, x := range v {
+			v[i] = float32(f(float64(x)))
+		}
+	}
 }
 
 // fixedPointwise is the bind function of an activation without attributes.
