@@ -283,7 +283,7 @@ func TestConv1x1Direct(t *testing.T) {
 										fused[i] = float32(math.NaN()) // every element must be written
 									}
 								}
-								convForward(&g, &cw, x, b, fused, tc.n, tc.m, workers, ep)
+								convForward(&g, &cw, x, b, fused, tc.n, tc.m, workers, ep, nil)
 								if !slices.Equal(fused, out) {
 									t.Errorf("direct=%v: fused epilogue differs from a separate pass by up to %g", direct, maxAbsDiff(fused, out))
 								}
