@@ -12,8 +12,8 @@ import (
 )
 
 // TestReduceKindsSimulated: networks whose digital part is the grouped
-// reductions (1-D and 3-D pooling, Reduce over channels and other axes)
-// after crossbar layers. Every scheme's ideal simulation is bit-identical
+// reductions (1-D and 3-D pooling, Reduce over channels and other axes) or
+// the variadic Max/Min/Sum/Mean after crossbar layers. Every scheme's ideal simulation is bit-identical
 // to the golden model, and each reduction states digital work for the
 // cost model.
 func TestReduceKindsSimulated(t *testing.T) {
@@ -34,6 +34,15 @@ func TestReduceKindsSimulated(t *testing.T) {
 			m := g.Node("ReduceMax", []string{p}, "m", graphtest.AInts("axes", 1), graphtest.AInt("keepdims", 1))
 			return g.Node("ReduceMin", []string{m}, "y", graphtest.AInts("axes", -1))
 		}},
+		{"conv-branches-max-min-sum-mean", []int{3, 6, 6}, func(g *graphtest.Builder) string {
+			a := g.Conv("x", "a", 3, 4, 3, 1)
+			b := g.Conv("x", "b", 3, 4, 1, 1)
+			c := g.Node("Relu", []string{g.Conv("x", "c", 3, 4, 3, 1)}, "cr")
+			mx := g.Node("Max", []string{a, b, c}, "mx")
+			mn := g.Node("Min", []string{a, b}, "mn")
+			s := g.Node("Sum", []string{mx, mn, c}, "s")
+			return g.Node("Mean", []string{s, a}, "y")
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := graphtest.New(4)
@@ -45,19 +54,20 @@ func TestReduceKindsSimulated(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			reductions := 0
+			ours := 0
 			for i := range net.Ops {
 				op := &net.Ops[i]
 				switch op.Kind {
-				case quant.OpReduceMax, quant.OpReduceMin, quant.OpReduceSum, quant.OpReduceMean:
-					reductions++
-					if w := net.Work(op); w.PoolOps <= 0 {
+				case quant.OpReduceMax, quant.OpReduceMin, quant.OpReduceSum, quant.OpReduceMean,
+					quant.OpEltMax, quant.OpEltMin, quant.OpEltSum, quant.OpEltMean:
+					ours++
+					if w := net.Work(op); w.PoolOps+w.Adds <= 0 || w.Requant < 0 {
 						t.Errorf("%s %q states no digital work: %+v", op.Kind, op.Name, w)
 					}
 				}
 			}
-			if reductions < 3 {
-				t.Fatalf("%d grouped reductions in the program, want 3", reductions)
+			if ours < 3 {
+				t.Fatalf("%d reduction or variadic ops in the program, want at least 3", ours)
 			}
 			want, _, err := net.RunCodes(x, nil, 0)
 			if err != nil {

@@ -151,6 +151,12 @@
 // for Mean, ties to even. A reduction over the batch axis is refused (every
 // sample runs on its own).
 //
+// Variadic Max, Min, Sum, Mean of activations (numpy broadcasting over
+// operands of one rank; a constant operand as OpConst): each operand
+// rescaled to the output scale with F fraction bits, a' = round(a·s_a·2^F/s_y),
+// combined exactly (largest, smallest, sum) and rounded once,
+// y = round(c·2^-F [/n]) (kind_variadic.go). One operand is a free alias.
+//
 // Resize, Upsample (nearest, linear, cubic; every coordinate mode): fixed
 // point, same scale. Along each axis every output index has up to 4 taps
 // (the float interpreter's own indices and weights, interp.ResizePlan) with

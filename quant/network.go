@@ -141,6 +141,10 @@ const (
 	OpLogic                        // Not/And/Or/Xor of 0/1 values (broadcast)
 	OpWhere                        // per element, the code of one of two values (requantized to the output scale) by a 0/1 condition
 	OpTopK                         // the k largest or smallest codes along an axis, or their indices
+	OpEltMax                       // variadic Max of activations rescaled to the output scale (broadcast)
+	OpEltMin                       // variadic Min of activations rescaled to the output scale
+	OpEltSum                       // variadic Sum of activations rescaled to the output scale
+	OpEltMean                      // variadic Mean: the Sum divided by the operand count in its final rounding
 	opKindEnd
 )
 
@@ -149,7 +153,8 @@ var opKindNames = [...]string{OpLinear: "Linear", OpAdd: "Add", OpMaxPool: "MaxP
 	OpTranspose: "Transpose", OpConcat: "Concat", OpAffine: "Affine", OpLUT: "LUT", OpMul: "Mul", OpGather: "Gather",
 	OpLayerNorm: "LayerNorm", OpSoftmax: "Softmax", OpMatMul: "MatMul", OpResize: "Resize", OpArgMax: "ArgMax",
 	OpConst: "Const", OpReduceMax: "ReduceMax", OpReduceMin: "ReduceMin", OpReduceSum: "ReduceSum", OpReduceMean: "ReduceMean",
-	OpHardmax: "Hardmax", OpCompare: "Compare", OpLogic: "Logic", OpWhere: "Where", OpTopK: "TopK"}
+	OpHardmax: "Hardmax", OpCompare: "Compare", OpLogic: "Logic", OpWhere: "Where", OpTopK: "TopK",
+	OpEltMax: "ElementwiseMax", OpEltMin: "ElementwiseMin", OpEltSum: "ElementwiseSum", OpEltMean: "ElementwiseMean"}
 
 func (k OpKind) String() string {
 	if k > 0 && k < opKindEnd {
