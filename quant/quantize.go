@@ -160,6 +160,9 @@ func prepareAt(m *importer.Model, calib []*importer.Tensor, cfg Config,
 	if len(g.Inputs) == 0 {
 		return nil, fmt.Errorf("quant: %w: the model has no input", importer.ErrInvalidModel)
 	}
+	if err := sharedBatch(m.Graph); err != nil {
+		return nil, err
+	}
 	if calib != nil && len(calib) != len(g.Inputs) {
 		return nil, fmt.Errorf("%w: %d calibration batches for the model's %d inputs", ErrInvalidConfig, len(calib), len(g.Inputs))
 	}
@@ -222,6 +225,31 @@ func prepareAt(m *importer.Model, calib []*importer.Tensor, cfg Config,
 		p.stats = st
 	}
 	return p, nil
+}
+
+// sharedBatch refuses a model whose inputs cannot share the batch axis the
+// integer program runs samples along: an input without axes (a scalar
+// parameter), or fixed leading dimensions that differ (an input broadcast
+// over the batch of another, like ONNX's [5] against [3,4,5]).
+func sharedBatch(g *importer.Graph) error {
+	if len(g.Inputs) < 2 {
+		return nil
+	}
+	first := g.Inputs[0]
+	for _, in := range g.Inputs {
+		if in.Shape == nil {
+			continue // rank unknown: the calibration data says
+		}
+		if len(in.Shape) == 0 {
+			return fmt.Errorf("quant: %w: input %q is a scalar; every input of a model with several needs the batch as its first axis", ErrUnsupported, in.Name)
+		}
+		a, b := first.Shape, in.Shape
+		if len(a) > 0 && a[0].Value > 0 && b[0].Value > 0 && a[0].Value != b[0].Value {
+			return fmt.Errorf("quant: %w: inputs %q %s and %q %s do not share a batch axis (first dimensions %d and %d); every input needs the batch as its first axis",
+				ErrUnsupported, first.Name, importer.FormatDims(a), in.Name, importer.FormatDims(b), a[0].Value, b[0].Value)
+		}
+	}
+	return nil
 }
 
 // checkCalib checks the calibration batches before anything runs: one

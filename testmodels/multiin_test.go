@@ -1,6 +1,7 @@
 package testmodels_test
 
 import (
+	"fmt"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -120,5 +121,87 @@ func TestTwoInputs(t *testing.T) {
 	}
 	if _, err := quant.QuantizeInputs(m, []*importer.Tensor{xs[0], short}, cfg); err == nil {
 		t.Error("calibration batches of 64 and 2 samples: no error")
+	}
+}
+
+// nodeTestData is where Debian's libonnx-testdata keeps the ONNX node test
+// cases (a model.onnx and test_data_set_0 per case).
+const nodeTestData = "/usr/share/libonnx-testdata/data/node"
+
+// TestSeveralInputsConformance holds the ONNX node test cases with two or
+// more graph inputs (Add, Mul, Concat, MatMul of two activations, ...)
+// against their expected outputs: placement agrees with Quantize on the
+// case's own inputs (node by node, also where some node is unsupported),
+// and where the whole model runs as integers, the
+// golden model calibrated on those inputs reproduces the expected float
+// output to within 8-bit quantization (SQNR >= 30 dB). Skips without the
+// package.
+func TestSeveralInputsConformance(t *testing.T) {
+	paths, _ := filepath.Glob(filepath.Join(nodeTestData, "*", "model.onnx"))
+	if len(paths) == 0 {
+		t.Skipf("no ONNX node test data in %s (Debian package libonnx-testdata)", nodeTestData)
+	}
+	counts := map[string]int{}
+	for _, path := range paths {
+		m, err := onnx.Load(path)
+		if err != nil || len(m.Graph.Inputs) < 2 {
+			continue
+		}
+		name := filepath.Base(filepath.Dir(path))
+		plan, err := quant.Placement(m)
+		if err != nil {
+			counts["refused before placement (inputs without a shared batch axis, scalar inputs, ...)"]++
+			continue
+		}
+		var xs []*importer.Tensor
+		for i := range m.Graph.Inputs {
+			x, err := onnx.ReadTensorPB(filepath.Join(filepath.Dir(path), "test_data_set_0", fmt.Sprintf("input_%d.pb", i)))
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			if !x.IsFloat() || len(x.Shape) < 2 {
+				xs = nil
+				break
+			}
+			xs = append(xs, x)
+		}
+		if xs == nil {
+			counts["placed; inputs not float batches [N, ...]"]++
+			continue
+		}
+		if !plan.Runs() {
+			// Quantize refuses exactly the nodes placement calls unsupported.
+			t.Run(name, func(t *testing.T) { checkPlacement(t, m, xs) })
+			counts["placed, some node unsupported (agreeing with Quantize)"]++
+			continue
+		}
+		want, err := onnx.ReadTensorPB(filepath.Join(filepath.Dir(path), "test_data_set_0", "output_0.pb"))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		t.Run(name, func(t *testing.T) {
+			checkPlacement(t, m, xs)
+			cfg := quant.DefaultConfig()
+			cfg.Calib = xs[0].Shape[0]
+			net, err := quant.QuantizeInputs(m, xs, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := net.RunInputs(xs, nil, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !want.IsFloat() {
+				return // comparisons: bool outputs, checked by their kinds' own tests
+			}
+			if s := sqnrDB(want.Float, got.Float); !(s >= 30) {
+				t.Errorf("golden model vs expected output: SQNR %.1f dB < 30 dB", s)
+			}
+		})
+		counts["runs as integers, checked against the expected output"]++
+	}
+	t.Logf("node test cases with several inputs: %v", counts)
+	if counts["runs as integers, checked against the expected output"] < 10 {
+		t.Errorf("only %d cases with several inputs ran as integers", counts["runs as integers, checked against the expected output"])
 	}
 }

@@ -21,7 +21,7 @@ import (
 // RRAMC_TORCHVISION_DIR holds them, every torchvision export.
 func TestPlacementAgreesWithQuantize(t *testing.T) {
 	paths, err := filepath.Glob("*.onnx")
-	for _, dir := range []string{"intio", "conv3d", "decoder"} {
+	for _, dir := range []string{"intio", "conv3d", "decoder", "multiin"} {
 		more, _ := filepath.Glob(filepath.Join(dir, "*.onnx"))
 		paths = append(paths, more...)
 	}
@@ -53,33 +53,37 @@ func TestPlacementAgreesWithQuantize(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				checkPlacement(t, m, calibBatch(tm.input, 1))
+				checkPlacement(t, m, []*importer.Tensor{calibBatch(tm.input, 1)})
 			})
 		}
 	})
 }
 
-// randomInput is n samples in [0, 1) of m's declared input shape (batch
-// dimension n); whole numbers 0..255 for an integer input (image bytes).
-func randomInput(t *testing.T, m *importer.Model, n int) *importer.Tensor {
+// randomInput is n samples in [0, 1) of each of m's declared input shapes
+// (batch dimension n); whole numbers 0..255 for an integer input (image
+// bytes).
+func randomInput(t *testing.T, m *importer.Model, n int) []*importer.Tensor {
 	t.Helper()
-	in := m.Graph.Inputs[0]
-	shape := []int{n}
-	for _, d := range in.Shape[1:] {
-		if d.Value <= 0 {
-			t.Fatalf("input %q has no fixed shape %s", in.Name, importer.FormatDims(in.Shape))
-		}
-		shape = append(shape, int(d.Value))
-	}
-	x := importer.NewFloat(shape, nil)
 	r := rand.New(rand.NewPCG(1, 2))
-	for i := range x.Float {
-		x.Float[i] = r.Float32()
-		if in.DType.IsInteger() {
-			x.Float[i] = float32(r.IntN(256))
+	var xs []*importer.Tensor
+	for _, in := range m.Graph.Inputs {
+		shape := []int{n}
+		for _, d := range in.Shape[1:] {
+			if d.Value <= 0 {
+				t.Fatalf("input %q has no fixed shape %s", in.Name, importer.FormatDims(in.Shape))
+			}
+			shape = append(shape, int(d.Value))
 		}
+		x := importer.NewFloat(shape, nil)
+		for i := range x.Float {
+			x.Float[i] = r.Float32()
+			if in.DType.IsInteger() {
+				x.Float[i] = float32(r.IntN(256))
+			}
+		}
+		xs = append(xs, x)
 	}
-	return x
+	return xs
 }
 
 // nodeNamed finds `node "NAME" (OP)` in quant's error messages.
@@ -89,15 +93,15 @@ var nodeNamed = regexp.MustCompile(`node "([^"]*)" \(([^)]*)\)`)
 // quant.Placement(m): the verdict, and node by node the integer ops each
 // node became (crossbar layers by name, digital ops by name and kind, the
 // float post-op), or, when Quantize fails, the nodes its error names.
-func checkPlacement(t *testing.T, m *importer.Model, calib *importer.Tensor) {
+func checkPlacement(t *testing.T, m *importer.Model, calib []*importer.Tensor) {
 	t.Helper()
 	if u := importer.Summarize(m, interp.Supported).Unsupported; len(u) > 0 {
 		t.Skipf("stops at import: the float interpreter cannot run %d nodes (first %q, %s)", len(u), u[0].Node, u[0].Op)
 	}
 	plan, perr := quant.Placement(m)
 	cfg := quant.DefaultConfig()
-	cfg.Calib = calib.Shape[0]
-	net, qerr := quant.QuantizeAny(m, calib, cfg)
+	cfg.Calib = calib[0].Shape[0]
+	net, qerr := quant.QuantizeInputs(m, calib, cfg)
 	if perr != nil {
 		if qerr == nil {
 			t.Fatalf("Placement refuses the model (%v) but Quantize builds it", perr)
