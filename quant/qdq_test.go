@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/rramc/rramc/importer"
+	"github.com/rramc/rramc/importer/graphtest"
 	"github.com/rramc/rramc/importer/onnx"
 )
 
@@ -219,5 +220,67 @@ func TestQDQAsymmetricActivations(t *testing.T) {
 	}
 	if agree < 18 {
 		t.Fatalf("only %d/20 predictions survive the zero-point conversion", agree)
+	}
+}
+
+// TestQDQConvTranspose exports a ConvTranspose layer (its phases and their
+// interleave) as QDQ ONNX and reads it back: the same output codes. The
+// bias-only positions of a kernel smaller than the stride (an OpConst) have
+// no QDQ form: the export is refused with a message saying so.
+func TestQDQConvTranspose(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		wshape  []int
+		attrs   []*importer.Attr
+		refused string
+	}{
+		{"k3-s2", []int{3, 4, 3, 3}, []*importer.Attr{graphtest.AInts("strides", 2, 2), graphtest.AInts("pads", 1, 1, 1, 1)}, ""},
+		{"kernel-below-stride", []int{3, 2, 2, 1}, []*importer.Attr{graphtest.AInts("strides", 3, 2)}, "constant operand has no QDQ form"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := graphtest.New(4)
+			y := g.Node("ConvTranspose", []string{"x", g.Param("w", 0.4, tc.wshape...), g.Param("b", 0.2, tc.wshape[1])}, "y", tc.attrs...)
+			m := g.Model([]int{3, 4, 5}, y)
+			cfg := DefaultConfig()
+			cfg.Calib = 16
+			net, err := Quantize(m, randomBatch(1, 16, 3, 4, 5), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(t.TempDir(), "q.onnx")
+			err = net.WriteQDQ(path)
+			if tc.refused != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.refused) {
+					t.Fatalf("export: %v, want an error saying %q", err, tc.refused)
+				}
+				if _, serr := os.Stat(path); serr == nil {
+					t.Fatal("a refused export left a file")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			lm, err := onnx.Load(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			back, err := QuantizeQDQ(lm, nil, DefaultConfig())
+			if err != nil {
+				t.Fatal(err)
+			}
+			x := randomBatch(2, 4, 3, 4, 5)
+			a, _, err := net.RunCodes(x, nil, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _, err := back.RunCodes(x, nil, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(a, b) {
+				t.Fatal("output codes differ after the QDQ round trip")
+			}
+		})
 	}
 }
