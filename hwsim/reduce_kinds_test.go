@@ -43,6 +43,16 @@ func TestReduceKindsSimulated(t *testing.T) {
 			s := g.Node("Sum", []string{mx, mn, c}, "s")
 			return g.Node("Mean", []string{s, a}, "y")
 		}},
+		{"conv-norms-logs-product", []int{3, 5, 5}, func(g *graphtest.Builder) string {
+			c := g.Conv("x", "c", 3, 4, 3, 1)
+			r := g.Node("Relu", []string{c}, "cr")
+			var parts []string
+			for _, op := range []string{"ReduceL1", "ReduceL2", "ReduceSumSquare", "ReduceLogSumExp", "ReduceProd"} {
+				parts = append(parts, g.Node(op, []string{c}, op, graphtest.AInts("axes", 1)))
+			}
+			parts = append(parts, g.Node("ReduceLogSum", []string{r}, "logsum", graphtest.AInts("axes", 1)))
+			return g.Node("Sum", parts, "y")
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := graphtest.New(4)
@@ -59,9 +69,10 @@ func TestReduceKindsSimulated(t *testing.T) {
 				op := &net.Ops[i]
 				switch op.Kind {
 				case quant.OpReduceMax, quant.OpReduceMin, quant.OpReduceSum, quant.OpReduceMean,
-					quant.OpEltMax, quant.OpEltMin, quant.OpEltSum, quant.OpEltMean:
+					quant.OpEltMax, quant.OpEltMin, quant.OpEltSum, quant.OpEltMean,
+					quant.OpReduceL1, quant.OpReduceL2, quant.OpReduceSumSquare, quant.OpReduceLogSum, quant.OpReduceLogSumExp, quant.OpReduceProd:
 					ours++
-					if w := net.Work(op); w.PoolOps+w.Adds <= 0 || w.Requant < 0 {
+					if w := net.Work(op); w.PoolOps+w.Adds+w.Requant <= 0 {
 						t.Errorf("%s %q states no digital work: %+v", op.Kind, op.Name, w)
 					}
 				}

@@ -89,7 +89,8 @@ func (b *builder) runDry() (failed bool) {
 var batchFirstOps = map[string]bool{
 	"Conv": true, "MaxPool": true, "AveragePool": true, "GlobalAveragePool": true,
 	"GlobalMaxPool": true, "BatchNormalization": true, "ReduceMean": true, "ReduceMax": true,
-	"ReduceMin": true, "ReduceSum": true,
+	"ReduceMin": true, "ReduceSum": true, "ReduceProd": true, "ReduceL1": true, "ReduceL2": true,
+	"ReduceSumSquare": true, "ReduceLogSum": true, "ReduceLogSumExp": true,
 	"Resize": true, "Upsample": true, "ConvTranspose": true, "InstanceNormalization": true,
 }
 

@@ -149,7 +149,14 @@
 // Min pick a code (same scale); Sum and Mean add the group's codes exactly
 // and requantize once, y = round(S·M0/(d·2^Shift)) with d the group length
 // for Mean, ties to even. A reduction over the batch axis is refused (every
-// sample runs on its own).
+// sample runs on its own). ReduceL1, ReduceSumSquare: the exact Σ|x| or Σx²
+// requantized once; ReduceL2: the nearest integer to √(Σx²)·M, an exact
+// integer root (kind_reducenorm.go). ReduceLogSum: a fixed-point log2 of
+// the exact sum (20 fraction bits by repeated squaring); ReduceLogSumExp:
+// the group's largest code plus the log of a sum of exp-table entries
+// (kind_reducelog.go); both within one output code. ReduceProd: the exact
+// 64-bit product requantized once, refused when n codes could need more
+// than 62 bits (kind_reduceprod.go).
 //
 // Variadic Max, Min, Sum, Mean of activations (numpy broadcasting over
 // operands of one rank; a constant operand as OpConst): each operand

@@ -42,8 +42,13 @@ func init() {
 	for _, k := range []OpKind{OpReduceMax, OpReduceMin, OpReduceSum, OpReduceMean} {
 		registerKind(k, kindSpec{exec: execReduce, check: checkReduce, export: exportReduce, work: reduceWork})
 	}
-	registerBuilder("ReduceMin", (*builder).reduceGroups)
-	registerBuilder("ReduceSum", (*builder).reduceGroups)
+	// ReduceMax and ReduceMean over every axis after the channels are
+	// global pooling: kind_globalpool.go builds them and hands the other
+	// axes here.
+	registerReduction("ReduceMax", OpReduceMax, nil, false)
+	registerReduction("ReduceMean", OpReduceMean, nil, false)
+	registerReduction("ReduceMin", OpReduceMin, nil, true)
+	registerReduction("ReduceSum", OpReduceSum, nil, true)
 }
 
 // groupMap is the decoded index map of a reduction (see the file comment).
@@ -98,7 +103,11 @@ func reduceWork(n *Network, op *Op) DigitalWork {
 	return w
 }
 
-func execReduce(x *execCtx) error {
+func execReduce(x *execCtx) error { return execGroups(x, reduceGroup) }
+
+// execGroups runs a grouped reduction: f gives the output code of one
+// group (taps index plane; -1 is a padding tap).
+func execGroups(x *execCtx, f func(op *Op, plane, taps []int32) int32) error {
 	op := x.op
 	g, ok := decodeGroups(op.Table)
 	if !ok {
@@ -112,7 +121,7 @@ func execReduce(x *execCtx) error {
 			plane := in[p*g.planeIn : (p+1)*g.planeIn]
 			dst := out[p*g.groups : (p+1)*g.groups]
 			for j := range dst {
-				dst[j] = reduceGroup(op, plane, g.idx[g.off[j]:g.off[j+1]])
+				dst[j] = f(op, plane, g.idx[g.off[j]:g.off[j+1]])
 			}
 		}
 	}
@@ -193,25 +202,9 @@ func mulDivRound(s int64, m Multiplier, d int64) int64 {
 
 func checkReduce(x *checkCtx) error {
 	op, in, out := x.op, x.in, x.out
-	g, ok := decodeGroups(op.Table)
-	if !ok {
-		return fmt.Errorf("index map header %v", op.Table[:min(len(op.Table), 3)])
-	}
-	if g.planes*g.planeIn != in.size() || g.planes*g.groups != out.size() {
-		return fmt.Errorf("index map of %d planes of %d codes into %d groups for input %v and output %v", g.planes, g.planeIn, g.groups, in.Shape, out.Shape)
-	}
-	if g.off[0] != 0 || int(g.off[g.groups]) != len(g.idx) {
-		return fmt.Errorf("index map offsets [%d, %d] for %d entries", g.off[0], g.off[g.groups], len(g.idx))
-	}
-	for j := 0; j < g.groups; j++ {
-		if g.off[j+1] < g.off[j] {
-			return fmt.Errorf("index map offset %d decreases", j+1)
-		}
-	}
-	for _, i := range g.idx {
-		if i < -1 || int(i) >= g.planeIn {
-			return fmt.Errorf("index %d outside the %d codes of a plane", i, g.planeIn)
-		}
+	g, err := checkGroups(x)
+	if err != nil {
+		return err
 	}
 	switch op.Kind {
 	case OpReduceMax, OpReduceMin:
@@ -233,6 +226,32 @@ func checkReduce(x *checkCtx) error {
 	return nil
 }
 
+// checkGroups validates op's index map against its input and output.
+func checkGroups(x *checkCtx) (groupMap, error) {
+	op, in, out := x.op, x.in, x.out
+	g, ok := decodeGroups(op.Table)
+	if !ok {
+		return g, fmt.Errorf("index map header %v", op.Table[:min(len(op.Table), 3)])
+	}
+	if g.planes*g.planeIn != in.size() || g.planes*g.groups != out.size() {
+		return g, fmt.Errorf("index map of %d planes of %d codes into %d groups for input %v and output %v", g.planes, g.planeIn, g.groups, in.Shape, out.Shape)
+	}
+	if g.off[0] != 0 || int(g.off[g.groups]) != len(g.idx) {
+		return g, fmt.Errorf("index map offsets [%d, %d] for %d entries", g.off[0], g.off[g.groups], len(g.idx))
+	}
+	for j := 0; j < g.groups; j++ {
+		if g.off[j+1] < g.off[j] {
+			return g, fmt.Errorf("index map offset %d decreases", j+1)
+		}
+	}
+	for _, i := range g.idx {
+		if i < -1 || int(i) >= g.planeIn {
+			return g, fmt.Errorf("index %d outside the %d codes of a plane", i, g.planeIn)
+		}
+	}
+	return g, nil
+}
+
 // exportReduce writes the reduction as ONNX: the sample flattened, one
 // zero appended, a Gather of every group padded to the longest (Max/Min
 // repeat a group's first code; padding taps and Sum fill read the zero),
@@ -247,7 +266,9 @@ func exportReduce(x *exportCtx) error {
 	if !ok {
 		return fmt.Errorf("bad index map")
 	}
-	isSum := op.Kind == OpReduceSum || op.Kind == OpReduceMean
+	// Max and Min pick a code; every other kind is requantized.
+	isSum := op.Kind != OpReduceMax && op.Kind != OpReduceMin
+	zeroFill := op.Kind == OpReduceSum || op.Kind == OpReduceMean
 	L := max(g.longest(), 1)
 	zero := int64(in.size())
 	idx := make([]int64, 0, g.planes*g.groups*L)
@@ -262,14 +283,14 @@ func exportReduce(x *exportCtx) error {
 					break
 				}
 			}
-			if !isSum && first == zero {
+			if !zeroFill && first == zero {
 				return fmt.Errorf("a %s group of padding only has no ONNX form", op.Kind)
 			}
 			for k := 0; k < L; k++ {
 				switch {
 				case k < len(taps) && taps[k] >= 0:
 					idx = append(idx, int64(p*g.planeIn)+int64(taps[k]))
-				case isSum:
+				case zeroFill:
 					idx = append(idx, zero)
 				default:
 					idx = append(idx, first)
@@ -281,6 +302,9 @@ func exportReduce(x *exportCtx) error {
 	if op.Kind == OpReduceMean && !equal {
 		return fmt.Errorf("an average over windows of different lengths (padding not counted) has no QDQ form in this exporter")
 	}
+	if !equal && !zeroFill && isSum {
+		return fmt.Errorf("a %s over groups of different lengths has no QDQ form in this exporter", op.Kind)
+	}
 	flat := w.name(x.out.Name + "_flat")
 	w.node("Reshape", []string{x.in, w.int64s(x.out.Name+"_flatshape", []int64{-1, int64(in.size())})}, flat)
 	padded := w.name(x.out.Name + "_padded")
@@ -290,15 +314,10 @@ func exportReduce(x *exportCtx) error {
 	shaped := w.name(x.out.Name + "_grouped")
 	w.node("Reshape", []string{gathered, w.int64s(x.out.Name+"_groupshape", []int64{-1, int64(g.planes * g.groups), int64(L)})}, shaped)
 	red := w.name(x.out.Name + "_reduced")
-	switch op.Kind {
-	case OpReduceMax:
-		w.node("ReduceMax", []string{shaped}, red, attrIs("axes", 2))
-	case OpReduceMin:
-		w.node("ReduceMin", []string{shaped}, red, attrIs("axes", 2))
-	case OpReduceMean:
-		w.node("ReduceMean", []string{shaped}, red, attrIs("axes", 2))
-	default:
+	if op.Kind == OpReduceSum { // axes are an input from opset 13 on
 		w.node("ReduceSum", []string{shaped, w.int64s(x.out.Name+"_axes", []int64{2})}, red)
+	} else {
+		w.node(reduceONNX[op.Kind], []string{shaped}, red, attrIs("axes", 2))
 	}
 	if isSum {
 		// quantized where it is computed, so that reading the model back
@@ -363,23 +382,48 @@ func (b *builder) reduceGroups(n *importer.Node) error {
 		return nil
 	}
 	keep := attrInt(n, "keepdims", 1) != 0
-	var kind OpKind
-	switch n.OpType {
-	case "ReduceMax":
-		kind = OpReduceMax
-	case "ReduceMin":
-		kind = OpReduceMin
-	case "ReduceSum":
-		kind = OpReduceSum
-	case "ReduceMean":
-		kind = OpReduceMean
-	default:
+	red, ok := reductions[n.OpType]
+	if !ok {
 		return fmt.Errorf("quant: %s: no grouped reduction for %s", nodeWhere(n), n.OpType)
 	}
 	g, outShape := axesGroups(vx.Shape, reduced[1:], keep)
-	op := Op{Kind: kind, Name: n.Name, In: []int{x}, Table: g.table()}
-	b.emit(b.reduceEncoding(n, op, x, outShape))
+	op := Op{Kind: red.kind, Name: n.Name, In: []int{x}, Table: g.table()}
+	if red.encode == nil {
+		b.emit(b.reduceEncoding(n, op, x, outShape))
+		return nil
+	}
+	op, why := red.encode(b, n, op, x, outShape, g)
+	if why != "" {
+		b.unsupported(n, why)
+		return nil
+	}
+	b.emit(op)
 	return nil
+}
+
+// reduction is how one ONNX Reduce op is built as a grouped reduction:
+// its kind, and how the op gets its output value and arithmetic
+// parameters (nil: reduceEncoding), or why it cannot.
+type reduction struct {
+	kind   OpKind
+	encode func(b *builder, n *importer.Node, op Op, x int, shape []int, g groupMap) (Op, string)
+}
+
+// reductions by ONNX op type, and reduceONNX the ONNX op a kind exports
+// as (registerReduction).
+var (
+	reductions = map[string]reduction{}
+	reduceONNX = map[OpKind]string{}
+)
+
+// registerReduction declares that the Reduce op opType builds kind
+// (registering its builder unless another kind's file routes it here).
+func registerReduction(opType string, kind OpKind, encode func(b *builder, n *importer.Node, op Op, x int, shape []int, g groupMap) (Op, string), build bool) {
+	reductions[opType] = reduction{kind: kind, encode: encode}
+	reduceONNX[kind] = opType
+	if build {
+		registerBuilder(opType, (*builder).reduceGroups)
+	}
 }
 
 // axesGroups is the index map reducing the per-sample axes marked in

@@ -24,35 +24,54 @@ var reduceCases = []struct {
 	args  func(g *graphtest.Builder) []string // inputs after x
 	attrs []*importer.Attr
 	kind  OpKind
+	relu  bool // a Relu before the op (its logarithm needs positive sums)
 }{
 	{"maxpool-1d-pads-strides", []int{3, 11}, "MaxPool", nil,
-		[]*importer.Attr{graphtest.AInts("kernel_shape", 3), graphtest.AInts("strides", 2), graphtest.AInts("pads", 1, 2)}, OpReduceMax},
+		[]*importer.Attr{graphtest.AInts("kernel_shape", 3), graphtest.AInts("strides", 2), graphtest.AInts("pads", 1, 2)}, OpReduceMax, false},
 	{"maxpool-1d-dilated-ceil", []int{2, 10}, "MaxPool", nil,
-		[]*importer.Attr{graphtest.AInts("kernel_shape", 2), graphtest.AInts("strides", 3), graphtest.AInts("dilations", 2), graphtest.AInt("ceil_mode", 1)}, OpReduceMax},
+		[]*importer.Attr{graphtest.AInts("kernel_shape", 2), graphtest.AInts("strides", 3), graphtest.AInts("dilations", 2), graphtest.AInt("ceil_mode", 1)}, OpReduceMax, false},
 	{"avgpool-1d-count-include-pad", []int{3, 9}, "AveragePool", nil,
-		[]*importer.Attr{graphtest.AInts("kernel_shape", 4), graphtest.AInts("strides", 2), graphtest.AInts("pads", 2, 1), graphtest.AInt("count_include_pad", 1)}, OpReduceMean},
+		[]*importer.Attr{graphtest.AInts("kernel_shape", 4), graphtest.AInts("strides", 2), graphtest.AInts("pads", 2, 1), graphtest.AInt("count_include_pad", 1)}, OpReduceMean, false},
 	{"avgpool-1d-same-upper", []int{2, 7}, "AveragePool", nil,
-		[]*importer.Attr{graphtest.AInts("kernel_shape", 3), graphtest.AInts("strides", 2), graphtest.AStr("auto_pad", "SAME_UPPER")}, OpReduceMean},
+		[]*importer.Attr{graphtest.AInts("kernel_shape", 3), graphtest.AInts("strides", 2), graphtest.AStr("auto_pad", "SAME_UPPER")}, OpReduceMean, false},
 	{"maxpool-3d", []int{2, 5, 6, 4}, "MaxPool", nil,
-		[]*importer.Attr{graphtest.AInts("kernel_shape", 2, 3, 2), graphtest.AInts("strides", 2, 1, 2), graphtest.AInts("pads", 1, 1, 0, 0, 1, 1)}, OpReduceMax},
+		[]*importer.Attr{graphtest.AInts("kernel_shape", 2, 3, 2), graphtest.AInts("strides", 2, 1, 2), graphtest.AInts("pads", 1, 1, 0, 0, 1, 1)}, OpReduceMax, false},
 	{"avgpool-3d-ceil-pads", []int{2, 5, 5, 5}, "AveragePool", nil,
-		[]*importer.Attr{graphtest.AInts("kernel_shape", 3, 2, 3), graphtest.AInts("strides", 2, 2, 2), graphtest.AInts("pads", 1, 0, 1, 1, 0, 1), graphtest.AInt("ceil_mode", 1)}, OpReduceMean},
+		[]*importer.Attr{graphtest.AInts("kernel_shape", 3, 2, 3), graphtest.AInts("strides", 2, 2, 2), graphtest.AInts("pads", 1, 0, 1, 1, 0, 1), graphtest.AInt("ceil_mode", 1)}, OpReduceMean, false},
 	{"avgpool-3d-count-include-pad", []int{1, 4, 4, 4}, "AveragePool", nil,
-		[]*importer.Attr{graphtest.AInts("kernel_shape", 3, 3, 3), graphtest.AInts("pads", 1, 1, 1, 1, 1, 1), graphtest.AInt("count_include_pad", 1)}, OpReduceMean},
+		[]*importer.Attr{graphtest.AInts("kernel_shape", 3, 3, 3), graphtest.AInts("pads", 1, 1, 1, 1, 1, 1), graphtest.AInt("count_include_pad", 1)}, OpReduceMean, false},
 	{"reducemax-channels-drop", []int{4, 3, 5}, "ReduceMax", nil,
-		[]*importer.Attr{graphtest.AInts("axes", 1), graphtest.AInt("keepdims", 0)}, OpReduceMax},
+		[]*importer.Attr{graphtest.AInts("axes", 1), graphtest.AInt("keepdims", 0)}, OpReduceMax, false},
 	{"reducemin-two-axes", []int{4, 3, 5}, "ReduceMin", nil,
-		[]*importer.Attr{graphtest.AInts("axes", 1, 3)}, OpReduceMin},
+		[]*importer.Attr{graphtest.AInts("axes", 1, 3)}, OpReduceMin, false},
 	{"reducemin-all-per-sample-axes", []int{3, 4}, "ReduceMin", nil,
-		[]*importer.Attr{graphtest.AInts("axes", -1, -2), graphtest.AInt("keepdims", 0)}, OpReduceMin},
+		[]*importer.Attr{graphtest.AInts("axes", -1, -2), graphtest.AInt("keepdims", 0)}, OpReduceMin, false},
 	{"reducemean-last-axis", []int{3, 4, 6}, "ReduceMean", nil,
-		[]*importer.Attr{graphtest.AInts("axes", -1)}, OpReduceMean},
+		[]*importer.Attr{graphtest.AInts("axes", -1)}, OpReduceMean, false},
 	{"reducemean-channels-drop", []int{5, 2, 3}, "ReduceMean", nil,
-		[]*importer.Attr{graphtest.AInts("axes", 1), graphtest.AInt("keepdims", 0)}, OpReduceMean},
+		[]*importer.Attr{graphtest.AInts("axes", 1), graphtest.AInt("keepdims", 0)}, OpReduceMean, false},
 	{"reducesum-axis-input", []int{3, 4, 5}, "ReduceSum", func(g *graphtest.Builder) []string { return []string{g.Ints("axes", 2)} },
-		[]*importer.Attr{graphtest.AInt("keepdims", 0)}, OpReduceSum},
+		[]*importer.Attr{graphtest.AInt("keepdims", 0)}, OpReduceSum, false},
 	{"reducesum-middle-axes", []int{2, 3, 4, 2}, "ReduceSum", func(g *graphtest.Builder) []string { return []string{g.Ints("axes", -2, 2)} },
-		nil, OpReduceSum},
+		nil, OpReduceSum, false},
+	{"reducel1-channels", []int{4, 3, 5}, "ReduceL1", nil,
+		[]*importer.Attr{graphtest.AInts("axes", 1)}, OpReduceL1, false},
+	{"reducesumsquare-last-drop", []int{3, 6}, "ReduceSumSquare", nil,
+		[]*importer.Attr{graphtest.AInts("axes", -1), graphtest.AInt("keepdims", 0)}, OpReduceSumSquare, false},
+	{"reducel2-two-axes", []int{2, 3, 4}, "ReduceL2", nil,
+		[]*importer.Attr{graphtest.AInts("axes", 2, 3)}, OpReduceL2, false},
+	{"reducel2-single", []int{5, 1}, "ReduceL2", nil,
+		[]*importer.Attr{graphtest.AInts("axes", 2)}, OpReduceL2, false},
+	{"reduceprod-pairs", []int{3, 2, 2}, "ReduceProd", nil,
+		[]*importer.Attr{graphtest.AInts("axes", 2)}, OpReduceProd, false},
+	{"reduceprod-triples-drop", []int{4, 3}, "ReduceProd", nil,
+		[]*importer.Attr{graphtest.AInts("axes", -1), graphtest.AInt("keepdims", 0)}, OpReduceProd, false},
+	{"reducelogsum-after-relu", []int{3, 40}, "ReduceLogSum", nil,
+		[]*importer.Attr{graphtest.AInts("axes", 2)}, OpReduceLogSum, true},
+	{"reducelogsumexp-channels", []int{6, 4}, "ReduceLogSumExp", nil,
+		[]*importer.Attr{graphtest.AInts("axes", 1), graphtest.AInt("keepdims", 0)}, OpReduceLogSumExp, false},
+	{"reducelogsumexp-long", []int{2, 200}, "ReduceLogSumExp", nil,
+		[]*importer.Attr{graphtest.AInts("axes", -1)}, OpReduceLogSumExp, false},
 }
 
 func TestReduceKinds(t *testing.T) {
@@ -60,6 +79,9 @@ func TestReduceKinds(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			g := graphtest.New(3)
 			in := []string{"x"}
+			if tc.relu {
+				in = []string{g.Node("Relu", []string{"x"}, "xr")}
+			}
 			if tc.args != nil {
 				in = append(in, tc.args(g)...)
 			}
@@ -69,7 +91,7 @@ func TestReduceKinds(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if np := plan.Nodes[0]; np.Where != OnDigital || !slices.Contains(np.Kinds, tc.kind.String()) {
+			if np := plan.Nodes[len(plan.Nodes)-1]; np.Where != OnDigital || !slices.Contains(np.Kinds, tc.kind.String()) {
 				t.Fatalf("placement %+v, want digital %s", np, tc.kind)
 			}
 			calib, x := randomBatch(1, 64, tc.in...), randomBatch(2, 8, tc.in...)
@@ -112,12 +134,20 @@ func TestReduceKinds(t *testing.T) {
 				t.Fatal(err)
 			}
 			lo, hi := outV.Range()
+			// the final rounding (+ the Multiplier's 2^-30 and float32's
+			// 2^-24); the logarithms' fixed point adds < 0.1 code
 			tol := 0.5 + 1e-3
-			if tc.kind == OpReduceMax || tc.kind == OpReduceMin {
+			switch tc.kind {
+			case OpReduceMax, OpReduceMin:
 				tol = 1e-6
+			case OpReduceLogSum, OpReduceLogSumExp:
+				tol = 0.6
 			}
 			for i, c := range out {
 				want := math.Min(math.Max(float64(exact.Float[i])/outV.Scale, float64(lo)), float64(hi))
+				if math.IsNaN(want) { // the log of a non-positive sum
+					want = float64(lo)
+				}
 				if d := math.Abs(float64(c) - want); d > tol {
 					t.Fatalf("output code %d is %d, exact %.4f (%.4f codes off)", i, c, want, d)
 				}
@@ -154,22 +184,32 @@ func TestReduceKinds(t *testing.T) {
 func TestReduceRefusals(t *testing.T) {
 	for _, tc := range []struct {
 		name, op string
+		in       []int
 		attrs    []*importer.Attr
 		why      string
 	}{
-		{"batch-axis", "ReduceMax", []*importer.Attr{graphtest.AInts("axes", 0, 1)}, "reduce the batch axis"},
-		{"all-axes", "ReduceMin", nil, "reduce the batch axis"},
+		{"batch-axis", "ReduceMax", []int{3, 4}, []*importer.Attr{graphtest.AInts("axes", 0, 1)}, "reduce the batch axis"},
+		{"all-axes", "ReduceMin", []int{3, 4}, nil, "reduce the batch axis"},
+		{"product-overflow", "ReduceProd", []int{3, 10}, []*importer.Attr{graphtest.AInts("axes", 2)}, "the product of 10 codes of 8 bits needs up to 80 bits"},
+		{"logsumexp-long", "ReduceLogSumExp", []int{2, 3000}, []*importer.Attr{graphtest.AInts("axes", -1)}, "at most 2048 codes"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := graphtest.New(3)
 			y := g.Node(tc.op, []string{"x"}, "y", tc.attrs...)
-			m := g.Model([]int{3, 4}, y)
+			m := g.Model(tc.in, y)
 			plan, err := Placement(m)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if np := plan.Nodes[0]; np.Where != Unsupported || !strings.Contains(np.Reason, tc.why) {
 				t.Fatalf("placement %+v, want unsupported: %s", np, tc.why)
+			}
+			// Quantize names the node and the reason
+			cfg := DefaultConfig()
+			cfg.Calib = 8
+			_, err = Quantize(m, randomBatch(1, 8, tc.in...), cfg)
+			if err == nil || !strings.Contains(err.Error(), `"y_node"`) || !strings.Contains(err.Error(), tc.why) {
+				t.Fatalf("Quantize: %v, want the node and %q", err, tc.why)
 			}
 		})
 	}
@@ -212,6 +252,91 @@ func TestMulDivRound(t *testing.T) {
 				check(s, Multiplier{M0: math.MaxInt32, Shift: sh}, d)
 				check(s, Multiplier{M0: 1 << 30, Shift: sh}, d)
 			}
+		}
+	}
+}
+
+// TestLog2Fixed: the fixed-point log2 is within 2^-(logFrac-2) of
+// math.Log2 (below it: every step truncates).
+func TestLog2Fixed(t *testing.T) {
+	r := rand.New(rand.NewSource(4))
+	for i := 0; i < 100000; i++ {
+		v := uint64(r.Int63n(1<<uint(r.Intn(62)+1))) + 1
+		if i < 5000 {
+			v = uint64(i + 1)
+		}
+		got := math.Ldexp(float64(log2Fixed(v)), -logFrac)
+		if d := math.Log2(float64(v)) - got; d < -1e-12 || d > math.Ldexp(1, -(logFrac-2)) {
+			t.Fatalf("log2Fixed(%d) = %.9f, log2 %.9f", v, got, math.Log2(float64(v)))
+		}
+	}
+}
+
+// TestSqrtRound checks the exact rounded root against math/big: y is the
+// nearest integer to √s·M0/2^Shift, ties to even.
+func TestSqrtRound(t *testing.T) {
+	r := rand.New(rand.NewSource(5))
+	check := func(s int64, m Multiplier) {
+		y := sqrtRound(s, m)
+		// (2y−1)²·2^(2sh) ≤ 4·s·M0² ≤ (2y+1)²·2^(2sh), and on equality the
+		// even neighbour
+		u := new(big.Int).Mul(big.NewInt(s), big.NewInt(int64(m.M0)))
+		u.Mul(u, big.NewInt(int64(m.M0)))
+		u.Lsh(u, 2)
+		bound := func(k int64) *big.Int {
+			b := big.NewInt(k)
+			b.Mul(b, b)
+			return b.Lsh(b, 2*uint(m.Shift))
+		}
+		lo, hi := bound(2*y-1), bound(2*y+1)
+		if y > 0 && lo.Cmp(u) > 0 || hi.Cmp(u) < 0 {
+			t.Fatalf("sqrtRound(%d, %+v) = %d: not the nearest integer", s, m, y)
+		}
+		if y > 0 && lo.Cmp(u) == 0 && y&1 != 0 || hi.Cmp(u) == 0 && y&1 != 0 {
+			t.Fatalf("sqrtRound(%d, %+v) = %d: a tie must go to the even neighbour", s, m, y)
+		}
+	}
+	for i := 0; i < 50000; i++ {
+		s := r.Int63n(1 << 32)
+		if i%2 == 0 {
+			s = r.Int63n(1000)
+		}
+		m := NewMultiplier(math.Ldexp(r.Float64()+0.01, r.Intn(20)-12))
+		if i%4 == 0 {
+			m = Multiplier{M0: 1 << 30, Shift: uint8(30 + r.Intn(3))} // M = 1, 1/2, 1/4: exact ties
+		}
+		check(s, m)
+	}
+	// √(k²/4) = k/2: ties for odd k
+	for k := int64(0); k < 200; k++ {
+		check(k*k, Multiplier{M0: 1 << 30, Shift: 31})
+	}
+}
+
+// TestMulRoundWide checks the product rounding against math/big.Rat.
+func TestMulRoundWide(t *testing.T) {
+	r := rand.New(rand.NewSource(6))
+	for i := 0; i < 20000; i++ {
+		p := r.Int63() >> uint(r.Intn(63))
+		if r.Intn(2) == 0 {
+			p = -p
+		}
+		m := NewMultiplier(math.Ldexp(r.Float64()+0.01, r.Intn(60)-50))
+		exact := new(big.Rat).SetFrac(new(big.Int).Mul(big.NewInt(p), big.NewInt(int64(m.M0))), new(big.Int).Lsh(big.NewInt(1), uint(m.Shift)))
+		got := mulRoundWide(p, m)
+		if f, _ := exact.Float64(); math.Abs(f) >= 1<<62 {
+			if got != math.MaxInt64 && got != math.MinInt64 && math.Abs(f) > 1<<63 {
+				t.Fatalf("mulRoundWide(%d, %+v) = %d, want saturation for %s", p, m, got, exact.FloatString(0))
+			}
+			continue
+		}
+		d := new(big.Rat).Sub(exact, new(big.Rat).SetInt64(got))
+		half := big.NewRat(1, 2)
+		if d.Abs(d).Cmp(half) > 0 {
+			t.Fatalf("mulRoundWide(%d, %+v) = %d, exact %s", p, m, got, exact.FloatString(3))
+		}
+		if d.Cmp(half) == 0 && got&1 != 0 {
+			t.Fatalf("mulRoundWide(%d, %+v) = %d: a tie must go to even", p, m, got)
 		}
 	}
 }

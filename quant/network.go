@@ -112,39 +112,45 @@ type OpKind uint8
 
 // Integer ops. Their exact arithmetic is documented in doc.go.
 const (
-	OpLinear     OpKind = iota + 1 // Conv/Gemm/MatMul through MatMulFunc, + bias, requant, clamp
-	OpAdd                          // elementwise sum of two values rescaled to a common scale
-	OpMaxPool                      // 2-D max pooling (same scale)
-	OpAvgPool                      // 2-D average pooling (same scale, rounded division)
-	OpGlobalAvg                    // global average pooling (same scale)
-	OpGlobalMax                    // global max pooling (same scale)
-	OpClamp                        // Relu / Clip: clamp codes to [Lo, Hi] (same scale)
-	OpReshape                      // Flatten/Reshape/Squeeze/Unsqueeze/Identity/Dropout: codes unchanged
-	OpTranspose                    // permutation of the per-sample axes
-	OpConcat                       // concatenation with every input rescaled to the output scale
-	OpAffine                       // per-channel y = ±M_c·x + Offset_c (BatchNorm that could not be folded)
-	OpLUT                          // elementwise function of one code by table lookup
-	OpMul                          // elementwise product of two values (broadcast), rescaled
-	OpGather                       // copies of input codes by an index map (Slice, Pad, Split, ...), fill code for padding
-	OpLayerNorm                    // LayerNormalization over the last axis in fixed point
-	OpSoftmax                      // Softmax over the last axis: exp table + integer normalization
-	OpMatMul                       // product of two activations on the digital units (attention)
-	OpResize                       // Resize/Upsample: fixed-point separable interpolation (same scale)
-	OpArgMax                       // index of the largest code along an axis (a class label)
-	OpConst                        // codes of a constant tensor (ViT's class token), the same for every sample
-	OpReduceMax                    // largest code of each group of an index map (pooling of any rank, ReduceMax on any axes)
-	OpReduceMin                    // smallest code of each group of an index map
-	OpReduceSum                    // sum of each group of an index map, requantized
-	OpReduceMean                   // average of each group of an index map, requantized
-	OpHardmax                      // 1 at the first largest code along an axis, 0 elsewhere
-	OpCompare                      // Equal/Less/Greater/...: 0/1 from exact comparisons of two values' real values
-	OpLogic                        // Not/And/Or/Xor of 0/1 values (broadcast)
-	OpWhere                        // per element, the code of one of two values (requantized to the output scale) by a 0/1 condition
-	OpTopK                         // the k largest or smallest codes along an axis, or their indices
-	OpEltMax                       // variadic Max of activations rescaled to the output scale (broadcast)
-	OpEltMin                       // variadic Min of activations rescaled to the output scale
-	OpEltSum                       // variadic Sum of activations rescaled to the output scale
-	OpEltMean                      // variadic Mean: the Sum divided by the operand count in its final rounding
+	OpLinear          OpKind = iota + 1 // Conv/Gemm/MatMul through MatMulFunc, + bias, requant, clamp
+	OpAdd                               // elementwise sum of two values rescaled to a common scale
+	OpMaxPool                           // 2-D max pooling (same scale)
+	OpAvgPool                           // 2-D average pooling (same scale, rounded division)
+	OpGlobalAvg                         // global average pooling (same scale)
+	OpGlobalMax                         // global max pooling (same scale)
+	OpClamp                             // Relu / Clip: clamp codes to [Lo, Hi] (same scale)
+	OpReshape                           // Flatten/Reshape/Squeeze/Unsqueeze/Identity/Dropout: codes unchanged
+	OpTranspose                         // permutation of the per-sample axes
+	OpConcat                            // concatenation with every input rescaled to the output scale
+	OpAffine                            // per-channel y = ±M_c·x + Offset_c (BatchNorm that could not be folded)
+	OpLUT                               // elementwise function of one code by table lookup
+	OpMul                               // elementwise product of two values (broadcast), rescaled
+	OpGather                            // copies of input codes by an index map (Slice, Pad, Split, ...), fill code for padding
+	OpLayerNorm                         // LayerNormalization over the last axis in fixed point
+	OpSoftmax                           // Softmax over the last axis: exp table + integer normalization
+	OpMatMul                            // product of two activations on the digital units (attention)
+	OpResize                            // Resize/Upsample: fixed-point separable interpolation (same scale)
+	OpArgMax                            // index of the largest code along an axis (a class label)
+	OpConst                             // codes of a constant tensor (ViT's class token), the same for every sample
+	OpReduceMax                         // largest code of each group of an index map (pooling of any rank, ReduceMax on any axes)
+	OpReduceMin                         // smallest code of each group of an index map
+	OpReduceSum                         // sum of each group of an index map, requantized
+	OpReduceMean                        // average of each group of an index map, requantized
+	OpHardmax                           // 1 at the first largest code along an axis, 0 elsewhere
+	OpCompare                           // Equal/Less/Greater/...: 0/1 from exact comparisons of two values' real values
+	OpLogic                             // Not/And/Or/Xor of 0/1 values (broadcast)
+	OpWhere                             // per element, the code of one of two values (requantized to the output scale) by a 0/1 condition
+	OpTopK                              // the k largest or smallest codes along an axis, or their indices
+	OpEltMax                            // variadic Max of activations rescaled to the output scale (broadcast)
+	OpEltMin                            // variadic Min of activations rescaled to the output scale
+	OpEltSum                            // variadic Sum of activations rescaled to the output scale
+	OpEltMean                           // variadic Mean: the Sum divided by the operand count in its final rounding
+	OpReduceL1                          // Σ|x| of each group of an index map, requantized
+	OpReduceSumSquare                   // Σx² of each group of an index map, requantized
+	OpReduceL2                          // √(Σx²) of each group of an index map, exact integer root, requantized
+	OpReduceLogSum                      // log(Σx) of each group: fixed-point log2 of the integer sum
+	OpReduceLogSumExp                   // log(Σexp(x)) of each group: max + log of a sum of exp-table entries
+	OpReduceProd                        // Πx of each group, exact in 64 bits, requantized
 	opKindEnd
 )
 
@@ -154,7 +160,9 @@ var opKindNames = [...]string{OpLinear: "Linear", OpAdd: "Add", OpMaxPool: "MaxP
 	OpLayerNorm: "LayerNorm", OpSoftmax: "Softmax", OpMatMul: "MatMul", OpResize: "Resize", OpArgMax: "ArgMax",
 	OpConst: "Const", OpReduceMax: "ReduceMax", OpReduceMin: "ReduceMin", OpReduceSum: "ReduceSum", OpReduceMean: "ReduceMean",
 	OpHardmax: "Hardmax", OpCompare: "Compare", OpLogic: "Logic", OpWhere: "Where", OpTopK: "TopK",
-	OpEltMax: "ElementwiseMax", OpEltMin: "ElementwiseMin", OpEltSum: "ElementwiseSum", OpEltMean: "ElementwiseMean"}
+	OpEltMax: "ElementwiseMax", OpEltMin: "ElementwiseMin", OpEltSum: "ElementwiseSum", OpEltMean: "ElementwiseMean",
+	OpReduceL1: "ReduceL1", OpReduceSumSquare: "ReduceSumSquare", OpReduceL2: "ReduceL2", OpReduceLogSum: "ReduceLogSum",
+	OpReduceLogSumExp: "ReduceLogSumExp", OpReduceProd: "ReduceProd"}
 
 func (k OpKind) String() string {
 	if k > 0 && k < opKindEnd {
