@@ -269,7 +269,6 @@ func convForward(g *ConvGeometry, cw *convWeights, x []float32, b *importer.Tens
 	mg := M / g.Groups
 	direct := g.KH == 1 && g.KW == 1 && g.StrideH == 1 && g.StrideW == 1 &&
 		g.PadT == 0 && g.PadL == 0 && g.PadB == 0 && g.PadR == 0
-	pointwise := conv1x1Applies(g)
 	var plan *shiftPlan
 	if useShiftConv && shiftApplies(g) && !direct {
 		v := newShiftPlan(g)
@@ -282,14 +281,7 @@ func convForward(g *ConvGeometry, cw *convWeights, x []float32, b *importer.Tens
 			shiftConvImage(g, plan, cw.groups, xi, b, oi, s, inner, ep)
 			return
 		}
-		if pointwise {
-			var bias []float32
-			if b != nil {
-				bias = b.Float
-			}
-			conv1x1Image(cw.groups[0], xi, bias, oi, P, inner, ep)
-			return
-		}
+
 		if b != nil {
 			for m := 0; m < M; m++ {
 				fill(oi[m*P:(m+1)*P], b.Float[m])
