@@ -161,14 +161,16 @@ func shiftConvGroup(g *ConvGeometry, s *shiftPlan, pa packedA, src []float32, bi
 	np := (pa.m + gemmMR - 1) / gemmMR
 	ldc := s.cols
 	grid = grid[:np*gemmMR*ldc]
-	for m := 0; m < np*gemmMR; m++ {
-		row := grid[m*ldc : (m+1)*ldc]
-		if bias != nil && m < pa.m {
-			fill(row, bias[m])
-		} else {
-			clear(row)
+	splitRows(np*gemmMR, ldc, workers, func(m0, m1 int) {
+		for m := m0; m < m1; m++ {
+			row := grid[m*ldc : (m+1)*ldc]
+			if bias != nil && m < pa.m {
+				fill(row, bias[m])
+			} else {
+				clear(row)
+			}
 		}
-	}
+	})
 	nq := ldc / gemmNR
 	if workers > 1 && pa.m*ldc*pa.k >= 1<<16 {
 		parallelFor(nq, workers, func(q0, q1 int) { shiftBlock(pa, pad, s.offs, s.maxOff, grid, ldc, np, q0, q1) })
@@ -176,10 +178,12 @@ func shiftConvGroup(g *ConvGeometry, s *shiftPlan, pa packedA, src []float32, bi
 		shiftBlock(pa, pad, s.offs, s.maxOff, grid, ldc, np, 0, nq)
 	}
 	P := g.P()
-	for m := 0; m < pa.m; m++ {
-		s.crop(g, grid[m*ldc:], out[m*P:(m+1)*P])
-		ep.apply(out[m*P : (m+1)*P])
-	}
+	splitRows(pa.m, P, workers, func(m0, m1 int) {
+		for m := m0; m < m1; m++ {
+			s.crop(g, grid[m*ldc:], out[m*P:(m+1)*P])
+			ep.apply(out[m*P : (m+1)*P])
+		}
+	})
 }
 
 // shiftBlock runs the indirect micro-kernel over all np row panels and the

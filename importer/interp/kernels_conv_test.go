@@ -78,6 +78,7 @@ func TestShiftConv(t *testing.T) {
 		{1, 6, 9, 9, 6, 6, 3, [4]int{1, 1, 1, 1}, 1, true, 2, 2},       // depthwise, strided
 		{1, 6, 7, 75, 6, 6, 3, [4]int{1, 1, 1, 1}, 1, true, 2, 2},      // depthwise, strided, rows long enough for the vector phase split
 		{1, 3, 5, 64, 4, 1, 3, [4]int{0, 0, 1, 1}, 1, true, 2, 2},      // strided, even rows, no left pad
+		{1, 3, 64, 64, 32, 1, 3, [4]int{1, 1, 1, 1}, 1, true, 2, 2},    // MobileNet-like stem: bias fill and crop split over the workers
 		{1, 5, 8, 8, 4, 1, 2, [4]int{0, 0, 0, 0}, 1, true, 2, 2},       // 2×2/2: one phase per tap
 		{2, 32, 28, 28, 32, 32, 3, [4]int{1, 1, 1, 1}, 1, false, 1, 1}, // depthwise, channels split across workers
 		{1, 5, 11, 9, 5, 5, 5, [4]int{2, 2, 2, 2}, 1, true, 1, 1},      // depthwise 5×5

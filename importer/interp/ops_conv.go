@@ -283,9 +283,11 @@ func convForward(g *ConvGeometry, cw *convWeights, x []float32, b *importer.Tens
 		}
 
 		if b != nil {
-			for m := 0; m < M; m++ {
-				fill(oi[m*P:(m+1)*P], b.Float[m])
-			}
+			splitRows(M, P, inner, func(m0, m1 int) {
+				for m := m0; m < m1; m++ {
+					fill(oi[m*P:(m+1)*P], b.Float[m])
+				}
+			})
 		}
 		gc := g.GroupC()
 		for gi := 0; gi < g.Groups; gi++ {
@@ -349,6 +351,19 @@ func convForward(g *ConvGeometry, cw *convWeights, x []float32, b *importer.Tens
 	}
 	gemmPool.Put(s)
 	rs.applyParallel(out[:N*M*P], workers)
+}
+
+// splitRows runs fn over the rows [0, rows) of a rows×cols output, split
+// across up to workers goroutines when the output is at least two
+// elementwiseGrain (the bias fill, crop and epilogue passes of a batch-1
+// convolution, which would otherwise leave the other cores idle between
+// the parallel GEMMs). fn must touch only its own rows.
+func splitRows(rows, cols, workers int, fn func(r0, r1 int)) {
+	if workers <= 1 || rows*cols < 2*elementwiseGrain {
+		fn(0, rows)
+		return
+	}
+	parallelFor(rows, workers, fn)
 }
 
 // ---------------------------------------------------------------------------
