@@ -324,9 +324,11 @@ func imageWorkOf(net *quant.Network, hw *HW) ([]imageWork, error) {
 		}
 		at.adds += dw.Adds
 	}
-	if cur >= 0 && net.Output >= 0 && net.Output < len(net.Values) {
-		v := net.Values[net.Output]
-		w[cur].nocBits += valueElems(&v) * int64(v.Bits)
+	for _, o := range net.Outputs {
+		if cur >= 0 && o.Value >= 0 && o.Value < len(net.Values) {
+			v := net.Values[o.Value]
+			w[cur].nocBits += valueElems(&v) * int64(v.Bits)
+		}
 	}
 	return w, nil
 }

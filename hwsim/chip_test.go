@@ -64,7 +64,7 @@ func TestHandComputedChip(t *testing.T) {
 		Ops: []quant.Op{{Kind: quant.OpLinear, Name: "fc", In: []int{0}, Out: 1},
 			{Kind: quant.OpMaxPool, Name: "pool", In: []int{1}, Out: 2, Win: &quant.Window{KH: 1, KW: 2}},
 			{Kind: quant.OpAdd, Name: "add", In: []int{2, 2}, Out: 3}},
-		Output: 3}
+		Outputs: []quant.Output{{Value: 3}}}
 	hw := handChip()
 	mp := mapOrFail(t, net, hw.Geometry, mapper.Options{Scheme: "dense"})
 	s, err := Simulate(net, mp, hw, Options{})
@@ -167,7 +167,7 @@ func TestReadRoundCharge(t *testing.T) {
 		Weights: [][]int32{{1, -2, 3, 4, -5, 6, 7, -8, 0, 1, 2, 3, 4, 5, 6, 7, -1, -1, 0, 5}}}
 	net := &quant.Network{Linears: []*quant.Linear{l},
 		Values: []quant.Value{{Name: "x", Shape: []int{10}, Bits: 4}, {Name: "y", Shape: []int{2}, Bits: 4}},
-		Ops:    []quant.Op{{Kind: quant.OpLinear, Name: "fc", In: []int{0}, Out: 1}}, Output: 1}
+		Ops:    []quant.Op{{Kind: quant.OpLinear, Name: "fc", In: []int{0}, Out: 1}}, Outputs: []quant.Output{{Value: 1}}}
 	hw := handChip()
 	hw.Chip.DACsPerXbar, hw.Chip.ADCsPerXbar, hw.Chip.DACDemux, hw.Chip.ADCMux = 9, 4, 2, 2
 	mp := mapOrFail(t, net, hw.Geometry, mapper.Options{Scheme: "dense"})

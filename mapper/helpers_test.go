@@ -102,7 +102,7 @@ func validNet(ls ...*quant.Linear) *quant.Network {
 		net.Ops = append(net.Ops, quant.Op{Kind: quant.OpLinear, Name: l.Name, In: []int{in}, Out: out, Linear: i,
 			Win:  &quant.Window{KH: 1, KW: 1, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, InC: c, InH: h, InW: 1, OutH: h, OutW: 1},
 			Bias: make([]int32, l.Groups*l.N), Mult: []quant.Multiplier{quant.NewMultiplier(0.01)}, Lo: -128, Hi: 127})
-		net.Output = out
+		net.Outputs = []quant.Output{{Value: out}}
 	}
 	return net
 }

@@ -11,8 +11,16 @@ import (
 // an error instead of a panic.
 func (n *Network) check() error {
 	nv := len(n.Values)
-	if nv == 0 || n.Output < 0 || n.Output >= nv {
-		return fmt.Errorf("quant: network: output %d outside %d values", n.Output, nv)
+	if nv == 0 || len(n.Outputs) == 0 || len(n.Outputs) > nv {
+		return fmt.Errorf("quant: network: %d outputs for %d values", len(n.Outputs), nv)
+	}
+	for _, o := range n.Outputs {
+		if o.Value < 0 || o.Value >= nv {
+			return fmt.Errorf("quant: network: output %q: value %d outside %d values", o.Name, o.Value, nv)
+		}
+		if o.Post != "" && o.Post != "Softmax" && o.Post != "LogSoftmax" {
+			return fmt.Errorf("quant: network: output %q: post op %q", o.Name, o.Post)
+		}
 	}
 	if len(n.Inputs) == 0 || len(n.Inputs) > nv {
 		return fmt.Errorf("quant: network: %d inputs for %d values", len(n.Inputs), nv)
@@ -77,8 +85,10 @@ func (n *Network) check() error {
 		}
 		written[op.Out] = true
 	}
-	if !written[n.Output] {
-		return fmt.Errorf("quant: output value %d is never written", n.Output)
+	for _, o := range n.Outputs {
+		if !written[o.Value] {
+			return fmt.Errorf("quant: output %q: value %d is never written", o.Name, o.Value)
+		}
 	}
 	return nil
 }
@@ -145,11 +155,14 @@ func checkWindow(w *Window, in *Value) error {
 	return nil
 }
 
-// ioTypes are the element types of every input and of the output.
+// ioTypes are the element types of every input and every output.
 func (n *Network) ioTypes() []importer.DataType {
-	dts := make([]importer.DataType, 0, len(n.Inputs)+1)
+	dts := make([]importer.DataType, 0, len(n.Inputs)+len(n.Outputs))
 	for _, in := range n.Inputs {
 		dts = append(dts, in.DType)
 	}
-	return append(dts, n.OutputDType)
+	for _, o := range n.Outputs {
+		dts = append(dts, o.DType)
+	}
+	return dts
 }

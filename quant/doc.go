@@ -211,8 +211,11 @@
 // is the whole batch-1 tensor (batchone.go); the integer program still runs
 // any number of samples.
 //
-// A Softmax/LogSoftmax producing the graph output is not part of the integer
-// program: Run dequantizes the last integer value (code·s) and applies it in
+// A network has every graph input and every graph output of its model
+// (Network.Inputs, Network.Outputs, in graph order); Run returns the first
+// output, RunOutputs all of them. A Softmax/LogSoftmax producing a graph
+// output (and read by no other node) is not part of the integer program:
+// the run dequantizes the integer value under it (code·s) and applies it in
 // float64 (it cannot change the top-1 class). Any other op is reported, all
 // at once, with node names, in an error wrapping ErrUnsupported and
 // importer.ErrInvalidModel.

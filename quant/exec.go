@@ -43,16 +43,37 @@ func (n *Network) RunWorkers(x *importer.Tensor, mm MatMulFunc, workers int) (*i
 }
 
 // RunInputs is RunWorkers for every network input: xs[i] is the batch of
-// Inputs[i], all with the same batch size.
+// Inputs[i], all with the same batch size. It returns the first output.
 func (n *Network) RunInputs(xs []*importer.Tensor, mm MatMulFunc, workers int) (*importer.Tensor, error) {
-	codes, shape, err := n.RunCodesInputs(xs, mm, workers)
+	outs, err := n.RunOutputs(xs, mm, workers)
 	if err != nil {
 		return nil, err
 	}
-	s := n.Values[n.Output].Scale
-	if n.OutputDType.IsInteger() {
-		// Whole values (labels, counts): the dequantized codes rounded.
-		out := &importer.Tensor{DType: n.OutputDType, Shape: shape, Int: make([]int64, len(codes))}
+	return outs[0], nil
+}
+
+// RunOutputs is RunInputs returning every output, in Outputs order.
+func (n *Network) RunOutputs(xs []*importer.Tensor, mm MatMulFunc, workers int) ([]*importer.Tensor, error) {
+	codes, shapes, err := n.RunCodesOutputs(xs, mm, workers)
+	if err != nil {
+		return nil, err
+	}
+	outs := make([]*importer.Tensor, len(codes))
+	for i, o := range n.Outputs {
+		if outs[i], err = n.dequantize(o, codes[i], shapes[i]); err != nil {
+			return nil, err
+		}
+	}
+	return outs, nil
+}
+
+// dequantize turns the codes of output o into its values: code·scale, in
+// float32 with its post-op applied, or rounded to whole values for an
+// integer output (labels, counts).
+func (n *Network) dequantize(o Output, codes []int32, shape []int) (*importer.Tensor, error) {
+	s := n.Values[o.Value].Scale
+	if o.DType.IsInteger() {
+		out := &importer.Tensor{DType: o.DType, Shape: shape, Int: make([]int64, len(codes))}
 		for i, c := range codes {
 			out.Int[i] = int64(math.Round(float64(c) * s))
 		}
@@ -62,8 +83,8 @@ func (n *Network) RunInputs(xs []*importer.Tensor, mm MatMulFunc, workers int) (
 	for i, c := range codes {
 		out.Float[i] = float32(float64(c) * s)
 	}
-	if n.Post != "" {
-		if err := applyPost(out, n.Post, n.PostAxis); err != nil {
+	if o.Post != "" {
+		if err := applyPost(out, o.Post, o.PostAxis); err != nil {
 			return nil, err
 		}
 	}
@@ -71,8 +92,8 @@ func (n *Network) RunInputs(xs []*importer.Tensor, mm MatMulFunc, workers int) (
 }
 
 // RunCodes runs the integer program and returns the integer codes of the
-// output value (shape [batch, ...]) without dequantization: the bit-exact
-// result simulators compare against.
+// first output value (shape [batch, ...]) without dequantization: the
+// bit-exact result simulators compare against.
 func (n *Network) RunCodes(x *importer.Tensor, mm MatMulFunc, workers int) ([]int32, []int, error) {
 	return n.RunCodesInputs([]*importer.Tensor{x}, mm, workers)
 }
@@ -112,6 +133,16 @@ func (n *Network) inputNames() string {
 
 // RunCodesInputs is RunCodes for every network input (see RunInputs).
 func (n *Network) RunCodesInputs(xs []*importer.Tensor, mm MatMulFunc, workers int) ([]int32, []int, error) {
+	codes, shapes, err := n.RunCodesOutputs(xs, mm, workers)
+	if err != nil {
+		return nil, nil, err
+	}
+	return codes[0], shapes[0], nil
+}
+
+// RunCodesOutputs is RunCodesInputs returning the codes of every output,
+// in Outputs order.
+func (n *Network) RunCodesOutputs(xs []*importer.Tensor, mm MatMulFunc, workers int) ([][]int32, [][]int, error) {
 	if err := n.check(); err != nil {
 		return nil, nil, err
 	}
@@ -131,9 +162,10 @@ func (n *Network) RunCodesInputs(xs []*importer.Tensor, mm MatMulFunc, workers i
 			l.cache = &packCache{}
 		}
 	}
-	outV := &n.Values[n.Output]
-	outPer := outV.size()
-	result := make([]int32, bs*outPer)
+	results := make([][]int32, len(n.Outputs))
+	for i, o := range n.Outputs {
+		results[i] = make([]int32, bs*n.Values[o.Value].size())
+	}
 	tasks := (bs + chunkSamples - 1) / chunkSamples
 	workers = min(workers, tasks)
 	var next atomic.Int64
@@ -158,13 +190,15 @@ func (n *Network) RunCodesInputs(xs []*importer.Tensor, mm MatMulFunc, workers i
 					per := len(x.Float) / bs
 					chunk[i] = x.Float[lo*per : hi*per]
 				}
-				codes, err := n.runChunk(chunk, hi-lo, mm, ws)
-				if err != nil {
+				if err := n.runChunk(chunk, hi-lo, mm, ws); err != nil {
 					errOnce.Do(func() { firstErr = err })
 					failed.Store(true)
 					return
 				}
-				copy(result[lo*outPer:hi*outPer], codes)
+				for i, o := range n.Outputs {
+					per := n.Values[o.Value].size()
+					copy(results[i][lo*per:hi*per], ws.vals[o.Value])
+				}
 			}
 		}()
 	}
@@ -172,8 +206,11 @@ func (n *Network) RunCodesInputs(xs []*importer.Tensor, mm MatMulFunc, workers i
 	if firstErr != nil {
 		return nil, nil, firstErr
 	}
-	shape := append([]int{bs}, outV.Shape...)
-	return result, shape, nil
+	shapes := make([][]int, len(n.Outputs))
+	for i, o := range n.Outputs {
+		shapes[i] = append([]int{bs}, n.Values[o.Value].Shape...)
+	}
+	return results, shapes, nil
 }
 
 // workState is one worker's reusable memory: a buffer per value (the shapes
@@ -230,8 +267,9 @@ func (n *Network) QuantizeInput(i int, x []float32, dst []int32) {
 	}
 }
 
-// runChunk runs bs samples, xs[i] holding those of input i.
-func (n *Network) runChunk(xs [][]float32, bs int, mm MatMulFunc, ws *workState) ([]int32, error) {
+// runChunk runs bs samples, xs[i] holding those of input i; the outputs'
+// codes are left in ws.vals.
+func (n *Network) runChunk(xs [][]float32, bs int, mm MatMulFunc, ws *workState) error {
 	vals := ws.vals
 	for i, in := range n.Inputs {
 		ws.bufs[in.Value] = grow(ws.bufs[in.Value], len(xs[i]))
@@ -241,10 +279,10 @@ func (n *Network) runChunk(xs [][]float32, bs int, mm MatMulFunc, ws *workState)
 	for i := range n.Ops {
 		op := &n.Ops[i]
 		if err := n.exec(op, ws, bs, mm); err != nil {
-			return nil, fmt.Errorf("quant: %s %q: %w", op.Kind, op.Name, err)
+			return fmt.Errorf("quant: %s %q: %w", op.Kind, op.Name, err)
 		}
 	}
-	return vals[n.Output], nil
+	return nil
 }
 
 func (n *Network) exec(op *Op, ws *workState, bs int, mm MatMulFunc) error {

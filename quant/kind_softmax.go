@@ -16,8 +16,8 @@ import (
 // so the table lookup, the integer sum, one integer division per element
 // and one requantization are the whole computation, the same integers in
 // the golden model and the simulator. A Softmax (or LogSoftmax) that
-// produces the graph output is not an integer op: the network records it
-// (Network.Post) and applies it in float to the dequantized output, since
+// produces a graph output is not an integer op: the network records it
+// (Output.Post) and applies it in float to the dequantized output, since
 // it does not change the top-1 class.
 
 const (
@@ -93,7 +93,8 @@ func workSoftmax(n *Network, op *Op) DigitalWork {
 	return DigitalWork{Activations: e, Adds: e, Requant: e}
 }
 
-// softmax becomes the float post-op when it produces the graph output, and
+// softmax becomes the float post-op when it produces a graph output no node
+// reads, and
 // OpSoftmax over the last axis anywhere else.
 func (b *builder) softmax(n *importer.Node) error {
 	x, ok := b.input(n, 0)
@@ -110,12 +111,12 @@ func (b *builder) softmax(n *importer.Node) error {
 	if axis < 0 {
 		axis += r
 	}
-	if n.Outputs[0] == b.g.Outputs[0].Name && b.net.Post == "" {
+	if out := n.Outputs[0]; isGraphOutput(b.g, out) && len(b.cons[out]) == 0 {
 		if b.p.opset < 13 && axis != r-1 {
 			b.unsupported(n, "softmax over flattened trailing axes")
 			return nil
 		}
-		b.net.Post, b.net.PostAxis = n.OpType, axis
+		b.posts[out] = Output{Post: n.OpType, PostAxis: axis}
 		b.vals[n.Outputs[0]] = x
 		return nil
 	}

@@ -129,7 +129,7 @@ func TestVariadicKinds(t *testing.T) {
 			// The constant operand's codes are not the float constant: its
 			// reference is the float model's, within the SQNR above.
 			if tc.konst == nil {
-				outV := net.Values[net.Output]
+				outV := net.Values[net.Outputs[0].Value]
 				lo, hi := outV.Range()
 				for i, c := range codes {
 					want := math.Min(math.Max(float64(exact.Float[i])/outV.Scale, float64(lo)), float64(hi))

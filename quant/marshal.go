@@ -21,7 +21,11 @@ import (
 //	type and the output's. A one-input network is written as version 1 or
 //	2 as before. Version 4 is version 3 with each op's Mode after its
 //	Table; it is written only when some op has a Mode other than 0, so
-//	every other network keeps its bytes. Integers as zigzag varints,
+//	every other network keeps its bytes. Version 5 (networks with several
+//	outputs) is version 4 with, where the earlier versions have the
+//	output's value index, name, post op and post axis, the number of
+//	outputs and those four fields for each, and after the inputs' element
+//	types each output's. Integers as zigzag varints,
 //	floats as 8-byte little-endian IEEE 754, strings and slices as a uvarint length followed by the elements.
 //
 // Every length is checked against the bytes left before anything is
@@ -30,7 +34,7 @@ import (
 // panic or a huge allocation.
 const (
 	netMagic   = "RRQN"
-	netVersion = 4
+	netVersion = 5
 )
 
 // ErrCorrupt is wrapped by every UnmarshalNetwork error.
@@ -70,6 +74,8 @@ func (n *Network) MarshalBinary() ([]byte, error) {
 	e := &encoder{b: []byte(netMagic)}
 	version := uint64(1)
 	switch {
+	case len(n.Outputs) > 1:
+		version = 5
 	case n.hasModes():
 		version = 4
 	case len(n.Inputs) > 1:
@@ -99,10 +105,15 @@ func (n *Network) MarshalBinary() ([]byte, error) {
 		e.int(int64(in.Value))
 		e.str(in.Name)
 	}
-	e.int(int64(n.Output))
-	e.str(n.OutputName)
-	e.str(n.Post)
-	e.int(int64(n.PostAxis))
+	if version >= 5 {
+		e.uint(uint64(len(n.Outputs)))
+	}
+	for _, o := range n.Outputs {
+		e.int(int64(o.Value))
+		e.str(o.Name)
+		e.str(o.Post)
+		e.int(int64(o.PostAxis))
+	}
 	if version >= 2 {
 		for _, dt := range n.ioTypes() {
 			e.int(int64(dt))
@@ -337,18 +348,28 @@ func UnmarshalNetwork(data []byte) (*Network, error) {
 		n.Inputs[i].Value = d.small("input")
 		n.Inputs[i].Name = d.str()
 	}
-	n.Output = d.small("output")
-	n.OutputName = d.str()
-	n.Post = d.str()
-	n.PostAxis = d.small("post axis")
+	outputs := 1
+	if version >= 5 {
+		outputs = d.count("outputs", 4)
+	}
+	n.Outputs = make([]Output, outputs)
+	for i := range n.Outputs {
+		o := &n.Outputs[i]
+		o.Value = d.small("output")
+		o.Name = d.str()
+		o.Post = d.str()
+		o.PostAxis = d.small("post axis")
+		if o.Post != "" && o.Post != "Softmax" && o.Post != "LogSoftmax" {
+			d.fail("post op %q", o.Post)
+		}
+	}
 	if version >= 2 {
 		for i := range n.Inputs {
 			n.Inputs[i].DType = importer.DataType(d.small("input element type"))
 		}
-		n.OutputDType = importer.DataType(d.small("output element type"))
-	}
-	if n.Post != "" && n.Post != "Softmax" && n.Post != "LogSoftmax" {
-		d.fail("post op %q", n.Post)
+		for i := range n.Outputs {
+			n.Outputs[i].DType = importer.DataType(d.small("output element type"))
+		}
 	}
 
 	nv := d.count("values", 12)

@@ -197,7 +197,7 @@ func TestCompareAcrossScales(t *testing.T) {
 			if cmp == nil || len(cmp.In) != 2 {
 				t.Fatalf("%s ×%g: no two-operand comparison in %v", rel, f, net.Ops)
 			}
-			sx, ss := net.Values[net.Inputs[0].Value].Scale, netS.Values[netS.Output].Scale
+			sx, ss := net.Values[net.Inputs[0].Value].Scale, netS.Values[netS.Outputs[0].Value].Scale
 			if f != -1 && ss == sx {
 				t.Fatalf("×%g: the scaled copy has the input's scale", f)
 			}

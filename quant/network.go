@@ -17,25 +17,32 @@ type Network struct {
 	// Inputs are the network inputs in the model's graph-input order (one
 	// for most models; two towers or an image and a mask take several).
 	Inputs []Input
-	// Output is the value index dequantized by Run; OutputName the ONNX
-	// output it stands for.
-	Output     int
-	OutputName string
-	// Post is a float op applied to the dequantized output ("" = none,
-	// "Softmax" or "LogSoftmax" over PostAxis): the graph's trailing softmax,
-	// which does not change the top-1 class and is kept out of the integer
-	// domain.
-	Post     string
-	PostAxis int
-	// OutputDType is the element type of the model's output (Undefined:
-	// float); an integer output (ArgMax labels) is returned by Run as a
-	// tensor of that type.
-	OutputDType importer.DataType
+	// Outputs are the network outputs in the model's graph-output order;
+	// Run returns the first (the one scored), RunOutputs all of them.
+	Outputs []Output
 	// Config is the configuration the network was built with (zero for an
 	// imported pre-quantized network apart from the bit widths).
 	Config Config
 	// Layers holds per-linear-layer statistics, Layers[i] for Linears[i].
 	Layers []LayerStats
+}
+
+// Output is one network output: a value the run dequantizes.
+type Output struct {
+	// Value is the value index of the output's codes; Name the ONNX output
+	// it stands for.
+	Value int
+	Name  string
+	// DType is the element type of the model's output (Undefined: float);
+	// an integer output (ArgMax labels) is returned as a tensor of that
+	// type.
+	DType importer.DataType
+	// Post is a float op applied to the dequantized output ("" = none,
+	// "Softmax" or "LogSoftmax" over PostAxis): the graph's trailing
+	// softmax, which does not change the top-1 class and is kept out of the
+	// integer domain.
+	Post     string
+	PostAxis int
 }
 
 // Input is one network input: the value its quantized codes go to, with

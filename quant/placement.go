@@ -220,7 +220,7 @@ func (o *outcome) placeInto(np *NodePlacement) {
 func (b *builder) place(n *importer.Node) error {
 	o := &outcome{}
 	b.outcomes[n] = o
-	ops, post, done := len(b.net.Ops), b.net.Post, len(b.done)
+	ops, posts, done := len(b.net.Ops), len(b.posts), len(b.done)
 	b.cur = o
 	err := b.node(n)
 	b.cur = nil
@@ -237,7 +237,7 @@ func (b *builder) place(n *importer.Node) error {
 	for _, op := range b.net.Ops[ops:] {
 		o.kinds = append(o.kinds, op.Kind)
 	}
-	o.host = b.net.Post != post
+	o.host = len(b.posts) != posts
 	if len(b.done) > done {
 		for d := range b.done {
 			if b.outcomes[d] == nil {

@@ -69,15 +69,16 @@ func (n *Network) EncodeQDQ() ([]byte, error) {
 			return nil, fmt.Errorf("quant: export %s %q: %w", n.Ops[i].Kind, n.Ops[i].Name, err)
 		}
 	}
-	last := w.fname[n.Output]
-	outOp := "Identity"
-	var attrs []*onnxpb.AttributeProto
-	if n.Post != "" {
-		outOp = n.Post
-		attrs = append(attrs, attrI("axis", int64(n.PostAxis)))
+	for _, o := range n.Outputs {
+		outOp := "Identity"
+		var attrs []*onnxpb.AttributeProto
+		if o.Post != "" {
+			outOp = o.Post
+			attrs = append(attrs, attrI("axis", int64(o.PostAxis)))
+		}
+		w.node(outOp, []string{w.fname[o.Value]}, o.Name, attrs...)
+		w.g.Output = append(w.g.Output, valueInfo(o.Name, n.Values[o.Value].Shape, o.DType))
 	}
-	w.node(outOp, []string{last}, n.OutputName, attrs...)
-	w.g.Output = append(w.g.Output, valueInfo(n.OutputName, n.Values[n.Output].Shape, n.OutputDType))
 	m := &onnxpb.ModelProto{
 		IrVersion:       proto.Int64(7),
 		ProducerName:    proto.String("rramc"),

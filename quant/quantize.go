@@ -400,6 +400,9 @@ type builder struct {
 	cur      *outcome
 	// shapes are the inferred shapes and shape values (shapeValues).
 	shapes map[string]*interp.ValueShape
+	// posts are the float post-ops (Post, PostAxis) of graph outputs a
+	// trailing softmax produces, by output name.
+	posts map[string]Output
 }
 
 // build quantizes weights and compiles the integer program for cfg (only
@@ -412,7 +415,7 @@ func (p *prepared) build(cfg Config) (*Network, error) {
 func (p *prepared) newBuilder(cfg Config, dry bool) *builder {
 	b := &builder{p: p, cfg: cfg, g: p.g, cons: consumers(p.g), net: &Network{Config: cfg},
 		vals: map[string]int{}, done: map[*importer.Node]bool{}, dry: dry, lead: p.lead,
-		outcomes: map[*importer.Node]*outcome{}}
+		outcomes: map[*importer.Node]*outcome{}, posts: map[string]Output{}}
 	for c, fused := range p.fusedInto {
 		b.outcomes[c] = &outcome{into: fused}
 	}
@@ -438,13 +441,6 @@ func (b *builder) run() (*Network, error) {
 		}
 		b.net.Inputs = append(b.net.Inputs, in)
 	}
-	outType := b.g.Outputs[0].DType
-	if vi, ok := b.g.ValueInfo[b.g.Outputs[0].Name]; ok && outType == importer.Undefined {
-		outType = vi.DType
-	}
-	if outType.IsInteger() {
-		b.net.OutputDType = outType
-	}
 	for _, n := range b.g.Nodes {
 		if b.done[n] {
 			continue
@@ -462,16 +458,27 @@ func (b *builder) run() (*Network, error) {
 	if len(b.unsup) > 0 {
 		return nil, fmt.Errorf("quant: %w: %w: %s", importer.ErrInvalidModel, ErrUnsupported, strings.Join(b.unsup, ", "))
 	}
-	outName := b.g.Outputs[0].Name
-	o, ok := b.vals[outName]
-	if !ok {
-		return nil, fmt.Errorf("quant: graph output %q is not produced by the integer program", outName)
+	for _, gout := range b.g.Outputs {
+		v, ok := b.vals[gout.Name]
+		if !ok {
+			return nil, fmt.Errorf("quant: graph output %q is not produced by the integer program", gout.Name)
+		}
+		if b.lead == 0 {
+			// the output without its batch axis, as the caller reads it
+			v = b.batchForm(gout.Name, gout.Name, v, false)
+		}
+		o := b.posts[gout.Name] // Post and PostAxis, if a softmax is its float post-op
+		o.Value, o.Name = v, gout.Name
+		// Only integer element types are recorded (float is the zero value).
+		dt := gout.DType
+		if vi, ok := b.g.ValueInfo[gout.Name]; ok && dt == importer.Undefined {
+			dt = vi.DType
+		}
+		if dt.IsInteger() {
+			o.DType = dt
+		}
+		b.net.Outputs = append(b.net.Outputs, o)
 	}
-	if b.lead == 0 {
-		// the output without its batch axis, as the caller reads it
-		o = b.batchForm(outName, outName, o, false)
-	}
-	b.net.Output, b.net.OutputName = o, outName
 	for _, l := range b.net.Linears {
 		l.cache = &packCache{}
 	}

@@ -6,9 +6,12 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/rramc/rramc/hwsim"
 	"github.com/rramc/rramc/importer"
 	"github.com/rramc/rramc/importer/dataset"
+	"github.com/rramc/rramc/importer/interp"
 	"github.com/rramc/rramc/importer/onnx"
+	"github.com/rramc/rramc/mapper"
 	"github.com/rramc/rramc/quant"
 )
 
@@ -203,5 +206,109 @@ func TestSeveralInputsConformance(t *testing.T) {
 	t.Logf("node test cases with several inputs: %v", counts)
 	if counts["runs as integers, checked against the expected output"] < 10 {
 		t.Errorf("only %d cases with several inputs ran as integers", counts["runs as integers, checked against the expected output"])
+	}
+}
+
+// TestSeveralOutputs runs the three-output form of the two-input model
+// (logits, their softmax, the joined towers in the middle of the network)
+// through every stage: the float interpreter equals PyTorch on each
+// output; the golden model tracks each (SQNR), the softmax one as the
+// float post-op of its output; the network encoding and the QDQ export
+// carry all three; every mapping scheme simulates all three bit-identical
+// to the golden model.
+func TestSeveralOutputs(t *testing.T) {
+	_, xs, _ := readTwoTowers(t)
+	m, err := onnx.Load(filepath.Join("multiin", "two_outputs.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := []string{"logits", "probs", "joined"}
+	prog, err := interp.NewModelProgram(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	float, err := prog.Run(map[string]*importer.Tensor{"image": xs[0], "mask": xs[1]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := quant.DefaultConfig()
+	cfg.PerChannel, cfg.Calib = true, xs[0].Shape[0]
+	net, err := quant.QuantizeInputs(m, xs, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(net.Outputs) != 3 {
+		t.Fatalf("outputs %+v, want %v", net.Outputs, names)
+	}
+	golden, err := net.RunOutputs(xs, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, name := range names {
+		ref, err := dataset.ReadNPY(filepath.Join("multiin", "two_outputs_ref_"+name+".npy"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e, err := relErr(float[name].Float, ref.Float); err != nil || e > 1e-5 {
+			t.Errorf("%s: float32 vs PyTorch: relative error %g (%v)", name, e, err)
+		}
+		if o := net.Outputs[i]; o.Name != name || (o.Post == "Softmax") != (name == "probs") {
+			t.Errorf("output %d: %+v, want %q (a Softmax post-op only for probs)", i, o, name)
+		}
+		s := sqnrDB(ref.Float, golden[i].Float)
+		t.Logf("%s: int8 golden model vs PyTorch: SQNR %.1f dB", name, s)
+		if !(s >= 30) {
+			t.Errorf("%s: int8 golden model vs PyTorch: SQNR %.1f dB < 30 dB", name, s)
+		}
+	}
+	want, _, err := net.RunCodesOutputs(xs, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameCodes := func(what string, n *quant.Network, mm quant.MatMulFunc) {
+		t.Helper()
+		got, _, err := n.RunCodesOutputs(xs, mm, 0)
+		if err != nil || len(got) != len(want) {
+			t.Fatalf("%s: %d outputs, %v", what, len(got), err)
+		}
+		for i := range want {
+			if !slices.Equal(got[i], want[i]) {
+				t.Errorf("%s: output %q differs from the golden model", what, names[i])
+			}
+		}
+	}
+	raw, err := net.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := quant.UnmarshalNetwork(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameCodes("decoded network", back, nil)
+	qdq, err := net.EncodeQDQ()
+	if err != nil {
+		t.Fatal(err)
+	}
+	qm, err := onnx.Decode(qdq, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	imported, err := quant.QuantizeInputs(qm, nil, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameCodes("QDQ round trip", imported, nil)
+	hw := hwsim.Defaults()
+	for _, scheme := range mapper.SchemeNames() {
+		mp, err := mapper.Map(net, hw.Geometry, mapper.Options{Scheme: scheme, MaxShare: 2})
+		if err != nil {
+			t.Fatalf("map %s: %v", scheme, err)
+		}
+		sim, err := hwsim.Simulate(net, mp, hw, hwsim.Options{})
+		if err != nil {
+			t.Fatalf("simulate %s: %v", scheme, err)
+		}
+		sameCodes("simulation "+scheme, net, sim.MatMul)
 	}
 }

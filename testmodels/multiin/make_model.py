@@ -10,6 +10,11 @@ Writes, next to this script:
                    towers joined by Add, the sum concatenated with the mask
                    tower on the channels, MaxPool 2x2, Flatten, Gemm ->
                    "logits" float32 [batch,10]
+  two_outputs.onnx the same network (the same weights) with three outputs:
+                   "logits", "probs" (Softmax of the logits) and "joined"
+                   (the Add of the towers, float32 [batch,4,8,8])
+  two_outputs_ref_{logits,probs,joined}.npy
+                   PyTorch's outputs of two_outputs.onnx on the same data
   image.npy        64 float32 samples of "image" [64,1,8,8]
   mask.npy         64 float32 samples of "mask" [64,2,8,8]
   labels.npy       64 int64 labels in 0..9 (every other one the model's own
@@ -46,6 +51,22 @@ class TwoTowers(nn.Module):
         return self.head(torch.flatten(self.pool(joined), 1))
 
 
+class ThreeOutputs(nn.Module):
+    """TwoTowers returning its logits, their softmax and the joined towers."""
+
+    def __init__(self, net):
+        super().__init__()
+        self.net = net
+
+    def forward(self, image, mask):
+        n = self.net
+        a = n.image_tower(image)
+        b = n.mask_tower(mask)
+        joined = a + b
+        logits = n.head(torch.flatten(n.pool(torch.cat([joined, b], dim=1)), 1))
+        return logits, torch.softmax(logits, dim=1), joined
+
+
 def main():
     torch.manual_seed(20261130)
     model = TwoTowers().eval()
@@ -62,6 +83,17 @@ def main():
                       dynamic_axes={"image": {0: "batch"}, "mask": {0: "batch"}, "logits": {0: "batch"}})
     for name, arr in (("image", image), ("mask", mask), ("labels", labels), ("ref", ref)):
         np.save(os.path.join(HERE, name + ".npy"), arr)
+
+    three = ThreeOutputs(model).eval()
+    names = ["logits", "probs", "joined"]
+    with torch.no_grad():
+        refs = three(torch.from_numpy(image), torch.from_numpy(mask))
+    torch.onnx.export(three, (torch.from_numpy(image[:1]), torch.from_numpy(mask[:1])),
+                      os.path.join(HERE, "two_outputs.onnx"), opset_version=13,
+                      input_names=["image", "mask"], output_names=names,
+                      dynamic_axes={k: {0: "batch"} for k in ["image", "mask"] + names})
+    for name, r in zip(names, refs):
+        np.save(os.path.join(HERE, "two_outputs_ref_" + name + ".npy"), r.numpy())
 
 
 if __name__ == "__main__":
