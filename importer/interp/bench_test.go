@@ -43,8 +43,16 @@ func benchProgramAt(b *testing.B, path string) *interp.Program {
 
 // BenchmarkLeNet5MNIST10k: float32 inference of LeNet-5 over the 10,000
 // MNIST test images at batch 64 (one op = the whole test set).
-func BenchmarkLeNet5MNIST10k(b *testing.B) {
-	p := benchProgram(b, "lenet5.onnx")
+func BenchmarkLeNet5MNIST10k(b *testing.B) { benchMNIST10k(b, "lenet5.onnx") }
+
+// BenchmarkResNetSmallMNIST10k: the same for the small ResNet (residual
+// blocks: Conv → Add → Relu chains).
+func BenchmarkResNetSmallMNIST10k(b *testing.B) { benchMNIST10k(b, "resnet_small.onnx") }
+
+// benchMNIST10k runs a testmodel over the 10,000 MNIST test images at
+// batch 64 per op.
+func benchMNIST10k(b *testing.B, file string) {
+	p := benchProgram(b, file)
 	set, err := dataset.MNISTTest()
 	if err != nil {
 		b.Fatal(err)

@@ -26,6 +26,9 @@ import "slices"
 // column panel.
 const batchLanes = gemmNR
 
+// The lane (de)interleaving moves 16×16 blocks (transpose16).
+const _ = uint(batchLanes-16) + uint(16-batchLanes)
+
 // useBatchConv selects the batch-lane path where it applies; tests switch it
 // off to compare with the per-image paths.
 var useBatchConv = true
@@ -35,7 +38,8 @@ type batchPlan struct {
 	hp, wp int   // padded plane height and width
 	offs   []int // per im2col row k = (c·KH+kh)·KW+kw: float offset of its lane run
 	maxOff int
-	input  int // floats of the interleaved padded input
+	input  int   // floats of the interleaved padded input
+	pos    []int // per input position h·InW+w: offset of its lanes in a padded channel
 }
 
 // batchApplies reports whether the batch-lane path computes g: dense
@@ -59,16 +63,25 @@ func newBatchPlan(g *ConvGeometry) batchPlan {
 	}
 	s.maxOff = slices.Max(s.offs)
 	s.input = g.InC * s.hp * s.wp * batchLanes
+	s.pos = make([]int, 0, g.InH*g.InW)
+	for h := 0; h < g.InH; h++ {
+		for w := 0; w < g.InW; w++ {
+			s.pos = append(s.pos, ((g.PadT+h)*s.wp+g.PadL+w)*batchLanes)
+		}
+	}
 	return s
 }
 
 // interleave writes batchLanes images of x (InC×InH×InW each, consecutive)
-// into dst as zero-padded planes with the images' values side by side.
+// into dst as zero-padded planes with the images' values side by side:
+// per channel, blocks of 16 positions of the batchLanes images are
+// transposed at once (transpose16), the rest moved one by one.
 func (s *batchPlan) interleave(g *ConvGeometry, x, dst []float32) {
 	dst = dst[:s.input]
 	plane := g.InH * g.InW
 	img := g.InC * plane
 	rowLen := s.wp * batchLanes
+	whole := plane &^ 15
 	for c := 0; c < g.InC; c++ {
 		out := dst[c*s.hp*rowLen : (c+1)*s.hp*rowLen]
 		clear(out[:g.PadT*rowLen])
@@ -77,12 +90,15 @@ func (s *batchPlan) interleave(g *ConvGeometry, x, dst []float32) {
 			row := out[(g.PadT+h)*rowLen : (g.PadT+h+1)*rowLen]
 			clear(row[:g.PadL*batchLanes])
 			clear(row[(g.PadL+g.InW)*batchLanes:])
-			body := row[g.PadL*batchLanes : (g.PadL+g.InW)*batchLanes]
-			for n := 0; n < batchLanes; n++ {
-				src := x[n*img+c*plane+h*g.InW : n*img+c*plane+(h+1)*g.InW]
-				for w, v := range src {
-					body[w*batchLanes+n] = v
-				}
+		}
+		xc := x[c*plane:]
+		for q0 := 0; q0 < whole; q0 += 16 {
+			transpose16(xc[q0:], img, out, (*[16]int)(s.pos[q0:q0+16]))
+		}
+		for q := whole; q < plane; q++ {
+			lanes := out[s.pos[q] : s.pos[q]+batchLanes]
+			for n := range lanes {
+				lanes[n] = xc[n*img+q]
 			}
 		}
 	}
@@ -125,13 +141,22 @@ func convLanes(g *ConvGeometry, s *batchPlan, pa packedA, x, bias, out []float32
 	// activation on the row while it is in cache. One grid row
 	// (P·batchLanes values) serves all batchLanes images before the next
 	// is read.
+	// Blocks of 16 positions are transposed at once (transpose16).
 	M := pa.m
+	var imgOff [16]int
+	for n := range imgOff {
+		imgOff[n] = n * M * P
+	}
+	whole := P &^ 15
 	for m := 0; m < M; m++ {
+		gm := grid[m*ldc : (m+1)*ldc]
+		for p0 := 0; p0 < whole; p0 += 16 {
+			transpose16(gm[p0*batchLanes:], batchLanes, out[m*P+p0:], &imgOff)
+		}
 		for n := 0; n < batchLanes; n++ {
 			dst := out[(n*M+m)*P : (n*M+m+1)*P]
-			src := grid[m*ldc+n : m*ldc+n+(P-1)*batchLanes+1]
-			for p := range dst {
-				dst[p] = src[p*batchLanes]
+			for p := whole; p < P; p++ {
+				dst[p] = gm[p*batchLanes+n]
 			}
 			rs.apply(dst, (n*M+m)*P)
 		}
