@@ -100,7 +100,8 @@ func exportGlobalMax(x *exportCtx) error {
 
 // reduce builds ReduceMean/ReduceMax over every per-sample axis but the
 // first (the channels): the global pooling of the same codes, followed by a
-// reshape when the reduced axes are not kept.
+// reshape when the reduced axes are not kept. Other axes are grouped
+// reductions (kind_reduce.go).
 func (b *builder) reduce(n *importer.Node) error {
 	x, ok := b.input(n, 0)
 	if !ok {
@@ -109,18 +110,9 @@ func (b *builder) reduce(n *importer.Node) error {
 	}
 	vx := b.net.Values[x]
 	r := len(vx.Shape) + 1
-	axes := attrInts(n, "axes")
-	if axes == nil && len(n.Inputs) > 1 && n.Inputs[1] != "" {
-		var okc bool
-		if axes, okc = constInts(b.g, n.Inputs[1]); !okc {
-			b.unsupported(n, "axes are not a constant")
-			return nil
-		}
-	}
-	if len(axes) == 0 && attrInt(n, "noop_with_empty_axes", 0) != 0 {
-		v := b.aliasValue(n.Outputs[0], x, vx.Shape)
-		b.emit(Op{Kind: OpReshape, Name: n.Name, In: []int{x}, Out: v})
-		return nil
+	axes, noop, ok := b.reduceAxesOf(n)
+	if !ok || len(axes) == 0 && noop {
+		return b.reduceGroups(n) // refused, or no reduction (kind_reduce.go)
 	}
 	reduced := make([]bool, r)
 	for _, a := range axes {

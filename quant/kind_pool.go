@@ -8,8 +8,13 @@ import (
 	"github.com/rramc/rramc/importer/onnxpb"
 )
 
-// The integer op kinds OpMaxPool, OpAvgPool: 2-D max and average pooling (same
-// scale; the average by rounded division).
+// The integer op kinds OpMaxPool, OpAvgPool: 2-D max and average pooling.
+// Max pooling keeps the input's codes. The average keeps them too (rounded
+// division of the window's sum) unless its calibrated range is at most half
+// the input's (or a QDQ model gives it a scale of its own): then the sum is
+// requantized once, y = round(Σx · M0/(d·2^Shift)) with M = s_x/s_y and d
+// the window's count (mulDivRound), so that an average of many codes keeps
+// its resolution. Mult holds M (empty: same scale).
 
 func init() {
 	registerKind(OpMaxPool, kindSpec{exec: execMaxPoolAvgPool, check: checkMaxPoolAvgPool, export: exportMaxPoolAvgPool, work: poolWork})
@@ -36,6 +41,16 @@ func execMaxPoolAvgPool(x *execCtx) error {
 	return nil
 }
 
+// averageCode is the average of a window's codes summing to sum over d
+// taps: rounded division, or the requantization by Mult (see the kinds'
+// comment).
+func averageCode(op *Op, sum, d int64) int32 {
+	if len(op.Mult) == 1 {
+		return sat32(mulDivRound(sum, op.Mult[0], d))
+	}
+	return int32(roundDiv(sum, d))
+}
+
 func checkMaxPoolAvgPool(x *checkCtx) error {
 	op := x.op
 	in := x.in
@@ -44,6 +59,15 @@ func checkMaxPoolAvgPool(x *checkCtx) error {
 		return err
 	}
 	w := op.Win
+	if len(op.Mult) > 1 || len(op.Mult) == 1 && op.Kind != OpAvgPool {
+		return fmt.Errorf("%d multipliers for %s", len(op.Mult), op.Kind)
+	}
+	if len(op.Mult) == 0 && (in.Scale != out.Scale || in.Signed != out.Signed || in.Bits != out.Bits) {
+		return fmt.Errorf("pooling without a multiplier changes the encoding")
+	}
+	if lo, hi := in.Range(); len(op.Mult) == 1 && float64(w.KH*w.KW)*math.Max(-float64(lo), float64(hi)) >= 1<<32 {
+		return fmt.Errorf("a window of %d codes can overflow the 32-bit sum the multiplier takes", w.KH*w.KW)
+	}
 	if len(out.Shape) != 3 || out.Shape[0] != w.InC || out.Shape[1] != w.OutH || out.Shape[2] != w.OutW {
 		return fmt.Errorf("output shape %v", out.Shape)
 	}
@@ -86,7 +110,7 @@ func (b *builder) pool(n *importer.Node) error {
 		return nil
 	}
 	if len(n.Outputs) > 1 && n.Outputs[1] != "" {
-		b.unsupported(n, "MaxPool indices output")
+		b.unsupported(n, "MaxPool's Indices output: flat positions in the whole batch tensor depend on the sample's batch index, which the per-sample integer program does not have")
 		return nil
 	}
 	vx := b.net.Values[x]
@@ -99,14 +123,20 @@ func (b *builder) pool(n *importer.Node) error {
 	if err != nil {
 		return err
 	}
-	kind := OpMaxPool
+	shape := []int{vx.Shape[0], w.OutH, w.OutW}
 	if n.OpType == "AveragePool" {
-		kind = OpAvgPool
 		w.CountIncludePad = attrInt(n, "count_include_pad", 0) != 0
+		op, why := b.reduceEncoding(n, Op{Kind: OpAvgPool, Name: n.Name, In: []int{x}, Win: w}, x, shape, w.KH*w.KW)
+		if why != "" {
+			b.unsupported(n, why)
+			return nil
+		}
+		b.emit(op)
+		return nil
 	}
-	v := b.aliasValue(n.Outputs[0], x, []int{vx.Shape[0], w.OutH, w.OutW})
+	v := b.aliasValue(n.Outputs[0], x, shape)
 	lo, hi := vx.Range()
-	b.emit(Op{Kind: kind, Name: n.Name, In: []int{x}, Out: v, Win: w, Lo: lo, Hi: hi})
+	b.emit(Op{Kind: OpMaxPool, Name: n.Name, In: []int{x}, Out: v, Win: w, Lo: lo, Hi: hi})
 	return nil
 }
 
@@ -135,7 +165,7 @@ func pool2D(op *Op, in, out []int32, bs int) {
 					}
 					r := mx
 					if op.Kind == OpAvgPool {
-						r = int32(roundDiv(sum, int64(w.KH*w.KW)))
+						r = averageCode(op, sum, int64(w.KH*w.KW))
 					}
 					dst[oh*w.OutW+ow] = clamp32(r, op.Lo, op.Hi)
 					continue
@@ -172,7 +202,7 @@ func pool2D(op *Op, in, out []int32, bs int) {
 						d += padCnt
 					}
 					if d > 0 {
-						r = int32(roundDiv(sum, int64(d)))
+						r = averageCode(op, sum, int64(d))
 					}
 				}
 				dst[oh*w.OutW+ow] = clamp32(r, op.Lo, op.Hi)

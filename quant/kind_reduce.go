@@ -358,7 +358,7 @@ func (b *builder) reduceGroups(n *importer.Node) error {
 	vx := b.net.Values[x]
 	axes, noop, ok := b.reduceAxesOf(n)
 	if !ok {
-		b.unsupported(n, "axes are not a constant")
+		b.unsupported(n, "axes are not a constant: the integer program's groups are fixed when it is built, and these axes are known only at run time")
 		return nil
 	}
 	if len(axes) == 0 && noop {
@@ -388,11 +388,13 @@ func (b *builder) reduceGroups(n *importer.Node) error {
 	}
 	g, outShape := axesGroups(vx.Shape, reduced[1:], keep)
 	op := Op{Kind: red.kind, Name: n.Name, In: []int{x}, Table: g.table()}
-	if red.encode == nil {
-		b.emit(b.reduceEncoding(n, op, x, outShape))
-		return nil
+	encode := red.encode
+	if encode == nil {
+		encode = func(b *builder, n *importer.Node, op Op, x int, shape []int, g groupMap) (Op, string) {
+			return b.reduceEncoding(n, op, x, shape, g.longest())
+		}
 	}
-	op, why := red.encode(b, n, op, x, outShape, g)
+	op, why := encode(b, n, op, x, outShape, g)
 	if why != "" {
 		b.unsupported(n, why)
 		return nil
@@ -559,29 +561,41 @@ func (b *builder) windowPool(n *importer.Node, x int) error {
 	}
 	m := windowGroups(&g, includePad)
 	shape := append([]int{vx.Shape[0]}, g.OutShape()...)
-	b.emit(b.reduceEncoding(n, Op{Kind: kind, Name: n.Name, In: []int{x}, Table: m.table()}, x, shape))
+	op, why := b.reduceEncoding(n, Op{Kind: kind, Name: n.Name, In: []int{x}, Table: m.table()}, x, shape, m.longest())
+	if why != "" {
+		b.unsupported(n, why)
+		return nil
+	}
+	b.emit(op)
 	return nil
 }
 
-// reduceEncoding completes op (kind, input x, index map g) with its output
-// value and requantization. Max and Min keep the input's encoding. Sum has
+// reduceEncoding completes op (a grouped reduction or a 2-D average
+// pool, input x) with its output value and requantization. Max and Min keep the input's encoding. Sum has
 // a scale of its own (a sum outgrows its codes' range); Mean keeps the
 // input's encoding unless its calibrated range is at most half the
 // input's (or a QDQ model fixes one), as global average pooling does.
-func (b *builder) reduceEncoding(n *importer.Node, op Op, x int, shape []int) Op {
+func (b *builder) reduceEncoding(n *importer.Node, op Op, x int, shape []int, taps int) (Op, string) {
 	vx := b.net.Values[x]
 	name := n.Outputs[0]
 	_, fixed := b.p.fixed[name]
-	if op.Kind == OpReduceSum || op.Kind == OpReduceMean && (fixed || b.p.stats[name] != nil) {
+	lo, hi := vx.Range()
+	// the multiplier takes sums below 2^32
+	fits := float64(taps)*math.Max(-float64(lo), float64(hi)) < 1<<32
+	if op.Kind == OpReduceSum && !fits {
+		return op, fmt.Sprintf("a sum of %d codes of %d bits can pass the 32-bit operand of its requantization", taps, vx.Bits)
+	}
+	mean := op.Kind == OpReduceMean || op.Kind == OpAvgPool
+	if op.Kind == OpReduceSum || mean && fits && (fixed || b.p.stats[name] != nil) {
 		sy, signed, lo, hi := b.encode(name, vx.Signed, math.Inf(-1), math.Inf(1))
 		if op.Kind == OpReduceSum || fixed && (sy != vx.Scale || signed != vx.Signed) || !fixed && sy <= vx.Scale/2 {
 			op.Out = b.newValue(name, shape, sy, signed)
 			op.Lo, op.Hi = lo, hi
 			op.Mult = []Multiplier{NewMultiplier(vx.Scale / sy)}
-			return op
+			return op, ""
 		}
 	}
 	op.Out = b.aliasValue(name, x, shape)
-	op.Lo, op.Hi = vx.Range()
-	return op
+	op.Lo, op.Hi = lo, hi
+	return op, ""
 }

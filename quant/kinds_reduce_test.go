@@ -340,3 +340,79 @@ func TestMulRoundWide(t *testing.T) {
 		}
 	}
 }
+
+// reduceConformanceOps are the op types of the pooling, Reduce and variadic
+// kinds, whose one-input ONNX node test cases TestReduceConformance runs
+// (the several-input ones are run by testmodels' conformance test).
+var reduceConformanceOps = []string{"MaxPool", "AveragePool", "GlobalMaxPool", "GlobalAveragePool",
+	"ReduceMax", "ReduceMin", "ReduceSum", "ReduceMean", "ReduceL1", "ReduceL2", "ReduceSumSquare",
+	"ReduceLogSum", "ReduceLogSumExp", "ReduceProd", "Max", "Min", "Sum", "Mean"}
+
+// TestReduceConformance runs the one-input ONNX node test cases (Debian
+// libonnx-testdata) of the pooling, Reduce and variadic ops through the
+// integer golden model calibrated on the case's own input: every case is
+// either refused by placement with a reason, or quantizes and reproduces
+// the expected output within 8-bit quantization (SQNR ≥ 30 dB); cases
+// whose input is not a float batch [N, …] (uint8 pooling, a rank-1 Max)
+// are placed only. Skips without the package.
+func TestReduceConformance(t *testing.T) {
+	const dir = "/usr/share/libonnx-testdata/data/node"
+	paths, _ := filepath.Glob(filepath.Join(dir, "*", "model.onnx"))
+	if len(paths) == 0 {
+		t.Skipf("no ONNX node test data in %s (Debian package libonnx-testdata)", dir)
+	}
+	ran, refused, notBatch := 0, 0, 0
+	for _, path := range paths {
+		m, err := onnx.Load(path)
+		if err != nil || len(m.Graph.Nodes) != 1 || len(m.Graph.Inputs) != 1 || !slices.Contains(reduceConformanceOps, m.Graph.Nodes[0].OpType) {
+			continue
+		}
+		name := filepath.Base(filepath.Dir(path))
+		t.Run(name, func(t *testing.T) {
+			plan, err := Placement(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !plan.Runs() {
+				if plan.Nodes[0].Reason == "" {
+					t.Fatalf("unsupported without a reason: %+v", plan.Nodes[0])
+				}
+				refused++
+				return
+			}
+			x, err := onnx.ReadTensorPB(filepath.Join(filepath.Dir(path), "test_data_set_0", "input_0.pb"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !x.IsFloat() || len(x.Shape) < 2 {
+				notBatch++ // an integer or unbatched input: no float calibration batch
+				return
+			}
+			want, err := onnx.ReadTensorPB(filepath.Join(filepath.Dir(path), "test_data_set_0", "output_0.pb"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg := DefaultConfig()
+			cfg.Calib = x.Shape[0]
+			net, err := Quantize(m, x, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := net.Run(x, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got.Shape, want.Shape) {
+				t.Fatalf("shape %v, expected %v", got.Shape, want.Shape)
+			}
+			if s := sqnrOf(want.Floats(), got.Float); !(s >= 30) {
+				t.Errorf("golden model vs expected output: SQNR %.1f dB < 30 dB", s)
+			}
+			ran++
+		})
+	}
+	t.Logf("one-input node test cases of the pooling, Reduce and variadic ops: %d run as integers, %d refused with a reason, %d without a float batch input", ran, refused, notBatch)
+	if ran < 60 {
+		t.Errorf("only %d cases ran as integers", ran)
+	}
+}
