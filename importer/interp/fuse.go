@@ -2,6 +2,7 @@ package interp
 
 import (
 	"slices"
+	"sync"
 
 	"github.com/rramc/rramc/importer"
 )
@@ -13,6 +14,13 @@ import (
 // cache, instead of a second pass over the whole tensor. The activation is
 // the same slice function the unfused kernel runs (reluSlice, clampSlice)
 // on the same values, so the bits are the same (TestFusedActivationBits).
+//
+// A gated activation, x·act(x) written as the activation then a Mul of the
+// producer's output with the activation's (HardSwish as HardSigmoid and
+// Mul in opset-13 exports, SiLU as Sigmoid and Mul), fuses the same way:
+// the epilogue copies a block of the output into a small buffer, runs the
+// activation's epilogue on it and multiplies in the Mul's operand order,
+// the float32 operations of the separate nodes (TestFusedActivationBits).
 //
 // Run uses the fused steps. RunObserved and RunVisited run the graph node
 // by node, unfused, because their observer sees every node's output,
@@ -48,6 +56,72 @@ func registerEpilogue(op string, bind func(c *compileCtx, n *importer.Node) epil
 	opTable[op].epilogue = bind
 }
 
+// registerGate declares op a gating product: a two-input op that, given a
+// producer's output x and act(x) for an activation with an epilogue,
+// computes their elementwise product: mul sets dst[i] = a[i]·b[i] for its
+// inputs a, b in order.
+func registerGate(op string, mul func(dst, a, b []float32)) {
+	opTable[op].gate = mul
+}
+
+// gateBuffers holds the gate epilogue's buffers of activation values (a
+// buffer passed to a function value escapes, so it cannot live on the
+// stack).
+var gateBuffers = sync.Pool{New: func() any { return new([256]float32) }}
+
+// gateEpilogue is x ← mul(x, act(x)) (xFirst) or mul(act(x), x), through
+// a buffer of act's values.
+func gateEpilogue(act epilogue, mul func(dst, a, b []float32), xFirst bool) epilogue {
+	return func(v []float32) {
+		buf := gateBuffers.Get().(*[256]float32)
+		defer gateBuffers.Put(buf)
+		for len(v) > 0 {
+			n := min(len(v), len(buf))
+			g, x := buf[:n], v[:n]
+			copy(g, x)
+			act(g)
+			if xFirst {
+				mul(x, x, g)
+			} else {
+				mul(x, g, x)
+			}
+			v = v[n:]
+		}
+	}
+}
+
+// gatePattern reports whether the two readers r of slot s are an
+// activation with an epilogue and a gating product of s and that
+// activation's output, which nothing else reads; it returns their
+// epilogue and the product's step (-1 otherwise).
+func gatePattern(cc *compileCtx, steps []step, s int, r []int, readers [][]int, keep []bool) (epilogue, int) {
+	if len(r) != 2 || r[0] == r[1] {
+		return nil, -1
+	}
+	act, mul := steps[r[0]], steps[r[1]]
+	aspec, mspec := opTable[act.node.OpType], opTable[mul.node.OpType]
+	if aspec.epilogue == nil || mspec.gate == nil || len(act.in) != 1 || act.in[0] != s || len(act.out) != 1 || len(mul.in) != 2 || len(mul.out) != 1 {
+		return nil, -1
+	}
+	h := act.out[0]
+	if h < 0 || keep[h] || len(readers[h]) != 1 || readers[h][0] != r[1] {
+		return nil, -1
+	}
+	var xFirst bool
+	switch {
+	case mul.in[0] == s && mul.in[1] == h:
+		xFirst = true
+	case mul.in[0] == h && mul.in[1] == s:
+	default:
+		return nil, -1
+	}
+	ep := aspec.epilogue(cc, act.node)
+	if ep == nil {
+		return nil, -1
+	}
+	return gateEpilogue(ep, mspec.gate, xFirst), r[1]
+}
+
 // registerFusedProducer declares that op can apply an epilogue to its
 // output: compile builds its kernel with ep fused in.
 func registerFusedProducer(op string, compile func(c *compileCtx, n *importer.Node, ep epilogue) (kernel, error)) {
@@ -76,7 +150,20 @@ func (p *Program) fuseSteps(cc *compileCtx, keep []bool) ([]step, error) {
 		}
 		s := st.out[0]
 		r := readers[s]
-		if keep[s] || len(r) != 1 {
+		if keep[s] {
+			fused = append(fused, st)
+			continue
+		}
+		if ep, last := gatePattern(cc, steps, s, r, readers, keep); ep != nil {
+			run, err := spec.fused(cc, st.node, ep)
+			if err != nil {
+				return nil, importer.NodeError(st.node, err)
+			}
+			fused = append(fused, step{node: st.node, run: run, in: st.in, out: steps[last].out})
+			drop[r[0]], drop[last] = true, true
+			continue
+		}
+		if len(r) != 1 {
 			fused = append(fused, st)
 			continue
 		}

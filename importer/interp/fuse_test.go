@@ -14,9 +14,12 @@ import (
 // in a MobileNet block: every geometry path of convForward (shifted planes
 // dense and depthwise, strided, 1×1 direct, strided 1×1 im2col), with
 // Relu, Clip with initializer bounds, Clip with one bound omitted and
-// Clip with attribute bounds (opset 6). Plus the cases that must not
-// fuse: a Conv whose output is also a graph output, a Conv read by two
-// nodes, a Clip whose bound is computed at run time.
+// Clip with attribute bounds (opset 6), and the gated activations x·act(x)
+// (HardSwish as HardSigmoid and Mul, SiLU as Sigmoid and Mul with the
+// operands the other way round). Plus the cases that must not fuse: a Conv
+// whose output is also a graph output, a Conv read by two nodes, a Clip
+// whose bound is computed at run time, a gate whose activation is also
+// read elsewhere.
 func fuseChain(r *rand.Rand, inC int, opset int64) (*importer.Graph, int) {
 	g := &importer.Graph{Name: "fuse", Initializers: map[string]*importer.Tensor{}, ValueInfo: map[string]importer.ValueInfo{}}
 	g.Inputs = []importer.ValueInfo{{Name: "x"}, {Name: "hi"}}
@@ -74,6 +77,29 @@ func fuseChain(r *rand.Rand, inC int, opset int64) (*importer.Graph, int) {
 	conv("down", 40, 1, 2, 1) // strided 1×1: im2col
 	clip6("down.act")
 	fusable++
+	gate := func(name, op string, attrs map[string]*importer.Attr, xFirst bool) {
+		x := cur
+		act(name+".act", op, nil, attrs)
+		ins := []string{x, cur}
+		if !xFirst {
+			ins = []string{cur, x}
+		}
+		g.Nodes = append(g.Nodes, &importer.Node{Name: name + ".mul", OpType: "Mul", Inputs: ins, Outputs: []string{name + ".gated"}})
+		cur = name + ".gated"
+	}
+	conv("hswish", 40, 3, 1, 40)
+	gate("hswish", "HardSigmoid", attrMap(aFloat("alpha", 1.0/6)), true)
+	fusable += 2
+	conv("silu", 40, 1, 1, 1)
+	gate("silu", "Sigmoid", nil, false)
+	fusable += 2
+	conv("gated2", 40, 1, 1, 1)
+	x2 := cur
+	act("gated2.act", "HardSigmoid", nil, nil)
+	h2 := cur
+	g.Nodes = append(g.Nodes, &importer.Node{Name: "gated2.mul", OpType: "Mul", Inputs: []string{x2, h2}, Outputs: []string{"gated2.gated"}},
+		&importer.Node{Name: "gated2.add", OpType: "Add", Inputs: []string{"gated2.gated", h2}, Outputs: []string{"gated2.z"}})
+	cur = "gated2.z" // the HardSigmoid is read twice: not fused
 	dense := conv("dense", 32, 3, 1, 1)
 	act("dense.act", "Relu", nil, nil) // dense.y is also a graph output: not fused
 	conv("two", 32, 1, 1, 1)

@@ -31,6 +31,8 @@ type opSpec struct {
 	// activation after it) fused in; residualAdd marks the Add it fuses.
 	residualFused func(c *compileCtx, n *importer.Node, rs residualSpec) (kernel, error)
 	residualAdd   bool
+	// gate computes the product of a gated activation x·act(x) (fuse.go).
+	gate func(dst, a, b []float32)
 }
 
 // shapeRule infers the output shapes of one node from what is known about

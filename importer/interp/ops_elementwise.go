@@ -11,6 +11,8 @@ func init() {
 	for _, op := range []string{"Add", "Sub", "Mul", "Div"} {
 		register(op, 2, 2, compileBinary, shapeBinary)
 	}
+	// The float32 product floatRow computes for Mul.
+	registerGate("Mul", func(dst, a, b []float32) { floatRow(opMul, dst, a, 0, 1, b, 0, 1) })
 	registerResidualAdd("Add")
 	register("Relu", 1, 1, compileRelu, shapeSame)
 	registerEpilogue("Relu", func(*compileCtx, *importer.Node) epilogue {
