@@ -253,14 +253,17 @@ func (h *HW) TilePeak() (*TilePeak, error) {
 // the layer and of the ops that follow it up to the next linear layer, and
 // the traffic to the next layer's tile.
 type imageWork struct {
-	vectors       int64 // input vectors per image, all groups
-	requant       int64 // requantizations (linear outputs, concat and affine rescales)
-	activations   int64 // activations applied (the clamp fused into a linear, Relu/Clip, table lookups)
-	poolOps       int64 // comparisons or additions of pooling windows
-	poolRounds    int64 // pooling rounds: output positions × ceil(channels/pooling units)
-	adds          int64 // elementwise additions (residual adds)
-	nocBits       int64 // bits sent to the next layer's tile
-	nextStartFrac float64
+	vectors     int64 // input vectors per image, all groups
+	requant     int64 // requantizations (linear outputs, concat and affine rescales)
+	activations int64 // activations applied (the clamp fused into a linear, Relu/Clip, table lookups)
+	poolOps     int64 // comparisons or additions of pooling windows
+	poolRounds  int64 // pooling rounds: output positions × ceil(channels/pooling units)
+	adds        int64 // elementwise additions (residual adds)
+	nocBits     int64 // bits sent to the next layer's tile
+	// the digital units' buffer traffic: bits of the codes their ops read
+	// and write (quant.DigitalWork.ReadBits, WriteBits)
+	digitalReadBits, digitalWriteBits int64
+	nextStartFrac                     float64
 }
 
 // imageWorkOf walks the integer program once. Ops before the first linear
@@ -323,6 +326,8 @@ func imageWorkOf(net *quant.Network, hw *HW) ([]imageWork, error) {
 			at.poolRounds += poolRounds(net.Values[op.Out].Shape, poolUnits)
 		}
 		at.adds += dw.Adds
+		at.digitalReadBits += dw.ReadBits
+		at.digitalWriteBits += dw.WriteBits
 	}
 	for _, o := range net.Outputs {
 		if cur >= 0 && o.Value >= 0 && o.Value < len(net.Values) {

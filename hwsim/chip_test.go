@@ -35,17 +35,20 @@ func handChip() HW {
 // (1×2 window, 2 outputs) → Add (2 outputs), one vector per image:
 //
 //	counts: OU activations 2·4 = 8, conversions 64, cell reads 320,
-//	DAC drives 40, shift-adds 64, buffer 40 bits read, 8 written (2
-//	accesses), requant 2, activations 2 (the clamp of the Gemm), pooling
-//	2·1·2 = 4, adds 2, NoC 2 outputs · 4 bits = 8
+//	DAC drives 40, shift-adds 64, buffer 40 bits read, 8 written by the
+//	crossbar; the digital units read 2·4 (MaxPool) + 2·2·4 (Add, its
+//	operand twice) = 24 bits and write 2·4 + 2·4 = 16 (4 accesses in all,
+//	one per counter), requant 2, activations 2 (the clamp of the Gemm),
+//	pooling 2·1·2 = 4, adds 2, NoC 2 outputs · 4 bits = 8
 //	energy (pJ): crossbar 320·30/16384 = 0.5859375, DAC 40·0.417 = 16.68,
-//	ADC 64·1.67 = 106.88, shift-add 64·0.021 = 1.344, buffer 2·20.45 = 40.9,
+//	ADC 64·1.67 = 106.88, shift-add 64·0.021 = 1.344, buffer 4·20.45 = 81.8,
 //	register 40·0.5 + 8·(0.25 + 0.125) = 23, pooling 4·1 = 4,
 //	activation 2·2 = 4, adder (2 + 2)·3 = 12, interconnect 40·0.0625 + 8·4
 //	= 34.5
 //	placement: 1 dense crossbar → 1 tile = 2 PEs = 4 crossbars
 //	latency: 1 vector · 4 steps · 2 OUs in turn = 8 cycles of 100 ns = 800
-//	ns, + NoC 8/8 = 1 ns, + buffer 48/16 = 3 ns = 804 ns; one layer: period
+//	ns, + NoC 8/8 = 1 ns, + buffer 48/16 = 3 ns (the crossbar's bits:
+//	the digital units' are charged per access) = 804 ns; one layer: period
 //	804 ns
 //	static power (mW): crossbar 4·0.1 = 0.4, DAC 4·16·0.01 = 0.64, ADC
 //	4·8·0.2 = 6.4, shift-add 2·0.3 = 0.6, buffer 1.5, register 2·(1 + 2) +
@@ -77,7 +80,7 @@ func TestHandComputedChip(t *testing.T) {
 	}
 	c := counts[0]
 	want := Counts{Vectors: 1, OUActivations: 8, ADCConversions: 64, CellReads: 320, DACDrives: 40, ShiftAdds: 64,
-		BufferReadBits: 40, BufferWriteBits: 8, BufferAccesses: 2, RequantOps: 2, ActivationOps: 2, PoolOps: 4, AddOps: 2, NoCBits: 8}
+		BufferReadBits: 40, BufferWriteBits: 8, DigitalReadBits: 24, DigitalWriteBits: 16, BufferAccesses: 4, RequantOps: 2, ActivationOps: 2, PoolOps: 4, AddOps: 2, NoCBits: 8}
 	if c != want {
 		t.Fatalf("counts\n got %+v\nwant %+v", c, want)
 	}
@@ -87,7 +90,7 @@ func TestHandComputedChip(t *testing.T) {
 	}
 	static := map[string]float64{"crossbar": 0.4, "dac": 0.64, "adc": 6.4, "shift_add": 0.6, "index": 0, "buffer": 1.5,
 		"register": 9, "pooling": 8, "activation": 5, "adder": 6, "interconnect": 11}
-	dynamic := map[string]float64{"crossbar": 0.5859375, "dac": 16.68, "adc": 106.88, "shift_add": 1.344, "index": 0, "buffer": 40.9,
+	dynamic := map[string]float64{"crossbar": 0.5859375, "dac": 16.68, "adc": 106.88, "shift_add": 1.344, "index": 0, "buffer": 81.8,
 		"register": 23, "pooling": 4, "activation": 4, "adder": 12, "interconnect": 34.5}
 	area := map[string]float64{"crossbar": 100, "dac": 10.625, "adc": 38400, "shift_add": 120, "index": 0, "buffer": 83000,
 		"register": 90, "pooling": 80, "activation": 50, "adder": 60, "interconnect": 110}
@@ -120,7 +123,7 @@ func TestHandComputedChip(t *testing.T) {
 		t.Errorf("simulated counts\n got %+v\nwant %+v", got, want)
 	}
 	// A buffer charged by busy time: the layer's one tile's buffer draws
-	// 2.5 mW for its 48 buffer bits at 16 bits/ns (3 ns): 7.5 pJ more
+	// 2.5 mW for its 48 crossbar buffer bits at 16 bits/ns (3 ns): 7.5 pJ more
 	// buffer energy, nothing else changes.
 	hw.Chip.BufferBusyMW = 2.5
 	busy, err := Simulate(net, mp, hw, Options{})

@@ -40,10 +40,18 @@ type Counts struct {
 	InputIndexReads int64 `json:"input_index_reads"`
 	IndexReadBits   int64 `json:"index_read_bits"`
 	// BufferReadBits (input codes) and BufferWriteBits (output codes) are
-	// the buffer traffic; BufferAccesses = ceil(read/access) + ceil(write/access).
+	// the crossbars' buffer traffic; BufferAccesses = the sum of
+	// ceil(bits/access) over the four buffer traffic counters.
 	BufferReadBits  int64 `json:"buffer_read_bits"`
 	BufferWriteBits int64 `json:"buffer_write_bits"`
-	BufferAccesses  int64 `json:"buffer_accesses"`
+	// DigitalReadBits and DigitalWriteBits are the buffer traffic of the
+	// digital units (pooling, residual adds, tables, copies...): the codes
+	// their ops read and write, each at its value's width
+	// (quant.DigitalWork), so a 16-bit code costs twice the bits of an
+	// 8-bit one. BufferAccesses counts them too.
+	DigitalReadBits  int64 `json:"digital_read_bits"`
+	DigitalWriteBits int64 `json:"digital_write_bits"`
+	BufferAccesses   int64 `json:"buffer_accesses"`
 	// ADCClipped counts conversions clipped at the top code (saturating
 	// ADC); ADCTruncated conversions that lost low bits (truncating ADC).
 	// Only a simulation fills them.
@@ -89,6 +97,8 @@ const (
 	IndexReadBits
 	BufferReadBits
 	BufferWriteBits
+	DigitalReadBits
+	DigitalWriteBits
 	BufferAccesses
 	ADCClipped
 	ADCTruncated
@@ -246,10 +256,16 @@ var counters = [numCounters]counter{
 		perVector: func(v *vectorWork) int64 { return int64(v.lin.K) * int64(v.lin.ABits) }},
 	{id: BufferWriteBits, field: func(c *Counts) *int64 { return &c.BufferWriteBits },
 		perVector: func(v *vectorWork) int64 { return int64(v.lin.N) * int64(v.lin.ABits) }},
+	// The digital units read and write the codes of their ops per image.
+	{id: DigitalReadBits, field: func(c *Counts) *int64 { return &c.DigitalReadBits },
+		perImage: func(w *imageWork) int64 { return w.digitalReadBits }},
+	{id: DigitalWriteBits, field: func(c *Counts) *int64 { return &c.DigitalWriteBits },
+		perImage: func(w *imageWork) int64 { return w.digitalWriteBits }},
 	{id: BufferAccesses, field: func(c *Counts) *int64 { return &c.BufferAccesses },
 		derived: func(c *Counts, hw *HW) int64 {
 			ab := int64(hw.BufferAccessBits)
-			return ceilDiv(c.BufferReadBits, ab) + ceilDiv(c.BufferWriteBits, ab)
+			return ceilDiv(c.BufferReadBits, ab) + ceilDiv(c.BufferWriteBits, ab) +
+				ceilDiv(c.DigitalReadBits, ab) + ceilDiv(c.DigitalWriteBits, ab)
 		}},
 	{id: ADCClipped, field: func(c *Counts) *int64 { return &c.ADCClipped }, simulated: true},
 	{id: ADCTruncated, field: func(c *Counts) *int64 { return &c.ADCTruncated }, simulated: true},
@@ -398,12 +414,14 @@ func (h *HW) shiftAddUnits(f *footprint) float64 {
 	return float64(f.crossbars) * float64(h.OUCols)
 }
 
-// components lists the parts of the chip in report order; HARDWARE.md
-// gives the source of every constant.
+// components lists the parts of the chip in report order. Each row names
+// where its figures come from in the defaults (HARDWARE.md's table gives
+// them with the numbers; a preset file's "sources" object gives its own).
 var components = [...]component{
-	// Charged by read rounds, a round's cells draw 1/(demux·mux) of a
-	// read each (MNSIM 2.0: only the cells behind the selected demux and
-	// mux positions conduct).
+	// cell_read_energy_pj: PUMA/ISAAC, 0.3 mW × 100 ns per 128×128 read
+	// spread over its cells; xbar_area_um2: ISAAC. Charged by read rounds,
+	// a round's cells draw 1/(demux·mux) of a read each (MNSIM 2.0: only
+	// the cells behind the selected demux and mux positions conduct).
 	{name: "crossbar", label: "crossbar",
 		energy: func(hw *HW, c *Counts) float64 {
 			if ch := hw.Chip; ch.roundCharge() {
@@ -413,6 +431,7 @@ var components = [...]component{
 		},
 		area:   func(hw *HW, f *footprint) float64 { return float64(f.crossbars) * hw.XbarAreaUM2 },
 		static: func(c *Chip, f *footprint) float64 { return float64(f.crossbars) * c.XbarStaticMW }},
+	// dac_energy_pj: ISAAC-action (1-bit DAC); dac_area_um2: ISAAC.
 	{name: "dac", label: "DAC",
 		energy: func(hw *HW, c *Counts) float64 {
 			if hw.Chip.roundCharge() {
@@ -426,6 +445,9 @@ var components = [...]component{
 		static: func(c *Chip, f *footprint) float64 {
 			return float64(f.crossbars) * float64(c.DACsPerXbar) * c.DACStaticMW
 		}},
+	// adc_energy_pj: ISAAC-action for 4..8 bits (below: linear
+	// extrapolation, an assumption); adc_area_um2: ISAAC for 8 bits,
+	// scaled like the energy.
 	{name: "adc", label: "ADC",
 		energy: func(hw *HW, c *Counts) float64 {
 			if hw.Chip.roundCharge() {
@@ -439,21 +461,31 @@ var components = [...]component{
 		static: func(c *Chip, f *footprint) float64 {
 			return float64(f.crossbars) * float64(c.ADCsPerXbar) * c.ADCStaticMW
 		}},
+	// shift_add_energy_pj: ISAAC-action (16-bit shift-and-add);
+	// shift_add_area_um2: ISAAC.
 	{name: "shift_add", label: "shift-add",
 		energy: func(hw *HW, c *Counts) float64 { return float64(c.ShiftAdds) * hw.ShiftAddEnergyPJ },
 		area:   func(hw *HW, f *footprint) float64 { return hw.shiftAddUnits(f) * hw.ShiftAddAreaUM2 },
 		static: func(c *Chip, f *footprint) float64 {
 			return float64(f.pes) * float64(c.ShiftAddsPerPE) * c.ShiftAddStaticMW
 		}},
+	// index_read_energy_pj_per_bit, index_area_um2_per_bit: assumption,
+	// small SRAM like ISAAC's input register.
 	{name: "index", label: "index",
 		energy: func(hw *HW, c *Counts) float64 { return float64(c.IndexReadBits) * hw.IndexReadEnergyPJPerBit },
 		area:   func(hw *HW, f *footprint) float64 { return float64(f.indexBits) * hw.IndexAreaUM2PerBit }},
-	// One buffer per tile.
+	// One buffer per tile. buffer_access_energy_pj and buffer_access_bits:
+	// ISAAC-action (eDRAM, 256-bit port); buffer_area_um2: ISAAC (64 KB
+	// eDRAM). Every bit through it is charged, at its code's width: the
+	// crossbars' inputs and outputs and the digital units' operands and
+	// results (a 16-bit residual-stream code moves twice the bits of an
+	// 8-bit one).
 	{name: "buffer", label: "buffer", flatChipLevel: true,
 		energy: func(hw *HW, c *Counts) float64 { return float64(c.BufferAccesses) * hw.BufferAccessEnergyPJ },
 		area:   func(hw *HW, f *footprint) float64 { return float64(f.tiles) * hw.BufferAreaUM2 },
 		static: func(c *Chip, f *footprint) float64 { return float64(f.tiles) * c.BufferStaticMW }},
-	// PE input and output registers, tile output registers.
+	// PE input and output registers, tile output registers (chip
+	// presets: ISAAC's IR/OR and tile output register, MNSIM's).
 	{name: "register", label: "register",
 		energy: chipOnly(func(ch *Chip, hw *HW, c *Counts) float64 {
 			return float64(c.BufferReadBits)*ch.InputRegister.EnergyPJ +
@@ -465,17 +497,24 @@ var components = [...]component{
 		static: func(c *Chip, f *footprint) float64 {
 			return float64(f.pes)*(c.InputRegister.static()+c.OutputRegister.static()) + float64(f.tiles)*c.TileRegister.static()
 		}},
+	// chip.pooling: ISAAC's max-pool unit, MNSIM's pooling module.
 	{name: "pooling", label: "pooling",
 		energy: chipOnly(func(ch *Chip, hw *HW, c *Counts) float64 {
 			return float64(c.PoolOps)*ch.Pooling.EnergyPJ + float64(c.PoolRounds)*ch.PoolingRoundPJ
 		}),
 		area:   chipOnly(func(ch *Chip, hw *HW, f *footprint) float64 { return float64(f.tiles) * ch.Pooling.area() }),
 		static: func(c *Chip, f *footprint) float64 { return float64(f.tiles) * c.Pooling.static() }},
+	// chip.activation: ISAAC's sigmoid units. Charged per activation: each
+	// reads an activation_bits code (16-bit codes feed only adds and
+	// LayerNorm).
 	{name: "activation", label: "activation",
 		energy: chipOnly(func(ch *Chip, hw *HW, c *Counts) float64 { return float64(c.ActivationOps) * ch.Activation.EnergyPJ }),
 		area:   chipOnly(func(ch *Chip, hw *HW, f *footprint) float64 { return float64(f.tiles) * ch.Activation.area() }),
 		static: func(c *Chip, f *footprint) float64 { return float64(f.tiles) * c.Activation.static() }},
-	// Requantization and residual additions.
+	// Requantization and residual additions. chip.adder: ISAAC's tile
+	// shift-and-add, on ISAAC's 16-bit data, charged per operation: 16 bits
+	// is the widest code rramc writes, so no operation takes two;
+	// chip.merge_pj: MNSIM's joint module.
 	{name: "adder", label: "adder",
 		energy: chipOnly(func(ch *Chip, hw *HW, c *Counts) float64 {
 			return float64(c.RequantOps+c.AddOps)*ch.Adder.EnergyPJ + float64(c.MergeOps)*ch.MergePJ
@@ -483,7 +522,8 @@ var components = [...]component{
 		area:   chipOnly(func(ch *Chip, hw *HW, f *footprint) float64 { return float64(f.tiles) * ch.Adder.area() }),
 		static: func(c *Chip, f *footprint) float64 { return float64(f.tiles) * c.Adder.static() }},
 	// The buffer-to-PE bus (per input bit fed) and the router (per bit
-	// sent to the next layer's tile).
+	// sent to the next layer's tile, at its width): ISAAC's bus and router,
+	// MNSIM's.
 	{name: "interconnect", label: "interconnect",
 		energy: chipOnly(func(ch *Chip, hw *HW, c *Counts) float64 {
 			return float64(c.BufferReadBits)*ch.Bus.EnergyPJ + float64(c.NoCBits)*ch.Router.EnergyPJ

@@ -222,6 +222,9 @@ func priceCounts(hw *HW, shapes []layerShape, counts []Counts, work []imageWork)
 			lc.Tiles = fp.tiles
 			// The layer's output crosses to the next layer's tile; its
 			// inputs and outputs pass through the tile buffer.
+			// The buffer's bandwidth and busy power (MNSIM's, calibrated on
+			// the crossbars' traffic) are those of the crossbars' inputs and
+			// outputs; the digital units' traffic is charged per access.
 			lc.LatencyNs += float64(c.NoCBits) / hw.Chip.NoCBitsPerNs
 			if bw := hw.Chip.BufferBitsPerNs; bw > 0 {
 				lc.LatencyNs += float64(c.BufferReadBits+c.BufferWriteBits) / bw

@@ -197,8 +197,12 @@
 // dac = DAC drives · dac_energy_pj; adc = conversions · adc_energy_pj[r];
 // shift_add = shift-and-adds · shift_add_energy_pj; index = index bits read ·
 // index_read_energy_pj_per_bit; buffer = buffer accesses ·
-// buffer_access_energy_pj. Without a chip hierarchy the digital units' own
-// work (requantization, pooling, activations) is not charged.
+// buffer_access_energy_pj, the accesses of every bit through the tile
+// buffer: the crossbars' input and output codes and the codes the digital
+// units read and write, each at its value's width (a 16-bit code of the
+// residual stream costs twice the buffer bits of an 8-bit one). Without a
+// chip hierarchy the digital units' arithmetic (requantization, pooling,
+// activations) is not charged.
 //
 // Area (µm²) for X crossbars used: crossbar = X · xbar_area_um2; adc = X ·
 // ou_cols · adc_area_um2[r] (one ADC per OU column, shared by the crossbar's

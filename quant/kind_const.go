@@ -16,7 +16,7 @@ import (
 // is no digital work (the codes sit in the buffer like weights).
 
 func init() {
-	registerKind(OpConst, kindSpec{exec: execConst, check: checkConst, export: exportConst})
+	registerKind(OpConst, kindSpec{exec: execConst, check: checkConst, export: exportConst, traffic: noTraffic})
 }
 
 func execConst(x *execCtx) error {

@@ -26,10 +26,24 @@ import (
 // the padded positions.
 
 func init() {
-	registerKind(OpGather, kindSpec{inputs: -1, keepsEncoding: true, exec: execGather, check: checkGather, export: exportGather})
+	registerKind(OpGather, kindSpec{inputs: -1, keepsEncoding: true, exec: execGather, check: checkGather, export: exportGather,
+		traffic: gatherTraffic})
 	for _, op := range []string{"Slice", "Split", "Pad", "Gather", "DepthToSpace", "SpaceToDepth", "Tile", "Expand"} {
 		registerBuilder(op, (*builder).gather)
 	}
+}
+
+// gatherTraffic: a copy reads the input codes its map names (a Slice reads
+// only what it keeps) and writes every output code; fill codes are written,
+// not read.
+func gatherTraffic(n *Network, op *Op) (read, write int64) {
+	b := int64(n.Values[op.Out].Bits)
+	for _, j := range op.Table {
+		if j >= 0 {
+			read += b
+		}
+	}
+	return read, n.bits(op.Out)
 }
 
 // gatherFill is the fill code of op (0 when the map has no fill).

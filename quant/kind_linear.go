@@ -19,7 +19,7 @@ import (
 // layers list (not by op name).
 
 func init() {
-	registerKind(OpLinear, kindSpec{exec: execLinear, check: checkLinear, export: exportLinear, work: linearWork})
+	registerKind(OpLinear, kindSpec{exec: execLinear, check: checkLinear, export: exportLinear, work: linearWork, traffic: noTraffic})
 }
 
 // linearWork: each output code is requantized and clamped (the fused

@@ -32,6 +32,11 @@ type kindSpec struct {
 	// moves or relabels codes, which the cost model charges as buffer and
 	// network traffic, not as arithmetic).
 	work func(n *Network, op *Op) DigitalWork
+	// traffic is the bits of codes one op reads from and writes to the tile
+	// buffer per image (nil: every code of every operand read once, every
+	// output code written once, each at its value's width; an alias moves
+	// nothing).
+	traffic func(n *Network, op *Op) (read, write int64)
 }
 
 // DigitalWork is what one op of the integer program asks of the
@@ -51,13 +56,19 @@ type DigitalWork struct {
 	PoolOps int64
 	// Adds counts elementwise additions of two values.
 	Adds int64
+	// ReadBits and WriteBits are the bits of codes the op reads from and
+	// writes to the tile buffer: a code moves its value's width (Value.Bits),
+	// so a 16-bit code of the residual stream moves twice the bits of an
+	// 8-bit one. A crossbar layer's input and output codes are not here:
+	// the cost model counts them per input vector.
+	ReadBits, WriteBits int64
 }
 
-// Work returns the digital work of op per image (zero for an op whose kind
-// does no arithmetic, or an op that does not belong to a checked network).
+// Work returns the digital work of op per image: its arithmetic (none for a
+// kind that only moves codes) and its buffer traffic (zero for an op that
+// does not belong to a checked network).
 func (n *Network) Work(op *Op) DigitalWork {
-	if op == nil || int(op.Kind) >= len(kinds) || kinds[op.Kind] == nil || kinds[op.Kind].work == nil ||
-		op.Out < 0 || op.Out >= len(n.Values) {
+	if op == nil || int(op.Kind) >= len(kinds) || kinds[op.Kind] == nil || op.Out < 0 || op.Out >= len(n.Values) {
 		return DigitalWork{}
 	}
 	for _, v := range op.In {
@@ -65,8 +76,33 @@ func (n *Network) Work(op *Op) DigitalWork {
 			return DigitalWork{}
 		}
 	}
-	return kinds[op.Kind].work(n, op)
+	spec := kinds[op.Kind]
+	var w DigitalWork
+	if spec.work != nil {
+		w = spec.work(n, op)
+	}
+	switch {
+	case spec.alias:
+	case spec.traffic != nil:
+		w.ReadBits, w.WriteBits = spec.traffic(n, op)
+	default:
+		for _, v := range op.In {
+			w.ReadBits += n.bits(v)
+		}
+		w.WriteBits = n.bits(op.Out)
+	}
+	return w
 }
+
+// bits is the number of bits of value v's codes per image.
+func (n *Network) bits(v int) int64 {
+	return n.elems(v) * int64(n.Values[v].Bits)
+}
+
+// noTraffic is the traffic of a kind whose codes the cost model counts
+// elsewhere (a crossbar layer's, per input vector) or that are no traffic
+// per image (a constant's codes sit in the buffer like weights).
+func noTraffic(*Network, *Op) (read, write int64) { return 0, 0 }
 
 // elems is the number of codes of value v per image.
 func (n *Network) elems(v int) int64 {

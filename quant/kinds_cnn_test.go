@@ -571,14 +571,16 @@ func TestDigitalWork(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Buffer traffic at 8 bits per code; a crossbar layer's is the cost
+	// model's (per input vector), not the op's.
 	want := map[string]DigitalWork{
 		"r1":   {Requant: 288, Activations: 288}, // conv + fused Relu
-		"gap":  {PoolOps: 288},
+		"gap":  {PoolOps: 288, ReadBits: 288 * 8, WriteBits: 8 * 8},
 		"f1":   {Requant: 4, Activations: 4},
 		"fc2":  {Requant: 8, Activations: 8},
-		"gate": {Activations: 8},       // HardSigmoid table
-		"y":    {Requant: 2 * 288},     // product and rescale
-		"up":   {PoolOps: 8 * 144 * 4}, // 4 taps per output code
+		"gate": {Activations: 8, ReadBits: 8 * 8, WriteBits: 8 * 8},               // HardSigmoid table
+		"y":    {Requant: 2 * 288, ReadBits: (288 + 8) * 8, WriteBits: 288 * 8},   // product and rescale
+		"up":   {PoolOps: 8 * 144 * 4, ReadBits: 288 * 8, WriteBits: 8 * 144 * 8}, // 4 taps per output code
 	}
 	seen := 0
 	for i := range net.Ops {
@@ -709,5 +711,48 @@ func TestConvTransposeFeedsPhases(t *testing.T) {
 				t.Errorf("the phases feed %.2fx fewer codes than the zero-inserted lowering, want about %gx", r, tc.ratio)
 			}
 		})
+	}
+}
+
+// TestDigitalTrafficByWidth: the codes a digital op moves cost their
+// width. Two sums of a residual stream, the first read only by the second
+// (so 16-bit codes), the second by a Relu (fused: 8-bit codes): the first
+// writes 16 bits per code, the second reads 16 + 8 and writes 8; a Slice
+// reads only the codes it keeps.
+func TestDigitalTrafficByWidth(t *testing.T) {
+	g := graphtest.New(9)
+	s1 := g.Node("Add", []string{g.Conv("x", "a", 3, 4, 3, 1), g.Conv("x", "b", 3, 4, 1, 1)}, "s1")
+	s2 := g.Node("Add", []string{s1, g.Conv("x", "c", 3, 4, 3, 1)}, "s2")
+	r := g.Node("Relu", []string{s2}, "r")
+	y := g.Node("Slice", []string{r, g.Ints("st", 1), g.Ints("en", 3), g.Ints("ax", 1)}, "y")
+	m := g.Model([]int{3, 5, 5}, y)
+	cfg := DefaultConfig()
+	cfg.Calib = 16
+	net, err := Quantize(m, randomBatch(1, 16, 3, 5, 5), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const codes = 4 * 5 * 5      // per image, each conv output and each sum
+	want := map[string][3]int64{ // bits per code, read bits, write bits
+		"s1": {16, 2 * codes * 8, codes * 16},
+		"r":  {8, codes*16 + codes*8, codes * 8}, // s2 with its Relu fused
+		"y":  {8, 2 * 5 * 5 * 8, 2 * 5 * 5 * 8},
+	}
+	seen := 0
+	for i := range net.Ops {
+		op := &net.Ops[i]
+		v := net.Values[op.Out]
+		w, ok := want[v.Name]
+		if !ok {
+			continue
+		}
+		seen++
+		got := net.Work(op)
+		if int64(v.Bits) != w[0] || got.ReadBits != w[1] || got.WriteBits != w[2] {
+			t.Errorf("%s (%s, %d-bit): reads %d bits, writes %d; want %d-bit, %d, %d", v.Name, op.Kind, v.Bits, got.ReadBits, got.WriteBits, w[0], w[1], w[2])
+		}
+	}
+	if seen != len(want) {
+		t.Errorf("found %d of the %d ops", seen, len(want))
 	}
 }
