@@ -236,8 +236,8 @@
 // input's part of a sample together, to one or more Stages (float,
 // GoldenStage, Simulator.Stage), each batch built once, refuses labels
 // outside the model's classes, and returns per stage the Outputs a
-// comparison needs: the top-1 class and a hash of the exact output row per
-// sample. Outputs.Accuracy is top-1 accuracy against labels; BitExact the
+// comparison needs: the top-1 class (of the first output) and a hash of
+// the exact rows of every output per sample. Outputs.Accuracy is top-1 accuracy against labels; BitExact the
 // fraction of samples whose outputs are bit-identical to a reference (the
 // golden model); Top1Agreement the fraction with the same top-1 class.
 //

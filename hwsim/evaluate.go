@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"hash"
 	"hash/fnv"
 	"math"
 	"time"
@@ -19,14 +20,14 @@ import (
 // eval and sim, the sweep and the Go example use it.
 
 // Stage runs one batch through one form of the model (float32, golden,
-// simulated) and returns its output, first dimension the batch. xs holds
-// the batch of every model input, in input order.
-type Stage func(xs []*importer.Tensor) (*importer.Tensor, error)
+// simulated) and returns its outputs in graph order, first dimension the
+// batch. xs holds the batch of every model input, in input order.
+type Stage func(xs []*importer.Tensor) ([]*importer.Tensor, error)
 
 // Outputs is what comparisons need of one stage's outputs: per sample, the
-// top-1 class and a 64-bit FNV-1a hash of the output row's exact bits (the
-// golden and simulated outputs are dequantized codes, so equal rows mean
-// equal codes).
+// top-1 class of the first output and a 64-bit FNV-1a hash of the exact
+// bits of the sample's rows of every output (the golden and simulated
+// outputs are dequantized codes, so equal rows mean equal codes).
 type Outputs struct {
 	Top1 []int
 	Rows []uint64
@@ -104,16 +105,19 @@ func Run(ctx context.Context, src Feed, opts RunOptions, stages ...Stage) ([]*Ou
 			return nil, err
 		}
 		for i, stage := range stages {
-			y, err := stage(xs)
+			ys, err := stage(xs)
 			if err != nil {
 				return nil, err
 			}
+			if len(ys) == 0 {
+				return nil, fmt.Errorf("hwsim: a stage returned no output")
+			}
 			if start == 0 && i == 0 && labels != nil {
-				if err := checkLabels(src.Name(), opts.First, labels, y, n); err != nil {
+				if err := checkLabels(src.Name(), opts.First, labels, ys[0], n); err != nil {
 					return nil, err
 				}
 			}
-			if err := outs[i].add(y, n); err != nil {
+			if err := outs[i].add(ys, n); err != nil {
 				return nil, err
 			}
 		}
@@ -149,45 +153,77 @@ func checkLabels(src string, first int, labels []int, y *importer.Tensor, n int)
 	return nil
 }
 
-func (o *Outputs) add(y *importer.Tensor, n int) error {
-	if y != nil && !y.IsFloat() {
-		return o.addLabels(y, n)
-	}
-	top, err := importer.ArgMaxRows(y)
+func (o *Outputs) add(ys []*importer.Tensor, n int) error {
+	top, err := topClasses(ys[0], n)
 	if err != nil {
 		return err
 	}
-	if len(top) != n || len(y.Float)%n != 0 {
-		return fmt.Errorf("model output of shape %v for %d samples", y.Shape, n)
+	hs := make([]hash.Hash64, n)
+	for i := range hs {
+		hs[i] = fnv.New64a()
 	}
-	per := len(y.Float) / n
-	var buf [4]byte
-	for i := range n {
-		h := fnv.New64a()
-		for _, v := range y.Float[i*per : (i+1)*per] {
-			binary.LittleEndian.PutUint32(buf[:], math.Float32bits(v))
-			h.Write(buf[:])
+	for _, y := range ys {
+		if err := hashRows(hs, y); err != nil {
+			return err
 		}
+	}
+	for _, h := range hs {
 		o.Rows = append(o.Rows, h.Sum64())
 	}
 	o.Top1 = append(o.Top1, top...)
 	return nil
 }
 
-// addLabels takes an integer output of one value per sample as the
-// model's own top-1 class (an ArgMax at the end of the graph). Integer
-// outputs of another shape carry no class to score.
-func (o *Outputs) addLabels(y *importer.Tensor, n int) error {
-	if len(y.Int) != n || y.Len() != n {
-		return fmt.Errorf("%w: model output is %v %v for %d samples: an integer output is scored only as one class label per sample", importer.ErrInvalidModel, y.DType, y.Shape, n)
+// topClasses is the top-1 class of each of the n samples of output y: its
+// largest element, or for an integer output of one value per sample (an
+// ArgMax at the end of the graph) that value, the model's own class.
+// Integer outputs of another shape carry no class to score.
+func topClasses(y *importer.Tensor, n int) ([]int, error) {
+	if y != nil && !y.IsFloat() {
+		if len(y.Int) != n || y.Len() != n {
+			return nil, fmt.Errorf("%w: model output is %v %v for %d samples: an integer output is scored only as one class label per sample", importer.ErrInvalidModel, y.DType, y.Shape, n)
+		}
+		top := make([]int, n)
+		for i, v := range y.Int {
+			top[i] = int(v)
+		}
+		return top, nil
 	}
+	top, err := importer.ArgMaxRows(y)
+	if err != nil {
+		return nil, err
+	}
+	if len(top) != n || len(y.Float)%n != 0 {
+		return nil, fmt.Errorf("model output of shape %v for %d samples", y.Shape, n)
+	}
+	return top, nil
+}
+
+// hashRows adds the exact bits of each sample's row of y to its hash
+// (hs[i] for sample i): 4 bytes per float32, 8 per integer.
+func hashRows(hs []hash.Hash64, y *importer.Tensor) error {
+	n := len(hs)
+	size := len(y.Int)
+	if y.IsFloat() {
+		size = len(y.Float)
+	}
+	if n == 0 || size%n != 0 {
+		return fmt.Errorf("model output of shape %v for %d samples", y.Shape, n)
+	}
+	per := size / n
 	var buf [8]byte
-	for _, v := range y.Int {
-		h := fnv.New64a()
-		binary.LittleEndian.PutUint64(buf[:], uint64(v))
-		h.Write(buf[:])
-		o.Rows = append(o.Rows, h.Sum64())
-		o.Top1 = append(o.Top1, int(v))
+	for i, h := range hs {
+		if y.IsFloat() {
+			for _, v := range y.Float[i*per : (i+1)*per] {
+				binary.LittleEndian.PutUint32(buf[:4], math.Float32bits(v))
+				h.Write(buf[:4])
+			}
+			continue
+		}
+		for _, v := range y.Int[i*per : (i+1)*per] {
+			binary.LittleEndian.PutUint64(buf[:], uint64(v))
+			h.Write(buf[:])
+		}
 	}
 	return nil
 }
@@ -233,8 +269,8 @@ func countEqual(a, b []int) int {
 
 // GoldenStage runs the integer golden model of net.
 func GoldenStage(net *quant.Network, workers int) Stage {
-	return func(xs []*importer.Tensor) (*importer.Tensor, error) {
-		y, err := net.RunInputs(xs, nil, workers)
+	return func(xs []*importer.Tensor) ([]*importer.Tensor, error) {
+		y, err := net.RunOutputs(xs, nil, workers)
 		if err != nil {
 			return nil, fmt.Errorf("golden model: %w", err)
 		}
@@ -251,8 +287,8 @@ func (s *Simulator) Stage() Stage {
 	if s.hw.ADCNoiseSigmaLSB > 0 {
 		workers = 1
 	}
-	return func(xs []*importer.Tensor) (*importer.Tensor, error) {
-		y, err := s.net.RunInputs(xs, s.MatMul, workers)
+	return func(xs []*importer.Tensor) ([]*importer.Tensor, error) {
+		y, err := s.net.RunOutputs(xs, s.MatMul, workers)
 		if err != nil {
 			return nil, fmt.Errorf("simulation: %w", err)
 		}
@@ -300,7 +336,7 @@ func timedStage(s Stage, name string, seconds map[string]float64) Stage {
 	if seconds == nil {
 		return s
 	}
-	return func(xs []*importer.Tensor) (*importer.Tensor, error) {
+	return func(xs []*importer.Tensor) ([]*importer.Tensor, error) {
 		t0 := time.Now()
 		y, err := s(xs)
 		seconds[name] += time.Since(t0).Seconds()

@@ -33,7 +33,7 @@ func (s *countSource) Batch(in importer.ValueInfo, start, n int) (*importer.Tens
 // oneHot is a 3-class stage whose top-1 is the sample value mod 3 (shifted
 // by shift), so the expected outputs follow from the sample numbers alone.
 func oneHot(shift int, batches *[][]float32) Stage {
-	return func(xs []*importer.Tensor) (*importer.Tensor, error) {
+	return func(xs []*importer.Tensor) ([]*importer.Tensor, error) {
 		x := xs[0]
 		if batches != nil {
 			*batches = append(*batches, slices.Clone(x.Float))
@@ -42,7 +42,7 @@ func oneHot(shift int, batches *[][]float32) Stage {
 		for i, v := range x.Float {
 			y.Float[3*i+(int(v)+shift)%3] = 1
 		}
-		return y, nil
+		return []*importer.Tensor{y}, nil
 	}
 }
 
@@ -113,5 +113,36 @@ func TestRunRefuses(t *testing.T) {
 				t.Fatalf("err = %v, want ErrInvalidData with %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestRunHashesEveryOutput: bit_exact compares every output of a sample,
+// top-1 only the first: a stage whose second output differs agrees on the
+// class but is not bit-exact.
+func TestRunHashesEveryOutput(t *testing.T) {
+	withSecond := func(delta float32) Stage {
+		first := oneHot(0, nil)
+		return func(xs []*importer.Tensor) ([]*importer.Tensor, error) {
+			ys, err := first(xs)
+			if err != nil {
+				return nil, err
+			}
+			second := importer.NewFloat([]int{len(xs[0].Float), 2}, nil)
+			for i, v := range xs[0].Float {
+				second.Float[2*i], second.Float[2*i+1] = v, v+delta
+			}
+			return append(ys, second), nil
+		}
+	}
+	in := importer.ValueInfo{Name: "x", Shape: []importer.Dim{{Param: "N"}, {Value: 1}}}
+	outs, err := Run(context.Background(), OneInput(&countSource{n: 9}, in), RunOptions{BatchSize: 4},
+		withSecond(0), withSecond(0), withSecond(0.5), oneHot(0, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []float64{1, 0, 0} {
+		if b, a := outs[i+1].BitExact(outs[0]), outs[i+1].Top1Agreement(outs[0]); b != want || a != 1 {
+			t.Errorf("stage %d: bit_exact %v (want %v), top1_agreement %v (want 1)", i+1, b, want, a)
+		}
 	}
 }

@@ -47,10 +47,11 @@ func TestFeedTwoInputs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	y, err := m.Stage()(xs)
+	ys, err := m.Stage()(xs)
 	if err != nil {
 		t.Fatal(err)
 	}
+	y := ys[0]
 	want := twice(ref)
 	if len(y.Float) != len(want.Float) {
 		t.Fatalf("float stage: %v, want %v", y.Shape, want.Shape)

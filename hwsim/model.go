@@ -22,10 +22,10 @@ type Model struct {
 	Graph *importer.Model
 	// Program runs the optimized model in float32.
 	Program *interp.Program
-	// Inputs are the model's inputs in graph order; Output the name of its
-	// first output.
-	Inputs []importer.ValueInfo
-	Output string
+	// Inputs are the model's inputs and Outputs the names of its outputs,
+	// in graph order.
+	Inputs  []importer.ValueInfo
+	Outputs []string
 }
 
 // LoadModel loads, optimizes and compiles a model.
@@ -54,7 +54,11 @@ func LoadModel(path string) (*Model, error) {
 	if quant.IsQDQ(m) {
 		graph = m
 	}
-	return &Model{Path: path, Graph: graph, Program: prog, Inputs: prog.Inputs(), Output: prog.Graph().Outputs[0].Name}, nil
+	outs := make([]string, len(prog.Graph().Outputs))
+	for i, o := range prog.Graph().Outputs {
+		outs[i] = o.Name
+	}
+	return &Model{Path: path, Graph: graph, Program: prog, Inputs: prog.Inputs(), Outputs: outs}, nil
 }
 
 // floatChunk is the number of samples the float stage runs at once: its
@@ -63,10 +67,10 @@ func LoadModel(path string) (*Model, error) {
 const floatChunk = 64
 
 // Stage runs the float32 model. A batch larger than floatChunk runs in
-// chunks (each sample's output does not depend on the others in its batch)
+// chunks (each sample's outputs do not depend on the others in its batch)
 // unless the model declares a fixed batch size.
 func (m *Model) Stage() Stage {
-	run := func(xs []*importer.Tensor) (*importer.Tensor, error) {
+	run := func(xs []*importer.Tensor) ([]*importer.Tensor, error) {
 		if len(xs) != len(m.Inputs) {
 			return nil, fmt.Errorf("%s: %d input batches for the model's %d inputs", m.Path, len(xs), len(m.Inputs))
 		}
@@ -87,10 +91,14 @@ func (m *Model) Stage() Stage {
 		if err != nil {
 			return nil, fmt.Errorf("%s: float model: %w", m.Path, err)
 		}
-		return res[m.Output], nil
+		ys := make([]*importer.Tensor, len(m.Outputs))
+		for i, name := range m.Outputs {
+			ys[i] = res[name]
+		}
+		return ys, nil
 	}
 	fixed := len(m.Inputs[0].Shape) > 0 && m.Inputs[0].Shape[0].Value > 0
-	return func(xs []*importer.Tensor) (*importer.Tensor, error) {
+	return func(xs []*importer.Tensor) ([]*importer.Tensor, error) {
 		n, chunkable := 0, !fixed
 		for i, x := range xs {
 			if i == 0 && len(x.Shape) > 0 {
@@ -103,7 +111,7 @@ func (m *Model) Stage() Stage {
 		if !chunkable || n <= floatChunk {
 			return run(xs)
 		}
-		var out *importer.Tensor
+		var outs []*importer.Tensor
 		part := make([]*importer.Tensor, len(xs))
 		for lo := 0; lo < n; lo += floatChunk {
 			hi := min(lo+floatChunk, n)
@@ -112,23 +120,30 @@ func (m *Model) Stage() Stage {
 				shape := append([]int{hi - lo}, x.Shape[1:]...)
 				part[i] = &importer.Tensor{DType: importer.Float, Shape: shape, Float: x.Float[lo*per : hi*per]}
 			}
-			y, err := run(part)
+			ys, err := run(part)
 			if err != nil {
 				return nil, err
 			}
-			if y == nil || y.DType != importer.Float || len(y.Shape) == 0 || y.Shape[0] != hi-lo {
-				return run(xs) // not one output row per sample: run the batch whole
+			if outs == nil {
+				outs = make([]*importer.Tensor, len(ys))
 			}
-			if out == nil {
-				outShape := append([]int{n}, y.Shape[1:]...)
-				out = &importer.Tensor{DType: importer.Float, Shape: outShape, Float: make([]float32, 0, n*(len(y.Float)/(hi-lo)))}
+			for i, y := range ys {
+				if y == nil || y.DType != importer.Float || len(y.Shape) == 0 || y.Shape[0] != hi-lo {
+					return run(xs) // not one output row per sample: run the batch whole
+				}
+				if outs[i] == nil {
+					outShape := append([]int{n}, y.Shape[1:]...)
+					outs[i] = &importer.Tensor{DType: importer.Float, Shape: outShape, Float: make([]float32, 0, n*(len(y.Float)/(hi-lo)))}
+				}
+				outs[i].Float = append(outs[i].Float, y.Float...)
 			}
-			out.Float = append(out.Float, y.Float...)
 		}
-		if len(out.Float) != importer.NumElements(out.Shape) {
-			return run(xs)
+		for _, out := range outs {
+			if len(out.Float) != importer.NumElements(out.Shape) {
+				return run(xs)
+			}
 		}
-		return out, nil
+		return outs, nil
 	}
 }
 

@@ -84,6 +84,12 @@ func TestSeveralInputs(t *testing.T) {
 		}
 	}
 
+	// Three outputs: scored on the first, bit_exact over all of them.
+	sim := runJSON(t, append([]string{"sim", multiin("two_outputs.onnx"), "--labels", labels, "--calib", "64", "--json"}, data...)...)
+	if num(t, sim, "bit_exact") != 1 || num(t, sim, "accuracy_int") != accInt {
+		t.Errorf("sim of the three-output model: bit_exact %v, accuracy_int %v (the one-output model's %v)", num(t, sim, "bit_exact"), num(t, sim, "accuracy_int"), accInt)
+	}
+
 	q := filepath.Join(dir, "q.onnx")
 	mustRun(t, exitOK, append([]string{"quantize", model, "--calib", "64", "-o", q}, data...)...)
 	qe := runJSON(t, append([]string{"eval", q, "--labels", labels, "--mode", "int", "--json"}, data...)...)
