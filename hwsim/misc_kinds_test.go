@@ -38,6 +38,20 @@ func TestMiscKindsSimulated(t *testing.T) {
 			e := g.Node("Cast", []string{l}, "lf", ai("to", int64(importer.Float)))
 			return g.Node("Cast", []string{g.Node("Mul", []string{e, a}, "m")}, "y", ai("to", int64(importer.Int8)))
 		}},
+		{"logic-where", []quant.OpKind{quant.OpCompare, quant.OpLogic, quant.OpWhere}, func(g *graphtest.Builder) string {
+			a := g.Conv("x", "a", 2, 3, 3, 1)
+			b := g.Conv("x", "b", 2, 3, 1, 1)
+			pos := g.Node("Greater", []string{a, g.Floats("z", 0)}, "pos")
+			big := g.Node("Less", []string{b, a}, "big")
+			c := g.Node("Not", []string{g.Node("Xor", []string{pos, big}, "xor")}, "cond")
+			return g.Node("Where", []string{c, a, b}, "y")
+		}},
+		{"lrn-topk", []quant.OpKind{quant.OpLRN, quant.OpTopK}, func(g *graphtest.Builder) string {
+			c := g.Node("Relu", []string{g.Conv("x", "c", 2, 6, 3, 1)}, "r")
+			l := g.Node("LRN", []string{c}, "l", ai("size", 3))
+			g.NodeOutputs("TopK", []string{l, g.Ints("k", 2)}, []string{"y", "yi"}, ai("axis", 1))
+			return "y"
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := graphtest.New(9)

@@ -91,7 +91,7 @@ var batchFirstOps = map[string]bool{
 	"GlobalMaxPool": true, "BatchNormalization": true, "ReduceMean": true, "ReduceMax": true,
 	"ReduceMin": true, "ReduceSum": true, "ReduceProd": true, "ReduceL1": true, "ReduceL2": true,
 	"ReduceSumSquare": true, "ReduceLogSum": true, "ReduceLogSumExp": true,
-	"Resize": true, "Upsample": true, "ConvTranspose": true, "InstanceNormalization": true,
+	"Resize": true, "Upsample": true, "ConvTranspose": true, "InstanceNormalization": true, "LRN": true,
 }
 
 // adaptInputs gives every integer input of n the form its builder takes

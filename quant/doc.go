@@ -204,6 +204,27 @@
 // parameters repeating along the value (an Affine). A constant concatenated
 // beside activations (a class token) is quantized once at its own scale.
 //
+// Indices, comparisons and selection. ArgMax, ArgMin (first or last index
+// on ties), Hardmax and TopK (sorted, the lower index first on ties) work
+// on codes of one scale, so they are the float model's exactly on the
+// same values. Equal, Less, Greater, LessOrEqual, GreaterOrEqual of two
+// activations or of an activation and a constant decide the sign of the
+// exact real difference: the other side is turned, when the program is
+// built and with rational arithmetic, into a doubled threshold
+// T = 2·floor(t) + (t not whole) in this side's codes (a table over the
+// first operand's codes when the scales differ), and sign(t − q) =
+// sign(T − 2q) for every whole q. The results are 0/1 codes at scale 1;
+// Not, And, Or, Xor combine them; Where selects, per element, a code of X
+// or Y requantized to its own output scale (a constant operand quantized
+// once at that scale). Cast of an activation to an integer type is
+// trunc(q·s) per code (exact rational arithmetic, a table), to bool q ≠ 0,
+// to float32 or float64 the codes unchanged.
+//
+// LRN across channels: S = Σ q² over the window (exact), y = round(q·F(S)
+// /2^f) with F a table over S (exact below 2^12, else its 12 leading bits
+// and exponent), F = 2^f·(s_x/s_y)·(bias + α/size·s_x²·S)^(−β) at the
+// middle of each bucket: within ½ + |y|·β·2^−12 codes of float64.
+//
 // Graphs that move the batch axis (sequence-first attention, window
 // partitions folding the batch into the window count, shape arithmetic on
 // a symbolic batch) are quantized at batch 1: the inputs' batch dimension

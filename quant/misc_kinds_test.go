@@ -12,17 +12,18 @@ import (
 	"github.com/rramc/rramc/importer/interp"
 )
 
-// wholeValues reads a float interpreter output of whole numbers (bool,
-// integer, or 0/1 floats) as int64.
-func wholeValues(t *importer.Tensor) []int64 {
-	if len(t.Float) == t.Len() && t.Len() > 0 {
-		out := make([]int64, len(t.Float))
-		for i, v := range t.Float {
-			out[i] = int64(v)
+// realValues reads a float interpreter output (float, integer or bool) as
+// float64.
+func realValues(t *importer.Tensor) []float64 {
+	out := make([]float64, t.Len())
+	for i := range out {
+		if len(t.Float) == len(out) {
+			out[i] = float64(t.Float[i])
+		} else {
+			out[i] = float64(t.Int[i])
 		}
-		return out
 	}
-	return t.Int
+	return out
 }
 
 // tiedBatch is a batch of small whole numbers times 0.5 (many exact ties
@@ -53,51 +54,85 @@ func TestExactKindsOnInputCodes(t *testing.T) {
 		opset int64
 		kind  OpKind
 		build func(g *graphtest.Builder) string
+		// tol is the largest difference in output codes (0: exact).
+		tol float64
 	}{
 		{"argmax-last", []int{3, 7}, 13, OpArgMax, func(g *graphtest.Builder) string {
 			return g.Node("ArgMax", []string{"x"}, "y", ai("axis", 2), ai("select_last_index", 1))
-		}},
+		}, 0},
 		{"argmin-first-keepdims0", []int{3, 7}, 13, OpArgMax, func(g *graphtest.Builder) string {
 			return g.Node("ArgMin", []string{"x"}, "y", ai("axis", 1), ai("keepdims", 0))
-		}},
+		}, 0},
 		{"argmin-last-negative-axis", []int{2, 3, 5}, 13, OpArgMax, func(g *graphtest.Builder) string {
 			return g.Node("ArgMin", []string{"x"}, "y", ai("axis", -2), ai("select_last_index", 1))
-		}},
+		}, 0},
 		{"hardmax-last-axis", []int{3, 6}, 13, OpHardmax, func(g *graphtest.Builder) string {
 			return g.Node("Hardmax", []string{"x"}, "y")
-		}},
+		}, 0},
 		{"hardmax-middle-axis", []int{4, 3, 2}, 13, OpHardmax, func(g *graphtest.Builder) string {
 			return g.Node("Hardmax", []string{"x"}, "y", ai("axis", 1))
-		}},
+		}, 0},
 		{"hardmax-opset11-flattened", []int{4, 3, 2}, 11, OpHardmax, func(g *graphtest.Builder) string {
 			return g.Node("Hardmax", []string{"x"}, "y", ai("axis", 2))
-		}},
+		}, 0},
 		{"less-than-constant-on-a-tie", []int{4, 5}, 13, OpCompare, func(g *graphtest.Builder) string {
 			return g.Node("Less", []string{"x", g.Floats("c", 1)}, "y")
-		}},
+		}, 0},
 		{"constant-greater-or-equal-per-row", []int{4, 5}, 13, OpCompare, func(g *graphtest.Builder) string {
 			return g.Node("GreaterOrEqual", []string{g.Floats("c", -1.5, 0, 0.25, 2.5, 3), "x"}, "y")
-		}},
+		}, 0},
 		{"equal-constant", []int{4, 5}, 13, OpCompare, func(g *graphtest.Builder) string {
 			return g.Node("Equal", []string{"x", g.Floats("c", -1.5)}, "y")
-		}},
+		}, 0},
 		{"less-or-equal-infinite-and-outside", []int{3, 4}, 13, OpCompare, func(g *graphtest.Builder) string {
 			return g.Node("LessOrEqual", []string{"x", g.Floats("c", float32(math.Inf(-1)), 100, float32(math.Inf(1)), -100)}, "y")
-		}},
+		}, 0},
 		{"greater-than-transposed-self", []int{5, 5}, 13, OpCompare, func(g *graphtest.Builder) string {
 			tr := g.Node("Transpose", []string{"x"}, "xt", ai1("perm", 0, 2, 1))
 			return g.Node("Greater", []string{"x", tr}, "y")
-		}},
+		}, 0},
 		{"equal-broadcast-row", []int{4, 5}, 13, OpCompare, func(g *graphtest.Builder) string {
 			row := g.Node("Slice", []string{"x", g.Ints("s", 1), g.Ints("e", 2), g.Ints("ax", 1)}, "row")
 			return g.Node("Equal", []string{row, "x"}, "y")
-		}},
+		}, 0},
 		{"cast-to-int32-truncates", []int{3, 4}, 13, OpLUT, func(g *graphtest.Builder) string {
 			return g.Node("Cast", []string{"x"}, "y", castTo(importer.Int32))
-		}},
+		}, 0},
 		{"cast-to-bool", []int{3, 4}, 13, OpLUT, func(g *graphtest.Builder) string {
 			return g.Node("Cast", []string{"x"}, "y", castTo(importer.Bool))
-		}},
+		}, 0},
+		{"not-of-less", []int{3, 4}, 13, OpLogic, func(g *graphtest.Builder) string {
+			return g.Node("Not", []string{g.Node("Less", []string{"x", g.Floats("c", 0.5)}, "l")}, "y")
+		}, 0},
+		{"xor-of-comparisons", []int{3, 4}, 13, OpLogic, func(g *graphtest.Builder) string {
+			l := g.Node("Less", []string{"x", g.Floats("c1", 1)}, "l")
+			r := g.Node("Greater", []string{"x", g.Floats("c2", -1)}, "r")
+			return g.Node("Xor", []string{l, r}, "y")
+		}, 0},
+		{"and-or-broadcast-row", []int{4, 5}, 13, OpLogic, func(g *graphtest.Builder) string {
+			row := g.Node("Slice", []string{"x", g.Ints("s", 2), g.Ints("e", 3), g.Ints("ax", 1)}, "row")
+			pos := g.Node("Greater", []string{row, g.Floats("z", 0)}, "pos")
+			neg := g.Node("Less", []string{"x", g.Floats("z2", 0)}, "neg")
+			a := g.Node("And", []string{pos, neg}, "a")
+			return g.Node("Or", []string{a, g.Node("Equal", []string{"x", g.Floats("h", 0.5)}, "eq")}, "y")
+		}, 0},
+		{"topk-values-largest", []int{3, 7}, 13, OpTopK, func(g *graphtest.Builder) string {
+			g.NodeOutputs("TopK", []string{"x", g.Ints("k", 4)}, []string{"y", "yi"})
+			return "y"
+		}, 0},
+		{"topk-indices-smallest-axis1", []int{6, 3}, 13, OpTopK, func(g *graphtest.Builder) string {
+			g.NodeOutputs("TopK", []string{"x", g.Ints("k", 5)}, []string{"yv", "y"}, ai("axis", 1), ai("largest", 0))
+			return "y"
+		}, 0},
+		{"where-activation-or-constant", []int{3, 4}, 13, OpWhere, func(g *graphtest.Builder) string {
+			c := g.Node("Less", []string{"x", g.Floats("c", 0)}, "cond")
+			return g.Node("Where", []string{c, "x", g.Floats("fill", 2.25)}, "y")
+		}, 0.5},
+		{"where-two-activations-broadcast", []int{3, 4}, 13, OpWhere, func(g *graphtest.Builder) string {
+			c := g.Node("Greater", []string{"x", g.Floats("c", 1)}, "cond")
+			row := g.Node("Slice", []string{"x", g.Ints("s", 0), g.Ints("e", 1), g.Ints("ax", 1)}, "row")
+			return g.Node("Where", []string{c, row, g.Node("Relu", []string{"x"}, "r")}, "y")
+		}, 0.5},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := graphtest.New(3)
@@ -132,7 +167,7 @@ func TestExactKindsOnInputCodes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := wholeValues(fout[out])
+			want := realValues(fout[out])
 			got, shape, err := net.RunCodes(x, nil, 0)
 			if err != nil {
 				t.Fatal(err)
@@ -140,9 +175,10 @@ func TestExactKindsOnInputCodes(t *testing.T) {
 			if len(got) != len(want) {
 				t.Fatalf("%d outputs (shape %v), float %d", len(got), shape, len(want))
 			}
+			so := net.Values[net.Outputs[0].Value].Scale
 			for i := range got {
-				if int64(got[i]) != want[i] {
-					t.Fatalf("output %d: %d, float on the same codes %d", i, got[i], want[i])
+				if d := math.Abs(float64(got[i])*so - want[i]); d > tc.tol*so*(1+1e-9) {
+					t.Fatalf("output %d: code %d (%g), float on the same codes %g", i, got[i], float64(got[i])*so, want[i])
 				}
 			}
 			// Serialized and read back: the same program.
@@ -232,5 +268,95 @@ func TestCompareAcrossScales(t *testing.T) {
 				t.Errorf("%s ×%g: no exact tie exercised", rel, f)
 			}
 		}
+	}
+}
+
+// TestLRNFixedPoint runs LRN on the quantized network input: every output
+// code must be within the kind's stated bound (½ + |y|·β·2^-lrnMant +
+// 2^-f·|q|/2 codes) of LRN computed in float64 on the same input codes,
+// and the dequantized output must follow the float interpreter's LRN on
+// the raw input (SQNR ≥ 30 dB).
+func TestLRNFixedPoint(t *testing.T) {
+	fa := func(name string, v float32) *importer.Attr {
+		return &importer.Attr{Name: name, Kind: importer.AttrFloat, F: v}
+	}
+	for _, tc := range []struct {
+		name  string
+		in    []int
+		scale float64 // input magnitude
+		attrs []*importer.Attr
+	}{
+		{"alexnet", []int{8, 4, 4}, 3, []*importer.Attr{graphtest.AInt("size", 5), fa("alpha", 1e-4), fa("beta", 0.75), fa("bias", 2)}},
+		{"strong-even-window", []int{6, 3, 3}, 2, []*importer.Attr{graphtest.AInt("size", 4), fa("alpha", 0.8), fa("beta", 0.5), fa("bias", 1)}},
+		{"defaults-size-3", []int{5, 7}, 40, []*importer.Attr{graphtest.AInt("size", 3)}},
+		{"beta-one-wide-window", []int{4, 2, 5}, 1, []*importer.Attr{graphtest.AInt("size", 9), fa("alpha", 2), fa("beta", 1), fa("bias", 0.5)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := graphtest.New(6)
+			y := g.Node("LRN", []string{"x"}, "y", tc.attrs...)
+			m := g.Model(tc.in, y)
+			calib, x := randomBatch(1, 32, tc.in...), randomBatch(2, 4, tc.in...)
+			for _, b := range []*importer.Tensor{calib, x} {
+				for i := range b.Float {
+					b.Float[i] *= float32(tc.scale)
+				}
+			}
+			cfg := DefaultConfig()
+			cfg.Calib = 32
+			net, err := Quantize(m, calib, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(net.Ops) != 1 || net.Ops[0].Kind != OpLRN {
+				t.Fatalf("program %v, want one LRN", net.Ops)
+			}
+			op := &net.Ops[0]
+			node := m.Graph.Nodes[0]
+			p, err := interp.LRNAttrs(node)
+			if err != nil {
+				t.Fatal(err)
+			}
+			in, out := net.Values[net.Inputs[0].Value], net.Values[net.Outputs[0].Value]
+			codes := make([]int32, len(x.Float))
+			net.QuantizeInput(0, x.Float, codes)
+			got, _, err := net.RunCodes(x, nil, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			channels, plane := in.Shape[0], in.size()/in.Shape[0]
+			lo, hi := out.Range()
+			worst := 0.0
+			for s := 0; s < x.Shape[0]; s++ {
+				for c := 0; c < channels; c++ {
+					for i := 0; i < plane; i++ {
+						base := s * in.size()
+						var sq float64
+						for k := max(0, c-(p.Size-1)/2); k <= min(channels-1, c+p.Size/2); k++ {
+							v := float64(codes[base+k*plane+i]) * in.Scale
+							sq += v * v
+						}
+						o := base + c*plane + i
+						q := float64(codes[o])
+						exact := q * in.Scale / math.Pow(p.Bias+p.Alpha/float64(p.Size)*sq, p.Beta) / out.Scale
+						exact = math.Min(math.Max(exact, float64(lo)), float64(hi))
+						bound := 0.5 + math.Abs(exact)*p.Beta*math.Ldexp(1, -lrnMant) + math.Abs(q)*math.Ldexp(1, -op.Perm[1]-1) + 1e-9
+						d := math.Abs(float64(got[o]) - exact)
+						worst = math.Max(worst, d)
+						if d > bound {
+							t.Fatalf("sample %d channel %d position %d: code %d, float64 %.4f (bound %.4f)", s, c, i, got[o], exact, bound)
+						}
+					}
+				}
+			}
+			ref := floatRun(t, m, x)
+			res, err := net.Run(x, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sq := sqnrOf(ref.Float, res.Float); !(sq >= 30) {
+				t.Errorf("SQNR %.1f dB < 30 dB", sq)
+			}
+			t.Logf("worst %.3f codes from float64 on the same codes; %d table entries, %d fraction bits", worst, len(op.Table), op.Perm[1])
+		})
 	}
 }

@@ -158,6 +158,8 @@ const (
 	OpReduceLogSum                      // log(Σx) of each group: fixed-point log2 of the integer sum
 	OpReduceLogSumExp                   // log(Σexp(x)) of each group: max + log of a sum of exp-table entries
 	OpReduceProd                        // Πx of each group, exact in 64 bits, requantized
+	OpLRN                               // local response normalization across channels in fixed point
+	OpMVN                               // MeanVarianceNormalization over per-sample axes in fixed point
 	opKindEnd
 )
 
@@ -169,7 +171,8 @@ var opKindNames = [...]string{OpLinear: "Linear", OpAdd: "Add", OpMaxPool: "MaxP
 	OpHardmax: "Hardmax", OpCompare: "Compare", OpLogic: "Logic", OpWhere: "Where", OpTopK: "TopK",
 	OpEltMax: "ElementwiseMax", OpEltMin: "ElementwiseMin", OpEltSum: "ElementwiseSum", OpEltMean: "ElementwiseMean",
 	OpReduceL1: "ReduceL1", OpReduceSumSquare: "ReduceSumSquare", OpReduceL2: "ReduceL2", OpReduceLogSum: "ReduceLogSum",
-	OpReduceLogSumExp: "ReduceLogSumExp", OpReduceProd: "ReduceProd"}
+	OpReduceLogSumExp: "ReduceLogSumExp", OpReduceProd: "ReduceProd",
+	OpLRN: "LRN", OpMVN: "MVN"}
 
 func (k OpKind) String() string {
 	if k > 0 && k < opKindEnd {
