@@ -52,6 +52,10 @@ func TestMiscKindsSimulated(t *testing.T) {
 			g.NodeOutputs("TopK", []string{l, g.Ints("k", 2)}, []string{"y", "yi"}, ai("axis", 1))
 			return "y"
 		}},
+		{"mvn", []quant.OpKind{quant.OpMVN}, func(g *graphtest.Builder) string {
+			c := g.Conv("x", "c", 2, 4, 3, 1)
+			return g.Node("MeanVarianceNormalization", []string{c}, "y", graphtest.AInts("axes", 2, 3))
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := graphtest.New(9)

@@ -74,6 +74,22 @@ func batchPinnable(g *importer.Graph) bool {
 	return true
 }
 
+// batchMoveWhy says why a node that moves the batch axis has no integer
+// form in a graph quantized with the batch outside its values: every sample
+// runs on its own, and the graph could not be quantized at batch 1 instead
+// when an input's batch is fixed above 1 (then the batch is part of what
+// the model computes, across samples).
+func (b *builder) batchMoveWhy() string {
+	why := "the integer model runs every sample on its own"
+	for _, in := range b.g.Inputs {
+		if len(in.Shape) > 0 && in.Shape[0].Value > 1 {
+			return fmt.Sprintf("%s, and input %q's batch is fixed at %d (a graph that moves the batch axis is quantized at batch 1 only when every input's batch is 1 or symbolic)",
+				why, in.Name, in.Shape[0].Value)
+		}
+	}
+	return why
+}
+
 // runDry builds the program without calibration (as Placement does) and
 // reports whether some node had no integer form.
 func (b *builder) runDry() (failed bool) {

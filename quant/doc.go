@@ -225,6 +225,12 @@
 // and exponent), F = 2^f·(s_x/s_y)·(bias + α/size·s_x²·S)^(−β) at the
 // middle of each bucket: within ½ + |y|·β·2^−12 codes of float64.
 //
+// MeanVarianceNormalization over per-sample axes, as LayerNormalization:
+// per group of D codes V = D·Σx² − (Σx)², n_i = round((D·x_i − Σx)·2^16/
+// (√V + ε·D/s_x)) with an exact integer square root, y = round(n_i·2^-16/
+// s_y). Its default axes [0, 2, 3] include the batch: refused, since every
+// sample runs on its own.
+//
 // Graphs that move the batch axis (sequence-first attention, window
 // partitions folding the batch into the window count, shape arithmetic on
 // a symbolic batch) are quantized at batch 1: the inputs' batch dimension

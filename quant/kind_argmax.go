@@ -126,8 +126,11 @@ func (b *builder) argMax(n *importer.Node) error {
 		mode |= argModeLast
 	}
 	switch {
-	case axis < 1 || axis > len(vx.Shape):
-		b.unsupported(n, fmt.Sprintf("axis %d (the batch axis, or outside the input)", attrInt(n, "axis", 0)))
+	case axis == 0:
+		b.unsupported(n, "axis 0 is the batch axis: "+b.batchMoveWhy())
+		return nil
+	case axis < 0 || axis > len(vx.Shape):
+		b.unsupported(n, fmt.Sprintf("axis %d outside the input", attrInt(n, "axis", 0)))
 		return nil
 	}
 	axis-- // per-sample

@@ -110,7 +110,11 @@ func (b *builder) perSampleAxis(n *importer.Node, axis, rank int) (int, bool) {
 		axis += full
 	}
 	if axis < b.lead || axis >= full {
-		b.unsupported(n, fmt.Sprintf("axis %d of rank %d (the batch axis, or outside the input)", axis, full))
+		if axis == 0 && b.lead == 1 {
+			b.unsupported(n, fmt.Sprintf("axis 0 is the batch axis: %s", b.batchMoveWhy()))
+		} else {
+			b.unsupported(n, fmt.Sprintf("axis %d outside rank %d", axis, full))
+		}
 		return 0, false
 	}
 	return axis - b.lead, true

@@ -72,7 +72,7 @@ func (b *builder) reshape(n *importer.Node) error {
 			axis += len(vx.Shape) + 1
 		}
 		if axis != 1 {
-			b.unsupported(n, fmt.Sprintf("axis %d (only 1 keeps the batch dimension)", axis))
+			b.unsupported(n, fmt.Sprintf("axis %d folds the batch axis into another (only 1 keeps it apart): %s", axis, b.batchMoveWhy()))
 			return nil
 		}
 		shape = []int{size}

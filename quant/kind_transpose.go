@@ -82,11 +82,11 @@ func (b *builder) transpose(n *importer.Node) error {
 	}
 	r := len(vx.Shape) + 1
 	if perm == nil {
-		b.unsupported(n, "default perm reverses the batch dimension")
+		b.unsupported(n, "the default perm reverses the axes and moves the batch axis: "+b.batchMoveWhy())
 		return nil
 	}
 	if len(perm) != r || perm[0] != 0 {
-		b.unsupported(n, fmt.Sprintf("perm %v must keep the batch axis first", perm))
+		b.unsupported(n, fmt.Sprintf("perm %v moves the batch axis: %s", perm, b.batchMoveWhy()))
 		return nil
 	}
 	pp := make([]int, r-1)

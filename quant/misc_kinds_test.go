@@ -5,6 +5,7 @@ import (
 	"math/big"
 	"math/rand"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/rramc/rramc/importer"
@@ -358,5 +359,144 @@ func TestLRNFixedPoint(t *testing.T) {
 			}
 			t.Logf("worst %.3f codes from float64 on the same codes; %d table entries, %d fraction bits", worst, len(op.Table), op.Perm[1])
 		})
+	}
+}
+
+// TestMVNFixedPoint runs MeanVarianceNormalization over per-sample axes on
+// the quantized network input: every output code must be within ½ code
+// plus 2^-16 normalized units of the float64 normalization of the same
+// input codes, the dequantized output within SQNR ≥ 30 dB of the float
+// interpreter on the raw input; axes with the batch are refused.
+func TestMVNFixedPoint(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		in   []int
+		axes []int64
+	}{
+		{"spatial", []int{3, 4, 5}, []int64{2, 3}},
+		{"channels-and-width", []int{3, 4, 5}, []int64{1, -1}},
+		{"all-per-sample", []int{2, 6}, []int64{1, 2}},
+		{"one-axis-of-constant-groups", []int{4, 1}, []int64{2}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := graphtest.New(8)
+			y := g.Node("MeanVarianceNormalization", []string{"x"}, "y", graphtest.AInts("axes", tc.axes...))
+			m := g.Model(tc.in, y)
+			calib, x := randomBatch(1, 32, tc.in...), randomBatch(2, 4, tc.in...)
+			cfg := DefaultConfig()
+			cfg.Calib = 32
+			net, err := Quantize(m, calib, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(net.Ops) != 1 || net.Ops[0].Kind != OpMVN {
+				t.Fatalf("program %v, want one MVN", net.Ops)
+			}
+			in, out := net.Values[net.Inputs[0].Value], net.Values[net.Outputs[0].Value]
+			codes := make([]int32, len(x.Float))
+			net.QuantizeInput(0, x.Float, codes)
+			deq := &importer.Tensor{DType: importer.Float, Shape: x.Shape, Float: make([]float32, len(codes))}
+			for i, c := range codes {
+				deq.Float[i] = float32(float64(c) * in.Scale)
+			}
+			// float64 MVN of the codes, group by group
+			full := append([]int{x.Shape[0]}, in.Shape...)
+			var axes []int
+			for _, a := range tc.axes {
+				if a < 0 {
+					a += int64(len(full))
+				}
+				axes = append(axes, int(a))
+			}
+			of, groups := interp.MVNGroups(full, axes)
+			mean, sq, cnt := make([]float64, groups), make([]float64, groups), make([]float64, groups)
+			for i, c := range codes {
+				mean[of[i]] += float64(c) * in.Scale
+				cnt[of[i]]++
+			}
+			for g := range mean {
+				mean[g] /= cnt[g]
+			}
+			for i, c := range codes {
+				d := float64(c)*in.Scale - mean[of[i]]
+				sq[of[i]] += d * d
+			}
+			got, _, err := net.RunCodes(x, nil, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lo, hi := out.Range()
+			for i, c := range codes {
+				gi := of[i]
+				exact := (float64(c)*in.Scale - mean[gi]) / (math.Sqrt(sq[gi]/cnt[gi]) + interp.MVNEpsilon) / out.Scale
+				exact = math.Min(math.Max(exact, float64(lo)), float64(hi))
+				if d := math.Abs(float64(got[i]) - exact); d > 0.5+math.Ldexp(1, -16)/out.Scale+1e-6 {
+					t.Fatalf("element %d: code %d, float64 %.4f", i, got[i], exact)
+				}
+			}
+			ref := floatRun(t, m, x)
+			res, err := net.Run(x, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.name != "one-axis-of-constant-groups" {
+				if sq := sqnrOf(ref.Float, res.Float); !(sq >= 30) {
+					t.Errorf("SQNR %.1f dB < 30 dB", sq)
+				}
+			}
+		})
+	}
+	g := graphtest.New(8)
+	m := g.Model([]int{3, 4, 5}, g.Node("MeanVarianceNormalization", []string{"x"}, "y"))
+	p, err := Placement(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Runs() || !strings.Contains(p.Nodes[0].Reason, "batch axis") {
+		t.Errorf("default axes [0, 2, 3]: %s (%s)", p.Verdict(), p.Nodes[0].Reason)
+	}
+}
+
+// TestBatchMovingTranspose: a Transpose that moves the batch axis is
+// exact when the batch can be pinned to 1 (a symbolic batch: the graph is
+// quantized at batch 1, each sample the whole batch-1 tensor), and refused
+// with the reason when the model fixes its batch above 1.
+func TestBatchMovingTranspose(t *testing.T) {
+	build := func(batch importer.Dim) *importer.Model {
+		g := graphtest.New(2)
+		tr := g.Node("Transpose", []string{"x"}, "t", graphtest.AInts("perm", 1, 0, 2))
+		m := g.Model([]int{3, 4}, g.Node("Relu", []string{tr}, "y"))
+		m.Graph.Inputs[0].Shape[0] = batch
+		return m
+	}
+	m := build(importer.Dim{Param: "N"})
+	calib, x := tiedBatch(1, 1, 3, 4), tiedBatch(2, 1, 3, 4)
+	cfg := DefaultConfig()
+	cfg.Calib = 1
+	net, err := Quantize(m, calib, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := net.Values[net.Inputs[0].Value]
+	codes := make([]int32, len(x.Float))
+	net.QuantizeInput(0, x.Float, codes)
+	deq := &importer.Tensor{DType: importer.Float, Shape: x.Shape, Float: make([]float32, len(codes))}
+	for i, c := range codes {
+		deq.Float[i] = float32(float64(c) * in.Scale)
+	}
+	want := floatRun(t, m, deq)
+	got, err := net.Run(x, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got.Float, want.Float) {
+		t.Errorf("batch-1 transpose: %v, float on the same codes %v", got.Float, want.Float)
+	}
+	p, err := Placement(build(importer.Dim{Value: 2}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Runs() || p.Nodes[0].Where != Unsupported || !strings.Contains(p.Nodes[0].Reason, "fixed at 2") {
+		t.Errorf("fixed batch 2: %s: %+v", p.Verdict(), p.Nodes[0])
 	}
 }
