@@ -99,36 +99,48 @@ func (s *shiftPlan) pad(g *ConvGeometry, src, dst []float32) {
 			clear(out[(g.PadT+g.InH)*s.wp:])
 		}
 	} else {
-		clear(dst[:g.GroupC()*channel])
 		for c := 0; c < g.GroupC(); c++ {
 			in := src[c*g.InH*g.InW : (c+1)*g.InH*g.InW]
 			out := dst[c*channel : (c+1)*channel]
-			for h := 0; h < g.InH; h++ {
-				ph := g.PadT + h // row in the padded plane
+			// Every phase row is written once: zeros where it holds
+			// padding (or the slack rows and columns past the padded
+			// plane), input values elsewhere.
+			for ph := 0; ph < sh*s.hq; ph++ { // row in the padded plane
 				base := (ph%sh)*sw*plane + (ph/sh)*s.wq
+				h := ph - g.PadT
+				if h < 0 || h >= g.InH {
+					for r := 0; r < sw; r++ {
+						clear(out[base+r*plane : base+r*plane+s.wq])
+					}
+					continue
+				}
 				row := in[h*g.InW : (h+1)*g.InW]
+				// Column phase r takes the input columns w with
+				// (PadL + w) mod sw = r, in order, from phase column
+				// (PadL + w)/sw.
+				for r := 0; r < sw; r++ {
+					seg := out[base+r*plane : base+r*plane+s.wq]
+					w0 := ((r-g.PadL)%sw + sw) % sw
+					n := 0
+					if w0 < len(row) {
+						n = (len(row) - w0 + sw - 1) / sw
+					}
+					j0 := (g.PadL + w0) / sw
+					clear(seg[:j0])
+					clear(seg[j0+n:])
+					if sw == 2 {
+						continue // both phases at once below
+					}
+					for j := range n {
+						seg[j0+j] = row[w0+j*sw]
+					}
+				}
 				if sw == 2 {
-					// Input column w goes to phase (PadL+w) mod 2 at
-					// column (PadL+w)/2: the even columns to one phase,
-					// the odd ones to the other, in order.
+					// The even input columns go to one phase, the odd
+					// ones to the other.
 					even := out[base+(g.PadL%2)*plane+g.PadL/2:]
 					odd := out[base+((g.PadL+1)%2)*plane+(g.PadL+1)/2:]
 					deinterleave2(even[:(len(row)+1)/2], odd[:len(row)/2], row)
-					continue
-				}
-				// Column phase r takes the input columns w with
-				// (PadL + w) mod sw = r, in order.
-				for r := 0; r < sw; r++ {
-					w0 := ((r-g.PadL)%sw + sw) % sw
-					if w0 >= len(row) {
-						continue
-					}
-					dst := out[base+r*plane+(g.PadL+w0)/sw:]
-					j := 0
-					for w := w0; w < len(row); w += sw {
-						dst[j] = row[w]
-						j++
-					}
 				}
 			}
 		}

@@ -231,3 +231,50 @@ func TestDeinterleave2(t *testing.T) {
 		}
 	}
 }
+
+// TestShiftPlanPad checks the phase planes pad writes against a plain
+// scatter of the input into zeroed planes, into a buffer that starts as
+// NaN so that a value pad leaves unwritten shows, over strides 1 to 3,
+// asymmetric pads and rows long enough for the vector phase split.
+func TestShiftPlanPad(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	cases := []struct {
+		c, h, w, k, sh, sw int
+		pads               [4]int
+	}{
+		{2, 5, 7, 3, 1, 1, [4]int{1, 1, 1, 1}},
+		{3, 9, 75, 3, 2, 2, [4]int{1, 1, 1, 1}},
+		{2, 8, 64, 3, 2, 2, [4]int{0, 0, 1, 1}},
+		{1, 7, 40, 3, 2, 2, [4]int{0, 1, 2, 0}},
+		{2, 11, 13, 5, 3, 3, [4]int{2, 1, 0, 2}},
+		{1, 6, 9, 3, 2, 1, [4]int{1, 1, 1, 1}},
+		{1, 6, 9, 3, 1, 2, [4]int{1, 2, 1, 0}},
+	}
+	for _, tc := range cases {
+		g, err := NewConvGeometry(tc.c, tc.h, tc.w, 1, ConvParams{KernelH: tc.k, KernelW: tc.k, StrideH: tc.sh, StrideW: tc.sw, DilationH: 1, DilationW: 1, Pads: tc.pads})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := newShiftPlan(&g)
+		x := randSlice(r, tc.c*tc.h*tc.w)
+		got := make([]float32, s.input)
+		for i := range got {
+			got[i] = float32(math.NaN())
+		}
+		s.pad(&g, x, got)
+		want := make([]float32, s.input)
+		plane := s.hq * s.wq
+		channel := tc.sh * tc.sw * plane
+		for c := 0; c < tc.c; c++ {
+			for h := 0; h < tc.h; h++ {
+				for w := 0; w < tc.w; w++ {
+					ph, pw := h+g.PadT, w+g.PadL
+					want[c*channel+((ph%tc.sh)*tc.sw+pw%tc.sw)*plane+(ph/tc.sh)*s.wq+pw/tc.sw] = x[(c*tc.h+h)*tc.w+w]
+				}
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%+v: phase planes differ from the scatter", tc)
+		}
+	}
+}
