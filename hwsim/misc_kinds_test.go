@@ -2,12 +2,10 @@ package hwsim
 
 import (
 	"math/rand/v2"
-	"slices"
 	"testing"
 
 	"github.com/rramc/rramc/importer"
 	"github.com/rramc/rramc/importer/graphtest"
-	"github.com/rramc/rramc/mapper"
 	"github.com/rramc/rramc/quant"
 )
 
@@ -71,60 +69,7 @@ func TestMiscKindsSimulated(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			in := importer.NewFloat([]int{2, 2, 5, 5}, x[4*50:])
-			want, _, err := net.RunCodes(in, nil, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, k := range tc.kinds {
-				found := false
-				for i := range net.Ops {
-					op := &net.Ops[i]
-					if op.Kind != k {
-						continue
-					}
-					found = true
-					if w := net.Work(op); w == (quant.DigitalWork{}) {
-						t.Errorf("%s op %q states no digital work", k, op.Name)
-					}
-				}
-				if !found {
-					t.Fatalf("no %s op in the program", k)
-				}
-			}
-			hw := Defaults()
-			work, err := imageWorkOf(net, &hw)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var charged, stated int64
-			for _, w := range work {
-				charged += w.poolOps + w.activations + w.requant + w.adds
-			}
-			for i := range net.Ops {
-				w := net.Work(&net.Ops[i])
-				stated += w.PoolOps + w.Activations + w.Requant + w.Adds
-			}
-			if charged != stated || stated == 0 {
-				t.Errorf("cost model charges %d digital operations, the ops state %d", charged, stated)
-			}
-			for _, scheme := range mapper.SchemeNames() {
-				mp, err := mapper.Map(net, hw.Geometry, mapper.Options{Scheme: scheme, MaxShare: 2})
-				if err != nil {
-					t.Fatalf("map %s: %v", scheme, err)
-				}
-				sim, err := Simulate(net, mp, hw, Options{})
-				if err != nil {
-					t.Fatalf("simulate %s: %v", scheme, err)
-				}
-				got, _, err := net.RunCodes(in, sim.MatMul, 0)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if !slices.Equal(got, want) {
-					t.Errorf("%s: simulated output differs from the golden model", scheme)
-				}
-			}
+			checkDigitalKinds(t, net, importer.NewFloat([]int{2, 2, 5, 5}, x[4*50:]), tc.kinds)
 		})
 	}
 }

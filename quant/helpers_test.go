@@ -2,10 +2,12 @@ package quant
 
 import (
 	"math/rand"
+	"path/filepath"
 	"testing"
 
 	"github.com/rramc/rramc/importer"
 	"github.com/rramc/rramc/importer/interp"
+	"github.com/rramc/rramc/importer/onnx"
 )
 
 // toyModel builds, in memory, a small CNN that exercises every integer op
@@ -103,4 +105,28 @@ func argmax(v []float32) int {
 		}
 	}
 	return b
+}
+
+// qdqRoundTrip writes net as a QDQ ONNX model, reads it back as a
+// pre-quantized network and returns that network's codes for xs (one
+// batch per input); the error is the export's, if it refuses.
+func qdqRoundTrip(t *testing.T, net *Network, xs []*importer.Tensor) ([]int32, error) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "q.onnx")
+	if err := net.WriteQDQ(path); err != nil {
+		return nil, err
+	}
+	m, err := onnx.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := QuantizeQDQ(m, nil, DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	codes, _, err := back.RunCodesInputs(xs, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return codes, nil
 }

@@ -114,15 +114,9 @@ func (b *builder) reduce(n *importer.Node) error {
 	if !ok || len(axes) == 0 && noop {
 		return b.reduceGroups(n) // refused, or no reduction (kind_reduce.go)
 	}
-	reduced := make([]bool, r)
-	for _, a := range axes {
-		if a < 0 {
-			a += r
-		}
-		if a < 0 || a >= r {
-			return fmt.Errorf("quant: %w: %s: axis %d for rank %d", importer.ErrInvalidModel, nodeWhere(n), a, r)
-		}
-		reduced[a] = true
+	reduced, err := reducedAxes(n, axes, r)
+	if err != nil {
+		return err
 	}
 	if len(axes) == 0 || reduced[0] || reduced[1] || r < 3 {
 		return b.reduceGroups(n) // other axes: a grouped reduction (kind_reduce.go)
@@ -182,9 +176,13 @@ func (b *builder) globalPool(n *importer.Node) error {
 // a scale of its own (see the kinds' comment).
 func (b *builder) pooled(n *importer.Node, kind OpKind, name string, x int, shape []int) Op {
 	vx := b.net.Values[x]
-	_, fixed := b.p.fixed[name] // a QDQ model's own scale for the average
-	if kind == OpGlobalAvg && (fixed || b.p.stats[name] != nil) && vx.size() <= 1<<23 {
-		sy, signed, lo, hi := b.encode(name, vx.Signed, math.Inf(-1), math.Inf(1))
+	// The encoding is that of the node's output (calibration statistics and
+	// a QDQ model's scale are keyed by it), also when the pooled value is an
+	// intermediate before the reshape dropping the reduced axes.
+	key := n.Outputs[0]
+	_, fixed := b.p.fixed[key] // a QDQ model's own scale for the average
+	if kind == OpGlobalAvg && (fixed || b.p.stats[key] != nil) && vx.size() <= 1<<23 {
+		sy, signed, lo, hi := b.encode(key, vx.Signed, math.Inf(-1), math.Inf(1))
 		if fixed && (sy != vx.Scale || signed != vx.Signed) || !fixed && sy <= vx.Scale/2 {
 			hw := vx.size() / vx.Shape[0]
 			v := b.newValue(name, shape, sy, signed)

@@ -346,6 +346,22 @@ func (b *builder) reduceAxesOf(n *importer.Node) (axes []int, noop, ok bool) {
 	return axes, attrInt(n, "noop_with_empty_axes", 0) != 0, true
 }
 
+// reducedAxes marks the axes a Reduce node n names (negative: from the
+// end) among the r axes of its ONNX input, the batch axis first.
+func reducedAxes(n *importer.Node, axes []int, r int) ([]bool, error) {
+	reduced := make([]bool, r)
+	for _, a := range axes {
+		if a < 0 {
+			a += r
+		}
+		if a < 0 || a >= r {
+			return nil, fmt.Errorf("quant: %w: %s: axis %d for rank %d", importer.ErrInvalidModel, nodeWhere(n), a, r)
+		}
+		reduced[a] = true
+	}
+	return reduced, nil
+}
+
 // reduceGroups builds ReduceMax/Min/Sum/Mean over any per-sample axes
 // (every axis when none are given): one group per output code, listing the
 // input codes that reduce into it.
@@ -366,16 +382,9 @@ func (b *builder) reduceGroups(n *importer.Node) error {
 		b.emit(Op{Kind: OpReshape, Name: n.Name, In: []int{x}, Out: v})
 		return nil
 	}
-	r := len(vx.Shape) + 1 // the ONNX rank: the batch axis first
-	reduced := make([]bool, r)
-	for _, a := range axes {
-		if a < 0 {
-			a += r
-		}
-		if a < 0 || a >= r {
-			return fmt.Errorf("quant: %w: %s: axis %d for rank %d", importer.ErrInvalidModel, nodeWhere(n), a, r)
-		}
-		reduced[a] = true
+	reduced, err := reducedAxes(n, axes, len(vx.Shape)+1)
+	if err != nil {
+		return err
 	}
 	if len(axes) == 0 || reduced[0] {
 		b.unsupported(n, fmt.Sprintf("axes %v reduce the batch axis: the integer program runs every sample on its own", axes))

@@ -153,26 +153,14 @@ func TestReduceKinds(t *testing.T) {
 				}
 			}
 			// the QDQ export read back gives the identical codes
-			path := filepath.Join(t.TempDir(), "q.onnx")
-			if err := net.WriteQDQ(path); err != nil {
+			back, err := qdqRoundTrip(t, net, []*importer.Tensor{x})
+			if err != nil {
 				if tc.kind == OpReduceMean && strings.Contains(err.Error(), "different lengths") {
 					return // refused by design (see exportReduce)
 				}
 				t.Fatal(err)
 			}
-			lm, err := onnx.Load(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			back, err := QuantizeQDQ(lm, nil, DefaultConfig())
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, _, err := back.RunCodes(x, nil, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !slices.Equal(out, b) {
+			if !slices.Equal(out, back) {
 				t.Errorf("codes differ after the QDQ round trip")
 			}
 		})
@@ -414,5 +402,41 @@ func TestReduceConformance(t *testing.T) {
 	t.Logf("one-input node test cases of the pooling, Reduce and variadic ops: %d run as integers, %d refused with a reason, %d without a float batch input", ran, refused, notBatch)
 	if ran < 60 {
 		t.Errorf("only %d cases ran as integers", ran)
+	}
+}
+
+// TestReduceMeanDroppedAxesOwnScale: a spatial ReduceMean that drops its
+// axes (global pooling, then a reshape) takes its encoding from the node's
+// output like one that keeps them: from calibration its own, finer scale
+// (the mean of 36 codes is much narrower than they are), and from a QDQ
+// model the model's scale, so that the round trip gives identical codes.
+func TestReduceMeanDroppedAxesOwnScale(t *testing.T) {
+	for _, keep := range []int64{0, 1} {
+		g := graphtest.New(8)
+		c := g.Conv("x", "c1", 3, 4, 3, 1)
+		y := g.Node("ReduceMean", []string{c}, "y", graphtest.AInts("axes", 2, 3), graphtest.AInt("keepdims", keep))
+		m := g.Model([]int{3, 8, 8}, y)
+		calib, x := randomBatch(1, 32, 3, 8, 8), randomBatch(2, 8, 3, 8, 8)
+		cfg := DefaultConfig()
+		cfg.Calib = 32
+		net, err := Quantize(m, calib, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		i := slices.IndexFunc(net.Ops, func(op Op) bool { return op.Kind == OpGlobalAvg })
+		if i < 0 || len(net.Ops[i].Mult) != 1 {
+			t.Fatalf("keepdims=%d: no requantized global average in %v", keep, net.Ops)
+		}
+		a, _, err := net.RunCodes(x, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := qdqRoundTrip(t, net, []*importer.Tensor{x})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(a, b) {
+			t.Errorf("keepdims=%d: codes differ after the QDQ round trip", keep)
+		}
 	}
 }

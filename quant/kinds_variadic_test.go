@@ -3,14 +3,12 @@ package quant
 import (
 	"fmt"
 	"math"
-	"path/filepath"
 	"slices"
 	"testing"
 
 	"github.com/rramc/rramc/importer"
 	"github.com/rramc/rramc/importer/graphtest"
 	"github.com/rramc/rramc/importer/interp"
-	"github.com/rramc/rramc/importer/onnx"
 )
 
 // TestVariadicKinds: Max, Min, Sum and Mean of network inputs of different
@@ -141,19 +139,7 @@ func TestVariadicKinds(t *testing.T) {
 			if tc.konst != nil {
 				return // OpConst has no QDQ form
 			}
-			path := filepath.Join(t.TempDir(), "q.onnx")
-			if err := net.WriteQDQ(path); err != nil {
-				t.Fatal(err)
-			}
-			lm, err := onnx.Load(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			back, err := QuantizeQDQ(lm, nil, DefaultConfig())
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, _, err := back.RunCodesInputs(xs, nil, 0)
+			b, err := qdqRoundTrip(t, net, xs)
 			if err != nil {
 				t.Fatal(err)
 			}
