@@ -176,14 +176,17 @@ func fill(row []float32, v float32) {
 
 // indirectPanels runs the indirect micro-kernels over all np row panels of
 // pa for the k-block [k0, k0+kc) and one column panel: B rows at b+off[kk],
-// C rows c[r·ldc:]. Panels go three, two or one at a time, whichever
-// kernels the CPU has; every element sees the same FMA sequence.
+// C rows c[r·ldc:] (the rows past pa.m are padding, not always
+// written). Panels go three, two or one at a time, whichever kernels the
+// CPU has; every element sees the same FMA sequence.
 func indirectPanels(pa packedA, k0, kc, np int, b []float32, off []int, maxOff int, c []float32, ldc int) {
 	k := pa.k
 	panel := func(p int) []float32 { return pa.data[p*gemmMR*k+k0*gemmMR : p*gemmMR*k+(k0+kc)*gemmMR] }
 	for p := 0; p < np; p++ {
 		cp := c[p*gemmMR*ldc:]
-		if p+2 < np && microKernelIndirect3(kc, panel(p), panel(p+1), panel(p+2), b, off, maxOff, cp, ldc) {
+		// The last three panels may hold fewer than 18 rows of A (16 or
+		// 32 output channels): the rows past pa.m are not computed.
+		if p+2 < np && microKernelIndirect3Rows(kc, panel(p), panel(p+1), panel(p+2), b, off, maxOff, cp, ldc, min(3*gemmMR, pa.m-p*gemmMR)) {
 			p += 2
 			continue
 		}

@@ -28,3 +28,7 @@ func microKernelIndirect3(kc int, a0, a1, a2, b []float32, off []int, maxOff int
 }
 
 func microKernel3(kc int, a0, a1, a2, b, c []float32, ldc int) bool { return false }
+
+func microKernelIndirect3Rows(kc int, a0, a1, a2, b []float32, off []int, maxOff int, c []float32, ldc, rows int) bool {
+	return false
+}
