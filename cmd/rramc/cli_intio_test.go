@@ -29,27 +29,7 @@ func readNPY(t *testing.T, path string) *importer.Tensor {
 // labels) against labels.npy.
 func refAccuracy(t *testing.T, ref *importer.Tensor) float64 {
 	t.Helper()
-	labels, err := dataset.ReadLabelsNPY(intio("labels.npy"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	top := make([]int, len(labels))
-	if ref.IsFloat() {
-		if top, err = importer.ArgMaxRows(ref); err != nil {
-			t.Fatal(err)
-		}
-	} else {
-		for i, v := range ref.Int {
-			top[i] = int(v)
-		}
-	}
-	hits := 0
-	for i, l := range labels {
-		if top[i] == l {
-			hits++
-		}
-	}
-	return float64(hits) / float64(len(labels))
+	return accuracyOf(t, ref, intio("labels.npy"))
 }
 
 func TestIntegerIO(t *testing.T) {

@@ -103,16 +103,26 @@ func TestSeveralInputs(t *testing.T) {
 	}
 }
 
-// accuracyOf is the top-1 accuracy of outputs y against a labels file.
+// accuracyOf is the top-1 accuracy of outputs y (logits, or an integer
+// output of one label per sample) against a labels file.
 func accuracyOf(t *testing.T, y *importer.Tensor, labelsFile string) float64 {
 	t.Helper()
 	labels, err := dataset.ReadLabelsNPY(labelsFile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	top, err := importer.ArgMaxRows(y)
-	if err != nil {
-		t.Fatal(err)
+	top := make([]int, len(y.Int))
+	if y.IsFloat() {
+		if top, err = importer.ArgMaxRows(y); err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		for i, v := range y.Int {
+			top[i] = int(v)
+		}
+	}
+	if len(top) != len(labels) {
+		t.Fatalf("%d outputs for %d labels", len(top), len(labels))
 	}
 	hits := 0
 	for i, l := range labels {
