@@ -1,6 +1,7 @@
 package quant
 
 import (
+	"fmt"
 	"math"
 	"math/rand"
 	"slices"
@@ -741,4 +742,69 @@ func TestDigitalTrafficByWidth(t *testing.T) {
 	if seen != len(want) {
 		t.Errorf("found %d of the %d ops", seen, len(want))
 	}
+}
+
+// TestConvTransposeRandomGeometry draws ConvTranspose geometries (1 to 3
+// spatial axes; kernels 1..4, strides 1..3, dilations 1..3, pads up to the
+// kernel's extent, output_padding, groups; kernels smaller than the stride
+// and pads that crop) and checks the phase decomposition code for code
+// against the brute-force integer scatter.
+func TestConvTransposeRandomGeometry(t *testing.T) {
+	r := rand.New(rand.NewSource(17))
+	cases := 60
+	if testing.Short() {
+		cases = 20
+	}
+	for i := 0; i < cases; {
+		sp := 1 + r.Intn(3)
+		g, cg, mg := 1+r.Intn(2), 1+r.Intn(2), 1+r.Intn(2)
+		in := []int{g * cg}
+		wshape := []int{g * cg, mg}
+		var strides, dils, pads, ends, outPad []int
+		ok := true
+		for a := 0; a < sp; a++ {
+			n, k, s, d := 1+r.Intn(4), 1+r.Intn(4), 1+r.Intn(3), 1+r.Intn(3)
+			ext := (k-1)*d + 1
+			pb, pe, op := r.Intn(ext), r.Intn(ext), r.Intn(max(s, d))
+			ok = ok && s*(n-1)+op+ext-pb-pe >= 1
+			in, wshape = append(in, n), append(wshape, k)
+			strides, dils, pads, ends, outPad = append(strides, s), append(dils, d), append(pads, pb), append(ends, pe), append(outPad, op)
+		}
+		if !ok {
+			continue
+		}
+		i++
+		attrs := []*importer.Attr{graphtest.AInt("group", int64(g)), graphtest.AInts("strides", toInt64s(strides)...),
+			graphtest.AInts("dilations", toInt64s(dils)...), graphtest.AInts("pads", toInt64s(append(pads, ends...))...),
+			graphtest.AInts("output_padding", toInt64s(outPad)...)}
+		name := fmt.Sprintf("in%v-w%v-s%v-d%v-p%v%v-op%v-g%d", in, wshape, strides, dils, pads, ends, outPad, g)
+		t.Run(name, func(t *testing.T) {
+			gb := graphtest.New(int64(i))
+			y := gb.Node("ConvTranspose", []string{"x", gb.Param("w", 0.4, wshape...), gb.Param("b", 0.2, g*mg)}, "y", attrs...)
+			m := gb.Model(in, y)
+			x := randomBatch(int64(i), 2, in...)
+			ref := floatRun(t, m, x)
+			cfg := DefaultConfig()
+			cfg.Calib, cfg.PerChannel = 8, true
+			net, err := Quantize(m, randomBatch(int64(i)+100, 8, in...), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			codes, _, err := net.RunCodes(x, nil, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := bruteConvTranspose(t, net, m, x, ref.Shape); !slices.Equal(codes, want) {
+				t.Errorf("output codes differ from the brute-force integer ConvTranspose")
+			}
+		})
+	}
+}
+
+func toInt64s(v []int) []int64 {
+	out := make([]int64, len(v))
+	for i, x := range v {
+		out[i] = int64(x)
+	}
+	return out
 }
