@@ -130,3 +130,22 @@ func qdqRoundTrip(t *testing.T, net *Network, xs []*importer.Tensor) ([]int32, e
 	}
 	return codes, nil
 }
+
+// marshalRoundTrip encodes net (MarshalBinary), decodes it and returns the
+// decoded network's codes for xs (one batch per input).
+func marshalRoundTrip(t *testing.T, net *Network, xs []*importer.Tensor) []int32 {
+	t.Helper()
+	data, err := net.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := UnmarshalNetwork(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	codes, _, err := back.RunCodesInputs(xs, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return codes
+}

@@ -152,6 +152,10 @@ func TestReduceKinds(t *testing.T) {
 					t.Fatalf("output code %d is %d, exact %.4f (%.4f codes off)", i, c, want, d)
 				}
 			}
+			// the network's binary encoding (mapping files) runs the same
+			if got := marshalRoundTrip(t, net, []*importer.Tensor{x}); !slices.Equal(out, got) {
+				t.Errorf("codes differ after the binary encoding round trip")
+			}
 			// the QDQ export read back gives the identical codes
 			back, err := qdqRoundTrip(t, net, []*importer.Tensor{x})
 			if err != nil {

@@ -139,6 +139,9 @@ func TestVariadicKinds(t *testing.T) {
 			if tc.konst != nil {
 				return // OpConst has no QDQ form
 			}
+			if got := marshalRoundTrip(t, net, xs); !slices.Equal(codes, got) {
+				t.Errorf("codes differ after the binary encoding round trip")
+			}
 			b, err := qdqRoundTrip(t, net, xs)
 			if err != nil {
 				t.Fatal(err)
