@@ -209,7 +209,10 @@ func gemmPP(pa packedA, pb packedB, c []float32, ldc int, workers int, ep epilog
 // panels.
 func gemmBlock(pa packedA, pb []float32, k, n int, c []float32, ldc int, p0, p1, q0, q1 int, ep epilogue) {
 	m := pa.m
-	var tmp [gemmMR * gemmNR]float32
+	// tmp takes up to three partial tiles (the last column panel, or row
+	// panels past m): the widest kernel runs into it and only the wanted
+	// values are added to C, the sum of the block as C += acc would add it.
+	var tmp [3 * gemmMR * gemmNR]float32
 	for k0 := 0; k0 < k; k0 += gemmKC {
 		kc := min(gemmKC, k-k0)
 		for q := q0; q < q1; q++ {
@@ -242,8 +245,17 @@ func gemmBlock(pa packedA, pb []float32, k, n int, c []float32, ldc int, p0, p1,
 					microKernel(kc, ap, bp, c[r0*ldc+c0:], ldc)
 					continue
 				}
-				tmp = [gemmMR * gemmNR]float32{}
-				microKernel(kc, ap, bp, tmp[:], gemmNR)
+				tmp = [3 * gemmMR * gemmNR]float32{}
+				switch {
+				case p+2 < p1 && microKernel3(kc, ap, pa.data[(p+1)*gemmMR*k+k0*gemmMR:(p+1)*gemmMR*k+(k0+kc)*gemmMR], pa.data[(p+2)*gemmMR*k+k0*gemmMR:(p+2)*gemmMR*k+(k0+kc)*gemmMR], bp, tmp[:], gemmNR):
+					h = min(3*gemmMR, m-r0)
+					p += 2
+				case p+1 < p1 && microKernel2(kc, ap, pa.data[(p+1)*gemmMR*k+k0*gemmMR:(p+1)*gemmMR*k+(k0+kc)*gemmMR], bp, tmp[:], gemmNR):
+					h = min(2*gemmMR, m-r0)
+					p++
+				default:
+					microKernel(kc, ap, bp, tmp[:], gemmNR)
+				}
 				for i := 0; i < h; i++ {
 					row := c[(r0+i)*ldc+c0 : (r0+i)*ldc+c0+w]
 					t := tmp[i*gemmNR : i*gemmNR+w]
