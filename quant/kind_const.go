@@ -52,7 +52,33 @@ func exportConst(x *exportCtx) error {
 // (lead 1) it must have a leading axis of size 1, which is dropped.
 func (b *builder) constant(n *importer.Node, name string) (int, bool) {
 	t := b.g.Initializers[name]
-	if t == nil || !t.DType.IsFloat() || len(t.Float) != t.Len() || len(t.Shape) < b.lead || b.lead == 1 && t.Shape[0] != 1 {
+	if t == nil {
+		return 0, false
+	}
+	return b.constantShaped(n, name, t.Shape)
+}
+
+// constantBroadcast is constant for an operand that may have a lower rank
+// than the activations it meets (ONNX aligns shapes from the right, so it
+// never reaches the batch axis): its shape is padded with leading axes of
+// size 1 to rank, the activations' rank in the graph.
+func (b *builder) constantBroadcast(n *importer.Node, name string, rank int) (int, bool) {
+	t := b.g.Initializers[name]
+	if t == nil || len(t.Shape) > rank {
+		return 0, false
+	}
+	shape := make([]int, rank-len(t.Shape), rank)
+	for i := range shape {
+		shape[i] = 1
+	}
+	return b.constantShaped(n, name, append(shape, t.Shape...))
+}
+
+// constantShaped is constant with the initializer's shape given as shape
+// (same number of elements).
+func (b *builder) constantShaped(n *importer.Node, name string, shape []int) (int, bool) {
+	t := b.g.Initializers[name]
+	if t == nil || !t.DType.IsFloat() || len(t.Float) != t.Len() || len(shape) < b.lead || b.lead == 1 && shape[0] != 1 {
 		return 0, false
 	}
 	m, signed := 0.0, false
@@ -65,7 +91,7 @@ func (b *builder) constant(n *importer.Node, name string) (int, bool) {
 	}
 	_, qmax := codeRange(b.cfg.ABits, signed)
 	s := shortScale(m / float64(qmax))
-	v := b.newValue(name, slices.Clone(t.Shape[b.lead:]), s, signed)
+	v := b.newValue(name, slices.Clone(shape[b.lead:]), s, signed)
 	lo, hi := codeRange(b.cfg.ABits, signed)
 	op := Op{Kind: OpConst, Name: n.Name, In: []int{b.net.Inputs[0].Value}, Out: v, Lo: lo, Hi: hi, Table: make([]int32, len(t.Float))}
 	for i, f := range t.Float {

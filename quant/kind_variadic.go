@@ -140,11 +140,18 @@ func exportVariadic(x *exportCtx) error {
 	return nil
 }
 
-// variadic builds Max, Min, Sum or Mean of activations (a constant operand
-// of the activations' layout enters as an OpConst value). One operand is
+// variadic builds Max, Min, Sum or Mean of activations (a constant operand,
+// broadcast to the activations' rank, enters as an OpConst value). One operand is
 // its own result: a free alias.
 func (b *builder) variadic(n *importer.Node) error {
 	kind := variadicOps[n.OpType]
+	// the activations' rank in the graph, to which constants are broadcast
+	rank := -1
+	for i := range n.Inputs {
+		if v, ok := b.input(n, i); ok {
+			rank = max(rank, len(b.net.Values[v].Shape)+b.lead)
+		}
+	}
 	var ins []int
 	for i, name := range n.Inputs {
 		if name == "" {
@@ -152,7 +159,7 @@ func (b *builder) variadic(n *importer.Node) error {
 		}
 		v, ok := b.input(n, i)
 		if !ok {
-			if v, ok = b.constant(n, name); !ok {
+			if v, ok = b.constantBroadcast(n, name, rank); !ok {
 				b.unsupported(n, fmt.Sprintf("operand %q is neither an activation nor a constant of the activations' layout", name))
 				return nil
 			}

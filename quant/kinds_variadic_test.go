@@ -33,6 +33,8 @@ func TestVariadicKinds(t *testing.T) {
 		{"mean-two-broadcast", "Mean", [][]int{{3, 4}, {1, 4}}, []float32{1, 4}, nil, false, OpEltMean},
 		{"mean-four", "Mean", [][]int{{5}, {5}, {5}, {5}}, []float32{1, 2, 3, 0.5}, nil, false, OpEltMean},
 		{"max-with-constant", "Max", [][]int{{3, 4}}, []float32{1}, []int{1, 3, 1}, false, OpEltMax},
+		{"min-with-scalar-constant", "Min", [][]int{{3, 4}}, []float32{1}, []int{}, false, OpEltMin},
+		{"sum-with-row-constant", "Sum", [][]int{{3, 4}, {3, 4}}, []float32{1, 0.5}, []int{4}, false, OpEltSum},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := graphtest.New(6)
