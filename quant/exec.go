@@ -226,6 +226,7 @@ type workState struct {
 	acc    []int32
 	abuf   []byte
 	pimg   []byte
+	pimg32 []int32 // im2col's zero-padded image
 	mults  []Multiplier
 	biases []int64
 	offs   []int

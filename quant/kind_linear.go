@@ -360,7 +360,7 @@ func (n *Network) execLinear(op *Op, in, out []int32, bs int, mm MatMulFunc, ws 
 				continue
 			}
 		}
-		im2col(in, bs, w, g*cg, cg, cols)
+		im2col(in, bs, w, g*cg, cg, cols, ws)
 		if err := mm(l, g, cols, m, acc); err != nil {
 			return err
 		}
@@ -548,13 +548,64 @@ func (w *Window) geometry(cg int) interp.ConvGeometry {
 
 // im2col writes the M×K matrix of a Conv group: row (b, oh, ow), column
 // (c, kh, kw) over channels c0..c0+cg-1; positions in the padding get code 0
-// (zero point 0). The lowering is the interpreter's (interp.Im2colRows).
-func im2col(in []int32, bs int, w *Window, c0, cg int, cols []int32) {
-	g := w.geometry(cg)
-	hw, k, p := w.InH*w.InW, g.K(), g.P()
+// (zero point 0), the lowering of interp.Im2colRows. As in im2colBytes, each
+// sample's group channels are first copied into a zero-padded image (ws.pimg32,
+// cleared once per call: the padding is never written), so every kernel row
+// is one branch-free copy of KW codes instead of a bounds test per tap and a
+// memmove call per row.
+func im2col(in []int32, bs int, w *Window, c0, cg int, cols []int32, ws *workState) {
+	hw := w.InH * w.InW
+	hp := max(w.InH+w.PadT+w.PadB, (w.OutH-1)*w.StrideH+(w.KH-1)*w.DilH+1)
+	wp := max(w.InW+w.PadL+w.PadR, (w.OutW-1)*w.StrideW+(w.KW-1)*w.DilW+1)
+	psz := cg * hp * wp
+	ws.pimg32 = grow(ws.pimg32, psz)
+	img := ws.pimg32[:psz]
+	clear(img)
+	nr := cg * w.KH
+	if cap(ws.offs) < nr {
+		ws.offs = make([]int, nr)
+	}
+	offs := ws.offs[:nr]
+	for c := 0; c < cg; c++ {
+		for i := 0; i < w.KH; i++ {
+			offs[c*w.KH+i] = (c*hp + i*w.DilH) * wp
+		}
+	}
+	k := nr * w.KW
+	kw, dw := w.KW, w.DilW
+	row := 0
 	for b := 0; b < bs; b++ {
-		base := b*w.InC*hw + c0*hw
-		interp.Im2colRows(&g, in[base:base+cg*hw], cols[b*p*k:(b+1)*p*k], 0)
+		base := b * w.InC * hw
+		for c := 0; c < cg; c++ {
+			src := in[base+(c0+c)*hw : base+(c0+c+1)*hw]
+			for y := 0; y < w.InH; y++ {
+				d := img[(c*hp+y+w.PadT)*wp+w.PadL:]
+				copy(d[:w.InW], src[y*w.InW:(y+1)*w.InW])
+			}
+		}
+		for oh := 0; oh < w.OutH; oh++ {
+			for ow := 0; ow < w.OutW; ow++ {
+				dst := cols[row*k : (row+1)*k]
+				row++
+				corner := oh*w.StrideH*wp + ow*w.StrideW
+				t := 0
+				for _, o := range offs {
+					s := img[corner+o : corner+o+(kw-1)*dw+1]
+					d := dst[t : t+kw]
+					t += kw
+					if dw == 1 {
+						s = s[:kw]
+						for j := range d {
+							d[j] = s[j]
+						}
+						continue
+					}
+					for j := range d {
+						d[j] = s[j*dw]
+					}
+				}
+			}
+		}
 	}
 }
 
