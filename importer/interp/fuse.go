@@ -234,18 +234,8 @@ func (rs *residual) fits(shape []int) bool {
 	return rs == nil || rs.r == nil || slices.Equal(rs.shape, shape)
 }
 
-// sub returns the residual of output values [lo, hi).
-func (rs *residual) sub(lo, hi int) *residual {
-	if rs == nil || rs.r == nil {
-		return rs
-	}
-	s := *rs
-	s.r = rs.r[lo:hi]
-	return &s
-}
-
-// apply finishes v, the output values [off, off+len(v)) of the range rs
-// covers: the Add with the shortcut, then the activation.
+// apply finishes v, the output values [off, off+len(v)): the Add with
+// the shortcut, then the activation.
 func (rs *residual) apply(v []float32, off int) {
 	if rs == nil {
 		return

@@ -106,9 +106,10 @@ func (s *batchPlan) interleave(g *ConvGeometry, x, dst []float32) {
 
 // convLanes computes batchLanes images (x: consecutive InC×InH×InW images,
 // out: consecutive M×P outputs) with the batch-lane kernel; bias is M values
-// or nil; rs (nil: none) finishes each output row. sc provides the interleaved input (pad) and the lane-interleaved
+// or nil; rs (nil: none) finishes each output row, out[0] being its output
+// value rsOff. sc provides the interleaved input (pad) and the lane-interleaved
 // output (grid, Mpad × P × batchLanes).
-func convLanes(g *ConvGeometry, s *batchPlan, pa packedA, x, bias, out []float32, sc *gemmScratch, rs *residual) {
+func convLanes(g *ConvGeometry, s *batchPlan, pa packedA, x, bias, out []float32, sc *gemmScratch, rs *residual, rsOff int) {
 	sc.pad = grow(sc.pad, s.input)
 	s.interleave(g, x, sc.pad)
 	P := g.P()
@@ -158,7 +159,7 @@ func convLanes(g *ConvGeometry, s *batchPlan, pa packedA, x, bias, out []float32
 			for p := whole; p < P; p++ {
 				dst[p] = gm[p*batchLanes+n]
 			}
-			rs.apply(dst, (n*M+m)*P)
+			rs.apply(dst, rsOff+(n*M+m)*P)
 		}
 	}
 }

@@ -334,12 +334,12 @@ func convForward(g *ConvGeometry, cw *convWeights, x []float32, b *importer.Tens
 					rows = &residual{residualSpec: residualSpec{act: ep}}
 				}
 				for ; img+batchLanes <= hi; img += batchLanes {
-					convLanes(g, lanes, cw.groups[0], x[img*imgIn:(img+batchLanes)*imgIn], bias, out[img*M*P:(img+batchLanes)*M*P], s, rows.sub(img*M*P, (img+batchLanes)*M*P))
+					convLanes(g, lanes, cw.groups[0], x[img*imgIn:(img+batchLanes)*imgIn], bias, out[img*M*P:(img+batchLanes)*M*P], s, rows, img*M*P)
 				}
 			}
 			for ; img < hi; img++ {
 				one(img, 1, s)
-				rs.sub(img*M*P, (img+1)*M*P).apply(out[img*M*P:(img+1)*M*P], 0)
+				rs.apply(out[img*M*P:(img+1)*M*P], img*M*P)
 			}
 			gemmPool.Put(s)
 		})
