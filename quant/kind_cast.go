@@ -19,7 +19,10 @@ import (
 //     digital units read; the output is whole numbers at scale 1. Codes
 //     whose result does not fit the output codes or the target type make
 //     the node unsupported rather than saturate silently.
-//   - A float value to bool: q·s ≠ 0 exactly when q ≠ 0, a table of 0/1.
+//   - A float or integer value to bool: q·s ≠ 0 exactly when q ≠ 0, a
+//     table of 0/1.
+//   - Whole numbers (an index, a cast's result: scale 1) or booleans to an
+//     integer type that holds every code: the codes are shared.
 //
 // A float value cast to float16 or bfloat16 is refused: rounding to their
 // short mantissa moves values off the code grid.
@@ -36,13 +39,22 @@ func (b *builder) cast(n *importer.Node) error {
 	}
 	to64, _ := n.AttrInt("to", 0)
 	to, from := importer.DataType(to64), b.dtype(n.Inputs[0])
+	vx := b.net.Values[x]
 	switch {
 	case to.IsFloat() && (from.IsInteger() || from == importer.Bool):
 		return b.reshape(n)
 	case to.IsFloat() && from.IsFloat() && (to == importer.Float || to == importer.Double):
 		return b.reshape(n)
-	case from.IsFloat() && (to.IsInteger() || to == importer.Bool):
+	case from.IsFloat() && (to.IsInteger() || to == importer.Bool), to == importer.Bool && from.IsInteger():
 		return b.castToWhole(n, x, to)
+	case (from.IsInteger() || from == importer.Bool) && to.IsInteger():
+		lo, hi := vx.Range()
+		tlo, thi := to.IntRange()
+		if vx.Scale == 1 && int64(lo) >= tlo && int64(hi) <= thi {
+			return b.reshape(n)
+		}
+		b.unsupported(n, fmt.Sprintf("Cast from %v to %v of codes [%d, %d] at scale %g (whole numbers are kept only at scale 1 within the target's range)", from, to, lo, hi, vx.Scale))
+		return nil
 	}
 	b.unsupported(n, fmt.Sprintf("Cast from %v to %v (only whole numbers to a float type, a float type to float32, float64, an integer type or bool keep every code's value)", from, to))
 	return nil

@@ -99,6 +99,14 @@ func TestExactKindsOnInputCodes(t *testing.T) {
 		{"cast-to-int32-truncates", []int{3, 4}, 13, OpLUT, func(g *graphtest.Builder) string {
 			return g.Node("Cast", []string{"x"}, "y", castTo(importer.Int32))
 		}, 0},
+		{"argmin-cast-to-int32", []int{3, 7}, 13, OpArgMax, func(g *graphtest.Builder) string {
+			a := g.Node("ArgMin", []string{"x"}, "a", ai("axis", 2))
+			return g.Node("Cast", []string{a}, "y", castTo(importer.Int32))
+		}, 0},
+		{"comparison-cast-to-uint8", []int{3, 4}, 13, OpCompare, func(g *graphtest.Builder) string {
+			l := g.Node("Less", []string{"x", g.Floats("c", 0.5)}, "l")
+			return g.Node("Cast", []string{l}, "y", castTo(importer.Uint8))
+		}, 0},
 		{"cast-to-bool", []int{3, 4}, 13, OpLUT, func(g *graphtest.Builder) string {
 			return g.Node("Cast", []string{"x"}, "y", castTo(importer.Bool))
 		}, 0},
