@@ -24,12 +24,16 @@ func init() {
 }
 
 // poolWork: every output code is one comparison or addition per window
-// position.
+// position, and a requantized average one multiplier application.
 func poolWork(n *Network, op *Op) DigitalWork {
 	if op.Win == nil {
 		return DigitalWork{}
 	}
-	return DigitalWork{PoolOps: n.elems(op.Out) * int64(op.Win.KH) * int64(op.Win.KW)}
+	w := DigitalWork{PoolOps: n.elems(op.Out) * int64(op.Win.KH) * int64(op.Win.KW)}
+	if len(op.Mult) == 1 {
+		w.Requant = n.elems(op.Out)
+	}
+	return w
 }
 
 func execMaxPoolAvgPool(x *execCtx) error {
