@@ -77,7 +77,7 @@ func TestTwoInputs(t *testing.T) {
 	if !(s >= 30) {
 		t.Errorf("int8 golden model vs float: SQNR %.1f dB < 30 dB", s)
 	}
-	roundTrips(t, net, cfg, xs)
+	roundTrips(t, net, cfg, xs, true)
 	if got := schemesBitIdentical(t, net, xs); len(got) != len(mapper.SchemeNames()) {
 		t.Errorf("bit-identical under %v of %v", got, mapper.SchemeNames())
 	}
@@ -229,16 +229,16 @@ func TestSeveralOutputs(t *testing.T) {
 			t.Errorf("%s: int8 golden model vs PyTorch: SQNR %.1f dB < 30 dB", name, s)
 		}
 	}
-	roundTrips(t, net, cfg, xs)
+	roundTrips(t, net, cfg, xs, true)
 	if got := schemesBitIdentical(t, net, xs); len(got) != len(mapper.SchemeNames()) {
 		t.Errorf("bit-identical on all three outputs under %v of %v", got, mapper.SchemeNames())
 	}
 }
 
-// roundTrips checks that net, decoded from its encoding and imported from
-// its QDQ export (which has every input and output), computes the same
-// codes on xs for every output.
-func roundTrips(t *testing.T, net *quant.Network, cfg quant.Config, xs []*importer.Tensor) {
+// roundTrips checks that net, decoded from its encoding and (with qdq)
+// imported from its QDQ export (which has every input and output),
+// computes the same codes on xs for every output.
+func roundTrips(t *testing.T, net *quant.Network, cfg quant.Config, xs []*importer.Tensor, qdq bool) {
 	t.Helper()
 	want, _, err := net.RunCodesOutputs(xs, nil, 0)
 	if err != nil {
@@ -252,25 +252,30 @@ func roundTrips(t *testing.T, net *quant.Network, cfg quant.Config, xs []*import
 	if err != nil {
 		t.Fatal(err)
 	}
-	qdq, err := net.EncodeQDQ()
-	if err != nil {
-		t.Fatal(err)
-	}
-	qm, err := onnx.Decode(qdq, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(qm.Graph.Inputs) != len(net.Inputs) || len(qm.Graph.Outputs) != len(net.Outputs) {
-		t.Fatalf("QDQ export has %d inputs and %d outputs, want %d and %d", len(qm.Graph.Inputs), len(qm.Graph.Outputs), len(net.Inputs), len(net.Outputs))
-	}
-	imported, err := quant.QuantizeInputs(qm, nil, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range []struct {
+	type copy struct {
 		what string
 		net  *quant.Network
-	}{{"decoded network", back}, {"QDQ round trip", imported}} {
+	}
+	copies := []copy{{"decoded network", back}}
+	if qdq {
+		raw, err := net.EncodeQDQ()
+		if err != nil {
+			t.Fatal(err)
+		}
+		qm, err := onnx.Decode(raw, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(qm.Graph.Inputs) != len(net.Inputs) || len(qm.Graph.Outputs) != len(net.Outputs) {
+			t.Fatalf("QDQ export has %d inputs and %d outputs, want %d and %d", len(qm.Graph.Inputs), len(qm.Graph.Outputs), len(net.Inputs), len(net.Outputs))
+		}
+		imported, err := quant.QuantizeInputs(qm, nil, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		copies = append(copies, copy{"QDQ round trip", imported})
+	}
+	for _, c := range copies {
 		got, _, err := c.net.RunCodesOutputs(xs, nil, 0)
 		if err != nil || len(got) != len(want) {
 			t.Fatalf("%s: %d outputs, %v", c.what, len(got), err)
@@ -280,5 +285,63 @@ func roundTrips(t *testing.T, net *quant.Network, cfg quant.Config, xs []*import
 				t.Errorf("%s: output %q differs from the original network's", c.what, net.Outputs[i].Name)
 			}
 		}
+	}
+}
+
+// TestSeveralInputsBatchMoved: a two-input model that moves the batch off
+// the first axis (sequence-first, as attention exports do) is quantized at
+// batch 1 with both inputs pinned, and still runs any number of samples:
+// float equals PyTorch, the golden model tracks it, the round trips and
+// every mapping scheme reproduce its codes.
+func TestSeveralInputsBatchMoved(t *testing.T) {
+	m, err := onnx.Load(filepath.Join("multiin", "seq_first.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var xs []*importer.Tensor
+	for _, name := range []string{"x", "y"} {
+		x, err := dataset.ReadNPY(filepath.Join("multiin", "seq_first_"+name+".npy"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		xs = append(xs, x)
+	}
+	ref, err := dataset.ReadNPY(filepath.Join("multiin", "seq_first_ref.npy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := runFloat(m, xs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e, err := relErr(got.Float, ref.Float); err != nil || e > 1e-5 {
+		t.Fatalf("float32 vs PyTorch: relative error %g (%v)", e, err)
+	}
+	cfg := quant.DefaultConfig()
+	cfg.PerChannel, cfg.Calib = true, xs[0].Shape[0]
+	net, err := quant.QuantizeInputs(m, xs, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range net.Inputs {
+		if sh := net.Values[in.Value].Shape; len(sh) != 3 || sh[0] != 1 {
+			t.Errorf("input %q has codes of shape %v, want the batch-1 form [1 4 8]", in.Name, sh)
+		}
+	}
+	golden, err := net.RunInputs(xs, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := sqnrDB(ref.Float, golden.Float)
+	t.Logf("int8 golden model vs PyTorch: SQNR %.1f dB", s)
+	if !(s >= 30) {
+		t.Errorf("int8 golden model vs PyTorch: SQNR %.1f dB < 30 dB", s)
+	}
+	// The QDQ exporter writes values without a batch-1 form (an export of
+	// a network quantized at batch 1 is not yet re-importable, one input
+	// or several): the encoding round trip only.
+	roundTrips(t, net, cfg, xs, false)
+	if got := schemesBitIdentical(t, net, xs); len(got) != len(mapper.SchemeNames()) {
+		t.Errorf("bit-identical under %v of %v", got, mapper.SchemeNames())
 	}
 }

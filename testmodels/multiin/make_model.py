@@ -15,6 +15,13 @@ Writes, next to this script:
                    (the Add of the towers, float32 [batch,4,8,8])
   two_outputs_ref_{logits,probs,joined}.npy
                    PyTorch's outputs of two_outputs.onnx on the same data
+  seq_first.onnx   inputs "x" [batch,4,8] (signed) and "y" [batch,4,8] (0..1):
+                   their sum transposed sequence-first ([4,batch,8], the
+                   batch moved off the first axis as attention exports do),
+                   MatMul + bias + Relu, transposed back, Flatten, Gemm ->
+                   "out" [batch,5]
+  seq_first_{x,y,ref}.npy
+                   16 samples of each input and PyTorch's output on them
   image.npy        64 float32 samples of "image" [64,1,8,8]
   mask.npy         64 float32 samples of "mask" [64,2,8,8]
   labels.npy       64 int64 labels in 0..9 (every other one the model's own
@@ -67,6 +74,34 @@ class ThreeOutputs(nn.Module):
         return logits, torch.softmax(logits, dim=1), joined
 
 
+class SeqFirst(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.proj = nn.Linear(8, 8)
+        self.head = nn.Linear(32, 5)
+
+    def forward(self, x, y):
+        z = (x + y).transpose(0, 1)
+        z = torch.relu(self.proj(z)).transpose(0, 1)
+        return self.head(torch.flatten(z, 1))
+
+
+def seq_first():
+    torch.manual_seed(20261201)
+    model = SeqFirst().eval()
+    rng = np.random.default_rng(20261201)
+    x = rng.normal(0, 1, size=(16, 4, 8)).astype(np.float32)
+    y = rng.uniform(0, 1, size=(16, 4, 8)).astype(np.float32)
+    with torch.no_grad():
+        ref = model(torch.from_numpy(x), torch.from_numpy(y)).numpy()
+    torch.onnx.export(model, (torch.from_numpy(x[:1]), torch.from_numpy(y[:1])),
+                      os.path.join(HERE, "seq_first.onnx"), opset_version=13,
+                      input_names=["x", "y"], output_names=["out"],
+                      dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}, "out": {0: "batch"}})
+    for name, arr in (("x", x), ("y", y), ("ref", ref)):
+        np.save(os.path.join(HERE, "seq_first_" + name + ".npy"), arr)
+
+
 def main():
     torch.manual_seed(20261130)
     model = TwoTowers().eval()
@@ -98,3 +133,4 @@ def main():
 
 if __name__ == "__main__":
     main()
+    seq_first()
