@@ -3,6 +3,7 @@ package quant
 import (
 	"fmt"
 	"math"
+	"math/bits"
 
 	"github.com/rramc/rramc/importer"
 	"github.com/rramc/rramc/importer/onnxpb"
@@ -146,71 +147,163 @@ func (b *builder) pool(n *importer.Node) error {
 
 // pool2D runs MaxPool or AveragePool over [bs, C, H, W]. Padding positions
 // never win a max; for the average they count only with CountIncludePad.
+// The windows wholly inside the image (all of them when there is no
+// padding) are a rectangle of output positions, found once per call; there
+// poolInside runs without a bounds test per tap, with the divisor fixed at
+// the window size (a shift when it is a power of two).
 func pool2D(op *Op, in, out []int32, bs int) {
 	w := op.Win
 	hw := w.InH * w.InW
 	ohw := w.OutH * w.OutW
+	oh0, oh1 := insideOutputs(w.OutH, w.StrideH, w.PadT, w.KH, w.DilH, w.InH)
+	ow0, ow1 := insideOutputs(w.OutW, w.StrideW, w.PadL, w.KW, w.DilW, w.InW)
+	whole := newAverager(op, int64(w.KH*w.KW))
 	for bc := 0; bc < bs*w.InC; bc++ {
 		plane := in[bc*hw : (bc+1)*hw]
 		dst := out[bc*ohw : (bc+1)*ohw]
 		for oh := 0; oh < w.OutH; oh++ {
-			y0 := oh*w.StrideH - w.PadT
-			for ow := 0; ow < w.OutW; ow++ {
-				x0 := ow*w.StrideW - w.PadL
-				if w.DilH == 1 && w.DilW == 1 && y0 >= 0 && x0 >= 0 && y0+w.KH <= w.InH && x0+w.KW <= w.InW {
-					// window inside the image: no padding to consider
-					var sum int64
-					mx := plane[y0*w.InW+x0]
-					for i := 0; i < w.KH; i++ {
-						for _, v := range plane[(y0+i)*w.InW+x0 : (y0+i)*w.InW+x0+w.KW] {
-							sum += int64(v)
-							mx = max(mx, v)
-						}
-					}
-					r := mx
-					if op.Kind == OpAvgPool {
-						r = averageCode(op, sum, int64(w.KH*w.KW))
-					}
-					dst[oh*w.OutW+ow] = clamp32(r, op.Lo, op.Hi)
-					continue
+			row := dst[oh*w.OutW : (oh+1)*w.OutW]
+			if oh < oh0 || oh >= oh1 || ow0 >= ow1 {
+				for ow := range row {
+					row[ow] = poolWindow(op, plane, oh, ow)
 				}
-				var sum int64
-				var mx int32 = math.MinInt32
-				cnt, padCnt := 0, 0
-				for i := 0; i < w.KH; i++ {
-					y := oh*w.StrideH - w.PadT + i*w.DilH
-					for j := 0; j < w.KW; j++ {
-						x := ow*w.StrideW - w.PadL + j*w.DilW
-						if y < 0 || y >= w.InH || x < 0 || x >= w.InW {
-							// inside the declared padding (not beyond it, as
-							// ceil_mode windows can reach)
-							if y >= -w.PadT && y < w.InH+w.PadB && x >= -w.PadL && x < w.InW+w.PadR {
-								padCnt++
-							}
-							continue
-						}
-						v := plane[y*w.InW+x]
-						sum += int64(v)
-						mx = max(mx, v)
-						cnt++
-					}
-				}
-				var r int32
-				if op.Kind == OpMaxPool {
-					if cnt > 0 {
-						r = mx
-					}
-				} else {
-					d := cnt
-					if w.CountIncludePad {
-						d += padCnt
-					}
-					if d > 0 {
-						r = averageCode(op, sum, int64(d))
-					}
-				}
-				dst[oh*w.OutW+ow] = clamp32(r, op.Lo, op.Hi)
+				continue
+			}
+			for ow := 0; ow < ow0; ow++ {
+				row[ow] = poolWindow(op, plane, oh, ow)
+			}
+			poolInside(op, plane, oh, ow0, row[ow0:ow1], whole)
+			for ow := ow1; ow < w.OutW; ow++ {
+				row[ow] = poolWindow(op, plane, oh, ow)
 			}
 		}
 	}
+}
+
+// insideOutputs is the range [lo, hi) of output positions along one axis
+// whose windows (k taps dil apart, starting at o·stride − pad) lie inside
+// the input's n positions; lo ≥ hi when there are none.
+func insideOutputs(outs, stride, pad, k, dil, n int) (lo, hi int) {
+	ext := (k-1)*dil + 1
+	lo = (pad + stride - 1) / stride
+	if n-ext+pad < 0 {
+		return lo, 0
+	}
+	hi = min(outs, (n-ext+pad)/stride+1)
+	return lo, hi
+}
+
+// poolInside pools the output positions ow0, ow0+1, ... of row oh into dst,
+// every window inside the plane.
+func poolInside(op *Op, plane []int32, oh, ow0 int, dst []int32, avg averager) {
+	w := op.Win
+	y0 := oh*w.StrideH - w.PadT
+	isMax := op.Kind == OpMaxPool
+	if w.KH == 2 && w.KW == 2 && w.DilH == 1 && w.DilW == 1 {
+		top := plane[y0*w.InW : (y0+1)*w.InW]
+		bot := plane[(y0+1)*w.InW : (y0+2)*w.InW]
+		for i := range dst {
+			x0 := (ow0+i)*w.StrideW - w.PadL
+			a, b, c, d := top[x0], top[x0+1], bot[x0], bot[x0+1]
+			var r int32
+			if isMax {
+				r = max(a, b, c, d)
+			} else {
+				r = avg.of(int64(a) + int64(b) + int64(c) + int64(d))
+			}
+			dst[i] = clamp32(r, op.Lo, op.Hi)
+		}
+		return
+	}
+	for i := range dst {
+		x0 := (ow0+i)*w.StrideW - w.PadL
+		var sum int64
+		mx := plane[y0*w.InW+x0]
+		for ky := 0; ky < w.KH; ky++ {
+			line := plane[(y0+ky*w.DilH)*w.InW+x0:]
+			for kx := 0; kx < w.KW; kx++ {
+				v := line[kx*w.DilW]
+				sum += int64(v)
+				mx = max(mx, v)
+			}
+		}
+		r := mx
+		if !isMax {
+			r = avg.of(sum)
+		}
+		dst[i] = clamp32(r, op.Lo, op.Hi)
+	}
+}
+
+// poolWindow is the pooled code of output (oh, ow), testing every tap
+// against the plane's bounds: the windows that reach into the padding.
+func poolWindow(op *Op, plane []int32, oh, ow int) int32 {
+	w := op.Win
+	var sum int64
+	var mx int32 = math.MinInt32
+	cnt, padCnt := 0, 0
+	for i := 0; i < w.KH; i++ {
+		y := oh*w.StrideH - w.PadT + i*w.DilH
+		for j := 0; j < w.KW; j++ {
+			x := ow*w.StrideW - w.PadL + j*w.DilW
+			if y < 0 || y >= w.InH || x < 0 || x >= w.InW {
+				// inside the declared padding (not beyond it, as
+				// ceil_mode windows can reach)
+				if y >= -w.PadT && y < w.InH+w.PadB && x >= -w.PadL && x < w.InW+w.PadR {
+					padCnt++
+				}
+				continue
+			}
+			v := plane[y*w.InW+x]
+			sum += int64(v)
+			mx = max(mx, v)
+			cnt++
+		}
+	}
+	var r int32
+	if op.Kind == OpMaxPool {
+		if cnt > 0 {
+			r = mx
+		}
+	} else {
+		d := cnt
+		if w.CountIncludePad {
+			d += padCnt
+		}
+		if d > 0 {
+			r = averageCode(op, sum, int64(d))
+		}
+	}
+	return clamp32(r, op.Lo, op.Hi)
+}
+
+// averager is averageCode for one divisor d, resolved once per call: with
+// no multiplier and d a power of two the rounded division is a shift.
+type averager struct {
+	op    *Op
+	d     int64
+	pow2  bool
+	shift uint
+}
+
+func newAverager(op *Op, d int64) averager {
+	a := averager{op: op, d: d}
+	if len(op.Mult) == 0 && d > 0 && d&(d-1) == 0 {
+		a.pow2, a.shift = true, uint(bits.TrailingZeros64(uint64(d)))
+	}
+	return a
+}
+
+// of is averageCode(op, sum, d).
+func (a averager) of(sum int64) int32 {
+	if a.pow2 {
+		// roundDiv by 2^shift: the arithmetic shift is the floor, the
+		// mask the (non-negative) remainder
+		q, r := sum>>a.shift, sum&(a.d-1)
+		if 2*r > a.d || 2*r == a.d && q&1 != 0 {
+			q++
+		}
+		return int32(q)
+	}
+	return averageCode(a.op, sum, a.d)
 }
