@@ -364,20 +364,20 @@ func (n *Network) execLinear(op *Op, in, out []int32, bs int, mm MatMulFunc, ws 
 		if err := mm(l, g, cols, m, acc); err != nil {
 			return err
 		}
+		// the golden path's requantization (requantRows), here over the
+		// ohw×N accumulator rows of each sample
+		if cap(ws.mults) < N {
+			ws.mults = make([]Multiplier, N)
+			ws.biases = make([]int64, N)
+		}
+		mults, biases := ws.mults[:N], ws.biases[:N]
+		for c := range mults {
+			ch := g*N + c
+			mults[c] = mult[min(ch, len(mult)-1)]
+			biases[c] = int64(op.Bias[ch])
+		}
 		for b := 0; b < bs; b++ {
-			for c := 0; c < N; c++ {
-				ch := g*N + c
-				mu := mult[0]
-				if len(mult) > 1 {
-					mu = mult[ch]
-				}
-				bias := int64(op.Bias[ch])
-				dst := out[(b*cout+ch)*ohw : (b*cout+ch+1)*ohw]
-				src := acc[b*ohw*N:]
-				for p := range dst {
-					dst[p] = clamp32(sat32(mu.apply64(int64(src[p*N+c])+bias)), op.Lo, op.Hi)
-				}
-			}
+			requantRows(acc[b*ohw*N:], N, ohw, mults, biases, op.Lo, op.Hi, out[(b*cout+g*N)*ohw:(b*cout+g*N+N)*ohw])
 		}
 	}
 	return nil
