@@ -1,0 +1,88 @@
+package interp
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"testing"
+)
+
+// TestParallelForCoversEachIndexOnce checks that parallelFor hands out
+// every index of [0,n) exactly once, in non-empty contiguous chunks, no
+// more chunks than chunksPerWorker per goroutine, whatever goroutine
+// claims them.
+func TestParallelForCoversEachIndexOnce(t *testing.T) {
+	for _, tc := range []struct{ n, workers int }{
+		{0, 2}, {1, 2}, {2, 2}, {3, 2}, {7, 2}, {8, 2}, {9, 2}, {27, 2}, {784, 2},
+		{5, 3}, {100, 3}, {1, 8}, {31, 8}, {1000, 8}, {10, 1},
+	} {
+		t.Run(fmt.Sprintf("n%d_w%d", tc.n, tc.workers), func(t *testing.T) {
+			var mu sync.Mutex
+			seen := make([]int, tc.n)
+			calls := 0
+			parallelFor(tc.n, tc.workers, func(lo, hi int) {
+				mu.Lock()
+				defer mu.Unlock()
+				calls++
+				if lo < 0 || hi > tc.n || (lo >= hi && tc.n > 0) {
+					t.Errorf("chunk [%d,%d) out of [0,%d) or empty", lo, hi, tc.n)
+					return
+				}
+				for i := lo; i < hi; i++ {
+					seen[i]++
+				}
+			})
+			for i, c := range seen {
+				if c != 1 {
+					t.Errorf("index %d visited %d times", i, c)
+				}
+			}
+			if most := max(1, min(tc.n, tc.workers*chunksPerWorker)); calls > most {
+				t.Errorf("%d chunks, want at most %d", calls, most)
+			}
+		})
+	}
+}
+
+// TestConvBitsAcrossWorkers runs batch-1 MobileNetV2 layer shapes (a
+// strided stem, depthwise 3×3 split by channel, 1×1 convolutions whose
+// GEMM splits by column panels at 56×56 and by row panels at 7×7) many
+// times with 2, 3 and 8 workers: since parallelFor's chunks go to
+// whichever goroutine is free, each run may split the work differently,
+// and every one must match the single-threaded bits.
+func TestConvBitsAcrossWorkers(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 22))
+	cases := []struct {
+		name                  string
+		c, h, w, m, groups, k int
+		stride, pad           int
+	}{
+		{"stem_3x3s2", 3, 64, 64, 32, 1, 3, 2, 1},
+		{"depthwise_3x3", 96, 28, 28, 96, 96, 3, 1, 1},
+		{"depthwise_3x3s2", 144, 28, 28, 144, 144, 3, 2, 1},
+		{"expand_1x1_56", 24, 56, 56, 144, 1, 1, 1, 0},
+		{"project_1x1_7", 960, 7, 7, 160, 1, 1, 1, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			g, err := NewConvGeometry(tc.c, tc.h, tc.w, tc.groups, ConvParams{KernelH: tc.k, KernelW: tc.k, StrideH: tc.stride, StrideW: tc.stride, DilationH: 1, DilationW: 1, Pads: [4]int{tc.pad, tc.pad, tc.pad, tc.pad}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			wt := randTensor(r, tc.m, tc.c/tc.groups, tc.k, tc.k)
+			b := randTensor(r, tc.m)
+			cw := packConvWeights(wt, tc.groups)
+			x := randSlice(r, tc.c*tc.h*tc.w)
+			want := convForwardChecked(&g, &cw, x, b, 1, tc.m, 1)
+			for _, workers := range []int{2, 3, 8} {
+				for run := 0; run < 10; run++ {
+					got := convForwardChecked(&g, &cw, x, b, 1, tc.m, workers)
+					if !slices.Equal(got, want) {
+						t.Fatalf("workers=%d run %d differs from one worker by up to %g", workers, run, maxAbsDiff(got, want))
+					}
+				}
+			}
+		})
+	}
+}
