@@ -75,6 +75,37 @@ func SupportedOps() []string {
 type compileCtx struct {
 	opset  int64
 	consts map[string]*importer.Tensor // initializers (constant inputs)
+	// prepared holds per-node state computed from constants (packed
+	// weights) by nodePrepared, so that the fused and the unfused plan
+	// (fuse.go), which compile the same node twice, hold one copy.
+	prepared map[preparedKey]any
+}
+
+// preparedKey names one kind of prepared state of one node: kind is a nil
+// pointer to the state's type, distinct per type.
+type preparedKey struct {
+	n    *importer.Node
+	kind any
+}
+
+// nodePrepared returns the state of type T that build computes for n,
+// building it on the first call for n and returning that same value on
+// every later one (build is not called again). A build error is returned
+// and not remembered.
+func nodePrepared[T any](c *compileCtx, n *importer.Node, build func() (T, error)) (T, error) {
+	key := preparedKey{n: n, kind: (*T)(nil)}
+	if v, ok := c.prepared[key]; ok {
+		return v.(T), nil
+	}
+	v, err := build()
+	if err != nil {
+		return v, err
+	}
+	if c.prepared == nil {
+		c.prepared = map[preparedKey]any{}
+	}
+	c.prepared[key] = v
+	return v, nil
 }
 
 // constInput returns the constant tensor feeding input i of n, or nil when

@@ -60,8 +60,13 @@ func compileConvFused(c *compileCtx, n *importer.Node, ep epilogue, rspec *resid
 	if err != nil {
 		return nil, err
 	}
-	var pre *convWeights
-	if w := c.constInput(n, 1); w != nil {
+	// A constant weight is packed once per node: the fused plan's kernel
+	// shares the unfused one's copy (nodePrepared).
+	pre, err := nodePrepared(c, n, func() (*convWeights, error) {
+		w := c.constInput(n, 1)
+		if w == nil {
+			return nil, nil
+		}
 		if err := checkConvWeight(w, at.group); err != nil {
 			return nil, err
 		}
@@ -69,7 +74,10 @@ func compileConvFused(c *compileCtx, n *importer.Node, ep epilogue, rspec *resid
 			return nil, err
 		}
 		cw := packConvWeights(w, at.group)
-		pre = &cw
+		return &cw, nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	// conv reports whether it applied rs (not when the shortcut's shape is
 	// not the output's).
