@@ -197,11 +197,20 @@ func gemmPP(pa packedA, pb packedB, c []float32, ldc int, workers int, ep epilog
 	switch {
 	case workers <= 1 || m*n*k < 1<<16:
 		gemmBlock(pa, pb.data, k, n, c, ldc, 0, np, 0, nq, ep)
-	case nq >= np || nq >= 4*workers:
+	case gemmSplitsColumns(m, n, workers):
 		parallelFor(nq, workers, func(q0, q1 int) { gemmBlock(pa, pb.data, k, n, c, ldc, 0, np, q0, q1, ep) })
 	default:
 		parallelFor(np, workers, func(p0, p1 int) { gemmBlock(pa, pb.data, k, n, c, ldc, p0, p1, 0, nq, ep) })
 	}
+}
+
+// gemmSplitsColumns reports whether a parallel M×N GEMM splits its work
+// by column panels (each goroutine then needs only its own panels of B)
+// rather than by row panels.
+func gemmSplitsColumns(m, n, workers int) bool {
+	nq := (n + gemmNR - 1) / gemmNR
+	np := (m + gemmMR - 1) / gemmMR
+	return nq >= np || nq >= 4*workers
 }
 
 // gemmBlock runs the micro-kernel over row panels [p0,p1) × column panels

@@ -290,6 +290,10 @@ func convForward(g *ConvGeometry, cw *convWeights, x []float32, b *importer.Tens
 			return
 		}
 
+		if direct && g.Groups == 1 && inner > 1 && M*P*g.K() >= 1<<16 && gemmSplitsColumns(M, P, inner) {
+			directConvColumns(cw.groups[0], xi, b, oi, P, s, inner, ep)
+			return
+		}
 		if b != nil {
 			splitRows(M, P, inner, func(m0, m1 int) {
 				for m := m0; m < m1; m++ {
@@ -359,6 +363,31 @@ func convForward(g *ConvGeometry, cw *convWeights, x []float32, b *importer.Tens
 	}
 	gemmPool.Put(s)
 	rs.applyParallel(out[:N*M*P], workers)
+}
+
+// directConvColumns computes a 1×1, stride-1, unpadded, ungrouped
+// convolution of one image (x: K×P, out: M×P) whose GEMM splits by column
+// panels, in a single fork-join: each goroutine fills the bias into its
+// columns, packs its own panels of x and runs the GEMM on them, where the
+// general path forks three times (bias fill, packing, GEMM) and leaves a
+// core idle at each join. The values are those of the general path: the
+// same bias, the same packed panels, the same gemmBlock.
+func directConvColumns(pa packedA, x []float32, b *importer.Tensor, out []float32, P int, s *gemmScratch, workers int, ep epilogue) {
+	m, k := pa.m, pa.k
+	nq := (P + gemmNR - 1) / gemmNR
+	np := (m + gemmMR - 1) / gemmMR
+	s.b = grow(s.b, nq*gemmNR*k)
+	pb := s.b[:nq*gemmNR*k]
+	parallelFor(nq, workers, func(q0, q1 int) {
+		if b != nil {
+			c0, c1 := q0*gemmNR, min(q1*gemmNR, P)
+			for r := 0; r < m; r++ {
+				fill(out[r*P+c0:r*P+c1], b.Float[r])
+			}
+		}
+		packBPanels(x, P, k, P, false, q0, q1, pb)
+		gemmBlock(pa, pb, k, P, out, P, 0, np, q0, q1, ep)
+	})
 }
 
 // splitRows runs fn over the rows [0, rows) of a rows×cols output, split

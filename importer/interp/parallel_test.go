@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -47,7 +48,8 @@ func TestParallelForCoversEachIndexOnce(t *testing.T) {
 
 // TestConvBitsAcrossWorkers runs batch-1 MobileNetV2 layer shapes (a
 // strided stem, depthwise 3×3 split by channel, 1×1 convolutions whose
-// GEMM splits by column panels at 56×56 and by row panels at 7×7) many
+// GEMM splits by column panels at 56×56, with and without bias, which
+// directConvColumns computes in one fork-join, and by row panels at 7×7) many
 // times with 2, 3 and 8 workers: since parallelFor's chunks go to
 // whichever goroutine is free, each run may split the work differently,
 // and every one must match the single-threaded bits.
@@ -63,6 +65,7 @@ func TestConvBitsAcrossWorkers(t *testing.T) {
 		{"depthwise_3x3s2", 144, 28, 28, 144, 144, 3, 2, 1},
 		{"expand_1x1_56", 24, 56, 56, 144, 1, 1, 1, 0},
 		{"project_1x1_7", 960, 7, 7, 160, 1, 1, 1, 0},
+		{"expand_1x1_56_no_bias", 24, 56, 56, 144, 1, 1, 1, 0},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -72,6 +75,9 @@ func TestConvBitsAcrossWorkers(t *testing.T) {
 			}
 			wt := randTensor(r, tc.m, tc.c/tc.groups, tc.k, tc.k)
 			b := randTensor(r, tc.m)
+			if strings.HasSuffix(tc.name, "no_bias") {
+				b = nil
+			}
 			cw := packConvWeights(wt, tc.groups)
 			x := randSlice(r, tc.c*tc.h*tc.w)
 			want := convForwardChecked(&g, &cw, x, b, 1, tc.m, 1)
