@@ -30,9 +30,21 @@ type Model struct {
 
 // LoadModel loads, optimizes and compiles a model.
 func LoadModel(path string) (*Model, error) {
+	return LoadModelFrozen(path, nil)
+}
+
+// LoadModelFrozen is LoadModel with the graph inputs named in consts frozen
+// to those constants before optimization (importer.FreezeInputs), so shape
+// folding and quantization see them as constants: a parameter passed as a
+// graph input (a Resize's scales, a Reshape's shape). Errors name the model
+// file and the input.
+func LoadModelFrozen(path string, consts map[string]*importer.Tensor) (*Model, error) {
 	m, err := onnx.Load(path)
 	if err != nil {
 		return nil, err
+	}
+	if m, err = importer.FreezeInputs(m, consts); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	// Optimize returns a new model: m stays as written (a QDQ file keeps the
 	// weight DequantizeLinear nodes quantization reads the scales from).

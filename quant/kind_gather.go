@@ -178,6 +178,12 @@ func (b *builder) gather(n *importer.Node) error {
 		return nil
 	}
 	vx := b.net.Values[x]
+	if b.lead == 1 {
+		if why := b.selectsBatch(n, len(vx.Shape)+1); why != "" {
+			b.unsupported(n, why)
+			return nil
+		}
+	}
 	maps, shapes, fill, why := b.indexMaps(n, vx.Shape)
 	if why != "" {
 		b.unsupported(n, why)
@@ -213,6 +219,64 @@ func hasFill(m []int32) bool {
 		}
 	}
 	return false
+}
+
+// selectsBatch says why a Slice, Gather or Split of a value of the given
+// rank (batch axis included) picks along the batch axis ("" when it does
+// not). The index map run on two samples cannot see it: slicing 0:3, or
+// gathering indices [0 1], keeps two samples whole but not twenty, and the
+// integer program runs every sample on its own.
+func (b *builder) selectsBatch(n *importer.Node, rank int) string {
+	isBatch := func(axis int) bool { return axis == 0 || axis == -rank }
+	switch n.OpType {
+	case "Gather", "Split":
+		if isBatch(int(attrInt(n, "axis", 0))) {
+			return "axis 0 is the batch axis: the integer model runs every sample on its own"
+		}
+	case "Slice":
+		var starts, ends, axes, steps []int
+		if a := n.Attrs["starts"]; a != nil { // opset < 10: attributes
+			starts, ends = int64sToInts(a.Ints), attrInts(n, "ends")
+			axes = attrInts(n, "axes")
+		} else {
+			input := func(i int) []int {
+				if i < len(n.Inputs) && n.Inputs[i] != "" {
+					v, _ := constInts(b.g, n.Inputs[i])
+					return v
+				}
+				return nil
+			}
+			starts, ends, axes, steps = input(1), input(2), input(3), input(4)
+		}
+		for i := range starts {
+			axis := i
+			if axes != nil {
+				if i >= len(axes) {
+					break
+				}
+				axis = axes[i]
+			}
+			if !isBatch(axis) || i >= len(ends) {
+				continue
+			}
+			step := 1
+			if i < len(steps) {
+				step = steps[i]
+			}
+			if starts[i] != 0 || step != 1 || ends[i] < math.MaxInt32 {
+				return fmt.Sprintf("slice %d:%d:%d of axis 0, the batch axis: the integer model runs every sample on its own", starts[i], ends[i], step)
+			}
+		}
+	}
+	return ""
+}
+
+func int64sToInts(v []int64) []int {
+	out := make([]int, len(v))
+	for i, x := range v {
+		out[i] = int(x)
+	}
+	return out
 }
 
 // maxIndexMap bounds the per-sample size of a copied value: the map is

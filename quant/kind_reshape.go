@@ -56,6 +56,10 @@ func (b *builder) reshape(n *importer.Node) error {
 		b.unsupported(n, "input is not an integer value")
 		return nil
 	}
+	if why := dropoutTrains(b.g, n); why != "" {
+		b.unsupported(n, why)
+		return nil
+	}
 	vx := b.net.Values[x]
 	size := vx.size()
 	if b.lead == 0 {
@@ -213,4 +217,27 @@ func (b *builder) reshapeTo(n *importer.Node, x, size int) error {
 	v := b.aliasValue(n.Outputs[0], x, shape)
 	b.emit(Op{Kind: OpReshape, Name: n.Name, In: []int{x}, Out: v})
 	return nil
+}
+
+// dropoutTrains says why a Dropout is not the identity ("" when it is):
+// its training_mode input (opset 12) is true, or not a constant, with a
+// ratio that is not a constant 0. Training masks values at random; run as
+// the identity it would be a silent wrong answer.
+func dropoutTrains(g *importer.Graph, n *importer.Node) string {
+	if n.OpType != "Dropout" || len(n.Inputs) < 3 || n.Inputs[2] == "" {
+		return ""
+	}
+	if len(n.Inputs) > 1 && n.Inputs[1] != "" {
+		if r := g.Initializers[n.Inputs[1]]; r != nil && r.Len() == 1 && r.Floats()[0] == 0 {
+			return "" // ratio 0: training keeps every value
+		}
+	}
+	tm := g.Initializers[n.Inputs[2]]
+	switch {
+	case tm == nil:
+		return fmt.Sprintf("training_mode %q is not a constant: training-mode Dropout (random masking) is not supported, only inference", n.Inputs[2])
+	case tm.Len() == 1 && tm.Floats()[0] != 0:
+		return "training_mode is true: training-mode Dropout (random masking) is not supported, only inference"
+	}
+	return ""
 }

@@ -27,6 +27,8 @@ type dataFlags struct {
 	std    string
 	resize int
 	batch  int
+	// consts are the inputs frozen to constants (--const).
+	consts constInputs
 }
 
 func (d *dataFlags) register(fs *pflag.FlagSet) {
@@ -38,6 +40,7 @@ func (d *dataFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&d.std, "std", "", "see --mean (default 0.3081 for mnist, 1 otherwise)")
 	fs.IntVar(&d.resize, "resize", 0, "image folders: shorter side before the center crop to the model's input size (0 = crop/0.875, e.g. 256 for 224)")
 	fs.IntVar(&d.batch, "batch", 64, "inputs per batch")
+	d.consts.register(fs)
 }
 
 // parseFloats reads one value or a comma-separated list.

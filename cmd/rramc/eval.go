@@ -130,7 +130,7 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	}
 	t0 := time.Now()
 	r := &evalResult{Model: display, Mode: *mode, StageSeconds: map[string]float64{}}
-	m, err := openModel(path)
+	m, err := openModel(path, &df.consts)
 	if err != nil {
 		return err
 	}

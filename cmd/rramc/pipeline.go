@@ -54,14 +54,6 @@ func isMappingFile(path string) bool {
 	return err == nil && string(magic[:]) == "RRAMCMAP" // mapper's file magic (mapper/doc.go)
 }
 
-// openModel loads a model for the evaluation layer.
-func openModel(path string) (*hwsim.Model, error) {
-	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
-		return nil, usagef("%s is a directory, not a model file", path)
-	}
-	return hwsim.LoadModel(path)
-}
-
 // quantizeModel calibrates and quantizes m on the calibration data of df,
 // printing a note when --calib asks for more samples than there are.
 func quantizeModel(e *env, m *hwsim.Model, df *dataFlags, qf *quantFlags) (*quant.Network, error) {
@@ -93,7 +85,7 @@ func quantizeModelFrom(e *env, m *hwsim.Model, df *dataFlags, qf *quantFlags, ev
 func buildNetwork(e *env, path string, df *dataFlags, qf *quantFlags) (*stages, error) {
 	st := &stages{path: path}
 	var m *hwsim.Model
-	if err := st.timed("load", func() (err error) { m, err = openModel(path); return err }); err != nil {
+	if err := st.timed("load", func() (err error) { m, err = openModel(path, &df.consts); return err }); err != nil {
 		return nil, err
 	}
 	var net *quant.Network
@@ -112,6 +104,9 @@ func buildMapping(e *env, path string, df *dataFlags, qf *quantFlags, hf *hwFlag
 		return nil, err
 	}
 	if isMappingFile(path) {
+		if len(df.consts.vals) > 0 {
+			return nil, usagef("--const %s: %s is a mapping file, whose inputs were fixed when it was mapped: --const applies to an ONNX model", df.consts.vals[0], path)
+		}
 		st := &stages{path: path}
 		var mp *mapper.Mapping
 		if err := st.timed("read", func() (err error) { mp, err = mapper.ReadFile(path); return err }); err != nil {

@@ -48,6 +48,8 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	var input inputFiles
 	fs.Var(&input, "input", "input tensor, .pb (ONNX TensorProto) or .npy; a model with several inputs takes --input NAME=FILE once per input (NAME its input name)")
 	output := fs.String("output", "", "write the first output here (.pb or .npy); default: print it")
+	var consts constInputs
+	consts.register(fs)
 	batch := fs.Int("batch", 64, "inputs per forward pass when the model's leading input axis is a batch axis (bounds memory on large inputs)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -66,7 +68,7 @@ func runRun(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
-	m, err := openModel(fs.Arg(0))
+	m, err := openModel(fs.Arg(0), &consts)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,130 @@
+package quant
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rramc/rramc/importer"
+	"github.com/rramc/rramc/importer/onnx"
+)
+
+// readNodeCase decodes an ONNX node test case's model and the tensors of
+// its first data set (inputs and expected outputs, in order).
+func readNodeCase(t *testing.T, dir string) (m *importer.Model, ins, outs []*importer.Tensor) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, "model.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, err = onnx.Decode(data, dir); err != nil {
+		t.Fatal(err)
+	}
+	read := func(prefix string) []*importer.Tensor {
+		var ts []*importer.Tensor
+		for i := 0; ; i++ {
+			raw, err := os.ReadFile(filepath.Join(dir, "test_data_set_0", fmt.Sprintf("%s_%d.pb", prefix, i)))
+			if errors.Is(err, os.ErrNotExist) {
+				return ts
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, x, err := onnx.DecodeTensorPB(raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ts = append(ts, x)
+		}
+	}
+	return m, read("input"), read("output")
+}
+
+// TestFrozenParameterInputs freezes the parameter inputs of ONNX node test
+// cases (every input but the first: Resize scales or sizes, Slice starts and
+// ends, Gather indices, TopK k, Pad pads, Clip bounds, ReduceSum axes) to
+// their test values with importer.FreezeInputs, quantizes the model on the
+// case's data input and holds the integer golden model's first output to
+// the case's expected output: SQNR ≥ 30 dB. Unfrozen, each case is refused
+// (a parameter input does not share the batch axis). Frozen, a Slice or
+// Gather along the batch axis and a Dropout whose training_mode is true are
+// refused with their reason, not run as something else.
+func TestFrozenParameterInputs(t *testing.T) {
+	root := onnxNodeTests()
+	if _, err := os.Stat(filepath.Join(root, "test_abs", "model.onnx")); err != nil {
+		t.Skip("ONNX node test data not installed (Debian: apt-get install libonnx-testdata)")
+	}
+	for _, tc := range []struct {
+		name   string
+		refuse string // a reason Quantize must give when frozen
+	}{
+		{name: "test_resize_upsample_scales_nearest"},
+		{name: "test_resize_upsample_scales_linear"},
+		{name: "test_resize_downsample_sizes_linear_pytorch_half_pixel"},
+		{name: "test_resize_upsample_sizes_cubic"},
+		{name: "test_slice", refuse: "slice 0:3:1 of axis 0, the batch axis"},
+		{name: "test_slice_default_axes", refuse: "slice 0:20:1 of axis 0, the batch axis"},
+		{name: "test_gather_0", refuse: "axis 0 is the batch axis"},
+		{name: "test_slice_neg"},
+		{name: "test_gather_1"},
+		{name: "test_top_k"},
+		{name: "test_constant_pad"},
+		{name: "test_clip"},
+		{name: "test_reduce_sum_keepdims_random"},
+		{name: "test_unsqueeze_two_axes"},
+		{name: "test_training_dropout", refuse: "training_mode is true"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m, ins, outs := readNodeCase(t, filepath.Join(root, tc.name))
+			if len(ins) != len(m.Graph.Inputs) || len(ins) < 2 || len(outs) == 0 {
+				t.Fatalf("%d inputs for the graph's %d, %d outputs", len(ins), len(m.Graph.Inputs), len(outs))
+			}
+			x := ins[0]
+			cfg := DefaultConfig()
+			cfg.Calib = x.Shape[0]
+			if _, err := QuantizeInputs(m, ins, cfg); err == nil {
+				t.Fatal("quantized with its parameters as inputs; the test is not about freezing")
+			}
+			consts := map[string]*importer.Tensor{}
+			for i, in := range m.Graph.Inputs[1:] {
+				consts[in.Name] = ins[i+1]
+			}
+			mf, err := importer.FreezeInputs(m, consts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			net, err := Quantize(mf, x, cfg)
+			if tc.refuse != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.refuse) {
+					t.Fatalf("error %v, want one saying %q", err, tc.refuse)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := net.Run(x, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			g, w := realValues(got), realValues(outs[0])
+			if len(g) != len(w) {
+				t.Fatalf("%d outputs, expected %d", len(g), len(w))
+			}
+			var sig, noise float64
+			for i := range g {
+				sig += w[i] * w[i]
+				noise += (g[i] - w[i]) * (g[i] - w[i])
+			}
+			s := 10 * math.Log10(sig/noise)
+			if !(s >= 30) {
+				t.Errorf("SQNR %.1f dB < 30 dB against the expected output", s)
+			}
+			t.Logf("SQNR %.1f dB against the expected output", s)
+		})
+	}
+}
