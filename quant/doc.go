@@ -231,6 +231,19 @@
 // s_y). Its default axes [0, 2, 3] include the batch: refused, since every
 // sample runs on its own.
 //
+// Sub, Div, Pow, Mod (fmod) and PRelu of two activations (numpy
+// broadcasting) are one two-dimensional table over the operands' codes,
+// y = T[a − lo_a][b − lo_b] = clamp(round(f(a·s_a, b·s_b)/s_y)): exact by
+// construction, bounded by operands of at most 8-bit codes (2^16 entries),
+// wider codes refused. A constant array operand (a per-channel PRelu slope,
+// an exponent per element) enters as codes indexing its distinct values,
+// so its values are not quantized; a constant of one value makes a
+// one-operand table (a power with a constant exponent, a constant divided
+// by an activation). A divisor code 0 stands for a divisor within half a
+// step of 0: Div saturates by the dividend's sign (0/0 gives 0), Mod gives
+// 0 (a remainder is smaller than its divisor). Pow of a negative base code
+// to a fractional exponent has no real value: refused.
+//
 // Graphs that move the batch axis (sequence-first attention, window
 // partitions folding the batch into the window count, shape arithmetic on
 // a symbolic batch) are quantized at batch 1: the inputs' batch dimension

@@ -18,8 +18,6 @@ import (
 func init() {
 	registerKind(OpAffine, kindSpec{exec: execAffine, check: checkAffine, export: exportAffine, work: perOutput(requantWork)})
 	registerBuilder("BatchNormalization", (*builder).batchNorm)
-	registerBuilder("Div", (*builder).constArith)
-	registerBuilder("Sub", (*builder).constArith)
 }
 
 func execAffine(x *execCtx) error {
@@ -162,7 +160,7 @@ func (b *builder) constArith(n *importer.Node) error {
 	}
 	c, okc := constFloats(b.g, n.Inputs[1-xi])
 	if !ok || !okc {
-		b.unsupported(n, "operands must be an activation and a constant, or two activations of one shape")
+		b.unsupported(n, "operands must be an activation and a constant")
 		return nil
 	}
 	vx := b.net.Values[x]

@@ -11,8 +11,8 @@ import (
 
 // The integer op kind OpGather: ops that only move codes. Every output code
 // is a copy of one input code of the same sample, or a fill code (constant
-// padding): Slice, Split, Pad (constant, edge, reflect), Gather with
-// constant indices, DepthToSpace, SpaceToDepth, Tile, Expand, and the
+// padding): Slice, Split, Pad (constant, edge, reflect), Gather and
+// GatherElements with constant indices, DepthToSpace, SpaceToDepth, Tile, Expand, and the
 // interleaving of a ConvTranspose's phase outputs (kind_convtranspose.go).
 // With several inputs (all of one encoding) the index map reads the
 // concatenation of one sample's codes of every input, in order. The
@@ -28,7 +28,7 @@ import (
 func init() {
 	registerKind(OpGather, kindSpec{inputs: -1, keepsEncoding: true, exec: execGather, check: checkGather, export: exportGather,
 		traffic: gatherTraffic})
-	for _, op := range []string{"Slice", "Split", "Pad", "Gather", "DepthToSpace", "SpaceToDepth", "Tile", "Expand"} {
+	for _, op := range []string{"Slice", "Split", "Pad", "Gather", "GatherElements", "DepthToSpace", "SpaceToDepth", "Tile", "Expand"} {
 		registerBuilder(op, (*builder).gather)
 	}
 }
@@ -337,6 +337,11 @@ func (b *builder) indexMaps(n *importer.Node, in []int) (maps [][]int32, shapes 
 			fill = &v
 			t = importer.NewInt(nil, []int64{fillMarker})
 		}
+		if n.OpType == "GatherElements" && i+1 == 1 && b.lead == 1 {
+			if t, why = sampleIndices(t, samples); why != "" {
+				return nil, nil, nil, why
+			}
+		}
 		sub.Initializers[name] = t
 	}
 	if n.OpType == "Pad" {
@@ -408,4 +413,30 @@ func (b *builder) indexMaps(n *importer.Node, in []int) (maps [][]int32, shapes 
 		shapes = append(shapes, append([]int(nil), t.Shape[b.lead:]...))
 	}
 	return maps, shapes, fill, ""
+}
+
+// sampleIndices makes GatherElements' constant indices, whose first axis is
+// the batch axis like the data's, those of a batch of the given number of
+// samples: one per-sample map is a copy only when every row of the
+// constant is the same map, and that row is repeated.
+func sampleIndices(t *importer.Tensor, samples int) (*importer.Tensor, string) {
+	if len(t.Shape) == 0 || t.DType.IsFloat() || len(t.Int) != t.Len() {
+		return nil, "indices are not an integer tensor with a batch axis"
+	}
+	rows := t.Shape[0]
+	if rows == 0 {
+		return nil, "indices have an empty batch axis"
+	}
+	per := t.Len() / rows
+	for r := 1; r < rows; r++ {
+		if !slices.Equal(t.Int[r*per:(r+1)*per], t.Int[:per]) {
+			return nil, "the indices differ between samples (rows of the batch axis): not one copy per sample"
+		}
+	}
+	shape := append([]int{samples}, t.Shape[1:]...)
+	idx := make([]int64, 0, samples*per)
+	for range samples {
+		idx = append(idx, t.Int[:per]...)
+	}
+	return importer.NewInt(shape, idx), ""
 }

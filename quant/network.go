@@ -160,6 +160,7 @@ const (
 	OpReduceProd                        // Πx of each group, exact in 64 bits, requantized
 	OpLRN                               // local response normalization across channels in fixed point
 	OpMVN                               // MeanVarianceNormalization over per-sample axes in fixed point
+	OpPairLUT                           // elementwise function of two codes (broadcast) by a two-dimensional table
 	opKindEnd
 )
 
@@ -172,7 +173,7 @@ var opKindNames = [...]string{OpLinear: "Linear", OpAdd: "Add", OpMaxPool: "MaxP
 	OpEltMax: "ElementwiseMax", OpEltMin: "ElementwiseMin", OpEltSum: "ElementwiseSum", OpEltMean: "ElementwiseMean",
 	OpReduceL1: "ReduceL1", OpReduceSumSquare: "ReduceSumSquare", OpReduceL2: "ReduceL2", OpReduceLogSum: "ReduceLogSum",
 	OpReduceLogSumExp: "ReduceLogSumExp", OpReduceProd: "ReduceProd",
-	OpLRN: "LRN", OpMVN: "MVN"}
+	OpLRN: "LRN", OpMVN: "MVN", OpPairLUT: "PairLUT"}
 
 func (k OpKind) String() string {
 	if k > 0 && k < opKindEnd {

@@ -13,7 +13,7 @@ import (
 // it and a fused Relu, a BatchNorm that cannot be folded (digital Affine), a
 // pointwise activation (digital LUT), a MatMul of two activations (digital,
 // since neither operand can be programmed into a crossbar), a floating
-// Mod (no integer kind) and a node after it, and a final Softmax (host).
+// ScatterND (no integer kind) and a node after it, and a final Softmax (host).
 func placementModel() *importer.Model {
 	g := toyModel(1).Graph
 	init := g.Initializers
@@ -48,13 +48,13 @@ func placementModel() *importer.Model {
 		node("reshape", "Reshape", []string{"sg", "target"}, "flat"),
 		node("tr", "Transpose", []string{"flat"}, "flatT"),
 		node("attn", "MatMul", []string{"flat", "flatT"}, "a"),
-		node("mod", "Mod", []string{"a", fl("three", 3)}, "h"),
+		node("scatter", "ScatterND", []string{"a", ints("where", 0, 0, 0), fl("update", 3)}, "h"),
 		node("relu_after", "Relu", []string{"h"}, "hr"),
 		node("sm", "Softmax", []string{"hr"}, "prob"),
 	}
 	g.Nodes[6].Attrs["value"] = &importer.Attr{Name: "value", Kind: importer.AttrTensor, T: &importer.Tensor{DType: importer.Int64, Shape: []int{}, Int: []int64{0}}}
 	g.Nodes[11].Attrs["perm"] = &importer.Attr{Name: "perm", Kind: importer.AttrInts, Ints: []int64{0, 2, 1}}
-	g.Nodes[13].Attrs["fmod"] = &importer.Attr{Name: "fmod", Kind: importer.AttrInt, I: 1}
+	init["update"].Shape = []int{} // one element of the scores replaced
 	g.Nodes[9].Attrs["axis"] = &importer.Attr{Name: "axis", Kind: importer.AttrInt, I: 0}
 	g.Nodes[15].Attrs["axis"] = &importer.Attr{Name: "axis", Kind: importer.AttrInt, I: -1}
 	g.Inputs[0].Shape[0] = importer.Dim{Value: 1}
@@ -81,9 +81,9 @@ func TestPlacement(t *testing.T) {
 		model: placementModel(),
 		want: map[string]Where{"conv": OnCrossbar, "bn_folded": Folded, "relu": Folded, "bn_kept": OnDigital, "sig": OnDigital,
 			"shape": Folded, "c0": Folded, "gather": Folded, "unsq": Folded, "cat": Folded, "reshape": Folded,
-			"attn": OnDigital, "mod": Unsupported, "relu_after": OnDigital, "sm": OnHost},
+			"attn": OnDigital, "scatter": Unsupported, "relu_after": OnDigital, "sm": OnHost},
 		kinds:   map[string]string{"conv": "Linear", "bn_kept": "Affine", "sig": "LUT", "relu_after": "Clamp", "attn": "MatMul"},
-		verdict: "stops at quantization: 1 unsupported node (Mod ×1)",
+		verdict: "stops at quantization: 1 unsupported node (ScatterND ×1)",
 	}}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -43,6 +43,12 @@ func (g *Builder) Floats(name string, v ...float32) string {
 	return name
 }
 
+// Const adds an initializer as given (any type and shape).
+func (g *Builder) Const(name string, t *importer.Tensor) string {
+	g.init[name] = t
+	return name
+}
+
 // Node adds a node with one output and returns the output's name.
 func (g *Builder) Node(op string, in []string, out string, attrs ...*importer.Attr) string {
 	g.NodeOutputs(op, in, []string{out}, attrs...)
