@@ -89,7 +89,7 @@ func (m *Model) Stage() Stage {
 		feeds := make(map[string]*importer.Tensor, len(xs))
 		for i, x := range xs {
 			in := m.Inputs[i]
-			if in.DType.IsInteger() {
+			if in.DType.IsWhole() {
 				// A source's batch for an integer input holds its whole
 				// values as floats (dataset.Source).
 				var err error

@@ -44,6 +44,12 @@ func (t DataType) IsInteger() bool {
 	return false
 }
 
+// IsWhole reports whether the values of type t are whole numbers: an
+// integer type or bool (0 and 1). A model input or output of such a type
+// carries integer codes at scale 1 through the integer model (a mask, an
+// index, image bytes), fed and read as its whole values.
+func (t DataType) IsWhole() bool { return t.IsInteger() || t == Bool }
+
 // IntRange is the range of values of integer type t (Bool: 0..1; uint64
 // is capped at MaxInt64, what an int64 holds).
 func (t DataType) IntRange() (lo, hi int64) {

@@ -241,8 +241,8 @@ func BroadcastShapes(shapes ...[]int) ([]int, error) {
 // uint8). A value that is not a whole number in dt's range is an error
 // naming its index: it would not survive the conversion.
 func WholeValues(t *Tensor, dt DataType) (*Tensor, error) {
-	if !dt.IsInteger() {
-		return nil, fmt.Errorf("%w: %v is not an integer type", ErrInvalidModel, dt)
+	if !dt.IsWhole() {
+		return nil, fmt.Errorf("%w: %v is not an integer or bool type", ErrInvalidModel, dt)
 	}
 	if !t.IsFloat() {
 		return nil, fmt.Errorf("%w: %v values given where floats holding whole numbers were expected", ErrInvalidModel, t.DType)

@@ -162,7 +162,7 @@ func calibrate(g *importer.Graph, xs []*importer.Tensor, n int, withHist bool) (
 			in := &importer.Tensor{DType: importer.Float, Shape: shape, Float: x.Float[lo*per : hi*per]}
 			get(gin.Name).add(in.Float)
 			feed := in
-			if gin.DType.IsInteger() {
+			if gin.DType.IsWhole() {
 				// An integer input (image bytes) gets its whole values in
 				// its own type; the integer network quantizes the same
 				// values (its input encoding is calibrated on them).
@@ -175,8 +175,14 @@ func calibrate(g *importer.Graph, xs []*importer.Tensor, n int, withHist bool) (
 		}
 		_, err := prog.RunVisited(feeds, func(node *importer.Node, outs []*importer.Tensor) {
 			for i, t := range outs {
-				if t != nil && t.DType.IsFloat() && i < len(node.Outputs) {
+				switch {
+				case t == nil || i >= len(node.Outputs):
+				case t.DType.IsFloat():
 					get(node.Outputs[i]).add(t.Float)
+				case t.DType.IsWhole() && len(t.Int) == t.Len():
+					// integer values (a Where of int64 operands) are
+					// encoded at scale 1 when they fit (encodeBits)
+					get(node.Outputs[i]).add(t.Floats())
 				}
 			}
 		})

@@ -33,7 +33,7 @@ func (n *Network) check() error {
 		written[in.Value] = true
 	}
 	for _, dt := range n.ioTypes() {
-		if dt != importer.Undefined && !dt.IsFloat() && !dt.IsInteger() {
+		if dt != importer.Undefined && !dt.IsFloat() && !dt.IsWhole() {
 			return fmt.Errorf("quant: network: input or output element type %v", dt)
 		}
 	}

@@ -72,7 +72,7 @@ func (n *Network) RunOutputs(xs []*importer.Tensor, mm MatMulFunc, workers int) 
 // integer output (labels, counts).
 func (n *Network) dequantize(o Output, codes []int32, shape []int) (*importer.Tensor, error) {
 	s := n.Values[o.Value].Scale
-	if o.DType.IsInteger() {
+	if o.DType.IsWhole() {
 		out := &importer.Tensor{DType: o.DType, Shape: shape, Int: make([]int64, len(codes))}
 		for i, c := range codes {
 			out.Int[i] = int64(math.Round(float64(c) * s))
@@ -146,6 +146,7 @@ func (n *Network) RunCodesOutputs(xs []*importer.Tensor, mm MatMulFunc, workers 
 	if err := n.check(); err != nil {
 		return nil, nil, err
 	}
+	xs = floatBatches(xs)
 	bs, err := n.batchOf(xs)
 	if err != nil {
 		return nil, nil, err

@@ -57,7 +57,7 @@ func (n *Network) EncodeQDQ() ([]byte, error) {
 	for _, in := range n.Inputs {
 		w.g.Input = append(w.g.Input, valueInfo(in.Name, n.Values[in.Value].Shape, in.DType))
 		src := in.Name
-		if in.DType.IsInteger() {
+		if in.DType.IsWhole() {
 			// whole values (image bytes) enter the float graph through a Cast
 			src = w.name(in.Name + "_float")
 			w.node("Cast", []string{in.Name}, src, attrI("to", int64(onnxpb.TensorProto_FLOAT)))

@@ -122,6 +122,7 @@ func prepareAt(m *importer.Model, calib []*importer.Tensor, cfg Config,
 		return nil, fmt.Errorf("quant: no model graph")
 	}
 	if calib != nil {
+		calib = floatBatches(calib)
 		if err := checkCalib(m.Graph, calib, cfg.Calib); err != nil {
 			return nil, err
 		}
@@ -250,6 +251,25 @@ func sharedBatch(g *importer.Graph) error {
 		}
 	}
 	return nil
+}
+
+// floatBatches returns xs with every batch of whole numbers (a bool mask,
+// integer indices or bytes, held in Tensor.Int) as a float batch of the
+// same values: calibration and the integer program read float batches,
+// and an input of a whole-number type takes its values as they are. xs is
+// not modified.
+func floatBatches(xs []*importer.Tensor) []*importer.Tensor {
+	out := xs
+	for i, x := range xs {
+		if x == nil || x.IsFloat() || len(x.Int) != x.Len() {
+			continue
+		}
+		if &out[0] == &xs[0] {
+			out = slices.Clone(xs)
+		}
+		out[i] = importer.NewFloat(slices.Clone(x.Shape), x.Floats())
+	}
+	return out
 }
 
 // checkCalib checks the calibration batches before anything runs: one
@@ -422,6 +442,32 @@ func (p *prepared) newBuilder(cfg Config, dry bool) *builder {
 	return b
 }
 
+// wholeEncoding is the encoding of a graph input of whole numbers (type
+// dt bool or integer): its values are its codes, at scale 1, so a mask
+// enters as 0/1 codes the logic, Where and compare kinds take and an index
+// stays exact. ok is false for a float input, one whose encoding a QDQ
+// model fixes, and an integer input whose calibrated values do not fit the
+// activation codes (image bytes at fewer than 8 bits): that one keeps its
+// calibrated scale, as a float input does.
+func (b *builder) wholeEncoding(name string, dt importer.DataType) (scale float64, signed, ok bool) {
+	if !dt.IsWhole() {
+		return 0, false, false
+	}
+	if _, fixed := b.p.fixed[name]; fixed {
+		return 0, false, false
+	}
+	lo, hi := dt.IntRange()
+	if st := b.p.stats[name]; st != nil && st.count > 0 {
+		lo, hi = int64(math.Floor(st.min)), int64(math.Ceil(st.max))
+	}
+	signed = lo < 0
+	clo, chi := codeRange(b.cfg.ABits, signed)
+	if lo < int64(clo) || hi > int64(chi) {
+		return 0, false, false
+	}
+	return 1, signed, true
+}
+
 // run compiles the integer program. A dry builder (Placement) does not stop
 // at the first problem: it records every node's outcome and goes on past
 // unsupported nodes (see placeholder).
@@ -434,9 +480,12 @@ func (b *builder) run() (*Network, error) {
 			signed = st.min < 0
 		}
 		sx, signed, _, _ := b.encode(name, signed, math.Inf(-1), math.Inf(1))
+		if s, sg, ok := b.wholeEncoding(name, b.g.Inputs[i].DType); ok {
+			sx, signed = s, sg
+		}
 		in := Input{Value: b.newValue(name, p.inShapes[i], sx, signed), Name: name}
 		// Only integer element types are recorded (float is the zero value).
-		if dt := b.g.Inputs[i].DType; dt.IsInteger() {
+		if dt := b.g.Inputs[i].DType; dt.IsWhole() {
 			in.DType = dt
 		}
 		b.net.Inputs = append(b.net.Inputs, in)
@@ -474,7 +523,7 @@ func (b *builder) run() (*Network, error) {
 		if vi, ok := b.g.ValueInfo[gout.Name]; ok && dt == importer.Undefined {
 			dt = vi.DType
 		}
-		if dt.IsInteger() {
+		if dt.IsWhole() {
 			o.DType = dt
 		}
 		b.net.Outputs = append(b.net.Outputs, o)
@@ -578,8 +627,11 @@ func (b *builder) encodeBits(name string, bits int, signed bool, lo, hi float64)
 		if !(r > 0) || math.IsInf(r, 0) {
 			r = 1 // an all-zero value: any scale represents it exactly
 		}
-		_, qmax := codeRange(bits, signed)
+		qmin, qmax := codeRange(bits, signed)
 		scale = shortScale(r / float64(qmax))
+		if st != nil && st.count > 0 && b.dtype(name).IsWhole() && st.min >= float64(qmin) && st.max <= float64(qmax) {
+			scale = 1 // whole numbers that fit the codes are their own codes
+		}
 	}
 	clo, chi = clampCodes(lo, hi, scale, bits, signed)
 	return scale, signed, clo, chi

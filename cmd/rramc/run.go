@@ -157,7 +157,7 @@ func readInputFile(path string, in importer.ValueInfo) (*importer.Tensor, error)
 	if err := checkInputFile(path, in, x); err != nil {
 		return nil, err
 	}
-	if in.DType.IsInteger() && x.IsFloat() {
+	if in.DType.IsWhole() && x.IsFloat() {
 		// Whole numbers saved as floats feed an integer input as they are
 		// (the data commands do the same); anything else is refused here,
 		// naming the file, not the model.

@@ -120,7 +120,7 @@ func (s *tensorSource) Fit(in importer.ValueInfo) error {
 	if !ok {
 		return fmt.Errorf("model input %q: %w", in.Name, invalidf("%s has samples of shape %v, the input takes %s", s.name, sh[1:], fmtDims(in.Shape)))
 	}
-	if in.DType.IsInteger() {
+	if in.DType.IsWhole() {
 		// The values are fed as they are, converted to the input's type:
 		// each must be a whole number that type holds.
 		lo, hi := in.DType.IntRange()
