@@ -227,6 +227,10 @@ func (b *builder) pairConst(n *importer.Node, x int, name string, f func(a, b fl
 			return nil
 		}
 	}
+	if n.OpType == "Mod" && !constFirst && slices.Contains(c, 0) {
+		b.unsupported(n, fmt.Sprintf("modulo by a constant 0 (in %q): the remainder is undefined", name))
+		return nil
+	}
 	vx := b.net.Values[x]
 	distinct := slices.Compact(slices.Sorted(slices.Values(c)))
 	if len(distinct) == 0 {
