@@ -10,7 +10,8 @@ import (
 
 // npyFormat: an array [N, ...] in a .npy file, labels in a second .npy
 // file. Floating-point arrays are fed as they are (already preprocessed);
-// uint8 arrays [N,C,H,W] or [N,H,W] are 8-bit images, normalized.
+// uint8 arrays [N,C,H,W] or [N,H,W] are 8-bit images, normalized; other
+// bool and integer arrays are fed as their whole values.
 var npyFormat = format{
 	name:   "npy",
 	detect: func(path string, head []byte, isDir bool) bool { return bytes.HasPrefix(head, []byte(npyMagic)) },
@@ -54,8 +55,15 @@ func openNPY(path string, spec Spec) (Source, error) {
 		sz := c * h * w
 		return &imageSource{name: path, n: shape[0], labels: labels, norm: spec.Norm.orDefault(DefaultNorm), c: c, h: h, w: w,
 			pixels: func(start, n, _, _ int) ([]uint8, error) { return file.read(start*sz, n*sz) }}, nil
+	case typ.dtype.IsWhole():
+		// bool or integer values (a mask, indices) are fed as they are:
+		// an input of a whole-number type takes them as its values
+		if len(spec.Norm.Mean) > 0 || len(spec.Norm.Std) > 0 {
+			return nil, invalidf("%s holds %v values, fed to the model as they are: mean and std apply to 8-bit images only", path, typ.dtype)
+		}
+		return &tensorSource{name: path, file: file, labels: labels}, nil
 	}
-	return nil, invalidf("%s: %v array of shape %v: want floating point [N, ...] (preprocessed) or uint8 images [N,C,H,W] or [N,H,W]", path, typ.dtype, shape)
+	return nil, invalidf("%s: %v array of shape %v: want floating point [N, ...] (preprocessed), bool or integer values [N, ...], or uint8 images [N,C,H,W] or [N,H,W]", path, typ.dtype, shape)
 }
 
 // tensorSource feeds a preprocessed float array [N, ...] as it is, read
@@ -83,6 +91,11 @@ func (s *tensorSource) samples(start, n int) (*importer.Tensor, error) {
 	t, err := decodeNPYPayload(append([]int{n}, s.file.shape[1:]...), s.file.typ, b)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", s.name, err)
+	}
+	if !t.IsFloat() {
+		// bool or integer values, as floats holding whole numbers
+		// (dataset.Source); an input of their type gets them back whole
+		return importer.NewFloat(t.Shape, t.Floats()), nil
 	}
 	t.DType = importer.Float
 	return t, nil
