@@ -10,11 +10,11 @@ import (
 )
 
 // TestBoolInputsConformance quantizes ONNX node test cases whose operands
-// are bool graph inputs (And, Or, Xor, Where's condition; Where's int64
-// operands), calibrated on the case's own inputs, and holds the integer
+// are bool or integer graph inputs (And, Or, Xor, Where's condition, Where's
+// int64 operands, Equal of int32), calibrated on the case's own inputs, and holds the integer
 // golden model's output to the case's expected output exactly (Where's
 // float operands within SQNR ≥ 40 dB): a bool input enters as 0/1 codes at
-// scale 1, an int64 one as its values. The network read back from its
+// scale 1, an integer one as its values at scale 1. The network read back from its
 // serialized form (input and output element types kept) gives the same.
 // (test_not_* are opset 1, which rramc does not read.) It skips when the
 // package is absent.
@@ -31,6 +31,7 @@ func TestBoolInputsConformance(t *testing.T) {
 		{"test_or2d", true}, {"test_or3d", true}, {"test_or4d", true},
 		{"test_xor2d", true}, {"test_xor3d", true}, {"test_xor4d", true},
 		{"test_where_example", false}, {"test_where_long_example", true},
+		{"test_equal", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m, ins, outs := readNodeCase(t, filepath.Join(root, tc.name))
@@ -41,8 +42,10 @@ func TestBoolInputsConformance(t *testing.T) {
 				t.Fatal(err)
 			}
 			for i, in := range net.Inputs {
-				if want := m.Graph.Inputs[i].DType; want == importer.Bool && (in.DType != importer.Bool || net.Values[in.Value].Scale != 1 || net.Values[in.Value].Signed) {
-					t.Fatalf("input %q: type %v, scale %g, signed %v; want bool 0/1 codes at scale 1", in.Name, in.DType, net.Values[in.Value].Scale, net.Values[in.Value].Signed)
+				want := m.Graph.Inputs[i].DType
+				v := net.Values[in.Value]
+				if want.IsWhole() && (in.DType != want || v.Scale != 1 || want == importer.Bool && v.Signed) {
+					t.Fatalf("input %q: type %v, scale %g, signed %v; want %v codes at scale 1", in.Name, in.DType, v.Scale, v.Signed, want)
 				}
 			}
 			data, err := net.MarshalBinary()
