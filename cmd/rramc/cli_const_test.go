@@ -75,6 +75,9 @@ func TestConstFlag(t *testing.T) {
 	}
 	mp := filepath.Join(tmp, "m.rmap")
 	mustRun(t, exitOK, "map", model, "--data", "data="+xNPY, "--const", constIndices, "-o", mp)
+	if in := runJSON(t, "inspect", model, "--const", constIndices, "--json"); !strings.HasPrefix(in["verdict"].(string), "runs end to end") {
+		t.Errorf("inspect --const: verdict %q", in["verdict"])
+	}
 
 	floatIndices := writeNPY(t, tmp, "float_indices.npy", importer.NewFloat([]int{3}, []float32{0, 1, 3}))
 	shortIndices := writeNPY(t, tmp, "short_indices.npy", importer.NewInt([]int{2}, []int64{0, 1}))
@@ -90,6 +93,7 @@ func TestConstFlag(t *testing.T) {
 		{"twice", []string{"run", model, "--input", x, "--const", constIndices, "--const", constIndices}, []string{`input "indices" already has --const`}},
 		{"missing file", []string{"run", model, "--input", x, "--const", "indices=" + filepath.Join(tmp, "none.npy")}, []string{"none.npy"}},
 		{"mapping file", []string{"sim", mp, "--data", xNPY, "--const", constIndices}, []string{"is a mapping file"}},
+		{"inspect", []string{"inspect", model, "--const", "indices=" + shortIndices}, []string{"--const indices=" + shortIndices, `the constant has shape [2]`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, stderr := mustRun(t, exitBadInput, tc.args...)

@@ -70,8 +70,31 @@ func openModel(path string, c *constInputs) (*hwsim.Model, error) {
 		return nil, err
 	}
 	m, err := hwsim.LoadModelFrozen(path, consts)
-	if ce := (*importer.ConstantError)(nil); errors.As(err, &ce) {
-		return nil, fmt.Errorf("--const %s=%s: %w", ce.Input, files[ce.Input], err)
+	return m, c.named(err, files)
+}
+
+// freeze is m with the inputs of the flag frozen (inspect, which reads the
+// model as written).
+func (c *constInputs) freeze(m *importer.Model) (*importer.Model, error) {
+	if len(c.vals) == 0 {
+		return m, nil
 	}
-	return m, err
+	consts, files, err := c.tensors()
+	if err != nil {
+		return nil, err
+	}
+	f, err := importer.FreezeInputs(m, consts)
+	if err != nil {
+		return nil, c.named(err, files)
+	}
+	return f, nil
+}
+
+// named prefixes an error about one constant with its flag value: the
+// input and its file.
+func (c *constInputs) named(err error, files map[string]string) error {
+	if ce := (*importer.ConstantError)(nil); errors.As(err, &ce) {
+		return fmt.Errorf("--const %s=%s: %w", ce.Input, files[ce.Input], err)
+	}
+	return err
 }

@@ -33,6 +33,8 @@ type inspection struct {
 func runInspect(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "inspect", "MODEL.onnx")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of text")
+	var consts constInputs
+	consts.register(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -41,6 +43,9 @@ func runInspect(ctx context.Context, e *env, args []string) error {
 	}
 	m, err := onnx.Load(fs.Arg(0))
 	if err != nil {
+		return err
+	}
+	if m, err = consts.freeze(m); err != nil {
 		return err
 	}
 	in := inspect(m)
