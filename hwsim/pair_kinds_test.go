@@ -9,9 +9,9 @@ import (
 	"github.com/rramc/rramc/quant"
 )
 
-// TestPairKindsSimulated runs the two-operand tables (Sub, Div, Pow, Mod,
-// PRelu of two activations, broadcast; a per-channel constant PRelu slope)
-// and GatherElements with constant indices behind crossbar layers: the
+// TestPairKindsSimulated runs Sub of two activations (broadcast) and the
+// two-operand tables (Div, Pow, Mod, PRelu of two activations, broadcast;
+// a per-channel constant PRelu slope) and GatherElements with constant indices behind crossbar layers: the
 // bit-serial simulation must be bit-identical to the golden model under
 // every mapping scheme, and the cost model must charge each op the digital
 // work its kind states.
@@ -25,7 +25,7 @@ func TestPairKindsSimulated(t *testing.T) {
 		kinds []quant.OpKind
 		build func(g *graphtest.Builder) string
 	}{
-		{"sub-div-broadcast", []quant.OpKind{quant.OpPairLUT}, func(g *graphtest.Builder) string {
+		{"sub-div-broadcast", []quant.OpKind{quant.OpAdd, quant.OpPairLUT}, func(g *graphtest.Builder) string {
 			a := g.Conv("x", "a", 2, 4, 3, 1)
 			b := g.Conv("x", "b", 2, 4, 1, 1)
 			d := g.Node("Sub", []string{a, gap(g, b)}, "d")

@@ -115,6 +115,7 @@
 // output scale with F = 12 fraction bits (fewer if |a'| would reach 2^30),
 // a' = round(a·2^F·s_a/s_y), y = clamp(round((a' + b')·2^-F), lo, hi): the
 // common scale 2·max(s_a, s_b) would drop the finer operand's resolution.
+// Sub of two activations is the same with b's code negated (b' from −b).
 //
 // Mul of two activations a and b (numpy broadcasting over the per-sample
 // axes: squeeze-and-excitation gates, SiLU x·σ(x), HardSwish written as
@@ -231,8 +232,8 @@
 // s_y). Its default axes [0, 2, 3] include the batch: refused, since every
 // sample runs on its own.
 //
-// Sub, Div, Pow, Mod (fmod) and PRelu of two activations (numpy
-// broadcasting) are one two-dimensional table over the operands' codes,
+// Div, Pow, Mod (fmod) and PRelu of two activations
+// (numpy broadcasting) are one two-dimensional table over the operands' codes,
 // y = T[a − lo_a][b − lo_b] = clamp(round(f(a·s_a, b·s_b)/s_y)): exact by
 // construction, bounded by operands of at most 8-bit codes (2^16 entries),
 // wider codes refused. A constant array operand (a per-channel PRelu slope,

@@ -9,11 +9,25 @@ import (
 )
 
 // The integer op kind OpAdd: the elementwise sum of two values, rescaled to a
-// common scale.
+// common scale, with numpy broadcasting; Mode addSubtract is the difference
+// a − b (Sub of two activations): the second operand's code is negated
+// before its rescale, which is exact in 64 bits.
 
 func init() {
-	registerKind(OpAdd, kindSpec{inputs: 2, exec: execAdd, check: checkAdd, export: exportAdd, work: perOutput(addWork)})
+	registerKind(OpAdd, kindSpec{inputs: 2, modes: 2, exec: execAdd, check: checkAdd, export: exportAdd, work: perOutput(addWork)})
 	registerBuilder("Add", (*builder).add)
+	registerBuilder("Sub", (*builder).add)
+}
+
+// addSubtract is OpAdd's Mode of a difference.
+const addSubtract = 1
+
+// addSign is the factor of OpAdd's second operand: 1, or -1 for a difference.
+func addSign(op *Op) int64 {
+	if op.Mode == addSubtract {
+		return -1
+	}
+	return 1
 }
 
 func execAdd(x *execCtx) error {
@@ -24,10 +38,11 @@ func execAdd(x *execCtx) error {
 	ma, mb, mo := op.Mult[0], op.Mult[1], op.Mult[2]
 	va, vb := &x.n.Values[op.In[0]], &x.n.Values[op.In[1]]
 	addShift := addShiftFor(va, vb, x.outV)
+	sign := addSign(op)
 	if slices.Equal(va.Shape, vb.Shape) {
 		for i := range out {
 			sa := ma.apply64(int64(a[i]) << addShift)
-			sb := mb.apply64(int64(b[i]) << addShift)
+			sb := mb.apply64(sign * int64(b[i]) << addShift)
 			out[i] = clamp32(sat32(mo.apply64(sat32Wide(sa+sb))), op.Lo, op.Hi)
 		}
 		return nil
@@ -42,7 +57,7 @@ func execAdd(x *execCtx) error {
 		as, bs, dst := a[s*perA:(s+1)*perA], b[s*perB:(s+1)*perB], out[s*per:(s+1)*per]
 		forEachRun(x.outV.Shape, sa, sb, func(o, ia, ib, n, da, db int) {
 			for k := 0; k < n; k++ {
-				a, b := int64(as[ia+k*da]), int64(bs[ib+k*db])
+				a, b := int64(as[ia+k*da]), sign*int64(bs[ib+k*db])
 				dst[o+k] = clamp32(sat32(mo.apply64(sat32Wide(ma.apply64(a<<addShift)+mb.apply64(b<<addShift)))), op.Lo, op.Hi)
 			}
 		})
@@ -104,23 +119,33 @@ func exportAdd(x *exportCtx) error {
 	op := x.op
 	in := x.in
 	tmp := x.tmp
-	w.node("Add", []string{in, w.fname[op.In[1]]}, tmp)
+	opType := "Add"
+	if op.Mode == addSubtract {
+		opType = "Sub"
+	}
+	w.node(opType, []string{in, w.fname[op.In[1]]}, tmp)
 	w.fname[op.Out] = w.qdq(op.Out, tmp, op.Lo, op.Hi)
 	return nil
 }
 
-// add emits OpAdd for the sum of two integer values of the same shape.
+// add emits OpAdd for the sum (Add) or difference (Sub) of two integer
+// values, broadcast; an activation and a constant go to constArith.
 func (b *builder) add(n *importer.Node) error {
-	bin, ok, err := b.binaryOperands(n, "operands must both be activations (constant addends are only fused after MatMul)")
+	bin, ok, err := b.binaryOperands(n, "operands must both be activations or an activation and a constant")
 	if !ok {
 		return err
 	}
 	x, y, vx, vy, shape := bin.x, bin.y, bin.vx, bin.vy, bin.shape
 	out, lo, hi := bin.out, bin.lo, bin.hi
 	bits := b.residualBits(out)
-	sy, signed, clo, chi := b.encodeBits(out, bits, bin.signedOut(), lo, hi)
+	mode, signedOut := 0, bin.signedOut()
+	if n.OpType == "Sub" {
+		// a difference of non-negative values can be negative
+		mode, signedOut = addSubtract, !bin.nonNeg
+	}
+	sy, signed, clo, chi := b.encodeBits(out, bits, signedOut, lo, hi)
 	v := b.newValueBits(out, shape, sy, signed, bits)
-	op := Op{Kind: OpAdd, Name: n.Name, In: []int{x, y}, Out: v, Lo: clo, Hi: chi}
+	op := Op{Kind: OpAdd, Name: n.Name, In: []int{x, y}, Out: v, Lo: clo, Hi: chi, Mode: mode}
 	if wideAdd(&vx, &vy, &b.net.Values[v]) {
 		// each operand straight to the output scale with wideAddFrac
 		// fraction bits (at most what keeps |a'| below 2^30), one rounding

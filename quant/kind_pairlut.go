@@ -11,8 +11,9 @@ import (
 
 // The integer op kind OpPairLUT: an elementwise function of two operands by
 // a two-dimensional table over their codes, with numpy broadcasting over the
-// per-sample axes. It runs Sub, Div, Pow, Mod and PRelu whose operands are
-// both activations, and those whose second operand is a constant array:
+// per-sample axes. It runs Div, Pow, Mod and PRelu whose operands are both
+// activations, and those whose second operand is a constant array (Sub of
+// two activations is OpAdd's difference, exact at any code width):
 //
 //	y = Table[(a - lo_a)·W + (b - lo_b)],   W = hi_b - lo_b + 1
 //
@@ -38,7 +39,7 @@ import (
 func init() {
 	registerKind(OpPairLUT, kindSpec{inputs: 2, exec: execPairLUT, check: checkPairLUT, export: exportPairLUT,
 		work: perOutput(activationWork)})
-	for _, op := range []string{"Sub", "Div", "Pow", "Mod", "PRelu"} {
+	for _, op := range []string{"Div", "Pow", "Mod", "PRelu"} {
 		registerBuilder(op, (*builder).pairLUT)
 	}
 }
@@ -114,8 +115,6 @@ func exportPairLUT(x *exportCtx) error {
 // output is non-negative whenever the first operand is.
 func pairFunc(n *importer.Node) (f func(a, b float64) float64, nonNeg bool, why string) {
 	switch n.OpType {
-	case "Sub":
-		return func(a, b float64) float64 { return a - b }, false, ""
 	case "Div":
 		return func(a, b float64) float64 {
 			if b == 0 && a == 0 {
@@ -160,8 +159,8 @@ type pairOperand struct {
 
 // pairLUT builds the node's OpPairLUT, or, when an operand is a constant of
 // one value, an OpLUT of the other operand (a power with a constant
-// exponent, a constant divided by an activation); Sub and Div of an
-// activation and a constant go to constArith (an exact affine map).
+// exponent, a constant divided by an activation); an activation divided by
+// a constant goes to constArith (an exact affine map).
 func (b *builder) pairLUT(n *importer.Node) error {
 	if len(n.Inputs) != 2 {
 		b.unsupported(n, "two operands expected")
@@ -181,7 +180,7 @@ func (b *builder) pairLUT(n *importer.Node) error {
 	_, cx := b.g.Initializers[n.Inputs[0]]
 	_, cy := b.g.Initializers[n.Inputs[1]]
 	if okx && cy || oky && cx {
-		if n.OpType == "Sub" || n.OpType == "Div" && okx {
+		if n.OpType == "Div" && okx {
 			return b.constArith(n)
 		}
 		if okx {
