@@ -40,7 +40,9 @@ func constErr(input, format string, args ...any) error {
 // downstream, exactly as if the model had been exported with it. m is not
 // modified; the tensors are shared, not copied.
 //
-// A constant must have the input's declared element type, its declared
+// A constant must have the input's declared element type (or another
+// float type for a float input, or whole numbers in the declared integer
+// type's range: NumPy saves float64 and int64 by default), its declared
 // rank and every fixed dimension it declares. Errors name the input.
 func FreezeInputs(m *Model, consts map[string]*Tensor) (*Model, error) {
 	if m == nil || m.Graph == nil {
@@ -69,8 +71,13 @@ func FreezeInputs(m *Model, consts map[string]*Tensor) (*Model, error) {
 	if c.Graph.Initializers == nil {
 		c.Graph.Initializers = map[string]*Tensor{}
 	}
-	for name, t := range consts {
-		c.Graph.Initializers[name] = t
+	for _, in := range g.Inputs {
+		if t := consts[in.Name]; t != nil {
+			if in.DType != Undefined && t.DType != in.DType {
+				t = &Tensor{DType: in.DType, Shape: t.Shape, Float: t.Float, Int: t.Int}
+			}
+			c.Graph.Initializers[in.Name] = t
+		}
 	}
 	return c, nil
 }
@@ -84,7 +91,7 @@ func fitsInput(in ValueInfo, t *Tensor) error {
 	if t.Len() != len(t.Float)+len(t.Int) || (t.Float != nil && t.Int != nil) {
 		return constErr(in.Name, ": the constant of shape %v holds %d values", t.Shape, len(t.Float)+len(t.Int))
 	}
-	if in.DType != Undefined && t.DType != in.DType {
+	if in.DType != Undefined && t.DType != in.DType && !convertible(t, in.DType) {
 		return constErr(in.Name, " is %v, the constant is %v", in.DType, t.DType)
 	}
 	if in.Shape == nil {
@@ -99,4 +106,23 @@ func fitsInput(in ValueInfo, t *Tensor) error {
 		}
 	}
 	return nil
+}
+
+// convertible reports whether t's values are values of type dt as they
+// are: floats of another precision for a float type, or whole numbers
+// within the range of an integer or bool type.
+func convertible(t *Tensor, dt DataType) bool {
+	switch {
+	case dt.IsFloat():
+		return t.DType.IsFloat()
+	case dt.IsWhole() && t.DType.IsWhole():
+		lo, hi := dt.IntRange()
+		for _, v := range t.Int {
+			if v < lo || v > hi {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }

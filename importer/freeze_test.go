@@ -2,6 +2,7 @@ package importer
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -33,6 +34,10 @@ func TestFreezeInputs(t *testing.T) {
 		{"type", map[string]*Tensor{"shape": NewFloat([]int{3}, []float32{-1, 2, 3})}, `input "shape" is int64, the constant is float`},
 		{"rank", map[string]*Tensor{"shape": NewInt([]int{1, 3}, []int64{-1, 2, 3})}, `input "shape" has shape [3] (rank 1), the constant has shape [1 3]`},
 		{"dimension", map[string]*Tensor{"shape": NewInt([]int{2}, []int64{-1, 6})}, `input "shape" has shape [3], the constant has shape [2] (dimension 0)`},
+		{"int32 shape", map[string]*Tensor{"shape": {DType: Int32, Shape: []int{3}, Int: []int64{-1, 2, 3}}}, ""},
+		{"uint64 as int64", map[string]*Tensor{"shape": {DType: Uint64, Shape: []int{3}, Int: []int64{1, 2, 3}}}, ""},
+		{"float64 x", map[string]*Tensor{"x": {DType: Double, Shape: []int{2, 6}, Float: make([]float32, 12)}}, ""},
+		{"bool for float", map[string]*Tensor{"x": {DType: Bool, Shape: []int{2, 6}, Int: make([]int64, 12)}}, `input "x" is float32, the constant is bool`},
 		{"symbolic dimension", map[string]*Tensor{"x": NewFloat([]int{2, 6}, make([]float32, 12))}, ""},
 		{"values", map[string]*Tensor{"shape": {DType: Int64, Shape: []int{3}, Int: []int64{1}}}, `the constant of shape [3] holds 1 values`},
 	} {
@@ -56,8 +61,11 @@ func TestFreezeInputs(t *testing.T) {
 				t.Fatalf("inputs %v after freezing %d", f.Graph.Inputs, len(tc.consts))
 			}
 			for name, c := range tc.consts {
-				if f.Graph.Initializers[name] != c {
-					t.Errorf("initializer %q is %v, want the constant", name, f.Graph.Initializers[name])
+				got := f.Graph.Initializers[name]
+				if got == nil || !slices.Equal(got.Shape, c.Shape) || !slices.Equal(got.Float, c.Float) || !slices.Equal(got.Int, c.Int) {
+					t.Errorf("initializer %q is %v, want the constant's values", name, got)
+				} else if got.DType != m.Graph.Inputs[slices.IndexFunc(m.Graph.Inputs, func(in ValueInfo) bool { return in.Name == name })].DType {
+					t.Errorf("initializer %q is %v, want the input's type", name, got.DType)
 				}
 				for _, in := range f.Graph.Inputs {
 					if in.Name == name {
