@@ -14,16 +14,18 @@ import (
 )
 
 // TestBoolMaskInput quantizes a conv tower with a second, bool graph input
-// (a mask) that selects between two branches with Where: the mask enters as
-// 0/1 codes at scale 1, the golden model follows the float model (SQNR ≥
-// 30 dB), and the bit-serial simulation with every mapping scheme is
-// bit-identical to the golden model.
+// (a mask) that selects between two branches with Where of its Not: the
+// mask enters as 0/1 codes at scale 1, Not and Where run as integer kinds,
+// the golden model follows the float model (SQNR ≥ 30 dB), and the
+// bit-serial simulation with every mapping scheme is bit-identical to the
+// golden model.
 func TestBoolMaskInput(t *testing.T) {
 	g := graphtest.New(5)
 	a := g.Node("Relu", []string{g.Conv("x", "a", 2, 3, 3, 1)}, "ar")
 	b := g.Conv(a, "b", 3, 3, 3, 1)
 	c := g.Conv("x", "c", 2, 3, 1, 1)
-	y := g.Node("Relu", []string{g.Node("Where", []string{"mask", b, c}, "w")}, "y")
+	notMask := g.Node("Not", []string{"mask"}, "keep_c")
+	y := g.Node("Relu", []string{g.Node("Where", []string{notMask, c, b}, "w")}, "y")
 	m := g.Model([]int{2, 5, 5}, y)
 	m.Graph.Inputs = append(m.Graph.Inputs, importer.ValueInfo{Name: "mask", DType: importer.Bool,
 		Shape: []importer.Dim{{Param: "N"}, {Value: 3}, {Value: 5}, {Value: 5}}})
@@ -50,7 +52,12 @@ func TestBoolMaskInput(t *testing.T) {
 		t.Fatalf("mask input: type %v, scale %g, signed %v; want bool 0/1 codes at scale 1", in.DType, v.Scale, v.Signed)
 	}
 
-	prog, err := interp.NewModelProgram(m)
+	for _, k := range []quant.OpKind{quant.OpLogic, quant.OpWhere} {
+		if !slices.ContainsFunc(net.Ops, func(op quant.Op) bool { return op.Kind == k }) {
+			t.Fatalf("no %s op in the program", k)
+		}
+	}
+		prog, err := interp.NewModelProgram(m)
 	if err != nil {
 		t.Fatal(err)
 	}
