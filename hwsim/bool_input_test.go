@@ -57,7 +57,7 @@ func TestBoolMaskInput(t *testing.T) {
 			t.Fatalf("no %s op in the program", k)
 		}
 	}
-		prog, err := interp.NewModelProgram(m)
+	prog, err := interp.NewModelProgram(m)
 	if err != nil {
 		t.Fatal(err)
 	}
