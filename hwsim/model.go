@@ -1,7 +1,10 @@
 package hwsim
 
 import (
+	"errors"
 	"fmt"
+	"path/filepath"
+	"strings"
 
 	"github.com/rramc/rramc/importer"
 	"github.com/rramc/rramc/importer/dataset"
@@ -26,6 +29,38 @@ type Model struct {
 	// in graph order.
 	Inputs  []importer.ValueInfo
 	Outputs []string
+}
+
+// ReadTensorFile reads a tensor from an ONNX TensorProto (.pb) or NumPy
+// (.npy) file, by extension: the constants of --const and the inputs of
+// run.
+func ReadTensorFile(path string) (*importer.Tensor, error) {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".pb":
+		return onnx.ReadTensorPB(path)
+	case ".npy":
+		return dataset.ReadNPY(path)
+	}
+	return nil, fmt.Errorf("%w: %s: unknown tensor file type (want .pb or .npy)", dataset.ErrInvalidData, path)
+}
+
+// LoadModelFiles is LoadModelFrozen with each constant read from a tensor
+// file (ReadTensorFile), by input name. An error about a constant names
+// its input and file.
+func LoadModelFiles(path string, constFiles map[string]string) (*Model, error) {
+	consts := make(map[string]*importer.Tensor, len(constFiles))
+	for name, file := range constFiles {
+		t, err := ReadTensorFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("constant for input %q: %w", name, err)
+		}
+		consts[name] = t
+	}
+	m, err := LoadModelFrozen(path, consts)
+	if ce := (*importer.ConstantError)(nil); errors.As(err, &ce) {
+		return nil, fmt.Errorf("constant %s=%s: %w", ce.Input, constFiles[ce.Input], err)
+	}
+	return m, err
 }
 
 // LoadModel loads, optimizes and compiles a model.

@@ -108,3 +108,60 @@ func TestConstFlag(t *testing.T) {
 		})
 	}
 }
+
+// TestSweepConst sweeps testmodels/paraminput/resize_scales.onnx (a Resize
+// whose scales are a graph input) with --const scales=scales.npy: the
+// points run, record the constant's file and hash, and are bit-exact;
+// without --const (two inputs) or with a constant of the wrong shape (named
+// with its file) the sweep is exit 2.
+func TestSweepConst(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	model := filepath.Join("..", "..", "testmodels", "paraminput", "resize_scales.onnx")
+	scales := filepath.Join("..", "..", "testmodels", "paraminput", "scales.npy")
+	grid := []string{"sweep", model, "--limit", "8", "--prune", "0", "--schemes", "colsim"}
+	mustRun(t, exitOK, append(grid, "-o", filepath.Join(dir, "ok"), "--const", "scales="+scales)...)
+	results, err := os.ReadFile(filepath.Join(dir, "ok", "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := parseObject(t, string(results), grid)
+	points, _ := res["points"].([]any)
+	if len(points) == 0 {
+		t.Fatal("no point")
+	}
+	for _, p := range points {
+		if p := p.(map[string]any); num(t, p, "bit_exact") != 1 {
+			t.Errorf("point %v: bit_exact %v", p["scheme"], num(t, p, "bit_exact"))
+		}
+	}
+	stored, err := filepath.Glob(filepath.Join(dir, "ok", "points", "*.json"))
+	if err != nil || len(stored) != len(points) {
+		t.Fatalf("stored points %v (%v)", stored, err)
+	}
+	for _, f := range stored {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(b), `"input":"scales"`) || !strings.Contains(string(b), `"sha256"`) {
+			t.Errorf("the stored point does not record the constant: %.400s", b)
+		}
+	}
+	short := writeNPY(t, dir, "short.npy", importer.NewFloat([]int{3}, []float32{1, 1, 2}))
+	for _, tc := range []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"no const", nil, []string{"the sweep takes models with one input"}},
+		{"shape", []string{"--const", "scales=" + short}, []string{"scales=" + short, "the constant has shape [3]"}},
+	} {
+		_, stderr := mustRun(t, exitBadInput, append(append(grid, "-o", filepath.Join(dir, tc.name)), tc.args...)...)
+		for _, w := range tc.want {
+			if !strings.Contains(stderr, w) {
+				t.Errorf("%s: stderr %q does not say %q", tc.name, stderr, w)
+			}
+		}
+	}
+}

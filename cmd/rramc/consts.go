@@ -34,23 +34,35 @@ func (c *constInputs) register(fs *pflag.FlagSet) {
 	fs.Var(c, "const", "freeze the model input NAME to the tensor in FILE (.npy or .pb, the input's type and shape), once per input: a parameter passed as an input (Resize scales, Reshape shape, Slice starts) becomes a constant")
 }
 
-// tensors reads the files of the flag: the constant of each input by
-// name, and the file each came from.
-func (c *constInputs) tensors() (consts map[string]*importer.Tensor, files map[string]string, err error) {
-	consts, files = map[string]*importer.Tensor{}, map[string]string{}
+// files parses the flag: the file of each input, by name.
+func (c *constInputs) files() (map[string]string, error) {
+	files := map[string]string{}
 	for _, v := range c.vals {
 		name, file, ok := strings.Cut(v, "=")
 		switch {
 		case !ok || name == "" || file == "":
-			return nil, nil, usagef("--const %s: want NAME=FILE (NAME a model input, FILE a .npy or .pb tensor)", v)
+			return nil, usagef("--const %s: want NAME=FILE (NAME a model input, FILE a .npy or .pb tensor)", v)
 		case files[name] != "":
-			return nil, nil, usagef("--const %s: input %q already has --const %s=%s", v, name, name, files[name])
+			return nil, usagef("--const %s: input %q already has --const %s=%s", v, name, name, files[name])
 		}
+		files[name] = file
+	}
+	return files, nil
+}
+
+// tensors reads the files of the flag: the constant of each input by
+// name, and the file each came from.
+func (c *constInputs) tensors() (consts map[string]*importer.Tensor, files map[string]string, err error) {
+	if files, err = c.files(); err != nil {
+		return nil, nil, err
+	}
+	consts = map[string]*importer.Tensor{}
+	for name, file := range files {
 		t, err := readTensor(file)
 		if err != nil {
-			return nil, nil, fmt.Errorf("--const %s: %w", v, err)
+			return nil, nil, fmt.Errorf("--const %s=%s: %w", name, file, err)
 		}
-		consts[name], files[name] = t, file
+		consts[name] = t
 	}
 	return consts, files, nil
 }

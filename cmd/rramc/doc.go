@@ -21,7 +21,7 @@
 //
 // A model with several inputs takes its data by input name, once per input:
 // --data NAME=FILE (eval, sim, quantize, map), --input NAME=FILE (run).
-// --const NAME=FILE (eval, sim, quantize, map, run, inspect) freezes an input that
+// --const NAME=FILE (eval, sim, quantize, map, sweep, run, inspect) freezes an input that
 // carries a parameter (Resize scales, Reshape shape) to a constant.
 //
 // Exit codes are a contract for scripts and CI: 0 ok, 1 runtime failure,

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/rramc/rramc/hwsim"
 	"github.com/rramc/rramc/importer"
 	"github.com/rramc/rramc/importer/atomicfile"
 	"github.com/rramc/rramc/importer/dataset"
@@ -21,15 +22,7 @@ func init() {
 }
 
 // readTensor reads an ONNX TensorProto (.pb) or NumPy (.npy) file, by extension.
-func readTensor(path string) (*importer.Tensor, error) {
-	switch strings.ToLower(filepath.Ext(path)) {
-	case ".pb":
-		return onnx.ReadTensorPB(path)
-	case ".npy":
-		return dataset.ReadNPY(path)
-	}
-	return nil, usagef("%s: unknown tensor file type (want .pb or .npy)", path)
-}
+func readTensor(path string) (*importer.Tensor, error) { return hwsim.ReadTensorFile(path) }
 
 // writeTensor writes t as .pb or .npy, by extension (atomically: both writers
 // go through a temporary file).

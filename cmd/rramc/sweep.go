@@ -79,6 +79,10 @@ func runSweep(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	_, constFiles, err := df.consts.tensors() // read once here: a bad file is named before the grid starts
+	if err != nil {
+		return err
+	}
 	for _, s := range *schemes {
 		if _, err := mapper.LookupScheme(s); err != nil {
 			return usagef("--schemes: %v", err)
@@ -120,7 +124,7 @@ func runSweep(ctx context.Context, e *env, args []string) error {
 		Limit: df.limit, Data: spec.Data, Labels: spec.Labels, Mean: spec.Norm.Mean, Std: spec.Norm.Std, Resize: spec.Resize,
 		Dir: *out, Workers: *workers, Report: sweep.DefaultReportOptions(),
 		Command: canonicalCommand(fs, args), RunCommand: "rramc sweep " + shellJoin(args),
-		Shard: shard, ImagesPerTask: sf.imagesPerTask, Seed: *seed,
+		Shard: shard, ImagesPerTask: sf.imagesPerTask, Seed: *seed, Consts: constFiles,
 	}
 	p := newProgress(e, "sweep", 0)
 	var last sweep.Progress

@@ -195,7 +195,7 @@ func (e *Evaluator) model(ctx context.Context, pc *PointConfig) (*modelEntry, er
 	if err != nil {
 		return nil, err
 	}
-	key := fmt.Sprintf("%s|%s|%d|%d|%p", pc.Model, pc.ModelHash, first, n, se)
+	key := fmt.Sprintf("%s|%s|%v|%d|%d|%p", pc.Model, pc.ModelHash, constHashes(pc.Consts), first, n, se)
 	e.mu.Lock()
 	me, ok := e.models[key]
 	if !ok {
@@ -215,7 +215,7 @@ func (e *Evaluator) model(ctx context.Context, pc *PointConfig) (*modelEntry, er
 }
 
 func (e *Evaluator) loadModel(ctx context.Context, pc *PointConfig, me *modelEntry, first, n int) error {
-	m, err := hwsim.LoadModel(pc.Model)
+	m, err := hwsim.LoadModelFiles(pc.Model, pc.constFiles())
 	if err != nil {
 		return err
 	}
@@ -335,7 +335,7 @@ func fmtShape(sh []importer.Dim) string {
 // disjoint from the test images; a cost-only model is calibrated on
 // synthetic inputs (syntheticInput) and has no golden predictions.
 func (e *Evaluator) network(ctx context.Context, pc *PointConfig, me *modelEntry) (*netEntry, error) {
-	key := fmt.Sprintf("%s|%s|%d|%d|%g|%t|%s|%p", pc.Model, pc.ModelHash, me.first, me.n, pc.Prune, pc.Finetuned, pc.Quant, me.src)
+	key := fmt.Sprintf("%s|%s|%v|%d|%d|%g|%t|%s|%p", pc.Model, pc.ModelHash, constHashes(pc.Consts), me.first, me.n, pc.Prune, pc.Finetuned, pc.Quant, me.src)
 	e.mu.Lock()
 	ne, ok := e.nets[key]
 	if !ok {

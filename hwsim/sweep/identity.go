@@ -51,6 +51,9 @@ type identity struct {
 	FirstImage int    `json:"first_image"`
 	Images     int    `json:"images"`
 	Seed       uint64 `json:"seed"`
+	// ConstSHA256 are the contents of the frozen inputs' files, by input
+	// name (omitted when none, so other points keep their ids).
+	ConstSHA256 map[string]string `json:"const_sha256,omitempty"`
 }
 
 func (c *PointConfig) identity() identity {
@@ -63,7 +66,20 @@ func (c *PointConfig) identity() identity {
 	}
 	return identity{SchemaVersion: SchemaVersion, ModelSHA256: c.ModelHash, Prune: c.Prune, Scheme: c.Scheme,
 		MaxShare: c.MaxShare, Finetuned: c.Finetuned, Quant: q, HW: hw, Data: c.Data, DataSHA256: c.DataHash, Labels: c.Labels, Mean: c.Mean, Std: c.Std, Resize: c.Resize, CostOnly: c.CostOnly,
-		FirstImage: c.FirstImage, Images: c.Limit, Seed: c.Seed}
+		FirstImage: c.FirstImage, Images: c.Limit, Seed: c.Seed, ConstSHA256: constHashes(c.Consts)}
+}
+
+// constHashes is the content hash of each frozen input's file, by name
+// (nil: none).
+func constHashes(fs []ConstFile) map[string]string {
+	if len(fs) == 0 {
+		return nil
+	}
+	m := make(map[string]string, len(fs))
+	for _, f := range fs {
+		m[f.Input] = f.SHA256
+	}
+	return m
 }
 
 func hashIdentity(id identity) [sha256.Size]byte {

@@ -68,6 +68,28 @@ type PointConfig struct {
 	// Seed is the grid's seed; the simulator draws from SimSeed, a hash of
 	// the whole configuration.
 	Seed uint64 `json:"seed"`
+	// Consts are the graph inputs frozen to constants (Config.Consts), by
+	// input name in order; their contents are part of the identity.
+	Consts []ConstFile `json:"consts,omitempty"`
+}
+
+// ConstFile is a graph input frozen to the tensor of a file.
+type ConstFile struct {
+	Input  string `json:"input"`
+	Path   string `json:"path"`
+	SHA256 string `json:"sha256"`
+}
+
+// constFiles is the file of each frozen input, by name (nil: none).
+func (c *PointConfig) constFiles() map[string]string {
+	if len(c.Consts) == 0 {
+		return nil
+	}
+	m := make(map[string]string, len(c.Consts))
+	for _, f := range c.Consts {
+		m[f.Input] = f.Path
+	}
+	return m
 }
 
 // Floats is a list of preprocessing values. A single value is written as a

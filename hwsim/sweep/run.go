@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"github.com/rramc/rramc/importer/atomicfile"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -130,6 +131,10 @@ type Config struct {
 	// Seed is the grid's seed; each point simulates with its own seed
 	// derived from its identity (PointConfig.SimSeed).
 	Seed uint64
+	// Consts freezes graph inputs of every swept network to the tensors of
+	// files (.npy or .pb), by input name: a parameter passed as an input
+	// (hwsim.LoadModelFiles). Each network must have those inputs.
+	Consts map[string]string
 }
 
 // Jobs returns the point configurations of the sweep in evaluation order
@@ -196,6 +201,14 @@ func (c *Config) Jobs() ([]PointConfig, []ModelInfo, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	var consts []ConstFile
+	for _, name := range slices.Sorted(maps.Keys(c.Consts)) {
+		sha, err := fileSHA256(c.Consts[name])
+		if err != nil {
+			return nil, nil, invalidf("constant %s=%s: %v", name, c.Consts[name], err)
+		}
+		consts = append(consts, ConstFile{Input: name, Path: c.Consts[name], SHA256: sha})
+	}
 	shares := slices.Clone(c.MaxShare)
 	if len(shares) == 0 {
 		shares = []int{0}
@@ -229,7 +242,7 @@ func (c *Config) Jobs() ([]PointConfig, []ModelInfo, error) {
 					for _, v := range variants {
 						jobs = append(jobs, PointConfig{Model: f.path, ModelName: m.info.Name, ModelHash: f.sha, Finetuned: m.finetd,
 							Prune: pr, Scheme: s, MaxShare: ms, Quant: qjson, HW: v.HW, HWVariant: v.Name, CostOnly: v.CostOnly, Limit: m.limit, Data: m.data.data, DataHash: m.data.hash,
-							Labels: m.data.labels, Mean: m.data.mean, Std: m.data.std, Resize: m.data.resize, Seed: c.Seed})
+							Labels: m.data.labels, Mean: m.data.mean, Std: m.data.std, Resize: m.data.resize, Seed: c.Seed, Consts: consts})
 					}
 				}
 			}
