@@ -82,78 +82,44 @@ func newShiftPlan(g *ConvGeometry) shiftPlan {
 // zero-padded phase planes, zeroing the slack after them.
 func (s *shiftPlan) pad(g *ConvGeometry, src, dst []float32) {
 	dst = dst[:s.input]
+	clear(dst)
+	s.scatter(g, src, dst)
+}
+
+// scatter writes the input values of src into their places in the phase
+// planes of dst and nothing else: the padding and slack of a dst that pad
+// filled once stay zero, so the depthwise path pads its buffer once and
+// then only scatters each channel into it (the zeros are the same for
+// every channel of a geometry).
+func (s *shiftPlan) scatter(g *ConvGeometry, src, dst []float32) {
 	sh, sw := g.StrideH, g.StrideW
 	plane := s.hq * s.wq
 	channel := sh * sw * plane
-	if sh == 1 && sw == 1 {
-		for c := 0; c < g.GroupC(); c++ {
-			in := src[c*g.InH*g.InW : (c+1)*g.InH*g.InW]
-			out := dst[c*plane : (c+1)*plane]
-			clear(out[:g.PadT*s.wp])
-			for h := 0; h < g.InH; h++ {
-				row := out[(g.PadT+h)*s.wp : (g.PadT+h+1)*s.wp]
-				zeroPad(row[:g.PadL])
-				copy(row[g.PadL:], in[h*g.InW:(h+1)*g.InW])
-				zeroPad(row[g.PadL+g.InW:])
-			}
-			clear(out[(g.PadT+g.InH)*s.wp:])
-		}
-	} else {
-		for c := 0; c < g.GroupC(); c++ {
-			in := src[c*g.InH*g.InW : (c+1)*g.InH*g.InW]
-			out := dst[c*channel : (c+1)*channel]
-			// Every phase row is written once: zeros where it holds
-			// padding (or the slack rows and columns past the padded
-			// plane), input values elsewhere.
-			for ph := 0; ph < sh*s.hq; ph++ { // row in the padded plane
-				base := (ph%sh)*sw*plane + (ph/sh)*s.wq
-				h := ph - g.PadT
-				if h < 0 || h >= g.InH {
-					for r := 0; r < sw; r++ {
-						clear(out[base+r*plane : base+r*plane+s.wq])
-					}
-					continue
-				}
-				row := in[h*g.InW : (h+1)*g.InW]
-				// Column phase r takes the input columns w with
-				// (PadL + w) mod sw = r, in order, from phase column
-				// (PadL + w)/sw.
-				for r := 0; r < sw; r++ {
-					seg := out[base+r*plane : base+r*plane+s.wq]
-					w0 := ((r-g.PadL)%sw + sw) % sw
-					n := 0
-					if w0 < len(row) {
-						n = (len(row) - w0 + sw - 1) / sw
-					}
-					j0 := (g.PadL + w0) / sw
-					zeroPad(seg[:j0])
-					zeroPad(seg[j0+n:])
-					if sw == 2 {
-						continue // both phases at once below
-					}
-					for j := range n {
-						seg[j0+j] = row[w0+j*sw]
-					}
-				}
-				if sw == 2 {
-					// The even input columns go to one phase, the odd
-					// ones to the other.
-					even := out[base+(g.PadL%2)*plane+g.PadL/2:]
-					odd := out[base+((g.PadL+1)%2)*plane+(g.PadL+1)/2:]
-					deinterleave2(even[:(len(row)+1)/2], odd[:len(row)/2], row)
+	for c := 0; c < g.GroupC(); c++ {
+		in := src[c*g.InH*g.InW : (c+1)*g.InH*g.InW]
+		out := dst[c*channel : (c+1)*channel]
+		for h := range g.InH {
+			row := in[h*g.InW : (h+1)*g.InW]
+			ph := h + g.PadT // row in the padded plane
+			base := (ph%sh)*sw*plane + (ph/sh)*s.wq
+			switch sw {
+			case 1:
+				copy(out[base+g.PadL:], row)
+			case 2:
+				// The even input columns go to one phase, the odd
+				// ones to the other.
+				even := out[base+(g.PadL%2)*plane+g.PadL/2:]
+				odd := out[base+((g.PadL+1)%2)*plane+(g.PadL+1)/2:]
+				deinterleave2(even[:(len(row)+1)/2], odd[:len(row)/2], row)
+			default:
+				// Input column w goes to column phase (PadL+w) mod sw,
+				// phase column (PadL+w)/sw.
+				for w, v := range row {
+					pw := g.PadL + w
+					out[base+(pw%sw)*plane+pw/sw] = v
 				}
 			}
 		}
-	}
-	clear(dst[g.GroupC()*channel:])
-}
-
-// zeroPad clears the few padding values at a row's ends with a loop
-// rather than a memclr call per row (one or two values in a 3×3
-// convolution's row; the call would cost more than the stores).
-func zeroPad(v []float32) {
-	for i := range v {
-		v[i] = 0
 	}
 }
 
@@ -274,12 +240,13 @@ func shiftConvImage(g *ConvGeometry, s *shiftPlan, groups []packedA, x []float32
 			}
 			ws.pad = grow(ws.pad, s.input)
 			ws.grid = grow(ws.grid, s.cols)
+			clear(ws.pad)
 			for gi := g0; gi < g1; gi++ {
 				var bias float32
 				if b != nil {
 					bias = b.Float[gi]
 				}
-				s.pad(g, x[gi*gc*g.InH*g.InW:(gi+1)*gc*g.InH*g.InW], ws.pad)
+				s.scatter(g, x[gi*gc*g.InH*g.InW:(gi+1)*gc*g.InH*g.InW], ws.pad)
 				depthwiseRow(groups[gi].data, ws.pad, s.offs, s.maxOff, ws.grid, bias)
 				s.crop(g, ws.grid, out[gi*P:(gi+1)*P])
 				ep.apply(out[gi*P : (gi+1)*P])

@@ -262,19 +262,29 @@ func TestShiftPlanPad(t *testing.T) {
 			got[i] = float32(math.NaN())
 		}
 		s.pad(&g, x, got)
-		want := make([]float32, s.input)
 		plane := s.hq * s.wq
 		channel := tc.sh * tc.sw * plane
-		for c := 0; c < tc.c; c++ {
-			for h := 0; h < tc.h; h++ {
-				for w := 0; w < tc.w; w++ {
-					ph, pw := h+g.PadT, w+g.PadL
-					want[c*channel+((ph%tc.sh)*tc.sw+pw%tc.sw)*plane+(ph/tc.sh)*s.wq+pw/tc.sw] = x[(c*tc.h+h)*tc.w+w]
+		scattered := func(x []float32) []float32 {
+			want := make([]float32, s.input)
+			for c := 0; c < tc.c; c++ {
+				for h := 0; h < tc.h; h++ {
+					for w := 0; w < tc.w; w++ {
+						ph, pw := h+g.PadT, w+g.PadL
+						want[c*channel+((ph%tc.sh)*tc.sw+pw%tc.sw)*plane+(ph/tc.sh)*s.wq+pw/tc.sw] = x[(c*tc.h+h)*tc.w+w]
+					}
 				}
 			}
+			return want
 		}
-		if !slices.Equal(got, want) {
+		if !slices.Equal(got, scattered(x)) {
 			t.Errorf("%+v: phase planes differ from the scatter", tc)
+		}
+		// The depthwise path pads once and then scatters channel after
+		// channel into the same buffer: nothing of x may survive.
+		x2 := randSlice(r, tc.c*tc.h*tc.w)
+		s.scatter(&g, x2, got)
+		if !slices.Equal(got, scattered(x2)) {
+			t.Errorf("%+v: scattering into a padded buffer differs from padding afresh", tc)
 		}
 	}
 }
