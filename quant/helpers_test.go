@@ -97,6 +97,33 @@ func floatRun(t testing.TB, m *importer.Model, x *importer.Tensor) *importer.Ten
 	return out[m.Graph.Outputs[0].Name]
 }
 
+// dequantizedInput quantizes x as the network's input i and returns the
+// codes with what they stand for (each code times the input's scale): the
+// float interpreter run on that tensor sees exactly the values the integer
+// program sees, so the two can be compared code for code.
+func dequantizedInput(net *Network, i int, x *importer.Tensor) (*importer.Tensor, []int32) {
+	scale := net.Values[net.Inputs[i].Value].Scale
+	codes := make([]int32, len(x.Float))
+	net.QuantizeInput(i, x.Float, codes)
+	deq := &importer.Tensor{DType: importer.Float, Shape: x.Shape, Float: make([]float32, len(codes))}
+	for j, c := range codes {
+		deq.Float[j] = float32(float64(c) * scale)
+	}
+	return deq, codes
+}
+
+// requireExactDequantized fails the test when a code times the scale is not
+// a float32, i.e. when deq is not the exact value of codes: the comparisons
+// that want a bit-exact float reference rely on it.
+func requireExactDequantized(t testing.TB, deq *importer.Tensor, codes []int32, scale float64) {
+	t.Helper()
+	for i, c := range codes {
+		if float64(deq.Float[i]) != float64(c)*scale {
+			t.Fatalf("code %d times %g is not a float32", c, scale)
+		}
+	}
+}
+
 func argmax(v []float32) int {
 	b := 0
 	for i, x := range v {

@@ -470,8 +470,8 @@ func requantRows(acc []int32, ldc, rows int, mults []Multiplier, biases []int64,
 // are left as they are: they meet zero weights.
 func im2colBytes(in []int32, bs int, w *Window, c0, cg int, a []byte, lda int, off int32, ws *workState) {
 	hw := w.InH * w.InW
-	hp := max(w.InH+w.PadT+w.PadB, (w.OutH-1)*w.StrideH+(w.KH-1)*w.DilH+1)
-	wp := max(w.InW+w.PadL+w.PadR, (w.OutW-1)*w.StrideW+(w.KW-1)*w.DilW+1)
+	hp, wp, offs := w.paddedImage(cg, ws)
+	nr := len(offs)
 	psz := cg*hp*wp + 8
 	if cap(ws.pimg) < psz {
 		ws.pimg = make([]byte, psz)
@@ -482,18 +482,6 @@ func im2colBytes(in []int32, bs int, w *Window, c0, cg int, a []byte, lda int, o
 		img[i] = pad
 	}
 	word := w.DilW == 1 && w.KW <= 8
-	// offsets of the (channel, kernel row) image rows relative to the
-	// window's top-left corner
-	nr := cg * w.KH
-	if cap(ws.offs) < nr {
-		ws.offs = make([]int, nr)
-	}
-	offs := ws.offs[:nr]
-	for c := 0; c < cg; c++ {
-		for i := 0; i < w.KH; i++ {
-			offs[c*w.KH+i] = (c*hp + i*w.DilH) * wp
-		}
-	}
 	row := 0
 	for b := 0; b < bs; b++ {
 		base := b * w.InC * hw
@@ -538,6 +526,27 @@ func im2colBytes(in []int32, bs int, w *Window, c0, cg int, a []byte, lda int, o
 	}
 }
 
+// paddedImage is the layout im2col and im2colBytes copy a group's cg
+// channels into: the zero-padded image's height and width (large enough that
+// every window, even one reaching past the bottom or right padding, stays
+// inside) and, in ws.offs, the offsets of the image rows of each (channel,
+// kernel row) relative to a window's top-left corner, ascending.
+func (w *Window) paddedImage(cg int, ws *workState) (hp, wp int, offs []int) {
+	hp = max(w.InH+w.PadT+w.PadB, (w.OutH-1)*w.StrideH+(w.KH-1)*w.DilH+1)
+	wp = max(w.InW+w.PadL+w.PadR, (w.OutW-1)*w.StrideW+(w.KW-1)*w.DilW+1)
+	nr := cg * w.KH
+	if cap(ws.offs) < nr {
+		ws.offs = make([]int, nr)
+	}
+	offs = ws.offs[:nr]
+	for c := 0; c < cg; c++ {
+		for i := 0; i < w.KH; i++ {
+			offs[c*w.KH+i] = (c*hp + i*w.DilH) * wp
+		}
+	}
+	return hp, wp, offs
+}
+
 // geometry is w as the interpreter's window geometry over cg channels (one
 // group's).
 func (w *Window) geometry(cg int) interp.ConvGeometry {
@@ -555,22 +564,12 @@ func (w *Window) geometry(cg int) interp.ConvGeometry {
 // memmove call per row.
 func im2col(in []int32, bs int, w *Window, c0, cg int, cols []int32, ws *workState) {
 	hw := w.InH * w.InW
-	hp := max(w.InH+w.PadT+w.PadB, (w.OutH-1)*w.StrideH+(w.KH-1)*w.DilH+1)
-	wp := max(w.InW+w.PadL+w.PadR, (w.OutW-1)*w.StrideW+(w.KW-1)*w.DilW+1)
+	hp, wp, offs := w.paddedImage(cg, ws)
+	nr := len(offs)
 	psz := cg * hp * wp
 	ws.pimg32 = grow(ws.pimg32, psz)
 	img := ws.pimg32[:psz]
 	clear(img)
-	nr := cg * w.KH
-	if cap(ws.offs) < nr {
-		ws.offs = make([]int, nr)
-	}
-	offs := ws.offs[:nr]
-	for c := 0; c < cg; c++ {
-		for i := 0; i < w.KH; i++ {
-			offs[c*w.KH+i] = (c*hp + i*w.DilH) * wp
-		}
-	}
 	k := nr * w.KW
 	kw, dw := w.KW, w.DilW
 	row := 0

@@ -235,12 +235,7 @@ func TestResizeAgainstFloat(t *testing.T) {
 				t.Fatalf("program %v, want one Resize", net.Ops)
 			}
 			in := net.Values[net.Inputs[0].Value]
-			codes := make([]int32, len(x.Float))
-			net.QuantizeInput(0, x.Float, codes)
-			deq := &importer.Tensor{DType: importer.Float, Shape: x.Shape, Float: make([]float32, len(codes))}
-			for i, c := range codes {
-				deq.Float[i] = float32(float64(c) * in.Scale)
-			}
+			deq, _ := dequantizedInput(net, 0, x)
 			ref := floatRun(t, m, deq)
 			got, shape, err := net.RunCodes(x, nil, 0)
 			if err != nil {

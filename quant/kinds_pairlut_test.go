@@ -190,15 +190,8 @@ func TestPairKindsOnInputCodes(t *testing.T) {
 				t.Fatalf("placement of %s: %s %v (%s), want digital %s", last.Op, last.Where, last.Kinds, last.Reason, tc.kind)
 			}
 			in := net.Values[net.Inputs[0].Value]
-			codes := make([]int32, len(x.Float))
-			net.QuantizeInput(0, x.Float, codes)
-			deq := &importer.Tensor{DType: importer.Float, Shape: x.Shape, Float: make([]float32, len(codes))}
-			for i, c := range codes {
-				deq.Float[i] = float32(float64(c) * in.Scale)
-				if float64(deq.Float[i]) != float64(c)*in.Scale {
-					t.Fatalf("code %d times %g is not a float32", c, in.Scale)
-				}
-			}
+			deq, codes := dequantizedInput(net, 0, x)
+			requireExactDequantized(t, deq, codes, in.Scale)
 			fp, err := interp.NewModelProgram(m)
 			if err != nil {
 				t.Fatal(err)

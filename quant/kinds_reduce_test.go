@@ -121,13 +121,8 @@ func TestReduceKinds(t *testing.T) {
 			// scale, is the exact value up to float32 rounding; Max and Min
 			// must give it exactly, Sum and Mean within the final rounding's
 			// half code.
-			inV, outV := net.Values[net.Inputs[0].Value], net.Values[net.Outputs[0].Value]
-			codes := make([]int32, len(x.Float))
-			net.QuantizeInput(0, x.Float, codes)
-			deq := &importer.Tensor{DType: importer.Float, Shape: x.Shape, Float: make([]float32, len(codes))}
-			for i, c := range codes {
-				deq.Float[i] = float32(float64(c) * inV.Scale)
-			}
+			outV := net.Values[net.Outputs[0].Value]
+			deq, _ := dequantizedInput(net, 0, x)
 			exact := floatRun(t, m, deq)
 			out, _, err := net.RunCodes(x, nil, 0)
 			if err != nil {

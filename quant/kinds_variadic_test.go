@@ -91,14 +91,7 @@ func TestVariadicKinds(t *testing.T) {
 			deqFeeds := map[string]*importer.Tensor{}
 			for i, x := range xs {
 				feeds[names[i]] = x
-				codes := make([]int32, len(x.Float))
-				net.QuantizeInput(i, x.Float, codes)
-				s := net.Values[net.Inputs[i].Value].Scale
-				deq := &importer.Tensor{DType: importer.Float, Shape: x.Shape, Float: make([]float32, len(codes))}
-				for j, c := range codes {
-					deq.Float[j] = float32(float64(c) * s)
-				}
-				deqFeeds[names[i]] = deq
+				deqFeeds[names[i]], _ = dequantizedInput(net, i, x)
 			}
 			p, err := interp.NewProgram(m.Graph)
 			if err != nil {

@@ -159,15 +159,8 @@ func TestExactKindsOnInputCodes(t *testing.T) {
 				t.Fatalf("no %s op in the program %v", tc.kind, net.Ops)
 			}
 			in := net.Values[net.Inputs[0].Value]
-			codes := make([]int32, len(x.Float))
-			net.QuantizeInput(0, x.Float, codes)
-			deq := &importer.Tensor{DType: importer.Float, Shape: x.Shape, Float: make([]float32, len(codes))}
-			for i, c := range codes {
-				deq.Float[i] = float32(float64(c) * in.Scale)
-				if float64(deq.Float[i]) != float64(c)*in.Scale {
-					t.Fatalf("code %d times %g is not a float32", c, in.Scale)
-				}
-			}
+			deq, codes := dequantizedInput(net, 0, x)
+			requireExactDequantized(t, deq, codes, in.Scale)
 			fp, err := interp.NewModelProgram(m)
 			if err != nil {
 				t.Fatal(err)
@@ -392,12 +385,7 @@ func TestMVNFixedPoint(t *testing.T) {
 				t.Fatalf("program %v, want one MVN", net.Ops)
 			}
 			in, out := net.Values[net.Inputs[0].Value], net.Values[net.Outputs[0].Value]
-			codes := make([]int32, len(x.Float))
-			net.QuantizeInput(0, x.Float, codes)
-			deq := &importer.Tensor{DType: importer.Float, Shape: x.Shape, Float: make([]float32, len(codes))}
-			for i, c := range codes {
-				deq.Float[i] = float32(float64(c) * in.Scale)
-			}
+			_, codes := dequantizedInput(net, 0, x)
 			// float64 MVN of the codes, group by group
 			full := append([]int{x.Shape[0]}, in.Shape...)
 			var axes []int
@@ -476,13 +464,7 @@ func TestBatchMovingTranspose(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	in := net.Values[net.Inputs[0].Value]
-	codes := make([]int32, len(x.Float))
-	net.QuantizeInput(0, x.Float, codes)
-	deq := &importer.Tensor{DType: importer.Float, Shape: x.Shape, Float: make([]float32, len(codes))}
-	for i, c := range codes {
-		deq.Float[i] = float32(float64(c) * in.Scale)
-	}
+	deq, _ := dequantizedInput(net, 0, x)
 	want := floatRun(t, m, deq)
 	got, err := net.Run(x, nil)
 	if err != nil {
