@@ -77,6 +77,7 @@ func TestFrozenParameterInputs(t *testing.T) {
 		{name: "test_reduce_sum_keepdims_random"},
 		{name: "test_unsqueeze_two_axes"},
 		{name: "test_training_dropout", refuse: "training_mode is true"},
+		{name: "test_layer_normalization_4d_axis1", refuse: "Mean and InvStdDev outputs"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m, ins, outs := readNodeCase(t, filepath.Join(root, tc.name))
@@ -125,6 +126,79 @@ func TestFrozenParameterInputs(t *testing.T) {
 				t.Errorf("SQNR %.1f dB < 30 dB against the expected output", s)
 			}
 			t.Logf("SQNR %.1f dB against the expected output", s)
+		})
+	}
+}
+
+// LayerNormalization over every axis the conformance cases use, with only
+// the normalized output Y kept (the cases' Mean and InvStdDev outputs are
+// training statistics the integer model does not compute): from the last
+// axis to several trailing ones, against the cases' expected Y; an axis
+// reaching the batch axis is refused.
+func TestLayerNormAxesConformance(t *testing.T) {
+	root := onnxNodeTests()
+	if _, err := os.Stat(filepath.Join(root, "test_abs", "model.onnx")); err != nil {
+		t.Skip("ONNX node test data not installed (Debian: apt-get install libonnx-testdata)")
+	}
+	for _, tc := range []struct {
+		name   string
+		refuse string
+	}{
+		{name: "test_layer_normalization_2d_axis1"},
+		{name: "test_layer_normalization_3d_axis1_epsilon"},
+		{name: "test_layer_normalization_3d_axis2_epsilon"},
+		{name: "test_layer_normalization_4d_axis1"},
+		{name: "test_layer_normalization_4d_axis2"},
+		{name: "test_layer_normalization_4d_axis3"},
+		{name: "test_layer_normalization_4d_axis_negative_3"},
+		{name: "test_layer_normalization_default_axis"},
+		{name: "test_layer_normalization_4d_axis0", refuse: "includes the batch axis"},
+		{name: "test_layer_normalization_3d_axis_negative_3_epsilon", refuse: "includes the batch axis"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m, ins, outs := readNodeCase(t, filepath.Join(root, tc.name))
+			g := m.Graph
+			if len(g.Nodes) != 1 || len(ins) != 3 {
+				t.Fatalf("%d nodes, %d inputs: not a LayerNormalization case", len(g.Nodes), len(ins))
+			}
+			n := g.Nodes[0]
+			n.Outputs = n.Outputs[:1]
+			g.Outputs = g.Outputs[:1]
+			x := ins[0]
+			mf, err := importer.FreezeInputs(m, map[string]*importer.Tensor{g.Inputs[1].Name: ins[1], g.Inputs[2].Name: ins[2]})
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg := DefaultConfig()
+			cfg.Calib = x.Shape[0]
+			net, err := Quantize(mf, x, cfg)
+			if tc.refuse != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.refuse) {
+					t.Fatalf("error %v, want one saying %q", err, tc.refuse)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := net.Run(x, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			gv, wv := realValues(got), realValues(outs[0])
+			if len(gv) != len(wv) {
+				t.Fatalf("%d outputs, expected %d", len(gv), len(wv))
+			}
+			var sig, noise float64
+			for i := range gv {
+				sig += wv[i] * wv[i]
+				noise += (gv[i] - wv[i]) * (gv[i] - wv[i])
+			}
+			if s := 10 * math.Log10(sig/noise); !(s >= 30) {
+				t.Errorf("SQNR %.1f dB < 30 dB against the expected Y", s)
+			} else {
+				t.Logf("SQNR %.1f dB against the expected Y", s)
+			}
 		})
 	}
 }

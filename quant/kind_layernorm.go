@@ -9,8 +9,9 @@ import (
 	"github.com/rramc/rramc/importer"
 )
 
-// The integer op kind OpLayerNorm: LayerNormalization over the last axis in
-// fixed point, the same integers in the golden model and the simulator.
+// The integer op kind OpLayerNorm: LayerNormalization over the trailing axes
+// (from its axis to the last: one row of D codes) in fixed point, the same
+// integers in the golden model and the simulator.
 //
 // For one row of D input codes x_i (scale s_x):
 //
@@ -136,7 +137,7 @@ func isqrt64(v uint64) uint64 {
 func checkLayerNorm(x *checkCtx) error {
 	op, in, out := x.op, x.in, x.out
 	d := len(op.Mult)
-	if len(in.Shape) == 0 || in.Shape[len(in.Shape)-1] != d || d > layerNormFeatureLimit(in.Bits) || in.size() != out.size() {
+	if !trailingProduct(in.Shape, d) || d > layerNormFeatureLimit(in.Bits) || in.size() != out.size() {
 		return fmt.Errorf("%d features for input %v, output %v", d, in.Shape, out.Shape)
 	}
 	if len(op.Neg) != d || len(op.Bias) != d || len(op.Table) < 1 || len(op.Table) > 2 || slices.Min(op.Table) < 0 ||
@@ -144,6 +145,25 @@ func checkLayerNorm(x *checkCtx) error {
 		return fmt.Errorf("%d/%d/%d parameters for %d features", len(op.Neg), len(op.Bias), len(op.Table), d)
 	}
 	return nil
+}
+
+// trailingProduct reports whether d is the product of the last k ≥ 1 axes
+// of shape: a row the normalization can read.
+func trailingProduct(shape []int, d int) bool {
+	if d <= 0 {
+		return false
+	}
+	p := 1
+	for i := len(shape) - 1; i >= 0; i-- {
+		p *= shape[i]
+		if p == d {
+			return true
+		}
+		if p > d || p == 0 {
+			return false
+		}
+	}
+	return false
 }
 
 func exportLayerNorm(x *exportCtx) error {
@@ -158,12 +178,21 @@ func workLayerNorm(n *Network, op *Op) DigitalWork {
 	return DigitalWork{Requant: 2 * e, Adds: 2 * e, Activations: e / int64(max(1, len(op.Mult)))}
 }
 
-// layerNorm builds OpLayerNorm for a LayerNormalization over the last axis
-// with constant scale and shift.
+// layerNorm builds OpLayerNorm for a LayerNormalization with constant scale
+// and shift. It normalizes over the axes from axis to the last, which the
+// op sees as one row of D codes (their product): the statistics are the
+// same whatever the row's shape, and the scale and shift are expanded to
+// one value per element of the row. An axis reaching the batch axis is
+// refused: its statistics would mix samples, and the integer model runs
+// each sample on its own.
 func (b *builder) layerNorm(n *importer.Node) error {
 	x, ok := b.input(n, 0)
 	if !ok {
 		b.unsupported(n, "input is not an integer value")
+		return nil
+	}
+	if slices.ContainsFunc(n.Outputs[min(1, len(n.Outputs)):], func(o string) bool { return o != "" }) {
+		b.unsupported(n, "the Mean and InvStdDev outputs (the row statistics a training graph keeps) have no integer kind; only Y is computed")
 		return nil
 	}
 	vx := b.net.Values[x]
@@ -172,19 +201,25 @@ func (b *builder) layerNorm(n *importer.Node) error {
 	if axis < 0 {
 		axis += r
 	}
-	if axis != r-1 || len(vx.Shape) == 0 || r < 2 {
-		b.unsupported(n, fmt.Sprintf("normalization over axis %d of rank %d (only the last axis)", axis, r))
+	first := axis - b.lead // the first normalized axis of the per-sample shape
+	if axis < 0 || axis >= r || first < 0 || len(vx.Shape) == 0 {
+		b.unsupported(n, fmt.Sprintf("normalization over axis %d of rank %d includes the batch axis: statistics over several samples, while the integer model runs every sample on its own", axis, r))
 		return nil
 	}
-	d := vx.Shape[len(vx.Shape)-1]
-	gamma, okg := constFloats(b.g, n.Inputs[1])
+	rowShape := vx.Shape[first:]
+	d := importer.NumElements(rowShape)
+	if d == 0 {
+		b.unsupported(n, fmt.Sprintf("empty normalized shape %v", rowShape))
+		return nil
+	}
+	gamma, okg := layerNormParam(b.g, n.Inputs[1], rowShape)
 	var beta []float32
 	okb := true
 	if len(n.Inputs) > 2 && n.Inputs[2] != "" {
-		beta, okb = constFloats(b.g, n.Inputs[2])
+		beta, okb = layerNormParam(b.g, n.Inputs[2], rowShape)
 	}
-	if !okg || !okb || len(gamma) != d && len(gamma) != 1 || beta != nil && len(beta) != d && len(beta) != 1 {
-		b.unsupported(n, "scale and shift must be constants of one value per feature")
+	if !okg || !okb {
+		b.unsupported(n, fmt.Sprintf("scale and shift must be constants that broadcast to the normalized shape %v", rowShape))
 		return nil
 	}
 	if limit := layerNormFeatureLimit(vx.Bits); d > limit {
@@ -197,11 +232,11 @@ func (b *builder) layerNorm(n *importer.Node) error {
 	op := Op{Kind: OpLayerNorm, Name: n.Name, In: []int{x}, Out: v, Lo: lo, Hi: hi,
 		Mult: make([]Multiplier, d), Neg: make([]bool, d), Bias: make([]int32, d)}
 	for i := 0; i < d; i++ {
-		g := float64(gamma[min(i, len(gamma)-1)])
+		g := float64(gamma[i])
 		op.Mult[i] = NewMultiplier(math.Abs(g) / (sy * (1 << layerNormFrac)))
 		op.Neg[i] = g < 0
 		if beta != nil {
-			op.Bias[i] = roundSat32(float64(beta[min(i, len(beta)-1)]) / sy)
+			op.Bias[i] = roundSat32(float64(beta[i]) / sy)
 		}
 	}
 	// E below 2^55 keeps V < 2^62 (ε far above the variance is clamped)
@@ -212,4 +247,14 @@ func (b *builder) layerNorm(n *importer.Node) error {
 	}
 	b.emit(op)
 	return nil
+}
+
+// layerNormParam reads a constant scale or shift and expands it to one
+// value per element of the normalized shape (ONNX broadcasts it there).
+func layerNormParam(g *importer.Graph, name string, rowShape []int) ([]float32, bool) {
+	t := g.Initializers[name]
+	if t == nil || !t.DType.IsFloat() {
+		return nil, false
+	}
+	return expandConst(t, rowShape, 0)
 }

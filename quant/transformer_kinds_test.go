@@ -79,6 +79,12 @@ func TestTransformerKinds(t *testing.T) {
 		minSQNR float64
 	}{
 		{"LayerNormalization", []*node{nd("MatMul", []string{"x", "w1"}, "h"), lnNode}, []OpKind{OpLinear, OpLayerNorm}, 30},
+		// over the last two axes (a sample's whole [seq, dim]): a scale
+		// broadcast from one value per feature, a shift of the full shape
+		{"LayerNormalization over two axes", []*node{nd("MatMul", []string{"x", "w1"}, "h"),
+			{Name: "ln2", OpType: "LayerNormalization", Inputs: []string{"h", "gamma", "table"}, Outputs: []string{"y"},
+				Attrs: map[string]*importer.Attr{"axis": {Name: "axis", Kind: importer.AttrInt, I: 1}}}},
+			[]OpKind{OpLinear, OpLayerNorm}, 30},
 		{"decomposed LayerNorm", append([]*node{nd("MatMul", []string{"x", "w1"}, "h")}, lnChain("h", "y")...), []OpKind{OpLinear, OpLayerNorm}, 30},
 		{"decomposed GELU", append([]*node{nd("MatMul", []string{"x", "w1"}, "h")}, geluChain("h", "y")...), []OpKind{OpLinear, OpLUT}, 30},
 		{"Softmax", []*node{nd("MatMul", []string{"x", "w1"}, "h"), nd("Softmax", []string{"h"}, "p"), nd("MatMul", []string{"p", "w2"}, "y")},
