@@ -9,7 +9,6 @@ import (
 	"github.com/rramc/rramc/importer"
 	"github.com/rramc/rramc/importer/graphtest"
 	"github.com/rramc/rramc/importer/interp"
-	"github.com/rramc/rramc/mapper"
 	"github.com/rramc/rramc/quant"
 )
 
@@ -90,26 +89,5 @@ func TestBoolMaskInput(t *testing.T) {
 		t.Fatalf("the mask selects one branch only (%d of %d zero)", masked, len(mask))
 	}
 
-	want32, _, err := net.RunCodesInputs(xs, nil, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hw := Defaults()
-	for _, scheme := range mapper.SchemeNames() {
-		mp, err := mapper.Map(net, hw.Geometry, mapper.Options{Scheme: scheme, MaxShare: 2})
-		if err != nil {
-			t.Fatalf("map %s: %v", scheme, err)
-		}
-		sim, err := Simulate(net, mp, hw, Options{})
-		if err != nil {
-			t.Fatalf("simulate %s: %v", scheme, err)
-		}
-		got, _, err := net.RunCodesInputs(xs, sim.MatMul, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !slices.Equal(got, want32) {
-			t.Errorf("%s: simulated output differs from the golden model", scheme)
-		}
-	}
+	requireSchemesBitIdentical(t, net, Defaults(), xs)
 }

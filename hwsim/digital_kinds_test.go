@@ -1,10 +1,12 @@
 package hwsim
 
 import (
+	"math/rand/v2"
 	"slices"
 	"testing"
 
 	"github.com/rramc/rramc/importer"
+	"github.com/rramc/rramc/importer/graphtest"
 	"github.com/rramc/rramc/mapper"
 	"github.com/rramc/rramc/quant"
 )
@@ -16,10 +18,6 @@ import (
 // golden model.
 func checkDigitalKinds(t *testing.T, net *quant.Network, in *importer.Tensor, kinds []quant.OpKind) {
 	t.Helper()
-	want, _, err := net.RunCodes(in, nil, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, k := range kinds {
 		found := false
 		for i := range net.Ops {
@@ -52,6 +50,39 @@ func checkDigitalKinds(t *testing.T, net *quant.Network, in *importer.Tensor, ki
 	if charged != stated || stated == 0 {
 		t.Errorf("cost model charges %d digital operations, the ops state %d", charged, stated)
 	}
+	requireSchemesBitIdentical(t, net, hw, []*importer.Tensor{in})
+}
+
+// checkDigitalKindsBehindConvs is checkDigitalKinds for the one-output
+// graph build adds to a [2, 5, 5] input x (behind crossbar layers of its
+// own), quantized on 4 normal samples and simulated on 2 others.
+func checkDigitalKindsBehindConvs(t *testing.T, build func(g *graphtest.Builder) string, kinds []quant.OpKind) {
+	t.Helper()
+	g := graphtest.New(9)
+	m := g.Model([]int{2, 5, 5}, build(g))
+	rng := rand.New(rand.NewPCG(3, 4))
+	x := make([]float32, 6*2*5*5)
+	for i := range x {
+		x[i] = float32(rng.NormFloat64())
+	}
+	cfg := quant.DefaultConfig()
+	cfg.Calib = 4
+	net, err := quant.Quantize(m, importer.NewFloat([]int{6, 2, 5, 5}, x), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkDigitalKinds(t, net, importer.NewFloat([]int{2, 2, 5, 5}, x[4*50:]), kinds)
+}
+
+// requireSchemesBitIdentical fails the test unless, under every mapping
+// scheme, the bit-serial simulation of net on the inputs xs gives exactly
+// the golden model's output codes.
+func requireSchemesBitIdentical(t *testing.T, net *quant.Network, hw HW, xs []*importer.Tensor) {
+	t.Helper()
+	want, _, err := net.RunCodesInputs(xs, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, scheme := range mapper.SchemeNames() {
 		mp, err := mapper.Map(net, hw.Geometry, mapper.Options{Scheme: scheme, MaxShare: 2})
 		if err != nil {
@@ -61,7 +92,7 @@ func checkDigitalKinds(t *testing.T, net *quant.Network, in *importer.Tensor, ki
 		if err != nil {
 			t.Fatalf("simulate %s: %v", scheme, err)
 		}
-		got, _, err := net.RunCodes(in, sim.MatMul, 0)
+		got, _, err := net.RunCodesInputs(xs, sim.MatMul, 0)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,7 +1,6 @@
 package hwsim
 
 import (
-	"math/rand/v2"
 	"testing"
 
 	"github.com/rramc/rramc/importer"
@@ -56,20 +55,7 @@ func TestMiscKindsSimulated(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			g := graphtest.New(9)
-			m := g.Model([]int{2, 5, 5}, tc.build(g))
-			rng := rand.New(rand.NewPCG(3, 4))
-			x := make([]float32, 6*2*5*5)
-			for i := range x {
-				x[i] = float32(rng.NormFloat64())
-			}
-			cfg := quant.DefaultConfig()
-			cfg.Calib = 4
-			net, err := quant.Quantize(m, importer.NewFloat([]int{6, 2, 5, 5}, x), cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			checkDigitalKinds(t, net, importer.NewFloat([]int{2, 2, 5, 5}, x[4*50:]), tc.kinds)
+			checkDigitalKindsBehindConvs(t, tc.build, tc.kinds)
 		})
 	}
 }

@@ -44,19 +44,8 @@ func readTwoTowers(t *testing.T) (m *importer.Model, xs []*importer.Tensor, ref 
 // mapping scheme simulates bit-identical to the golden model.
 func TestTwoInputs(t *testing.T) {
 	m, xs, ref := readTwoTowers(t)
-	got, err := runFloat(m, xs...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if e, err := relErr(got.Float, ref.Float); err != nil || e > 1e-5 {
-		t.Fatalf("float32 vs PyTorch: relative error %g (%v)", e, err)
-	}
-	cfg := quant.DefaultConfig()
-	cfg.PerChannel, cfg.Calib = true, xs[0].Shape[0]
-	net, err := quant.QuantizeInputs(m, xs, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	got := floatMatchingPyTorch(t, m, xs, ref)
+	net, cfg := quantizeOnAll(t, m, xs)
 	if len(net.Inputs) != 2 || net.Inputs[0].Name != "image" || net.Inputs[1].Name != "mask" {
 		t.Fatalf("inputs %+v, want image and mask in graph order", net.Inputs)
 	}
@@ -199,12 +188,7 @@ func TestSeveralOutputs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := quant.DefaultConfig()
-	cfg.PerChannel, cfg.Calib = true, xs[0].Shape[0]
-	net, err := quant.QuantizeInputs(m, xs, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	net, cfg := quantizeOnAll(t, m, xs)
 	if len(net.Outputs) != 3 {
 		t.Fatalf("outputs %+v, want %v", net.Outputs, names)
 	}
@@ -233,6 +217,34 @@ func TestSeveralOutputs(t *testing.T) {
 	if got := schemesBitIdentical(t, net, xs); len(got) != len(mapper.SchemeNames()) {
 		t.Errorf("bit-identical on all three outputs under %v of %v", got, mapper.SchemeNames())
 	}
+}
+
+// floatMatchingPyTorch returns the float32 interpreter's output for the
+// inputs xs and fails the test unless it is PyTorch's ref within a relative
+// error of 1e-5.
+func floatMatchingPyTorch(t *testing.T, m *importer.Model, xs []*importer.Tensor, ref *importer.Tensor) *importer.Tensor {
+	t.Helper()
+	got, err := runFloat(m, xs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e, err := relErr(got.Float, ref.Float); err != nil || e > 1e-5 {
+		t.Fatalf("float32 vs PyTorch: relative error %g (%v)", e, err)
+	}
+	return got
+}
+
+// quantizeOnAll quantizes m per channel, calibrated on every sample of xs
+// (one batch per input), and returns the network with the configuration.
+func quantizeOnAll(t *testing.T, m *importer.Model, xs []*importer.Tensor) (*quant.Network, quant.Config) {
+	t.Helper()
+	cfg := quant.DefaultConfig()
+	cfg.PerChannel, cfg.Calib = true, xs[0].Shape[0]
+	net, err := quant.QuantizeInputs(m, xs, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return net, cfg
 }
 
 // roundTrips checks that net, decoded from its encoding and (with qdq)
@@ -310,19 +322,8 @@ func TestSeveralInputsBatchMoved(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := runFloat(m, xs...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if e, err := relErr(got.Float, ref.Float); err != nil || e > 1e-5 {
-		t.Fatalf("float32 vs PyTorch: relative error %g (%v)", e, err)
-	}
-	cfg := quant.DefaultConfig()
-	cfg.PerChannel, cfg.Calib = true, xs[0].Shape[0]
-	net, err := quant.QuantizeInputs(m, xs, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	floatMatchingPyTorch(t, m, xs, ref)
+	net, cfg := quantizeOnAll(t, m, xs)
 	for _, in := range net.Inputs {
 		if sh := net.Values[in.Value].Shape; len(sh) != 3 || sh[0] != 1 {
 			t.Errorf("input %q has codes of shape %v, want the batch-1 form [1 4 8]", in.Name, sh)
