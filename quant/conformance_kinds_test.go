@@ -1,7 +1,6 @@
 package quant
 
 import (
-	"math"
 	"os"
 	"path/filepath"
 	"testing"
@@ -92,12 +91,7 @@ func TestConformanceCasesQuantized(t *testing.T) {
 				}
 				return
 			}
-			var sig, noise float64
-			for i := range g {
-				sig += w[i] * w[i]
-				noise += (g[i] - w[i]) * (g[i] - w[i])
-			}
-			s := 10 * math.Log10(sig/noise)
+			s := sqnr64(w, g)
 			if !(s >= 30) {
 				t.Errorf("SQNR %.1f dB < 30 dB", s)
 			}

@@ -3,7 +3,6 @@ package quant
 import (
 	"errors"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -116,12 +115,7 @@ func TestFrozenParameterInputs(t *testing.T) {
 			if len(g) != len(w) {
 				t.Fatalf("%d outputs, expected %d", len(g), len(w))
 			}
-			var sig, noise float64
-			for i := range g {
-				sig += w[i] * w[i]
-				noise += (g[i] - w[i]) * (g[i] - w[i])
-			}
-			s := 10 * math.Log10(sig/noise)
+			s := sqnr64(w, g)
 			if !(s >= 30) {
 				t.Errorf("SQNR %.1f dB < 30 dB against the expected output", s)
 			}
@@ -189,12 +183,7 @@ func TestLayerNormAxesConformance(t *testing.T) {
 			if len(gv) != len(wv) {
 				t.Fatalf("%d outputs, expected %d", len(gv), len(wv))
 			}
-			var sig, noise float64
-			for i := range gv {
-				sig += wv[i] * wv[i]
-				noise += (gv[i] - wv[i]) * (gv[i] - wv[i])
-			}
-			if s := 10 * math.Log10(sig/noise); !(s >= 30) {
+			if s := sqnr64(wv, gv); !(s >= 30) {
 				t.Errorf("SQNR %.1f dB < 30 dB against the expected Y", s)
 			} else {
 				t.Logf("SQNR %.1f dB against the expected Y", s)

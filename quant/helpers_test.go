@@ -3,6 +3,7 @@ package quant
 import (
 	"math/rand"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/rramc/rramc/importer"
@@ -95,6 +96,34 @@ func floatRun(t testing.TB, m *importer.Model, x *importer.Tensor) *importer.Ten
 		t.Fatal(err)
 	}
 	return out[m.Graph.Outputs[0].Name]
+}
+
+// quantizeWithKind quantizes m with the default configuration, calibrated
+// on every sample of calib (one batch per graph input), and fails the test
+// unless the program has an op of kind k.
+func quantizeWithKind(t testing.TB, m *importer.Model, calib []*importer.Tensor, k OpKind) *Network {
+	t.Helper()
+	cfg := DefaultConfig()
+	cfg.Calib = calib[0].Shape[0]
+	net, err := QuantizeInputs(m, calib, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(net.Ops, func(op Op) bool { return op.Kind == k }) {
+		t.Fatalf("no %s op in the program %v", k, net.Ops)
+	}
+	return net
+}
+
+// quantizeOneOp is quantizeWithKind for a one-node model of one input whose
+// program must be that one op of kind k.
+func quantizeOneOp(t testing.TB, m *importer.Model, calib *importer.Tensor, k OpKind) *Network {
+	t.Helper()
+	net := quantizeWithKind(t, m, []*importer.Tensor{calib}, k)
+	if len(net.Ops) != 1 {
+		t.Fatalf("program %v, want one %s", net.Ops, k)
+	}
+	return net
 }
 
 // dequantizedInput quantizes x as the network's input i and returns the

@@ -225,15 +225,7 @@ func TestResizeAgainstFloat(t *testing.T) {
 			y := g.Node("Resize", append([]string{"x"}, tc.args(g)...), "y", tc.attrs...)
 			m := g.Model(tc.in, y)
 			calib, x := randomBatch(1, 32, tc.in...), randomBatch(2, 1, tc.in...)
-			cfg := DefaultConfig()
-			cfg.Calib = 32
-			net, err := Quantize(m, calib, cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(net.Ops) != 1 || net.Ops[0].Kind != OpResize {
-				t.Fatalf("program %v, want one Resize", net.Ops)
-			}
+			net := quantizeOneOp(t, m, calib, OpResize)
 			in := net.Values[net.Inputs[0].Value]
 			deq, _ := dequantizedInput(net, 0, x)
 			ref := floatRun(t, m, deq)

@@ -95,15 +95,7 @@ func TestReduceKinds(t *testing.T) {
 				t.Fatalf("placement %+v, want digital %s", np, tc.kind)
 			}
 			calib, x := randomBatch(1, 64, tc.in...), randomBatch(2, 8, tc.in...)
-			cfg := DefaultConfig()
-			cfg.Calib = 64
-			net, err := Quantize(m, calib, cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !slices.ContainsFunc(net.Ops, func(op Op) bool { return op.Kind == tc.kind }) {
-				t.Fatalf("no %s op in the program %v", tc.kind, net.Ops)
-			}
+			net := quantizeWithKind(t, m, []*importer.Tensor{calib}, tc.kind)
 			// vs float on the raw input
 			ref := floatRun(t, m, x)
 			got, err := net.Run(x, nil)

@@ -78,15 +78,7 @@ func TestVariadicKinds(t *testing.T) {
 				return xs
 			}
 			calib, xs := batch(1, 64), batch(2, 8)
-			cfg := DefaultConfig()
-			cfg.Calib = 64
-			net, err := QuantizeInputs(m, calib, cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !slices.ContainsFunc(net.Ops, func(op Op) bool { return op.Kind == tc.kind }) {
-				t.Fatalf("no %s op in the program %v", tc.kind, net.Ops)
-			}
+			net := quantizeWithKind(t, m, calib, tc.kind)
 			feeds := map[string]*importer.Tensor{}
 			deqFeeds := map[string]*importer.Tensor{}
 			for i, x := range xs {

@@ -149,15 +149,7 @@ func TestExactKindsOnInputCodes(t *testing.T) {
 			m := g.Model(tc.in, out)
 			m.Opsets[""] = tc.opset
 			calib, x := tiedBatch(1, 16, tc.in...), tiedBatch(2, 8, tc.in...)
-			cfg := DefaultConfig()
-			cfg.Calib = 16
-			net, err := Quantize(m, calib, cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !slices.ContainsFunc(net.Ops, func(op Op) bool { return op.Kind == tc.kind }) {
-				t.Fatalf("no %s op in the program %v", tc.kind, net.Ops)
-			}
+			net := quantizeWithKind(t, m, []*importer.Tensor{calib}, tc.kind)
 			in := net.Values[net.Inputs[0].Value]
 			deq, codes := dequantizedInput(net, 0, x)
 			requireExactDequantized(t, deq, codes, in.Scale)
@@ -294,15 +286,7 @@ func TestLRNFixedPoint(t *testing.T) {
 					b.Float[i] *= float32(tc.scale)
 				}
 			}
-			cfg := DefaultConfig()
-			cfg.Calib = 32
-			net, err := Quantize(m, calib, cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(net.Ops) != 1 || net.Ops[0].Kind != OpLRN {
-				t.Fatalf("program %v, want one LRN", net.Ops)
-			}
+			net := quantizeOneOp(t, m, calib, OpLRN)
 			op := &net.Ops[0]
 			node := m.Graph.Nodes[0]
 			p, err := interp.LRNAttrs(node)
@@ -375,15 +359,7 @@ func TestMVNFixedPoint(t *testing.T) {
 			y := g.Node("MeanVarianceNormalization", []string{"x"}, "y", graphtest.AInts("axes", tc.axes...))
 			m := g.Model(tc.in, y)
 			calib, x := randomBatch(1, 32, tc.in...), randomBatch(2, 4, tc.in...)
-			cfg := DefaultConfig()
-			cfg.Calib = 32
-			net, err := Quantize(m, calib, cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(net.Ops) != 1 || net.Ops[0].Kind != OpMVN {
-				t.Fatalf("program %v, want one MVN", net.Ops)
-			}
+			net := quantizeOneOp(t, m, calib, OpMVN)
 			in, out := net.Values[net.Inputs[0].Value], net.Values[net.Outputs[0].Value]
 			_, codes := dequantizedInput(net, 0, x)
 			// float64 MVN of the codes, group by group

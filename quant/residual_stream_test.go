@@ -76,7 +76,7 @@ func TestSmallClassToken(t *testing.T) {
 	}
 	// measured: 0.4 dB with the whole stream at 8 bits, 27.3 dB with it at
 	// digitalBits
-	s := sqnr(ref, got.Float)
+	s := sqnrOf(ref, got.Float)
 	if !(s >= 25) {
 		t.Errorf("class-token output SQNR %.1f dB < 25 dB", s)
 	}

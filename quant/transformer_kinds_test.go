@@ -181,7 +181,7 @@ func TestTransformerKinds(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if s := sqnr(ref.Float, got.Float); !(s >= tc.minSQNR) {
+			if s := sqnrOf(ref.Float, got.Float); !(s >= tc.minSQNR) {
 				t.Errorf("SQNR %.1f dB < %g dB", s, tc.minSQNR)
 			}
 			// the network survives its own encoding (every new kind is checked)
@@ -194,19 +194,6 @@ func TestTransformerKinds(t *testing.T) {
 			}
 		})
 	}
-}
-
-func sqnr(ref, x []float32) float64 {
-	var sig, noise float64
-	for i := range ref {
-		d := float64(ref[i]) - float64(x[i])
-		sig += float64(ref[i]) * float64(ref[i])
-		noise += d * d
-	}
-	if noise == 0 {
-		return math.Inf(1)
-	}
-	return 10 * math.Log10(sig/noise)
 }
 
 // The fixed-point normalization of OpLayerNorm against exact arithmetic:
