@@ -228,10 +228,7 @@ func writeMNISTNPY(t *testing.T, dir string, n int) (images, labels string, x *i
 	if err != nil {
 		t.Fatal(err)
 	}
-	images = filepath.Join(dir, "images.npy")
-	if err := dataset.WriteNPY(images, x); err != nil {
-		t.Fatal(err)
-	}
+	images = writeNPY(t, dir, "images.npy", x)
 	ls, err := set.LabelInts(0, n)
 	if err != nil {
 		t.Fatal(err)
@@ -240,10 +237,7 @@ func writeMNISTNPY(t *testing.T, dir string, n int) (images, labels string, x *i
 	for _, l := range ls {
 		lt.Int = append(lt.Int, int64(l))
 	}
-	labels = filepath.Join(dir, "labels.npy")
-	if err := dataset.WriteNPY(labels, lt); err != nil {
-		t.Fatal(err)
-	}
+	labels = writeNPY(t, dir, "labels.npy", lt)
 	return images, labels, x
 }
 

@@ -141,10 +141,7 @@ func TestSeveralInputsErrors(t *testing.T) {
 	model, image, mask, labels := multiin("two_towers.onnx"), multiin("image.npy"), multiin("mask.npy"), multiin("labels.npy")
 	m := readNPY(t, mask)
 	per := m.Len() / m.Shape[0]
-	short := filepath.Join(dir, "mask10.npy")
-	if err := dataset.WriteNPY(short, importer.NewFloat(append([]int{10}, m.Shape[1:]...), m.Float[:10*per])); err != nil {
-		t.Fatal(err)
-	}
+	short := writeNPY(t, dir, "mask10.npy", importer.NewFloat(append([]int{10}, m.Shape[1:]...), m.Float[:10*per]))
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -183,10 +180,7 @@ func TestSeveralInputsErrors(t *testing.T) {
 	// A one-input model takes NAME=FILE too, and a path holding "=" as it is.
 	lenet := filepath.Join("..", "..", "testmodels", "lenet5.onnx")
 	x := readNPY(t, intio("images_f32.npy"))
-	odd := filepath.Join(dir, "a=b.npy")
-	if err := dataset.WriteNPY(odd, x); err != nil {
-		t.Fatal(err)
-	}
+	odd := writeNPY(t, dir, "a=b.npy", x)
 	for _, input := range []string{"input=" + intio("images_f32.npy"), odd} {
 		mustRun(t, exitOK, "run", lenet, "--input", input, "--output", filepath.Join(dir, "y.npy"))
 	}

@@ -108,14 +108,8 @@ func TestRunBadInput(t *testing.T) {
 	dir := t.TempDir()
 	lenet := modelPath(t, "lenet5")
 	xnpy, _, x := writeMNISTNPY(t, dir, 4)
-	flat := filepath.Join(dir, "flat.npy")
-	if err := dataset.WriteNPY(flat, &importer.Tensor{DType: importer.Float, Shape: []int{4, 784}, Float: x.Float}); err != nil {
-		t.Fatal(err)
-	}
-	ints := filepath.Join(dir, "ints.npy")
-	if err := dataset.WriteNPY(ints, &importer.Tensor{DType: importer.Int64, Shape: []int{4, 1, 28, 28}, Int: make([]int64, 4*784)}); err != nil {
-		t.Fatal(err)
-	}
+	flat := writeNPY(t, dir, "flat.npy", &importer.Tensor{DType: importer.Float, Shape: []int{4, 784}, Float: x.Float})
+	ints := writeNPY(t, dir, "ints.npy", &importer.Tensor{DType: importer.Int64, Shape: []int{4, 1, 28, 28}, Int: make([]int64, 4*784)})
 	good, err := os.ReadFile(xnpy)
 	if err != nil {
 		t.Fatal(err)

@@ -20,7 +20,6 @@ import (
 
 	"github.com/rramc/rramc/hwsim"
 	"github.com/rramc/rramc/importer"
-	"github.com/rramc/rramc/importer/dataset"
 	"github.com/rramc/rramc/importer/onnx"
 	"github.com/rramc/rramc/testmodels"
 )
@@ -188,10 +187,7 @@ func writeFile(t *testing.T, dir, name string, data []byte) string {
 func TestUsage(t *testing.T) {
 	t.Parallel()
 	lenet := modelPath(t, "lenet5")
-	unlabelled := filepath.Join(t.TempDir(), "x.npy")
-	if err := dataset.WriteNPY(unlabelled, &importer.Tensor{DType: importer.Float, Shape: []int{2, 1, 28, 28}, Float: make([]float32, 2*28*28)}); err != nil {
-		t.Fatal(err)
-	}
+	unlabelled := writeNPY(t, t.TempDir(), "x.npy", &importer.Tensor{DType: importer.Float, Shape: []int{2, 1, 28, 28}, Float: make([]float32, 2*28*28)})
 	ours := []string{"eval", "hw", "inspect", "map", "quantize", "run", "sim"}
 	tests := []struct {
 		name       string

@@ -130,16 +130,5 @@ func benchBatch1(b *testing.B, p *interp.Program) {
 // BenchmarkResNet18Batch1: one 3×224×224 image through ResNet-18
 // (testmodels/resnet18.onnx, not committed; skipped when absent).
 func BenchmarkResNet18Batch1(b *testing.B) {
-	p := benchProgram(b, "resnet18.onnx")
-	x := resnet18Input()
-	name := p.Inputs()[0].Name
-	b.ReportAllocs()
-	b.ResetTimer()
-	cpu := cpuTime()
-	for b.Loop() {
-		if _, err := p.Run(map[string]*importer.Tensor{name: x}); err != nil {
-			b.Fatal(err)
-		}
-	}
-	reportCPU(b, cpu)
+	benchBatch1(b, benchProgram(b, "resnet18.onnx"))
 }

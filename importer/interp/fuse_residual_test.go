@@ -127,14 +127,7 @@ func TestFusedResidualBits(t *testing.T) {
 				feed := map[string]*importer.Tensor{"x": x}
 				// Twice, so recycled buffers are exercised too.
 				for range 2 {
-					fused, err := p.Run(feed)
-					if err != nil {
-						t.Fatal(err)
-					}
-					plain, err := p.RunVisited(feed, func(*importer.Node, []*importer.Tensor) {})
-					if err != nil {
-						t.Fatal(err)
-					}
+					fused, plain := runFusedAndPlain(t, p, feed)
 					for name, want := range plain {
 						got := fused[name]
 						if len(got.Float) != len(want.Float) {
@@ -150,6 +143,22 @@ func TestFusedResidualBits(t *testing.T) {
 			})
 		}
 	}
+}
+
+// runFusedAndPlain runs p on feed as Run executes it (fused) and node by
+// node (RunVisited: a visitor sees every node, so nothing is fused), for the
+// tests that want both bit-identical.
+func runFusedAndPlain(t *testing.T, p *Program, feed map[string]*importer.Tensor) (fused, plain map[string]*importer.Tensor) {
+	t.Helper()
+	fused, err := p.Run(feed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err = p.RunVisited(feed, func(*importer.Node, []*importer.Tensor) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fused, plain
 }
 
 // TestFusedResidualNaN: a NaN in the residual and in the convolution's input
@@ -172,14 +181,7 @@ func TestFusedResidualNaN(t *testing.T) {
 	x.Float[7] = math.Float32frombits(0x7fc00123)
 	x.Float[60] = math.Float32frombits(0xffc00456)
 	feed := map[string]*importer.Tensor{"x": x}
-	fused, err := p.Run(feed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	plain, err := p.RunVisited(feed, func(*importer.Node, []*importer.Tensor) {})
-	if err != nil {
-		t.Fatal(err)
-	}
+	fused, plain := runFusedAndPlain(t, p, feed)
 	nan := 0
 	for i, v := range plain["y"].Float {
 		if math.Float32bits(fused["y"].Float[i]) != math.Float32bits(v) {
