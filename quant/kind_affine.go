@@ -121,12 +121,7 @@ func (b *builder) batchNorm(n *importer.Node) error {
 		par[i] = v
 	}
 	eps := float64(attrFloat(n, "epsilon", 1e-5))
-	out := n.Outputs[0]
-	act, actOut, lo, hi, nonNeg := b.activation(out)
-	if act != nil {
-		b.done[act] = true
-		out = actOut
-	}
+	out, lo, hi, nonNeg := b.fuseActivation(n.Outputs[0])
 	sy, signed, clo, chi := b.encode(out, !nonNeg, lo, hi)
 	v := b.newValue(out, vx.Shape, sy, signed)
 	c := vx.Shape[0]
@@ -204,12 +199,7 @@ func (b *builder) constArith(n *importer.Node) error {
 	for j := range a {
 		nonNeg = nonNeg && a[j] >= 0 && s[j] >= 0
 	}
-	out := n.Outputs[0]
-	act, actOut, lo, hi, actNonNeg := b.activation(out)
-	if act != nil {
-		b.done[act] = true
-		out = actOut
-	}
+	out, lo, hi, actNonNeg := b.fuseActivation(n.Outputs[0])
 	bits := b.cfg.ABits
 	if n.OpType == "Add" {
 		bits = b.residualBits(out) // a position embedding added to the residual stream

@@ -152,12 +152,7 @@ func (b *builder) convTranspose(n *importer.Node, f *floatLayer) error {
 	for i, v := range f.bias {
 		bias[i] = float64(v)
 	}
-	out := n.Outputs[0]
-	act, actOut, lo, hi, nonNeg := b.activation(out)
-	if act != nil {
-		b.done[act] = true
-		out = actOut
-	}
+	out, lo, hi, nonNeg := b.fuseActivation(n.Outputs[0])
 	sy, signed, clo, chi := b.encode(out, !nonNeg, lo, hi)
 	wscale, codes, err := b.weightCodes(n, f, 1, 1)
 	if err != nil {

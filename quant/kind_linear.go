@@ -167,11 +167,7 @@ func (b *builder) linear(n *importer.Node, f *floatLayer) error {
 		b.done[add] = true
 		out = add.Outputs[0]
 	}
-	act, actOut, lo, hi, nonNeg := b.activation(out)
-	if act != nil {
-		b.done[act] = true
-		out = actOut
-	}
+	out, lo, hi, nonNeg := b.fuseActivation(out)
 	sy, signed, clo, chi := b.encode(out, !nonNeg, lo, hi)
 	y := b.newValue(out, outShape, sy, signed)
 	op.Out = y

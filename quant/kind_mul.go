@@ -122,12 +122,7 @@ func (b *builder) binaryOperands(n *importer.Node, why string) (bin binaryOperan
 		b.unsupported(n, err.Error())
 		return bin, false, nil
 	}
-	out := n.Outputs[0]
-	act, actOut, lo, hi, nonNeg := b.activation(out)
-	if act != nil {
-		b.done[act] = true
-		out = actOut
-	}
+	out, lo, hi, nonNeg := b.fuseActivation(n.Outputs[0])
 	return binaryOperands{x: x, y: y, vx: vx, vy: vy, shape: shape, out: out, lo: lo, hi: hi, nonNeg: nonNeg}, true, nil
 }
 
@@ -170,18 +165,7 @@ func broadcastStrides(a, b, out []int) (sa, sb []int, err error) {
 	if !slices.Equal(shape, out) {
 		return nil, nil, fmt.Errorf("operands %v and %v do not broadcast to %v", a, b, out)
 	}
-	strides := func(s []int) []int {
-		st := make([]int, len(out))
-		step := 1
-		for i := len(s) - 1; i >= 0; i-- {
-			if s[i] != 1 {
-				st[i+len(out)-len(s)] = step
-			}
-			step *= s[i]
-		}
-		return st
-	}
-	return strides(a), strides(b), nil
+	return operandStrides(a, out), operandStrides(b, out), nil
 }
 
 // forEachRun walks the per-sample output in order by runs: f gets the

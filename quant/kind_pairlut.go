@@ -293,7 +293,7 @@ func constPerSample(shape []int, lead, dims int) (s []int, ok bool) {
 // unaryTable is an OpLUT of f over every code of x.
 func (b *builder) unaryTable(n *importer.Node, x int, f func(float64) float64, nonNeg bool) error {
 	vx := b.net.Values[x]
-	out, lo, hi, actNonNeg := b.fusedOutput(n)
+	out, lo, hi, actNonNeg := b.fuseActivation(n.Outputs[0])
 	sy, signed, olo, ohi := b.encode(out, !(nonNeg || actNonNeg), lo, hi)
 	v := b.newValue(out, vx.Shape, sy, signed)
 	qlo, qhi := vx.Range()
@@ -310,19 +310,6 @@ func (b *builder) unaryTable(n *importer.Node, x int, f func(float64) float64, n
 	return nil
 }
 
-// fusedOutput is the node's output after a following Relu or Clip is fused
-// into its clamp: the name written, its range in real units, and whether it
-// is known non-negative.
-func (b *builder) fusedOutput(n *importer.Node) (out string, lo, hi float64, nonNeg bool) {
-	out = n.Outputs[0]
-	act, actOut, lo, hi, nonNeg := b.activation(out)
-	if act != nil {
-		b.done[act] = true
-		out = actOut
-	}
-	return out, lo, hi, nonNeg
-}
-
 // pairTable emits the OpPairLUT of f over every pair of codes of a and c.
 func (b *builder) pairTable(n *importer.Node, a, c pairOperand, f func(a, b float64) float64, nonNeg bool) error {
 	va, vc := b.net.Values[a.v], b.net.Values[c.v]
@@ -335,7 +322,7 @@ func (b *builder) pairTable(n *importer.Node, a, c pairOperand, f func(a, b floa
 		b.unsupported(n, err.Error())
 		return nil
 	}
-	out, lo, hi, actNonNeg := b.fusedOutput(n)
+	out, lo, hi, actNonNeg := b.fuseActivation(n.Outputs[0])
 	sy, signed, olo, ohi := b.encode(out, !(nonNeg || actNonNeg), lo, hi)
 	v := b.newValue(out, shape, sy, signed)
 	alo, ahi := va.Range()

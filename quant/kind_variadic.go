@@ -190,12 +190,7 @@ func (b *builder) variadic(n *importer.Node) error {
 		anyUnsigned = anyUnsigned || !b.net.Values[v].Signed
 		allUnsigned = allUnsigned && !b.net.Values[v].Signed
 	}
-	out := n.Outputs[0]
-	act, actOut, lo, hi, nonNeg := b.activation(out)
-	if act != nil {
-		b.done[act] = true
-		out = actOut
-	}
+	out, lo, hi, nonNeg := b.fuseActivation(n.Outputs[0])
 	// Max is at least its unsigned operand; Min, Sum and Mean of unsigned
 	// operands are unsigned.
 	signed := !(nonNeg || allUnsigned || kind == OpEltMax && anyUnsigned)

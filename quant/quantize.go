@@ -687,6 +687,19 @@ func (b *builder) activation(name string) (fused *importer.Node, out string, lo,
 	return nil, name, lo, hi, false
 }
 
+// fuseActivation fuses a Relu or Clip that follows value name (see
+// activation) into the clamp of the op writing it, marking the activation
+// done: it returns the name the op writes (the activation's output, or name
+// when there is none), the clamp bounds in real units, and whether the
+// result is known non-negative.
+func (b *builder) fuseActivation(name string) (out string, lo, hi float64, nonNeg bool) {
+	act, out, lo, hi, nonNeg := b.activation(name)
+	if act != nil {
+		b.done[act] = true
+	}
+	return out, lo, hi, nonNeg
+}
+
 // clampCodes converts real clamp bounds to codes of a value with scale s,
 // intersected with the code range.
 func clampCodes(lo, hi, s float64, bits int, signed bool) (int32, int32) {
