@@ -48,14 +48,7 @@ func TestBoolInputsConformance(t *testing.T) {
 					t.Fatalf("input %q: type %v, scale %g, signed %v; want %v codes at scale 1", in.Name, in.DType, v.Scale, v.Signed, want)
 				}
 			}
-			data, err := net.MarshalBinary()
-			if err != nil {
-				t.Fatal(err)
-			}
-			back, err := UnmarshalNetwork(data)
-			if err != nil {
-				t.Fatal(err)
-			}
+			back := decoded(t, net)
 			for _, n := range []*Network{net, back} {
 				got, err := n.RunInputs(ins, nil, 0)
 				if err != nil {

@@ -172,24 +172,30 @@ func qdqRoundTrip(t *testing.T, net *Network, xs []*importer.Tensor) ([]int32, e
 	if err := net.WriteQDQ(path); err != nil {
 		return nil, err
 	}
-	m, err := onnx.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	back, err := QuantizeQDQ(m, nil, DefaultConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	codes, _, err := back.RunCodesInputs(xs, nil, 0)
+	codes, _, err := loadQDQ(t, path).RunCodesInputs(xs, nil, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return codes, nil
 }
 
-// marshalRoundTrip encodes net (MarshalBinary), decodes it and returns the
-// decoded network's codes for xs (one batch per input).
-func marshalRoundTrip(t *testing.T, net *Network, xs []*importer.Tensor) []int32 {
+// loadQDQ reads the QDQ ONNX model at path as a pre-quantized network.
+func loadQDQ(t *testing.T, path string) *Network {
+	t.Helper()
+	m, err := onnx.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	net, err := QuantizeQDQ(m, nil, DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return net
+}
+
+// decoded encodes net (MarshalBinary) and returns the network decoded from
+// those bytes.
+func decoded(t *testing.T, net *Network) *Network {
 	t.Helper()
 	data, err := net.MarshalBinary()
 	if err != nil {
@@ -199,7 +205,14 @@ func marshalRoundTrip(t *testing.T, net *Network, xs []*importer.Tensor) []int32
 	if err != nil {
 		t.Fatal(err)
 	}
-	codes, _, err := back.RunCodesInputs(xs, nil, 0)
+	return back
+}
+
+// marshalRoundTrip returns the codes for xs (one batch per input) of net
+// decoded from its own encoding.
+func marshalRoundTrip(t *testing.T, net *Network, xs []*importer.Tensor) []int32 {
+	t.Helper()
+	codes, _, err := decoded(t, net).RunCodesInputs(xs, nil, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -261,14 +261,7 @@ func TestQDQConvTranspose(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			lm, err := onnx.Load(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			back, err := QuantizeQDQ(lm, nil, DefaultConfig())
-			if err != nil {
-				t.Fatal(err)
-			}
+			back := loadQDQ(t, path)
 			x := randomBatch(2, 4, 3, 4, 5)
 			a, _, err := net.RunCodes(x, nil, 0)
 			if err != nil {

@@ -95,15 +95,7 @@ func TestSmallClassToken(t *testing.T) {
 			t.Errorf("linear %q reads %d-bit inputs, want %d", l.Name, l.ABits, cfg.ABits)
 		}
 	}
-	raw, err := net.MarshalBinary()
-	if err != nil {
-		t.Fatal(err)
-	}
-	back, err := UnmarshalNetwork(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	again, err := back.Run(x, nil)
+	again, err := decoded(t, net).Run(x, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -185,13 +185,7 @@ func TestTransformerKinds(t *testing.T) {
 				t.Errorf("SQNR %.1f dB < %g dB", s, tc.minSQNR)
 			}
 			// the network survives its own encoding (every new kind is checked)
-			raw, err := net.MarshalBinary()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := UnmarshalNetwork(raw); err != nil {
-				t.Fatal(err)
-			}
+			decoded(t, net)
 		})
 	}
 }
