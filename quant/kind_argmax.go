@@ -107,9 +107,8 @@ func exportArgMax(x *exportCtx) error {
 
 // argMax builds ArgMax or ArgMin over a per-sample axis (not the batch).
 func (b *builder) argMax(n *importer.Node) error {
-	x, ok := b.input(n, 0)
+	x, ok := b.integerInput(n)
 	if !ok {
-		b.unsupported(n, "input is not an integer value")
 		return nil
 	}
 	vx := b.net.Values[x]

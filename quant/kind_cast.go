@@ -32,9 +32,8 @@ func init() {
 }
 
 func (b *builder) cast(n *importer.Node) error {
-	x, ok := b.input(n, 0)
+	x, ok := b.integerInput(n)
 	if !ok {
-		b.unsupported(n, "input is not an integer value")
 		return nil
 	}
 	to64, _ := n.AttrInt("to", 0)

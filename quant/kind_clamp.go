@@ -84,9 +84,8 @@ func (b *builder) clipBounds(n *importer.Node) (lo, hi float64, ok bool) {
 
 // clampOp emits a standalone Relu/Clip: same scale, codes clamped.
 func (b *builder) clampOp(n *importer.Node, lo, hi float64) error {
-	x, ok := b.input(n, 0)
+	x, ok := b.integerInput(n)
 	if !ok {
-		b.unsupported(n, "input is not an integer value")
 		return nil
 	}
 	vx := b.net.Values[x]

@@ -103,7 +103,7 @@ func checkGather(x *checkCtx) error {
 	op := x.op
 	out := x.out
 	for _, vi := range op.In {
-		if in := &x.n.Values[vi]; in.Scale != out.Scale || in.Bits != out.Bits || in.Signed != out.Signed {
+		if in := &x.n.Values[vi]; !in.sameEncoding(out) {
 			return fmt.Errorf("a copy changes the encoding")
 		}
 	}
@@ -172,9 +172,8 @@ func exportGather(x *exportCtx) error {
 
 // gather builds one OpGather per output of a code-moving node.
 func (b *builder) gather(n *importer.Node) error {
-	x, ok := b.input(n, 0)
+	x, ok := b.integerInput(n)
 	if !ok {
-		b.unsupported(n, "input is not an integer value")
 		return nil
 	}
 	vx := b.net.Values[x]

@@ -72,7 +72,7 @@ func checkGlobalAvgGlobalMax(x *checkCtx) error {
 	if len(x.op.Mult) > 1 || len(x.op.Mult) == 1 && (x.op.Kind != OpGlobalAvg || in.size() > 1<<23) {
 		return fmt.Errorf("%d multipliers for %s over %d codes", len(x.op.Mult), x.op.Kind, in.size())
 	}
-	if len(x.op.Mult) == 0 && (in.Scale != out.Scale || in.Signed != out.Signed || in.Bits != out.Bits) {
+	if len(x.op.Mult) == 0 && !in.sameEncoding(out) {
 		return fmt.Errorf("pooling without a multiplier changes the encoding")
 	}
 	return nil
@@ -103,9 +103,8 @@ func exportGlobalMax(x *exportCtx) error {
 // reshape when the reduced axes are not kept. Other axes are grouped
 // reductions (kind_reduce.go).
 func (b *builder) reduce(n *importer.Node) error {
-	x, ok := b.input(n, 0)
+	x, ok := b.integerInput(n)
 	if !ok {
-		b.unsupported(n, "input is not an integer value")
 		return nil
 	}
 	vx := b.net.Values[x]
@@ -149,9 +148,8 @@ func (b *builder) reduce(n *importer.Node) error {
 }
 
 func (b *builder) globalPool(n *importer.Node) error {
-	x, ok := b.input(n, 0)
+	x, ok := b.integerInput(n)
 	if !ok {
-		b.unsupported(n, "input is not an integer value")
 		return nil
 	}
 	vx := b.net.Values[x]

@@ -77,9 +77,8 @@ func exportHardmax(x *exportCtx) error {
 
 // hardmax builds Hardmax over per-sample axes (not the batch).
 func (b *builder) hardmax(n *importer.Node) error {
-	x, ok := b.input(n, 0)
+	x, ok := b.integerInput(n)
 	if !ok {
-		b.unsupported(n, "input is not an integer value")
 		return nil
 	}
 	vx := b.net.Values[x]

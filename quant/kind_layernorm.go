@@ -186,9 +186,8 @@ func workLayerNorm(n *Network, op *Op) DigitalWork {
 // refused: its statistics would mix samples, and the integer model runs
 // each sample on its own.
 func (b *builder) layerNorm(n *importer.Node) error {
-	x, ok := b.input(n, 0)
+	x, ok := b.integerInput(n)
 	if !ok {
-		b.unsupported(n, "input is not an integer value")
 		return nil
 	}
 	if slices.ContainsFunc(n.Outputs[min(1, len(n.Outputs)):], func(o string) bool { return o != "" }) {

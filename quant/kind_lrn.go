@@ -138,9 +138,8 @@ func checkLRN(x *checkCtx) error {
 
 // lrn builds LRN over the channels of [C, ...] per sample.
 func (b *builder) lrn(n *importer.Node) error {
-	x, ok := b.input(n, 0)
+	x, ok := b.integerInput(n)
 	if !ok {
-		b.unsupported(n, "input is not an integer value")
 		return nil
 	}
 	vx := b.net.Values[x]

@@ -53,9 +53,8 @@ func exportLUT(x *exportCtx) error {
 // lut tabulates an elementwise function over every input code:
 // Table[q - q_min] = clamp(round(f(q·s_x)/s_y)).
 func (b *builder) lut(n *importer.Node) error {
-	x, ok := b.input(n, 0)
+	x, ok := b.integerInput(n)
 	if !ok {
-		b.unsupported(n, "input is not an integer value")
 		return nil
 	}
 	vx := b.net.Values[x]

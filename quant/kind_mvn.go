@@ -126,9 +126,8 @@ func checkMVN(x *checkCtx) error {
 
 // mvn builds MeanVarianceNormalization over per-sample axes.
 func (b *builder) mvn(n *importer.Node) error {
-	x, ok := b.input(n, 0)
+	x, ok := b.integerInput(n)
 	if !ok {
-		b.unsupported(n, "input is not an integer value")
 		return nil
 	}
 	vx := b.net.Values[x]

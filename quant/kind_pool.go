@@ -67,7 +67,7 @@ func checkMaxPoolAvgPool(x *checkCtx) error {
 	if len(op.Mult) > 1 || len(op.Mult) == 1 && op.Kind != OpAvgPool {
 		return fmt.Errorf("%d multipliers for %s", len(op.Mult), op.Kind)
 	}
-	if len(op.Mult) == 0 && (in.Scale != out.Scale || in.Signed != out.Signed || in.Bits != out.Bits) {
+	if len(op.Mult) == 0 && !in.sameEncoding(out) {
 		return fmt.Errorf("pooling without a multiplier changes the encoding")
 	}
 	if lo, hi := in.Range(); len(op.Mult) == 1 && float64(w.KH*w.KW)*math.Max(-float64(lo), float64(hi)) >= 1<<32 {
@@ -109,9 +109,8 @@ func exportMaxPoolAvgPool(x *exportCtx) error {
 }
 
 func (b *builder) pool(n *importer.Node) error {
-	x, ok := b.input(n, 0)
+	x, ok := b.integerInput(n)
 	if !ok {
-		b.unsupported(n, "input is not an integer value")
 		return nil
 	}
 	if len(n.Outputs) > 1 && n.Outputs[1] != "" {

@@ -208,14 +208,14 @@ func checkReduce(x *checkCtx) error {
 	}
 	switch op.Kind {
 	case OpReduceMax, OpReduceMin:
-		if len(op.Mult) != 0 || in.Scale != out.Scale || in.Signed != out.Signed || in.Bits != out.Bits {
+		if len(op.Mult) != 0 || !in.sameEncoding(out) {
 			return fmt.Errorf("%s changes the encoding", op.Kind)
 		}
 	default:
 		if len(op.Mult) > 1 {
 			return fmt.Errorf("%d multipliers, want at most 1", len(op.Mult))
 		}
-		if len(op.Mult) == 0 && (in.Scale != out.Scale || in.Signed != out.Signed || in.Bits != out.Bits) {
+		if len(op.Mult) == 0 && !in.sameEncoding(out) {
 			return fmt.Errorf("a sum without a multiplier changes the encoding")
 		}
 		lo, hi := in.Range()
@@ -366,9 +366,8 @@ func reducedAxes(n *importer.Node, axes []int, r int) ([]bool, error) {
 // (every axis when none are given): one group per output code, listing the
 // input codes that reduce into it.
 func (b *builder) reduceGroups(n *importer.Node) error {
-	x, ok := b.input(n, 0)
+	x, ok := b.integerInput(n)
 	if !ok {
-		b.unsupported(n, "input is not an integer value")
 		return nil
 	}
 	vx := b.net.Values[x]

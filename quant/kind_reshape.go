@@ -42,7 +42,7 @@ func checkReshape(x *checkCtx) error {
 	if in.size() != out.size() {
 		return fmt.Errorf("input %v output %v", in.Shape, out.Shape)
 	}
-	if in.Scale != out.Scale || in.Bits != out.Bits || in.Signed != out.Signed {
+	if !in.sameEncoding(out) {
 		return fmt.Errorf("reshape changes the encoding")
 	}
 	return nil
@@ -51,9 +51,8 @@ func checkReshape(x *checkCtx) error {
 // reshape handles the layout-only ops: the batch dimension must stay first
 // and unchanged.
 func (b *builder) reshape(n *importer.Node) error {
-	x, ok := b.input(n, 0)
+	x, ok := b.integerInput(n)
 	if !ok {
-		b.unsupported(n, "input is not an integer value")
 		return nil
 	}
 	if why := dropoutTrains(b.g, n); why != "" {

@@ -139,7 +139,7 @@ func execResize(x *execCtx) error {
 func checkResize(x *checkCtx) error {
 	op := x.op
 	in, out := x.in, x.out
-	if in.Scale != out.Scale || in.Bits != out.Bits || in.Signed != out.Signed {
+	if !in.sameEncoding(out) {
 		return fmt.Errorf("resize changes the encoding")
 	}
 	r := len(out.Shape)
@@ -181,9 +181,8 @@ func exportResize(x *exportCtx) error {
 
 // resize builds OpResize from the float interpreter's plan for the node.
 func (b *builder) resize(n *importer.Node) error {
-	x, ok := b.input(n, 0)
+	x, ok := b.integerInput(n)
 	if !ok {
-		b.unsupported(n, "input is not an integer value")
 		return nil
 	}
 	vx := b.net.Values[x]

@@ -97,9 +97,8 @@ func workSoftmax(n *Network, op *Op) DigitalWork {
 // reads, and
 // OpSoftmax over the last axis anywhere else.
 func (b *builder) softmax(n *importer.Node) error {
-	x, ok := b.input(n, 0)
+	x, ok := b.integerInput(n)
 	if !ok {
-		b.unsupported(n, "input is not an integer value")
 		return nil
 	}
 	def := int64(-1)

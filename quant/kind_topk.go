@@ -96,7 +96,7 @@ func checkTopK(x *checkCtx) error {
 		}
 		return nil
 	}
-	if in.Scale != out.Scale || in.Bits != out.Bits || in.Signed != out.Signed {
+	if !in.sameEncoding(out) {
 		return fmt.Errorf("TopK values change the encoding")
 	}
 	return nil
@@ -105,9 +105,8 @@ func checkTopK(x *checkCtx) error {
 // topK builds TopK with a constant K over a per-sample axis: one op for each
 // output the graph uses.
 func (b *builder) topK(n *importer.Node) error {
-	x, ok := b.input(n, 0)
+	x, ok := b.integerInput(n)
 	if !ok {
-		b.unsupported(n, "input is not an integer value")
 		return nil
 	}
 	vx := b.net.Values[x]

@@ -27,7 +27,7 @@ func checkTranspose(x *checkCtx) error {
 	op := x.op
 	in := x.in
 	out := x.out
-	if in.Scale != out.Scale || in.Bits != out.Bits || in.Signed != out.Signed {
+	if !in.sameEncoding(out) {
 		return fmt.Errorf("transpose changes the encoding")
 	}
 	if len(op.Perm) != len(in.Shape) || len(out.Shape) != len(in.Shape) {
@@ -58,9 +58,8 @@ func exportTranspose(x *exportCtx) error {
 }
 
 func (b *builder) transpose(n *importer.Node) error {
-	x, ok := b.input(n, 0)
+	x, ok := b.integerInput(n)
 	if !ok {
-		b.unsupported(n, "input is not an integer value")
 		return nil
 	}
 	vx := b.net.Values[x]

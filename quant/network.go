@@ -106,6 +106,12 @@ func codeRange(bits int, signed bool) (lo, hi int32) {
 }
 
 // size returns the number of elements per sample.
+// sameEncoding reports whether w's codes mean what v's do: the same scale,
+// width and signedness (what an op that only moves codes must keep).
+func (v *Value) sameEncoding(w *Value) bool {
+	return v.Scale == w.Scale && v.Bits == w.Bits && v.Signed == w.Signed
+}
+
 func (v *Value) size() int {
 	n := 1
 	for _, d := range v.Shape {

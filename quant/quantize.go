@@ -660,6 +660,16 @@ func (b *builder) input(n *importer.Node, i int) (int, bool) {
 	return v, ok
 }
 
+// integerInput is input 0 of n as an integer value; when it is not one, it
+// reports n unsupported with the reason and returns false.
+func (b *builder) integerInput(n *importer.Node) (int, bool) {
+	x, ok := b.input(n, 0)
+	if !ok {
+		b.unsupported(n, "input is not an integer value")
+	}
+	return x, ok
+}
+
 func (b *builder) emit(op Op) {
 	b.net.Ops = append(b.net.Ops, op)
 }
