@@ -69,13 +69,7 @@ func TestConformanceCasesQuantized(t *testing.T) {
 			if x.DType != importer.Float {
 				x = &importer.Tensor{DType: importer.Float, Shape: x.Shape, Float: x.Floats()}
 			}
-			cfg := DefaultConfig()
-			cfg.Calib = x.Shape[0]
-			net, err := Quantize(m, x, cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := net.Run(x, nil)
+			got, err := quantizeRun(t, m, x)
 			if err != nil {
 				t.Fatal(err)
 			}

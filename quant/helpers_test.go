@@ -126,6 +126,24 @@ func quantizeOneOp(t testing.TB, m *importer.Model, calib *importer.Tensor, k Op
 	return net
 }
 
+// quantizeRun quantizes m with the default configuration calibrated on all
+// of x and returns the golden model's output for x. The error is Quantize's
+// (a refusal, which some tests want); a failure to run fails the test.
+func quantizeRun(t testing.TB, m *importer.Model, x *importer.Tensor) (*importer.Tensor, error) {
+	t.Helper()
+	cfg := DefaultConfig()
+	cfg.Calib = x.Shape[0]
+	net, err := Quantize(m, x, cfg)
+	if err != nil {
+		return nil, err
+	}
+	got, err := net.Run(x, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got, nil
+}
+
 // dequantizedInput quantizes x as the network's input i and returns the
 // codes with what they stand for (each code times the input's scale): the
 // float interpreter run on that tensor sees exactly the values the integer

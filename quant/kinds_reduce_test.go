@@ -371,13 +371,7 @@ func TestReduceConformance(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			cfg := DefaultConfig()
-			cfg.Calib = x.Shape[0]
-			net, err := Quantize(m, x, cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := net.Run(x, nil)
+			got, err := quantizeRun(t, m, x)
 			if err != nil {
 				t.Fatal(err)
 			}
