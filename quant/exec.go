@@ -251,6 +251,17 @@ func getWorkState(n *Network, golden bool) *workState {
 	return ws
 }
 
+// requantRows returns the workspace's per-column multipliers and biases for
+// n output columns, reallocated only when n outgrows them (the contents are
+// the caller's to fill).
+func (ws *workState) requantRows(n int) ([]Multiplier, []int64) {
+	if cap(ws.mults) < n {
+		ws.mults = make([]Multiplier, n)
+		ws.biases = make([]int64, n)
+	}
+	return ws.mults[:n], ws.biases[:n]
+}
+
 func grow(b []int32, n int) []int32 {
 	if cap(b) < n {
 		return make([]int32, n)

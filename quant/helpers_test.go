@@ -144,6 +144,18 @@ func quantizeRun(t testing.TB, m *importer.Model, x *importer.Tensor) (*importer
 	return got, nil
 }
 
+// requireNearFloat fails the test unless the golden model's output got has
+// the float reference's shape and an SQNR of at least 30 dB against it.
+func requireNearFloat(t testing.TB, got, ref *importer.Tensor) {
+	t.Helper()
+	if !slices.Equal(got.Shape, ref.Shape) {
+		t.Fatalf("output shape %v, float %v", got.Shape, ref.Shape)
+	}
+	if s := sqnrOf(ref.Float, got.Float); !(s >= 30) {
+		t.Errorf("SQNR %.1f dB < 30 dB", s)
+	}
+}
+
 // dequantizedInput quantizes x as the network's input i and returns the
 // codes with what they stand for (each code times the input's scale): the
 // float interpreter run on that tensor sees exactly the values the integer

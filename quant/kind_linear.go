@@ -362,11 +362,7 @@ func (n *Network) execLinear(op *Op, in, out []int32, bs int, mm MatMulFunc, ws 
 		}
 		// the golden path's requantization (requantRows), here over the
 		// ohw×N accumulator rows of each sample
-		if cap(ws.mults) < N {
-			ws.mults = make([]Multiplier, N)
-			ws.biases = make([]int64, N)
-		}
-		mults, biases := ws.mults[:N], ws.biases[:N]
+		mults, biases := ws.requantRows(N)
 		for c := range mults {
 			ch := g*N + c
 			mults[c] = mult[min(ch, len(mult)-1)]
@@ -405,11 +401,7 @@ func (n *Network) convBytes(op *Op, l *Linear, vp *vnniPacked, g int, in, out []
 	vp.gemmBytes(a, mp, c)
 	N := l.N
 	cout := l.Groups * N
-	if cap(ws.mults) < N {
-		ws.mults = make([]Multiplier, N)
-		ws.biases = make([]int64, N)
-	}
-	mults, biases := ws.mults[:N], ws.biases[:N]
+	mults, biases := ws.requantRows(N)
 	for cc := range mults {
 		ch := g*N + cc
 		mults[cc] = op.Mult[min(ch, len(op.Mult)-1)]

@@ -333,12 +333,7 @@ func TestLoweredConvolutions(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !slices.Equal(got.Shape, ref.Shape) {
-				t.Fatalf("output %v, float %v", got.Shape, ref.Shape)
-			}
-			if s := sqnrOf(ref.Float, got.Float); !(s >= 30) {
-				t.Errorf("SQNR %.1f dB < 30 dB", s)
-			}
+			requireNearFloat(t, got, ref)
 			if tc.op != "ConvTranspose" {
 				return
 			}

@@ -102,12 +102,7 @@ func TestReduceKinds(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !slices.Equal(got.Shape, ref.Shape) {
-				t.Fatalf("output shape %v, float %v", got.Shape, ref.Shape)
-			}
-			if s := sqnrOf(ref.Float, got.Float); !(s >= 30) {
-				t.Errorf("SQNR %.1f dB < 30 dB", s)
-			}
+			requireNearFloat(t, got, ref)
 			// vs the exact reduction of the input codes: the float
 			// interpreter on the dequantized codes, divided by the output
 			// scale, is the exact value up to float32 rounding; Max and Min

@@ -101,12 +101,7 @@ func TestVariadicKinds(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !slices.Equal(got.Shape, ref.Shape) {
-				t.Fatalf("output shape %v, float %v", got.Shape, ref.Shape)
-			}
-			if s := sqnrOf(ref.Float, got.Float); !(s >= 30) {
-				t.Errorf("SQNR %.1f dB < 30 dB", s)
-			}
+			requireNearFloat(t, got, ref)
 			codes, _, err := net.RunCodesInputs(xs, nil, 0)
 			if err != nil {
 				t.Fatal(err)
