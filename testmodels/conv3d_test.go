@@ -57,14 +57,7 @@ func TestConv3D(t *testing.T) {
 	if s := sqnrDB(got.Float, golden.Float); !(s >= 30) {
 		t.Errorf("int8 golden model vs float: SQNR %.1f dB < 30 dB", s)
 	}
-	raw, err := net.MarshalBinary()
-	if err != nil {
-		t.Fatal(err)
-	}
-	back, err := quant.UnmarshalNetwork(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
+	back := decoded(t, net)
 	want, _, err := net.RunCodes(x, nil, 0)
 	if err != nil {
 		t.Fatal(err)

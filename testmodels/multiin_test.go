@@ -247,6 +247,21 @@ func quantizeOnAll(t *testing.T, m *importer.Model, xs []*importer.Tensor) (*qua
 	return net, cfg
 }
 
+// decoded encodes net (MarshalBinary) and returns the network decoded from
+// those bytes.
+func decoded(t *testing.T, net *quant.Network) *quant.Network {
+	t.Helper()
+	raw, err := net.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := quant.UnmarshalNetwork(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return back
+}
+
 // roundTrips checks that net, decoded from its encoding and (with qdq)
 // imported from its QDQ export (which has every input and output),
 // computes the same codes on xs for every output.
@@ -256,14 +271,7 @@ func roundTrips(t *testing.T, net *quant.Network, cfg quant.Config, xs []*import
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw, err := net.MarshalBinary()
-	if err != nil {
-		t.Fatal(err)
-	}
-	back, err := quant.UnmarshalNetwork(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
+	back := decoded(t, net)
 	type copy struct {
 		what string
 		net  *quant.Network
