@@ -89,33 +89,7 @@ func TestFrozenParameterInputs(t *testing.T) {
 			if _, err := QuantizeInputs(m, ins, cfg); err == nil {
 				t.Fatal("quantized with its parameters as inputs; the test is not about freezing")
 			}
-			consts := map[string]*importer.Tensor{}
-			for i, in := range m.Graph.Inputs[1:] {
-				consts[in.Name] = ins[i+1]
-			}
-			mf, err := importer.FreezeInputs(m, consts)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := quantizeRun(t, mf, x)
-			if tc.refuse != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.refuse) {
-					t.Fatalf("error %v, want one saying %q", err, tc.refuse)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			g, w := realValues(got), realValues(outs[0])
-			if len(g) != len(w) {
-				t.Fatalf("%d outputs, expected %d", len(g), len(w))
-			}
-			s := sqnr64(w, g)
-			if !(s >= 30) {
-				t.Errorf("SQNR %.1f dB < 30 dB against the expected output", s)
-			}
-			t.Logf("SQNR %.1f dB against the expected output", s)
+			frozenAgainstExpected(t, m, ins, outs[0], tc.refuse)
 		})
 	}
 }
@@ -154,30 +128,42 @@ func TestLayerNormAxesConformance(t *testing.T) {
 			n := g.Nodes[0]
 			n.Outputs = n.Outputs[:1]
 			g.Outputs = g.Outputs[:1]
-			x := ins[0]
-			mf, err := importer.FreezeInputs(m, map[string]*importer.Tensor{g.Inputs[1].Name: ins[1], g.Inputs[2].Name: ins[2]})
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := quantizeRun(t, mf, x)
-			if tc.refuse != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.refuse) {
-					t.Fatalf("error %v, want one saying %q", err, tc.refuse)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			gv, wv := realValues(got), realValues(outs[0])
-			if len(gv) != len(wv) {
-				t.Fatalf("%d outputs, expected %d", len(gv), len(wv))
-			}
-			if s := sqnr64(wv, gv); !(s >= 30) {
-				t.Errorf("SQNR %.1f dB < 30 dB against the expected Y", s)
-			} else {
-				t.Logf("SQNR %.1f dB against the expected Y", s)
-			}
+			frozenAgainstExpected(t, m, ins, outs[0], tc.refuse)
 		})
 	}
+}
+
+// frozenAgainstExpected freezes every graph input after the first to its
+// test value, quantizes on the first, and holds the integer output against
+// the case's expected one (SQNR ≥ 30 dB), or, with refuse set, requires
+// Quantize to refuse with that reason.
+func frozenAgainstExpected(t *testing.T, m *importer.Model, ins []*importer.Tensor, want *importer.Tensor, refuse string) {
+	t.Helper()
+	consts := map[string]*importer.Tensor{}
+	for i, in := range m.Graph.Inputs[1:] {
+		consts[in.Name] = ins[i+1]
+	}
+	mf, err := importer.FreezeInputs(m, consts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := quantizeRun(t, mf, ins[0])
+	if refuse != "" {
+		if err == nil || !strings.Contains(err.Error(), refuse) {
+			t.Fatalf("error %v, want one saying %q", err, refuse)
+		}
+		return
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, w := realValues(got), realValues(want)
+	if len(g) != len(w) {
+		t.Fatalf("%d outputs, expected %d", len(g), len(w))
+	}
+	s := sqnr64(w, g)
+	if !(s >= 30) {
+		t.Errorf("SQNR %.1f dB < 30 dB against the expected output", s)
+	}
+	t.Logf("SQNR %.1f dB against the expected output", s)
 }
