@@ -142,14 +142,16 @@ func TestBatchConv(t *testing.T) {
 		{16, 1, 28, 28, 6, 5, [4]int{2, 2, 2, 2}, 1, 1, 1, true},   // LeNet conv1, one lane group
 		{37, 16, 14, 14, 16, 3, [4]int{1, 1, 1, 1}, 1, 1, 1, true}, // two groups + 5 single images
 		{33, 16, 14, 14, 32, 3, [4]int{1, 1, 1, 1}, 1, 2, 2, false},
-		{32, 64, 4, 4, 64, 3, [4]int{1, 1, 1, 1}, 1, 1, 1, true}, // K = 576 > gemmKC, 11 row panels
-		{17, 40, 6, 6, 20, 3, [4]int{1, 1, 1, 1}, 1, 1, 1, true}, // K = 360
-		{20, 3, 9, 7, 13, 3, [4]int{0, 2, 1, 0}, 1, 1, 1, true},  // asymmetric pads
-		{16, 4, 13, 11, 5, 3, [4]int{2, 0, 1, 2}, 2, 3, 3, true}, // stride 3, dilation 2
-		{18, 3, 9, 10, 7, 3, [4]int{1, 1, 1, 1}, 1, 2, 1, true},  // stride 2 by 1
-		{16, 5, 8, 8, 36, 2, [4]int{0, 0, 0, 0}, 1, 2, 2, true},  // 2×2/2, 6 full panels
-		{16, 2, 4, 4, 3, 4, [4]int{0, 0, 0, 0}, 1, 1, 1, false},  // kernel as large as the input
-		{48, 8, 5, 5, 24, 3, [4]int{1, 1, 1, 1}, 1, 1, 1, true},  // three groups, 4 panels
+		{32, 64, 4, 4, 64, 3, [4]int{1, 1, 1, 1}, 1, 1, 1, true},   // K = 576 > gemmKC, 11 row panels
+		{17, 40, 6, 6, 20, 3, [4]int{1, 1, 1, 1}, 1, 1, 1, true},   // K = 360
+		{20, 3, 9, 7, 13, 3, [4]int{0, 2, 1, 0}, 1, 1, 1, true},    // asymmetric pads
+		{16, 4, 13, 11, 5, 3, [4]int{2, 0, 1, 2}, 2, 3, 3, true},   // stride 3, dilation 2
+		{18, 3, 9, 10, 7, 3, [4]int{1, 1, 1, 1}, 1, 2, 1, true},    // stride 2 by 1
+		{16, 5, 8, 8, 36, 2, [4]int{0, 0, 0, 0}, 1, 2, 2, true},    // 2×2/2, 6 full panels
+		{16, 2, 4, 4, 3, 4, [4]int{0, 0, 0, 0}, 1, 1, 1, false},    // kernel as large as the input
+		{48, 8, 5, 5, 24, 3, [4]int{1, 1, 1, 1}, 1, 1, 1, true},    // three groups, 4 panels
+		{64, 16, 14, 14, 16, 3, [4]int{1, 1, 1, 1}, 1, 1, 1, true}, // four groups, rows split over workers
+		{23, 3, 11, 9, 8, 3, [4]int{1, 1, 1, 1}, 1, 1, 1, false},   // one group split into parts of unaligned positions
 	}
 	for _, asm := range []bool{true, false} {
 		for _, tc := range cases {

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 )
 
@@ -90,5 +91,42 @@ func TestConvBitsAcrossWorkers(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestParallelForNestedAndConcurrent checks the persistent helpers: calls
+// nested inside a chunk and calls from several goroutines at once (more
+// jobs than helpers, so some are offered to busy helpers and taken only
+// after their caller finished) must each cover every index exactly once
+// and return, never waiting on a helper that is busy elsewhere.
+func TestParallelForNestedAndConcurrent(t *testing.T) {
+	const outer, inner, callers = 16, 50, 4
+	var wg sync.WaitGroup
+	counts := make([][]int32, callers)
+	for c := range callers {
+		counts[c] = make([]int32, outer*inner)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 20 {
+				parallelFor(outer, 3, func(lo, hi int) {
+					for o := lo; o < hi; o++ {
+						parallelFor(inner, 2, func(ilo, ihi int) {
+							for i := ilo; i < ihi; i++ {
+								atomic.AddInt32(&counts[c][o*inner+i], 1)
+							}
+						})
+					}
+				})
+			}
+		}()
+	}
+	wg.Wait()
+	for c, cs := range counts {
+		for i, n := range cs {
+			if n != 20 {
+				t.Fatalf("caller %d index %d visited %d times, want 20", c, i, n)
+			}
+		}
 	}
 }
