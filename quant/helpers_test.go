@@ -209,6 +209,20 @@ func qdqRoundTrip(t *testing.T, net *Network, xs []*importer.Tensor) ([]int32, e
 	return codes, nil
 }
 
+// requireQDQSameCodes exports net as QDQ, reads it back and requires its
+// codes for xs to equal want; it returns the export's refusal, if any.
+func requireQDQSameCodes(t *testing.T, net *Network, xs []*importer.Tensor, want []int32) error {
+	t.Helper()
+	got, err := qdqRoundTrip(t, net, xs)
+	if err != nil {
+		return err
+	}
+	if !slices.Equal(want, got) {
+		t.Errorf("codes differ after the QDQ round trip")
+	}
+	return nil
+}
+
 // loadQDQ reads the QDQ ONNX model at path as a pre-quantized network.
 func loadQDQ(t *testing.T, path string) *Network {
 	t.Helper()

@@ -124,12 +124,8 @@ func TestVariadicKinds(t *testing.T) {
 			if got := marshalRoundTrip(t, net, xs); !slices.Equal(codes, got) {
 				t.Errorf("codes differ after the binary encoding round trip")
 			}
-			b, err := qdqRoundTrip(t, net, xs)
-			if err != nil {
+			if err := requireQDQSameCodes(t, net, xs, codes); err != nil {
 				t.Fatal(err)
-			}
-			if !slices.Equal(codes, b) {
-				t.Errorf("codes differ after the QDQ round trip")
 			}
 		})
 	}
