@@ -1,7 +1,9 @@
 // Command bench times rramc's float32 interpreter against onnxruntime
 // (onnxruntime-node 1.30.0, 2 intra-op threads) on the same models and the
 // same inputs, interleaved in one run, and prints the ratio of the median
-// pass times (rramc / onnxruntime; below 1 means rramc is faster).
+// pass times (rramc / onnxruntime; below 1 means rramc is faster). Each
+// timed pass follows an untimed pass of the same runtime, so neither is
+// timed while the other's threads wind down.
 //
 // Workloads: LeNet-5, the small ResNet, VGG-BN and the MLP over the 10,000
 // MNIST test images at batch 64; ResNet-18 and MobileNetV2 (random

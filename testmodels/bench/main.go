@@ -253,15 +253,27 @@ func compare(w workload, path, script, nodeModules, tmp string, reps, threads in
 		}
 		defer pprof.StopCPUProfile()
 	}
+	// Each timed pass follows an untimed lead-in pass of the same runtime,
+	// so it never runs in the other's tail: onnxruntime's thread pool keeps
+	// spinning after a run, and a rramc pass started right after one took
+	// 15 % longer (MobileNetV2 at 2 threads: 208-231 ms after onnxruntime,
+	// 178-184 ms after rramc). Pausing instead lets the VM slow both down
+	// (an idle 300 ms before each pass cost both 1.5x).
 	var ours, theirs, ratios []float64
 	for rep := 0; rep < reps; rep++ {
 		var a, b float64
 		runOurs := func() error {
+			if _, err := pass(); err != nil {
+				return err
+			}
 			d, err := pass()
 			a = float64(d) / float64(time.Millisecond)
 			return err
 		}
 		runTheirs := func() error {
+			if _, err := ask("run"); err != nil {
+				return err
+			}
 			r, err := ask("run")
 			if err != nil {
 				return err
