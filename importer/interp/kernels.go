@@ -322,13 +322,18 @@ func Gemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, l
 func numWorkers() int { return max(1, runtime.GOMAXPROCS(0)) }
 
 // parallelFor runs fn over [0,n) split in contiguous chunks across up to
-// workers goroutines (the caller and persistent helpers), the caller being one of them. There are
-// chunksPerWorker chunks per goroutine, each claimed by whichever goroutine
-// is free next, so a goroutine that starts late or loses its core (to a
-// slow wake-up, the OS scheduler, another process) leaves its share to the
-// others instead of making them wait for it at the join: with one chunk
-// per goroutine the trace of a batch-1 MobileNetV2 showed one core idle
-// for most of each layer while the other finished its fixed half. fn must
+// workers goroutines (the caller and persistent helpers), the caller being
+// one of them. There are chunksPerWorker chunks per goroutine. Goroutine w
+// owns the w-th contiguous run of chunks and takes its own from the front;
+// once they are gone it takes the others' from the back, so a goroutine
+// that starts late or loses its core (to a slow wake-up, the OS scheduler,
+// another process) leaves its share to the others instead of making them
+// wait for it at the join. Ownership keeps each core on the same part of
+// every buffer from one call to the next (the caller the front, the helper
+// the back): when whichever goroutine was free took the next chunk, half
+// of each layer's output lines had last been written by the other core
+// and moved between the cores' caches, and the expansion 1×1 convolutions
+// of a batch-1 MobileNetV2 ran slower on two cores than on one. fn must
 // touch only the indices of its chunk, so results do not depend on the
 // split (every caller's kernel computes each output the same way whatever
 // range it is handed).
@@ -339,14 +344,31 @@ func parallelFor(n, workers int, fn func(lo, hi int)) {
 	}
 	workers = min(workers, n)
 	chunks := min(n, workers*chunksPerWorker)
-	var next atomic.Int64
+	owned := make([]chunkRange, workers)
+	for w := range owned {
+		owned[w].set(w*chunks/workers, (w+1)*chunks/workers)
+	}
+	var seats atomic.Int32
 	claim := func() {
-		for {
-			c := int(next.Add(1) - 1)
-			if c >= chunks {
-				return
+		w := int(seats.Add(1) - 1)
+		if w < workers {
+			for {
+				c, ok := owned[w].takeFront()
+				if !ok {
+					break
+				}
+				fn(n*c/chunks, n*(c+1)/chunks)
 			}
-			fn(n*c/chunks, n*(c+1)/chunks)
+		}
+		for v := 1; v <= workers; v++ {
+			r := &owned[(w+v)%workers]
+			for {
+				c, ok := r.takeBack()
+				if !ok {
+					break
+				}
+				fn(n*c/chunks, n*(c+1)/chunks)
+			}
 		}
 	}
 	job := &parallelJob{claim: claim}
@@ -355,6 +377,39 @@ func parallelFor(n, workers int, fn func(lo, hi int)) {
 	}
 	claim()
 	job.finish()
+}
+
+// chunkRange is the chunks [lo, hi) not yet taken from one goroutine's
+// share, packed in one word so the owner (front) and the others (back)
+// take them with a compare-and-swap.
+type chunkRange struct{ v atomic.Uint64 }
+
+func (r *chunkRange) set(lo, hi int) { r.v.Store(uint64(lo)<<32 | uint64(hi)) }
+
+func (r *chunkRange) takeFront() (int, bool) {
+	for {
+		v := r.v.Load()
+		lo, hi := int(v>>32), int(v&0xffffffff)
+		if lo >= hi {
+			return 0, false
+		}
+		if r.v.CompareAndSwap(v, uint64(lo+1)<<32|uint64(hi)) {
+			return lo, true
+		}
+	}
+}
+
+func (r *chunkRange) takeBack() (int, bool) {
+	for {
+		v := r.v.Load()
+		lo, hi := int(v>>32), int(v&0xffffffff)
+		if lo >= hi {
+			return 0, false
+		}
+		if r.v.CompareAndSwap(v, uint64(lo)<<32|uint64(hi-1)) {
+			return hi - 1, true
+		}
+	}
 }
 
 // A goroutine started per parallelFor call begins only after the runtime
