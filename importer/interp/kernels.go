@@ -371,7 +371,7 @@ func parallelFor(n, workers int, fn func(lo, hi int)) {
 			}
 		}
 	}
-	job := &parallelJob{claim: claim}
+	job := &parallelJob{claim: claim, wake: make(chan struct{}, 1)}
 	for w := 1; w < workers; w++ {
 		offerJob(job)
 	}
@@ -433,6 +433,9 @@ type parallelJob struct {
 	claim  func()
 	closed atomic.Bool  // the caller has finished claiming: late helpers skip
 	active atomic.Int32 // helpers inside claim
+	// wake carries one token from the helper that leaves a closed job
+	// last, for a caller that stopped polling.
+	wake chan struct{}
 }
 
 // run executes claim for a helper unless the caller has closed the job.
@@ -445,19 +448,40 @@ func (j *parallelJob) run() {
 	if !j.closed.Load() {
 		j.claim()
 	}
-	j.active.Add(-1)
+	if j.active.Add(-1) == 0 && j.closed.Load() {
+		select {
+		case j.wake <- struct{}{}:
+		default: // a token is already waiting
+		}
+	}
 }
 
+// finishSpin is how long finish polls before it parks.
+const finishSpin = 50 * time.Microsecond
+
 // finish closes the job and waits for the helpers still inside claim. It
-// polls instead of parking: a parked caller is woken onto the helper's
-// processor, and the helper, displaced to the global run queue, then
-// missed the next layers' jobs (a batch-1 MobileNetV2 ran as fast on two
-// cores as on one). The wait is at most one chunk of the helper's.
+// polls first: a parked caller is woken onto the helper's processor, and
+// the helper, displaced to the global run queue, then missed the next
+// layers' jobs (a batch-1 MobileNetV2 ran as fast on two cores as on
+// one). The wait is normally at most one chunk of the helper's; past
+// finishSpin (a helper that lost its core to another process) the caller
+// parks rather than burn the core that helper needs.
 func (j *parallelJob) finish() {
 	j.closed.Store(true)
+	var deadline time.Time
 	for spins := 0; j.active.Load() != 0; spins++ {
-		if spins&1023 == 1023 {
-			runtime.Gosched()
+		if spins&1023 != 1023 {
+			continue
+		}
+		if deadline.IsZero() {
+			deadline = time.Now().Add(finishSpin)
+		} else if time.Now().After(deadline) {
+			// The last helper out sends a token after it sees the job
+			// closed; a stale token only costs another look at active.
+			for j.active.Load() != 0 {
+				<-j.wake
+			}
+			return
 		}
 	}
 }
