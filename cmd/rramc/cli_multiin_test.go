@@ -1,11 +1,16 @@
 package main
 
 import (
+	"fmt"
 	"math"
+	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/rramc/rramc/hwsim"
 	"github.com/rramc/rramc/importer"
 	"github.com/rramc/rramc/importer/dataset"
 	"github.com/rramc/rramc/importer/onnx"
@@ -183,5 +188,149 @@ func TestSeveralInputsErrors(t *testing.T) {
 	odd := writeNPY(t, dir, "a=b.npy", x)
 	for _, input := range []string{"input=" + intio("images_f32.npy"), odd} {
 		mustRun(t, exitOK, "run", lenet, "--input", input, "--output", filepath.Join(dir, "y.npy"))
+	}
+}
+
+// TestRunSeveralOutputs runs the three-output model (logits, probs,
+// joined) with --output NAME=FILE per output, streamed in batches and
+// whole, as .npy and .pb, and printed: every output equals the float
+// interpreter's run of the whole input and PyTorch's output. Ambiguous or
+// wrong --output values are refused (exit 2) naming the flag and the
+// outputs, and leave the files they name untouched.
+func TestRunSeveralOutputs(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	model, image, mask := multiin("two_outputs.onnx"), multiin("image.npy"), multiin("mask.npy")
+	in := []string{"run", model, "--input", "image=" + image, "--input", "mask=" + mask}
+	names := []string{"logits", "probs", "joined"}
+
+	m, err := hwsim.LoadModel(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := m.Program.Run(map[string]*importer.Tensor{"image": readNPY(t, image), "mask": readNPY(t, mask)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(t *testing.T, how, name string, got *importer.Tensor) {
+		t.Helper()
+		want, ref := res[name], readNPY(t, multiin("two_outputs_ref_"+name+".npy"))
+		if !slices.Equal(got.Shape, want.Shape) || !slices.Equal(got.Shape, ref.Shape) || len(got.Float) != len(want.Float) {
+			t.Fatalf("%s: output %q has shape %v with %d values; the interpreter's %v, PyTorch's %v", how, name, got.Shape, len(got.Float), want.Shape, ref.Shape)
+		}
+		for i, w := range want.Float {
+			if got.Float[i] != w {
+				t.Fatalf("%s: output %q element %d = %v, the interpreter's %v", how, name, i, got.Float[i], w)
+			}
+			if d := math.Abs(float64(w - ref.Float[i])); d > 1e-4*math.Max(1, math.Abs(float64(ref.Float[i]))) {
+				t.Fatalf("%s: output %q element %d = %v, PyTorch's %v", how, name, i, w, ref.Float[i])
+			}
+		}
+	}
+	readPB := func(t *testing.T, path, name string) *importer.Tensor {
+		t.Helper()
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tname, y, err := onnx.DecodeTensorPB(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tname != name {
+			t.Errorf("%s holds tensor %q, want the output's name %q", path, tname, name)
+		}
+		return y
+	}
+
+	for _, batch := range []string{"16", "64", "5"} {
+		sub := filepath.Join(dir, "b"+batch)
+		if err := os.Mkdir(sub, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		// Every output as .npy (streamed batch by batch), then the first
+		// as .pb and the third as .npy with the second not asked for.
+		args := slices.Concat(in, []string{"--batch", batch})
+		for _, name := range names {
+			args = append(args, "--output", name+"="+filepath.Join(sub, name+".npy"))
+		}
+		if stdout, _ := mustRun(t, exitOK, args...); stdout != "" {
+			t.Errorf("run --output printed %q", stdout)
+		}
+		for _, name := range names {
+			check(t, "--batch "+batch+" .npy", name, readNPY(t, filepath.Join(sub, name+".npy")))
+		}
+		pb, npy := filepath.Join(sub, "l.pb"), filepath.Join(sub, "j.npy")
+		mustRun(t, exitOK, slices.Concat(in, []string{"--batch", batch, "--output", "joined=" + npy, "--output", "logits=" + pb})...)
+		check(t, "--batch "+batch+" .pb", "logits", readPB(t, pb, "logits"))
+		check(t, "--batch "+batch+" .npy beside a .pb", "joined", readNPY(t, npy))
+		entries, _ := os.ReadDir(sub)
+		if len(entries) != 5 {
+			t.Errorf("--batch %s: %d files written, want 5 (the output not asked for is not written)", batch, len(entries))
+		}
+	}
+
+	// Printed: a line "NAME [shape]" and a line of values per output, in
+	// the graph's order.
+	stdout, _ := mustRun(t, exitOK, slices.Concat(in, []string{"--batch", "16"})...)
+	lines := strings.Split(strings.TrimSuffix(stdout, "\n"), "\n")
+	if len(lines) != 2*len(names) {
+		t.Fatalf("printed %d lines, want two per output (%d)", len(lines), 2*len(names))
+	}
+	for k := range names {
+		head, body := lines[2*k], lines[2*k+1]
+		want := res[names[k]]
+		if wantHead := fmt.Sprintf("%s %v", names[k], want.Shape); head != wantHead {
+			t.Fatalf("printed header %q, want %q", head, wantHead)
+		}
+		y := &importer.Tensor{DType: importer.Float, Shape: want.Shape}
+		for _, f := range strings.Fields(body) {
+			v, err := strconv.ParseFloat(f, 32)
+			if err != nil {
+				t.Fatalf("printed value %q: %v", f, err)
+			}
+			y.Float = append(y.Float, float32(v))
+		}
+		check(t, "printed", names[k], y)
+	}
+
+	keep := writeFile(t, dir, "keep.npy", []byte("previous content"))
+	other := writeFile(t, dir, "other.npy", []byte("other content"))
+	list := `"logits", "probs", "joined"`
+	for _, tc := range []struct {
+		name    string
+		outputs []string
+		wantMsg string
+	}{
+		{"bare file", []string{keep}, "--output " + keep + ": the model has 3 outputs (" + list + ")"},
+		{"bare file beside a named one", []string{"probs=" + other, keep}, "--output " + keep + ": the model has 3 outputs (" + list + ")"},
+		{"no such output", []string{"logits=" + keep, "score=" + other}, `--output score=` + other + `: the model has no output "score" (its outputs: ` + list + ")"},
+		{"output twice", []string{"probs=" + keep, "probs=" + other}, `output "probs" already has --output probs=` + keep},
+		{"no file", []string{"logits=" + keep, "probs="}, `--output probs=: no file for output "probs"`},
+		{"same file twice", []string{"logits=" + keep, "probs=" + keep}, `outputs "logits" and "probs" would both be written to it`},
+		{"unknown file type", []string{"logits=" + keep, "probs=" + filepath.Join(dir, "p.txt")}, "p.txt: want a .pb or .npy file"},
+		{"missing directory", []string{"logits=" + keep, "probs=" + filepath.Join(dir, "no", "p.pb"), "joined=" + other}, filepath.Join(dir, "no", "p.pb")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := slices.Clone(in)
+			for _, o := range tc.outputs {
+				args = append(args, "--output", o)
+			}
+			_, stderr := mustRun(t, exitBadInput, args...)
+			if !strings.Contains(stderr, tc.wantMsg) {
+				t.Errorf("error lacks %q: %s", tc.wantMsg, stderr)
+			}
+			for path, want := range map[string]string{keep: "previous content", other: "other content"} {
+				if got, err := os.ReadFile(path); err != nil || string(got) != want {
+					t.Errorf("%s after a refused run: %q, %v", path, got, err)
+				}
+			}
+		})
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".") {
+			t.Errorf("temporary file %s left behind", e.Name())
+		}
 	}
 }

@@ -190,36 +190,60 @@ func (f *inputFiles) Set(v string) error {
 func (f *inputFiles) bind(flag string, ins []importer.ValueInfo) ([]string, error) {
 	names := make([]string, len(ins))
 	for i, in := range ins {
-		names[i] = strconv.Quote(in.Name)
+		names[i] = in.Name
 	}
-	list := strings.Join(names, ", ")
-	if len(ins) == 1 && len(f.vals) == 1 {
-		v := f.vals[0]
-		if name, file, ok := strings.Cut(v, "="); ok && name == ins[0].Name {
-			return []string{file}, nil
+	return bindNamed(flag, "input", f.vals, names, true)
+}
+
+// bindNamed assigns the values of a NAME=FILE flag to the model's inputs
+// or outputs (noun), by name: the file of each, in the order of names, ""
+// for one without a file when every one is not required. A model with
+// one of them also takes a plain FILE. Errors name the flag, the value
+// and the model's names: a plain FILE when there are several, a NAME that
+// is none of them, one given twice, one without a file, and (requireAll)
+// one left without a file.
+func bindNamed(flag, noun string, vals, names []string, requireAll bool) ([]string, error) {
+	quoted := make([]string, len(names))
+	for i, n := range names {
+		quoted[i] = strconv.Quote(n)
+	}
+	list := strings.Join(quoted, ", ")
+	if len(names) == 1 && len(vals) == 1 {
+		v := vals[0]
+		if name, file, ok := strings.Cut(v, "="); ok && name == names[0] {
+			v = file
+		}
+		if v == "" {
+			return nil, usagef("--%s %s: no file for %s %q", flag, vals[0], noun, names[0])
 		}
 		return []string{v}, nil
 	}
-	files := make([]string, len(ins))
-	for _, v := range f.vals {
+	each := "once for each"
+	if !requireAll {
+		each = "once for each you want"
+	}
+	files := make([]string, len(names))
+	for _, v := range vals {
 		name, file, ok := strings.Cut(v, "=")
 		if !ok {
-			return nil, usagef("--%s %s: the model has %d inputs (%s): give --%s NAME=FILE once for each", flag, v, len(ins), list, flag)
+			return nil, usagef("--%s %s: the model has %d %ss (%s): give --%s NAME=FILE %s", flag, v, len(names), noun, list, flag, each)
 		}
-		i := slices.IndexFunc(ins, func(in importer.ValueInfo) bool { return in.Name == name })
+		i := slices.Index(names, name)
 		switch {
 		case i < 0:
-			return nil, usagef("--%s %s: the model has no input %q (its inputs: %s)", flag, v, name, list)
+			return nil, usagef("--%s %s: the model has no %s %q (its %ss: %s)", flag, v, noun, name, noun, list)
 		case files[i] != "":
-			return nil, usagef("--%s %s: input %q already has --%s %s=%s", flag, v, name, flag, name, files[i])
+			return nil, usagef("--%s %s: %s %q already has --%s %s=%s", flag, v, noun, name, flag, name, files[i])
 		case file == "":
-			return nil, usagef("--%s %s: no file for input %q", flag, v, name)
+			return nil, usagef("--%s %s: no file for %s %q", flag, v, noun, name)
 		}
 		files[i] = file
 	}
-	for i, file := range files {
-		if file == "" {
-			return nil, usagef("the model's input %s has no --%s: give --%s %s=FILE for each of its inputs (%s)", names[i], flag, flag, ins[i].Name, list)
+	if requireAll {
+		for i, file := range files {
+			if file == "" {
+				return nil, usagef("the model's %s %s has no --%s: give --%s %s=FILE for each of its %ss (%s)", noun, quoted[i], flag, flag, names[i], noun, list)
+			}
 		}
 	}
 	return files, nil
