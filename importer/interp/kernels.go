@@ -348,9 +348,10 @@ func parallelFor(n, workers int, fn func(lo, hi int)) {
 	for w := range owned {
 		owned[w].set(w*chunks/workers, (w+1)*chunks/workers)
 	}
+	// The caller is goroutine 0, helpers take seats 1, 2, ... as they
+	// arrive (a spinning helper often arrives before the caller starts).
 	var seats atomic.Int32
-	claim := func() {
-		w := int(seats.Add(1) - 1)
+	work := func(w int) {
 		if w < workers {
 			for {
 				c, ok := owned[w].takeFront()
@@ -371,11 +372,11 @@ func parallelFor(n, workers int, fn func(lo, hi int)) {
 			}
 		}
 	}
-	job := &parallelJob{claim: claim, wake: make(chan struct{}, 1)}
+	job := &parallelJob{claim: func() { work(int(seats.Add(1))) }, wake: make(chan struct{}, 1)}
 	for w := 1; w < workers; w++ {
 		offerJob(job)
 	}
-	claim()
+	work(0)
 	job.finish()
 }
 

@@ -3,11 +3,14 @@ package interp
 import (
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // TestParallelForCoversEachIndexOnce checks that parallelFor hands out
@@ -129,4 +132,58 @@ func TestParallelForNestedAndConcurrent(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestParallelForOwnership checks the affinity parallelFor promises: with
+// two goroutines the caller starts on the first chunk and works forward
+// through its own half, whatever the helper does, and chunks that keep
+// the helper busy past finish's polling (so the caller parks) still leave
+// every index covered exactly once.
+func TestParallelForOwnership(t *testing.T) {
+	for run := 0; run < 20; run++ {
+		const n = 64
+		var mu sync.Mutex
+		var callerOrder []int
+		seen := make([]int, n)
+		caller := goroutineID()
+		parallelFor(n, 2, func(lo, hi int) {
+			if lo >= n/2 {
+				time.Sleep(200 * time.Microsecond) // past finishSpin
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if goroutineID() == caller {
+				callerOrder = append(callerOrder, lo)
+			}
+			for i := lo; i < hi; i++ {
+				seen[i]++
+			}
+		})
+		for i, c := range seen {
+			if c != 1 {
+				t.Fatalf("run %d: index %d visited %d times", run, i, c)
+			}
+		}
+		// The caller's own chunks come first, in order, from index 0.
+		for i, lo := range callerOrder {
+			if lo >= n/2 {
+				break
+			}
+			if want := i * n / (2 * chunksPerWorker); lo != want {
+				t.Fatalf("run %d: caller's chunk %d starts at %d, want %d (order %v)", run, i, lo, want, callerOrder)
+			}
+		}
+		if len(callerOrder) == 0 || callerOrder[0] != 0 {
+			t.Fatalf("run %d: caller did not start at index 0: %v", run, callerOrder)
+		}
+	}
+}
+
+// goroutineID is the current goroutine's id from its stack header (test
+// only: it tells the caller's chunks from the helpers').
+func goroutineID() int {
+	var buf [64]byte
+	s := strings.TrimPrefix(string(buf[:runtime.Stack(buf[:], false)]), "goroutine ")
+	id, _ := strconv.Atoi(s[:strings.IndexByte(s, ' ')])
+	return id
 }
