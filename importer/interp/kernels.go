@@ -177,6 +177,10 @@ type gemmScratch struct {
 	// pad and grid are the shifted-plane convolution's padded input and
 	// output grid (kernels_conv.go).
 	pad, grid []float32
+	// offs and zeros are the 1×1 convolution's offset table and zero
+	// bias (conv1x1.go).
+	offs  []int
+	zeros []float32
 }
 
 var gemmPool = sync.Pool{New: func() any { return new(gemmScratch) }}

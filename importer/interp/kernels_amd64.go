@@ -194,3 +194,43 @@ func microKernel3(kc int, a0, a1, a2, b, c []float32, ldc int) bool {
 	sgemmKernel18x16(kc, &a0[0], &a1[0], &a2[0], &b[0], &c[0], ldc)
 	return true
 }
+
+// sgemmIndirectBias6x16, 12x16 and 18x16 are sgemmIndirect6x16 (on
+// AVX-512), 12x16 and 18x16 for the first k-block of a 1×1 convolution
+// (conv1x1.go): row i of C is stored as acc + bias[i] rather than updated
+// to acc + C.
+//
+//go:noescape
+func sgemmIndirectBias6x16(kc int, a0, b *float32, offs *int, bias, c *float32, ldc int)
+
+//go:noescape
+func sgemmIndirectBias12x16(kc int, a0, a1, b *float32, offs *int, bias, c *float32, ldc int)
+
+//go:noescape
+func sgemmIndirectBias18x16(kc int, a0, a1, a2, b *float32, offs *int, bias, c *float32, ldc int)
+
+// microKernelIndirectBias computes panels (1..3) full 6-row panels of C
+// over a first k-block: C[i][j] = acc[i][j] + bias[i], with the FMAs of
+// microKernelIndirect. It reports false without the AVX-512 kernels.
+func microKernelIndirectBias(kc int, ap *[3][]float32, panels int, b []float32, off []int, maxOff int, bias, c []float32, ldc int) bool {
+	if !useAsmKernel || !useAVX512 || kc <= 0 {
+		return false
+	}
+	rows := panels * gemmMR
+	for i := range panels {
+		_ = ap[i][kc*gemmMR-1]
+	}
+	_ = bias[rows-1]
+	checkIndirect(kc, b, off, maxOff, c, ldc, rows)
+	switch panels {
+	case 1:
+		sgemmIndirectBias6x16(kc, &ap[0][0], &b[0], &off[0], &bias[0], &c[0], ldc)
+	case 2:
+		sgemmIndirectBias12x16(kc, &ap[0][0], &ap[1][0], &b[0], &off[0], &bias[0], &c[0], ldc)
+	case 3:
+		sgemmIndirectBias18x16(kc, &ap[0][0], &ap[1][0], &ap[2][0], &b[0], &off[0], &bias[0], &c[0], ldc)
+	default:
+		return false
+	}
+	return true
+}

@@ -32,3 +32,7 @@ func microKernel3(kc int, a0, a1, a2, b, c []float32, ldc int) bool { return fal
 func microKernelIndirect3Rows(kc int, a0, a1, a2, b []float32, off []int, maxOff int, c []float32, ldc, rows int) bool {
 	return false
 }
+
+func microKernelIndirectBias(kc int, ap *[3][]float32, panels int, b []float32, off []int, maxOff int, bias, c []float32, ldc int) bool {
+	return false
+}

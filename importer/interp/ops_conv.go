@@ -290,6 +290,14 @@ func convForward(g *ConvGeometry, cw *convWeights, x []float32, b *importer.Tens
 			return
 		}
 
+		if direct && g.Groups == 1 && conv1x1Applies() {
+			var bias []float32
+			if b != nil {
+				bias = b.Float
+			}
+			conv1x1(cw.groups[0], xi, bias, oi, P, s, inner, ep)
+			return
+		}
 		if direct && g.Groups == 1 && inner > 1 && M*P*g.K() >= 1<<16 && gemmSplitsColumns(M, P, inner) {
 			directConvColumns(cw.groups[0], xi, b, oi, P, s, inner, ep)
 			return

@@ -1,0 +1,168 @@
+package interp
+
+// A 1×1, stride-1, unpadded, ungrouped convolution of one image is the
+// GEMM out (M×P) = W (M×K) · x (K×P) + bias, and x, read as a row-major
+// K×P matrix, already holds every full gemmNR-column panel of B in place:
+// row kk of panel q is the 16 contiguous floats at kk·P + q·16. The
+// indirect micro-kernels (kernels_conv.go) read it there through the
+// offset table kk·P, so only the last, partial panel (P not a multiple of
+// 16: 14×14 = 196, 7×7 = 49) is packed. And the first k-block stores
+// acc + bias per row (sgemmIndirectBias*) instead of adding acc to a C
+// filled with the bias beforehand, so there is no fill pass over C and no
+// read of it.
+//
+// The values are those of the packed path (directConvColumns, gemmPP):
+// every micro-kernel runs the same FMAs per element (acc from zero, k
+// ascending within a k-block of gemmKC), a full 6-row panel's first block
+// is stored as acc + bias as C += acc stores it on the bias-filled C, and
+// the partial row panel and the partial column panel go through a zeroed
+// tile and are added to C exactly as gemmBlock adds them. Later k-blocks
+// add to C as gemmBlock does. TestConv1x1Bits holds the two paths against
+// each other bit for bit.
+
+// useConv1x1 selects the in-place path where it applies; tests switch it
+// off to compare with the packed path.
+var useConv1x1 = true
+
+// conv1x1Applies reports whether the in-place kernels can run (they need
+// the AVX-512 indirect kernels); otherwise the packed path computes the
+// convolution.
+func conv1x1Applies() bool { return useConv1x1 && useAsmKernel && useAVX512 }
+
+// conv1x1SplitsRows reports whether a parallel 1×1 convolution splits its
+// output channels (rows) rather than its pixels (column panels) across the
+// workers. Rows are contiguous runs of the output, the part of it the
+// next layer's worker (a depthwise convolution splits channels) reads.
+func conv1x1SplitsRows(m, p, workers int) bool {
+	return m >= 3*gemmMR*workers
+}
+
+// conv1x1 computes out (M×P) = W·x + bias for one image (x: K×P), with up
+// to workers goroutines; bias is nil for none, ep the fused activation
+// (nil: none), applied to each block of out once it is final.
+func conv1x1(pa packedA, x []float32, bias []float32, out []float32, P int, s *gemmScratch, workers int, ep epilogue) {
+	m, k := pa.m, pa.k
+	if m == 0 || P == 0 {
+		return
+	}
+	np := (m + gemmMR - 1) / gemmMR
+	full := P / gemmNR
+	// The offset table: row kk of any full panel is kk·P floats after the
+	// panel's first column.
+	if cap(s.offs) < k {
+		s.offs = make([]int, k)
+	}
+	offs := s.offs[:k]
+	for kk := range offs {
+		offs[kk] = kk * P
+	}
+	if bias == nil {
+		s.zeros = grow(s.zeros, m)
+		clear(s.zeros)
+		bias = s.zeros
+	}
+	// The partial column panel, packed (zero-padded) as packBPanels packs it.
+	var tail []float32
+	if full*gemmNR < P {
+		s.b = grow(s.b, gemmNR*k)
+		tail = s.b
+		c0 := full * gemmNR
+		for kk := 0; kk < k; kk++ {
+			dst := tail[kk*gemmNR : kk*gemmNR+gemmNR]
+			n := copy(dst, x[kk*P+c0:kk*P+P])
+			clear(dst[n:])
+		}
+	}
+	run := func(p0, p1, q0, q1 int) {
+		conv1x1Block(pa, x, offs, bias, out, P, p0, p1, q0, min(q1, full), ep)
+		if tail != nil && q1 > full {
+			c0 := full * gemmNR
+			for r := p0 * gemmMR; r < min(p1*gemmMR, m); r++ {
+				fill(out[r*P+c0:(r+1)*P], bias[r])
+			}
+			gemmBlock(pa, tail, k, P-c0, out[c0:], P, p0, p1, 0, 1, ep)
+		}
+	}
+	nq := (P + gemmNR - 1) / gemmNR
+	switch {
+	case workers <= 1 || m*P*k < 1<<16:
+		run(0, np, 0, nq)
+	case conv1x1SplitsRows(m, P, workers):
+		// Whole 18-row units, the widest kernel's.
+		const unit = 3
+		parallelFor((np+unit-1)/unit, workers, func(u0, u1 int) { run(u0*unit, min(u1*unit, np), 0, nq) })
+	default:
+		parallelFor(nq, workers, func(q0, q1 int) { run(0, np, q0, q1) })
+	}
+}
+
+// conv1x1Block computes row panels [p0,p1) × full column panels [q0,q1)
+// of out, reading x in place, blocking k by gemmKC as gemmBlock does; ep
+// runs over every epiloguePanels finished column panels.
+func conv1x1Block(pa packedA, x []float32, offs []int, bias, out []float32, P, p0, p1, q0, q1 int, ep epilogue) {
+	m, k := pa.m, pa.k
+	if q0 >= q1 {
+		return
+	}
+	fullRows := m / gemmMR // row panels without A's zero padding
+	maxOff := (k - 1) * P
+	var tmp [gemmMR * gemmNR]float32
+	var ap [3][]float32
+	for k0 := 0; k0 < k; k0 += gemmKC {
+		kc := min(gemmKC, k-k0)
+		off := offs[k0 : k0+kc]
+		first := k0 == 0
+		for q := q0; q < q1; q++ {
+			if ep != nil && k0+kc == k && q > q0 && (q-q0)%epiloguePanels == 0 {
+				ep.applyRows(out, P, p0*gemmMR, min(p1*gemmMR, m), (q-epiloguePanels)*gemmNR, q*gemmNR)
+			}
+			b := x[q*gemmNR:]
+			for p := p0; p < p1; {
+				r0 := p * gemmMR
+				c := out[r0*P+q*gemmNR:]
+				panels := min(3, min(p1, fullRows)-p)
+				for i := range max(panels, 1) {
+					ap[i] = pa.data[(p+i)*gemmMR*k+k0*gemmMR : (p+i)*gemmMR*k+(k0+kc)*gemmMR]
+				}
+				if panels > 0 {
+					if first {
+						microKernelIndirectBias(kc, &ap, panels, b, off, maxOff, bias[r0:], c, P)
+					} else {
+						switch panels {
+						case 3:
+							microKernelIndirect3(kc, ap[0], ap[1], ap[2], b, off, maxOff, c, P)
+						case 2:
+							microKernelIndirect2(kc, ap[0], ap[1], b, off, maxOff, c, P)
+						default:
+							microKernelIndirect(kc, ap[0], b, off, maxOff, c, P)
+						}
+					}
+					p += panels
+					continue
+				}
+				// The partial last row panel: through a zeroed tile,
+				// added to C as gemmBlock adds it.
+				tmp = [gemmMR * gemmNR]float32{}
+				microKernelIndirect(kc, ap[0], b, off, maxOff, tmp[:], gemmNR)
+				for i := 0; i < m-r0; i++ {
+					row := c[i*P : i*P+gemmNR]
+					t := tmp[i*gemmNR : i*gemmNR+gemmNR]
+					if first {
+						for j := range row {
+							row[j] = bias[r0+i] + t[j]
+						}
+					} else {
+						for j := range row {
+							row[j] += t[j]
+						}
+					}
+				}
+				p++
+			}
+		}
+		if ep != nil && k0+kc == k {
+			last := q0 + (q1-1-q0)/epiloguePanels*epiloguePanels
+			ep.applyRows(out, P, p0*gemmMR, min(p1*gemmMR, m), last*gemmNR, q1*gemmNR)
+		}
+	}
+}

@@ -1,0 +1,110 @@
+package interp
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/rramc/rramc/importer"
+)
+
+// TestConv1x1Bits holds the in-place 1×1 convolution (conv1x1.go) against
+// the packed path it replaces, bit for bit, and against the naive loop:
+// pixel counts with and without a partial column panel (odd, below one
+// panel, exact multiples), output channels that fill 18-, 12- and 6-row
+// kernels or leave a partial row panel, one to three k-blocks, with and
+// without bias, plain, with a fused activation and with a fused residual
+// (shortcut on either side), 1 to 3 workers (outputs of at least
+// 3·6·workers channels split by rows, others by column panels).
+func TestConv1x1Bits(t *testing.T) {
+	if !conv1x1Applies() {
+		t.Skip("the in-place 1×1 kernels need AVX-512")
+	}
+	r := rand.New(rand.NewPCG(11, 12))
+	cases := []struct{ k, h, w, m int }{
+		{24, 7, 7, 144},   // P = 49: 3 full panels and 1 column
+		{300, 5, 7, 29},   // two k-blocks, 18 + 6 + 5 rows
+		{16, 14, 14, 96},  // P = 196
+		{40, 1, 16, 20},   // one full panel, no tail
+		{530, 3, 5, 7},    // three k-blocks, only a partial column panel
+		{160, 7, 7, 960},  // MobileNetV2's last expansion
+		{64, 9, 11, 6},    // one row panel
+		{3, 56, 56, 32},   // 18 + 12 + 2 rows
+		{257, 8, 8, 50},   // a 1-deep second k-block
+		{8, 5, 5, 1},      // one row
+		{96, 13, 17, 41},  // 221 pixels
+		{576, 14, 14, 96}, // MobileNetV2's 14×14 projection
+	}
+	relu := epilogue(func(v []float32) { reluSlice(v, v) })
+	fusions := []struct {
+		name  string
+		ep    epilogue
+		first bool
+		res   bool
+	}{
+		{"plain", nil, false, false},
+		{"relu", relu, false, false},
+		{"residual", nil, false, true},
+		{"shortcut+relu", nil, true, true},
+	}
+	for _, tc := range cases {
+		g, err := NewConvGeometry(tc.k, tc.h, tc.w, 1, ConvParams{KernelH: 1, KernelW: 1, StrideH: 1, StrideW: 1, DilationH: 1, DilationW: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		P := g.P()
+		wt := importer.NewFloat([]int{tc.m, tc.k, 1, 1}, randSlice(r, tc.m*tc.k))
+		cw := packConvWeights(wt, 1)
+		x := randSlice(r, tc.k*P)
+		short := randSlice(r, tc.m*P)
+		for _, withBias := range []bool{true, false} {
+			var b *importer.Tensor
+			var bias []float32
+			if withBias {
+				bias = randSlice(r, tc.m)
+				b = importer.NewFloat([]int{tc.m}, bias)
+			}
+			want := naiveGeomConv(&g, wt.Float, bias, x, 1, tc.m)
+			for _, f := range fusions {
+				for workers := 1; workers <= 3; workers++ {
+					name := fmt.Sprintf("k%d_%dx%d_m%d/bias=%v/%s/w=%d", tc.k, tc.h, tc.w, tc.m, withBias, f.name, workers)
+					t.Run(name, func(t *testing.T) {
+						var rs *residual
+						if f.res {
+							rs = &residual{residualSpec: residualSpec{first: f.first, act: relu}, r: short, shape: []int{1, tc.m, tc.h, tc.w}}
+						}
+						run := func(inPlace bool) []float32 {
+							useConv1x1 = inPlace
+							defer func() { useConv1x1 = true }()
+							out := make([]float32, tc.m*P)
+							// The in-place path must write every
+							// element; the packed one adds to a
+							// bias-filled or zeroed output.
+							if inPlace || withBias {
+								for i := range out {
+									out[i] = float32(math.NaN())
+								}
+							}
+							convForward(&g, &cw, x, b, out, 1, tc.m, workers, f.ep, rs)
+							return out
+						}
+						got, packed := run(true), run(false)
+						if !slices.EqualFunc(got, packed, func(a, b float32) bool { return math.Float32bits(a) == math.Float32bits(b) }) {
+							t.Fatalf("in-place differs from the packed path by up to %g", maxAbsDiff(got, packed))
+						}
+						ref := slices.Clone(want)
+						rs.apply(ref, 0)
+						if rs == nil {
+							f.ep.apply(ref)
+						}
+						if d := maxAbsDiff(got, ref); !(d < 1e-3) {
+							t.Errorf("differs from the naive loop by %g", d)
+						}
+					})
+				}
+			}
+		}
+	}
+}
