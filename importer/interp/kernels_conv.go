@@ -39,6 +39,9 @@ type shiftPlan struct {
 	maxOff int   // the largest of offs
 	cols   int   // output grid columns OutH·Wq, rounded up to gemmNR (2·gemmNR depthwise)
 	input  int   // floats of the phase planes incl. slack for the last panel
+	// dw is the direct depthwise kernel's plan when it applies to the
+	// geometry (kernels_dw.go), nil otherwise.
+	dw *dwPlan
 }
 
 // shiftApplies reports whether the shifted-plane path computes g: any
@@ -75,6 +78,9 @@ func newShiftPlan(g *ConvGeometry) shiftPlan {
 	// Offsets do not ascend across phases: the slack covers the largest.
 	s.maxOff = slices.Max(s.offs)
 	s.input = max(s.maxOff+s.cols, g.GroupC()*channel)
+	if useDirectDepthwise && dwApplies(g) {
+		s.dw = newDWPlan(g)
+	}
 	return s
 }
 
@@ -225,6 +231,10 @@ func microKernelIndirectGo(kc int, a, b []float32, off []int, c []float32, ldc i
 // M×P) with the shifted-plane kernel; b is the bias tensor or nil.
 func shiftConvImage(g *ConvGeometry, s *shiftPlan, groups []packedA, x []float32, b *importer.Tensor, out []float32, sc *gemmScratch, workers int, ep epilogue) {
 	gc, P := g.GroupC(), g.P()
+	if s.dw != nil && groups[0].m == 1 {
+		dwConvImage(g, s.dw, groups, x, b, out, workers, ep)
+		return
+	}
 	if depthwise(g, s, groups) {
 		// One output channel per group: a 6-row GEMM panel would be 5/6
 		// zeros, so each channel gets a one-row kernel and the workers
