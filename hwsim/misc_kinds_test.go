@@ -43,6 +43,15 @@ func TestMiscKindsSimulated(t *testing.T) {
 			c := g.Node("Not", []string{g.Node("Xor", []string{pos, big}, "xor")}, "cond")
 			return g.Node("Where", []string{c, a, b}, "y")
 		}},
+		{"logic-constant-masks", []quant.OpKind{quant.OpCompare, quant.OpLogic, quant.OpWhere}, func(g *graphtest.Builder) string {
+			a := g.Conv("x", "a", 2, 3, 3, 1)
+			b := g.Conv("x", "b", 2, 3, 1, 1)
+			pos := g.Node("Greater", []string{a, g.Floats("z", 0)}, "pos")
+			perChannel := g.Const("channels", &importer.Tensor{DType: importer.Bool, Shape: []int{3, 1, 1}, Int: []int64{1, 0, 1}})
+			perColumn := g.Const("columns", &importer.Tensor{DType: importer.Bool, Shape: []int{5}, Int: []int64{0, 1, 1, 0, 1}})
+			c := g.Node("Xor", []string{perColumn, g.Node("And", []string{pos, perChannel}, "and")}, "cond")
+			return g.Node("Where", []string{c, a, b}, "y")
+		}},
 		{"lrn-topk", []quant.OpKind{quant.OpLRN, quant.OpTopK}, func(g *graphtest.Builder) string {
 			c := g.Node("Relu", []string{g.Conv("x", "c", 2, 6, 3, 1)}, "r")
 			l := g.Node("LRN", []string{c}, "l", ai("size", 3))

@@ -215,7 +215,9 @@
 // T = 2·floor(t) + (t not whole) in this side's codes (a table over the
 // first operand's codes when the scales differ), and sign(t − q) =
 // sign(T − 2q) for every whole q. The results are 0/1 codes at scale 1;
-// Not, And, Or, Xor combine them; Where selects, per element, a code of X
+// Not, And, Or, Xor combine them (And, Or, Xor also with a bool constant
+// from the model file, a fixed 0/1 mask broadcast once, when the program
+// is built, to the output's per-sample shape); Where selects, per element, a code of X
 // or Y requantized to its own output scale (a constant operand quantized
 // once at that scale). Cast of an activation to an integer type is
 // trunc(q·s) per code (exact rational arithmetic, a table), to bool q ≠ 0,

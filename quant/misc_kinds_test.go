@@ -27,6 +27,11 @@ func realValues(t *importer.Tensor) []float64 {
 	return out
 }
 
+// boolConst adds a bool initializer of the given shape and 0/1 values.
+func boolConst(g *graphtest.Builder, name string, shape []int, v ...int64) string {
+	return g.Const(name, &importer.Tensor{DType: importer.Bool, Shape: shape, Int: v})
+}
+
 // tiedBatch is a batch of small whole numbers times 0.5 (many exact ties
 // between elements, and values on constants such as 1 or -1.5).
 func tiedBatch(seed int64, n int, shape ...int) *importer.Tensor {
@@ -124,6 +129,31 @@ func TestExactKindsOnInputCodes(t *testing.T) {
 			neg := g.Node("Less", []string{"x", g.Floats("z2", 0)}, "neg")
 			a := g.Node("And", []string{pos, neg}, "a")
 			return g.Node("Or", []string{a, g.Node("Equal", []string{"x", g.Floats("h", 0.5)}, "eq")}, "y")
+		}, 0},
+		{"and-constant-mask-per-row", []int{4, 5}, 13, OpLogic, func(g *graphtest.Builder) string {
+			pos := g.Node("Greater", []string{"x", g.Floats("z", 0)}, "pos")
+			return g.Node("And", []string{pos, boolConst(g, "mask", []int{5}, 1, 0, 1, 1, 0)}, "y")
+		}, 0},
+		{"or-constant-first-per-column", []int{4, 5}, 13, OpLogic, func(g *graphtest.Builder) string {
+			neg := g.Node("Less", []string{"x", g.Floats("h", 1)}, "neg")
+			return g.Node("Or", []string{boolConst(g, "mask", []int{4, 1}, 0, 1, 1, 0), neg}, "y")
+		}, 0},
+		{"xor-constant-scalar-true", []int{3, 4}, 13, OpLogic, func(g *graphtest.Builder) string {
+			l := g.Node("Less", []string{"x", g.Floats("c", 0.5)}, "l")
+			return g.Node("Xor", []string{l, boolConst(g, "t", nil, 1)}, "y")
+		}, 0},
+		{"and-constant-with-batch-axis", []int{3, 4}, 13, OpLogic, func(g *graphtest.Builder) string {
+			l := g.Node("GreaterOrEqual", []string{"x", g.Floats("c", -1)}, "l")
+			return g.Node("And", []string{l, boolConst(g, "mask", []int{1, 3, 4}, 1, 0, 0, 1, 1, 1, 0, 1, 0, 1, 1, 0)}, "y")
+		}, 0},
+		{"xor-constant-broadcasts-the-activation", []int{4, 5}, 13, OpLogic, func(g *graphtest.Builder) string {
+			row := g.Node("Slice", []string{"x", g.Ints("s", 1), g.Ints("e", 2), g.Ints("ax", 1)}, "row")
+			pos := g.Node("Greater", []string{row, g.Floats("z", 0)}, "pos")
+			mask := make([]int64, 20)
+			for i := range mask {
+				mask[i] = int64(i*7%3) & 1
+			}
+			return g.Node("Xor", []string{pos, boolConst(g, "mask", []int{4, 5}, mask...)}, "y")
 		}, 0},
 		{"topk-values-largest", []int{3, 7}, 13, OpTopK, func(g *graphtest.Builder) string {
 			g.NodeOutputs("TopK", []string{"x", g.Ints("k", 4)}, []string{"y", "yi"})
