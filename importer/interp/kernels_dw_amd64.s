@@ -2,6 +2,10 @@
 
 #include "textflag.h"
 
+// One function per stride (1, 2) and kernel width (3, 5), each computing
+// blocks of four output rows (four independent accumulators per vector,
+// so the FMA latency overlaps), then the remaining rows one by one.
+
 // dwEven selects the even lanes of a pair of vectors (VPERMT2PS indices).
 DATA dwEven<>+0(SB)/4, $0
 DATA dwEven<>+4(SB)/4, $2
@@ -21,114 +25,696 @@ DATA dwEven<>+56(SB)/4, $28
 DATA dwEven<>+60(SB)/4, $30
 GLOBL dwEven<>(SB), RODATA|NOPTR, $64
 
-// func dwRows1AVX512(x *float32, xoff, xstep, xrow, nkh int, wt *float32, kw int, masks *uint16, mstride, vecs int, out *float32, ostep, rows int, bias float32)
-// Per output row (SI: its first kernel row's input, DX: its output), per
-// vector (R10, R11, BX: its masks): Z0 accumulates the taps, kernel row
-// (R13, AX) by kernel row, column (DI, R9: the column's masks, R8) by
-// column, each a masked load times the
-// broadcast weight (R14), in the order of dwIndirectAVX512; then bias + Z0.
-TEXT ·dwRows1AVX512(SB), NOSPLIT, $0-108
+// func dwRows1K3AVX512(x *float32, xoff, xstep, xrow, nkh int, wt *float32, masks *uint16, mstride, vecs int, out *float32, ostep, rows int, bias float32)
+// Stride 1, kernel width 3. Per block of output rows (SI: the first
+// row's first kernel row's input, DX: its output, DI and R9: the input
+// and output distance between rows), per vector (R10, R11, BX: its
+// masks): Z0.. accumulate the taps, kernel row (R13, R8: rows 0 and 1 of
+// the block, rows 2 and 3 at 2·DI from them; AX) by kernel row, column
+// by column, each a masked load
+// times the broadcast weight (R14, Z8), in the order of dwIndirectAVX512;
+// then bias + sum under the store mask.
+TEXT ·dwRows1K3AVX512(SB), NOSPLIT, $0-100
 	MOVQ x+0(FP), SI
 	MOVQ xoff+8(FP), AX
 	LEAQ (SI)(AX*4), SI
-	MOVQ out+80(FP), DX
-	MOVQ rows+96(FP), CX
-	VBROADCASTSS bias+104(FP), Z31
-dw1row:
+	MOVQ xstep+16(FP), DI
+	MOVQ out+72(FP), DX
+	MOVQ ostep+80(FP), R9
+	MOVQ rows+88(FP), CX
+	VBROADCASTSS bias+96(FP), Z31
+dw1k3qrow:
+	CMPQ CX, $4
+	JLT dw1k3qdone
 	MOVQ SI, R10
 	MOVQ DX, R11
-	MOVQ masks+56(FP), BX
-	MOVQ vecs+72(FP), R12
-dw1vec:
+	MOVQ masks+48(FP), BX
+	MOVQ vecs+64(FP), R12
+dw1k3qvec:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	MOVQ R10, R13
+	LEAQ (R13)(DI*1), R8
+	MOVQ wt+40(FP), R14
+	MOVQ nkh+32(FP), AX
+dw1k3qkh:
+	KMOVW 2(BX), K1
+	VBROADCASTSS 0(R14), Z8
+	VMOVUPS.Z 0(R13), K1, Z4
+	VMOVUPS.Z 0(R8), K1, Z5
+	VMOVUPS.Z 0(R13)(DI*2), K1, Z6
+	VMOVUPS.Z 0(R8)(DI*2), K1, Z7
+	VFMADD231PS Z8, Z4, Z0
+	VFMADD231PS Z8, Z5, Z1
+	VFMADD231PS Z8, Z6, Z2
+	VFMADD231PS Z8, Z7, Z3
+	KMOVW 6(BX), K1
+	VBROADCASTSS 24(R14), Z8
+	VMOVUPS.Z 4(R13), K1, Z4
+	VMOVUPS.Z 4(R8), K1, Z5
+	VMOVUPS.Z 4(R13)(DI*2), K1, Z6
+	VMOVUPS.Z 4(R8)(DI*2), K1, Z7
+	VFMADD231PS Z8, Z4, Z0
+	VFMADD231PS Z8, Z5, Z1
+	VFMADD231PS Z8, Z6, Z2
+	VFMADD231PS Z8, Z7, Z3
+	KMOVW 10(BX), K1
+	VBROADCASTSS 48(R14), Z8
+	VMOVUPS.Z 8(R13), K1, Z4
+	VMOVUPS.Z 8(R8), K1, Z5
+	VMOVUPS.Z 8(R13)(DI*2), K1, Z6
+	VMOVUPS.Z 8(R8)(DI*2), K1, Z7
+	VFMADD231PS Z8, Z4, Z0
+	VFMADD231PS Z8, Z5, Z1
+	VFMADD231PS Z8, Z6, Z2
+	VFMADD231PS Z8, Z7, Z3
+	ADDQ xrow+24(FP), R13
+	ADDQ xrow+24(FP), R8
+	ADDQ $72, R14
+	DECQ AX
+	JNZ dw1k3qkh
+	KMOVW (BX), K2
+	VADDPS Z31, Z0, Z0
+	VADDPS Z31, Z1, Z1
+	VADDPS Z31, Z2, Z2
+	VADDPS Z31, Z3, Z3
+	LEAQ (R11)(R9*2), R13
+	VMOVUPS Z0, K2, (R11)
+	VMOVUPS Z1, K2, (R11)(R9*1)
+	VMOVUPS Z2, K2, (R11)(R9*2)
+	VMOVUPS Z3, K2, (R13)(R9*1)
+	ADDQ $64, R10
+	ADDQ $64, R11
+	ADDQ mstride+56(FP), BX
+	DECQ R12
+	JNZ dw1k3qvec
+	LEAQ (SI)(DI*4), SI
+	LEAQ (DX)(R9*4), DX
+	SUBQ $4, CX
+	JMP dw1k3qrow
+dw1k3qdone:
+dw1k3orow:
+	TESTQ CX, CX
+	JZ dw1k3odone
+	MOVQ SI, R10
+	MOVQ DX, R11
+	MOVQ masks+48(FP), BX
+	MOVQ vecs+64(FP), R12
+dw1k3ovec:
 	VPXORD Z0, Z0, Z0
 	MOVQ R10, R13
 	MOVQ wt+40(FP), R14
 	MOVQ nkh+32(FP), AX
-dw1kh:
-	MOVQ R13, DI
-	LEAQ 2(BX), R9
-	MOVQ kw+48(FP), R8
-dw1kw:
-	KMOVW (R9), K1
-	VMOVUPS.Z (DI), K1, Z1
-	VFMADD231PS.BCST (R14), Z1, Z0
-	ADDQ $4, DI
-	ADDQ $4, R9
-	ADDQ $24, R14
-	DECQ R8
-	JNZ dw1kw
+dw1k3okh:
+	KMOVW 2(BX), K1
+	VBROADCASTSS 0(R14), Z8
+	VMOVUPS.Z 0(R13), K1, Z4
+	VFMADD231PS Z8, Z4, Z0
+	KMOVW 6(BX), K1
+	VBROADCASTSS 24(R14), Z8
+	VMOVUPS.Z 4(R13), K1, Z4
+	VFMADD231PS Z8, Z4, Z0
+	KMOVW 10(BX), K1
+	VBROADCASTSS 48(R14), Z8
+	VMOVUPS.Z 8(R13), K1, Z4
+	VFMADD231PS Z8, Z4, Z0
 	ADDQ xrow+24(FP), R13
+	ADDQ $72, R14
 	DECQ AX
-	JNZ dw1kh
-	VADDPS Z31, Z0, Z0
+	JNZ dw1k3okh
 	KMOVW (BX), K2
+	VADDPS Z31, Z0, Z0
 	VMOVUPS Z0, K2, (R11)
 	ADDQ $64, R10
 	ADDQ $64, R11
-	ADDQ mstride+64(FP), BX
+	ADDQ mstride+56(FP), BX
 	DECQ R12
-	JNZ dw1vec
-	ADDQ xstep+16(FP), SI
-	ADDQ ostep+88(FP), DX
+	JNZ dw1k3ovec
+	ADDQ DI, SI
+	ADDQ R9, DX
 	DECQ CX
-	JNZ dw1row
+	JMP dw1k3orow
+dw1k3odone:
 	VZEROUPPER
 	RET
 
-// func dwRows2AVX512(x *float32, xoff, xstep, xrow, nkh int, wt *float32, kw int, masks *uint16, mstride, vecs int, out *float32, ostep, rows int, bias float32)
-// Per output row (SI: its first kernel row's input, DX: its output), per
-// vector (R10, R11, BX: its masks): Z0 accumulates the taps, kernel row
-// (R13, AX) by kernel row, column (DI, R9: the column's masks, R8) by
-// column, each a masked load of two vectors and their even lanes times the
-// broadcast weight (R14), in the order of dwIndirectAVX512; then bias + Z0.
-TEXT ·dwRows2AVX512(SB), NOSPLIT, $0-108
+// func dwRows1K5AVX512(x *float32, xoff, xstep, xrow, nkh int, wt *float32, masks *uint16, mstride, vecs int, out *float32, ostep, rows int, bias float32)
+// Stride 1, kernel width 5. Per block of output rows (SI: the first
+// row's first kernel row's input, DX: its output, DI and R9: the input
+// and output distance between rows), per vector (R10, R11, BX: its
+// masks): Z0.. accumulate the taps, kernel row (R13, R8: rows 0 and 1 of
+// the block, rows 2 and 3 at 2·DI from them; AX) by kernel row, column
+// by column, each a masked load
+// times the broadcast weight (R14, Z8), in the order of dwIndirectAVX512;
+// then bias + sum under the store mask.
+TEXT ·dwRows1K5AVX512(SB), NOSPLIT, $0-100
 	MOVQ x+0(FP), SI
 	MOVQ xoff+8(FP), AX
 	LEAQ (SI)(AX*4), SI
-	MOVQ out+80(FP), DX
-	MOVQ rows+96(FP), CX
-	VBROADCASTSS bias+104(FP), Z31
-	VMOVDQU32 dwEven<>(SB), Z30
-dw2row:
+	MOVQ xstep+16(FP), DI
+	MOVQ out+72(FP), DX
+	MOVQ ostep+80(FP), R9
+	MOVQ rows+88(FP), CX
+	VBROADCASTSS bias+96(FP), Z31
+dw1k5qrow:
+	CMPQ CX, $4
+	JLT dw1k5qdone
 	MOVQ SI, R10
 	MOVQ DX, R11
-	MOVQ masks+56(FP), BX
-	MOVQ vecs+72(FP), R12
-dw2vec:
+	MOVQ masks+48(FP), BX
+	MOVQ vecs+64(FP), R12
+dw1k5qvec:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	MOVQ R10, R13
+	LEAQ (R13)(DI*1), R8
+	MOVQ wt+40(FP), R14
+	MOVQ nkh+32(FP), AX
+dw1k5qkh:
+	KMOVW 2(BX), K1
+	VBROADCASTSS 0(R14), Z8
+	VMOVUPS.Z 0(R13), K1, Z4
+	VMOVUPS.Z 0(R8), K1, Z5
+	VMOVUPS.Z 0(R13)(DI*2), K1, Z6
+	VMOVUPS.Z 0(R8)(DI*2), K1, Z7
+	VFMADD231PS Z8, Z4, Z0
+	VFMADD231PS Z8, Z5, Z1
+	VFMADD231PS Z8, Z6, Z2
+	VFMADD231PS Z8, Z7, Z3
+	KMOVW 6(BX), K1
+	VBROADCASTSS 24(R14), Z8
+	VMOVUPS.Z 4(R13), K1, Z4
+	VMOVUPS.Z 4(R8), K1, Z5
+	VMOVUPS.Z 4(R13)(DI*2), K1, Z6
+	VMOVUPS.Z 4(R8)(DI*2), K1, Z7
+	VFMADD231PS Z8, Z4, Z0
+	VFMADD231PS Z8, Z5, Z1
+	VFMADD231PS Z8, Z6, Z2
+	VFMADD231PS Z8, Z7, Z3
+	KMOVW 10(BX), K1
+	VBROADCASTSS 48(R14), Z8
+	VMOVUPS.Z 8(R13), K1, Z4
+	VMOVUPS.Z 8(R8), K1, Z5
+	VMOVUPS.Z 8(R13)(DI*2), K1, Z6
+	VMOVUPS.Z 8(R8)(DI*2), K1, Z7
+	VFMADD231PS Z8, Z4, Z0
+	VFMADD231PS Z8, Z5, Z1
+	VFMADD231PS Z8, Z6, Z2
+	VFMADD231PS Z8, Z7, Z3
+	KMOVW 14(BX), K1
+	VBROADCASTSS 72(R14), Z8
+	VMOVUPS.Z 12(R13), K1, Z4
+	VMOVUPS.Z 12(R8), K1, Z5
+	VMOVUPS.Z 12(R13)(DI*2), K1, Z6
+	VMOVUPS.Z 12(R8)(DI*2), K1, Z7
+	VFMADD231PS Z8, Z4, Z0
+	VFMADD231PS Z8, Z5, Z1
+	VFMADD231PS Z8, Z6, Z2
+	VFMADD231PS Z8, Z7, Z3
+	KMOVW 18(BX), K1
+	VBROADCASTSS 96(R14), Z8
+	VMOVUPS.Z 16(R13), K1, Z4
+	VMOVUPS.Z 16(R8), K1, Z5
+	VMOVUPS.Z 16(R13)(DI*2), K1, Z6
+	VMOVUPS.Z 16(R8)(DI*2), K1, Z7
+	VFMADD231PS Z8, Z4, Z0
+	VFMADD231PS Z8, Z5, Z1
+	VFMADD231PS Z8, Z6, Z2
+	VFMADD231PS Z8, Z7, Z3
+	ADDQ xrow+24(FP), R13
+	ADDQ xrow+24(FP), R8
+	ADDQ $120, R14
+	DECQ AX
+	JNZ dw1k5qkh
+	KMOVW (BX), K2
+	VADDPS Z31, Z0, Z0
+	VADDPS Z31, Z1, Z1
+	VADDPS Z31, Z2, Z2
+	VADDPS Z31, Z3, Z3
+	LEAQ (R11)(R9*2), R13
+	VMOVUPS Z0, K2, (R11)
+	VMOVUPS Z1, K2, (R11)(R9*1)
+	VMOVUPS Z2, K2, (R11)(R9*2)
+	VMOVUPS Z3, K2, (R13)(R9*1)
+	ADDQ $64, R10
+	ADDQ $64, R11
+	ADDQ mstride+56(FP), BX
+	DECQ R12
+	JNZ dw1k5qvec
+	LEAQ (SI)(DI*4), SI
+	LEAQ (DX)(R9*4), DX
+	SUBQ $4, CX
+	JMP dw1k5qrow
+dw1k5qdone:
+dw1k5orow:
+	TESTQ CX, CX
+	JZ dw1k5odone
+	MOVQ SI, R10
+	MOVQ DX, R11
+	MOVQ masks+48(FP), BX
+	MOVQ vecs+64(FP), R12
+dw1k5ovec:
 	VPXORD Z0, Z0, Z0
 	MOVQ R10, R13
 	MOVQ wt+40(FP), R14
 	MOVQ nkh+32(FP), AX
-dw2kh:
-	MOVQ R13, DI
-	LEAQ 2(BX), R9
-	MOVQ kw+48(FP), R8
-dw2kw:
-	KMOVW (R9), K1
-	KMOVW 2(R9), K3
-	VMOVUPS.Z (DI), K1, Z1
-	VMOVUPS.Z 64(DI), K3, Z2
-	VPERMT2PS Z2, Z30, Z1
-	VFMADD231PS.BCST (R14), Z1, Z0
-	ADDQ $4, DI
-	ADDQ $4, R9
-	ADDQ $24, R14
-	DECQ R8
-	JNZ dw2kw
+dw1k5okh:
+	KMOVW 2(BX), K1
+	VBROADCASTSS 0(R14), Z8
+	VMOVUPS.Z 0(R13), K1, Z4
+	VFMADD231PS Z8, Z4, Z0
+	KMOVW 6(BX), K1
+	VBROADCASTSS 24(R14), Z8
+	VMOVUPS.Z 4(R13), K1, Z4
+	VFMADD231PS Z8, Z4, Z0
+	KMOVW 10(BX), K1
+	VBROADCASTSS 48(R14), Z8
+	VMOVUPS.Z 8(R13), K1, Z4
+	VFMADD231PS Z8, Z4, Z0
+	KMOVW 14(BX), K1
+	VBROADCASTSS 72(R14), Z8
+	VMOVUPS.Z 12(R13), K1, Z4
+	VFMADD231PS Z8, Z4, Z0
+	KMOVW 18(BX), K1
+	VBROADCASTSS 96(R14), Z8
+	VMOVUPS.Z 16(R13), K1, Z4
+	VFMADD231PS Z8, Z4, Z0
 	ADDQ xrow+24(FP), R13
+	ADDQ $120, R14
 	DECQ AX
-	JNZ dw2kh
-	VADDPS Z31, Z0, Z0
+	JNZ dw1k5okh
 	KMOVW (BX), K2
+	VADDPS Z31, Z0, Z0
+	VMOVUPS Z0, K2, (R11)
+	ADDQ $64, R10
+	ADDQ $64, R11
+	ADDQ mstride+56(FP), BX
+	DECQ R12
+	JNZ dw1k5ovec
+	ADDQ DI, SI
+	ADDQ R9, DX
+	DECQ CX
+	JMP dw1k5orow
+dw1k5odone:
+	VZEROUPPER
+	RET
+
+// func dwRows2K3AVX512(x *float32, xoff, xstep, xrow, nkh int, wt *float32, masks *uint16, mstride, vecs int, out *float32, ostep, rows int, bias float32)
+// Stride 2, kernel width 3. Per block of output rows (SI: the first
+// row's first kernel row's input, DX: its output, DI and R9: the input
+// and output distance between rows), per vector (R10, R11, BX: its
+// masks): Z0.. accumulate the taps, kernel row (R13, R8: rows 0 and 1 of
+// the block, rows 2 and 3 at 2·DI from them; AX) by kernel row, column
+// by column, each a masked load of two vectors and their even lanes
+// times the broadcast weight (R14, Z8), in the order of dwIndirectAVX512;
+// then bias + sum under the store mask.
+TEXT ·dwRows2K3AVX512(SB), NOSPLIT, $0-100
+	VMOVDQU32 dwEven<>(SB), Z30
+	MOVQ x+0(FP), SI
+	MOVQ xoff+8(FP), AX
+	LEAQ (SI)(AX*4), SI
+	MOVQ xstep+16(FP), DI
+	MOVQ out+72(FP), DX
+	MOVQ ostep+80(FP), R9
+	MOVQ rows+88(FP), CX
+	VBROADCASTSS bias+96(FP), Z31
+dw2k3qrow:
+	CMPQ CX, $4
+	JLT dw2k3qdone
+	MOVQ SI, R10
+	MOVQ DX, R11
+	MOVQ masks+48(FP), BX
+	MOVQ vecs+64(FP), R12
+dw2k3qvec:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	MOVQ R10, R13
+	LEAQ (R13)(DI*1), R8
+	MOVQ wt+40(FP), R14
+	MOVQ nkh+32(FP), AX
+dw2k3qkh:
+	KMOVW 2(BX), K1
+	KMOVW 4(BX), K3
+	VBROADCASTSS 0(R14), Z8
+	VMOVUPS.Z 0(R13), K1, Z4
+	VMOVUPS.Z 64(R13), K3, Z12
+	VPERMT2PS Z12, Z30, Z4
+	VMOVUPS.Z 0(R8), K1, Z5
+	VMOVUPS.Z 64(R8), K3, Z13
+	VPERMT2PS Z13, Z30, Z5
+	VMOVUPS.Z 0(R13)(DI*2), K1, Z6
+	VMOVUPS.Z 64(R13)(DI*2), K3, Z14
+	VPERMT2PS Z14, Z30, Z6
+	VMOVUPS.Z 0(R8)(DI*2), K1, Z7
+	VMOVUPS.Z 64(R8)(DI*2), K3, Z15
+	VPERMT2PS Z15, Z30, Z7
+	VFMADD231PS Z8, Z4, Z0
+	VFMADD231PS Z8, Z5, Z1
+	VFMADD231PS Z8, Z6, Z2
+	VFMADD231PS Z8, Z7, Z3
+	KMOVW 6(BX), K1
+	KMOVW 8(BX), K3
+	VBROADCASTSS 24(R14), Z8
+	VMOVUPS.Z 4(R13), K1, Z4
+	VMOVUPS.Z 68(R13), K3, Z12
+	VPERMT2PS Z12, Z30, Z4
+	VMOVUPS.Z 4(R8), K1, Z5
+	VMOVUPS.Z 68(R8), K3, Z13
+	VPERMT2PS Z13, Z30, Z5
+	VMOVUPS.Z 4(R13)(DI*2), K1, Z6
+	VMOVUPS.Z 68(R13)(DI*2), K3, Z14
+	VPERMT2PS Z14, Z30, Z6
+	VMOVUPS.Z 4(R8)(DI*2), K1, Z7
+	VMOVUPS.Z 68(R8)(DI*2), K3, Z15
+	VPERMT2PS Z15, Z30, Z7
+	VFMADD231PS Z8, Z4, Z0
+	VFMADD231PS Z8, Z5, Z1
+	VFMADD231PS Z8, Z6, Z2
+	VFMADD231PS Z8, Z7, Z3
+	KMOVW 10(BX), K1
+	KMOVW 12(BX), K3
+	VBROADCASTSS 48(R14), Z8
+	VMOVUPS.Z 8(R13), K1, Z4
+	VMOVUPS.Z 72(R13), K3, Z12
+	VPERMT2PS Z12, Z30, Z4
+	VMOVUPS.Z 8(R8), K1, Z5
+	VMOVUPS.Z 72(R8), K3, Z13
+	VPERMT2PS Z13, Z30, Z5
+	VMOVUPS.Z 8(R13)(DI*2), K1, Z6
+	VMOVUPS.Z 72(R13)(DI*2), K3, Z14
+	VPERMT2PS Z14, Z30, Z6
+	VMOVUPS.Z 8(R8)(DI*2), K1, Z7
+	VMOVUPS.Z 72(R8)(DI*2), K3, Z15
+	VPERMT2PS Z15, Z30, Z7
+	VFMADD231PS Z8, Z4, Z0
+	VFMADD231PS Z8, Z5, Z1
+	VFMADD231PS Z8, Z6, Z2
+	VFMADD231PS Z8, Z7, Z3
+	ADDQ xrow+24(FP), R13
+	ADDQ xrow+24(FP), R8
+	ADDQ $72, R14
+	DECQ AX
+	JNZ dw2k3qkh
+	KMOVW (BX), K2
+	VADDPS Z31, Z0, Z0
+	VADDPS Z31, Z1, Z1
+	VADDPS Z31, Z2, Z2
+	VADDPS Z31, Z3, Z3
+	LEAQ (R11)(R9*2), R13
+	VMOVUPS Z0, K2, (R11)
+	VMOVUPS Z1, K2, (R11)(R9*1)
+	VMOVUPS Z2, K2, (R11)(R9*2)
+	VMOVUPS Z3, K2, (R13)(R9*1)
+	ADDQ $128, R10
+	ADDQ $64, R11
+	ADDQ mstride+56(FP), BX
+	DECQ R12
+	JNZ dw2k3qvec
+	LEAQ (SI)(DI*4), SI
+	LEAQ (DX)(R9*4), DX
+	SUBQ $4, CX
+	JMP dw2k3qrow
+dw2k3qdone:
+dw2k3orow:
+	TESTQ CX, CX
+	JZ dw2k3odone
+	MOVQ SI, R10
+	MOVQ DX, R11
+	MOVQ masks+48(FP), BX
+	MOVQ vecs+64(FP), R12
+dw2k3ovec:
+	VPXORD Z0, Z0, Z0
+	MOVQ R10, R13
+	MOVQ wt+40(FP), R14
+	MOVQ nkh+32(FP), AX
+dw2k3okh:
+	KMOVW 2(BX), K1
+	KMOVW 4(BX), K3
+	VBROADCASTSS 0(R14), Z8
+	VMOVUPS.Z 0(R13), K1, Z4
+	VMOVUPS.Z 64(R13), K3, Z12
+	VPERMT2PS Z12, Z30, Z4
+	VFMADD231PS Z8, Z4, Z0
+	KMOVW 6(BX), K1
+	KMOVW 8(BX), K3
+	VBROADCASTSS 24(R14), Z8
+	VMOVUPS.Z 4(R13), K1, Z4
+	VMOVUPS.Z 68(R13), K3, Z12
+	VPERMT2PS Z12, Z30, Z4
+	VFMADD231PS Z8, Z4, Z0
+	KMOVW 10(BX), K1
+	KMOVW 12(BX), K3
+	VBROADCASTSS 48(R14), Z8
+	VMOVUPS.Z 8(R13), K1, Z4
+	VMOVUPS.Z 72(R13), K3, Z12
+	VPERMT2PS Z12, Z30, Z4
+	VFMADD231PS Z8, Z4, Z0
+	ADDQ xrow+24(FP), R13
+	ADDQ $72, R14
+	DECQ AX
+	JNZ dw2k3okh
+	KMOVW (BX), K2
+	VADDPS Z31, Z0, Z0
 	VMOVUPS Z0, K2, (R11)
 	ADDQ $128, R10
 	ADDQ $64, R11
-	ADDQ mstride+64(FP), BX
+	ADDQ mstride+56(FP), BX
 	DECQ R12
-	JNZ dw2vec
-	ADDQ xstep+16(FP), SI
-	ADDQ ostep+88(FP), DX
+	JNZ dw2k3ovec
+	ADDQ DI, SI
+	ADDQ R9, DX
 	DECQ CX
-	JNZ dw2row
+	JMP dw2k3orow
+dw2k3odone:
+	VZEROUPPER
+	RET
+
+// func dwRows2K5AVX512(x *float32, xoff, xstep, xrow, nkh int, wt *float32, masks *uint16, mstride, vecs int, out *float32, ostep, rows int, bias float32)
+// Stride 2, kernel width 5. Per block of output rows (SI: the first
+// row's first kernel row's input, DX: its output, DI and R9: the input
+// and output distance between rows), per vector (R10, R11, BX: its
+// masks): Z0.. accumulate the taps, kernel row (R13, R8: rows 0 and 1 of
+// the block, rows 2 and 3 at 2·DI from them; AX) by kernel row, column
+// by column, each a masked load of two vectors and their even lanes
+// times the broadcast weight (R14, Z8), in the order of dwIndirectAVX512;
+// then bias + sum under the store mask.
+TEXT ·dwRows2K5AVX512(SB), NOSPLIT, $0-100
+	VMOVDQU32 dwEven<>(SB), Z30
+	MOVQ x+0(FP), SI
+	MOVQ xoff+8(FP), AX
+	LEAQ (SI)(AX*4), SI
+	MOVQ xstep+16(FP), DI
+	MOVQ out+72(FP), DX
+	MOVQ ostep+80(FP), R9
+	MOVQ rows+88(FP), CX
+	VBROADCASTSS bias+96(FP), Z31
+dw2k5qrow:
+	CMPQ CX, $4
+	JLT dw2k5qdone
+	MOVQ SI, R10
+	MOVQ DX, R11
+	MOVQ masks+48(FP), BX
+	MOVQ vecs+64(FP), R12
+dw2k5qvec:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	MOVQ R10, R13
+	LEAQ (R13)(DI*1), R8
+	MOVQ wt+40(FP), R14
+	MOVQ nkh+32(FP), AX
+dw2k5qkh:
+	KMOVW 2(BX), K1
+	KMOVW 4(BX), K3
+	VBROADCASTSS 0(R14), Z8
+	VMOVUPS.Z 0(R13), K1, Z4
+	VMOVUPS.Z 64(R13), K3, Z12
+	VPERMT2PS Z12, Z30, Z4
+	VMOVUPS.Z 0(R8), K1, Z5
+	VMOVUPS.Z 64(R8), K3, Z13
+	VPERMT2PS Z13, Z30, Z5
+	VMOVUPS.Z 0(R13)(DI*2), K1, Z6
+	VMOVUPS.Z 64(R13)(DI*2), K3, Z14
+	VPERMT2PS Z14, Z30, Z6
+	VMOVUPS.Z 0(R8)(DI*2), K1, Z7
+	VMOVUPS.Z 64(R8)(DI*2), K3, Z15
+	VPERMT2PS Z15, Z30, Z7
+	VFMADD231PS Z8, Z4, Z0
+	VFMADD231PS Z8, Z5, Z1
+	VFMADD231PS Z8, Z6, Z2
+	VFMADD231PS Z8, Z7, Z3
+	KMOVW 6(BX), K1
+	KMOVW 8(BX), K3
+	VBROADCASTSS 24(R14), Z8
+	VMOVUPS.Z 4(R13), K1, Z4
+	VMOVUPS.Z 68(R13), K3, Z12
+	VPERMT2PS Z12, Z30, Z4
+	VMOVUPS.Z 4(R8), K1, Z5
+	VMOVUPS.Z 68(R8), K3, Z13
+	VPERMT2PS Z13, Z30, Z5
+	VMOVUPS.Z 4(R13)(DI*2), K1, Z6
+	VMOVUPS.Z 68(R13)(DI*2), K3, Z14
+	VPERMT2PS Z14, Z30, Z6
+	VMOVUPS.Z 4(R8)(DI*2), K1, Z7
+	VMOVUPS.Z 68(R8)(DI*2), K3, Z15
+	VPERMT2PS Z15, Z30, Z7
+	VFMADD231PS Z8, Z4, Z0
+	VFMADD231PS Z8, Z5, Z1
+	VFMADD231PS Z8, Z6, Z2
+	VFMADD231PS Z8, Z7, Z3
+	KMOVW 10(BX), K1
+	KMOVW 12(BX), K3
+	VBROADCASTSS 48(R14), Z8
+	VMOVUPS.Z 8(R13), K1, Z4
+	VMOVUPS.Z 72(R13), K3, Z12
+	VPERMT2PS Z12, Z30, Z4
+	VMOVUPS.Z 8(R8), K1, Z5
+	VMOVUPS.Z 72(R8), K3, Z13
+	VPERMT2PS Z13, Z30, Z5
+	VMOVUPS.Z 8(R13)(DI*2), K1, Z6
+	VMOVUPS.Z 72(R13)(DI*2), K3, Z14
+	VPERMT2PS Z14, Z30, Z6
+	VMOVUPS.Z 8(R8)(DI*2), K1, Z7
+	VMOVUPS.Z 72(R8)(DI*2), K3, Z15
+	VPERMT2PS Z15, Z30, Z7
+	VFMADD231PS Z8, Z4, Z0
+	VFMADD231PS Z8, Z5, Z1
+	VFMADD231PS Z8, Z6, Z2
+	VFMADD231PS Z8, Z7, Z3
+	KMOVW 14(BX), K1
+	KMOVW 16(BX), K3
+	VBROADCASTSS 72(R14), Z8
+	VMOVUPS.Z 12(R13), K1, Z4
+	VMOVUPS.Z 76(R13), K3, Z12
+	VPERMT2PS Z12, Z30, Z4
+	VMOVUPS.Z 12(R8), K1, Z5
+	VMOVUPS.Z 76(R8), K3, Z13
+	VPERMT2PS Z13, Z30, Z5
+	VMOVUPS.Z 12(R13)(DI*2), K1, Z6
+	VMOVUPS.Z 76(R13)(DI*2), K3, Z14
+	VPERMT2PS Z14, Z30, Z6
+	VMOVUPS.Z 12(R8)(DI*2), K1, Z7
+	VMOVUPS.Z 76(R8)(DI*2), K3, Z15
+	VPERMT2PS Z15, Z30, Z7
+	VFMADD231PS Z8, Z4, Z0
+	VFMADD231PS Z8, Z5, Z1
+	VFMADD231PS Z8, Z6, Z2
+	VFMADD231PS Z8, Z7, Z3
+	KMOVW 18(BX), K1
+	KMOVW 20(BX), K3
+	VBROADCASTSS 96(R14), Z8
+	VMOVUPS.Z 16(R13), K1, Z4
+	VMOVUPS.Z 80(R13), K3, Z12
+	VPERMT2PS Z12, Z30, Z4
+	VMOVUPS.Z 16(R8), K1, Z5
+	VMOVUPS.Z 80(R8), K3, Z13
+	VPERMT2PS Z13, Z30, Z5
+	VMOVUPS.Z 16(R13)(DI*2), K1, Z6
+	VMOVUPS.Z 80(R13)(DI*2), K3, Z14
+	VPERMT2PS Z14, Z30, Z6
+	VMOVUPS.Z 16(R8)(DI*2), K1, Z7
+	VMOVUPS.Z 80(R8)(DI*2), K3, Z15
+	VPERMT2PS Z15, Z30, Z7
+	VFMADD231PS Z8, Z4, Z0
+	VFMADD231PS Z8, Z5, Z1
+	VFMADD231PS Z8, Z6, Z2
+	VFMADD231PS Z8, Z7, Z3
+	ADDQ xrow+24(FP), R13
+	ADDQ xrow+24(FP), R8
+	ADDQ $120, R14
+	DECQ AX
+	JNZ dw2k5qkh
+	KMOVW (BX), K2
+	VADDPS Z31, Z0, Z0
+	VADDPS Z31, Z1, Z1
+	VADDPS Z31, Z2, Z2
+	VADDPS Z31, Z3, Z3
+	LEAQ (R11)(R9*2), R13
+	VMOVUPS Z0, K2, (R11)
+	VMOVUPS Z1, K2, (R11)(R9*1)
+	VMOVUPS Z2, K2, (R11)(R9*2)
+	VMOVUPS Z3, K2, (R13)(R9*1)
+	ADDQ $128, R10
+	ADDQ $64, R11
+	ADDQ mstride+56(FP), BX
+	DECQ R12
+	JNZ dw2k5qvec
+	LEAQ (SI)(DI*4), SI
+	LEAQ (DX)(R9*4), DX
+	SUBQ $4, CX
+	JMP dw2k5qrow
+dw2k5qdone:
+dw2k5orow:
+	TESTQ CX, CX
+	JZ dw2k5odone
+	MOVQ SI, R10
+	MOVQ DX, R11
+	MOVQ masks+48(FP), BX
+	MOVQ vecs+64(FP), R12
+dw2k5ovec:
+	VPXORD Z0, Z0, Z0
+	MOVQ R10, R13
+	MOVQ wt+40(FP), R14
+	MOVQ nkh+32(FP), AX
+dw2k5okh:
+	KMOVW 2(BX), K1
+	KMOVW 4(BX), K3
+	VBROADCASTSS 0(R14), Z8
+	VMOVUPS.Z 0(R13), K1, Z4
+	VMOVUPS.Z 64(R13), K3, Z12
+	VPERMT2PS Z12, Z30, Z4
+	VFMADD231PS Z8, Z4, Z0
+	KMOVW 6(BX), K1
+	KMOVW 8(BX), K3
+	VBROADCASTSS 24(R14), Z8
+	VMOVUPS.Z 4(R13), K1, Z4
+	VMOVUPS.Z 68(R13), K3, Z12
+	VPERMT2PS Z12, Z30, Z4
+	VFMADD231PS Z8, Z4, Z0
+	KMOVW 10(BX), K1
+	KMOVW 12(BX), K3
+	VBROADCASTSS 48(R14), Z8
+	VMOVUPS.Z 8(R13), K1, Z4
+	VMOVUPS.Z 72(R13), K3, Z12
+	VPERMT2PS Z12, Z30, Z4
+	VFMADD231PS Z8, Z4, Z0
+	KMOVW 14(BX), K1
+	KMOVW 16(BX), K3
+	VBROADCASTSS 72(R14), Z8
+	VMOVUPS.Z 12(R13), K1, Z4
+	VMOVUPS.Z 76(R13), K3, Z12
+	VPERMT2PS Z12, Z30, Z4
+	VFMADD231PS Z8, Z4, Z0
+	KMOVW 18(BX), K1
+	KMOVW 20(BX), K3
+	VBROADCASTSS 96(R14), Z8
+	VMOVUPS.Z 16(R13), K1, Z4
+	VMOVUPS.Z 80(R13), K3, Z12
+	VPERMT2PS Z12, Z30, Z4
+	VFMADD231PS Z8, Z4, Z0
+	ADDQ xrow+24(FP), R13
+	ADDQ $120, R14
+	DECQ AX
+	JNZ dw2k5okh
+	KMOVW (BX), K2
+	VADDPS Z31, Z0, Z0
+	VMOVUPS Z0, K2, (R11)
+	ADDQ $128, R10
+	ADDQ $64, R11
+	ADDQ mstride+56(FP), BX
+	DECQ R12
+	JNZ dw2k5ovec
+	ADDQ DI, SI
+	ADDQ R9, DX
+	DECQ CX
+	JMP dw2k5orow
+dw2k5odone:
 	VZEROUPPER
 	RET

@@ -152,3 +152,29 @@ func TestDirectDepthwiseApplies(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkDepthwise times MobileNetV2's depthwise geometries on one
+// thread with the direct kernel and the shifted-plane path.
+func BenchmarkDepthwise(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 1))
+	for _, tc := range []struct{ c, hw, s int }{{32, 112, 1}, {96, 112, 2}, {144, 56, 1}, {144, 56, 2}, {192, 28, 1}, {384, 14, 1}, {576, 14, 2}, {960, 7, 1}} {
+		g, err := NewConvGeometry(tc.c, tc.hw, tc.hw, tc.c, ConvParams{KernelH: 3, KernelW: 3, StrideH: tc.s, StrideW: tc.s, Pads: [4]int{1, 1, 1, 1}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		wt := importer.NewFloat([]int{tc.c, 1, 3, 3}, randSlice(r, tc.c*9))
+		bias := importer.NewFloat([]int{tc.c}, randSlice(r, tc.c))
+		cw := packConvWeights(wt, tc.c)
+		x := randSlice(r, tc.c*tc.hw*tc.hw)
+		out := make([]float32, tc.c*g.P())
+		for _, direct := range []bool{true, false} {
+			b.Run(fmt.Sprintf("c%d_%d_s%d/direct=%v", tc.c, tc.hw, tc.s, direct), func(b *testing.B) {
+				useDirectDepthwise = direct
+				defer func() { useDirectDepthwise = true }()
+				for b.Loop() {
+					convForward(&g, &cw, x, bias, out, 1, tc.c, 1, nil, nil)
+				}
+			})
+		}
+	}
+}
