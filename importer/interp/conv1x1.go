@@ -117,7 +117,17 @@ func conv1x1Block(pa packedA, x []float32, offs []int, bias, out []float32, P, p
 				ep.applyRows(out, P, p0*gemmMR, min(p1*gemmMR, m), (q-epiloguePanels)*gemmNR, q*gemmNR)
 			}
 			b := x[q*gemmNR:]
-			for p := p0; p < p1; {
+			p := p0
+			// Whole 18-row blocks in one call.
+			if groups := (min(p1, fullRows) - p0) / 3; groups > 0 {
+				var rowBias []float32
+				if first {
+					rowBias = bias[p0*gemmMR:]
+				}
+				microKernelIndirectRows(kc, pa.data[p0*gemmMR*k+k0*gemmMR:], gemmMR*k, groups, b, off, maxOff, rowBias, out[p0*gemmMR*P+q*gemmNR:], P)
+				p += 3 * groups
+			}
+			for p < p1 {
 				r0 := p * gemmMR
 				c := out[r0*P+q*gemmNR:]
 				panels := min(3, min(p1, fullRows)-p)

@@ -234,3 +234,33 @@ func microKernelIndirectBias(kc int, ap *[3][]float32, panels int, b []float32, 
 	}
 	return true
 }
+
+// sgemmIndirectBias18x16Rows and sgemmIndirectAcc18x16Rows are
+// sgemmIndirectBias18x16 and sgemmIndirect18x16 over groups consecutive
+// 18-row blocks of C, A's panels astride floats apart.
+//
+//go:noescape
+func sgemmIndirectBias18x16Rows(kc int, a *float32, astride, groups int, b *float32, offs *int, bias, c *float32, ldc int)
+
+//go:noescape
+func sgemmIndirectAcc18x16Rows(kc int, a *float32, astride, groups int, b *float32, offs *int, c *float32, ldc int)
+
+// microKernelIndirectRows computes groups·18 rows of one column panel of C
+// from the A panels at a, a+astride, …: C = acc + bias per row (the first
+// k-block), or C += acc when bias is nil. It reports false without the
+// AVX-512 kernels.
+func microKernelIndirectRows(kc int, a []float32, astride, groups int, b []float32, off []int, maxOff int, bias, c []float32, ldc int) bool {
+	if !useAsmKernel || !useAVX512 || kc <= 0 || groups <= 0 || astride < kc*gemmMR {
+		return false
+	}
+	rows := groups * 3 * gemmMR
+	_ = a[(3*groups-1)*astride+kc*gemmMR-1]
+	checkIndirect(kc, b, off, maxOff, c, ldc, rows)
+	if bias != nil {
+		_ = bias[rows-1]
+		sgemmIndirectBias18x16Rows(kc, &a[0], astride, groups, &b[0], &off[0], &bias[0], &c[0], ldc)
+	} else {
+		sgemmIndirectAcc18x16Rows(kc, &a[0], astride, groups, &b[0], &off[0], &c[0], ldc)
+	}
+	return true
+}

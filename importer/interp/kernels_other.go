@@ -36,3 +36,7 @@ func microKernelIndirect3Rows(kc int, a0, a1, a2, b []float32, off []int, maxOff
 func microKernelIndirectBias(kc int, ap *[3][]float32, panels int, b []float32, off []int, maxOff int, bias, c []float32, ldc int) bool {
 	return false
 }
+
+func microKernelIndirectRows(kc int, a []float32, astride, groups int, b []float32, off []int, maxOff int, bias, c []float32, ldc int) bool {
+	return false
+}
