@@ -19,7 +19,12 @@ import (
 // input's batch dimension fixed to 1 before optimization, so every shape
 // chain folds): a sample is then the whole batch-1 tensor, each value's
 // Shape is its full ONNX shape (builder.lead = 0), and the integer program
-// still runs any number of samples, one after the other.
+// still runs any number of samples, one after the other. The network's
+// inputs and outputs alone keep the form of every network's, the sample
+// without the leading axis of 1 (aliases give the graph the full shape):
+// whoever feeds the network, the QDQ export and a mapping file's inputs
+// put the batch axis in front of them, so an export of a network
+// quantized at batch 1 declares the model's own input and output shapes.
 //
 // The builders of ops defined on a batch-first layout (Conv, Gemm, pooling,
 // BatchNorm: their kinds' geometry excludes the batch) keep their form:

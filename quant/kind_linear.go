@@ -605,7 +605,15 @@ func (w *qdqWriter) linear(op *Op, in, tmp string) error {
 	var dims []int64
 	codes := make([]int32, cout*l.K)
 	axis := int64(0)
-	switch l.Op {
+	form := l.Op
+	if form == "Gemm" && len(inV.Shape) > 1 {
+		// A Gemm of a graph quantized at batch 1 reads the whole [M, K]
+		// matrix as one sample; behind the exported batch axis that is
+		// [N, M, K], which Gemm (2-D only) cannot take and MatMul plus
+		// the bias can, with the same weights.
+		form = "MatMul"
+	}
+	switch form {
 	case "Conv":
 		win := op.Win
 		dims = []int64{int64(cout), int64(win.InC / l.Groups), int64(win.KH), int64(win.KW)}
@@ -654,7 +662,7 @@ func (w *qdqWriter) linear(op *Op, in, tmp string) error {
 		bAttrs = append(bAttrs, attrI("axis", 0))
 	}
 	w.node("DequantizeLinear", []string{bq, w.floats(l.Name+"_b_scale", sdims, bs), w.int32s(l.Name+"_b_zp", sdims, zp)}, bdq, bAttrs...)
-	switch l.Op {
+	switch form {
 	case "Conv":
 		win := op.Win
 		w.g.Node = append(w.g.Node, &onnxpb.NodeProto{Name: proto.String(l.Name), OpType: proto.String("Conv"),

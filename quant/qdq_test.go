@@ -3,6 +3,7 @@ package quant
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -273,6 +274,98 @@ func TestQDQConvTranspose(t *testing.T) {
 			}
 			if !slices.Equal(a, b) {
 				t.Fatal("output codes differ after the QDQ round trip")
+			}
+		})
+	}
+}
+
+// TestQDQRoundTripAtBatchOne exports networks quantized at batch 1 (their
+// graphs move the batch axis) and at batch > 1 (the same layers without
+// the move) as QDQ ONNX: the file's inputs and outputs have the model's
+// own ranks and per-sample dims (no axis added in front), the file runs in
+// the float interpreter on batches of 1 and of 5 with outputs of the
+// model's shape within an output step of the golden model, and read back
+// with QuantizeQDQ it gives the golden model's codes for both batches.
+func TestQDQRoundTripAtBatchOne(t *testing.T) {
+	ai, ais := graphtest.AInt, graphtest.AInts
+	for _, tc := range []struct {
+		name  string
+		in    []int
+		build func(g *graphtest.Builder) string
+	}{
+		{"sequence-first-matmul-gemm", []int{4, 8}, func(g *graphtest.Builder) string {
+			s := g.Node("Transpose", []string{"x"}, "s", ais("perm", 1, 0, 2))
+			h := g.Node("Relu", []string{g.Node("MatMul", []string{s, g.Param("w1", 0.4, 8, 8)}, "mm")}, "h")
+			b := g.Node("Transpose", []string{h}, "b", ais("perm", 1, 0, 2))
+			f := g.Node("Flatten", []string{b}, "f", ai("axis", 1))
+			return g.Node("Gemm", []string{f, g.Param("w2", 0.3, 32, 5), g.Param("b2", 0.1, 5)}, "y")
+		}},
+		{"batch-first-matmul-gemm", []int{4, 8}, func(g *graphtest.Builder) string {
+			h := g.Node("Relu", []string{g.Node("MatMul", []string{"x", g.Param("w1", 0.4, 8, 8)}, "mm")}, "h")
+			f := g.Node("Flatten", []string{h}, "f", ai("axis", 1))
+			return g.Node("Gemm", []string{f, g.Param("w2", 0.3, 32, 5), g.Param("b2", 0.1, 5)}, "y")
+		}},
+		{"conv-channels-first-and-back", []int{2, 5, 5}, func(g *graphtest.Builder) string {
+			c := g.Node("Relu", []string{g.Conv("x", "c", 2, 4, 3, 1)}, "r")
+			s := g.Node("Transpose", []string{c}, "s", ais("perm", 1, 0, 2, 3))
+			b := g.Node("Transpose", []string{s}, "b", ais("perm", 1, 0, 2, 3))
+			return g.Node("GlobalAveragePool", []string{b}, "y")
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := graphtest.New(7)
+			m := g.Model(tc.in, tc.build(g))
+			cfg := DefaultConfig()
+			cfg.Calib = 32
+			net, err := Quantize(m, randomBatch(8, 32, tc.in...), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(t.TempDir(), "q.onnx")
+			if err := net.WriteQDQ(path); err != nil {
+				t.Fatal(err)
+			}
+			qm, err := onnx.Load(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			back, err := QuantizeQDQ(qm, nil, DefaultConfig())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := qm.Graph.Inputs[0].Shape; len(got) != len(tc.in)+1 {
+				t.Fatalf("exported input %v, the model's is [N %v]", got, tc.in)
+			} else {
+				for i, d := range tc.in {
+					if got[i+1].Value != int64(d) {
+						t.Fatalf("exported input %v, the model's is [N %v]", got, tc.in)
+					}
+				}
+			}
+			so := net.Values[net.Outputs[0].Value].Scale
+			for _, n := range []int{1, 5} {
+				x := randomBatch(9, n, tc.in...)
+				want := floatRun(t, m, x)
+				qf := floatRun(t, qm, x)
+				if !slices.Equal(qf.Shape, want.Shape) {
+					t.Fatalf("batch %d: the exported file outputs %v, the model %v", n, qf.Shape, want.Shape)
+				}
+				codes, _, err := net.RunCodes(x, nil, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i, c := range codes {
+					if d := math.Abs(float64(qf.Float[i]) - float64(c)*so); d > so*(1+1e-6) {
+						t.Fatalf("batch %d: the exported file's output %d = %g, the golden model's %g (step %g)", n, i, qf.Float[i], float64(c)*so, so)
+					}
+				}
+				again, _, err := back.RunCodes(x, nil, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !slices.Equal(again, codes) {
+					t.Fatalf("batch %d: codes differ after the QDQ round trip", n)
+				}
 			}
 		})
 	}

@@ -483,7 +483,18 @@ func (b *builder) run() (*Network, error) {
 		if s, sg, ok := b.wholeEncoding(name, b.g.Inputs[i].DType); ok {
 			sx, signed = s, sg
 		}
-		in := Input{Value: b.newValue(name, p.inShapes[i], sx, signed), Name: name}
+		shape := p.inShapes[i]
+		if b.lead == 0 {
+			// The input without its batch axis of 1, as the caller feeds
+			// it and as every network's inputs are (the QDQ export and a
+			// mapping file's inputs declare the batch axis in front of
+			// it); the graph reads the full shape through an alias.
+			shape = shape[1:]
+		}
+		in := Input{Value: b.newValue(name, shape, sx, signed), Name: name}
+		if b.lead == 0 {
+			b.batchForm(name, name, in.Value, true)
+		}
 		// Only integer element types are recorded (float is the zero value).
 		if dt := b.g.Inputs[i].DType; dt.IsWhole() {
 			in.DType = dt

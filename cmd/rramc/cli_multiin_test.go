@@ -334,3 +334,52 @@ func TestRunSeveralOutputs(t *testing.T) {
 		}
 	}
 }
+
+// TestBatchMovedExports: the sequence-first model (quantized at batch 1)
+// exported by quantize runs with the model's own input files, on 16 samples
+// and on 1, within 30 dB SQNR of PyTorch's output; its mapping file takes
+// the same files and simulates bit-identically to the golden model.
+func TestBatchMovedExports(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	model, x, y := multiin("seq_first.onnx"), multiin("seq_first_x.npy"), multiin("seq_first_y.npy")
+	data := []string{"--data", "x=" + x, "--data", "y=" + y, "--calib", "16"}
+	ref := readNPY(t, multiin("seq_first_ref.npy"))
+	qdq := filepath.Join(dir, "q.onnx")
+	mustRun(t, exitOK, append([]string{"quantize", model, "-o", qdq}, data...)...)
+
+	first := func(name string, src *importer.Tensor) string {
+		one := &importer.Tensor{DType: src.DType, Shape: append([]int{1}, src.Shape[1:]...), Float: src.Float[:src.Len()/src.Shape[0]]}
+		return writeNPY(t, dir, name, one)
+	}
+	x1, y1 := first("x1.npy", readNPY(t, x)), first("y1.npy", readNPY(t, y))
+	for _, tc := range []struct {
+		name string
+		x, y string
+		n    int
+	}{{"16 samples", x, y, 16}, {"1 sample", x1, y1, 1}} {
+		out := filepath.Join(dir, "out.npy")
+		mustRun(t, exitOK, "run", qdq, "--input", "x="+tc.x, "--input", "y="+tc.y, "--output", out)
+		got := readNPY(t, out)
+		if !slices.Equal(got.Shape, []int{tc.n, ref.Shape[1]}) {
+			t.Fatalf("%s: the QDQ export outputs %v, want [%d %d]", tc.name, got.Shape, tc.n, ref.Shape[1])
+		}
+		var sig, noise float64
+		for i, g := range got.Float {
+			w := float64(ref.Float[i])
+			sig += w * w
+			noise += (float64(g) - w) * (float64(g) - w)
+		}
+		if s := 10 * math.Log10(sig/noise); !(s >= 30) {
+			t.Errorf("%s: the QDQ export's output has SQNR %.1f dB against PyTorch's, want ≥ 30", tc.name, s)
+		}
+	}
+
+	mp := filepath.Join(dir, "m.rmap")
+	mustRun(t, exitOK, append([]string{"map", model, "-o", mp}, data...)...)
+	labels := writeNPY(t, dir, "labels.npy", &importer.Tensor{DType: importer.Int64, Shape: []int{16}, Int: make([]int64, 16)})
+	sim := runJSON(t, "sim", mp, "--data", "x="+x, "--data", "y="+y, "--labels", labels, "--json")
+	if num(t, sim, "bit_exact") != 1 {
+		t.Errorf("sim of the mapping file: bit_exact %v", num(t, sim, "bit_exact"))
+	}
+}
