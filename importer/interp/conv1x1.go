@@ -37,10 +37,35 @@ func conv1x1SplitsRows(m, p, workers int) bool {
 	return m >= 3*gemmMR*workers
 }
 
+// conv1x1Finish is what a 1×1 convolution applies to each block of its
+// output once the block is final: the fused activation ep or the fused
+// residual rs (at most one; both nil: nothing), for the image whose
+// output starts at value off of rs's shortcut.
+type conv1x1Finish struct {
+	ep  epilogue
+	rs  *residual
+	off int
+}
+
+// rows applies f to columns [c0,c1) of rows [r0,r1) of out (P columns),
+// the same elementwise operations as the unfused passes.
+func (f conv1x1Finish) rows(out []float32, P, r0, r1, c0, c1 int) {
+	switch {
+	case f.rs != nil:
+		for r := r0; r < r1; r++ {
+			f.rs.apply(out[r*P+c0:r*P+c1], f.off+r*P+c0)
+		}
+	case f.ep != nil:
+		f.ep.applyRows(out, P, r0, r1, c0, c1)
+	}
+}
+
+func (f conv1x1Finish) none() bool { return f.ep == nil && f.rs == nil }
+
 // conv1x1 computes out (M×P) = W·x + bias for one image (x: K×P), with up
-// to workers goroutines; bias is nil for none, ep the fused activation
-// (nil: none), applied to each block of out once it is final.
-func conv1x1(pa packedA, x []float32, bias []float32, out []float32, P int, s *gemmScratch, workers int, ep epilogue) {
+// to workers goroutines; bias is nil for none. fin is applied to each
+// block of out once it is final.
+func conv1x1(pa packedA, x []float32, bias []float32, out []float32, P int, s *gemmScratch, workers int, fin conv1x1Finish) {
 	m, k := pa.m, pa.k
 	if m == 0 || P == 0 {
 		return
@@ -74,13 +99,14 @@ func conv1x1(pa packedA, x []float32, bias []float32, out []float32, P int, s *g
 		}
 	}
 	run := func(p0, p1, q0, q1 int) {
-		conv1x1Block(pa, x, offs, bias, out, P, p0, p1, q0, min(q1, full), ep)
+		conv1x1Block(pa, x, offs, bias, out, P, p0, p1, q0, min(q1, full), fin)
 		if tail != nil && q1 > full {
 			c0 := full * gemmNR
 			for r := p0 * gemmMR; r < min(p1*gemmMR, m); r++ {
 				fill(out[r*P+c0:(r+1)*P], bias[r])
 			}
-			gemmBlock(pa, tail, k, P-c0, out[c0:], P, p0, p1, 0, 1, ep)
+			gemmBlock(pa, tail, k, P-c0, out[c0:], P, p0, p1, 0, 1, nil)
+			fin.rows(out, P, p0*gemmMR, min(p1*gemmMR, m), c0, P)
 		}
 	}
 	nq := (P + gemmNR - 1) / gemmNR
@@ -97,9 +123,9 @@ func conv1x1(pa packedA, x []float32, bias []float32, out []float32, P int, s *g
 }
 
 // conv1x1Block computes row panels [p0,p1) × full column panels [q0,q1)
-// of out, reading x in place, blocking k by gemmKC as gemmBlock does; ep
+// of out, reading x in place, blocking k by gemmKC as gemmBlock does; fin
 // runs over every epiloguePanels finished column panels.
-func conv1x1Block(pa packedA, x []float32, offs []int, bias, out []float32, P, p0, p1, q0, q1 int, ep epilogue) {
+func conv1x1Block(pa packedA, x []float32, offs []int, bias, out []float32, P, p0, p1, q0, q1 int, fin conv1x1Finish) {
 	m, k := pa.m, pa.k
 	if q0 >= q1 {
 		return
@@ -113,8 +139,8 @@ func conv1x1Block(pa packedA, x []float32, offs []int, bias, out []float32, P, p
 		off := offs[k0 : k0+kc]
 		first := k0 == 0
 		for q := q0; q < q1; q++ {
-			if ep != nil && k0+kc == k && q > q0 && (q-q0)%epiloguePanels == 0 {
-				ep.applyRows(out, P, p0*gemmMR, min(p1*gemmMR, m), (q-epiloguePanels)*gemmNR, q*gemmNR)
+			if !fin.none() && k0+kc == k && q > q0 && (q-q0)%epiloguePanels == 0 {
+				fin.rows(out, P, p0*gemmMR, min(p1*gemmMR, m), (q-epiloguePanels)*gemmNR, q*gemmNR)
 			}
 			b := x[q*gemmNR:]
 			p := p0
@@ -170,9 +196,9 @@ func conv1x1Block(pa packedA, x []float32, offs []int, bias, out []float32, P, p
 				p++
 			}
 		}
-		if ep != nil && k0+kc == k {
+		if !fin.none() && k0+kc == k {
 			last := q0 + (q1-1-q0)/epiloguePanels*epiloguePanels
-			ep.applyRows(out, P, p0*gemmMR, min(p1*gemmMR, m), last*gemmNR, q1*gemmNR)
+			fin.rows(out, P, p0*gemmMR, min(p1*gemmMR, m), last*gemmNR, q1*gemmNR)
 		}
 	}
 }

@@ -17,25 +17,29 @@ import (
 // kernels or leave a partial row panel, one to three k-blocks, with and
 // without bias, plain, with a fused activation and with a fused residual
 // (shortcut on either side), 1 to 3 workers (outputs of at least
-// 3·6·workers channels split by rows, others by column panels).
+// 3·6·workers channels split by rows, others by column panels), and
+// batches of images (one worker per image, the residual at each image's
+// offset).
 func TestConv1x1Bits(t *testing.T) {
 	if !conv1x1Applies() {
 		t.Skip("the in-place 1×1 kernels need AVX-512")
 	}
 	r := rand.New(rand.NewPCG(11, 12))
-	cases := []struct{ k, h, w, m int }{
-		{24, 7, 7, 144},   // P = 49: 3 full panels and 1 column
-		{300, 5, 7, 29},   // two k-blocks, 18 + 6 + 5 rows
-		{16, 14, 14, 96},  // P = 196
-		{40, 1, 16, 20},   // one full panel, no tail
-		{530, 3, 5, 7},    // three k-blocks, only a partial column panel
-		{160, 7, 7, 960},  // MobileNetV2's last expansion
-		{64, 9, 11, 6},    // one row panel
-		{3, 56, 56, 32},   // 18 + 12 + 2 rows
-		{257, 8, 8, 50},   // a 1-deep second k-block
-		{8, 5, 5, 1},      // one row
-		{96, 13, 17, 41},  // 221 pixels
-		{576, 14, 14, 96}, // MobileNetV2's 14×14 projection
+	cases := []struct{ n, k, h, w, m int }{
+		{1, 24, 7, 7, 144},   // P = 49: 3 full panels and 1 column
+		{1, 300, 5, 7, 29},   // two k-blocks, 18 + 6 + 5 rows
+		{1, 16, 14, 14, 96},  // P = 196
+		{1, 40, 1, 16, 20},   // one full panel, no tail
+		{1, 530, 3, 5, 7},    // three k-blocks, only a partial column panel
+		{1, 160, 7, 7, 960},  // MobileNetV2's last expansion
+		{1, 64, 9, 11, 6},    // one row panel
+		{1, 3, 56, 56, 32},   // 18 + 12 + 2 rows
+		{1, 257, 8, 8, 50},   // a 1-deep second k-block
+		{1, 8, 5, 5, 1},      // one row
+		{1, 96, 13, 17, 41},  // 221 pixels
+		{1, 576, 14, 14, 96}, // MobileNetV2's 14×14 projection
+		{3, 32, 9, 9, 40},    // a batch
+		{4, 270, 5, 6, 23},   // a batch, two k-blocks
 	}
 	relu := epilogue(func(v []float32) { reluSlice(v, v) })
 	fusions := []struct {
@@ -57,8 +61,8 @@ func TestConv1x1Bits(t *testing.T) {
 		P := g.P()
 		wt := importer.NewFloat([]int{tc.m, tc.k, 1, 1}, randSlice(r, tc.m*tc.k))
 		cw := packConvWeights(wt, 1)
-		x := randSlice(r, tc.k*P)
-		short := randSlice(r, tc.m*P)
+		x := randSlice(r, tc.n*tc.k*P)
+		short := randSlice(r, tc.n*tc.m*P)
 		for _, withBias := range []bool{true, false} {
 			var b *importer.Tensor
 			var bias []float32
@@ -66,19 +70,19 @@ func TestConv1x1Bits(t *testing.T) {
 				bias = randSlice(r, tc.m)
 				b = importer.NewFloat([]int{tc.m}, bias)
 			}
-			want := naiveGeomConv(&g, wt.Float, bias, x, 1, tc.m)
+			want := naiveGeomConv(&g, wt.Float, bias, x, tc.n, tc.m)
 			for _, f := range fusions {
 				for workers := 1; workers <= 3; workers++ {
-					name := fmt.Sprintf("k%d_%dx%d_m%d/bias=%v/%s/w=%d", tc.k, tc.h, tc.w, tc.m, withBias, f.name, workers)
+					name := fmt.Sprintf("n%d_k%d_%dx%d_m%d/bias=%v/%s/w=%d", tc.n, tc.k, tc.h, tc.w, tc.m, withBias, f.name, workers)
 					t.Run(name, func(t *testing.T) {
 						var rs *residual
 						if f.res {
-							rs = &residual{residualSpec: residualSpec{first: f.first, act: relu}, r: short, shape: []int{1, tc.m, tc.h, tc.w}}
+							rs = &residual{residualSpec: residualSpec{first: f.first, act: relu}, r: short, shape: []int{tc.n, tc.m, tc.h, tc.w}}
 						}
 						run := func(inPlace bool) []float32 {
 							useConv1x1 = inPlace
 							defer func() { useConv1x1 = true }()
-							out := make([]float32, tc.m*P)
+							out := make([]float32, tc.n*tc.m*P)
 							// The in-place path must write every
 							// element; the packed one adds to a
 							// bias-filled or zeroed output.
@@ -87,7 +91,7 @@ func TestConv1x1Bits(t *testing.T) {
 									out[i] = float32(math.NaN())
 								}
 							}
-							convForward(&g, &cw, x, b, out, 1, tc.m, workers, f.ep, rs)
+							convForward(&g, &cw, x, b, out, tc.n, tc.m, workers, f.ep, rs)
 							return out
 						}
 						got, packed := run(true), run(false)

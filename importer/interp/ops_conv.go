@@ -277,6 +277,9 @@ func convForward(g *ConvGeometry, cw *convWeights, x []float32, b *importer.Tens
 	mg := M / g.Groups
 	direct := g.KH == 1 && g.KW == 1 && g.StrideH == 1 && g.StrideW == 1 &&
 		g.PadT == 0 && g.PadL == 0 && g.PadB == 0 && g.PadR == 0
+	// The in-place 1×1 path applies rs itself, to each block as it is
+	// final.
+	inPlace1x1 := direct && g.Groups == 1 && conv1x1Applies()
 	var plan *shiftPlan
 	if useShiftConv && shiftApplies(g) && !direct {
 		v := newShiftPlan(g)
@@ -290,12 +293,12 @@ func convForward(g *ConvGeometry, cw *convWeights, x []float32, b *importer.Tens
 			return
 		}
 
-		if direct && g.Groups == 1 && conv1x1Applies() {
+		if inPlace1x1 {
 			var bias []float32
 			if b != nil {
 				bias = b.Float
 			}
-			conv1x1(cw.groups[0], xi, bias, oi, P, s, inner, ep)
+			conv1x1(cw.groups[0], xi, bias, oi, P, s, inner, conv1x1Finish{ep: ep, rs: rs, off: img * M * P})
 			return
 		}
 		if direct && g.Groups == 1 && inner > 1 && M*P*g.K() >= 1<<16 && gemmSplitsColumns(M, P, inner) {
@@ -359,7 +362,9 @@ func convForward(g *ConvGeometry, cw *convWeights, x []float32, b *importer.Tens
 			}
 			for ; img < hi; img++ {
 				one(img, 1, s)
-				rs.apply(out[img*M*P:(img+1)*M*P], img*M*P)
+				if !inPlace1x1 {
+					rs.apply(out[img*M*P:(img+1)*M*P], img*M*P)
+				}
 			}
 			gemmPool.Put(s)
 		})
@@ -370,7 +375,9 @@ func convForward(g *ConvGeometry, cw *convWeights, x []float32, b *importer.Tens
 		one(img, workers, s)
 	}
 	gemmPool.Put(s)
-	rs.applyParallel(out[:N*M*P], workers)
+	if !inPlace1x1 {
+		rs.applyParallel(out[:N*M*P], workers)
+	}
 }
 
 // directConvColumns computes a 1×1, stride-1, unpadded, ungrouped
