@@ -232,7 +232,7 @@ func microKernelIndirectGo(kc int, a, b []float32, off []int, c []float32, ldc i
 func shiftConvImage(g *ConvGeometry, s *shiftPlan, groups []packedA, x []float32, b *importer.Tensor, out []float32, sc *gemmScratch, workers int, ep epilogue) {
 	gc, P := g.GroupC(), g.P()
 	if s.dw != nil && groups[0].m == 1 {
-		dwConvImage(g, s.dw, groups, x, b, out, workers, ep)
+		dwConvImage(g, s.dw, groups, x, b, out, sc, workers, ep)
 		return
 	}
 	if depthwise(g, s, groups) {

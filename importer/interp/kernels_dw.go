@@ -40,7 +40,16 @@ type dwPlan struct {
 	// lanes whose input column lies inside the row.
 	masks []uint16
 	runs  []dwRun
+	// desc describes each run to the assembly kernels in dwRunDesc ints:
+	// the byte offsets in the channel of its first row's first kernel
+	// row's input (at the first vector's leftmost tap, possibly left of
+	// the row), of its output and of its first kernel row's weights, then
+	// the kernel rows and the output rows.
+	desc []int
 }
+
+// dwRunDesc is the number of ints per run in dwPlan.desc.
+const dwRunDesc = 5
 
 // dwRun is a run of output rows [oh0, oh1) that all see the kernel rows
 // [kh0, kh1) inside the input.
@@ -101,36 +110,69 @@ func newDWPlan(g *ConvGeometry) *dwPlan {
 		}
 		p.runs = append(p.runs, dwRun{oh, oh + 1, kh0, kh1})
 	}
+	for _, r := range p.runs {
+		xoff := (r.oh0*g.StrideH-g.PadT+r.kh0)*g.InW - g.PadL
+		p.desc = append(p.desc, 4*xoff, 4*r.oh0*g.OutW, 4*r.kh0*g.KW, r.kh1-r.kh0, r.oh1-r.oh0)
+	}
 	return p
 }
 
+// dwChunk is how many output values the direct kernel computes per call
+// (whole channels, at least one) before the epilogue runs over them: few
+// enough to be still in L1, enough to spread the call's cost over many
+// channels of a small image.
+const dwChunk = 4096
+
 // dwConvImage computes a depthwise convolution of one image (x:
 // InC×InH×InW, out: InC×OutH×OutW) with the direct kernel, the workers
-// splitting the channels into contiguous ranges; w holds each channel's
-// packed weights (row 0 of a gemmMR-row panel), b the bias or nil, and
-// ep is applied to each channel's output as soon as it is written.
-func dwConvImage(g *ConvGeometry, p *dwPlan, w []packedA, x []float32, b *importer.Tensor, out []float32, workers int, ep epilogue) {
-	in, P := g.InH*g.InW, g.P()
-	if len(w)*P*g.KH*g.KW < 1<<16 {
+// splitting the channels into contiguous ranges; groups holds each
+// channel's packed weights (row 0 of a gemmMR-row panel), b the bias or
+// nil, and ep is applied to the outputs as soon as a chunk of channels is
+// written. sc.a holds the weights gathered channel after channel.
+func dwConvImage(g *ConvGeometry, p *dwPlan, groups []packedA, x []float32, b *importer.Tensor, out []float32, sc *gemmScratch, workers int, ep epilogue) {
+	P, kk := g.P(), g.KH*g.KW
+	sc.a = grow(sc.a, len(groups)*kk)
+	w := sc.a
+	for c, pa := range groups {
+		for k := range kk {
+			w[c*kk+k] = pa.data[k*gemmMR]
+		}
+	}
+	var bias []float32
+	if b != nil {
+		bias = b.Float
+	}
+	if len(groups)*P*kk < 1<<16 {
 		workers = 1
 	}
-	parallelFor(len(w), workers, func(c0, c1 int) {
-		for c := c0; c < c1; c++ {
-			var bias float32
-			if b != nil {
-				bias = b.Float[c]
+	step := max(1, dwChunk/P)
+	parallelFor(len(groups), workers, func(c0, c1 int) {
+		for lo := c0; lo < c1; lo += step {
+			hi := min(lo+step, c1)
+			if !dwChannelsAsm(g, p, w, bias, x, out, lo, hi) {
+				dwChannelsGo(g, p, w, bias, x, out, lo, hi)
 			}
-			o := out[c*P : (c+1)*P]
-			if !dwChannelAsm(g, p, w[c].data, x[c*in:(c+1)*in], o, bias) {
-				dwChannelGo(g, p, w[c].data, x[c*in:(c+1)*in], o, bias)
-			}
-			ep.apply(o)
+			ep.apply(out[lo*P : hi*P])
 		}
 	})
 }
 
-// dwChannelGo is the portable direct kernel for one channel (x: InH×InW,
-// out: OutH×OutW), with the products and sums of depthwiseRowGo.
+// dwChannelsGo is the portable direct kernel for channels [c0, c1) (w:
+// each channel's KH×KW weights, bias nil or one per channel), with the
+// products and sums of depthwiseRowGo.
+func dwChannelsGo(g *ConvGeometry, p *dwPlan, w, bias, x, out []float32, c0, c1 int) {
+	in, P, kk := g.InH*g.InW, g.P(), g.KH*g.KW
+	for c := c0; c < c1; c++ {
+		var bv float32
+		if bias != nil {
+			bv = bias[c]
+		}
+		dwChannelGo(g, p, w[c*kk:(c+1)*kk], x[c*in:(c+1)*in], out[c*P:(c+1)*P], bv)
+	}
+}
+
+// dwChannelGo computes one channel (w: its KH×KW weights, x: InH×InW,
+// out: OutH×OutW).
 func dwChannelGo(g *ConvGeometry, p *dwPlan, w, x, out []float32, bias float32) {
 	s := g.StrideW
 	for _, r := range p.runs {
@@ -143,9 +185,9 @@ func dwChannelGo(g *ConvGeometry, p *dwPlan, w, x, out []float32, bias float32) 
 				var acc float32
 				for kh := r.kh0; kh < r.kh1; kh++ {
 					in := x[(ih0+kh)*g.InW : (ih0+kh+1)*g.InW]
-					wk := w[kh*g.KW*gemmMR:]
+					wk := w[kh*g.KW : (kh+1)*g.KW]
 					for kw := kw0; kw < kw1; kw++ {
-						acc += wk[kw*gemmMR] * in[iw0+kw]
+						acc += wk[kw] * in[iw0+kw]
 					}
 				}
 				row[ow] = bias + acc

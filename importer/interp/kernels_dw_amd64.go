@@ -2,57 +2,66 @@
 
 package interp
 
-// dwRows{1,2}K{3,5}AVX512 (kernels_dw_amd64.s) compute rows output rows
-// of one channel of a direct depthwise convolution at stride 1 or 2 with a
-// kernel 3 or 5 wide: for each row and each of its vecs vectors of dwLanes
-// outputs, the taps of nkh kernel rows × the kernel's columns from a zero
-// accumulator (weights at wt, gemmMR floats apart, kernel row after kernel
-// row), then bias + sum, stored under the vector's store mask. The first
-// row's first kernel row starts at x + xoff floats (at the column of the
-// first vector's leftmost tap, possibly left of the row: those lanes are
-// masked); xstep, xrow and ostep are the byte distances between output
-// rows' inputs, input rows and output rows; masks holds mstride bytes of
-// dwPlan masks per vector.
+// dwChannels{1,2}K{3,5}AVX512 (kernels_dw_amd64.s) compute nch channels
+// of a direct depthwise convolution at stride 1 or 2 with a kernel 3 or 5
+// wide. Per channel (x, out, wt and bias advancing by chin, chout, wstep
+// and bstep bytes), per run of output rows (nruns descriptors of dwRunDesc
+// ints at runs, see dwPlan.desc), per output row and per vector of dwLanes
+// outputs (vecs per row): the taps of the run's kernel rows × the kernel's
+// columns from a zero accumulator, each a load under the vector's and
+// column's masks (mstride bytes of dwPlan masks per vector), kernel row
+// after kernel row, then bias + sum, stored under the vector's store mask.
+// xstep, xrow and ostep are the byte distances between output rows'
+// inputs, input rows and output rows.
 //
 //go:noescape
-func dwRows1K3AVX512(x *float32, xoff, xstep, xrow, nkh int, wt *float32, masks *uint16, mstride, vecs int, out *float32, ostep, rows int, bias float32)
+func dwChannels1K3AVX512(x, out, wt, bias *float32, bstep, nch int, runs *int, nruns int, masks *uint16, mstride, vecs, xstep, xrow, ostep, chin, chout, wstep int)
 
 //go:noescape
-func dwRows1K5AVX512(x *float32, xoff, xstep, xrow, nkh int, wt *float32, masks *uint16, mstride, vecs int, out *float32, ostep, rows int, bias float32)
+func dwChannels1K5AVX512(x, out, wt, bias *float32, bstep, nch int, runs *int, nruns int, masks *uint16, mstride, vecs, xstep, xrow, ostep, chin, chout, wstep int)
 
 //go:noescape
-func dwRows2K3AVX512(x *float32, xoff, xstep, xrow, nkh int, wt *float32, masks *uint16, mstride, vecs int, out *float32, ostep, rows int, bias float32)
+func dwChannels2K3AVX512(x, out, wt, bias *float32, bstep, nch int, runs *int, nruns int, masks *uint16, mstride, vecs, xstep, xrow, ostep, chin, chout, wstep int)
 
 //go:noescape
-func dwRows2K5AVX512(x *float32, xoff, xstep, xrow, nkh int, wt *float32, masks *uint16, mstride, vecs int, out *float32, ostep, rows int, bias float32)
+func dwChannels2K5AVX512(x, out, wt, bias *float32, bstep, nch int, runs *int, nruns int, masks *uint16, mstride, vecs, xstep, xrow, ostep, chin, chout, wstep int)
 
-// dwChannelAsm computes one channel (x: InH×InW, out: OutH×OutW) with the
-// AVX-512 kernels, run of output rows by run; it reports false when they
-// are not available. Every load and store stays inside x and out: the
-// runs visit only input rows inside x and the masks only columns inside
-// the row and outputs inside the output row.
-func dwChannelAsm(g *ConvGeometry, p *dwPlan, w, x, out []float32, bias float32) bool {
-	if !useAsmKernel || !useAVX512 {
+// dwZeroBias is the bias of a convolution without one (read with a step
+// of 0 bytes).
+var dwZeroBias [1]float32
+
+// dwChannelsAsm computes channels [c0, c1) (w: each channel's KH×KW
+// weights, bias nil or one per channel, x: InC×InH×InW, out:
+// InC×OutH×OutW) with the AVX-512 kernels; it reports false when they are
+// not available. Every load and store stays inside the channels' parts of
+// x and out: the runs visit only input rows inside the channel and the
+// masks only columns inside the row and outputs inside the output row.
+func dwChannelsAsm(g *ConvGeometry, p *dwPlan, w, bias, x, out []float32, c0, c1 int) bool {
+	if !useAsmKernel || !useAVX512 || c0 >= c1 {
 		return false
 	}
-	_ = x[g.InH*g.InW-1]
-	_ = out[g.OutH*g.OutW-1]
-	_ = w[(g.KH*g.KW-1)*gemmMR]
+	in, P, kk := g.InH*g.InW, g.P(), g.KH*g.KW
+	_ = x[c1*in-1]
+	_ = out[c1*P-1]
+	_ = w[c1*kk-1]
 	_ = p.masks[p.vecs*dwMaskStride(g.KW)-1]
-	for _, r := range p.runs {
-		xoff := (r.oh0*g.StrideH-g.PadT+r.kh0)*g.InW - g.PadL
-		xstep, xrow, nkh := 4*g.StrideH*g.InW, 4*g.InW, r.kh1-r.kh0
-		wt, ms, o, ostep := &w[r.kh0*g.KW*gemmMR], 2*dwMaskStride(g.KW), &out[r.oh0*g.OutW], 4*g.OutW
-		switch {
-		case g.StrideW == 1 && g.KW == 3:
-			dwRows1K3AVX512(&x[0], xoff, xstep, xrow, nkh, wt, &p.masks[0], ms, p.vecs, o, ostep, r.oh1-r.oh0, bias)
-		case g.StrideW == 1:
-			dwRows1K5AVX512(&x[0], xoff, xstep, xrow, nkh, wt, &p.masks[0], ms, p.vecs, o, ostep, r.oh1-r.oh0, bias)
-		case g.KW == 3:
-			dwRows2K3AVX512(&x[0], xoff, xstep, xrow, nkh, wt, &p.masks[0], ms, p.vecs, o, ostep, r.oh1-r.oh0, bias)
-		default:
-			dwRows2K5AVX512(&x[0], xoff, xstep, xrow, nkh, wt, &p.masks[0], ms, p.vecs, o, ostep, r.oh1-r.oh0, bias)
-		}
+	_ = p.desc[len(p.runs)*dwRunDesc-1]
+	bp, bstep := &dwZeroBias[0], 0
+	if bias != nil {
+		_ = bias[c1-1]
+		bp, bstep = &bias[c0], 4
+	}
+	xp, op, wp, runs, ms := &x[c0*in], &out[c0*P], &w[c0*kk], &p.desc[0], &p.masks[0]
+	mstride, xstep, xrow, ostep := 2*dwMaskStride(g.KW), 4*g.StrideH*g.InW, 4*g.InW, 4*g.OutW
+	switch {
+	case g.StrideW == 1 && g.KW == 3:
+		dwChannels1K3AVX512(xp, op, wp, bp, bstep, c1-c0, runs, len(p.runs), ms, mstride, p.vecs, xstep, xrow, ostep, 4*in, 4*P, 4*kk)
+	case g.StrideW == 1:
+		dwChannels1K5AVX512(xp, op, wp, bp, bstep, c1-c0, runs, len(p.runs), ms, mstride, p.vecs, xstep, xrow, ostep, 4*in, 4*P, 4*kk)
+	case g.KW == 3:
+		dwChannels2K3AVX512(xp, op, wp, bp, bstep, c1-c0, runs, len(p.runs), ms, mstride, p.vecs, xstep, xrow, ostep, 4*in, 4*P, 4*kk)
+	default:
+		dwChannels2K5AVX512(xp, op, wp, bp, bstep, c1-c0, runs, len(p.runs), ms, mstride, p.vecs, xstep, xrow, ostep, 4*in, 4*P, 4*kk)
 	}
 	return true
 }

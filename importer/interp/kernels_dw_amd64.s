@@ -25,31 +25,56 @@ DATA dwEven<>+56(SB)/4, $28
 DATA dwEven<>+60(SB)/4, $30
 GLOBL dwEven<>(SB), RODATA|NOPTR, $64
 
-// func dwRows1K3AVX512(x *float32, xoff, xstep, xrow, nkh int, wt *float32, masks *uint16, mstride, vecs int, out *float32, ostep, rows int, bias float32)
-// Stride 1, kernel width 3. Per block of output rows (SI: the first
-// row's first kernel row's input, DX: its output, DI and R9: the input
-// and output distance between rows), per vector (R10, R11, BX: its
-// masks): Z0.. accumulate the taps, kernel row (R13, R8: rows 0 and 1 of
-// the block, rows 2 and 3 at 2·DI from them; AX) by kernel row, column
-// by column, each a masked load
+// func dwChannels1K3AVX512(x, out, wt, bias *float32, bstep, nch int, runs *int, nruns int, masks *uint16, mstride, vecs, xstep, xrow, ostep, chin, chout, wstep int)
+// Stride 1, kernel width 3, see kernels_dw_amd64.go. Per channel (its
+// input, output, weights and bias in xch, och, wch, bch), per run of output
+// rows (runp: its descriptor), per block of output rows (SI: the first
+// row's first kernel row's input, DX: its output, DI and R9: the input and
+// output distance between rows), per vector (R10, R11, BX: its masks):
+// Z0.. accumulate the taps, kernel row (R13, R8: rows 0 and 1 of the
+// block, rows 2 and 3 at 2·DI from them; AX) by kernel row, column by
+// column, each a masked load
 // times the broadcast weight (R14, Z8), in the order of dwIndirectAVX512;
-// then bias + sum under the store mask.
-TEXT ·dwRows1K3AVX512(SB), NOSPLIT, $0-100
-	MOVQ x+0(FP), SI
-	MOVQ xoff+8(FP), AX
-	LEAQ (SI)(AX*4), SI
-	MOVQ xstep+16(FP), DI
-	MOVQ out+72(FP), DX
-	MOVQ ostep+80(FP), R9
-	MOVQ rows+88(FP), CX
-	VBROADCASTSS bias+96(FP), Z31
+// then bias (Z31) + sum under the store mask.
+TEXT ·dwChannels1K3AVX512(SB), NOSPLIT, $72-136
+	MOVQ xstep+88(FP), DI
+	MOVQ ostep+104(FP), R9
+	MOVQ x+0(FP), AX
+	MOVQ AX, xch-24(SP)
+	MOVQ out+8(FP), AX
+	MOVQ AX, och-32(SP)
+	MOVQ wt+16(FP), AX
+	MOVQ AX, wch-40(SP)
+	MOVQ bias+24(FP), AX
+	MOVQ AX, bch-48(SP)
+	MOVQ nch+40(FP), AX
+	MOVQ AX, chl-56(SP)
+dw1k3ch:
+	MOVQ bch-48(SP), AX
+	VBROADCASTSS (AX), Z31
+	MOVQ runs+48(FP), AX
+	MOVQ AX, runp-64(SP)
+	MOVQ nruns+56(FP), AX
+	MOVQ AX, runl-72(SP)
+dw1k3run:
+	MOVQ runp-64(SP), AX
+	MOVQ xch-24(SP), SI
+	ADDQ 0(AX), SI
+	MOVQ och-32(SP), DX
+	ADDQ 8(AX), DX
+	MOVQ wch-40(SP), R8
+	ADDQ 16(AX), R8
+	MOVQ R8, wt-16(SP)
+	MOVQ 24(AX), R8
+	MOVQ R8, nkh-8(SP)
+	MOVQ 32(AX), CX
 dw1k3qrow:
 	CMPQ CX, $4
 	JLT dw1k3qdone
 	MOVQ SI, R10
 	MOVQ DX, R11
-	MOVQ masks+48(FP), BX
-	MOVQ vecs+64(FP), R12
+	MOVQ masks+64(FP), BX
+	MOVQ vecs+80(FP), R12
 dw1k3qvec:
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
@@ -57,8 +82,8 @@ dw1k3qvec:
 	VPXORD Z3, Z3, Z3
 	MOVQ R10, R13
 	LEAQ (R13)(DI*1), R8
-	MOVQ wt+40(FP), R14
-	MOVQ nkh+32(FP), AX
+	MOVQ wt-16(SP), R14
+	MOVQ nkh-8(SP), AX
 dw1k3qkh:
 	KMOVW 2(BX), K1
 	VBROADCASTSS 0(R14), Z8
@@ -71,7 +96,7 @@ dw1k3qkh:
 	VFMADD231PS Z8, Z6, Z2
 	VFMADD231PS Z8, Z7, Z3
 	KMOVW 6(BX), K1
-	VBROADCASTSS 24(R14), Z8
+	VBROADCASTSS 4(R14), Z8
 	VMOVUPS.Z 4(R13), K1, Z4
 	VMOVUPS.Z 4(R8), K1, Z5
 	VMOVUPS.Z 4(R13)(DI*2), K1, Z6
@@ -81,7 +106,7 @@ dw1k3qkh:
 	VFMADD231PS Z8, Z6, Z2
 	VFMADD231PS Z8, Z7, Z3
 	KMOVW 10(BX), K1
-	VBROADCASTSS 48(R14), Z8
+	VBROADCASTSS 8(R14), Z8
 	VMOVUPS.Z 8(R13), K1, Z4
 	VMOVUPS.Z 8(R8), K1, Z5
 	VMOVUPS.Z 8(R13)(DI*2), K1, Z6
@@ -90,9 +115,9 @@ dw1k3qkh:
 	VFMADD231PS Z8, Z5, Z1
 	VFMADD231PS Z8, Z6, Z2
 	VFMADD231PS Z8, Z7, Z3
-	ADDQ xrow+24(FP), R13
-	ADDQ xrow+24(FP), R8
-	ADDQ $72, R14
+	ADDQ xrow+96(FP), R13
+	ADDQ xrow+96(FP), R8
+	ADDQ $12, R14
 	DECQ AX
 	JNZ dw1k3qkh
 	KMOVW (BX), K2
@@ -107,7 +132,7 @@ dw1k3qkh:
 	VMOVUPS Z3, K2, (R13)(R9*1)
 	ADDQ $64, R10
 	ADDQ $64, R11
-	ADDQ mstride+56(FP), BX
+	ADDQ mstride+72(FP), BX
 	DECQ R12
 	JNZ dw1k3qvec
 	LEAQ (SI)(DI*4), SI
@@ -120,28 +145,28 @@ dw1k3orow:
 	JZ dw1k3odone
 	MOVQ SI, R10
 	MOVQ DX, R11
-	MOVQ masks+48(FP), BX
-	MOVQ vecs+64(FP), R12
+	MOVQ masks+64(FP), BX
+	MOVQ vecs+80(FP), R12
 dw1k3ovec:
 	VPXORD Z0, Z0, Z0
 	MOVQ R10, R13
-	MOVQ wt+40(FP), R14
-	MOVQ nkh+32(FP), AX
+	MOVQ wt-16(SP), R14
+	MOVQ nkh-8(SP), AX
 dw1k3okh:
 	KMOVW 2(BX), K1
 	VBROADCASTSS 0(R14), Z8
 	VMOVUPS.Z 0(R13), K1, Z4
 	VFMADD231PS Z8, Z4, Z0
 	KMOVW 6(BX), K1
-	VBROADCASTSS 24(R14), Z8
+	VBROADCASTSS 4(R14), Z8
 	VMOVUPS.Z 4(R13), K1, Z4
 	VFMADD231PS Z8, Z4, Z0
 	KMOVW 10(BX), K1
-	VBROADCASTSS 48(R14), Z8
+	VBROADCASTSS 8(R14), Z8
 	VMOVUPS.Z 8(R13), K1, Z4
 	VFMADD231PS Z8, Z4, Z0
-	ADDQ xrow+24(FP), R13
-	ADDQ $72, R14
+	ADDQ xrow+96(FP), R13
+	ADDQ $12, R14
 	DECQ AX
 	JNZ dw1k3okh
 	KMOVW (BX), K2
@@ -149,7 +174,7 @@ dw1k3okh:
 	VMOVUPS Z0, K2, (R11)
 	ADDQ $64, R10
 	ADDQ $64, R11
-	ADDQ mstride+56(FP), BX
+	ADDQ mstride+72(FP), BX
 	DECQ R12
 	JNZ dw1k3ovec
 	ADDQ DI, SI
@@ -157,34 +182,72 @@ dw1k3okh:
 	DECQ CX
 	JMP dw1k3orow
 dw1k3odone:
+	ADDQ $40, runp-64(SP)
+	DECQ runl-72(SP)
+	JNZ dw1k3run
+	MOVQ chin+112(FP), AX
+	ADDQ AX, xch-24(SP)
+	MOVQ chout+120(FP), AX
+	ADDQ AX, och-32(SP)
+	MOVQ wstep+128(FP), AX
+	ADDQ AX, wch-40(SP)
+	MOVQ bstep+32(FP), AX
+	ADDQ AX, bch-48(SP)
+	DECQ chl-56(SP)
+	JNZ dw1k3ch
 	VZEROUPPER
 	RET
 
-// func dwRows1K5AVX512(x *float32, xoff, xstep, xrow, nkh int, wt *float32, masks *uint16, mstride, vecs int, out *float32, ostep, rows int, bias float32)
-// Stride 1, kernel width 5. Per block of output rows (SI: the first
-// row's first kernel row's input, DX: its output, DI and R9: the input
-// and output distance between rows), per vector (R10, R11, BX: its
-// masks): Z0.. accumulate the taps, kernel row (R13, R8: rows 0 and 1 of
-// the block, rows 2 and 3 at 2·DI from them; AX) by kernel row, column
-// by column, each a masked load
+// func dwChannels1K5AVX512(x, out, wt, bias *float32, bstep, nch int, runs *int, nruns int, masks *uint16, mstride, vecs, xstep, xrow, ostep, chin, chout, wstep int)
+// Stride 1, kernel width 5, see kernels_dw_amd64.go. Per channel (its
+// input, output, weights and bias in xch, och, wch, bch), per run of output
+// rows (runp: its descriptor), per block of output rows (SI: the first
+// row's first kernel row's input, DX: its output, DI and R9: the input and
+// output distance between rows), per vector (R10, R11, BX: its masks):
+// Z0.. accumulate the taps, kernel row (R13, R8: rows 0 and 1 of the
+// block, rows 2 and 3 at 2·DI from them; AX) by kernel row, column by
+// column, each a masked load
 // times the broadcast weight (R14, Z8), in the order of dwIndirectAVX512;
-// then bias + sum under the store mask.
-TEXT ·dwRows1K5AVX512(SB), NOSPLIT, $0-100
-	MOVQ x+0(FP), SI
-	MOVQ xoff+8(FP), AX
-	LEAQ (SI)(AX*4), SI
-	MOVQ xstep+16(FP), DI
-	MOVQ out+72(FP), DX
-	MOVQ ostep+80(FP), R9
-	MOVQ rows+88(FP), CX
-	VBROADCASTSS bias+96(FP), Z31
+// then bias (Z31) + sum under the store mask.
+TEXT ·dwChannels1K5AVX512(SB), NOSPLIT, $72-136
+	MOVQ xstep+88(FP), DI
+	MOVQ ostep+104(FP), R9
+	MOVQ x+0(FP), AX
+	MOVQ AX, xch-24(SP)
+	MOVQ out+8(FP), AX
+	MOVQ AX, och-32(SP)
+	MOVQ wt+16(FP), AX
+	MOVQ AX, wch-40(SP)
+	MOVQ bias+24(FP), AX
+	MOVQ AX, bch-48(SP)
+	MOVQ nch+40(FP), AX
+	MOVQ AX, chl-56(SP)
+dw1k5ch:
+	MOVQ bch-48(SP), AX
+	VBROADCASTSS (AX), Z31
+	MOVQ runs+48(FP), AX
+	MOVQ AX, runp-64(SP)
+	MOVQ nruns+56(FP), AX
+	MOVQ AX, runl-72(SP)
+dw1k5run:
+	MOVQ runp-64(SP), AX
+	MOVQ xch-24(SP), SI
+	ADDQ 0(AX), SI
+	MOVQ och-32(SP), DX
+	ADDQ 8(AX), DX
+	MOVQ wch-40(SP), R8
+	ADDQ 16(AX), R8
+	MOVQ R8, wt-16(SP)
+	MOVQ 24(AX), R8
+	MOVQ R8, nkh-8(SP)
+	MOVQ 32(AX), CX
 dw1k5qrow:
 	CMPQ CX, $4
 	JLT dw1k5qdone
 	MOVQ SI, R10
 	MOVQ DX, R11
-	MOVQ masks+48(FP), BX
-	MOVQ vecs+64(FP), R12
+	MOVQ masks+64(FP), BX
+	MOVQ vecs+80(FP), R12
 dw1k5qvec:
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
@@ -192,8 +255,8 @@ dw1k5qvec:
 	VPXORD Z3, Z3, Z3
 	MOVQ R10, R13
 	LEAQ (R13)(DI*1), R8
-	MOVQ wt+40(FP), R14
-	MOVQ nkh+32(FP), AX
+	MOVQ wt-16(SP), R14
+	MOVQ nkh-8(SP), AX
 dw1k5qkh:
 	KMOVW 2(BX), K1
 	VBROADCASTSS 0(R14), Z8
@@ -206,7 +269,7 @@ dw1k5qkh:
 	VFMADD231PS Z8, Z6, Z2
 	VFMADD231PS Z8, Z7, Z3
 	KMOVW 6(BX), K1
-	VBROADCASTSS 24(R14), Z8
+	VBROADCASTSS 4(R14), Z8
 	VMOVUPS.Z 4(R13), K1, Z4
 	VMOVUPS.Z 4(R8), K1, Z5
 	VMOVUPS.Z 4(R13)(DI*2), K1, Z6
@@ -216,7 +279,7 @@ dw1k5qkh:
 	VFMADD231PS Z8, Z6, Z2
 	VFMADD231PS Z8, Z7, Z3
 	KMOVW 10(BX), K1
-	VBROADCASTSS 48(R14), Z8
+	VBROADCASTSS 8(R14), Z8
 	VMOVUPS.Z 8(R13), K1, Z4
 	VMOVUPS.Z 8(R8), K1, Z5
 	VMOVUPS.Z 8(R13)(DI*2), K1, Z6
@@ -226,7 +289,7 @@ dw1k5qkh:
 	VFMADD231PS Z8, Z6, Z2
 	VFMADD231PS Z8, Z7, Z3
 	KMOVW 14(BX), K1
-	VBROADCASTSS 72(R14), Z8
+	VBROADCASTSS 12(R14), Z8
 	VMOVUPS.Z 12(R13), K1, Z4
 	VMOVUPS.Z 12(R8), K1, Z5
 	VMOVUPS.Z 12(R13)(DI*2), K1, Z6
@@ -236,7 +299,7 @@ dw1k5qkh:
 	VFMADD231PS Z8, Z6, Z2
 	VFMADD231PS Z8, Z7, Z3
 	KMOVW 18(BX), K1
-	VBROADCASTSS 96(R14), Z8
+	VBROADCASTSS 16(R14), Z8
 	VMOVUPS.Z 16(R13), K1, Z4
 	VMOVUPS.Z 16(R8), K1, Z5
 	VMOVUPS.Z 16(R13)(DI*2), K1, Z6
@@ -245,9 +308,9 @@ dw1k5qkh:
 	VFMADD231PS Z8, Z5, Z1
 	VFMADD231PS Z8, Z6, Z2
 	VFMADD231PS Z8, Z7, Z3
-	ADDQ xrow+24(FP), R13
-	ADDQ xrow+24(FP), R8
-	ADDQ $120, R14
+	ADDQ xrow+96(FP), R13
+	ADDQ xrow+96(FP), R8
+	ADDQ $20, R14
 	DECQ AX
 	JNZ dw1k5qkh
 	KMOVW (BX), K2
@@ -262,7 +325,7 @@ dw1k5qkh:
 	VMOVUPS Z3, K2, (R13)(R9*1)
 	ADDQ $64, R10
 	ADDQ $64, R11
-	ADDQ mstride+56(FP), BX
+	ADDQ mstride+72(FP), BX
 	DECQ R12
 	JNZ dw1k5qvec
 	LEAQ (SI)(DI*4), SI
@@ -275,36 +338,36 @@ dw1k5orow:
 	JZ dw1k5odone
 	MOVQ SI, R10
 	MOVQ DX, R11
-	MOVQ masks+48(FP), BX
-	MOVQ vecs+64(FP), R12
+	MOVQ masks+64(FP), BX
+	MOVQ vecs+80(FP), R12
 dw1k5ovec:
 	VPXORD Z0, Z0, Z0
 	MOVQ R10, R13
-	MOVQ wt+40(FP), R14
-	MOVQ nkh+32(FP), AX
+	MOVQ wt-16(SP), R14
+	MOVQ nkh-8(SP), AX
 dw1k5okh:
 	KMOVW 2(BX), K1
 	VBROADCASTSS 0(R14), Z8
 	VMOVUPS.Z 0(R13), K1, Z4
 	VFMADD231PS Z8, Z4, Z0
 	KMOVW 6(BX), K1
-	VBROADCASTSS 24(R14), Z8
+	VBROADCASTSS 4(R14), Z8
 	VMOVUPS.Z 4(R13), K1, Z4
 	VFMADD231PS Z8, Z4, Z0
 	KMOVW 10(BX), K1
-	VBROADCASTSS 48(R14), Z8
+	VBROADCASTSS 8(R14), Z8
 	VMOVUPS.Z 8(R13), K1, Z4
 	VFMADD231PS Z8, Z4, Z0
 	KMOVW 14(BX), K1
-	VBROADCASTSS 72(R14), Z8
+	VBROADCASTSS 12(R14), Z8
 	VMOVUPS.Z 12(R13), K1, Z4
 	VFMADD231PS Z8, Z4, Z0
 	KMOVW 18(BX), K1
-	VBROADCASTSS 96(R14), Z8
+	VBROADCASTSS 16(R14), Z8
 	VMOVUPS.Z 16(R13), K1, Z4
 	VFMADD231PS Z8, Z4, Z0
-	ADDQ xrow+24(FP), R13
-	ADDQ $120, R14
+	ADDQ xrow+96(FP), R13
+	ADDQ $20, R14
 	DECQ AX
 	JNZ dw1k5okh
 	KMOVW (BX), K2
@@ -312,7 +375,7 @@ dw1k5okh:
 	VMOVUPS Z0, K2, (R11)
 	ADDQ $64, R10
 	ADDQ $64, R11
-	ADDQ mstride+56(FP), BX
+	ADDQ mstride+72(FP), BX
 	DECQ R12
 	JNZ dw1k5ovec
 	ADDQ DI, SI
@@ -320,35 +383,73 @@ dw1k5okh:
 	DECQ CX
 	JMP dw1k5orow
 dw1k5odone:
+	ADDQ $40, runp-64(SP)
+	DECQ runl-72(SP)
+	JNZ dw1k5run
+	MOVQ chin+112(FP), AX
+	ADDQ AX, xch-24(SP)
+	MOVQ chout+120(FP), AX
+	ADDQ AX, och-32(SP)
+	MOVQ wstep+128(FP), AX
+	ADDQ AX, wch-40(SP)
+	MOVQ bstep+32(FP), AX
+	ADDQ AX, bch-48(SP)
+	DECQ chl-56(SP)
+	JNZ dw1k5ch
 	VZEROUPPER
 	RET
 
-// func dwRows2K3AVX512(x *float32, xoff, xstep, xrow, nkh int, wt *float32, masks *uint16, mstride, vecs int, out *float32, ostep, rows int, bias float32)
-// Stride 2, kernel width 3. Per block of output rows (SI: the first
-// row's first kernel row's input, DX: its output, DI and R9: the input
-// and output distance between rows), per vector (R10, R11, BX: its
-// masks): Z0.. accumulate the taps, kernel row (R13, R8: rows 0 and 1 of
-// the block, rows 2 and 3 at 2·DI from them; AX) by kernel row, column
-// by column, each a masked load of two vectors and their even lanes
+// func dwChannels2K3AVX512(x, out, wt, bias *float32, bstep, nch int, runs *int, nruns int, masks *uint16, mstride, vecs, xstep, xrow, ostep, chin, chout, wstep int)
+// Stride 2, kernel width 3, see kernels_dw_amd64.go. Per channel (its
+// input, output, weights and bias in xch, och, wch, bch), per run of output
+// rows (runp: its descriptor), per block of output rows (SI: the first
+// row's first kernel row's input, DX: its output, DI and R9: the input and
+// output distance between rows), per vector (R10, R11, BX: its masks):
+// Z0.. accumulate the taps, kernel row (R13, R8: rows 0 and 1 of the
+// block, rows 2 and 3 at 2·DI from them; AX) by kernel row, column by
+// column, each a masked load of two vectors and their even lanes
 // times the broadcast weight (R14, Z8), in the order of dwIndirectAVX512;
-// then bias + sum under the store mask.
-TEXT ·dwRows2K3AVX512(SB), NOSPLIT, $0-100
+// then bias (Z31) + sum under the store mask.
+TEXT ·dwChannels2K3AVX512(SB), NOSPLIT, $72-136
 	VMOVDQU32 dwEven<>(SB), Z30
-	MOVQ x+0(FP), SI
-	MOVQ xoff+8(FP), AX
-	LEAQ (SI)(AX*4), SI
-	MOVQ xstep+16(FP), DI
-	MOVQ out+72(FP), DX
-	MOVQ ostep+80(FP), R9
-	MOVQ rows+88(FP), CX
-	VBROADCASTSS bias+96(FP), Z31
+	MOVQ xstep+88(FP), DI
+	MOVQ ostep+104(FP), R9
+	MOVQ x+0(FP), AX
+	MOVQ AX, xch-24(SP)
+	MOVQ out+8(FP), AX
+	MOVQ AX, och-32(SP)
+	MOVQ wt+16(FP), AX
+	MOVQ AX, wch-40(SP)
+	MOVQ bias+24(FP), AX
+	MOVQ AX, bch-48(SP)
+	MOVQ nch+40(FP), AX
+	MOVQ AX, chl-56(SP)
+dw2k3ch:
+	MOVQ bch-48(SP), AX
+	VBROADCASTSS (AX), Z31
+	MOVQ runs+48(FP), AX
+	MOVQ AX, runp-64(SP)
+	MOVQ nruns+56(FP), AX
+	MOVQ AX, runl-72(SP)
+dw2k3run:
+	MOVQ runp-64(SP), AX
+	MOVQ xch-24(SP), SI
+	ADDQ 0(AX), SI
+	MOVQ och-32(SP), DX
+	ADDQ 8(AX), DX
+	MOVQ wch-40(SP), R8
+	ADDQ 16(AX), R8
+	MOVQ R8, wt-16(SP)
+	MOVQ 24(AX), R8
+	MOVQ R8, nkh-8(SP)
+	MOVQ 32(AX), CX
 dw2k3qrow:
 	CMPQ CX, $4
 	JLT dw2k3qdone
 	MOVQ SI, R10
 	MOVQ DX, R11
-	MOVQ masks+48(FP), BX
-	MOVQ vecs+64(FP), R12
+	MOVQ masks+64(FP), BX
+	MOVQ vecs+80(FP), R12
 dw2k3qvec:
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
@@ -356,8 +457,8 @@ dw2k3qvec:
 	VPXORD Z3, Z3, Z3
 	MOVQ R10, R13
 	LEAQ (R13)(DI*1), R8
-	MOVQ wt+40(FP), R14
-	MOVQ nkh+32(FP), AX
+	MOVQ wt-16(SP), R14
+	MOVQ nkh-8(SP), AX
 dw2k3qkh:
 	KMOVW 2(BX), K1
 	KMOVW 4(BX), K3
@@ -380,7 +481,7 @@ dw2k3qkh:
 	VFMADD231PS Z8, Z7, Z3
 	KMOVW 6(BX), K1
 	KMOVW 8(BX), K3
-	VBROADCASTSS 24(R14), Z8
+	VBROADCASTSS 4(R14), Z8
 	VMOVUPS.Z 4(R13), K1, Z4
 	VMOVUPS.Z 68(R13), K3, Z12
 	VPERMT2PS Z12, Z30, Z4
@@ -399,7 +500,7 @@ dw2k3qkh:
 	VFMADD231PS Z8, Z7, Z3
 	KMOVW 10(BX), K1
 	KMOVW 12(BX), K3
-	VBROADCASTSS 48(R14), Z8
+	VBROADCASTSS 8(R14), Z8
 	VMOVUPS.Z 8(R13), K1, Z4
 	VMOVUPS.Z 72(R13), K3, Z12
 	VPERMT2PS Z12, Z30, Z4
@@ -416,9 +517,9 @@ dw2k3qkh:
 	VFMADD231PS Z8, Z5, Z1
 	VFMADD231PS Z8, Z6, Z2
 	VFMADD231PS Z8, Z7, Z3
-	ADDQ xrow+24(FP), R13
-	ADDQ xrow+24(FP), R8
-	ADDQ $72, R14
+	ADDQ xrow+96(FP), R13
+	ADDQ xrow+96(FP), R8
+	ADDQ $12, R14
 	DECQ AX
 	JNZ dw2k3qkh
 	KMOVW (BX), K2
@@ -433,7 +534,7 @@ dw2k3qkh:
 	VMOVUPS Z3, K2, (R13)(R9*1)
 	ADDQ $128, R10
 	ADDQ $64, R11
-	ADDQ mstride+56(FP), BX
+	ADDQ mstride+72(FP), BX
 	DECQ R12
 	JNZ dw2k3qvec
 	LEAQ (SI)(DI*4), SI
@@ -446,13 +547,13 @@ dw2k3orow:
 	JZ dw2k3odone
 	MOVQ SI, R10
 	MOVQ DX, R11
-	MOVQ masks+48(FP), BX
-	MOVQ vecs+64(FP), R12
+	MOVQ masks+64(FP), BX
+	MOVQ vecs+80(FP), R12
 dw2k3ovec:
 	VPXORD Z0, Z0, Z0
 	MOVQ R10, R13
-	MOVQ wt+40(FP), R14
-	MOVQ nkh+32(FP), AX
+	MOVQ wt-16(SP), R14
+	MOVQ nkh-8(SP), AX
 dw2k3okh:
 	KMOVW 2(BX), K1
 	KMOVW 4(BX), K3
@@ -463,20 +564,20 @@ dw2k3okh:
 	VFMADD231PS Z8, Z4, Z0
 	KMOVW 6(BX), K1
 	KMOVW 8(BX), K3
-	VBROADCASTSS 24(R14), Z8
+	VBROADCASTSS 4(R14), Z8
 	VMOVUPS.Z 4(R13), K1, Z4
 	VMOVUPS.Z 68(R13), K3, Z12
 	VPERMT2PS Z12, Z30, Z4
 	VFMADD231PS Z8, Z4, Z0
 	KMOVW 10(BX), K1
 	KMOVW 12(BX), K3
-	VBROADCASTSS 48(R14), Z8
+	VBROADCASTSS 8(R14), Z8
 	VMOVUPS.Z 8(R13), K1, Z4
 	VMOVUPS.Z 72(R13), K3, Z12
 	VPERMT2PS Z12, Z30, Z4
 	VFMADD231PS Z8, Z4, Z0
-	ADDQ xrow+24(FP), R13
-	ADDQ $72, R14
+	ADDQ xrow+96(FP), R13
+	ADDQ $12, R14
 	DECQ AX
 	JNZ dw2k3okh
 	KMOVW (BX), K2
@@ -484,7 +585,7 @@ dw2k3okh:
 	VMOVUPS Z0, K2, (R11)
 	ADDQ $128, R10
 	ADDQ $64, R11
-	ADDQ mstride+56(FP), BX
+	ADDQ mstride+72(FP), BX
 	DECQ R12
 	JNZ dw2k3ovec
 	ADDQ DI, SI
@@ -492,35 +593,73 @@ dw2k3okh:
 	DECQ CX
 	JMP dw2k3orow
 dw2k3odone:
+	ADDQ $40, runp-64(SP)
+	DECQ runl-72(SP)
+	JNZ dw2k3run
+	MOVQ chin+112(FP), AX
+	ADDQ AX, xch-24(SP)
+	MOVQ chout+120(FP), AX
+	ADDQ AX, och-32(SP)
+	MOVQ wstep+128(FP), AX
+	ADDQ AX, wch-40(SP)
+	MOVQ bstep+32(FP), AX
+	ADDQ AX, bch-48(SP)
+	DECQ chl-56(SP)
+	JNZ dw2k3ch
 	VZEROUPPER
 	RET
 
-// func dwRows2K5AVX512(x *float32, xoff, xstep, xrow, nkh int, wt *float32, masks *uint16, mstride, vecs int, out *float32, ostep, rows int, bias float32)
-// Stride 2, kernel width 5. Per block of output rows (SI: the first
-// row's first kernel row's input, DX: its output, DI and R9: the input
-// and output distance between rows), per vector (R10, R11, BX: its
-// masks): Z0.. accumulate the taps, kernel row (R13, R8: rows 0 and 1 of
-// the block, rows 2 and 3 at 2·DI from them; AX) by kernel row, column
-// by column, each a masked load of two vectors and their even lanes
+// func dwChannels2K5AVX512(x, out, wt, bias *float32, bstep, nch int, runs *int, nruns int, masks *uint16, mstride, vecs, xstep, xrow, ostep, chin, chout, wstep int)
+// Stride 2, kernel width 5, see kernels_dw_amd64.go. Per channel (its
+// input, output, weights and bias in xch, och, wch, bch), per run of output
+// rows (runp: its descriptor), per block of output rows (SI: the first
+// row's first kernel row's input, DX: its output, DI and R9: the input and
+// output distance between rows), per vector (R10, R11, BX: its masks):
+// Z0.. accumulate the taps, kernel row (R13, R8: rows 0 and 1 of the
+// block, rows 2 and 3 at 2·DI from them; AX) by kernel row, column by
+// column, each a masked load of two vectors and their even lanes
 // times the broadcast weight (R14, Z8), in the order of dwIndirectAVX512;
-// then bias + sum under the store mask.
-TEXT ·dwRows2K5AVX512(SB), NOSPLIT, $0-100
+// then bias (Z31) + sum under the store mask.
+TEXT ·dwChannels2K5AVX512(SB), NOSPLIT, $72-136
 	VMOVDQU32 dwEven<>(SB), Z30
-	MOVQ x+0(FP), SI
-	MOVQ xoff+8(FP), AX
-	LEAQ (SI)(AX*4), SI
-	MOVQ xstep+16(FP), DI
-	MOVQ out+72(FP), DX
-	MOVQ ostep+80(FP), R9
-	MOVQ rows+88(FP), CX
-	VBROADCASTSS bias+96(FP), Z31
+	MOVQ xstep+88(FP), DI
+	MOVQ ostep+104(FP), R9
+	MOVQ x+0(FP), AX
+	MOVQ AX, xch-24(SP)
+	MOVQ out+8(FP), AX
+	MOVQ AX, och-32(SP)
+	MOVQ wt+16(FP), AX
+	MOVQ AX, wch-40(SP)
+	MOVQ bias+24(FP), AX
+	MOVQ AX, bch-48(SP)
+	MOVQ nch+40(FP), AX
+	MOVQ AX, chl-56(SP)
+dw2k5ch:
+	MOVQ bch-48(SP), AX
+	VBROADCASTSS (AX), Z31
+	MOVQ runs+48(FP), AX
+	MOVQ AX, runp-64(SP)
+	MOVQ nruns+56(FP), AX
+	MOVQ AX, runl-72(SP)
+dw2k5run:
+	MOVQ runp-64(SP), AX
+	MOVQ xch-24(SP), SI
+	ADDQ 0(AX), SI
+	MOVQ och-32(SP), DX
+	ADDQ 8(AX), DX
+	MOVQ wch-40(SP), R8
+	ADDQ 16(AX), R8
+	MOVQ R8, wt-16(SP)
+	MOVQ 24(AX), R8
+	MOVQ R8, nkh-8(SP)
+	MOVQ 32(AX), CX
 dw2k5qrow:
 	CMPQ CX, $4
 	JLT dw2k5qdone
 	MOVQ SI, R10
 	MOVQ DX, R11
-	MOVQ masks+48(FP), BX
-	MOVQ vecs+64(FP), R12
+	MOVQ masks+64(FP), BX
+	MOVQ vecs+80(FP), R12
 dw2k5qvec:
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
@@ -528,8 +667,8 @@ dw2k5qvec:
 	VPXORD Z3, Z3, Z3
 	MOVQ R10, R13
 	LEAQ (R13)(DI*1), R8
-	MOVQ wt+40(FP), R14
-	MOVQ nkh+32(FP), AX
+	MOVQ wt-16(SP), R14
+	MOVQ nkh-8(SP), AX
 dw2k5qkh:
 	KMOVW 2(BX), K1
 	KMOVW 4(BX), K3
@@ -552,7 +691,7 @@ dw2k5qkh:
 	VFMADD231PS Z8, Z7, Z3
 	KMOVW 6(BX), K1
 	KMOVW 8(BX), K3
-	VBROADCASTSS 24(R14), Z8
+	VBROADCASTSS 4(R14), Z8
 	VMOVUPS.Z 4(R13), K1, Z4
 	VMOVUPS.Z 68(R13), K3, Z12
 	VPERMT2PS Z12, Z30, Z4
@@ -571,7 +710,7 @@ dw2k5qkh:
 	VFMADD231PS Z8, Z7, Z3
 	KMOVW 10(BX), K1
 	KMOVW 12(BX), K3
-	VBROADCASTSS 48(R14), Z8
+	VBROADCASTSS 8(R14), Z8
 	VMOVUPS.Z 8(R13), K1, Z4
 	VMOVUPS.Z 72(R13), K3, Z12
 	VPERMT2PS Z12, Z30, Z4
@@ -590,7 +729,7 @@ dw2k5qkh:
 	VFMADD231PS Z8, Z7, Z3
 	KMOVW 14(BX), K1
 	KMOVW 16(BX), K3
-	VBROADCASTSS 72(R14), Z8
+	VBROADCASTSS 12(R14), Z8
 	VMOVUPS.Z 12(R13), K1, Z4
 	VMOVUPS.Z 76(R13), K3, Z12
 	VPERMT2PS Z12, Z30, Z4
@@ -609,7 +748,7 @@ dw2k5qkh:
 	VFMADD231PS Z8, Z7, Z3
 	KMOVW 18(BX), K1
 	KMOVW 20(BX), K3
-	VBROADCASTSS 96(R14), Z8
+	VBROADCASTSS 16(R14), Z8
 	VMOVUPS.Z 16(R13), K1, Z4
 	VMOVUPS.Z 80(R13), K3, Z12
 	VPERMT2PS Z12, Z30, Z4
@@ -626,9 +765,9 @@ dw2k5qkh:
 	VFMADD231PS Z8, Z5, Z1
 	VFMADD231PS Z8, Z6, Z2
 	VFMADD231PS Z8, Z7, Z3
-	ADDQ xrow+24(FP), R13
-	ADDQ xrow+24(FP), R8
-	ADDQ $120, R14
+	ADDQ xrow+96(FP), R13
+	ADDQ xrow+96(FP), R8
+	ADDQ $20, R14
 	DECQ AX
 	JNZ dw2k5qkh
 	KMOVW (BX), K2
@@ -643,7 +782,7 @@ dw2k5qkh:
 	VMOVUPS Z3, K2, (R13)(R9*1)
 	ADDQ $128, R10
 	ADDQ $64, R11
-	ADDQ mstride+56(FP), BX
+	ADDQ mstride+72(FP), BX
 	DECQ R12
 	JNZ dw2k5qvec
 	LEAQ (SI)(DI*4), SI
@@ -656,13 +795,13 @@ dw2k5orow:
 	JZ dw2k5odone
 	MOVQ SI, R10
 	MOVQ DX, R11
-	MOVQ masks+48(FP), BX
-	MOVQ vecs+64(FP), R12
+	MOVQ masks+64(FP), BX
+	MOVQ vecs+80(FP), R12
 dw2k5ovec:
 	VPXORD Z0, Z0, Z0
 	MOVQ R10, R13
-	MOVQ wt+40(FP), R14
-	MOVQ nkh+32(FP), AX
+	MOVQ wt-16(SP), R14
+	MOVQ nkh-8(SP), AX
 dw2k5okh:
 	KMOVW 2(BX), K1
 	KMOVW 4(BX), K3
@@ -673,34 +812,34 @@ dw2k5okh:
 	VFMADD231PS Z8, Z4, Z0
 	KMOVW 6(BX), K1
 	KMOVW 8(BX), K3
-	VBROADCASTSS 24(R14), Z8
+	VBROADCASTSS 4(R14), Z8
 	VMOVUPS.Z 4(R13), K1, Z4
 	VMOVUPS.Z 68(R13), K3, Z12
 	VPERMT2PS Z12, Z30, Z4
 	VFMADD231PS Z8, Z4, Z0
 	KMOVW 10(BX), K1
 	KMOVW 12(BX), K3
-	VBROADCASTSS 48(R14), Z8
+	VBROADCASTSS 8(R14), Z8
 	VMOVUPS.Z 8(R13), K1, Z4
 	VMOVUPS.Z 72(R13), K3, Z12
 	VPERMT2PS Z12, Z30, Z4
 	VFMADD231PS Z8, Z4, Z0
 	KMOVW 14(BX), K1
 	KMOVW 16(BX), K3
-	VBROADCASTSS 72(R14), Z8
+	VBROADCASTSS 12(R14), Z8
 	VMOVUPS.Z 12(R13), K1, Z4
 	VMOVUPS.Z 76(R13), K3, Z12
 	VPERMT2PS Z12, Z30, Z4
 	VFMADD231PS Z8, Z4, Z0
 	KMOVW 18(BX), K1
 	KMOVW 20(BX), K3
-	VBROADCASTSS 96(R14), Z8
+	VBROADCASTSS 16(R14), Z8
 	VMOVUPS.Z 16(R13), K1, Z4
 	VMOVUPS.Z 80(R13), K3, Z12
 	VPERMT2PS Z12, Z30, Z4
 	VFMADD231PS Z8, Z4, Z0
-	ADDQ xrow+24(FP), R13
-	ADDQ $120, R14
+	ADDQ xrow+96(FP), R13
+	ADDQ $20, R14
 	DECQ AX
 	JNZ dw2k5okh
 	KMOVW (BX), K2
@@ -708,7 +847,7 @@ dw2k5okh:
 	VMOVUPS Z0, K2, (R11)
 	ADDQ $128, R10
 	ADDQ $64, R11
-	ADDQ mstride+56(FP), BX
+	ADDQ mstride+72(FP), BX
 	DECQ R12
 	JNZ dw2k5ovec
 	ADDQ DI, SI
@@ -716,5 +855,18 @@ dw2k5okh:
 	DECQ CX
 	JMP dw2k5orow
 dw2k5odone:
+	ADDQ $40, runp-64(SP)
+	DECQ runl-72(SP)
+	JNZ dw2k5run
+	MOVQ chin+112(FP), AX
+	ADDQ AX, xch-24(SP)
+	MOVQ chout+120(FP), AX
+	ADDQ AX, och-32(SP)
+	MOVQ wstep+128(FP), AX
+	ADDQ AX, wch-40(SP)
+	MOVQ bstep+32(FP), AX
+	ADDQ AX, bch-48(SP)
+	DECQ chl-56(SP)
+	JNZ dw2k5ch
 	VZEROUPPER
 	RET

@@ -2,6 +2,6 @@
 
 package interp
 
-func dwChannelAsm(g *ConvGeometry, p *dwPlan, w, x, out []float32, bias float32) bool {
+func dwChannelsAsm(g *ConvGeometry, p *dwPlan, w, bias, x, out []float32, c0, c1 int) bool {
 	return false
 }
