@@ -86,28 +86,40 @@ func conv1x1(pa packedA, x []float32, bias []float32, out []float32, P int, s *g
 		clear(s.zeros)
 		bias = s.zeros
 	}
-	// The partial column panel, packed (zero-padded) as packBPanels packs it.
+	// The partial column panel, packed (zero-padded) as packBPanels packs
+	// it, tailNR columns wide when it has no more and the narrow kernels
+	// run (half the FMA work of a 16-column panel: 7×7 outputs leave
+	// one column, 14×14 four).
 	var tail []float32
-	if full*gemmNR < P {
-		s.b = grow(s.b, gemmNR*k)
+	c0 := full * gemmNR
+	narrow := P-c0 <= tailNR && useTail8
+	if c0 < P {
+		width := gemmNR
+		if narrow {
+			width = tailNR
+		}
+		s.b = grow(s.b, width*k)
 		tail = s.b
-		c0 := full * gemmNR
 		for kk := 0; kk < k; kk++ {
-			dst := tail[kk*gemmNR : kk*gemmNR+gemmNR]
+			dst := tail[kk*width : kk*width+width]
 			n := copy(dst, x[kk*P+c0:kk*P+P])
 			clear(dst[n:])
 		}
 	}
 	run := func(p0, p1, q0, q1 int) {
 		conv1x1Block(pa, x, offs, bias, out, P, p0, p1, q0, min(q1, full), fin)
-		if tail != nil && q1 > full {
-			c0 := full * gemmNR
+		if tail == nil || q1 <= full {
+			return
+		}
+		if narrow {
+			conv1x1Tail8(pa, tail, bias, out, P, c0, p0, p1)
+		} else {
 			for r := p0 * gemmMR; r < min(p1*gemmMR, m); r++ {
 				fill(out[r*P+c0:(r+1)*P], bias[r])
 			}
 			gemmBlock(pa, tail, k, P-c0, out[c0:], P, p0, p1, 0, 1, nil)
-			fin.rows(out, P, p0*gemmMR, min(p1*gemmMR, m), c0, P)
 		}
+		fin.rows(out, P, p0*gemmMR, min(p1*gemmMR, m), c0, P)
 	}
 	nq := (P + gemmNR - 1) / gemmNR
 	switch {
@@ -199,6 +211,46 @@ func conv1x1Block(pa packedA, x []float32, offs []int, bias, out []float32, P, p
 		if !fin.none() && k0+kc == k {
 			last := q0 + (q1-1-q0)/epiloguePanels*epiloguePanels
 			fin.rows(out, P, p0*gemmMR, min(p1*gemmMR, m), last*gemmNR, q1*gemmNR)
+		}
+	}
+}
+
+// tailNR is the width of the narrow partial-panel kernels.
+const tailNR = 8
+
+// conv1x1Tail8 computes row panels [p0,p1) of the partial last column
+// panel (columns [c0,P), at most tailNR) from tail, the panel packed
+// tailNR wide: per k-block, through a zeroed tile added to out as
+// gemmBlock adds its partial tiles (bias + tile in the first block).
+func conv1x1Tail8(pa packedA, tail, bias, out []float32, P, c0, p0, p1 int) {
+	m, k := pa.m, pa.k
+	w := P - c0
+	var tmp [3 * gemmMR * tailNR]float32
+	for k0 := 0; k0 < k; k0 += gemmKC {
+		kc := min(gemmKC, k-k0)
+		b := tail[k0*tailNR : (k0+kc)*tailNR]
+		for p := p0; p < p1; {
+			panels := 1
+			if p+3 <= p1 {
+				panels = 3
+			}
+			tmp = [3 * gemmMR * tailNR]float32{}
+			microKernelTail8(kc, pa.data[p*gemmMR*k+k0*gemmMR:], gemmMR*k, panels, b, tmp[:], tailNR)
+			r0 := p * gemmMR
+			for i := range min(panels*gemmMR, m-r0) {
+				row := out[(r0+i)*P+c0 : (r0+i)*P+P]
+				t := tmp[i*tailNR : i*tailNR+w]
+				if k0 == 0 {
+					for j := range row {
+						row[j] = bias[r0+i] + t[j]
+					}
+				} else {
+					for j := range row {
+						row[j] += t[j]
+					}
+				}
+			}
+			p += panels
 		}
 	}
 }

@@ -13,7 +13,8 @@ import (
 // TestConv1x1Bits holds the in-place 1×1 convolution (conv1x1.go) against
 // the packed path it replaces, bit for bit, and against the naive loop:
 // pixel counts with and without a partial column panel (odd, below one
-// panel, exact multiples), output channels that fill 18-, 12- and 6-row
+// panel, exact multiples; partial panels of at most 8 columns take the
+// narrow kernels, wider ones the packed 16-column path), output channels that fill 18-, 12- and 6-row
 // kernels or leave a partial row panel, one to three k-blocks, with and
 // without bias, plain, with a fused activation and with a fused residual
 // (shortcut on either side), 1 to 3 workers (outputs of at least

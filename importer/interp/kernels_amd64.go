@@ -264,3 +264,39 @@ func microKernelIndirectRows(kc int, a []float32, astride, groups int, b []float
 	}
 	return true
 }
+
+// sgemmTail18x8 and sgemmTail6x8 compute C[18×8] or C[6×8] += A · B with
+// B packed 8 columns wide, on YMM registers (AVX-512VL): the partial last
+// column panel of a 1×1 convolution when it has at most 8 columns.
+//
+//go:noescape
+func sgemmTail18x8(kc int, a *float32, astride int, b, c *float32, ldc int)
+
+//go:noescape
+func sgemmTail6x8(kc int, a *float32, astride int, b, c *float32, ldc int)
+
+// useTail8 selects the 8-column kernels (AVX-512VL) for narrow partial
+// column panels.
+var useTail8 = hasAVX512F() && cpu.X86.HasAVX512VL
+
+// microKernelTail8 computes panels (1 or 3) 6-row blocks of an 8-column C
+// (leading dimension ldc ≥ 8) += A · B from the A panels at a, a+astride,
+// a+2·astride and B packed 8 wide (kc rows). It reports false without
+// AVX-512VL.
+func microKernelTail8(kc int, a []float32, astride, panels int, b, c []float32, ldc int) bool {
+	if !useAsmKernel || !useTail8 || kc <= 0 || astride < kc*gemmMR || ldc < tailNR {
+		return false
+	}
+	_ = a[(panels-1)*astride+kc*gemmMR-1]
+	_ = b[kc*tailNR-1]
+	_ = c[(panels*gemmMR-1)*ldc+tailNR-1]
+	switch panels {
+	case 3:
+		sgemmTail18x8(kc, &a[0], astride, &b[0], &c[0], ldc)
+	case 1:
+		sgemmTail6x8(kc, &a[0], astride, &b[0], &c[0], ldc)
+	default:
+		return false
+	}
+	return true
+}

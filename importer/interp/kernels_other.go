@@ -40,3 +40,9 @@ func microKernelIndirectBias(kc int, ap *[3][]float32, panels int, b []float32, 
 func microKernelIndirectRows(kc int, a []float32, astride, groups int, b []float32, off []int, maxOff int, bias, c []float32, ldc int) bool {
 	return false
 }
+
+var useTail8 = false
+
+func microKernelTail8(kc int, a []float32, astride, panels int, b, c []float32, ldc int) bool {
+	return false
+}
