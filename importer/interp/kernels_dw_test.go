@@ -153,22 +153,27 @@ func TestDirectDepthwiseApplies(t *testing.T) {
 	}
 }
 
-// BenchmarkDepthwise times MobileNetV2's depthwise geometries on one
-// thread with the direct kernel and the shifted-plane path.
+// BenchmarkDepthwise times MobileNetV2's 3×3 and MobileNetV3-large's 5×5
+// depthwise geometries on one thread with the direct kernel and the
+// shifted-plane path.
 func BenchmarkDepthwise(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 1))
-	for _, tc := range []struct{ c, hw, s int }{{32, 112, 1}, {96, 112, 2}, {144, 56, 1}, {144, 56, 2}, {192, 28, 1}, {384, 14, 1}, {576, 14, 2}, {960, 7, 1}} {
-		g, err := NewConvGeometry(tc.c, tc.hw, tc.hw, tc.c, ConvParams{KernelH: 3, KernelW: 3, StrideH: tc.s, StrideW: tc.s, Pads: [4]int{1, 1, 1, 1}})
+	for _, tc := range []struct{ c, hw, k, s int }{
+		{32, 112, 3, 1}, {96, 112, 3, 2}, {144, 56, 3, 1}, {144, 56, 3, 2}, {192, 28, 3, 1}, {384, 14, 3, 1}, {576, 14, 3, 2}, {960, 7, 3, 1},
+		{72, 56, 5, 2}, {120, 28, 5, 1}, {672, 14, 5, 2}, {960, 7, 5, 1},
+	} {
+		p := tc.k / 2
+		g, err := NewConvGeometry(tc.c, tc.hw, tc.hw, tc.c, ConvParams{KernelH: tc.k, KernelW: tc.k, StrideH: tc.s, StrideW: tc.s, Pads: [4]int{p, p, p, p}})
 		if err != nil {
 			b.Fatal(err)
 		}
-		wt := importer.NewFloat([]int{tc.c, 1, 3, 3}, randSlice(r, tc.c*9))
+		wt := importer.NewFloat([]int{tc.c, 1, tc.k, tc.k}, randSlice(r, tc.c*tc.k*tc.k))
 		bias := importer.NewFloat([]int{tc.c}, randSlice(r, tc.c))
 		cw := packConvWeights(wt, tc.c)
 		x := randSlice(r, tc.c*tc.hw*tc.hw)
 		out := make([]float32, tc.c*g.P())
 		for _, direct := range []bool{true, false} {
-			b.Run(fmt.Sprintf("c%d_%d_s%d/direct=%v", tc.c, tc.hw, tc.s, direct), func(b *testing.B) {
+			b.Run(fmt.Sprintf("c%d_%d_k%d_s%d/direct=%v", tc.c, tc.hw, tc.k, tc.s, direct), func(b *testing.B) {
 				useDirectDepthwise = direct
 				defer func() { useDirectDepthwise = true }()
 				for b.Loop() {
