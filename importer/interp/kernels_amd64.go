@@ -358,3 +358,29 @@ func microKernelIndirectPart(kc int, ap *[3][]float32, panels int, b []float32, 
 	}
 	return true
 }
+
+// sgemv1x64 and sgemv1x16 add one row of A times four or one packed
+// column panels of B to C (gemv.go).
+//
+//go:noescape
+func sgemv1x64(kc int, a, b *float32, bstride int, c *float32)
+
+//go:noescape
+func sgemv1x16(kc int, a, b *float32, bstride int, c *float32)
+
+// gemvKernels reports whether the one-row kernels can run.
+func gemvKernels() bool { return useAsmKernel && useAVX512 }
+
+// microKernelGemv adds row 0 of the packed A panel a times panels (4 or
+// 1) packed B panels, bstride floats apart, to c[:16·panels] over kc
+// values of k.
+func microKernelGemv(kc int, a, b []float32, bstride, panels int, c []float32) {
+	_ = a[(kc-1)*gemmMR]
+	_ = b[(panels-1)*bstride+kc*gemmNR-1]
+	_ = c[panels*gemmNR-1]
+	if panels == 4 {
+		sgemv1x64(kc, &a[0], &b[0], bstride, &c[0])
+		return
+	}
+	sgemv1x16(kc, &a[0], &b[0], bstride, &c[0])
+}

@@ -2141,3 +2141,76 @@ partAcc18:
 partAcc18done:
 	VZEROUPPER
 	RET
+
+// func sgemv1x64(kc int, a, b *float32, bstride int, c *float32)
+// C[0..63] += (acc + 0) for one row of A (a packed 6-row A panel, row 0:
+// a[6·kk]) times four packed 16-column B panels bstride floats apart
+// (gemv.go): per element the FMAs of the 6-row kernels' row 0, then the
+// sum gemmBlock forms for a partial tile (a zeroed buffer, added to C).
+// Four panels at once keep four FMA chains in flight.
+TEXT ·sgemv1x64(SB), NOSPLIT, $0-40
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DI
+	MOVQ bstride+24(FP), R8
+	SHLQ $2, R8
+	MOVQ c+32(FP), DX
+	LEAQ (DI)(R8*1), R9
+	LEAQ (R9)(R8*1), R10
+	LEAQ (R10)(R8*1), R11
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z5, Z5, Z5
+gemv4:
+	VBROADCASTSS (SI), Z4
+	VFMADD231PS (DI), Z4, Z0
+	VFMADD231PS (R9), Z4, Z1
+	VFMADD231PS (R10), Z4, Z2
+	VFMADD231PS (R11), Z4, Z3
+	ADDQ $24, SI
+	ADDQ $64, DI
+	ADDQ $64, R9
+	ADDQ $64, R10
+	ADDQ $64, R11
+	DECQ CX
+	JNZ gemv4
+	VADDPS Z5, Z0, Z0
+	VADDPS 0(DX), Z0, Z0
+	VMOVUPS Z0, 0(DX)
+	VADDPS Z5, Z1, Z1
+	VADDPS 64(DX), Z1, Z1
+	VMOVUPS Z1, 64(DX)
+	VADDPS Z5, Z2, Z2
+	VADDPS 128(DX), Z2, Z2
+	VMOVUPS Z2, 128(DX)
+	VADDPS Z5, Z3, Z3
+	VADDPS 192(DX), Z3, Z3
+	VMOVUPS Z3, 192(DX)
+	VZEROUPPER
+	RET
+
+// func sgemv1x16(kc int, a, b *float32, bstride int, c *float32)
+// sgemv1x64 for one column panel.
+TEXT ·sgemv1x16(SB), NOSPLIT, $0-40
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DI
+	MOVQ bstride+24(FP), R8
+	SHLQ $2, R8
+	MOVQ c+32(FP), DX
+	VPXORD Z0, Z0, Z0
+	VPXORD Z5, Z5, Z5
+gemv1:
+	VBROADCASTSS (SI), Z4
+	VFMADD231PS (DI), Z4, Z0
+	ADDQ $24, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ gemv1
+	VADDPS Z5, Z0, Z0
+	VADDPS 0(DX), Z0, Z0
+	VMOVUPS Z0, 0(DX)
+	VZEROUPPER
+	RET
