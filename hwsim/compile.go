@@ -114,6 +114,11 @@ type group struct {
 	// does not apply; see table.go), made on the first bit-serial call.
 	tab     *tablePlan
 	tabOnce sync.Once
+	// cols16 and hi16 are cols and hi as 16-bit words, padded with 32
+	// zero columns, for the 16-row strip kernel (ouStrip16); nil when it
+	// does not apply. Made on the first use.
+	cols16, hi16 []uint16
+	c16Once      sync.Once
 
 	crossbars  int
 	rounds     int64 // OU activations × their conversion rounds (HW.ouRounds)

@@ -34,6 +34,12 @@ type worker struct {
 	wordIdx []int
 	wordVal []uint64
 	wordOff []int
+	// strip16: one-word OUs of at most 16 rows take ouStrip16; pat16 and
+	// sh16 are its input steps, acc16 its output.
+	strip16 bool
+	pat16   [8]uint16
+	sh16    [8]uint64
+	acc16   []int16 // per physical column
 
 	// local counters of what depends on the data (ADCClipped,
 	// ADCTruncated; indexed by Counter), added to the layer's at flush. The
@@ -55,6 +61,8 @@ func newWorker(g *group, hw *HW, seed uint64, aggregate bool) *worker {
 		truncD:   uint(truncShift(hw, g.h)),
 		truncate: hw.ADCMode == ADCTruncate,
 		analog:   g.cond != nil || hw.ADCNoiseSigmaLSB > 0,
+		strip16:  strip16Of(g, hw),
+		acc16:    make([]int16, strip16Acc(g, hw)),
 	}
 }
 
@@ -70,6 +78,10 @@ func (w *worker) vector(x []int32, out []int32, vidx int64) {
 	words := g.words
 	// Input bit-planes per rowset: bit b of the code on wordline j goes to
 	// plane b, word j/64, bit j%64 (two's complement for signed codes).
+	if w.strip16 {
+		w.vector16(x, out)
+		return
+	}
 	for s := range g.rowsets {
 		rs := &g.rowsets[s]
 		p := w.planes[rs.planeOff : rs.planeOff+g.a*words]
@@ -297,6 +309,169 @@ func (w *worker) ouSimple2(o *cou, ca []int64) {
 			s := int64(bits.OnesCount64(pb&c) + 2*bits.OnesCount64(pb&hi[i]))
 			ca[i] += sgn * (w.convert(s) << b)
 		}
+	}
+}
+
+// useStrip16 lets tests turn ouStrip16 off (routePerColumn does per call).
+var useStrip16 = hasStrip16
+
+// strip16Of reports whether ouStrip16 applies to g: one-word columns of at
+// most 16 rows, 1-bit DACs, ideal cells, inputs of at most 8 bits (so that
+// Σ_b 2^b·q ≤ 255·48 fits the kernel's int16 accumulators). It makes the
+// 16-bit copy of the cells on the first call.
+func strip16Of(g *group, hw *HW) bool {
+	if !useStrip16 || g.words != 1 || hw.DACBits != 1 || g.cond != nil || hw.ADCNoiseSigmaLSB > 0 || g.a > 8 || g.maxLevel > 3 {
+		return false
+	}
+	g.c16Once.Do(func() {
+		to16 := func(ws []uint64) []uint16 {
+			out := make([]uint16, len(ws)+32)
+			for c, v := range ws {
+				if v>>16 != 0 {
+					return nil // a cell below the 16th row
+				}
+				out[c] = uint16(v)
+			}
+			return out
+		}
+		cols := to16(g.cols)
+		if cols == nil {
+			return
+		}
+		var hi []uint16
+		if g.hi != nil {
+			if hi = to16(g.hi); hi == nil {
+				return
+			}
+		}
+		g.cols16, g.hi16 = cols, hi
+	})
+	return g.cols16 != nil
+}
+
+// strip16Acc is the size of a worker's acc16: one entry per physical
+// column (0 when ouStrip16 does not apply).
+func strip16Acc(g *group, hw *HW) int {
+	if !strip16Of(g, hw) {
+		return 0
+	}
+	return g.physCols
+}
+
+// vector16 is vector for strip16 workers: planes by planes8, every run by
+// ouStrip16 into acc16, then the owners' shift-and-add from acc16.
+func (w *worker) vector16(x []int32, out []int32) {
+	g := w.g
+	w.planes8(x)
+	clear(w.acc)
+	for ri := range g.runs {
+		o := &g.runs[ri]
+		if w.nz[o.rs] == 0 {
+			continue // all inputs zero: see vector
+		}
+		w.ouStrip16(&o.cou)
+	}
+	for ri := range g.runs {
+		o := &g.runs[ri]
+		if w.nz[o.rs] == 0 {
+			continue
+		}
+		own := g.own[g.ownStart[o.col0]:g.ownStart[o.col0+o.ncol]]
+		if o.sumCol < 0 {
+			for _, ow := range own {
+				w.acc[ow.out] += int64(w.acc16[ow.col]) * int64(ow.mult)
+			}
+			continue
+		}
+		sum := int64(w.acc16[o.sumCol])
+		for _, ow := range own {
+			v := int64(w.acc16[ow.col])
+			if ow.comp {
+				v = sum - v
+			}
+			w.acc[ow.out] += v * int64(ow.mult)
+		}
+	}
+	for i, v := range w.acc {
+		out[i] = sat32(v)
+	}
+}
+
+// planes8 is the input bit-planes of vector x for one-word rowsets and
+// inputs of at most 8 bits (strip16 workers): 8 wordlines at a time, their
+// codes' bytes transposed into 8 plane bytes. It leaves xs unset (only
+// ouSimple and ouSimple2 read it).
+func (w *worker) planes8(x []int32) {
+	g := w.g
+	for s := range g.rowsets {
+		rs := &g.rowsets[s]
+		p := w.planes[rs.planeOff : rs.planeOff+g.a]
+		var pl [8]uint64
+		for j0 := 0; j0 < len(rs.rows); j0 += 8 {
+			var bytes uint64
+			for i, k := range rs.rows[j0:min(j0+8, len(rs.rows))] {
+				bytes |= uint64(uint8(uint32(x[k])&w.amask)) << (8 * i)
+			}
+			if bytes == 0 {
+				continue
+			}
+			t := transpose8(bytes)
+			for b := range pl {
+				pl[b] |= (t >> (8 * b) & 0xff) << j0
+			}
+		}
+		var nz uint32
+		for b := range p {
+			p[b] = pl[b]
+			if pl[b] != 0 {
+				nz |= 1 << b
+			}
+		}
+		w.nz[s] = nz
+	}
+}
+
+// ouStrip16 is ouSimple and ouSimple2 for OUs of at most 16 rows, 32
+// columns per instruction (strip16Cols): the same sums, the same ADC
+// function (min(s >> D << D, top)), the same count of lossy conversions,
+// the per-column values accumulated over the steps in 16 bits, written to
+// acc16 at the run's columns.
+func (w *worker) ouStrip16(o *cou) {
+	g := w.g
+	p := w.planes[g.rowsets[o.rs].planeOff : g.rowsets[o.rs].planeOff+g.a]
+	neg, np := -1, 0
+	for nz := w.nz[o.rs]; nz != 0; nz &= nz - 1 {
+		b := bits.TrailingZeros32(nz)
+		if g.signed && b == g.a-1 {
+			neg = np
+		}
+		w.pat16[np], w.sh16[np] = uint16(p[b]), uint64(b)
+		np++
+	}
+	keep, top := uint64(0xFFFF), uint64(0xFFFF)
+	if !o.lossless {
+		top = uint64(w.maxCode)
+		if w.truncate {
+			keep = 0xFFFF &^ (1<<w.truncD - 1)
+			top <<= w.truncD
+		}
+		top = min(top, 0xFFFF)
+	}
+	n := int(o.ncol)
+	if n == 0 {
+		return
+	}
+	lo := g.cols16[o.col0 : int(o.col0)+(n+31)&^31]
+	var hi *uint16
+	if g.hi16 != nil {
+		hi = &g.hi16[o.col0 : int(o.col0)+(n+31)&^31][0]
+	}
+	acc := w.acc16[o.col0 : int(o.col0)+n]
+	lost := strip16Cols(&lo[0], hi, n, &w.pat16[0], &w.sh16[0], np, neg, keep, top, &acc[0])
+	if w.truncate {
+		w.n[ADCTruncated] += int64(lost)
+	} else {
+		w.n[ADCClipped] += int64(lost)
 	}
 }
 

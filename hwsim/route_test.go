@@ -55,6 +55,7 @@ var routeVariants = []struct {
 	{"generic", routeGeneric, nil},
 	{"generic per step", routeSteps, nil},
 	{"generic without AVX-512 multi-word kernel", routeScalar, nil},
+	{"generic without the 16-row strip kernel", routePerColumn, nil},
 	{"table", routeTable, nil},
 	{"table in blocks", routeTable, func(s *Simulator) {
 		// no tables kept between calls, built in blocks of a few strips

@@ -45,6 +45,9 @@ const (
 	// routeScalar is the generic route without ouMultiWord's AVX-512
 	// kernel.
 	routeScalar = "scalar"
+	// routePerColumn is the generic route without the 16-row strip
+	// kernel (ouStrip16): ouSimple and ouSimple2, its reference.
+	routePerColumn = "percolumn"
 )
 
 // Simulator runs the linear layers of a quantized network on the simulated
@@ -290,7 +293,7 @@ func (s *Simulator) MatMul(l *quant.Linear, gi int, x []int32, m int, out []int3
 		c.addScaled(&g.perVector, int64(m))
 		return nil
 	}
-	if tab := tablePlanOf(g, &s.hw); tab != nil && s.opts.route != routeGeneric && s.opts.route != routeSteps && s.opts.route != routeScalar && (s.opts.route == routeTable || tab.worthIt(m)) {
+	if tab := tablePlanOf(g, &s.hw); tab != nil && s.opts.route != routeGeneric && s.opts.route != routeSteps && s.opts.route != routeScalar && s.opts.route != routePerColumn && (s.opts.route == routeTable || tab.worthIt(m)) {
 		lost := tab.matMul(g, &s.hw, x, m, out, s.opts.Workers, &s.tableBudget, s.tableBlock)
 		c.addScaled(&g.perVector, int64(m))
 		if s.hw.ADCMode == ADCTruncate {
@@ -317,6 +320,7 @@ func (s *Simulator) MatMul(l *quant.Linear, gi int, x []int32, m int, out []int3
 			wk := newWorker(g, &s.hw, s.opts.Seed, s.opts.Mode == ModeAuto)
 			wk.perStep = s.opts.route == routeSteps
 			wk.scalar = s.opts.route == routeScalar
+			wk.strip16 = wk.strip16 && s.opts.route != routePerColumn
 			for r := r0; r < r1; r++ {
 				wk.vector(x[r*g.k:(r+1)*g.k], out[r*g.n:(r+1)*g.n], base+int64(r))
 			}
