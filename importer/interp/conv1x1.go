@@ -14,10 +14,12 @@ package interp
 // The values are those of the packed path (directConvColumns, gemmPP):
 // every micro-kernel runs the same FMAs per element (acc from zero, k
 // ascending within a k-block of gemmKC), a full 6-row panel's first block
-// is stored as acc + bias as C += acc stores it on the bias-filled C, and
-// the partial row panel and the partial column panel go through a zeroed
-// tile and are added to C exactly as gemmBlock adds them. Later k-blocks
-// add to C as gemmBlock does. TestConv1x1Bits holds the two paths against
+// is stored as acc + bias as C += acc stores it on the bias-filled C, the
+// partial column panel goes through a zeroed tile added to C as gemmBlock
+// adds it, and the partial row panel's rows are stored as (acc + 0) + bias,
+// the sum of that zeroed-tile route (it differs from acc + bias only in
+// the sign of a zero). Later k-blocks add to C as gemmBlock does.
+// TestConv1x1Bits and TestConv1x1SignedZeros hold the two paths against
 // each other bit for bit.
 
 // useConv1x1 selects the in-place path where it applies; tests switch it
@@ -144,7 +146,6 @@ func conv1x1Block(pa packedA, x []float32, offs []int, bias, out []float32, P, p
 	}
 	fullRows := m / gemmMR // row panels without A's zero padding
 	maxOff := (k - 1) * P
-	var tmp [gemmMR * gemmNR]float32
 	var ap [3][]float32
 	for k0 := 0; k0 < k; k0 += gemmKC {
 		kc := min(gemmKC, k-k0)
@@ -165,47 +166,28 @@ func conv1x1Block(pa packedA, x []float32, offs []int, bias, out []float32, P, p
 				microKernelIndirectRows(kc, pa.data[p0*gemmMR*k+k0*gemmMR:], gemmMR*k, groups, b, off, maxOff, rowBias, out[p0*gemmMR*P+q*gemmNR:], P)
 				p += 3 * groups
 			}
-			for p < p1 {
+			// The rest: up to two full row panels, or up to three
+			// whose last is partial (m not a multiple of 6).
+			if rem := p1 - p; rem > 0 {
 				r0 := p * gemmMR
 				c := out[r0*P+q*gemmNR:]
-				panels := min(3, min(p1, fullRows)-p)
-				for i := range max(panels, 1) {
+				for i := range rem {
 					ap[i] = pa.data[(p+i)*gemmMR*k+k0*gemmMR : (p+i)*gemmMR*k+(k0+kc)*gemmMR]
 				}
-				if panels > 0 {
-					if first {
-						microKernelIndirectBias(kc, &ap, panels, b, off, maxOff, bias[r0:], c, P)
-					} else {
-						switch panels {
-						case 3:
-							microKernelIndirect3(kc, ap[0], ap[1], ap[2], b, off, maxOff, c, P)
-						case 2:
-							microKernelIndirect2(kc, ap[0], ap[1], b, off, maxOff, c, P)
-						default:
-							microKernelIndirect(kc, ap[0], b, off, maxOff, c, P)
-						}
-					}
-					p += panels
-					continue
+				var rowBias []float32
+				if first {
+					rowBias = bias[r0:]
 				}
-				// The partial last row panel: through a zeroed tile,
-				// added to C as gemmBlock adds it.
-				tmp = [gemmMR * gemmNR]float32{}
-				microKernelIndirect(kc, ap[0], b, off, maxOff, tmp[:], gemmNR)
-				for i := 0; i < m-r0; i++ {
-					row := c[i*P : i*P+gemmNR]
-					t := tmp[i*gemmNR : i*gemmNR+gemmNR]
-					if first {
-						for j := range row {
-							row[j] = bias[r0+i] + t[j]
-						}
-					} else {
-						for j := range row {
-							row[j] += t[j]
-						}
-					}
+				switch {
+				case p1 > fullRows:
+					microKernelIndirectPart(kc, &ap, rem, b, off, maxOff, rowBias, c, P, m-r0)
+				case first:
+					microKernelIndirectBias(kc, &ap, rem, b, off, maxOff, rowBias, c, P)
+				case rem == 2:
+					microKernelIndirect2(kc, ap[0], ap[1], b, off, maxOff, c, P)
+				default:
+					microKernelIndirect(kc, ap[0], b, off, maxOff, c, P)
 				}
-				p++
 			}
 		}
 		if !fin.none() && k0+kc == k {

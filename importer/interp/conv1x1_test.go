@@ -113,3 +113,56 @@ func TestConv1x1Bits(t *testing.T) {
 		}
 	}
 }
+
+// TestConv1x1SignedZeros holds the in-place path against the packed one
+// where only the order of the sums shows: every product underflows to −0
+// (so every accumulator is −0) and the bias is −0. The packed path adds a
+// partial tile to C through a zeroed buffer (−0 + (+0 + −0) = +0) and a
+// full one directly (−0 + −0 = −0); the in-place kernels must do the same
+// for each row.
+func TestConv1x1SignedZeros(t *testing.T) {
+	if !conv1x1Applies() {
+		t.Skip("the in-place 1×1 kernels need AVX-512")
+	}
+	negZero := float32(math.Copysign(0, -1))
+	for _, k := range []int{3, 300} {
+		for _, m := range []int{6, 12, 16, 17, 23, 40, 144} {
+			for _, hw := range [][2]int{{7, 7}, {14, 14}, {8, 8}, {3, 5}} {
+				g, err := NewConvGeometry(k, hw[0], hw[1], 1, ConvParams{KernelH: 1, KernelW: 1, StrideH: 1, StrideW: 1, DilationH: 1, DilationW: 1})
+				if err != nil {
+					t.Fatal(err)
+				}
+				P := g.P()
+				w := make([]float32, m*k)
+				for i := range w {
+					w[i] = 1e-30
+				}
+				x := make([]float32, k*P)
+				for i := range x {
+					x[i] = -1e-30
+				}
+				bias := make([]float32, m)
+				for i := range bias {
+					bias[i] = negZero
+				}
+				cw := packConvWeights(importer.NewFloat([]int{m, k, 1, 1}, w), 1)
+				b := importer.NewFloat([]int{m}, bias)
+				for workers := 1; workers <= 2; workers++ {
+					run := func(inPlace bool) []float32 {
+						useConv1x1 = inPlace
+						defer func() { useConv1x1 = true }()
+						out := make([]float32, m*P)
+						convForward(&g, &cw, x, b, out, 1, m, workers, nil, nil)
+						return out
+					}
+					got, packed := run(true), run(false)
+					for i := range got {
+						if math.Float32bits(got[i]) != math.Float32bits(packed[i]) {
+							t.Fatalf("k%d m%d %dx%d w=%d: output %d (row %d, column %d) is %g, the packed path's %g", k, m, hw[0], hw[1], workers, i, i/P, i%P, got[i], packed[i])
+						}
+					}
+				}
+			}
+		}
+	}
+}

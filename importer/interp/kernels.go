@@ -197,6 +197,10 @@ func gemmPP(pa packedA, pb packedB, c []float32, ldc int, workers int, ep epilog
 	if pb.k != k {
 		panic(fmt.Sprintf("importer: gemm inner dimensions %d and %d differ", k, pb.k))
 	}
+	if gemvApplies(m) {
+		gemv(pa, pb, c, workers, ep)
+		return
+	}
 	nq := (n + gemmNR - 1) / gemmNR
 	np := (m + gemmMR - 1) / gemmMR
 	switch {

@@ -300,3 +300,87 @@ func microKernelTail8(kc int, a []float32, astride, panels int, b, c []float32, 
 	}
 	return true
 }
+
+// sgemmIndirect{Bias,Acc}{6,12,18}x16Part compute the last rows (1..6·n,
+// the n-th panel partial) of a column panel of a 1×1 convolution:
+// sgemmIndirectBias*'s and sgemmIndirect*'s FMAs, writing only rows rows
+// of C, the last panel's as gemmBlock adds a partial tile.
+//
+//go:noescape
+func sgemmIndirectBias6x16Part(kc int, a0, b *float32, offs *int, bias, c *float32, ldc, rows int)
+
+//go:noescape
+func sgemmIndirectBias12x16Part(kc int, a0, a1, b *float32, offs *int, bias, c *float32, ldc, rows int)
+
+//go:noescape
+func sgemmIndirectBias18x16Part(kc int, a0, a1, a2, b *float32, offs *int, bias, c *float32, ldc, rows int)
+
+//go:noescape
+func sgemmIndirectAcc6x16Part(kc int, a0, b *float32, offs *int, c *float32, ldc, rows int)
+
+//go:noescape
+func sgemmIndirectAcc12x16Part(kc int, a0, a1, b *float32, offs *int, c *float32, ldc, rows int)
+
+//go:noescape
+func sgemmIndirectAcc18x16Part(kc int, a0, a1, a2, b *float32, offs *int, c *float32, ldc, rows int)
+
+// microKernelIndirectPart computes the first rows rows of the panels
+// (1..3, rows > 6·(panels-1), the last panel partial: rows not a multiple
+// of 6) of one column panel: C = acc + bias per row in the first k-block,
+// C += acc when bias is nil. It reports false without the AVX-512 kernels.
+func microKernelIndirectPart(kc int, ap *[3][]float32, panels int, b []float32, off []int, maxOff int, bias, c []float32, ldc, rows int) bool {
+	if !useAsmKernel || !useAVX512 || kc <= 0 || panels < 1 || panels > 3 || rows <= (panels-1)*gemmMR || rows >= panels*gemmMR {
+		return false
+	}
+	for i := range panels {
+		_ = ap[i][kc*gemmMR-1]
+	}
+	checkIndirect(kc, b, off, maxOff, c, ldc, rows)
+	if bias != nil {
+		_ = bias[rows-1]
+		switch panels {
+		case 1:
+			sgemmIndirectBias6x16Part(kc, &ap[0][0], &b[0], &off[0], &bias[0], &c[0], ldc, rows)
+		case 2:
+			sgemmIndirectBias12x16Part(kc, &ap[0][0], &ap[1][0], &b[0], &off[0], &bias[0], &c[0], ldc, rows)
+		default:
+			sgemmIndirectBias18x16Part(kc, &ap[0][0], &ap[1][0], &ap[2][0], &b[0], &off[0], &bias[0], &c[0], ldc, rows)
+		}
+		return true
+	}
+	switch panels {
+	case 1:
+		sgemmIndirectAcc6x16Part(kc, &ap[0][0], &b[0], &off[0], &c[0], ldc, rows)
+	case 2:
+		sgemmIndirectAcc12x16Part(kc, &ap[0][0], &ap[1][0], &b[0], &off[0], &c[0], ldc, rows)
+	default:
+		sgemmIndirectAcc18x16Part(kc, &ap[0][0], &ap[1][0], &ap[2][0], &b[0], &off[0], &c[0], ldc, rows)
+	}
+	return true
+}
+
+// sgemv1x64 and sgemv1x16 add one row of A times four or one packed
+// column panels of B to C (gemv.go).
+//
+//go:noescape
+func sgemv1x64(kc int, a, b *float32, bstride int, c *float32)
+
+//go:noescape
+func sgemv1x16(kc int, a, b *float32, bstride int, c *float32)
+
+// gemvKernels reports whether the one-row kernels can run.
+func gemvKernels() bool { return useAsmKernel && useAVX512 }
+
+// microKernelGemv adds row 0 of the packed A panel a times panels (4 or
+// 1) packed B panels, bstride floats apart, to c[:16·panels] over kc
+// values of k.
+func microKernelGemv(kc int, a, b []float32, bstride, panels int, c []float32) {
+	_ = a[(kc-1)*gemmMR]
+	_ = b[(panels-1)*bstride+kc*gemmNR-1]
+	_ = c[panels*gemmNR-1]
+	if panels == 4 {
+		sgemv1x64(kc, &a[0], &b[0], bstride, &c[0])
+		return
+	}
+	sgemv1x16(kc, &a[0], &b[0], bstride, &c[0])
+}

@@ -40,6 +40,9 @@ type dwPlan struct {
 	// lanes whose input column lies inside the row.
 	masks []uint16
 	runs  []dwRun
+	// quads selects the four-channel kernels (a square kernel on an
+	// output too short for blocks of four rows to do most of it).
+	quads bool
 	// desc describes each run to the assembly kernels in dwRunDesc ints:
 	// the byte offsets in the channel of its first row's first kernel
 	// row's input (at the first vector's leftmost tap, possibly left of
@@ -110,6 +113,16 @@ func newDWPlan(g *ConvGeometry) *dwPlan {
 		}
 		p.runs = append(p.runs, dwRun{oh, oh + 1, kh0, kh1})
 	}
+	// A run's rows past its last block of four are computed one by one,
+	// each a chain of dependent FMAs; when a third of the rows or more
+	// would be (the 7×7 outputs of MobileNet's last stages: 3 of 7),
+	// four channels at a time is faster (BenchmarkDepthwise), otherwise
+	// four rows are.
+	single := 0
+	for _, r := range p.runs {
+		single += (r.oh1 - r.oh0) % 4
+	}
+	p.quads = g.KH == g.KW && 3*single >= g.OutH
 	for _, r := range p.runs {
 		xoff := (r.oh0*g.StrideH-g.PadT+r.kh0)*g.InW - g.PadL
 		p.desc = append(p.desc, 4*xoff, 4*r.oh0*g.OutW, 4*r.kh0*g.KW, r.kh1-r.kh0, r.oh1-r.oh0)

@@ -26,9 +26,33 @@ func dwChannels2K3AVX512(x, out, wt, bias *float32, bstep, nch int, runs *int, n
 //go:noescape
 func dwChannels2K5AVX512(x, out, wt, bias *float32, bstep, nch int, runs *int, nruns int, masks *uint16, mstride, vecs, xstep, xrow, ostep, chin, chout, wstep int)
 
-// dwZeroBias is the bias of a convolution without one (read with a step
-// of 0 bytes).
-var dwZeroBias [1]float32
+// dwQuads{1,2}K{3,5}AVX512 are dwChannels* for a square kernel and nch a
+// multiple of 4, computing four channels at a time, one output row of
+// each: four independent accumulators where the single rows of a channel
+// (all of a run shorter than four rows, as on 7×7 images) leave one.
+//
+//go:noescape
+func dwQuads1K3AVX512(x, out, wt, bias *float32, bstep, nch int, runs *int, nruns int, masks *uint16, mstride, vecs, xstep, xrow, ostep, chin, chout, wstep int)
+
+//go:noescape
+func dwQuads1K5AVX512(x, out, wt, bias *float32, bstep, nch int, runs *int, nruns int, masks *uint16, mstride, vecs, xstep, xrow, ostep, chin, chout, wstep int)
+
+//go:noescape
+func dwQuads2K3AVX512(x, out, wt, bias *float32, bstep, nch int, runs *int, nruns int, masks *uint16, mstride, vecs, xstep, xrow, ostep, chin, chout, wstep int)
+
+//go:noescape
+func dwQuads2K5AVX512(x, out, wt, bias *float32, bstep, nch int, runs *int, nruns int, masks *uint16, mstride, vecs, xstep, xrow, ostep, chin, chout, wstep int)
+
+// dwZeroBias is the bias of four channels of a convolution without one
+// (read with a step of 0 bytes).
+var dwZeroBias [4]float32
+
+// useDWQuads selects the four-channel kernels where they apply; tests
+// switch it to check both.
+var useDWQuads = hasDWQuads
+
+// hasDWQuads reports whether there are four-channel kernels.
+const hasDWQuads = true
 
 // dwChannelsAsm computes channels [c0, c1) (w: each channel's KH×KW
 // weights, bias nil or one per channel, x: InC×InH×InW, out:
@@ -53,6 +77,25 @@ func dwChannelsAsm(g *ConvGeometry, p *dwPlan, w, bias, x, out []float32, c0, c1
 	}
 	xp, op, wp, runs, ms := &x[c0*in], &out[c0*P], &w[c0*kk], &p.desc[0], &p.masks[0]
 	mstride, xstep, xrow, ostep := 2*dwMaskStride(g.KW), 4*g.StrideH*g.InW, 4*g.InW, 4*g.OutW
+	if quads := (c1 - c0) &^ 3; useDWQuads && p.quads && quads > 0 {
+		switch {
+		case g.StrideW == 1 && g.KW == 3:
+			dwQuads1K3AVX512(xp, op, wp, bp, bstep, quads, runs, len(p.runs), ms, mstride, p.vecs, xstep, xrow, ostep, 4*in, 4*P, 4*kk)
+		case g.StrideW == 1:
+			dwQuads1K5AVX512(xp, op, wp, bp, bstep, quads, runs, len(p.runs), ms, mstride, p.vecs, xstep, xrow, ostep, 4*in, 4*P, 4*kk)
+		case g.KW == 3:
+			dwQuads2K3AVX512(xp, op, wp, bp, bstep, quads, runs, len(p.runs), ms, mstride, p.vecs, xstep, xrow, ostep, 4*in, 4*P, 4*kk)
+		default:
+			dwQuads2K5AVX512(xp, op, wp, bp, bstep, quads, runs, len(p.runs), ms, mstride, p.vecs, xstep, xrow, ostep, 4*in, 4*P, 4*kk)
+		}
+		if c0 += quads; c0 == c1 {
+			return true
+		}
+		if bias != nil {
+			bp = &bias[c0]
+		}
+		xp, op, wp = &x[c0*in], &out[c0*P], &w[c0*kk]
+	}
 	switch {
 	case g.StrideW == 1 && g.KW == 3:
 		dwChannels1K3AVX512(xp, op, wp, bp, bstep, c1-c0, runs, len(p.runs), ms, mstride, p.vecs, xstep, xrow, ostep, 4*in, 4*P, 4*kk)

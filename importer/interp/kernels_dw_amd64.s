@@ -2,9 +2,11 @@
 
 #include "textflag.h"
 
-// One function per stride (1, 2) and kernel width (3, 5), each computing
-// blocks of four output rows (four independent accumulators per vector,
-// so the FMA latency overlaps), then the remaining rows one by one.
+// Two functions per stride (1, 2) and kernel width (3, 5): dwChannels*
+// computes a channel at a time, blocks of four output rows (four
+// independent accumulators per vector, so the FMA latency overlaps), then
+// the remaining rows one by one; dwQuads* four channels at a time, one
+// output row of each (four accumulators on images of any height).
 
 // dwEven selects the even lanes of a pair of vectors (VPERMT2PS indices).
 DATA dwEven<>+0(SB)/4, $0
@@ -868,5 +870,691 @@ dw2k5odone:
 	ADDQ AX, bch-48(SP)
 	DECQ chl-56(SP)
 	JNZ dw2k5ch
+	VZEROUPPER
+	RET
+
+// func dwQuads1K3AVX512(x, out, wt, bias *float32, bstep, nch int, runs *int, nruns int, masks *uint16, mstride, vecs, xstep, xrow, ostep, chin, chout, wstep int)
+// dwChannels1K3AVX512 for a 3×3 kernel and nch a multiple of 4,
+// four channels at a time, output row by output row: Z0..Z3 accumulate
+// the same vector of four channels (inputs at R13, R8 = R13 + DI, and
+// 2·DI from them, DI the channel size; weights at R14 + i·36 bytes,
+// biases Z24..Z27; outputs R9 bytes apart), each channel's taps in the
+// order of dwIndirectAVX512. Four independent accumulators whatever the
+// image size, where dwChannels's single rows leave one.
+TEXT ·dwQuads1K3AVX512(SB), NOSPLIT, $72-136
+	MOVQ chin+112(FP), DI
+	MOVQ chout+120(FP), R9
+	MOVQ x+0(FP), AX
+	MOVQ AX, xch-24(SP)
+	MOVQ out+8(FP), AX
+	MOVQ AX, och-32(SP)
+	MOVQ wt+16(FP), AX
+	MOVQ AX, wch-40(SP)
+	MOVQ bias+24(FP), AX
+	MOVQ AX, bch-48(SP)
+	MOVQ nch+40(FP), AX
+	SHRQ $2, AX
+	MOVQ AX, chl-56(SP)
+dq1k3ch:
+	MOVQ bch-48(SP), AX
+	VBROADCASTSS 0(AX), Z24
+	VBROADCASTSS 4(AX), Z25
+	VBROADCASTSS 8(AX), Z26
+	VBROADCASTSS 12(AX), Z27
+	MOVQ runs+48(FP), AX
+	MOVQ AX, runp-64(SP)
+	MOVQ nruns+56(FP), AX
+	MOVQ AX, runl-72(SP)
+dq1k3run:
+	MOVQ runp-64(SP), AX
+	MOVQ xch-24(SP), SI
+	ADDQ 0(AX), SI
+	MOVQ och-32(SP), DX
+	ADDQ 8(AX), DX
+	MOVQ wch-40(SP), R8
+	ADDQ 16(AX), R8
+	MOVQ R8, wt-16(SP)
+	MOVQ 24(AX), R8
+	MOVQ R8, nkh-8(SP)
+	MOVQ 32(AX), CX
+dq1k3row:
+	MOVQ SI, R10
+	MOVQ DX, R11
+	MOVQ masks+64(FP), BX
+	MOVQ vecs+80(FP), R12
+dq1k3vec:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	MOVQ R10, R13
+	LEAQ (R13)(DI*1), R8
+	MOVQ wt-16(SP), R14
+	MOVQ nkh-8(SP), AX
+dq1k3kh:
+	KMOVW 2(BX), K1
+	VBROADCASTSS 0(R14), Z8
+	VBROADCASTSS 36(R14), Z9
+	VBROADCASTSS 72(R14), Z10
+	VBROADCASTSS 108(R14), Z11
+	VMOVUPS.Z 0(R13), K1, Z4
+	VMOVUPS.Z 0(R8), K1, Z5
+	VMOVUPS.Z 0(R13)(DI*2), K1, Z6
+	VMOVUPS.Z 0(R8)(DI*2), K1, Z7
+	VFMADD231PS Z8, Z4, Z0
+	VFMADD231PS Z9, Z5, Z1
+	VFMADD231PS Z10, Z6, Z2
+	VFMADD231PS Z11, Z7, Z3
+	KMOVW 6(BX), K1
+	VBROADCASTSS 4(R14), Z8
+	VBROADCASTSS 40(R14), Z9
+	VBROADCASTSS 76(R14), Z10
+	VBROADCASTSS 112(R14), Z11
+	VMOVUPS.Z 4(R13), K1, Z4
+	VMOVUPS.Z 4(R8), K1, Z5
+	VMOVUPS.Z 4(R13)(DI*2), K1, Z6
+	VMOVUPS.Z 4(R8)(DI*2), K1, Z7
+	VFMADD231PS Z8, Z4, Z0
+	VFMADD231PS Z9, Z5, Z1
+	VFMADD231PS Z10, Z6, Z2
+	VFMADD231PS Z11, Z7, Z3
+	KMOVW 10(BX), K1
+	VBROADCASTSS 8(R14), Z8
+	VBROADCASTSS 44(R14), Z9
+	VBROADCASTSS 80(R14), Z10
+	VBROADCASTSS 116(R14), Z11
+	VMOVUPS.Z 8(R13), K1, Z4
+	VMOVUPS.Z 8(R8), K1, Z5
+	VMOVUPS.Z 8(R13)(DI*2), K1, Z6
+	VMOVUPS.Z 8(R8)(DI*2), K1, Z7
+	VFMADD231PS Z8, Z4, Z0
+	VFMADD231PS Z9, Z5, Z1
+	VFMADD231PS Z10, Z6, Z2
+	VFMADD231PS Z11, Z7, Z3
+	ADDQ xrow+96(FP), R13
+	ADDQ xrow+96(FP), R8
+	ADDQ $12, R14
+	DECQ AX
+	JNZ dq1k3kh
+	KMOVW (BX), K2
+	VADDPS Z24, Z0, Z0
+	VADDPS Z25, Z1, Z1
+	VADDPS Z26, Z2, Z2
+	VADDPS Z27, Z3, Z3
+	LEAQ (R11)(R9*2), R13
+	VMOVUPS Z0, K2, (R11)
+	VMOVUPS Z1, K2, (R11)(R9*1)
+	VMOVUPS Z2, K2, (R11)(R9*2)
+	VMOVUPS Z3, K2, (R13)(R9*1)
+	ADDQ $64, R10
+	ADDQ $64, R11
+	ADDQ mstride+72(FP), BX
+	DECQ R12
+	JNZ dq1k3vec
+	ADDQ xstep+88(FP), SI
+	ADDQ ostep+104(FP), DX
+	DECQ CX
+	JNZ dq1k3row
+	ADDQ $40, runp-64(SP)
+	DECQ runl-72(SP)
+	JNZ dq1k3run
+	MOVQ DI, AX
+	SHLQ $2, AX
+	ADDQ AX, xch-24(SP)
+	MOVQ R9, AX
+	SHLQ $2, AX
+	ADDQ AX, och-32(SP)
+	ADDQ $144, wch-40(SP)
+	MOVQ bstep+32(FP), AX
+	SHLQ $2, AX
+	ADDQ AX, bch-48(SP)
+	DECQ chl-56(SP)
+	JNZ dq1k3ch
+	VZEROUPPER
+	RET
+
+// func dwQuads1K5AVX512(x, out, wt, bias *float32, bstep, nch int, runs *int, nruns int, masks *uint16, mstride, vecs, xstep, xrow, ostep, chin, chout, wstep int)
+// dwChannels1K5AVX512 for a 5×5 kernel and nch a multiple of 4,
+// four channels at a time, output row by output row: Z0..Z3 accumulate
+// the same vector of four channels (inputs at R13, R8 = R13 + DI, and
+// 2·DI from them, DI the channel size; weights at R14 + i·100 bytes,
+// biases Z24..Z27; outputs R9 bytes apart), each channel's taps in the
+// order of dwIndirectAVX512. Four independent accumulators whatever the
+// image size, where dwChannels's single rows leave one.
+TEXT ·dwQuads1K5AVX512(SB), NOSPLIT, $72-136
+	MOVQ chin+112(FP), DI
+	MOVQ chout+120(FP), R9
+	MOVQ x+0(FP), AX
+	MOVQ AX, xch-24(SP)
+	MOVQ out+8(FP), AX
+	MOVQ AX, och-32(SP)
+	MOVQ wt+16(FP), AX
+	MOVQ AX, wch-40(SP)
+	MOVQ bias+24(FP), AX
+	MOVQ AX, bch-48(SP)
+	MOVQ nch+40(FP), AX
+	SHRQ $2, AX
+	MOVQ AX, chl-56(SP)
+dq1k5ch:
+	MOVQ bch-48(SP), AX
+	VBROADCASTSS 0(AX), Z24
+	VBROADCASTSS 4(AX), Z25
+	VBROADCASTSS 8(AX), Z26
+	VBROADCASTSS 12(AX), Z27
+	MOVQ runs+48(FP), AX
+	MOVQ AX, runp-64(SP)
+	MOVQ nruns+56(FP), AX
+	MOVQ AX, runl-72(SP)
+dq1k5run:
+	MOVQ runp-64(SP), AX
+	MOVQ xch-24(SP), SI
+	ADDQ 0(AX), SI
+	MOVQ och-32(SP), DX
+	ADDQ 8(AX), DX
+	MOVQ wch-40(SP), R8
+	ADDQ 16(AX), R8
+	MOVQ R8, wt-16(SP)
+	MOVQ 24(AX), R8
+	MOVQ R8, nkh-8(SP)
+	MOVQ 32(AX), CX
+dq1k5row:
+	MOVQ SI, R10
+	MOVQ DX, R11
+	MOVQ masks+64(FP), BX
+	MOVQ vecs+80(FP), R12
+dq1k5vec:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	MOVQ R10, R13
+	LEAQ (R13)(DI*1), R8
+	MOVQ wt-16(SP), R14
+	MOVQ nkh-8(SP), AX
+dq1k5kh:
+	KMOVW 2(BX), K1
+	VBROADCASTSS 0(R14), Z8
+	VBROADCASTSS 100(R14), Z9
+	VBROADCASTSS 200(R14), Z10
+	VBROADCASTSS 300(R14), Z11
+	VMOVUPS.Z 0(R13), K1, Z4
+	VMOVUPS.Z 0(R8), K1, Z5
+	VMOVUPS.Z 0(R13)(DI*2), K1, Z6
+	VMOVUPS.Z 0(R8)(DI*2), K1, Z7
+	VFMADD231PS Z8, Z4, Z0
+	VFMADD231PS Z9, Z5, Z1
+	VFMADD231PS Z10, Z6, Z2
+	VFMADD231PS Z11, Z7, Z3
+	KMOVW 6(BX), K1
+	VBROADCASTSS 4(R14), Z8
+	VBROADCASTSS 104(R14), Z9
+	VBROADCASTSS 204(R14), Z10
+	VBROADCASTSS 304(R14), Z11
+	VMOVUPS.Z 4(R13), K1, Z4
+	VMOVUPS.Z 4(R8), K1, Z5
+	VMOVUPS.Z 4(R13)(DI*2), K1, Z6
+	VMOVUPS.Z 4(R8)(DI*2), K1, Z7
+	VFMADD231PS Z8, Z4, Z0
+	VFMADD231PS Z9, Z5, Z1
+	VFMADD231PS Z10, Z6, Z2
+	VFMADD231PS Z11, Z7, Z3
+	KMOVW 10(BX), K1
+	VBROADCASTSS 8(R14), Z8
+	VBROADCASTSS 108(R14), Z9
+	VBROADCASTSS 208(R14), Z10
+	VBROADCASTSS 308(R14), Z11
+	VMOVUPS.Z 8(R13), K1, Z4
+	VMOVUPS.Z 8(R8), K1, Z5
+	VMOVUPS.Z 8(R13)(DI*2), K1, Z6
+	VMOVUPS.Z 8(R8)(DI*2), K1, Z7
+	VFMADD231PS Z8, Z4, Z0
+	VFMADD231PS Z9, Z5, Z1
+	VFMADD231PS Z10, Z6, Z2
+	VFMADD231PS Z11, Z7, Z3
+	KMOVW 14(BX), K1
+	VBROADCASTSS 12(R14), Z8
+	VBROADCASTSS 112(R14), Z9
+	VBROADCASTSS 212(R14), Z10
+	VBROADCASTSS 312(R14), Z11
+	VMOVUPS.Z 12(R13), K1, Z4
+	VMOVUPS.Z 12(R8), K1, Z5
+	VMOVUPS.Z 12(R13)(DI*2), K1, Z6
+	VMOVUPS.Z 12(R8)(DI*2), K1, Z7
+	VFMADD231PS Z8, Z4, Z0
+	VFMADD231PS Z9, Z5, Z1
+	VFMADD231PS Z10, Z6, Z2
+	VFMADD231PS Z11, Z7, Z3
+	KMOVW 18(BX), K1
+	VBROADCASTSS 16(R14), Z8
+	VBROADCASTSS 116(R14), Z9
+	VBROADCASTSS 216(R14), Z10
+	VBROADCASTSS 316(R14), Z11
+	VMOVUPS.Z 16(R13), K1, Z4
+	VMOVUPS.Z 16(R8), K1, Z5
+	VMOVUPS.Z 16(R13)(DI*2), K1, Z6
+	VMOVUPS.Z 16(R8)(DI*2), K1, Z7
+	VFMADD231PS Z8, Z4, Z0
+	VFMADD231PS Z9, Z5, Z1
+	VFMADD231PS Z10, Z6, Z2
+	VFMADD231PS Z11, Z7, Z3
+	ADDQ xrow+96(FP), R13
+	ADDQ xrow+96(FP), R8
+	ADDQ $20, R14
+	DECQ AX
+	JNZ dq1k5kh
+	KMOVW (BX), K2
+	VADDPS Z24, Z0, Z0
+	VADDPS Z25, Z1, Z1
+	VADDPS Z26, Z2, Z2
+	VADDPS Z27, Z3, Z3
+	LEAQ (R11)(R9*2), R13
+	VMOVUPS Z0, K2, (R11)
+	VMOVUPS Z1, K2, (R11)(R9*1)
+	VMOVUPS Z2, K2, (R11)(R9*2)
+	VMOVUPS Z3, K2, (R13)(R9*1)
+	ADDQ $64, R10
+	ADDQ $64, R11
+	ADDQ mstride+72(FP), BX
+	DECQ R12
+	JNZ dq1k5vec
+	ADDQ xstep+88(FP), SI
+	ADDQ ostep+104(FP), DX
+	DECQ CX
+	JNZ dq1k5row
+	ADDQ $40, runp-64(SP)
+	DECQ runl-72(SP)
+	JNZ dq1k5run
+	MOVQ DI, AX
+	SHLQ $2, AX
+	ADDQ AX, xch-24(SP)
+	MOVQ R9, AX
+	SHLQ $2, AX
+	ADDQ AX, och-32(SP)
+	ADDQ $400, wch-40(SP)
+	MOVQ bstep+32(FP), AX
+	SHLQ $2, AX
+	ADDQ AX, bch-48(SP)
+	DECQ chl-56(SP)
+	JNZ dq1k5ch
+	VZEROUPPER
+	RET
+
+// func dwQuads2K3AVX512(x, out, wt, bias *float32, bstep, nch int, runs *int, nruns int, masks *uint16, mstride, vecs, xstep, xrow, ostep, chin, chout, wstep int)
+// dwChannels2K3AVX512 for a 3×3 kernel and nch a multiple of 4,
+// four channels at a time, output row by output row: Z0..Z3 accumulate
+// the same vector of four channels (inputs at R13, R8 = R13 + DI, and
+// 2·DI from them, DI the channel size; weights at R14 + i·36 bytes,
+// biases Z24..Z27; outputs R9 bytes apart), each channel's taps in the
+// order of dwIndirectAVX512. Four independent accumulators whatever the
+// image size, where dwChannels's single rows leave one.
+TEXT ·dwQuads2K3AVX512(SB), NOSPLIT, $72-136
+	VMOVDQU32 dwEven<>(SB), Z30
+	MOVQ chin+112(FP), DI
+	MOVQ chout+120(FP), R9
+	MOVQ x+0(FP), AX
+	MOVQ AX, xch-24(SP)
+	MOVQ out+8(FP), AX
+	MOVQ AX, och-32(SP)
+	MOVQ wt+16(FP), AX
+	MOVQ AX, wch-40(SP)
+	MOVQ bias+24(FP), AX
+	MOVQ AX, bch-48(SP)
+	MOVQ nch+40(FP), AX
+	SHRQ $2, AX
+	MOVQ AX, chl-56(SP)
+dq2k3ch:
+	MOVQ bch-48(SP), AX
+	VBROADCASTSS 0(AX), Z24
+	VBROADCASTSS 4(AX), Z25
+	VBROADCASTSS 8(AX), Z26
+	VBROADCASTSS 12(AX), Z27
+	MOVQ runs+48(FP), AX
+	MOVQ AX, runp-64(SP)
+	MOVQ nruns+56(FP), AX
+	MOVQ AX, runl-72(SP)
+dq2k3run:
+	MOVQ runp-64(SP), AX
+	MOVQ xch-24(SP), SI
+	ADDQ 0(AX), SI
+	MOVQ och-32(SP), DX
+	ADDQ 8(AX), DX
+	MOVQ wch-40(SP), R8
+	ADDQ 16(AX), R8
+	MOVQ R8, wt-16(SP)
+	MOVQ 24(AX), R8
+	MOVQ R8, nkh-8(SP)
+	MOVQ 32(AX), CX
+dq2k3row:
+	MOVQ SI, R10
+	MOVQ DX, R11
+	MOVQ masks+64(FP), BX
+	MOVQ vecs+80(FP), R12
+dq2k3vec:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	MOVQ R10, R13
+	LEAQ (R13)(DI*1), R8
+	MOVQ wt-16(SP), R14
+	MOVQ nkh-8(SP), AX
+dq2k3kh:
+	KMOVW 2(BX), K1
+	KMOVW 4(BX), K3
+	VBROADCASTSS 0(R14), Z8
+	VBROADCASTSS 36(R14), Z9
+	VBROADCASTSS 72(R14), Z10
+	VBROADCASTSS 108(R14), Z11
+	VMOVUPS.Z 0(R13), K1, Z4
+	VMOVUPS.Z 64(R13), K3, Z12
+	VPERMT2PS Z12, Z30, Z4
+	VMOVUPS.Z 0(R8), K1, Z5
+	VMOVUPS.Z 64(R8), K3, Z13
+	VPERMT2PS Z13, Z30, Z5
+	VMOVUPS.Z 0(R13)(DI*2), K1, Z6
+	VMOVUPS.Z 64(R13)(DI*2), K3, Z14
+	VPERMT2PS Z14, Z30, Z6
+	VMOVUPS.Z 0(R8)(DI*2), K1, Z7
+	VMOVUPS.Z 64(R8)(DI*2), K3, Z15
+	VPERMT2PS Z15, Z30, Z7
+	VFMADD231PS Z8, Z4, Z0
+	VFMADD231PS Z9, Z5, Z1
+	VFMADD231PS Z10, Z6, Z2
+	VFMADD231PS Z11, Z7, Z3
+	KMOVW 6(BX), K1
+	KMOVW 8(BX), K3
+	VBROADCASTSS 4(R14), Z8
+	VBROADCASTSS 40(R14), Z9
+	VBROADCASTSS 76(R14), Z10
+	VBROADCASTSS 112(R14), Z11
+	VMOVUPS.Z 4(R13), K1, Z4
+	VMOVUPS.Z 68(R13), K3, Z12
+	VPERMT2PS Z12, Z30, Z4
+	VMOVUPS.Z 4(R8), K1, Z5
+	VMOVUPS.Z 68(R8), K3, Z13
+	VPERMT2PS Z13, Z30, Z5
+	VMOVUPS.Z 4(R13)(DI*2), K1, Z6
+	VMOVUPS.Z 68(R13)(DI*2), K3, Z14
+	VPERMT2PS Z14, Z30, Z6
+	VMOVUPS.Z 4(R8)(DI*2), K1, Z7
+	VMOVUPS.Z 68(R8)(DI*2), K3, Z15
+	VPERMT2PS Z15, Z30, Z7
+	VFMADD231PS Z8, Z4, Z0
+	VFMADD231PS Z9, Z5, Z1
+	VFMADD231PS Z10, Z6, Z2
+	VFMADD231PS Z11, Z7, Z3
+	KMOVW 10(BX), K1
+	KMOVW 12(BX), K3
+	VBROADCASTSS 8(R14), Z8
+	VBROADCASTSS 44(R14), Z9
+	VBROADCASTSS 80(R14), Z10
+	VBROADCASTSS 116(R14), Z11
+	VMOVUPS.Z 8(R13), K1, Z4
+	VMOVUPS.Z 72(R13), K3, Z12
+	VPERMT2PS Z12, Z30, Z4
+	VMOVUPS.Z 8(R8), K1, Z5
+	VMOVUPS.Z 72(R8), K3, Z13
+	VPERMT2PS Z13, Z30, Z5
+	VMOVUPS.Z 8(R13)(DI*2), K1, Z6
+	VMOVUPS.Z 72(R13)(DI*2), K3, Z14
+	VPERMT2PS Z14, Z30, Z6
+	VMOVUPS.Z 8(R8)(DI*2), K1, Z7
+	VMOVUPS.Z 72(R8)(DI*2), K3, Z15
+	VPERMT2PS Z15, Z30, Z7
+	VFMADD231PS Z8, Z4, Z0
+	VFMADD231PS Z9, Z5, Z1
+	VFMADD231PS Z10, Z6, Z2
+	VFMADD231PS Z11, Z7, Z3
+	ADDQ xrow+96(FP), R13
+	ADDQ xrow+96(FP), R8
+	ADDQ $12, R14
+	DECQ AX
+	JNZ dq2k3kh
+	KMOVW (BX), K2
+	VADDPS Z24, Z0, Z0
+	VADDPS Z25, Z1, Z1
+	VADDPS Z26, Z2, Z2
+	VADDPS Z27, Z3, Z3
+	LEAQ (R11)(R9*2), R13
+	VMOVUPS Z0, K2, (R11)
+	VMOVUPS Z1, K2, (R11)(R9*1)
+	VMOVUPS Z2, K2, (R11)(R9*2)
+	VMOVUPS Z3, K2, (R13)(R9*1)
+	ADDQ $128, R10
+	ADDQ $64, R11
+	ADDQ mstride+72(FP), BX
+	DECQ R12
+	JNZ dq2k3vec
+	ADDQ xstep+88(FP), SI
+	ADDQ ostep+104(FP), DX
+	DECQ CX
+	JNZ dq2k3row
+	ADDQ $40, runp-64(SP)
+	DECQ runl-72(SP)
+	JNZ dq2k3run
+	MOVQ DI, AX
+	SHLQ $2, AX
+	ADDQ AX, xch-24(SP)
+	MOVQ R9, AX
+	SHLQ $2, AX
+	ADDQ AX, och-32(SP)
+	ADDQ $144, wch-40(SP)
+	MOVQ bstep+32(FP), AX
+	SHLQ $2, AX
+	ADDQ AX, bch-48(SP)
+	DECQ chl-56(SP)
+	JNZ dq2k3ch
+	VZEROUPPER
+	RET
+
+// func dwQuads2K5AVX512(x, out, wt, bias *float32, bstep, nch int, runs *int, nruns int, masks *uint16, mstride, vecs, xstep, xrow, ostep, chin, chout, wstep int)
+// dwChannels2K5AVX512 for a 5×5 kernel and nch a multiple of 4,
+// four channels at a time, output row by output row: Z0..Z3 accumulate
+// the same vector of four channels (inputs at R13, R8 = R13 + DI, and
+// 2·DI from them, DI the channel size; weights at R14 + i·100 bytes,
+// biases Z24..Z27; outputs R9 bytes apart), each channel's taps in the
+// order of dwIndirectAVX512. Four independent accumulators whatever the
+// image size, where dwChannels's single rows leave one.
+TEXT ·dwQuads2K5AVX512(SB), NOSPLIT, $72-136
+	VMOVDQU32 dwEven<>(SB), Z30
+	MOVQ chin+112(FP), DI
+	MOVQ chout+120(FP), R9
+	MOVQ x+0(FP), AX
+	MOVQ AX, xch-24(SP)
+	MOVQ out+8(FP), AX
+	MOVQ AX, och-32(SP)
+	MOVQ wt+16(FP), AX
+	MOVQ AX, wch-40(SP)
+	MOVQ bias+24(FP), AX
+	MOVQ AX, bch-48(SP)
+	MOVQ nch+40(FP), AX
+	SHRQ $2, AX
+	MOVQ AX, chl-56(SP)
+dq2k5ch:
+	MOVQ bch-48(SP), AX
+	VBROADCASTSS 0(AX), Z24
+	VBROADCASTSS 4(AX), Z25
+	VBROADCASTSS 8(AX), Z26
+	VBROADCASTSS 12(AX), Z27
+	MOVQ runs+48(FP), AX
+	MOVQ AX, runp-64(SP)
+	MOVQ nruns+56(FP), AX
+	MOVQ AX, runl-72(SP)
+dq2k5run:
+	MOVQ runp-64(SP), AX
+	MOVQ xch-24(SP), SI
+	ADDQ 0(AX), SI
+	MOVQ och-32(SP), DX
+	ADDQ 8(AX), DX
+	MOVQ wch-40(SP), R8
+	ADDQ 16(AX), R8
+	MOVQ R8, wt-16(SP)
+	MOVQ 24(AX), R8
+	MOVQ R8, nkh-8(SP)
+	MOVQ 32(AX), CX
+dq2k5row:
+	MOVQ SI, R10
+	MOVQ DX, R11
+	MOVQ masks+64(FP), BX
+	MOVQ vecs+80(FP), R12
+dq2k5vec:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	MOVQ R10, R13
+	LEAQ (R13)(DI*1), R8
+	MOVQ wt-16(SP), R14
+	MOVQ nkh-8(SP), AX
+dq2k5kh:
+	KMOVW 2(BX), K1
+	KMOVW 4(BX), K3
+	VBROADCASTSS 0(R14), Z8
+	VBROADCASTSS 100(R14), Z9
+	VBROADCASTSS 200(R14), Z10
+	VBROADCASTSS 300(R14), Z11
+	VMOVUPS.Z 0(R13), K1, Z4
+	VMOVUPS.Z 64(R13), K3, Z12
+	VPERMT2PS Z12, Z30, Z4
+	VMOVUPS.Z 0(R8), K1, Z5
+	VMOVUPS.Z 64(R8), K3, Z13
+	VPERMT2PS Z13, Z30, Z5
+	VMOVUPS.Z 0(R13)(DI*2), K1, Z6
+	VMOVUPS.Z 64(R13)(DI*2), K3, Z14
+	VPERMT2PS Z14, Z30, Z6
+	VMOVUPS.Z 0(R8)(DI*2), K1, Z7
+	VMOVUPS.Z 64(R8)(DI*2), K3, Z15
+	VPERMT2PS Z15, Z30, Z7
+	VFMADD231PS Z8, Z4, Z0
+	VFMADD231PS Z9, Z5, Z1
+	VFMADD231PS Z10, Z6, Z2
+	VFMADD231PS Z11, Z7, Z3
+	KMOVW 6(BX), K1
+	KMOVW 8(BX), K3
+	VBROADCASTSS 4(R14), Z8
+	VBROADCASTSS 104(R14), Z9
+	VBROADCASTSS 204(R14), Z10
+	VBROADCASTSS 304(R14), Z11
+	VMOVUPS.Z 4(R13), K1, Z4
+	VMOVUPS.Z 68(R13), K3, Z12
+	VPERMT2PS Z12, Z30, Z4
+	VMOVUPS.Z 4(R8), K1, Z5
+	VMOVUPS.Z 68(R8), K3, Z13
+	VPERMT2PS Z13, Z30, Z5
+	VMOVUPS.Z 4(R13)(DI*2), K1, Z6
+	VMOVUPS.Z 68(R13)(DI*2), K3, Z14
+	VPERMT2PS Z14, Z30, Z6
+	VMOVUPS.Z 4(R8)(DI*2), K1, Z7
+	VMOVUPS.Z 68(R8)(DI*2), K3, Z15
+	VPERMT2PS Z15, Z30, Z7
+	VFMADD231PS Z8, Z4, Z0
+	VFMADD231PS Z9, Z5, Z1
+	VFMADD231PS Z10, Z6, Z2
+	VFMADD231PS Z11, Z7, Z3
+	KMOVW 10(BX), K1
+	KMOVW 12(BX), K3
+	VBROADCASTSS 8(R14), Z8
+	VBROADCASTSS 108(R14), Z9
+	VBROADCASTSS 208(R14), Z10
+	VBROADCASTSS 308(R14), Z11
+	VMOVUPS.Z 8(R13), K1, Z4
+	VMOVUPS.Z 72(R13), K3, Z12
+	VPERMT2PS Z12, Z30, Z4
+	VMOVUPS.Z 8(R8), K1, Z5
+	VMOVUPS.Z 72(R8), K3, Z13
+	VPERMT2PS Z13, Z30, Z5
+	VMOVUPS.Z 8(R13)(DI*2), K1, Z6
+	VMOVUPS.Z 72(R13)(DI*2), K3, Z14
+	VPERMT2PS Z14, Z30, Z6
+	VMOVUPS.Z 8(R8)(DI*2), K1, Z7
+	VMOVUPS.Z 72(R8)(DI*2), K3, Z15
+	VPERMT2PS Z15, Z30, Z7
+	VFMADD231PS Z8, Z4, Z0
+	VFMADD231PS Z9, Z5, Z1
+	VFMADD231PS Z10, Z6, Z2
+	VFMADD231PS Z11, Z7, Z3
+	KMOVW 14(BX), K1
+	KMOVW 16(BX), K3
+	VBROADCASTSS 12(R14), Z8
+	VBROADCASTSS 112(R14), Z9
+	VBROADCASTSS 212(R14), Z10
+	VBROADCASTSS 312(R14), Z11
+	VMOVUPS.Z 12(R13), K1, Z4
+	VMOVUPS.Z 76(R13), K3, Z12
+	VPERMT2PS Z12, Z30, Z4
+	VMOVUPS.Z 12(R8), K1, Z5
+	VMOVUPS.Z 76(R8), K3, Z13
+	VPERMT2PS Z13, Z30, Z5
+	VMOVUPS.Z 12(R13)(DI*2), K1, Z6
+	VMOVUPS.Z 76(R13)(DI*2), K3, Z14
+	VPERMT2PS Z14, Z30, Z6
+	VMOVUPS.Z 12(R8)(DI*2), K1, Z7
+	VMOVUPS.Z 76(R8)(DI*2), K3, Z15
+	VPERMT2PS Z15, Z30, Z7
+	VFMADD231PS Z8, Z4, Z0
+	VFMADD231PS Z9, Z5, Z1
+	VFMADD231PS Z10, Z6, Z2
+	VFMADD231PS Z11, Z7, Z3
+	KMOVW 18(BX), K1
+	KMOVW 20(BX), K3
+	VBROADCASTSS 16(R14), Z8
+	VBROADCASTSS 116(R14), Z9
+	VBROADCASTSS 216(R14), Z10
+	VBROADCASTSS 316(R14), Z11
+	VMOVUPS.Z 16(R13), K1, Z4
+	VMOVUPS.Z 80(R13), K3, Z12
+	VPERMT2PS Z12, Z30, Z4
+	VMOVUPS.Z 16(R8), K1, Z5
+	VMOVUPS.Z 80(R8), K3, Z13
+	VPERMT2PS Z13, Z30, Z5
+	VMOVUPS.Z 16(R13)(DI*2), K1, Z6
+	VMOVUPS.Z 80(R13)(DI*2), K3, Z14
+	VPERMT2PS Z14, Z30, Z6
+	VMOVUPS.Z 16(R8)(DI*2), K1, Z7
+	VMOVUPS.Z 80(R8)(DI*2), K3, Z15
+	VPERMT2PS Z15, Z30, Z7
+	VFMADD231PS Z8, Z4, Z0
+	VFMADD231PS Z9, Z5, Z1
+	VFMADD231PS Z10, Z6, Z2
+	VFMADD231PS Z11, Z7, Z3
+	ADDQ xrow+96(FP), R13
+	ADDQ xrow+96(FP), R8
+	ADDQ $20, R14
+	DECQ AX
+	JNZ dq2k5kh
+	KMOVW (BX), K2
+	VADDPS Z24, Z0, Z0
+	VADDPS Z25, Z1, Z1
+	VADDPS Z26, Z2, Z2
+	VADDPS Z27, Z3, Z3
+	LEAQ (R11)(R9*2), R13
+	VMOVUPS Z0, K2, (R11)
+	VMOVUPS Z1, K2, (R11)(R9*1)
+	VMOVUPS Z2, K2, (R11)(R9*2)
+	VMOVUPS Z3, K2, (R13)(R9*1)
+	ADDQ $128, R10
+	ADDQ $64, R11
+	ADDQ mstride+72(FP), BX
+	DECQ R12
+	JNZ dq2k5vec
+	ADDQ xstep+88(FP), SI
+	ADDQ ostep+104(FP), DX
+	DECQ CX
+	JNZ dq2k5row
+	ADDQ $40, runp-64(SP)
+	DECQ runl-72(SP)
+	JNZ dq2k5run
+	MOVQ DI, AX
+	SHLQ $2, AX
+	ADDQ AX, xch-24(SP)
+	MOVQ R9, AX
+	SHLQ $2, AX
+	ADDQ AX, och-32(SP)
+	ADDQ $400, wch-40(SP)
+	MOVQ bstep+32(FP), AX
+	SHLQ $2, AX
+	ADDQ AX, bch-48(SP)
+	DECQ chl-56(SP)
+	JNZ dq2k5ch
 	VZEROUPPER
 	RET

@@ -63,22 +63,28 @@ func TestDirectDepthwise(t *testing.T) {
 			v[i] = max(x, 0)
 		}
 	})
-	for _, asm := range []bool{true, false} {
+	for _, mode := range []string{"quads", "rows", "portable"} {
+		asm := mode != "portable"
 		for _, tc := range cases {
 			for _, bias := range []bool{true, false} {
 				for _, workers := range []int{1, 2, 3} {
-					name := fmt.Sprintf("asm=%v/c%d_%dx%d_k%dx%d_s%d_pad%v_bias=%v/w=%d", asm, tc.c, tc.h, tc.w, tc.kh, tc.kw, tc.s, tc.pads, bias, workers)
+					name := fmt.Sprintf("%s/c%d_%dx%d_k%dx%d_s%d_pad%v_bias=%v/w=%d", mode, tc.c, tc.h, tc.w, tc.kh, tc.kw, tc.s, tc.pads, bias, workers)
 					t.Run(name, func(t *testing.T) {
 						savedAsm := useAsmKernel
 						useAsmKernel = asm && savedAsm
-						defer func() { useAsmKernel = savedAsm; useDirectDepthwise = true }()
+						useDWQuads = mode == "quads" && hasDWQuads
+						defer func() { useAsmKernel = savedAsm; useDirectDepthwise = true; useDWQuads = hasDWQuads }()
 						g, err := NewConvGeometry(tc.c, tc.h, tc.w, tc.c, ConvParams{KernelH: tc.kh, KernelW: tc.kw, StrideH: tc.s, StrideW: tc.s, Pads: tc.pads})
 						if err != nil {
 							t.Fatal(err)
 						}
-						if p := newShiftPlan(&g); p.dw == nil {
+						p := newShiftPlan(&g)
+						if p.dw == nil {
 							t.Fatal("the direct depthwise kernel does not apply")
 						}
+						// Every geometry through the four-channel kernels
+						// too, not only those the plan gives them.
+						p.dw.quads = p.dw.quads || (mode == "quads" && tc.kh == tc.kw)
 						wt := importer.NewFloat([]int{tc.c, 1, tc.kh, tc.kw}, randSlice(r, tc.c*tc.kh*tc.kw))
 						x := randSlice(r, tc.c*tc.h*tc.w)
 						var b *importer.Tensor
@@ -88,12 +94,19 @@ func TestDirectDepthwise(t *testing.T) {
 							b = importer.NewFloat([]int{tc.c}, bv)
 						}
 						cw := packConvWeights(wt, tc.c)
+						// The direct kernel through shiftConvImage with the
+						// plan above, the shifted-plane path through
+						// convForward.
 						run := func(direct bool, ep epilogue) []float32 {
-							useDirectDepthwise = direct
 							out := make([]float32, tc.c*g.P())
 							for i := range out {
 								out[i] = float32(math.NaN()) // every element must be written
 							}
+							if direct {
+								shiftConvImage(&g, &p, cw.groups, x, b, out, new(gemmScratch), workers, ep)
+								return out
+							}
+							useDirectDepthwise = false
 							convForward(&g, &cw, x, b, out, 1, tc.c, workers, ep, nil)
 							return out
 						}
@@ -153,24 +166,29 @@ func TestDirectDepthwiseApplies(t *testing.T) {
 	}
 }
 
-// BenchmarkDepthwise times MobileNetV2's depthwise geometries on one
-// thread with the direct kernel and the shifted-plane path.
+// BenchmarkDepthwise times MobileNetV2's 3×3 and MobileNetV3-large's 5×5
+// depthwise geometries on one thread with the direct kernel and the
+// shifted-plane path; the direct kernel with four channels or four rows at a time.
 func BenchmarkDepthwise(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 1))
-	for _, tc := range []struct{ c, hw, s int }{{32, 112, 1}, {96, 112, 2}, {144, 56, 1}, {144, 56, 2}, {192, 28, 1}, {384, 14, 1}, {576, 14, 2}, {960, 7, 1}} {
-		g, err := NewConvGeometry(tc.c, tc.hw, tc.hw, tc.c, ConvParams{KernelH: 3, KernelW: 3, StrideH: tc.s, StrideW: tc.s, Pads: [4]int{1, 1, 1, 1}})
+	for _, tc := range []struct{ c, hw, k, s int }{
+		{32, 112, 3, 1}, {96, 112, 3, 2}, {144, 56, 3, 1}, {144, 56, 3, 2}, {192, 28, 3, 1}, {384, 14, 3, 1}, {576, 14, 3, 2}, {960, 7, 3, 1},
+		{72, 56, 5, 2}, {120, 28, 5, 1}, {672, 14, 5, 2}, {960, 7, 5, 1},
+	} {
+		p := tc.k / 2
+		g, err := NewConvGeometry(tc.c, tc.hw, tc.hw, tc.c, ConvParams{KernelH: tc.k, KernelW: tc.k, StrideH: tc.s, StrideW: tc.s, Pads: [4]int{p, p, p, p}})
 		if err != nil {
 			b.Fatal(err)
 		}
-		wt := importer.NewFloat([]int{tc.c, 1, 3, 3}, randSlice(r, tc.c*9))
+		wt := importer.NewFloat([]int{tc.c, 1, tc.k, tc.k}, randSlice(r, tc.c*tc.k*tc.k))
 		bias := importer.NewFloat([]int{tc.c}, randSlice(r, tc.c))
 		cw := packConvWeights(wt, tc.c)
 		x := randSlice(r, tc.c*tc.hw*tc.hw)
 		out := make([]float32, tc.c*g.P())
-		for _, direct := range []bool{true, false} {
-			b.Run(fmt.Sprintf("c%d_%d_s%d/direct=%v", tc.c, tc.hw, tc.s, direct), func(b *testing.B) {
-				useDirectDepthwise = direct
-				defer func() { useDirectDepthwise = true }()
+		for _, mode := range []string{"quads", "rows", "shifted"} {
+			b.Run(fmt.Sprintf("c%d_%d_k%d_s%d/%s", tc.c, tc.hw, tc.k, tc.s, mode), func(b *testing.B) {
+				useDirectDepthwise, useDWQuads = mode != "shifted", mode == "quads"
+				defer func() { useDirectDepthwise, useDWQuads = true, hasDWQuads }()
 				for b.Loop() {
 					convForward(&g, &cw, x, bias, out, 1, tc.c, 1, nil, nil)
 				}

@@ -46,3 +46,13 @@ var useTail8 = false
 func microKernelTail8(kc int, a []float32, astride, panels int, b, c []float32, ldc int) bool {
 	return false
 }
+
+func microKernelIndirectPart(kc int, ap *[3][]float32, panels int, b []float32, off []int, maxOff int, bias, c []float32, ldc, rows int) bool {
+	return false
+}
+
+func gemvKernels() bool { return false }
+
+func microKernelGemv(kc int, a, b []float32, bstride, panels int, c []float32) {
+	panic("interp: no one-row GEMM kernel on this platform")
+}
