@@ -16,7 +16,11 @@
 // multiplied by the group's weights (M/group × K). Gemm and MatMul use the
 // same GEMM (kernels.go): operands packed into 6-row and 16-column panels, a
 // register-blocked AVX2/FMA micro-kernel (AVX-512 for pairs of row panels,
-// bit-identical), a portable Go kernel elsewhere. Work is spread over
+// bit-identical), a portable Go kernel elsewhere. With AVX-512, a 1×1,
+// stride-1, unpadded convolution reads its input in place as B and stores
+// bias + product in its first k-block (conv1x1.go), and a GEMM with one row
+// of A runs one-row kernels (gemv.go), both bit-identical to the packed
+// path. Work is spread over
 // GOMAXPROCS goroutines: across images when the batch is large enough,
 // otherwise across GEMM panels; every output element is accumulated in the
 // same order either way, so results do not depend on the number of threads.
