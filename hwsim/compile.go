@@ -119,6 +119,13 @@ type group struct {
 	// does not apply. Made on the first use.
 	cols16, hi16 []uint16
 	c16Once      sync.Once
+	// s16base[r] is where run r adds its column values in the strip
+	// kernel's accumulators: runs whose columns have the same owners
+	// (the same columns of crossbars on different strips) share theirs,
+	// so the owners' shift-and-add runs once per block of s16blocks.
+	s16base   []int32
+	s16blocks []ownerBlock
+	s16cols   int
 
 	crossbars  int
 	rounds     int64 // OU activations × their conversion rounds (HW.ouRounds)

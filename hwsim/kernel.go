@@ -1,6 +1,7 @@
 package hwsim
 
 import (
+	"encoding/binary"
 	"math"
 	"math/bits"
 )
@@ -35,11 +36,11 @@ type worker struct {
 	wordVal []uint64
 	wordOff []int
 	// strip16: one-word OUs of at most 16 rows take ouStrip16; pat16 and
-	// sh16 are its input steps, acc16 its output.
+	// sh16 are its input steps, acc32 its output.
 	strip16 bool
 	pat16   [8]uint16
 	sh16    [8]uint64
-	acc16   []int16 // per physical column
+	acc32   []int32 // per accumulator of g.s16base
 
 	// local counters of what depends on the data (ADCClipped,
 	// ADCTruncated; indexed by Counter), added to the layer's at flush. The
@@ -62,7 +63,7 @@ func newWorker(g *group, hw *HW, seed uint64, aggregate bool) *worker {
 		truncate: hw.ADCMode == ADCTruncate,
 		analog:   g.cond != nil || hw.ADCNoiseSigmaLSB > 0,
 		strip16:  strip16Of(g, hw),
-		acc16:    make([]int16, strip16Acc(g, hw)),
+		acc32:    make([]int32, strip16Acc(g, hw)),
 	}
 }
 
@@ -345,47 +346,128 @@ func strip16Of(g *group, hw *HW) bool {
 			}
 		}
 		g.cols16, g.hi16 = cols, hi
+		g.mergeRuns16()
 	})
 	return g.cols16 != nil
 }
 
-// strip16Acc is the size of a worker's acc16: one entry per physical
-// column (0 when ouStrip16 does not apply).
+// strip16Acc is the size of a worker's acc32 (0 when ouStrip16 does not
+// apply).
 func strip16Acc(g *group, hw *HW) int {
 	if !strip16Of(g, hw) {
 		return 0
 	}
-	return g.physCols
+	return g.s16cols
+}
+
+// ownerBlock is a block of the strip kernel's accumulators with the owner
+// entries of its columns (col: accumulator index).
+type ownerBlock struct {
+	sumCol int32 // accumulator of the complement owners' sum column, or -1
+	own    []cowner
+}
+
+// maxMergedRuns bounds the runs sharing accumulators: each adds at most
+// 255·48 in magnitude per vector, so the int32 sums cannot overflow.
+const maxMergedRuns = 100000
+
+// mergeRuns16 lays out the strip kernel's accumulators (s16base,
+// s16blocks, s16cols). The owners' shift-and-add is linear in the column
+// values, so runs whose columns feed the same owners (same count of
+// columns, same outputs and multipliers column by column) can add their
+// values into one block and have it shifted and added once. Runs with
+// complement owners, or holding a sum column, keep blocks of their own.
+func (g *group) mergeRuns16() {
+	isSum := make(map[int32]bool)
+	for _, o := range g.runs {
+		if o.sumCol >= 0 {
+			isSum[o.sumCol] = true
+		}
+	}
+	g.s16base = make([]int32, len(g.runs))
+	blockOf := make(map[string]int32)
+	merged := make(map[string]int)
+	at := make(map[int32]int32) // physical sum column -> accumulator
+	var sums []int              // blocks with complement owners
+	var key []byte
+	for ri, o := range g.runs {
+		own := g.own[g.ownStart[o.col0]:g.ownStart[o.col0+o.ncol]]
+		alone := o.sumCol >= 0
+		for c := o.col0; c < o.col0+o.ncol && !alone; c++ {
+			alone = isSum[c]
+		}
+		for _, ow := range own {
+			alone = alone || ow.comp
+		}
+		key = key[:0]
+		if !alone {
+			for c := o.col0; c < o.col0+o.ncol; c++ {
+				key = binary.LittleEndian.AppendUint32(key, uint32(g.ownStart[c+1]-g.ownStart[c]))
+				for _, ow := range g.own[g.ownStart[c]:g.ownStart[c+1]] {
+					key = binary.LittleEndian.AppendUint32(key, uint32(ow.out))
+					key = binary.LittleEndian.AppendUint32(key, uint32(ow.mult))
+				}
+			}
+			if b, ok := blockOf[string(key)]; ok && merged[string(key)] < maxMergedRuns {
+				merged[string(key)]++
+				g.s16base[ri] = b
+				continue
+			}
+		}
+		base := int32(g.s16cols)
+		g.s16base[ri] = base
+		blk := ownerBlock{sumCol: o.sumCol, own: make([]cowner, len(own))}
+		for i, ow := range own {
+			ow.col = base + ow.col - o.col0
+			blk.own[i] = ow
+		}
+		if o.sumCol >= 0 {
+			sums = append(sums, len(g.s16blocks))
+		}
+		for c := o.col0; c < o.col0+o.ncol; c++ {
+			if isSum[c] {
+				at[c] = base + c - o.col0
+			}
+		}
+		g.s16blocks = append(g.s16blocks, blk)
+		g.s16cols += int(o.ncol)
+		if !alone {
+			blockOf[string(key)] = base
+			merged[string(key)] = 1
+		}
+	}
+	for _, bi := range sums {
+		g.s16blocks[bi].sumCol = at[g.s16blocks[bi].sumCol]
+	}
 }
 
 // vector16 is vector for strip16 workers: planes by planes8, every run by
-// ouStrip16 into acc16, then the owners' shift-and-add from acc16.
+// ouStrip16 into acc32, then the owners' shift-and-add of every block.
 func (w *worker) vector16(x []int32, out []int32) {
 	g := w.g
 	w.planes8(x)
 	clear(w.acc)
+	clear(w.acc32)
 	for ri := range g.runs {
 		o := &g.runs[ri]
 		if w.nz[o.rs] == 0 {
 			continue // all inputs zero: see vector
 		}
-		w.ouStrip16(&o.cou)
+		w.ouStrip16(&o.cou, g.s16base[ri])
 	}
-	for ri := range g.runs {
-		o := &g.runs[ri]
-		if w.nz[o.rs] == 0 {
-			continue
-		}
-		own := g.own[g.ownStart[o.col0]:g.ownStart[o.col0+o.ncol]]
-		if o.sumCol < 0 {
-			for _, ow := range own {
-				w.acc[ow.out] += int64(w.acc16[ow.col]) * int64(ow.mult)
+	// A skipped run added nothing: its block's values stay 0 (those of a
+	// complement owner's sum column too, on the same wordlines).
+	for bi := range g.s16blocks {
+		blk := &g.s16blocks[bi]
+		if blk.sumCol < 0 {
+			for _, ow := range blk.own {
+				w.acc[ow.out] += int64(w.acc32[ow.col]) * int64(ow.mult)
 			}
 			continue
 		}
-		sum := int64(w.acc16[o.sumCol])
-		for _, ow := range own {
-			v := int64(w.acc16[ow.col])
+		sum := int64(w.acc32[blk.sumCol])
+		for _, ow := range blk.own {
+			v := int64(w.acc32[ow.col])
 			if ow.comp {
 				v = sum - v
 			}
@@ -434,9 +516,9 @@ func (w *worker) planes8(x []int32) {
 // ouStrip16 is ouSimple and ouSimple2 for OUs of at most 16 rows, 32
 // columns per instruction (strip16Cols): the same sums, the same ADC
 // function (min(s >> D << D, top)), the same count of lossy conversions,
-// the per-column values accumulated over the steps in 16 bits, written to
-// acc16 at the run's columns.
-func (w *worker) ouStrip16(o *cou) {
+// the per-column values accumulated over the steps in 16 bits, then added
+// to acc32 at the run's accumulators (base).
+func (w *worker) ouStrip16(o *cou, base int32) {
 	g := w.g
 	p := w.planes[g.rowsets[o.rs].planeOff : g.rowsets[o.rs].planeOff+g.a]
 	neg, np := -1, 0
@@ -466,7 +548,7 @@ func (w *worker) ouStrip16(o *cou) {
 	if g.hi16 != nil {
 		hi = &g.hi16[o.col0 : int(o.col0)+(n+31)&^31][0]
 	}
-	acc := w.acc16[o.col0 : int(o.col0)+n]
+	acc := w.acc32[base : int(base)+n]
 	lost := strip16Cols(&lo[0], hi, n, &w.pat16[0], &w.sh16[0], np, neg, keep, top, &acc[0])
 	if w.truncate {
 		w.n[ADCTruncated] += int64(lost)

@@ -9,7 +9,7 @@ import (
 )
 
 //go:noescape
-func strip16Cols(lo *uint16, hi *uint16, n int, pats *uint16, shifts *uint64, np int, neg int, keep uint64, top uint64, out *int16) int
+func strip16Cols(lo *uint16, hi *uint16, n int, pats *uint16, shifts *uint64, np int, neg int, keep uint64, top uint64, out *int32) int
 
 // hasStrip16 reports AVX-512BW and BITALG (16-bit popcounts) with the OS
 // saving ZMM state, for strip16Cols. RRAMC_NOAVX512=1 turns it off like

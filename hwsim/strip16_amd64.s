@@ -1,6 +1,6 @@
 #include "textflag.h"
 
-// func strip16Cols(lo *uint16, hi *uint16, n int, pats *uint16, shifts *uint64, np int, neg int, keep uint64, top uint64, out *int16) int
+// func strip16Cols(lo *uint16, hi *uint16, n int, pats *uint16, shifts *uint64, np int, neg int, keep uint64, top uint64, out *int32) int
 //
 // The generic route's conversions of n columns of at most 16 rows, 32
 // columns per instruction (AVX-512BW and BITALG), one 16-bit word of cells
@@ -8,7 +8,8 @@
 // every column c and input step t (pattern pats[t]): s = popcount(pats[t] &
 // lo[c]) + 2·popcount(pats[t] & hi[c]), q = min(s & keep, top) (keep clears
 // the low bits a truncating ADC drops; all ones otherwise), out[c] ±= q <<
-// shifts[t] (minus for t == neg). Returns the conversions with q != s. It
+// shifts[t] (minus for t == neg), accumulated in 16 bits over the steps
+// and then added to out[c] (32 bits). Returns the conversions with q != s. It
 // reads whole blocks of 32 columns: lo and hi must hold
 // n rounded up to 32 entries, out n (the lanes past n are neither stored
 // nor counted).
@@ -84,7 +85,17 @@ snext:
 	JMP splane
 
 sstore:
-	VMOVDQU16 Z0, K1, (DX)(R13*1)
+	KMOVD K1, K3
+	KSHIFTRD $16, K1, K4
+	VPMOVSXWD Y0, Z7
+	VEXTRACTI64X4 $1, Z0, Y8
+	VPMOVSXWD Y8, Z8
+	VMOVDQU32 (DX)(R13*2), K3, Z9
+	VPADDD Z7, Z9, Z9
+	VMOVDQU32 Z9, K3, (DX)(R13*2)
+	VMOVDQU32 64(DX)(R13*2), K4, Z10
+	VPADDD Z8, Z10, Z10
+	VMOVDQU32 Z10, K4, 64(DX)(R13*2)
 	ADDQ $64, R13
 	SUBQ $32, CX
 	JMP sblock

@@ -11,7 +11,7 @@ import (
 	"github.com/rramc/rramc/quant"
 )
 
-// strip16Cols equals its definition, column by column, for every column
+// strip16Cols equals its definition (adding to out), column by column, for every column
 // count around the 32-column blocks (the lanes past n neither written nor
 // counted), 1- and 2-bit cells, saturating and truncating converters, the
 // sign step anywhere, all-zero and all-one patterns.
@@ -52,7 +52,7 @@ func TestStrip16Cols(t *testing.T) {
 				pats := []uint16{0xFFFF, 0, uint16(rng.Uint32()), uint16(rng.Uint32()), 0x00FF, uint16(rng.Uint32()), 0x8001, uint16(rng.Uint32())}
 				shifts := []uint64{0, 1, 2, 3, 4, 5, 6, 7}
 				for _, neg := range []int{-1, 0, 7} {
-					out := make([]int16, padded+1)
+					out := make([]int32, padded+1)
 					for i := range out {
 						out[i] = 12345 // sentinels past n
 					}
@@ -75,8 +75,8 @@ func TestStrip16Cols(t *testing.T) {
 								acc += q << shifts[s]
 							}
 						}
-						if int64(out[c]) != acc {
-							t.Fatalf("neg=%d column %d: %d, want %d", neg, c, out[c], acc)
+						if int64(out[c]) != 12345+acc {
+							t.Fatalf("neg=%d column %d: %d, want 12345 + %d", neg, c, out[c], acc)
 						}
 					}
 					for c := n; c < len(out); c++ {
