@@ -5,11 +5,13 @@ package interp
 // K×P matrix, already holds every full gemmNR-column panel of B in place:
 // row kk of panel q is the 16 contiguous floats at kk·P + q·16. The
 // indirect micro-kernels (kernels_conv.go) read it there through the
-// offset table kk·P, so only the last, partial panel (P not a multiple of
-// 16: 14×14 = 196, 7×7 = 49) is packed. And the first k-block stores
-// acc + bias per row (sgemmIndirectBias*) instead of adding acc to a C
-// filled with the bias beforehand, so there is no fill pass over C and no
-// read of it.
+// offset table kk·P. The last, partial panel (P not a multiple of 16:
+// 14×14 = 196 leaves 4 columns, 7×7 = 49 one) is computed a column at a
+// time with the rows as vector lanes (sgemmCol48), from x in place too,
+// when it has at most colTailMax columns, and packed otherwise. And the
+// first k-block stores acc + bias per row (sgemmIndirectBias*) instead of
+// adding acc to a C filled with the bias beforehand, so there is no fill
+// pass over C and no read of it.
 //
 // The values are those of the packed path (directConvColumns, gemmPP):
 // every micro-kernel runs the same FMAs per element (acc from zero, k
@@ -88,33 +90,28 @@ func conv1x1(pa packedA, x []float32, bias []float32, out []float32, P int, s *g
 		clear(s.zeros)
 		bias = s.zeros
 	}
-	// The partial column panel, packed (zero-padded) as packBPanels packs
-	// it, tailNR columns wide when it has no more and the narrow kernels
-	// run (half the FMA work of a 16-column panel: 7×7 outputs leave
-	// one column, 14×14 four).
+	// The partial column panel: at most colTailMax columns a column at a
+	// time, rows as lanes, x read in place; wider ones packed (zero-padded)
+	// as packBPanels packs them.
 	var tail []float32
 	c0 := full * gemmNR
-	narrow := P-c0 <= tailNR && useTail8
-	if c0 < P {
-		width := gemmNR
-		if narrow {
-			width = tailNR
-		}
-		s.b = grow(s.b, width*k)
+	cols := P-c0 <= colTailMax && useAVX512VL
+	if c0 < P && !cols {
+		s.b = grow(s.b, gemmNR*k)
 		tail = s.b
 		for kk := 0; kk < k; kk++ {
-			dst := tail[kk*width : kk*width+width]
+			dst := tail[kk*gemmNR : kk*gemmNR+gemmNR]
 			n := copy(dst, x[kk*P+c0:kk*P+P])
 			clear(dst[n:])
 		}
 	}
 	run := func(p0, p1, q0, q1 int) {
 		conv1x1Block(pa, x, offs, bias, out, P, p0, p1, q0, min(q1, full), fin)
-		if tail == nil || q1 <= full {
+		if c0 == P || q1 <= full {
 			return
 		}
-		if narrow {
-			conv1x1Tail8(pa, tail, bias, out, P, c0, p0, p1)
+		if cols {
+			conv1x1TailCols(pa, x, bias, out, P, c0, p0, p1)
 		} else {
 			for r := p0 * gemmMR; r < min(p1*gemmMR, m); r++ {
 				fill(out[r*P+c0:(r+1)*P], bias[r])
@@ -197,42 +194,43 @@ func conv1x1Block(pa packedA, x []float32, offs []int, bias, out []float32, P, p
 	}
 }
 
-// tailNR is the width of the narrow partial-panel kernels.
-const tailNR = 8
+// colTailMax is the widest partial column panel computed a column at a
+// time (7×7 outputs leave one column, 14×14 four): each column costs one
+// 8-lane FMA per 6 rows and k, where a 16-column panel costs six 16-lane
+// ones for all of them.
+const colTailMax = 8
 
-// conv1x1Tail8 computes row panels [p0,p1) of the partial last column
-// panel (columns [c0,P), at most tailNR) from tail, the panel packed
-// tailNR wide: per k-block, through a zeroed tile added to out as
-// gemmBlock adds its partial tiles (bias + tile in the first block).
-func conv1x1Tail8(pa packedA, tail, bias, out []float32, P, c0, p0, p1 int) {
+// conv1x1TailCols computes row panels [p0,p1) of the partial last column
+// panel (columns [c0,P), at most colTailMax) one column at a time, reading
+// x in place: per k-block and column, the rows' sums plus 0 (microKernelCol)
+// added to out as gemmBlock adds its partial tiles (bias + sum in the
+// first block).
+func conv1x1TailCols(pa packedA, x, bias, out []float32, P, c0, p0, p1 int) {
 	m, k := pa.m, pa.k
-	w := P - c0
-	var tmp [3 * gemmMR * tailNR]float32
+	var tmp [8 * 8]float32
 	for k0 := 0; k0 < k; k0 += gemmKC {
 		kc := min(gemmKC, k-k0)
-		b := tail[k0*tailNR : (k0+kc)*tailNR]
-		for p := p0; p < p1; {
-			panels := 1
-			if p+3 <= p1 {
-				panels = 3
-			}
-			tmp = [3 * gemmMR * tailNR]float32{}
-			microKernelTail8(kc, pa.data[p*gemmMR*k+k0*gemmMR:], gemmMR*k, panels, b, tmp[:], tailNR)
-			r0 := p * gemmMR
-			for i := range min(panels*gemmMR, m-r0) {
-				row := out[(r0+i)*P+c0 : (r0+i)*P+P]
-				t := tmp[i*tailNR : i*tailNR+w]
-				if k0 == 0 {
-					for j := range row {
-						row[j] = bias[r0+i] + t[j]
-					}
-				} else {
-					for j := range row {
-						row[j] += t[j]
+		for c := c0; c < P; c++ {
+			xc := x[k0*P+c:]
+			for p := p0; p < p1; {
+				panels := 1
+				if p+8 <= p1 {
+					panels = 8
+				}
+				microKernelCol(kc, pa.data[p*gemmMR*k+k0*gemmMR:], gemmMR*k, panels, xc, P, tmp[:])
+				for pi := range panels {
+					r0 := (p + pi) * gemmMR
+					for i := range min(gemmMR, m-r0) {
+						o := &out[(r0+i)*P+c]
+						if k0 == 0 {
+							*o = bias[r0+i] + tmp[pi*8+i]
+						} else {
+							*o += tmp[pi*8+i]
+						}
 					}
 				}
+				p += panels
 			}
-			p += panels
 		}
 	}
 }

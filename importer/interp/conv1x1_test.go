@@ -14,7 +14,7 @@ import (
 // the packed path it replaces, bit for bit, and against the naive loop:
 // pixel counts with and without a partial column panel (odd, below one
 // panel, exact multiples; partial panels of at most 8 columns take the
-// narrow kernels, wider ones the packed 16-column path), output channels that fill 18-, 12- and 6-row
+// column kernels, wider ones the packed 16-column path), output channels that fill 18-, 12- and 6-row
 // kernels or leave a partial row panel, one to three k-blocks, with and
 // without bias, plain, with a fused activation and with a fused residual
 // (shortcut on either side), 1 to 3 workers (outputs of at least
@@ -41,6 +41,8 @@ func TestConv1x1Bits(t *testing.T) {
 		{1, 576, 14, 14, 96}, // MobileNetV2's 14×14 projection
 		{3, 32, 9, 9, 40},    // a batch
 		{4, 270, 5, 6, 23},   // a batch, two k-blocks
+		{1, 40, 3, 7, 29},    // P = 21: a 5-column partial panel
+		{1, 300, 4, 6, 50},   // P = 24: 8 columns, two k-blocks
 	}
 	relu := epilogue(func(v []float32) { reluSlice(v, v) })
 	fusions := []struct {
@@ -127,7 +129,7 @@ func TestConv1x1SignedZeros(t *testing.T) {
 	negZero := float32(math.Copysign(0, -1))
 	for _, k := range []int{3, 300} {
 		for _, m := range []int{6, 12, 16, 17, 23, 40, 144} {
-			for _, hw := range [][2]int{{7, 7}, {14, 14}, {8, 8}, {3, 5}} {
+			for _, hw := range [][2]int{{7, 7}, {14, 14}, {8, 8}, {3, 5}, {3, 7}, {4, 6}} {
 				g, err := NewConvGeometry(k, hw[0], hw[1], 1, ConvParams{KernelH: 1, KernelW: 1, StrideH: 1, StrideW: 1, DilationH: 1, DilationW: 1})
 				if err != nil {
 					t.Fatal(err)

@@ -265,41 +265,9 @@ func microKernelIndirectRows(kc int, a []float32, astride, groups int, b []float
 	return true
 }
 
-// sgemmTail18x8 and sgemmTail6x8 compute C[18×8] or C[6×8] += A · B with
-// B packed 8 columns wide, on YMM registers (AVX-512VL): the partial last
-// column panel of a 1×1 convolution when it has at most 8 columns.
-//
-//go:noescape
-func sgemmTail18x8(kc int, a *float32, astride int, b, c *float32, ldc int)
-
-//go:noescape
-func sgemmTail6x8(kc int, a *float32, astride int, b, c *float32, ldc int)
-
-// useTail8 selects the 8-column kernels (AVX-512VL) for narrow partial
-// column panels.
-var useTail8 = hasAVX512F() && cpu.X86.HasAVX512VL
-
-// microKernelTail8 computes panels (1 or 3) 6-row blocks of an 8-column C
-// (leading dimension ldc ≥ 8) += A · B from the A panels at a, a+astride,
-// a+2·astride and B packed 8 wide (kc rows). It reports false without
-// AVX-512VL.
-func microKernelTail8(kc int, a []float32, astride, panels int, b, c []float32, ldc int) bool {
-	if !useAsmKernel || !useTail8 || kc <= 0 || astride < kc*gemmMR || ldc < tailNR {
-		return false
-	}
-	_ = a[(panels-1)*astride+kc*gemmMR-1]
-	_ = b[kc*tailNR-1]
-	_ = c[(panels*gemmMR-1)*ldc+tailNR-1]
-	switch panels {
-	case 3:
-		sgemmTail18x8(kc, &a[0], astride, &b[0], &c[0], ldc)
-	case 1:
-		sgemmTail6x8(kc, &a[0], astride, &b[0], &c[0], ldc)
-	default:
-		return false
-	}
-	return true
-}
+// useAVX512VL selects the kernels on YMM registers with AVX-512 encodings
+// (masked loads, broadcasts).
+var useAVX512VL = hasAVX512F() && cpu.X86.HasAVX512VL
 
 // sgemmIndirect{Bias,Acc}{6,12,18}x16Part compute the last rows (1..6·n,
 // the n-th panel partial) of a column panel of a 1×1 convolution:
@@ -383,4 +351,35 @@ func microKernelGemv(kc int, a, b []float32, bstride, panels int, c []float32) {
 		return
 	}
 	sgemv1x16(kc, &a[0], &b[0], bstride, &c[0])
+}
+
+// sgemmCol48 and sgemmCol6 compute one output column of eight or one A
+// panels of a 1×1 convolution with the rows as vector lanes (conv1x1.go).
+//
+//go:noescape
+func sgemmCol48(kc int, a *float32, astride int, x *float32, xstride int, out *float32)
+
+//go:noescape
+func sgemmCol6(kc int, a *float32, astride int, x *float32, xstride int, out *float32)
+
+// microKernelCol writes to out[8p+i] (p < panels, 8 or 1; i < 6, lanes 6
+// and 7 zero) the sum over kc values of k of row i of the A panel at
+// a + p·astride times x[kk·xstride], plus 0. It reports false without
+// AVX-512VL.
+func microKernelCol(kc int, a []float32, astride, panels int, x []float32, xstride int, out []float32) bool {
+	if !useAsmKernel || !useAVX512VL || kc <= 0 || astride < kc*gemmMR {
+		return false
+	}
+	_ = a[(panels-1)*astride+(kc-1)*gemmMR+gemmMR-1]
+	_ = x[(kc-1)*xstride]
+	_ = out[panels*8-1]
+	switch panels {
+	case 8:
+		sgemmCol48(kc, &a[0], astride, &x[0], xstride, &out[0])
+	case 1:
+		sgemmCol6(kc, &a[0], astride, &x[0], xstride, &out[0])
+	default:
+		return false
+	}
+	return true
 }

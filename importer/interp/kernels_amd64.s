@@ -1297,170 +1297,6 @@ loopAcc18r:
 	VZEROUPPER
 	RET
 
-// func sgemmTail18x8(kc int, a *float32, astride int, b, c *float32, ldc int)
-// C[18×8] += A · B for the partial last column panel of a 1×1
-// convolution (conv1x1.go): the three A panels at a, a+astride, a+2·astride
-// floats, B packed 8 columns wide (row kk at b + 8·kk), AVX-512VL on YMM
-// registers, half the FMA work of a 16-column panel. Each element sees the
-// FMA sequence of the 16-column kernels.
-TEXT ·sgemmTail18x8(SB), NOSPLIT, $0-48
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
-	MOVQ astride+16(FP), R11
-	MOVQ b+24(FP), DI
-	MOVQ c+32(FP), DX
-	MOVQ ldc+40(FP), R8
-	SHLQ $2, R8
-	LEAQ (SI)(R11*4), R9
-	LEAQ (R9)(R11*4), R12
-	VPXORD Y0, Y0, Y0
-	VPXORD Y1, Y1, Y1
-	VPXORD Y2, Y2, Y2
-	VPXORD Y3, Y3, Y3
-	VPXORD Y4, Y4, Y4
-	VPXORD Y5, Y5, Y5
-	VPXORD Y6, Y6, Y6
-	VPXORD Y7, Y7, Y7
-	VPXORD Y8, Y8, Y8
-	VPXORD Y9, Y9, Y9
-	VPXORD Y10, Y10, Y10
-	VPXORD Y11, Y11, Y11
-	VPXORD Y12, Y12, Y12
-	VPXORD Y13, Y13, Y13
-	VPXORD Y14, Y14, Y14
-	VPXORD Y15, Y15, Y15
-	VPXORD Y16, Y16, Y16
-	VPXORD Y17, Y17, Y17
-tail18:
-	VMOVUPS (DI), Y18
-	VFMADD231PS.BCST 0(SI), Y18, Y0
-	VFMADD231PS.BCST 4(SI), Y18, Y1
-	VFMADD231PS.BCST 8(SI), Y18, Y2
-	VFMADD231PS.BCST 12(SI), Y18, Y3
-	VFMADD231PS.BCST 16(SI), Y18, Y4
-	VFMADD231PS.BCST 20(SI), Y18, Y5
-	VFMADD231PS.BCST 0(R9), Y18, Y6
-	VFMADD231PS.BCST 4(R9), Y18, Y7
-	VFMADD231PS.BCST 8(R9), Y18, Y8
-	VFMADD231PS.BCST 12(R9), Y18, Y9
-	VFMADD231PS.BCST 16(R9), Y18, Y10
-	VFMADD231PS.BCST 20(R9), Y18, Y11
-	VFMADD231PS.BCST 0(R12), Y18, Y12
-	VFMADD231PS.BCST 4(R12), Y18, Y13
-	VFMADD231PS.BCST 8(R12), Y18, Y14
-	VFMADD231PS.BCST 12(R12), Y18, Y15
-	VFMADD231PS.BCST 16(R12), Y18, Y16
-	VFMADD231PS.BCST 20(R12), Y18, Y17
-	ADDQ $24, SI
-	ADDQ $24, R9
-	ADDQ $24, R12
-	ADDQ $32, DI
-	DECQ CX
-	JNZ tail18
-	VADDPS (DX), Y0, Y0
-	VMOVUPS Y0, (DX)
-	ADDQ R8, DX
-	VADDPS (DX), Y1, Y1
-	VMOVUPS Y1, (DX)
-	ADDQ R8, DX
-	VADDPS (DX), Y2, Y2
-	VMOVUPS Y2, (DX)
-	ADDQ R8, DX
-	VADDPS (DX), Y3, Y3
-	VMOVUPS Y3, (DX)
-	ADDQ R8, DX
-	VADDPS (DX), Y4, Y4
-	VMOVUPS Y4, (DX)
-	ADDQ R8, DX
-	VADDPS (DX), Y5, Y5
-	VMOVUPS Y5, (DX)
-	ADDQ R8, DX
-	VADDPS (DX), Y6, Y6
-	VMOVUPS Y6, (DX)
-	ADDQ R8, DX
-	VADDPS (DX), Y7, Y7
-	VMOVUPS Y7, (DX)
-	ADDQ R8, DX
-	VADDPS (DX), Y8, Y8
-	VMOVUPS Y8, (DX)
-	ADDQ R8, DX
-	VADDPS (DX), Y9, Y9
-	VMOVUPS Y9, (DX)
-	ADDQ R8, DX
-	VADDPS (DX), Y10, Y10
-	VMOVUPS Y10, (DX)
-	ADDQ R8, DX
-	VADDPS (DX), Y11, Y11
-	VMOVUPS Y11, (DX)
-	ADDQ R8, DX
-	VADDPS (DX), Y12, Y12
-	VMOVUPS Y12, (DX)
-	ADDQ R8, DX
-	VADDPS (DX), Y13, Y13
-	VMOVUPS Y13, (DX)
-	ADDQ R8, DX
-	VADDPS (DX), Y14, Y14
-	VMOVUPS Y14, (DX)
-	ADDQ R8, DX
-	VADDPS (DX), Y15, Y15
-	VMOVUPS Y15, (DX)
-	ADDQ R8, DX
-	VADDPS (DX), Y16, Y16
-	VMOVUPS Y16, (DX)
-	ADDQ R8, DX
-	VADDPS (DX), Y17, Y17
-	VMOVUPS Y17, (DX)
-	VZEROUPPER
-	RET
-
-// func sgemmTail6x8(kc int, a *float32, astride int, b, c *float32, ldc int)
-// sgemmTail18x8 for one A panel (6 rows).
-TEXT ·sgemmTail6x8(SB), NOSPLIT, $0-48
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
-	MOVQ astride+16(FP), R11
-	MOVQ b+24(FP), DI
-	MOVQ c+32(FP), DX
-	MOVQ ldc+40(FP), R8
-	SHLQ $2, R8
-	VPXORD Y0, Y0, Y0
-	VPXORD Y1, Y1, Y1
-	VPXORD Y2, Y2, Y2
-	VPXORD Y3, Y3, Y3
-	VPXORD Y4, Y4, Y4
-	VPXORD Y5, Y5, Y5
-tail6:
-	VMOVUPS (DI), Y18
-	VFMADD231PS.BCST 0(SI), Y18, Y0
-	VFMADD231PS.BCST 4(SI), Y18, Y1
-	VFMADD231PS.BCST 8(SI), Y18, Y2
-	VFMADD231PS.BCST 12(SI), Y18, Y3
-	VFMADD231PS.BCST 16(SI), Y18, Y4
-	VFMADD231PS.BCST 20(SI), Y18, Y5
-	ADDQ $24, SI
-	ADDQ $32, DI
-	DECQ CX
-	JNZ tail6
-	VADDPS (DX), Y0, Y0
-	VMOVUPS Y0, (DX)
-	ADDQ R8, DX
-	VADDPS (DX), Y1, Y1
-	VMOVUPS Y1, (DX)
-	ADDQ R8, DX
-	VADDPS (DX), Y2, Y2
-	VMOVUPS Y2, (DX)
-	ADDQ R8, DX
-	VADDPS (DX), Y3, Y3
-	VMOVUPS Y3, (DX)
-	ADDQ R8, DX
-	VADDPS (DX), Y4, Y4
-	VMOVUPS Y4, (DX)
-	ADDQ R8, DX
-	VADDPS (DX), Y5, Y5
-	VMOVUPS Y5, (DX)
-	VZEROUPPER
-	RET
-
 // func sgemmIndirectBias6x16Part(kc int, a0, b *float32, offs *int, bias, c *float32, ldc, rows int)
 // The last rows (1..6·panels) of a column panel of a 1×1 convolution
 // (conv1x1.go): the FMAs of sgemmIndirect18x16 over the panels holding them
@@ -2212,5 +2048,94 @@ gemv1:
 	VADDPS Z5, Z0, Z0
 	VADDPS 0(DX), Z0, Z0
 	VMOVUPS Z0, 0(DX)
+	VZEROUPPER
+	RET
+
+// func sgemmCol48(kc int, a *float32, astride int, x *float32, xstride int, out *float32)
+// One output column of eight A panels (48 rows) of a 1×1 convolution
+// (conv1x1.go), the rows as vector lanes: acc_p += A_p[kk] (6 rows, masked
+// to them) · x[kk·xstride], kk ascending, the FMAs of the 16-column kernels
+// for that column; out[8p+i] = acc_p[i] + 0 (a partial tile's sum; lanes
+// 6, 7 zero). A panels astride floats apart.
+TEXT ·sgemmCol48(SB), NOSPLIT, $0-48
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ astride+16(FP), R8
+	SHLQ $2, R8
+	MOVQ x+24(FP), DI
+	MOVQ xstride+32(FP), R11
+	SHLQ $2, R11
+	MOVQ out+40(FP), DX
+	MOVL $0x3f, AX
+	KMOVW AX, K1
+	LEAQ (R8)(R8*2), R10
+	LEAQ (SI)(R8*4), R9
+	VPXORD Y0, Y0, Y0
+	VPXORD Y1, Y1, Y1
+	VPXORD Y2, Y2, Y2
+	VPXORD Y3, Y3, Y3
+	VPXORD Y4, Y4, Y4
+	VPXORD Y5, Y5, Y5
+	VPXORD Y6, Y6, Y6
+	VPXORD Y7, Y7, Y7
+	VPXORD Y17, Y17, Y17
+col48:
+	VBROADCASTSS (DI), Y16
+	VFMADD231PS (SI), Y16, K1, Y0
+	VFMADD231PS (SI)(R8*1), Y16, K1, Y1
+	VFMADD231PS (SI)(R8*2), Y16, K1, Y2
+	VFMADD231PS (SI)(R10*1), Y16, K1, Y3
+	VFMADD231PS (R9), Y16, K1, Y4
+	VFMADD231PS (R9)(R8*1), Y16, K1, Y5
+	VFMADD231PS (R9)(R8*2), Y16, K1, Y6
+	VFMADD231PS (R9)(R10*1), Y16, K1, Y7
+	ADDQ $24, SI
+	ADDQ $24, R9
+	ADDQ R11, DI
+	DECQ CX
+	JNZ col48
+	VADDPS Y17, Y0, Y0
+	VMOVUPS Y0, 0(DX)
+	VADDPS Y17, Y1, Y1
+	VMOVUPS Y1, 32(DX)
+	VADDPS Y17, Y2, Y2
+	VMOVUPS Y2, 64(DX)
+	VADDPS Y17, Y3, Y3
+	VMOVUPS Y3, 96(DX)
+	VADDPS Y17, Y4, Y4
+	VMOVUPS Y4, 128(DX)
+	VADDPS Y17, Y5, Y5
+	VMOVUPS Y5, 160(DX)
+	VADDPS Y17, Y6, Y6
+	VMOVUPS Y6, 192(DX)
+	VADDPS Y17, Y7, Y7
+	VMOVUPS Y7, 224(DX)
+	VZEROUPPER
+	RET
+
+// func sgemmCol6(kc int, a *float32, astride int, x *float32, xstride int, out *float32)
+// sgemmCol48 for one A panel.
+TEXT ·sgemmCol6(SB), NOSPLIT, $0-48
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ astride+16(FP), R8
+	SHLQ $2, R8
+	MOVQ x+24(FP), DI
+	MOVQ xstride+32(FP), R11
+	SHLQ $2, R11
+	MOVQ out+40(FP), DX
+	MOVL $0x3f, AX
+	KMOVW AX, K1
+	VPXORD Y0, Y0, Y0
+	VPXORD Y17, Y17, Y17
+col6:
+	VBROADCASTSS (DI), Y16
+	VFMADD231PS (SI), Y16, K1, Y0
+	ADDQ $24, SI
+	ADDQ R11, DI
+	DECQ CX
+	JNZ col6
+	VADDPS Y17, Y0, Y0
+	VMOVUPS Y0, 0(DX)
 	VZEROUPPER
 	RET

@@ -41,11 +41,7 @@ func microKernelIndirectRows(kc int, a []float32, astride, groups int, b []float
 	return false
 }
 
-var useTail8 = false
-
-func microKernelTail8(kc int, a []float32, astride, panels int, b, c []float32, ldc int) bool {
-	return false
-}
+var useAVX512VL = false
 
 func microKernelIndirectPart(kc int, ap *[3][]float32, panels int, b []float32, off []int, maxOff int, bias, c []float32, ldc, rows int) bool {
 	return false
@@ -55,4 +51,8 @@ func gemvKernels() bool { return false }
 
 func microKernelGemv(kc int, a, b []float32, bstride, panels int, c []float32) {
 	panic("interp: no one-row GEMM kernel on this platform")
+}
+
+func microKernelCol(kc int, a []float32, astride, panels int, x []float32, xstride int, out []float32) bool {
+	return false
 }
