@@ -90,6 +90,19 @@
 // 2-bit cells take the same route with their own kernel (ouSimple2): a
 // plane is safe when it drives at most (2^r-1)/3 rows, and the linear sum
 // is Σ over cells of level·input code.
+// With 1-bit DACs, ideal cells, one-word columns whose cells lie within 16
+// wordlines (OUs of at most 16 rows) and inputs of at most 8 bits, the
+// generic route takes the strip kernel instead (vector16, strip16Cols,
+// AVX-512BW and BITALG): each column's cells are a 16-bit word, and per
+// input step 32 columns at a time are popcounted (VPOPCNTW), converted
+// (min(s >> D << D, top): the same ADC function), their lost conversions
+// counted by a masked compare, and shifted and added over the steps in 16
+// bits; the column values then go to 32-bit accumulators shared by the OUs
+// whose columns feed the same owners (a crossbar's columns on its strips),
+// and the owners' shift-and-add runs once per shared accumulator, not once
+// per OU column. The input planes are built 8 wordlines at a time by a
+// byte transpose. Its results and counts are those of ouSimple/ouSimple2
+// (tests compare them on random groups).
 // All-zero input planes are skipped (their sums are 0) unless ADC noise is
 // simulated; the hardware still fires the OU, and the counts say so.
 //
