@@ -131,9 +131,10 @@ var mnsimHW = []struct {
 }
 
 // The bit-serial simulator on MNSIM's networks (dense mapping, 8-bit
-// weights and inputs, half the inputs zero), the generic per-column route
-// (the simulator before the table route) against the route each call
-// chooses, interleaved when run with -count: MAC/s of the MatMuls alone.
+// weights and inputs, half the inputs zero), the per-column route (the
+// generic route before the 16-row strip kernel) and the generic route (the
+// simulator before the table route) against the route each call chooses,
+// interleaved when run with -count: MAC/s of the MatMuls alone.
 // images per op: 64 for LeNet, 1 for VGG-8.
 func BenchmarkMNSIM(b *testing.B) {
 	for _, nw := range []struct {
@@ -149,7 +150,7 @@ func BenchmarkMNSIM(b *testing.B) {
 		}
 		for _, p := range mnsimHW {
 			hw := hwFor(p.xbar, p.xbar, p.h, p.w, p.adc, ADCSaturate)
-			for _, route := range []string{routeGeneric, ""} {
+			for _, route := range []string{routePerColumn, routeGeneric, ""} {
 				name := "chosen"
 				if route != "" {
 					name = route
