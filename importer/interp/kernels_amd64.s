@@ -2,9 +2,10 @@
 
 #include "textflag.h"
 
-// The macros below are the pieces the AVX-512 GEMM kernels are built of: a
-// 16-column block of C is held one ZMM per row, a 6-row A panel (6 floats
-// per k step, 24 bytes) at a time. Each expands to exactly the instructions
+// The macros below are the pieces the GEMM kernels are built of. In the
+// AVX-512 kernels a 16-column block of C is held one ZMM per row, a 6-row A
+// panel (6 floats per k step, 24 bytes) at a time; the AVX2 6×16 kernels
+// (the *Y macros) hold a row in two YMM. Each expands to exactly the instructions
 // it replaces, in the same order: the FMA order per element of C defines the
 // result bits, and every kernel must produce the same bits for a block.
 
@@ -72,6 +73,221 @@
 	VADDPS.BCST off+20(BX), r5, r5 \
 	VMOVUPS r5, (DX)
 
+// PART_CADD6 stores C += acc for the six rows of a full panel of a partial
+// tile (only the first rows rows of C are written), row by row from DX:
+// after each row AX, the rows still to store, counts down, reaching 0 jumps
+// to done, else DX steps ldc (R8 bytes) to the next row.
+#define PART_CADD6(done, r0, r1, r2, r3, r4, r5) \
+	VADDPS (DX), r0, r0 \
+	VMOVUPS r0, (DX) \
+	DECQ AX \
+	JZ done \
+	ADDQ R8, DX \
+	VADDPS (DX), r1, r1 \
+	VMOVUPS r1, (DX) \
+	DECQ AX \
+	JZ done \
+	ADDQ R8, DX \
+	VADDPS (DX), r2, r2 \
+	VMOVUPS r2, (DX) \
+	DECQ AX \
+	JZ done \
+	ADDQ R8, DX \
+	VADDPS (DX), r3, r3 \
+	VMOVUPS r3, (DX) \
+	DECQ AX \
+	JZ done \
+	ADDQ R8, DX \
+	VADDPS (DX), r4, r4 \
+	VMOVUPS r4, (DX) \
+	DECQ AX \
+	JZ done \
+	ADDQ R8, DX \
+	VADDPS (DX), r5, r5 \
+	VMOVUPS r5, (DX) \
+	DECQ AX \
+	JZ done \
+	ADDQ R8, DX
+
+// PART_CADD6_LAST is PART_CADD6 for the last, partly padded panel: each
+// acc is first added to Z19 = 0 (acc + 0, as gemmBlock's partial tile
+// computed in a zeroed buffer has it), and its sixth row is the last one.
+#define PART_CADD6_LAST(done, r0, r1, r2, r3, r4, r5) \
+	VADDPS Z19, r0, r0 \
+	VADDPS (DX), r0, r0 \
+	VMOVUPS r0, (DX) \
+	DECQ AX \
+	JZ done \
+	ADDQ R8, DX \
+	VADDPS Z19, r1, r1 \
+	VADDPS (DX), r1, r1 \
+	VMOVUPS r1, (DX) \
+	DECQ AX \
+	JZ done \
+	ADDQ R8, DX \
+	VADDPS Z19, r2, r2 \
+	VADDPS (DX), r2, r2 \
+	VMOVUPS r2, (DX) \
+	DECQ AX \
+	JZ done \
+	ADDQ R8, DX \
+	VADDPS Z19, r3, r3 \
+	VADDPS (DX), r3, r3 \
+	VMOVUPS r3, (DX) \
+	DECQ AX \
+	JZ done \
+	ADDQ R8, DX \
+	VADDPS Z19, r4, r4 \
+	VADDPS (DX), r4, r4 \
+	VMOVUPS r4, (DX) \
+	DECQ AX \
+	JZ done \
+	ADDQ R8, DX \
+	VADDPS Z19, r5, r5 \
+	VADDPS (DX), r5, r5 \
+	VMOVUPS r5, (DX)
+
+// PART_BIAS6 is PART_CADD6 storing C = acc + bias[i] (BIAS6's first
+// k-block form, bias[i] the float at off+4·i bytes from BX).
+#define PART_BIAS6(off, done, r0, r1, r2, r3, r4, r5) \
+	VADDPS.BCST off+0(BX), r0, r0 \
+	VMOVUPS r0, (DX) \
+	DECQ AX \
+	JZ done \
+	ADDQ R8, DX \
+	VADDPS.BCST off+4(BX), r1, r1 \
+	VMOVUPS r1, (DX) \
+	DECQ AX \
+	JZ done \
+	ADDQ R8, DX \
+	VADDPS.BCST off+8(BX), r2, r2 \
+	VMOVUPS r2, (DX) \
+	DECQ AX \
+	JZ done \
+	ADDQ R8, DX \
+	VADDPS.BCST off+12(BX), r3, r3 \
+	VMOVUPS r3, (DX) \
+	DECQ AX \
+	JZ done \
+	ADDQ R8, DX \
+	VADDPS.BCST off+16(BX), r4, r4 \
+	VMOVUPS r4, (DX) \
+	DECQ AX \
+	JZ done \
+	ADDQ R8, DX \
+	VADDPS.BCST off+20(BX), r5, r5 \
+	VMOVUPS r5, (DX) \
+	DECQ AX \
+	JZ done \
+	ADDQ R8, DX
+
+// PART_BIAS6_LAST is PART_CADD6_LAST storing C = acc + 0 + bias[i].
+#define PART_BIAS6_LAST(off, done, r0, r1, r2, r3, r4, r5) \
+	VADDPS Z19, r0, r0 \
+	VADDPS.BCST off+0(BX), r0, r0 \
+	VMOVUPS r0, (DX) \
+	DECQ AX \
+	JZ done \
+	ADDQ R8, DX \
+	VADDPS Z19, r1, r1 \
+	VADDPS.BCST off+4(BX), r1, r1 \
+	VMOVUPS r1, (DX) \
+	DECQ AX \
+	JZ done \
+	ADDQ R8, DX \
+	VADDPS Z19, r2, r2 \
+	VADDPS.BCST off+8(BX), r2, r2 \
+	VMOVUPS r2, (DX) \
+	DECQ AX \
+	JZ done \
+	ADDQ R8, DX \
+	VADDPS Z19, r3, r3 \
+	VADDPS.BCST off+12(BX), r3, r3 \
+	VMOVUPS r3, (DX) \
+	DECQ AX \
+	JZ done \
+	ADDQ R8, DX \
+	VADDPS Z19, r4, r4 \
+	VADDPS.BCST off+16(BX), r4, r4 \
+	VMOVUPS r4, (DX) \
+	DECQ AX \
+	JZ done \
+	ADDQ R8, DX \
+	VADDPS Z19, r5, r5 \
+	VADDPS.BCST off+20(BX), r5, r5 \
+	VMOVUPS r5, (DX)
+
+// ZERO6Y clears the AVX2 6×16 accumulators Y0..Y11 (two YMM per row).
+#define ZERO6Y \
+	VXORPS Y0, Y0, Y0 \
+	VXORPS Y1, Y1, Y1 \
+	VXORPS Y2, Y2, Y2 \
+	VXORPS Y3, Y3, Y3 \
+	VXORPS Y4, Y4, Y4 \
+	VXORPS Y5, Y5, Y5 \
+	VXORPS Y6, Y6, Y6 \
+	VXORPS Y7, Y7, Y7 \
+	VXORPS Y8, Y8, Y8 \
+	VXORPS Y9, Y9, Y9 \
+	VXORPS Y10, Y10, Y10 \
+	VXORPS Y11, Y11, Y11
+
+// FMA6Y is one k step of the AVX2 6×16 kernels: acc[i] += a[i]·brow for
+// the 6 floats of the A panel at SI, broadcast in turn into Y14 and Y15,
+// brow the current B row in Y12 (columns 0..7) and Y13 (8..15).
+#define FMA6Y \
+	VBROADCASTSS 0(SI), Y14 \
+	VFMADD231PS Y12, Y14, Y0 \
+	VFMADD231PS Y13, Y14, Y1 \
+	VBROADCASTSS 4(SI), Y15 \
+	VFMADD231PS Y12, Y15, Y2 \
+	VFMADD231PS Y13, Y15, Y3 \
+	VBROADCASTSS 8(SI), Y14 \
+	VFMADD231PS Y12, Y14, Y4 \
+	VFMADD231PS Y13, Y14, Y5 \
+	VBROADCASTSS 12(SI), Y15 \
+	VFMADD231PS Y12, Y15, Y6 \
+	VFMADD231PS Y13, Y15, Y7 \
+	VBROADCASTSS 16(SI), Y14 \
+	VFMADD231PS Y12, Y14, Y8 \
+	VFMADD231PS Y13, Y14, Y9 \
+	VBROADCASTSS 20(SI), Y15 \
+	VFMADD231PS Y12, Y15, Y10 \
+	VFMADD231PS Y13, Y15, Y11
+
+// CADD6Y stores C += acc for the AVX2 6×16 block, rows from DX stepping
+// ldc (R8 bytes), DX left on the sixth row.
+#define CADD6Y \
+	VADDPS (DX), Y0, Y0 \
+	VMOVUPS Y0, (DX) \
+	VADDPS 32(DX), Y1, Y1 \
+	VMOVUPS Y1, 32(DX) \
+	ADDQ R8, DX \
+	VADDPS (DX), Y2, Y2 \
+	VMOVUPS Y2, (DX) \
+	VADDPS 32(DX), Y3, Y3 \
+	VMOVUPS Y3, 32(DX) \
+	ADDQ R8, DX \
+	VADDPS (DX), Y4, Y4 \
+	VMOVUPS Y4, (DX) \
+	VADDPS 32(DX), Y5, Y5 \
+	VMOVUPS Y5, 32(DX) \
+	ADDQ R8, DX \
+	VADDPS (DX), Y6, Y6 \
+	VMOVUPS Y6, (DX) \
+	VADDPS 32(DX), Y7, Y7 \
+	VMOVUPS Y7, 32(DX) \
+	ADDQ R8, DX \
+	VADDPS (DX), Y8, Y8 \
+	VMOVUPS Y8, (DX) \
+	VADDPS 32(DX), Y9, Y9 \
+	VMOVUPS Y9, 32(DX) \
+	ADDQ R8, DX \
+	VADDPS (DX), Y10, Y10 \
+	VMOVUPS Y10, (DX) \
+	VADDPS 32(DX), Y11, Y11 \
+	VMOVUPS Y11, 32(DX)
+
 
 // func sgemmKernel6x16(kc int, a, b, c *float32, ldc int)
 // Y0..Y11 accumulate the 6×16 block (two YMM per row); Y12/Y13 hold the
@@ -83,72 +299,16 @@ TEXT ·sgemmKernel6x16(SB), NOSPLIT, $0-40
 	MOVQ c+24(FP), DX
 	MOVQ ldc+32(FP), R8
 	SHLQ $2, R8
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
-	VXORPS Y10, Y10, Y10
-	VXORPS Y11, Y11, Y11
+	ZERO6Y
 loop:
 	VMOVUPS (DI), Y12
 	VMOVUPS 32(DI), Y13
-	VBROADCASTSS 0(SI), Y14
-	VFMADD231PS Y12, Y14, Y0
-	VFMADD231PS Y13, Y14, Y1
-	VBROADCASTSS 4(SI), Y15
-	VFMADD231PS Y12, Y15, Y2
-	VFMADD231PS Y13, Y15, Y3
-	VBROADCASTSS 8(SI), Y14
-	VFMADD231PS Y12, Y14, Y4
-	VFMADD231PS Y13, Y14, Y5
-	VBROADCASTSS 12(SI), Y15
-	VFMADD231PS Y12, Y15, Y6
-	VFMADD231PS Y13, Y15, Y7
-	VBROADCASTSS 16(SI), Y14
-	VFMADD231PS Y12, Y14, Y8
-	VFMADD231PS Y13, Y14, Y9
-	VBROADCASTSS 20(SI), Y15
-	VFMADD231PS Y12, Y15, Y10
-	VFMADD231PS Y13, Y15, Y11
+	FMA6Y
 	ADDQ $24, SI
 	ADDQ $64, DI
 	DECQ CX
 	JNZ loop
-	VADDPS (DX), Y0, Y0
-	VMOVUPS Y0, (DX)
-	VADDPS 32(DX), Y1, Y1
-	VMOVUPS Y1, 32(DX)
-	ADDQ R8, DX
-	VADDPS (DX), Y2, Y2
-	VMOVUPS Y2, (DX)
-	VADDPS 32(DX), Y3, Y3
-	VMOVUPS Y3, 32(DX)
-	ADDQ R8, DX
-	VADDPS (DX), Y4, Y4
-	VMOVUPS Y4, (DX)
-	VADDPS 32(DX), Y5, Y5
-	VMOVUPS Y5, 32(DX)
-	ADDQ R8, DX
-	VADDPS (DX), Y6, Y6
-	VMOVUPS Y6, (DX)
-	VADDPS 32(DX), Y7, Y7
-	VMOVUPS Y7, 32(DX)
-	ADDQ R8, DX
-	VADDPS (DX), Y8, Y8
-	VMOVUPS Y8, (DX)
-	VADDPS 32(DX), Y9, Y9
-	VMOVUPS Y9, 32(DX)
-	ADDQ R8, DX
-	VADDPS (DX), Y10, Y10
-	VMOVUPS Y10, (DX)
-	VADDPS 32(DX), Y11, Y11
-	VMOVUPS Y11, 32(DX)
+	CADD6Y
 	VZEROUPPER
 	RET
 
@@ -197,73 +357,17 @@ TEXT ·sgemmIndirect6x16(SB), NOSPLIT, $0-48
 	MOVQ c+32(FP), DX
 	MOVQ ldc+40(FP), R8
 	SHLQ $2, R8
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
-	VXORPS Y10, Y10, Y10
-	VXORPS Y11, Y11, Y11
+	ZERO6Y
 iloop:
 	MOVQ (R10), R11
 	VMOVUPS (DI)(R11*4), Y12
 	VMOVUPS 32(DI)(R11*4), Y13
-	VBROADCASTSS 0(SI), Y14
-	VFMADD231PS Y12, Y14, Y0
-	VFMADD231PS Y13, Y14, Y1
-	VBROADCASTSS 4(SI), Y15
-	VFMADD231PS Y12, Y15, Y2
-	VFMADD231PS Y13, Y15, Y3
-	VBROADCASTSS 8(SI), Y14
-	VFMADD231PS Y12, Y14, Y4
-	VFMADD231PS Y13, Y14, Y5
-	VBROADCASTSS 12(SI), Y15
-	VFMADD231PS Y12, Y15, Y6
-	VFMADD231PS Y13, Y15, Y7
-	VBROADCASTSS 16(SI), Y14
-	VFMADD231PS Y12, Y14, Y8
-	VFMADD231PS Y13, Y14, Y9
-	VBROADCASTSS 20(SI), Y15
-	VFMADD231PS Y12, Y15, Y10
-	VFMADD231PS Y13, Y15, Y11
+	FMA6Y
 	ADDQ $24, SI
 	ADDQ $8, R10
 	DECQ CX
 	JNZ iloop
-	VADDPS (DX), Y0, Y0
-	VMOVUPS Y0, (DX)
-	VADDPS 32(DX), Y1, Y1
-	VMOVUPS Y1, 32(DX)
-	ADDQ R8, DX
-	VADDPS (DX), Y2, Y2
-	VMOVUPS Y2, (DX)
-	VADDPS 32(DX), Y3, Y3
-	VMOVUPS Y3, 32(DX)
-	ADDQ R8, DX
-	VADDPS (DX), Y4, Y4
-	VMOVUPS Y4, (DX)
-	VADDPS 32(DX), Y5, Y5
-	VMOVUPS Y5, 32(DX)
-	ADDQ R8, DX
-	VADDPS (DX), Y6, Y6
-	VMOVUPS Y6, (DX)
-	VADDPS 32(DX), Y7, Y7
-	VMOVUPS Y7, 32(DX)
-	ADDQ R8, DX
-	VADDPS (DX), Y8, Y8
-	VMOVUPS Y8, (DX)
-	VADDPS 32(DX), Y9, Y9
-	VMOVUPS Y9, 32(DX)
-	ADDQ R8, DX
-	VADDPS (DX), Y10, Y10
-	VMOVUPS Y10, (DX)
-	VADDPS 32(DX), Y11, Y11
-	VMOVUPS Y11, 32(DX)
+	CADD6Y
 	VZEROUPPER
 	RET
 
@@ -720,39 +824,7 @@ partBias6:
 	ADDQ $8, R10
 	DECQ CX
 	JNZ partBias6
-	VADDPS Z19, Z0, Z0
-	VADDPS.BCST 0(BX), Z0, Z0
-	VMOVUPS Z0, (DX)
-	DECQ AX
-	JZ partBias6done
-	ADDQ R8, DX
-	VADDPS Z19, Z1, Z1
-	VADDPS.BCST 4(BX), Z1, Z1
-	VMOVUPS Z1, (DX)
-	DECQ AX
-	JZ partBias6done
-	ADDQ R8, DX
-	VADDPS Z19, Z2, Z2
-	VADDPS.BCST 8(BX), Z2, Z2
-	VMOVUPS Z2, (DX)
-	DECQ AX
-	JZ partBias6done
-	ADDQ R8, DX
-	VADDPS Z19, Z3, Z3
-	VADDPS.BCST 12(BX), Z3, Z3
-	VMOVUPS Z3, (DX)
-	DECQ AX
-	JZ partBias6done
-	ADDQ R8, DX
-	VADDPS Z19, Z4, Z4
-	VADDPS.BCST 16(BX), Z4, Z4
-	VMOVUPS Z4, (DX)
-	DECQ AX
-	JZ partBias6done
-	ADDQ R8, DX
-	VADDPS Z19, Z5, Z5
-	VADDPS.BCST 20(BX), Z5, Z5
-	VMOVUPS Z5, (DX)
+	PART_BIAS6_LAST(0, partBias6done, Z0, Z1, Z2, Z3, Z4, Z5)
 partBias6done:
 	VZEROUPPER
 	RET
@@ -783,69 +855,8 @@ partBias12:
 	ADDQ $8, R10
 	DECQ CX
 	JNZ partBias12
-	VADDPS.BCST 0(BX), Z0, Z0
-	VMOVUPS Z0, (DX)
-	DECQ AX
-	JZ partBias12done
-	ADDQ R8, DX
-	VADDPS.BCST 4(BX), Z1, Z1
-	VMOVUPS Z1, (DX)
-	DECQ AX
-	JZ partBias12done
-	ADDQ R8, DX
-	VADDPS.BCST 8(BX), Z2, Z2
-	VMOVUPS Z2, (DX)
-	DECQ AX
-	JZ partBias12done
-	ADDQ R8, DX
-	VADDPS.BCST 12(BX), Z3, Z3
-	VMOVUPS Z3, (DX)
-	DECQ AX
-	JZ partBias12done
-	ADDQ R8, DX
-	VADDPS.BCST 16(BX), Z4, Z4
-	VMOVUPS Z4, (DX)
-	DECQ AX
-	JZ partBias12done
-	ADDQ R8, DX
-	VADDPS.BCST 20(BX), Z5, Z5
-	VMOVUPS Z5, (DX)
-	DECQ AX
-	JZ partBias12done
-	ADDQ R8, DX
-	VADDPS Z19, Z6, Z6
-	VADDPS.BCST 24(BX), Z6, Z6
-	VMOVUPS Z6, (DX)
-	DECQ AX
-	JZ partBias12done
-	ADDQ R8, DX
-	VADDPS Z19, Z7, Z7
-	VADDPS.BCST 28(BX), Z7, Z7
-	VMOVUPS Z7, (DX)
-	DECQ AX
-	JZ partBias12done
-	ADDQ R8, DX
-	VADDPS Z19, Z8, Z8
-	VADDPS.BCST 32(BX), Z8, Z8
-	VMOVUPS Z8, (DX)
-	DECQ AX
-	JZ partBias12done
-	ADDQ R8, DX
-	VADDPS Z19, Z9, Z9
-	VADDPS.BCST 36(BX), Z9, Z9
-	VMOVUPS Z9, (DX)
-	DECQ AX
-	JZ partBias12done
-	ADDQ R8, DX
-	VADDPS Z19, Z10, Z10
-	VADDPS.BCST 40(BX), Z10, Z10
-	VMOVUPS Z10, (DX)
-	DECQ AX
-	JZ partBias12done
-	ADDQ R8, DX
-	VADDPS Z19, Z11, Z11
-	VADDPS.BCST 44(BX), Z11, Z11
-	VMOVUPS Z11, (DX)
+	PART_BIAS6(0, partBias12done, Z0, Z1, Z2, Z3, Z4, Z5)
+	PART_BIAS6_LAST(24, partBias12done, Z6, Z7, Z8, Z9, Z10, Z11)
 partBias12done:
 	VZEROUPPER
 	RET
@@ -880,99 +891,9 @@ partBias18:
 	ADDQ $8, R10
 	DECQ CX
 	JNZ partBias18
-	VADDPS.BCST 0(BX), Z0, Z0
-	VMOVUPS Z0, (DX)
-	DECQ AX
-	JZ partBias18done
-	ADDQ R8, DX
-	VADDPS.BCST 4(BX), Z1, Z1
-	VMOVUPS Z1, (DX)
-	DECQ AX
-	JZ partBias18done
-	ADDQ R8, DX
-	VADDPS.BCST 8(BX), Z2, Z2
-	VMOVUPS Z2, (DX)
-	DECQ AX
-	JZ partBias18done
-	ADDQ R8, DX
-	VADDPS.BCST 12(BX), Z3, Z3
-	VMOVUPS Z3, (DX)
-	DECQ AX
-	JZ partBias18done
-	ADDQ R8, DX
-	VADDPS.BCST 16(BX), Z4, Z4
-	VMOVUPS Z4, (DX)
-	DECQ AX
-	JZ partBias18done
-	ADDQ R8, DX
-	VADDPS.BCST 20(BX), Z5, Z5
-	VMOVUPS Z5, (DX)
-	DECQ AX
-	JZ partBias18done
-	ADDQ R8, DX
-	VADDPS.BCST 24(BX), Z6, Z6
-	VMOVUPS Z6, (DX)
-	DECQ AX
-	JZ partBias18done
-	ADDQ R8, DX
-	VADDPS.BCST 28(BX), Z7, Z7
-	VMOVUPS Z7, (DX)
-	DECQ AX
-	JZ partBias18done
-	ADDQ R8, DX
-	VADDPS.BCST 32(BX), Z8, Z8
-	VMOVUPS Z8, (DX)
-	DECQ AX
-	JZ partBias18done
-	ADDQ R8, DX
-	VADDPS.BCST 36(BX), Z9, Z9
-	VMOVUPS Z9, (DX)
-	DECQ AX
-	JZ partBias18done
-	ADDQ R8, DX
-	VADDPS.BCST 40(BX), Z10, Z10
-	VMOVUPS Z10, (DX)
-	DECQ AX
-	JZ partBias18done
-	ADDQ R8, DX
-	VADDPS.BCST 44(BX), Z11, Z11
-	VMOVUPS Z11, (DX)
-	DECQ AX
-	JZ partBias18done
-	ADDQ R8, DX
-	VADDPS Z19, Z12, Z12
-	VADDPS.BCST 48(BX), Z12, Z12
-	VMOVUPS Z12, (DX)
-	DECQ AX
-	JZ partBias18done
-	ADDQ R8, DX
-	VADDPS Z19, Z13, Z13
-	VADDPS.BCST 52(BX), Z13, Z13
-	VMOVUPS Z13, (DX)
-	DECQ AX
-	JZ partBias18done
-	ADDQ R8, DX
-	VADDPS Z19, Z14, Z14
-	VADDPS.BCST 56(BX), Z14, Z14
-	VMOVUPS Z14, (DX)
-	DECQ AX
-	JZ partBias18done
-	ADDQ R8, DX
-	VADDPS Z19, Z15, Z15
-	VADDPS.BCST 60(BX), Z15, Z15
-	VMOVUPS Z15, (DX)
-	DECQ AX
-	JZ partBias18done
-	ADDQ R8, DX
-	VADDPS Z19, Z16, Z16
-	VADDPS.BCST 64(BX), Z16, Z16
-	VMOVUPS Z16, (DX)
-	DECQ AX
-	JZ partBias18done
-	ADDQ R8, DX
-	VADDPS Z19, Z17, Z17
-	VADDPS.BCST 68(BX), Z17, Z17
-	VMOVUPS Z17, (DX)
+	PART_BIAS6(0, partBias18done, Z0, Z1, Z2, Z3, Z4, Z5)
+	PART_BIAS6(24, partBias18done, Z6, Z7, Z8, Z9, Z10, Z11)
+	PART_BIAS6_LAST(48, partBias18done, Z12, Z13, Z14, Z15, Z16, Z17)
 partBias18done:
 	VZEROUPPER
 	RET
@@ -998,39 +919,7 @@ partAcc6:
 	ADDQ $8, R10
 	DECQ CX
 	JNZ partAcc6
-	VADDPS Z19, Z0, Z0
-	VADDPS (DX), Z0, Z0
-	VMOVUPS Z0, (DX)
-	DECQ AX
-	JZ partAcc6done
-	ADDQ R8, DX
-	VADDPS Z19, Z1, Z1
-	VADDPS (DX), Z1, Z1
-	VMOVUPS Z1, (DX)
-	DECQ AX
-	JZ partAcc6done
-	ADDQ R8, DX
-	VADDPS Z19, Z2, Z2
-	VADDPS (DX), Z2, Z2
-	VMOVUPS Z2, (DX)
-	DECQ AX
-	JZ partAcc6done
-	ADDQ R8, DX
-	VADDPS Z19, Z3, Z3
-	VADDPS (DX), Z3, Z3
-	VMOVUPS Z3, (DX)
-	DECQ AX
-	JZ partAcc6done
-	ADDQ R8, DX
-	VADDPS Z19, Z4, Z4
-	VADDPS (DX), Z4, Z4
-	VMOVUPS Z4, (DX)
-	DECQ AX
-	JZ partAcc6done
-	ADDQ R8, DX
-	VADDPS Z19, Z5, Z5
-	VADDPS (DX), Z5, Z5
-	VMOVUPS Z5, (DX)
+	PART_CADD6_LAST(partAcc6done, Z0, Z1, Z2, Z3, Z4, Z5)
 partAcc6done:
 	VZEROUPPER
 	RET
@@ -1060,69 +949,8 @@ partAcc12:
 	ADDQ $8, R10
 	DECQ CX
 	JNZ partAcc12
-	VADDPS (DX), Z0, Z0
-	VMOVUPS Z0, (DX)
-	DECQ AX
-	JZ partAcc12done
-	ADDQ R8, DX
-	VADDPS (DX), Z1, Z1
-	VMOVUPS Z1, (DX)
-	DECQ AX
-	JZ partAcc12done
-	ADDQ R8, DX
-	VADDPS (DX), Z2, Z2
-	VMOVUPS Z2, (DX)
-	DECQ AX
-	JZ partAcc12done
-	ADDQ R8, DX
-	VADDPS (DX), Z3, Z3
-	VMOVUPS Z3, (DX)
-	DECQ AX
-	JZ partAcc12done
-	ADDQ R8, DX
-	VADDPS (DX), Z4, Z4
-	VMOVUPS Z4, (DX)
-	DECQ AX
-	JZ partAcc12done
-	ADDQ R8, DX
-	VADDPS (DX), Z5, Z5
-	VMOVUPS Z5, (DX)
-	DECQ AX
-	JZ partAcc12done
-	ADDQ R8, DX
-	VADDPS Z19, Z6, Z6
-	VADDPS (DX), Z6, Z6
-	VMOVUPS Z6, (DX)
-	DECQ AX
-	JZ partAcc12done
-	ADDQ R8, DX
-	VADDPS Z19, Z7, Z7
-	VADDPS (DX), Z7, Z7
-	VMOVUPS Z7, (DX)
-	DECQ AX
-	JZ partAcc12done
-	ADDQ R8, DX
-	VADDPS Z19, Z8, Z8
-	VADDPS (DX), Z8, Z8
-	VMOVUPS Z8, (DX)
-	DECQ AX
-	JZ partAcc12done
-	ADDQ R8, DX
-	VADDPS Z19, Z9, Z9
-	VADDPS (DX), Z9, Z9
-	VMOVUPS Z9, (DX)
-	DECQ AX
-	JZ partAcc12done
-	ADDQ R8, DX
-	VADDPS Z19, Z10, Z10
-	VADDPS (DX), Z10, Z10
-	VMOVUPS Z10, (DX)
-	DECQ AX
-	JZ partAcc12done
-	ADDQ R8, DX
-	VADDPS Z19, Z11, Z11
-	VADDPS (DX), Z11, Z11
-	VMOVUPS Z11, (DX)
+	PART_CADD6(partAcc12done, Z0, Z1, Z2, Z3, Z4, Z5)
+	PART_CADD6_LAST(partAcc12done, Z6, Z7, Z8, Z9, Z10, Z11)
 partAcc12done:
 	VZEROUPPER
 	RET
@@ -1156,99 +984,9 @@ partAcc18:
 	ADDQ $8, R10
 	DECQ CX
 	JNZ partAcc18
-	VADDPS (DX), Z0, Z0
-	VMOVUPS Z0, (DX)
-	DECQ AX
-	JZ partAcc18done
-	ADDQ R8, DX
-	VADDPS (DX), Z1, Z1
-	VMOVUPS Z1, (DX)
-	DECQ AX
-	JZ partAcc18done
-	ADDQ R8, DX
-	VADDPS (DX), Z2, Z2
-	VMOVUPS Z2, (DX)
-	DECQ AX
-	JZ partAcc18done
-	ADDQ R8, DX
-	VADDPS (DX), Z3, Z3
-	VMOVUPS Z3, (DX)
-	DECQ AX
-	JZ partAcc18done
-	ADDQ R8, DX
-	VADDPS (DX), Z4, Z4
-	VMOVUPS Z4, (DX)
-	DECQ AX
-	JZ partAcc18done
-	ADDQ R8, DX
-	VADDPS (DX), Z5, Z5
-	VMOVUPS Z5, (DX)
-	DECQ AX
-	JZ partAcc18done
-	ADDQ R8, DX
-	VADDPS (DX), Z6, Z6
-	VMOVUPS Z6, (DX)
-	DECQ AX
-	JZ partAcc18done
-	ADDQ R8, DX
-	VADDPS (DX), Z7, Z7
-	VMOVUPS Z7, (DX)
-	DECQ AX
-	JZ partAcc18done
-	ADDQ R8, DX
-	VADDPS (DX), Z8, Z8
-	VMOVUPS Z8, (DX)
-	DECQ AX
-	JZ partAcc18done
-	ADDQ R8, DX
-	VADDPS (DX), Z9, Z9
-	VMOVUPS Z9, (DX)
-	DECQ AX
-	JZ partAcc18done
-	ADDQ R8, DX
-	VADDPS (DX), Z10, Z10
-	VMOVUPS Z10, (DX)
-	DECQ AX
-	JZ partAcc18done
-	ADDQ R8, DX
-	VADDPS (DX), Z11, Z11
-	VMOVUPS Z11, (DX)
-	DECQ AX
-	JZ partAcc18done
-	ADDQ R8, DX
-	VADDPS Z19, Z12, Z12
-	VADDPS (DX), Z12, Z12
-	VMOVUPS Z12, (DX)
-	DECQ AX
-	JZ partAcc18done
-	ADDQ R8, DX
-	VADDPS Z19, Z13, Z13
-	VADDPS (DX), Z13, Z13
-	VMOVUPS Z13, (DX)
-	DECQ AX
-	JZ partAcc18done
-	ADDQ R8, DX
-	VADDPS Z19, Z14, Z14
-	VADDPS (DX), Z14, Z14
-	VMOVUPS Z14, (DX)
-	DECQ AX
-	JZ partAcc18done
-	ADDQ R8, DX
-	VADDPS Z19, Z15, Z15
-	VADDPS (DX), Z15, Z15
-	VMOVUPS Z15, (DX)
-	DECQ AX
-	JZ partAcc18done
-	ADDQ R8, DX
-	VADDPS Z19, Z16, Z16
-	VADDPS (DX), Z16, Z16
-	VMOVUPS Z16, (DX)
-	DECQ AX
-	JZ partAcc18done
-	ADDQ R8, DX
-	VADDPS Z19, Z17, Z17
-	VADDPS (DX), Z17, Z17
-	VMOVUPS Z17, (DX)
+	PART_CADD6(partAcc18done, Z0, Z1, Z2, Z3, Z4, Z5)
+	PART_CADD6(partAcc18done, Z6, Z7, Z8, Z9, Z10, Z11)
+	PART_CADD6_LAST(partAcc18done, Z12, Z13, Z14, Z15, Z16, Z17)
 partAcc18done:
 	VZEROUPPER
 	RET
