@@ -29,6 +29,32 @@
 	VFMADD231PS.BCST 16(a), brow, r4 \
 	VFMADD231PS.BCST 20(a), brow, r5
 
+// BROW_INDIRECT loads the current B row (16 floats) of an indirect kernel
+// into brow: row kk sits at b (DI) + offs[kk] floats, R10 pointing at
+// offs[kk] (the shifted-plane convolution's B, kernels_conv.go); R11 is
+// its scratch register.
+#define BROW_INDIRECT(brow) \
+	MOVQ (R10), R11 \
+	VMOVUPS (DI)(R11*4), brow
+
+// FMA12_STEP is one k step of the 12-row kernels, FMA6 over the A panels at
+// SI (rows Z0..Z5) and R9 (Z6..Z11), each panel pointer then advancing to
+// its next k (24 bytes).
+#define FMA12_STEP(brow) \
+	FMA6(SI, brow, Z0, Z1, Z2, Z3, Z4, Z5) \
+	FMA6(R9, brow, Z6, Z7, Z8, Z9, Z10, Z11) \
+	ADDQ $24, SI \
+	ADDQ $24, R9
+
+// FMA18_STEP is FMA12_STEP over a third panel at R12 (rows Z12..Z17).
+#define FMA18_STEP(brow) \
+	FMA6(SI, brow, Z0, Z1, Z2, Z3, Z4, Z5) \
+	FMA6(R9, brow, Z6, Z7, Z8, Z9, Z10, Z11) \
+	FMA6(R12, brow, Z12, Z13, Z14, Z15, Z16, Z17) \
+	ADDQ $24, SI \
+	ADDQ $24, R9 \
+	ADDQ $24, R12
+
 // CADD6 stores C += acc for six consecutive rows of C starting at DX, DX
 // stepping ldc (R8, in bytes) between rows and left on the sixth row.
 #define CADD6(r0, r1, r2, r3, r4, r5) \
@@ -331,10 +357,7 @@ TEXT ·sgemmKernel12x16(SB), NOSPLIT, $0-48
 	ZERO6(Z6, Z7, Z8, Z9, Z10, Z11)
 loop512:
 	VMOVUPS (DI), Z12
-	FMA6(SI, Z12, Z0, Z1, Z2, Z3, Z4, Z5)
-	FMA6(R9, Z12, Z6, Z7, Z8, Z9, Z10, Z11)
-	ADDQ $24, SI
-	ADDQ $24, R9
+	FMA12_STEP(Z12)
 	ADDQ $64, DI
 	DECQ CX
 	JNZ loop512
@@ -386,12 +409,8 @@ TEXT ·sgemmIndirect12x16(SB), NOSPLIT, $0-56
 	ZERO6(Z0, Z1, Z2, Z3, Z4, Z5)
 	ZERO6(Z6, Z7, Z8, Z9, Z10, Z11)
 iloop512:
-	MOVQ (R10), R11
-	VMOVUPS (DI)(R11*4), Z12
-	FMA6(SI, Z12, Z0, Z1, Z2, Z3, Z4, Z5)
-	FMA6(R9, Z12, Z6, Z7, Z8, Z9, Z10, Z11)
-	ADDQ $24, SI
-	ADDQ $24, R9
+	BROW_INDIRECT(Z12)
+	FMA12_STEP(Z12)
 	ADDQ $8, R10
 	DECQ CX
 	JNZ iloop512
@@ -461,14 +480,8 @@ TEXT ·sgemmIndirect18x16(SB), NOSPLIT, $0-64
 	ZERO6(Z6, Z7, Z8, Z9, Z10, Z11)
 	ZERO6(Z12, Z13, Z14, Z15, Z16, Z17)
 iloop18:
-	MOVQ (R10), R11
-	VMOVUPS (DI)(R11*4), Z18
-	FMA6(SI, Z18, Z0, Z1, Z2, Z3, Z4, Z5)
-	FMA6(R9, Z18, Z6, Z7, Z8, Z9, Z10, Z11)
-	FMA6(R12, Z18, Z12, Z13, Z14, Z15, Z16, Z17)
-	ADDQ $24, SI
-	ADDQ $24, R9
-	ADDQ $24, R12
+	BROW_INDIRECT(Z18)
+	FMA18_STEP(Z18)
 	ADDQ $8, R10
 	DECQ CX
 	JNZ iloop18
@@ -499,12 +512,7 @@ TEXT ·sgemmKernel18x16(SB), NOSPLIT, $0-56
 	ZERO6(Z12, Z13, Z14, Z15, Z16, Z17)
 loop18:
 	VMOVUPS (DI), Z18
-	FMA6(SI, Z18, Z0, Z1, Z2, Z3, Z4, Z5)
-	FMA6(R9, Z18, Z6, Z7, Z8, Z9, Z10, Z11)
-	FMA6(R12, Z18, Z12, Z13, Z14, Z15, Z16, Z17)
-	ADDQ $24, SI
-	ADDQ $24, R9
-	ADDQ $24, R12
+	FMA18_STEP(Z18)
 	ADDQ $64, DI
 	DECQ CX
 	JNZ loop18
@@ -537,8 +545,7 @@ TEXT ·sgemmIndirect16x16(SB), NOSPLIT, $0-64
 	VPXORD Z14, Z14, Z14
 	VPXORD Z15, Z15, Z15
 iloop16p:
-	MOVQ (R10), R11
-	VMOVUPS (DI)(R11*4), Z18
+	BROW_INDIRECT(Z18)
 	FMA6(SI, Z18, Z0, Z1, Z2, Z3, Z4, Z5)
 	FMA6(R9, Z18, Z6, Z7, Z8, Z9, Z10, Z11)
 	VFMADD231PS.BCST 0(R12), Z18, Z12
@@ -588,8 +595,7 @@ TEXT ·sgemmIndirect14x16(SB), NOSPLIT, $0-64
 	VPXORD Z12, Z12, Z12
 	VPXORD Z13, Z13, Z13
 iloop14p:
-	MOVQ (R10), R11
-	VMOVUPS (DI)(R11*4), Z18
+	BROW_INDIRECT(Z18)
 	FMA6(SI, Z18, Z0, Z1, Z2, Z3, Z4, Z5)
 	FMA6(R9, Z18, Z6, Z7, Z8, Z9, Z10, Z11)
 	VFMADD231PS.BCST 0(R12), Z18, Z12
@@ -628,8 +634,7 @@ TEXT ·sgemmIndirectBias6x16(SB), NOSPLIT, $0-56
 	SHLQ $2, R8
 	ZERO6(Z0, Z1, Z2, Z3, Z4, Z5)
 bloop6:
-	MOVQ (R10), R11
-	VMOVUPS (DI)(R11*4), Z18
+	BROW_INDIRECT(Z18)
 	FMA6(SI, Z18, Z0, Z1, Z2, Z3, Z4, Z5)
 	ADDQ $24, SI
 	ADDQ $8, R10
@@ -654,12 +659,8 @@ TEXT ·sgemmIndirectBias12x16(SB), NOSPLIT, $0-64
 	ZERO6(Z0, Z1, Z2, Z3, Z4, Z5)
 	ZERO6(Z6, Z7, Z8, Z9, Z10, Z11)
 bloop12:
-	MOVQ (R10), R11
-	VMOVUPS (DI)(R11*4), Z18
-	FMA6(SI, Z18, Z0, Z1, Z2, Z3, Z4, Z5)
-	FMA6(R9, Z18, Z6, Z7, Z8, Z9, Z10, Z11)
-	ADDQ $24, SI
-	ADDQ $24, R9
+	BROW_INDIRECT(Z18)
+	FMA12_STEP(Z18)
 	ADDQ $8, R10
 	DECQ CX
 	JNZ bloop12
@@ -686,14 +687,8 @@ TEXT ·sgemmIndirectBias18x16(SB), NOSPLIT, $0-72
 	ZERO6(Z6, Z7, Z8, Z9, Z10, Z11)
 	ZERO6(Z12, Z13, Z14, Z15, Z16, Z17)
 bloop18:
-	MOVQ (R10), R11
-	VMOVUPS (DI)(R11*4), Z18
-	FMA6(SI, Z18, Z0, Z1, Z2, Z3, Z4, Z5)
-	FMA6(R9, Z18, Z6, Z7, Z8, Z9, Z10, Z11)
-	FMA6(R12, Z18, Z12, Z13, Z14, Z15, Z16, Z17)
-	ADDQ $24, SI
-	ADDQ $24, R9
-	ADDQ $24, R12
+	BROW_INDIRECT(Z18)
+	FMA18_STEP(Z18)
 	ADDQ $8, R10
 	DECQ CX
 	JNZ bloop18
@@ -729,14 +724,8 @@ groupBias18:
 	ZERO6(Z6, Z7, Z8, Z9, Z10, Z11)
 	ZERO6(Z12, Z13, Z14, Z15, Z16, Z17)
 loopBias18r:
-	MOVQ (R10), R11
-	VMOVUPS (DI)(R11*4), Z18
-	FMA6(SI, Z18, Z0, Z1, Z2, Z3, Z4, Z5)
-	FMA6(R9, Z18, Z6, Z7, Z8, Z9, Z10, Z11)
-	FMA6(R12, Z18, Z12, Z13, Z14, Z15, Z16, Z17)
-	ADDQ $24, SI
-	ADDQ $24, R9
-	ADDQ $24, R12
+	BROW_INDIRECT(Z18)
+	FMA18_STEP(Z18)
 	ADDQ $8, R10
 	DECQ CX
 	JNZ loopBias18r
@@ -774,14 +763,8 @@ groupAcc18:
 	ZERO6(Z6, Z7, Z8, Z9, Z10, Z11)
 	ZERO6(Z12, Z13, Z14, Z15, Z16, Z17)
 loopAcc18r:
-	MOVQ (R10), R11
-	VMOVUPS (DI)(R11*4), Z18
-	FMA6(SI, Z18, Z0, Z1, Z2, Z3, Z4, Z5)
-	FMA6(R9, Z18, Z6, Z7, Z8, Z9, Z10, Z11)
-	FMA6(R12, Z18, Z12, Z13, Z14, Z15, Z16, Z17)
-	ADDQ $24, SI
-	ADDQ $24, R9
-	ADDQ $24, R12
+	BROW_INDIRECT(Z18)
+	FMA18_STEP(Z18)
 	ADDQ $8, R10
 	DECQ CX
 	JNZ loopAcc18r
@@ -817,8 +800,7 @@ TEXT ·sgemmIndirectBias6x16Part(SB), NOSPLIT, $0-64
 	ZERO6(Z0, Z1, Z2, Z3, Z4, Z5)
 	VPXORD Z19, Z19, Z19
 partBias6:
-	MOVQ (R10), R11
-	VMOVUPS (DI)(R11*4), Z18
+	BROW_INDIRECT(Z18)
 	FMA6(SI, Z18, Z0, Z1, Z2, Z3, Z4, Z5)
 	ADDQ $24, SI
 	ADDQ $8, R10
@@ -846,12 +828,8 @@ TEXT ·sgemmIndirectBias12x16Part(SB), NOSPLIT, $0-72
 	ZERO6(Z6, Z7, Z8, Z9, Z10, Z11)
 	VPXORD Z19, Z19, Z19
 partBias12:
-	MOVQ (R10), R11
-	VMOVUPS (DI)(R11*4), Z18
-	FMA6(SI, Z18, Z0, Z1, Z2, Z3, Z4, Z5)
-	FMA6(R9, Z18, Z6, Z7, Z8, Z9, Z10, Z11)
-	ADDQ $24, SI
-	ADDQ $24, R9
+	BROW_INDIRECT(Z18)
+	FMA12_STEP(Z18)
 	ADDQ $8, R10
 	DECQ CX
 	JNZ partBias12
@@ -880,14 +858,8 @@ TEXT ·sgemmIndirectBias18x16Part(SB), NOSPLIT, $0-80
 	ZERO6(Z12, Z13, Z14, Z15, Z16, Z17)
 	VPXORD Z19, Z19, Z19
 partBias18:
-	MOVQ (R10), R11
-	VMOVUPS (DI)(R11*4), Z18
-	FMA6(SI, Z18, Z0, Z1, Z2, Z3, Z4, Z5)
-	FMA6(R9, Z18, Z6, Z7, Z8, Z9, Z10, Z11)
-	FMA6(R12, Z18, Z12, Z13, Z14, Z15, Z16, Z17)
-	ADDQ $24, SI
-	ADDQ $24, R9
-	ADDQ $24, R12
+	BROW_INDIRECT(Z18)
+	FMA18_STEP(Z18)
 	ADDQ $8, R10
 	DECQ CX
 	JNZ partBias18
@@ -912,8 +884,7 @@ TEXT ·sgemmIndirectAcc6x16Part(SB), NOSPLIT, $0-56
 	ZERO6(Z0, Z1, Z2, Z3, Z4, Z5)
 	VPXORD Z19, Z19, Z19
 partAcc6:
-	MOVQ (R10), R11
-	VMOVUPS (DI)(R11*4), Z18
+	BROW_INDIRECT(Z18)
 	FMA6(SI, Z18, Z0, Z1, Z2, Z3, Z4, Z5)
 	ADDQ $24, SI
 	ADDQ $8, R10
@@ -940,12 +911,8 @@ TEXT ·sgemmIndirectAcc12x16Part(SB), NOSPLIT, $0-64
 	ZERO6(Z6, Z7, Z8, Z9, Z10, Z11)
 	VPXORD Z19, Z19, Z19
 partAcc12:
-	MOVQ (R10), R11
-	VMOVUPS (DI)(R11*4), Z18
-	FMA6(SI, Z18, Z0, Z1, Z2, Z3, Z4, Z5)
-	FMA6(R9, Z18, Z6, Z7, Z8, Z9, Z10, Z11)
-	ADDQ $24, SI
-	ADDQ $24, R9
+	BROW_INDIRECT(Z18)
+	FMA12_STEP(Z18)
 	ADDQ $8, R10
 	DECQ CX
 	JNZ partAcc12
@@ -973,14 +940,8 @@ TEXT ·sgemmIndirectAcc18x16Part(SB), NOSPLIT, $0-72
 	ZERO6(Z12, Z13, Z14, Z15, Z16, Z17)
 	VPXORD Z19, Z19, Z19
 partAcc18:
-	MOVQ (R10), R11
-	VMOVUPS (DI)(R11*4), Z18
-	FMA6(SI, Z18, Z0, Z1, Z2, Z3, Z4, Z5)
-	FMA6(R9, Z18, Z6, Z7, Z8, Z9, Z10, Z11)
-	FMA6(R12, Z18, Z12, Z13, Z14, Z15, Z16, Z17)
-	ADDQ $24, SI
-	ADDQ $24, R9
-	ADDQ $24, R12
+	BROW_INDIRECT(Z18)
+	FMA18_STEP(Z18)
 	ADDQ $8, R10
 	DECQ CX
 	JNZ partAcc18
