@@ -135,49 +135,86 @@ func nextRun(w *asm, lbl string) {
 	w.ins("JNZ %srun", lbl)
 }
 
+// kernel is what one depthwise kernel adds to the skeleton every kernel
+// shares (emit): the TEXT symbol and its label prefix, the doc comment
+// after the "// func" line, the arguments held in DI and R9 throughout,
+// whether a step covers four channels, the bias load at the top of a step
+// (AX = bch), the per-run body, and the pointer advance to the next step.
+type kernel struct {
+	name, lbl    string
+	doc          func()
+	diArg, r9Arg string
+	quad         bool
+	bias, body   func()
+	advance      func()
+}
+
+// emit writes kernel kn: its doc comment, TEXT line, frame, then the loop
+// over channel steps (label lbl+"ch"), each looping over the runs with the
+// kernel's body, advancing its pointers and counting chl down.
+func emit(w *asm, s int, kn kernel) {
+	w.line("")
+	w.line("// func %s%s", kn.name, signature)
+	kn.doc()
+	w.line("TEXT ·%s(SB), NOSPLIT, $72-136", kn.name)
+	loadEvenTable(w, s)
+	w.ins("MOVQ %s, DI", kn.diArg)
+	w.ins("MOVQ %s, R9", kn.r9Arg)
+	frame(w, kn.quad)
+	w.line("%sch:", kn.lbl)
+	w.ins("MOVQ bch-48(SP), AX")
+	kn.bias()
+	runLoop(w, kn.lbl)
+	kn.body()
+	nextRun(w, kn.lbl)
+	kn.advance()
+	w.ins("DECQ chl-56(SP)")
+	w.ins("JNZ %sch", kn.lbl)
+	w.ins("VZEROUPPER")
+	w.ins("RET")
+}
+
 // channels emits dwChannels{s}K{k}AVX512: a channel at a time; per run,
 // the whole-kernel block of four output rows (fullRows1 or fullRows2) when
 // the run sees all k kernel rows, else blocks of four rows with a loop
 // over the kernel rows (rowBlock, n = 4), then the remaining rows one by
 // one (rowBlock, n = 1).
 func channels(w *asm, s, k int) {
-	name := fmt.Sprintf("dwChannels%dK%dAVX512", s, k)
 	lbl := fmt.Sprintf("dw%dk%d", s, k)
-	w.line("")
-	w.line("// func %s%s", name, signature)
-	w.line("// Stride %d, kernel width %d, see kernels_dw_amd64.go. Per channel (its", s, k)
-	w.raw(`// input, output, weights and bias in xch, och, wch, bch), per run of output
+	emit(w, s, kernel{
+		name: fmt.Sprintf("dwChannels%dK%dAVX512", s, k),
+		lbl:  lbl,
+		doc: func() {
+			w.line("// Stride %d, kernel width %d, see kernels_dw_amd64.go. Per channel (its", s, k)
+			w.raw(`// input, output, weights and bias in xch, och, wch, bch), per run of output
 // rows (runp: its descriptor), per block of output rows (SI: the first
 // row's first kernel row's input, DX: its output, DI and R9: the input and
 // output distance between rows), per vector (R10, R11, BX: its masks):
 // Z0.. accumulate the taps, kernel row (R13, R8: rows 0 and 1 of the
 // block, rows 2 and 3 at 2·DI from them; AX) by kernel row, column by
 `)
-	w.line("// column, each a masked load%s", evenLanes(s))
-	w.raw(`// times the broadcast weight (R14, Z8), in the order of dwIndirectAVX512;
+			w.line("// column, each a masked load%s", evenLanes(s))
+			w.raw(`// times the broadcast weight (R14, Z8), in the order of dwIndirectAVX512;
 // then bias (Z31) + sum under the store mask.
 `)
-	w.line("TEXT ·%s(SB), NOSPLIT, $72-136", name)
-	loadEvenTable(w, s)
-	w.ins("MOVQ xstep+88(FP), DI")
-	w.ins("MOVQ ostep+104(FP), R9")
-	frame(w, false)
-	w.line("%sch:", lbl)
-	w.ins("MOVQ bch-48(SP), AX")
-	w.ins("VBROADCASTSS (AX), Z31")
-	runLoop(w, lbl)
-	w.ins("CMPQ nkh-8(SP), $%d", k)
-	w.ins("JNE %sqrow", lbl)
-	if s == 1 {
-		fullRows1(w, k, lbl+"f", lbl+"orow")
-	} else {
-		fullRows2(w, k, lbl+"f", lbl+"orow")
-	}
-	rowBlock(w, s, k, 4, lbl+"q")
-	rowBlock(w, s, k, 1, lbl+"o")
-	nextRun(w, lbl)
-	// Next channel: every pointer advances by its channel step.
-	w.raw(`	MOVQ chin+112(FP), AX
+		},
+		diArg: "xstep+88(FP)",
+		r9Arg: "ostep+104(FP)",
+		bias:  func() { w.ins("VBROADCASTSS (AX), Z31") },
+		body: func() {
+			w.ins("CMPQ nkh-8(SP), $%d", k)
+			w.ins("JNE %sqrow", lbl)
+			if s == 1 {
+				fullRows1(w, k, lbl+"f", lbl+"orow")
+			} else {
+				fullRows2(w, k, lbl+"f", lbl+"orow")
+			}
+			rowBlock(w, s, k, 4, lbl+"q")
+			rowBlock(w, s, k, 1, lbl+"o")
+		},
+		// Next channel: every pointer advances by its channel step.
+		advance: func() {
+			w.raw(`	MOVQ chin+112(FP), AX
 	ADDQ AX, xch-24(SP)
 	MOVQ chout+120(FP), AX
 	ADDQ AX, och-32(SP)
@@ -185,11 +222,9 @@ func channels(w *asm, s, k int) {
 	ADDQ AX, wch-40(SP)
 	MOVQ bstep+32(FP), AX
 	ADDQ AX, bch-48(SP)
-	DECQ chl-56(SP)
 `)
-	w.ins("JNZ %sch", lbl)
-	w.ins("VZEROUPPER")
-	w.ins("RET")
+		},
+	})
 }
 
 // blockRows addresses the input of the four output rows of a block at a
@@ -463,49 +498,46 @@ func fullRows2(w *asm, k int, lbl, after string) {
 // blockRows and blockStores put four rows), per run one output row of
 // each (quadRows).
 func quads(w *asm, s, k int) {
-	name := fmt.Sprintf("dwQuads%dK%dAVX512", s, k)
 	lbl := fmt.Sprintf("dq%dk%d", s, k)
-	w.line("")
-	w.line("// func %s%s", name, signature)
-	w.line("// dwChannels%dK%dAVX512 for a %d×%d kernel and nch a multiple of 4,", s, k, k, k)
-	w.raw(`// four channels at a time, output row by output row: Z0..Z3 accumulate
+	emit(w, s, kernel{
+		name: fmt.Sprintf("dwQuads%dK%dAVX512", s, k),
+		lbl:  lbl,
+		doc: func() {
+			w.line("// dwChannels%dK%dAVX512 for a %d×%d kernel and nch a multiple of 4,", s, k, k, k)
+			w.raw(`// four channels at a time, output row by output row: Z0..Z3 accumulate
 // the same vector of four channels (inputs at R13, R8 = R13 + DI, and
 `)
-	w.line("// 2·DI from them, DI the channel size; weights at R14 + i·%d bytes,", 4*k*k)
-	w.raw(`// biases Z24..Z27; outputs R9 bytes apart), each channel's taps in the
+			w.line("// 2·DI from them, DI the channel size; weights at R14 + i·%d bytes,", 4*k*k)
+			w.raw(`// biases Z24..Z27; outputs R9 bytes apart), each channel's taps in the
 // order of dwIndirectAVX512. Four independent accumulators whatever the
 // image size, where dwChannels's single rows leave one.
 `)
-	w.line("TEXT ·%s(SB), NOSPLIT, $72-136", name)
-	loadEvenTable(w, s)
-	w.ins("MOVQ chin+112(FP), DI")
-	w.ins("MOVQ chout+120(FP), R9")
-	frame(w, true)
-	w.line("%sch:", lbl)
-	w.ins("MOVQ bch-48(SP), AX")
-	for c := range 4 {
-		w.ins("VBROADCASTSS %d(AX), Z%d", 4*c, 24+c)
-	}
-	runLoop(w, lbl)
-	quadRows(w, s, k, lbl)
-	nextRun(w, lbl)
-	// Next four channels.
-	w.raw(`	MOVQ DI, AX
+		},
+		diArg: "chin+112(FP)",
+		r9Arg: "chout+120(FP)",
+		quad:  true,
+		bias: func() {
+			for c := range 4 {
+				w.ins("VBROADCASTSS %d(AX), Z%d", 4*c, 24+c)
+			}
+		},
+		body: func() { quadRows(w, s, k, lbl) },
+		// Next four channels.
+		advance: func() {
+			w.raw(`	MOVQ DI, AX
 	SHLQ $2, AX
 	ADDQ AX, xch-24(SP)
 	MOVQ R9, AX
 	SHLQ $2, AX
 	ADDQ AX, och-32(SP)
 `)
-	w.ins("ADDQ $%d, wch-40(SP)", 16*k*k)
-	w.raw(`	MOVQ bstep+32(FP), AX
+			w.ins("ADDQ $%d, wch-40(SP)", 16*k*k)
+			w.raw(`	MOVQ bstep+32(FP), AX
 	SHLQ $2, AX
 	ADDQ AX, bch-48(SP)
-	DECQ chl-56(SP)
 `)
-	w.ins("JNZ %sch", lbl)
-	w.ins("VZEROUPPER")
-	w.ins("RET")
+		},
+	})
 }
 
 // quadRows emits the row loop of dwQuads (labels lbl+"row", lbl+"vec",
