@@ -57,10 +57,7 @@ func TestConv1x1Bits(t *testing.T) {
 		{"shortcut+relu", nil, true, true},
 	}
 	for _, tc := range cases {
-		g, err := NewConvGeometry(tc.k, tc.h, tc.w, 1, ConvParams{KernelH: 1, KernelW: 1, StrideH: 1, StrideW: 1, DilationH: 1, DilationW: 1})
-		if err != nil {
-			t.Fatal(err)
-		}
+		g := conv1x1Geometry(t, tc.k, tc.h, tc.w)
 		P := g.P()
 		wt := importer.NewFloat([]int{tc.m, tc.k, 1, 1}, randSlice(r, tc.m*tc.k))
 		cw := packConvWeights(wt, 1)
@@ -98,7 +95,7 @@ func TestConv1x1Bits(t *testing.T) {
 							return out
 						}
 						got, packed := run(true), run(false)
-						if !slices.EqualFunc(got, packed, func(a, b float32) bool { return math.Float32bits(a) == math.Float32bits(b) }) {
+						if firstBitDiff(got, packed) >= 0 {
 							t.Fatalf("in-place differs from the packed path by up to %g", maxAbsDiff(got, packed))
 						}
 						ref := slices.Clone(want)
@@ -126,27 +123,13 @@ func TestConv1x1SignedZeros(t *testing.T) {
 	if !conv1x1Applies() {
 		t.Skip("the in-place 1×1 kernels need AVX-512")
 	}
-	negZero := float32(math.Copysign(0, -1))
 	for _, k := range []int{3, 300} {
 		for _, m := range []int{6, 12, 16, 17, 23, 40, 144} {
 			for _, hw := range [][2]int{{7, 7}, {14, 14}, {8, 8}, {3, 5}, {3, 7}, {4, 6}} {
-				g, err := NewConvGeometry(k, hw[0], hw[1], 1, ConvParams{KernelH: 1, KernelW: 1, StrideH: 1, StrideW: 1, DilationH: 1, DilationW: 1})
-				if err != nil {
-					t.Fatal(err)
-				}
+				g := conv1x1Geometry(t, k, hw[0], hw[1])
 				P := g.P()
-				w := make([]float32, m*k)
-				for i := range w {
-					w[i] = 1e-30
-				}
-				x := make([]float32, k*P)
-				for i := range x {
-					x[i] = -1e-30
-				}
-				bias := make([]float32, m)
-				for i := range bias {
-					bias[i] = negZero
-				}
+				w, x, bias := make([]float32, m*k), make([]float32, k*P), make([]float32, m)
+				underflowToNegZero(w, x, bias)
 				cw := packConvWeights(importer.NewFloat([]int{m, k, 1, 1}, w), 1)
 				b := importer.NewFloat([]int{m}, bias)
 				for workers := 1; workers <= 2; workers++ {
@@ -158,10 +141,8 @@ func TestConv1x1SignedZeros(t *testing.T) {
 						return out
 					}
 					got, packed := run(true), run(false)
-					for i := range got {
-						if math.Float32bits(got[i]) != math.Float32bits(packed[i]) {
-							t.Fatalf("k%d m%d %dx%d w=%d: output %d (row %d, column %d) is %g, the packed path's %g", k, m, hw[0], hw[1], workers, i, i/P, i%P, got[i], packed[i])
-						}
+					if i := firstBitDiff(got, packed); i >= 0 {
+						t.Fatalf("k%d m%d %dx%d w=%d: output %d (row %d, column %d) is %g, the packed path's %g", k, m, hw[0], hw[1], workers, i, i/P, i%P, got[i], packed[i])
 					}
 				}
 			}

@@ -2,7 +2,6 @@ package interp
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -19,7 +18,6 @@ func TestGemvBits(t *testing.T) {
 		t.Skip("the one-row kernels need AVX-512")
 	}
 	r := rand.New(rand.NewPCG(21, 22))
-	negZero := float32(math.Copysign(0, -1))
 	for _, n := range []int{1, 15, 16, 17, 64, 65, 100, 1000} {
 		for _, k := range []int{1, 7, 256, 257, 600} {
 			for _, transB := range []bool{false, true} {
@@ -27,15 +25,7 @@ func TestGemvBits(t *testing.T) {
 					a, b := randSlice(r, k), randSlice(r, k*n)
 					c0 := randSlice(r, n)
 					if zeros {
-						for i := range a {
-							a[i] = 1e-30
-						}
-						for i := range b {
-							b[i] = -1e-30
-						}
-						for i := range c0 {
-							c0[i] = negZero
-						}
+						underflowToNegZero(a, b, c0)
 					}
 					ldb := n
 					if transB {
@@ -52,10 +42,8 @@ func TestGemvBits(t *testing.T) {
 								return c
 							}
 							got, want := run(true), run(false)
-							for i := range got {
-								if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-									t.Fatalf("column %d: %g, the 6-row path's %g", i, got[i], want[i])
-								}
+							if i := firstBitDiff(got, want); i >= 0 {
+								t.Fatalf("column %d: %g, the 6-row path's %g", i, got[i], want[i])
 							}
 							ref := slices.Clone(c0)
 							naiveGemm(false, transB, 1, n, k, a, k, b, ldb, ref, n)

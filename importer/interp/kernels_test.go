@@ -50,6 +50,44 @@ func maxAbsDiff(a, b []float32) float64 {
 	return d
 }
 
+// firstBitDiff is the index of the first element whose bits differ
+// between got and want (−0 against +0 counts), or -1 when none does.
+func firstBitDiff(got, want []float32) int {
+	for i := range got {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+			return i
+		}
+	}
+	return -1
+}
+
+// underflowToNegZero sets every a and b so that each product a·b
+// underflows to −0, and every c to −0: sums of them are ±0 by the order
+// of the additions alone, which is what a bit-for-bit comparison of two
+// kernels on them checks.
+func underflowToNegZero(a, b, c []float32) {
+	for i := range a {
+		a[i] = 1e-30
+	}
+	for i := range b {
+		b[i] = -1e-30
+	}
+	for i := range c {
+		c[i] = float32(math.Copysign(0, -1))
+	}
+}
+
+// conv1x1Geometry is the geometry of a 1×1, stride-1 convolution over a
+// c×h×w input.
+func conv1x1Geometry(t *testing.T, c, h, w int) ConvGeometry {
+	t.Helper()
+	g, err := NewConvGeometry(c, h, w, 1, ConvParams{KernelH: 1, KernelW: 1, StrideH: 1, StrideW: 1, DilationH: 1, DilationW: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
 func TestGemmAgainstNaive(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	sizes := [][3]int{{1, 1, 1}, {6, 16, 1}, {7, 17, 3}, {5, 15, 300}, {13, 40, 257}, {64, 120, 400}, {1, 10, 500}, {100, 3, 20}, {12, 200, 513}}
