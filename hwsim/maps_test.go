@@ -280,6 +280,18 @@ func randLinear(rng *rand.Rand, index, k, n, groups, wbits, abits int, signed bo
 	return l
 }
 
+// randNet returns a one-layer network (l its layer: k inputs, n outputs,
+// 8-bit weights, 30% of them 0) and its activation width abits: 8-bit
+// unsigned or 6-bit signed codes.
+func randNet(rng *rand.Rand, k, n int, signed bool) (l *quant.Linear, net *quant.Network, abits int) {
+	abits = 8
+	if signed {
+		abits = 6
+	}
+	l = randLinear(rng, 0, k, n, 1, 8, abits, signed, 0.3)
+	return l, &quant.Network{Linears: []*quant.Linear{l}}, abits
+}
+
 // randInputs returns m×k codes; a share zero of them 0 (ReLU-like).
 func randInputs(rng *rand.Rand, m, k, abits int, signed bool, zero float64) []int32 {
 	x := make([]int32, m*k)

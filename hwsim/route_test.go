@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/rramc/rramc/mapper"
-	"github.com/rramc/rramc/quant"
 )
 
 // routeCase is one hardware point of the route comparison.
@@ -91,12 +90,7 @@ func TestRoutesAgree(t *testing.T) {
 	for _, rc := range routeCases {
 		for _, signed := range []bool{false, true} {
 			rng := rand.New(rand.NewPCG(uint64(rc.h), uint64(rc.adc)))
-			abits := 8
-			if signed {
-				abits = 6
-			}
-			l := randLinear(rng, 0, 150, 13, 1, 8, abits, signed, 0.3)
-			net := &quant.Network{Linears: []*quant.Linear{l}}
+			l, net, abits := randNet(rng, 150, 13, signed)
 			const m = 40
 			x := randInputs(rng, m, l.K, abits, signed, 0.4)
 			if rc.lossy {

@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/rramc/rramc/mapper"
-	"github.com/rramc/rramc/quant"
 )
 
 // strip16Cols equals its definition (adding to out), column by column, for every column
@@ -122,12 +121,7 @@ func TestStrip16Route(t *testing.T) {
 				name := fmt.Sprintf("%dx%d/%dbit/adc%d/%s/signed=%v/%s", hc.h, hc.w, hc.cellBits, hc.adc, hc.mode, signed, scheme)
 				t.Run(name, func(t *testing.T) {
 					rng := rand.New(rand.NewPCG(uint64(hc.h), uint64(hc.cellBits)))
-					abits := 8
-					if signed {
-						abits = 6
-					}
-					l := randLinear(rng, 0, 70, 11, 1, 8, abits, signed, 0.3)
-					net := &quant.Network{Linears: []*quant.Linear{l}}
+					l, net, abits := randNet(rng, 70, 11, signed)
 					const m = 12
 					x := randInputs(rng, m, l.K, abits, signed, 0.4)
 					clear(x[:l.K]) // every plane zero
