@@ -135,7 +135,10 @@ func conv1x1(pa packedA, x []float32, bias []float32, out []float32, P int, s *g
 
 // conv1x1Block computes row panels [p0,p1) × full column panels [q0,q1)
 // of out, reading x in place, blocking k by gemmKC as gemmBlock does; fin
-// runs over every epiloguePanels finished column panels.
+// runs over every epiloguePanels finished column panels. The kernel
+// wrappers' "ran" results are not checked: they decline only without the
+// AVX-512 kernels or with kc = 0, and conv1x1Applies keeps callers off
+// this path without those kernels (kc ≥ 1 by the k loop).
 func conv1x1Block(pa packedA, x []float32, offs []int, bias, out []float32, P, p0, p1, q0, q1 int, fin conv1x1Finish) {
 	m, k := pa.m, pa.k
 	if q0 >= q1 {
